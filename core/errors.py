@@ -1,0 +1,209 @@
+"""The one error tree of wanbot.
+
+Every failure that crosses a module boundary is a ``WanbotError`` carrying structured fields, so the
+place that talks to a person (one per adapter) can turn it into a short reply without parsing text::
+
+    WanbotError                   code, message, request_id, retryable, http_status
+    ├── InvalidRequest            the user's request does not fit the model (names the field)
+    ├── ConfigError               settings are missing or contradict each other
+    ├── QuotaExceeded             a local cap (queue, cooldown, budget) refused the request
+    ├── DashScopeError            DashScope answered with an error body (any HTTP status)
+    │   ├── DashScopeRateLimited  429 Throttling.*        retryable
+    │   └── DashScopeServerError  5xx                     retryable
+    ├── TransportError            no usable answer: connection reset, timeout, bad JSON
+    │                             (``ambiguous``: the request may have reached the server)
+    ├── DownloadError             a result file could not be fetched (expired, too big, 403)
+    └── PlatformError             the chat platform refused an edit or an upload
+
+``retryable`` answers one question: can sending the same request again later help?  It never means
+"safe to resend a create" — creates are reconciled, not retried (see ``core.dashscope.client``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: Every error code DashScope documents for the Wan APIs, spelled as the service spells it.
+KNOWN_CODES: tuple[str, ...] = (
+    "InvalidParameter",
+    "DataInspectionFailed",
+    "IPInfringementSuspect",
+    "Arrearage",
+    "UnsupportedOperation",
+    "InvalidApiKey",
+    "AccessDenied",
+    "AccessDenied.Unpurchased",
+    "Model.AccessDenied",
+    "Workspace.AccessDenied",
+    "SignatureDoesNotMatch",
+    "ModelNotFound",
+    "Throttling",
+    "Throttling.RateQuota",
+    "Throttling.BurstRate",
+    "Throttling.AllocationQuota",
+    "InternalError",
+    "InternalError.Timeout",
+    "InternalError.Upload",
+    "SystemError",
+    "ModelUnavailable",
+    "ModelServingError",
+)
+
+
+def _squash(code: str) -> str:
+    return "".join(ch for ch in code.lower() if ch.isalnum())
+
+
+_BY_SQUASHED = {_squash(code): code for code in KNOWN_CODES}
+
+
+def normalize_code(code: str | None) -> str:
+    """Map the spellings seen in the wild (``invalid_api_key``, ``data_inspection_failed``) to one form."""
+    if not code:
+        return "Unknown"
+    return _BY_SQUASHED.get(_squash(code), code)
+
+
+class WanbotError(Exception):
+    """Base of every wanbot error; the fields are what a log line or a user reply needs."""
+
+    default_code = "WanbotError"
+    default_retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        request_id: str | None = None,
+        retryable: bool | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.request_id = request_id
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.http_status = http_status
+
+    def __str__(self) -> str:
+        parts = [f"{self.code}: {self.message}"]
+        if self.http_status is not None:
+            parts.append(f"http={self.http_status}")
+        if self.request_id:
+            parts.append(f"request_id={self.request_id}")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r}, retryable={self.retryable})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": type(self).__name__,
+            "code": self.code,
+            "message": self.message,
+            "request_id": self.request_id,
+            "retryable": self.retryable,
+            "http_status": self.http_status,
+        }
+
+
+class InvalidRequest(WanbotError, ValueError):
+    """The request does not fit the chosen model; ``field`` names what to fix."""
+
+    default_code = "InvalidRequest"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConfigError(WanbotError):
+    default_code = "ConfigError"
+
+
+class QuotaExceeded(WanbotError):
+    """A local limit refused the request; ``retry_after`` seconds says when to try again, if known."""
+
+    default_code = "QuotaExceeded"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class DashScopeError(WanbotError):
+    """DashScope answered with an error. ``code`` is normalised (see ``normalize_code``)."""
+
+    default_code = "Unknown"
+
+
+class DashScopeRateLimited(DashScopeError):
+    default_retryable = True
+
+
+class DashScopeServerError(DashScopeError):
+    default_retryable = True
+
+
+class TransportError(WanbotError, ConnectionError):
+    """No usable answer arrived. ``ambiguous`` is true when the request may have been processed."""
+
+    default_code = "TransportError"
+    default_retryable = True
+
+    def __init__(self, message: str, *, ambiguous: bool) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
+
+
+class DownloadError(WanbotError):
+    default_code = "DownloadFailed"
+
+
+class PlatformError(WanbotError):
+    default_code = "PlatformError"
+
+
+_SERVER_CODES_RETRYABLE = {"InternalError", "InternalError.Upload", "SystemError", "ModelUnavailable",
+                           "ModelServingError"}
+
+
+def dashscope_error(
+    http_status: int,
+    code: str | None,
+    message: str | None,
+    request_id: str | None = None,
+) -> DashScopeError:
+    """Build the right ``DashScopeError`` subclass for an error answer."""
+    norm = normalize_code(code)
+    text = message or norm
+    if http_status == 429 or norm.startswith("Throttling"):
+        return DashScopeRateLimited(text, code=norm, request_id=request_id, http_status=http_status)
+    if http_status >= 500:
+        # InternalError.Timeout means the task itself ran out of time: the same request would too.
+        retryable = norm != "InternalError.Timeout"
+        return DashScopeServerError(
+            text, code=norm, request_id=request_id, http_status=http_status, retryable=retryable
+        )
+    return DashScopeError(
+        text, code=norm, request_id=request_id, http_status=http_status,
+        retryable=norm in _SERVER_CODES_RETRYABLE,
+    )
+
+
+def parse_error_body(http_status: int, body: Mapping[str, Any] | None) -> DashScopeError:
+    """Read a flat ``{"code","message","request_id"}`` body or an ``{"error": {...}}`` envelope."""
+    body = body or {}
+    inner = body.get("error")
+    source: Mapping[str, Any] = inner if isinstance(inner, Mapping) else body
+    code = source.get("code") or source.get("type")
+    message = source.get("message")
+    request_id = body.get("request_id") or source.get("request_id") or body.get("requestId")
+    return dashscope_error(
+        http_status,
+        str(code) if code is not None else None,
+        str(message) if message is not None else None,
+        str(request_id) if request_id else None,
+    )
