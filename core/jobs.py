@@ -1,0 +1,128 @@
+"""Jobs: one user request for one video, from the chat command to the delivered file.
+
+A ``Job`` is a plain record the store persists and every engine part reads; it carries everything a
+fresh process needs to resume it (the validated request, the DashScope task id, where its status message
+lives). ``JobState`` is its lifecycle; user-visible states each get exactly one status edit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from core.port import ConversationRef, MessageRef
+from core.request import GenerationRequest
+
+
+class JobState(StrEnum):
+    """Where a job is. The string values are stored; never rename one."""
+
+    #: Waiting in wanbot's own fair queue for a DashScope slot.
+    QUEUED = "QUEUED"
+    #: The create request is being sent; a crash here is reconciled via the list endpoint, not resent.
+    SUBMITTING = "SUBMITTING"
+    #: DashScope accepted the task and has not started it.
+    PENDING = "PENDING"
+    #: DashScope is generating.
+    RUNNING = "RUNNING"
+    #: The video exists at a signed URL; wanbot is downloading and uploading it.
+    SUCCEEDED = "SUCCEEDED"
+    #: The video (or, when it could not fit, its link) is in the channel. Terminal.
+    DELIVERED = "DELIVERED"
+    #: DashScope or wanbot could not produce the video; ``error_code`` says why. Terminal.
+    FAILED = "FAILED"
+    #: Cancelled by the requester before generation started. Terminal.
+    CANCELED = "CANCELED"
+    #: The video URL expired before it could be delivered. Terminal.
+    EXPIRED = "EXPIRED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def in_flight(self) -> bool:
+        """Holds one of the account's DashScope in-flight slots."""
+        return self in (JobState.SUBMITTING, JobState.PENDING, JobState.RUNNING)
+
+    @property
+    def visible(self) -> bool:
+        """Shown to the user as its own status (SUBMITTING is an internal step of QUEUED → PENDING)."""
+        return self is not JobState.SUBMITTING
+
+
+_TERMINAL = frozenset({JobState.DELIVERED, JobState.FAILED, JobState.CANCELED, JobState.EXPIRED})
+
+
+def new_job_id() -> str:
+    """Eight lower-case characters: short enough to type in ``/wan cancel abcd1234``."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked, and where: what per-user caps, budgets and permission checks key on."""
+
+    platform: str
+    user_id: str
+    channel_id: str
+    workspace_id: str | None = None
+    user_name: str | None = None
+
+    @property
+    def user_key(self) -> str:
+        return f"{self.platform}:{self.workspace_id or '-'}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One video job. Immutable: the engine derives a changed copy with ``evolve`` and stores it."""
+
+    id: str
+    requester: Requester
+    conversation: ConversationRef
+    request: GenerationRequest
+    state: JobState
+    created_at: datetime
+    #: When the job entered each state it has been in (first entry wins).
+    state_times: dict[str, datetime] = field(default_factory=dict)
+    task_id: str | None = None
+    submit_started_at: datetime | None = None
+    status_ref: MessageRef | None = None
+    video_url: str | None = None
+    video_expires_at: datetime | None = None
+    delivered_ref: MessageRef | None = None
+    delivery_note: str | None = None
+    billed_seconds: float | None = None
+    cost: Decimal | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    #: State of the last successful status edit: an edit is due when it differs from ``state``.
+    shown_state: str | None = None
+    updated_at: datetime | None = None
+    version: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def evolve(self, **changes: Any) -> Job:
+        return replace(self, **changes)
+
+    def moved_to(self, state: JobState, now: datetime, **changes: Any) -> Job:
+        """This job in ``state`` at ``now``, with the state's timestamp recorded."""
+        times = dict(self.state_times)
+        times.setdefault(state.value, now)
+        return replace(self, state=state, state_times=times, updated_at=now, **changes)
+
+    def entered(self, state: JobState) -> datetime | None:
+        return self.state_times.get(state.value)
+
+    def elapsed(self, now: datetime) -> float:
+        """Seconds since the request, frozen once the job is terminal."""
+        end = now
+        if self.state.terminal:
+            end = self.entered(self.state) or now
+        return max(0.0, (end - self.created_at).total_seconds())

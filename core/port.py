@@ -1,0 +1,119 @@
+"""The port: the only way the core talks to a chat platform.
+
+A platform adapter implements ``ChatPort`` with a handful of verbs that take and return plain,
+serialisable references (``ConversationRef``, ``MessageRef``). The engine stores those references with
+each job, so a restarted process can edit the same status message or reply in the same thread
+(the same idea as Bot Framework's ``ConversationReference``). Nothing here imports a platform library.
+
+What a status message shows is a ``StatusView``: plain data the engine fills in and each adapter renders
+its own way (a Discord embed, Slack blocks, a rich console line).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    """Where to talk: a channel (and optionally a thread) on one platform."""
+
+    platform: str
+    channel_id: str
+    workspace_id: str | None = None
+    thread_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConversationRef:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """One message the bot posted, addressable for edits long after any interaction token died."""
+
+    conversation: ConversationRef
+    message_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"conversation": self.conversation.to_dict(), "message_id": self.message_id}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MessageRef:
+        return cls(ConversationRef.from_dict(data["conversation"]), str(data["message_id"]))
+
+
+@dataclass(frozen=True)
+class StatusField:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """Everything a status message shows; adapters decide the layout, the engine decides the words."""
+
+    job_id: str
+    state: str
+    title: str
+    prompt: str
+    fields: tuple[StatusField, ...] = ()
+    #: One line under the title: "Queued — position 2", "Generating… 1m 12s".
+    line: str = ""
+    #: Extra explanation: the reason of a failure, a note on re-encoding, an expiry warning.
+    detail: str | None = None
+    #: Buttons that make sense in this state: "cancel", "reroll", "remix", "upscale", "delete".
+    actions: tuple[str, ...] = ()
+    #: A link to show instead of an upload (video too large for the channel).
+    link: str | None = None
+    terminal: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def as_text(self) -> str:
+        """A plain-text rendering: the console, logs, and platform fallbacks."""
+        parts = [f"{self.title} · {self.line}" if self.line else self.title]
+        if self.detail:
+            parts.append(self.detail)
+        if self.link:
+            parts.append(self.link)
+        return "\n".join(parts)
+
+
+class ChatPort(Protocol):
+    """What the engine needs from a chat platform. Every method may raise ``core.errors.PlatformError``."""
+
+    platform: str
+
+    async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
+        """Post a new status message and return its reference."""
+        ...
+
+    async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
+        """Replace the content of a status message posted earlier (possibly by another process)."""
+        ...
+
+    async def upload_video(
+        self,
+        conversation: ConversationRef,
+        path: Path,
+        *,
+        filename: str,
+        size: int,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        """Upload an MP4 of ``size`` bytes (already within ``upload_limit``) and return its message."""
+        ...
+
+    async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
+        """Post a short notice; with ``user_id``, only that user should see it where the platform can."""
+        ...
+
+    async def upload_limit(self, conversation: ConversationRef) -> int:
+        """The largest file in bytes this conversation accepts right now."""
+        ...
