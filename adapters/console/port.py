@@ -1,0 +1,142 @@
+"""The console port: the chat platform is your terminal.
+
+Status messages are lines that change in place (a rich ``Live`` table on a terminal; one printed line
+per edit when output is piped, so logs and CI read well). "Uploading" a video copies it into the output
+folder. Everything the engine does on Discord or Slack happens here too, which is what lets a newcomer
+watch the whole path locally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from core.port import ConversationRef, MessageRef, StatusView
+
+PLATFORM = "console"
+
+_STYLE = {
+    "QUEUED": "yellow",
+    "PENDING": "cyan",
+    "RUNNING": "bold cyan",
+    "SUCCEEDED": "magenta",
+    "DELIVERED": "bold green",
+    "FAILED": "bold red",
+    "CANCELED": "dim",
+    "EXPIRED": "red",
+}
+
+
+@dataclass
+class _Shown:
+    view: StatusView
+    since: float
+
+
+class ConsolePort:
+    """A ``ChatPort`` that renders to a terminal and saves videos into ``out_dir``."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        console: Console,
+        out_dir: Path,
+        *,
+        upload_limit: int = 500 * 1024**2,
+        live: bool | None = None,
+    ) -> None:
+        self.console = console
+        self.out_dir = out_dir
+        self._limit = upload_limit
+        self._live_enabled = console.is_terminal if live is None else live
+        self._live: Live | None = None
+        self._shown: dict[str, _Shown] = {}
+        self._next_id = 0
+        #: job id → saved path; what ``wanbot try`` prints at the end.
+        self.saved: dict[str, Path] = {}
+
+    # -- ChatPort ----------------------------------------------------------------------------------------
+
+    async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
+        self._next_id += 1
+        message_id = f"{view.job_id}-{self._next_id}"
+        self._show(message_id, view)
+        return MessageRef(conversation, message_id)
+
+    async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
+        self._show(ref.message_id, view)
+
+    async def upload_video(
+        self,
+        conversation: ConversationRef,
+        path: Path,
+        *,
+        filename: str,
+        size: int,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        dest = self.out_dir / filename
+        await asyncio.to_thread(shutil.copyfile, path, dest)
+        job_id = filename.removeprefix("wan-").removesuffix(".mp4")
+        self.saved[job_id] = dest
+        self._print(Text.assemble(("  saved ", "green"), (str(dest), "bold"), f"  ({size:,} bytes)"))
+        return MessageRef(conversation, f"file:{dest}")
+
+    async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
+        self._print(Text(text, style="italic"))
+
+    async def upload_limit(self, conversation: ConversationRef) -> int:
+        return self._limit
+
+    # -- rendering ---------------------------------------------------------------------------------------
+
+    def start_live(self) -> None:
+        if self._live_enabled and self._live is None:
+            self._live = Live(self._table(), console=self.console, refresh_per_second=4, transient=False,
+                              get_renderable=self._table)
+            self._live.start()
+
+    def stop_live(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def _show(self, message_id: str, view: StatusView) -> None:
+        self._shown[message_id] = _Shown(view, time.monotonic())
+        if self._live is None:
+            self._print(self._line(view))
+
+    def _print(self, text: Text) -> None:
+        if self._live is not None:
+            self._live.console.print(text)
+        else:
+            self.console.print(text)
+
+    def _line(self, view: StatusView) -> Text:
+        style = _STYLE.get(view.state, "")
+        line = Text.assemble((f"[{view.job_id}] ", "dim"), (view.title, style), f"  {view.line}")
+        if view.detail:
+            line.append(f"\n  {view.detail}", style="italic")
+        return line
+
+    def _table(self) -> Table:
+        table = Table(show_header=False, box=None, pad_edge=False)
+        for shown in self._shown.values():
+            view = shown.view
+            text = self._line(view)
+            if not view.terminal:
+                # Between edits the terminal ticks the clock itself: the engine edits only on changes.
+                text.append(f"  (+{time.monotonic() - shown.since:.0f}s)", style="dim")
+            table.add_row(text)
+        return table

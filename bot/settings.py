@@ -1,0 +1,87 @@
+"""Settings: every knob wanbot reads, from the environment and ``.env``.
+
+Vendor variables keep the names their users already know (``DASHSCOPE_API_KEY``,
+``DASHSCOPE_HTTP_BASE_URL`` like the official SDK; ``DISCORD_TOKEN``; ``SLACK_BOT_TOKEN`` …); wanbot's
+own knobs start with ``WANBOT_``. Every variable is listed in ``.env.example``; a test keeps the two in
+step. Secrets are ``SecretStr`` so they never print.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.engine import EngineConfig
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      populate_by_name=True)
+
+    # -- DashScope ---------------------------------------------------------------------------------------
+    dashscope_api_key: SecretStr | None = Field(None, validation_alias=_env("DASHSCOPE_API_KEY"))
+    #: Full base including ``/api/v1`` (the official SDK's variable); wins over the region preset.
+    dashscope_base_url: str | None = Field(None, validation_alias=_env("DASHSCOPE_HTTP_BASE_URL"))
+    dashscope_region: Literal["beijing", "singapore", "intl"] = Field(
+        "beijing", validation_alias=_env("DASHSCOPE_REGION")
+    )
+    dashscope_workspace_id: str | None = Field(None, validation_alias=_env("DASHSCOPE_WORKSPACE_ID"))
+
+    # -- engine ------------------------------------------------------------------------------------------
+    database_url: str = Field("sqlite:///./wanbot.db", validation_alias=_env("WANBOT_DATABASE_URL"))
+    workdir: Path = Field(Path("./wanbot-work"), validation_alias=_env("WANBOT_WORKDIR"))
+    max_in_flight: int = Field(5, ge=1, validation_alias=_env("WANBOT_MAX_IN_FLIGHT"))
+    per_user_cap: int = Field(3, ge=1, validation_alias=_env("WANBOT_PER_USER_CAP"))
+    queries_per_second: float = Field(10.0, gt=0, le=20, validation_alias=_env("WANBOT_QUERIES_PER_SECOND"))
+    poll_interval: float = Field(1.0, gt=0, validation_alias=_env("WANBOT_POLL_INTERVAL"))
+    task_timeout: float = Field(4 * 3600.0, gt=0, validation_alias=_env("WANBOT_TASK_TIMEOUT"))
+    #: ``model:resolution=price`` pairs (CNY per second), e.g. ``wan2.7-t2v:720P=0.6,wan2.7-image=0.2``.
+    prices: str = Field("", validation_alias=_env("WANBOT_PRICES"))
+    locale: str = Field("en", validation_alias=_env("WANBOT_LOCALE"))
+    log_level: str = Field("INFO", validation_alias=_env("WANBOT_LOG_LEVEL"))
+
+    # -- sandbox (used when no DASHSCOPE_API_KEY is set, or with --sandbox) ------------------------------
+    sandbox_speed: float = Field(60.0, gt=0, validation_alias=_env("WANBOT_SANDBOX_SPEED"))
+    sandbox_port: int = Field(0, ge=0, validation_alias=_env("WANBOT_SANDBOX_PORT"))
+
+    # -- platforms ---------------------------------------------------------------------------------------
+    discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+
+    @field_validator("dashscope_api_key", "discord_token", "slack_bot_token", "slack_app_token",
+                     "slack_signing_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """No key and no explicit base URL: run against the embedded sandbox."""
+        return self.dashscope_api_key is None and self.dashscope_base_url is None
+
+    def price_overrides(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for item in filter(None, (p.strip() for p in self.prices.split(","))):
+            key, _, value = item.partition("=")
+            out[key.strip()] = Decimal(value.strip())
+        return out
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(
+            max_in_flight=self.max_in_flight,
+            per_user_cap=self.per_user_cap,
+            queries_per_second=self.queries_per_second,
+            poll_interval=self.poll_interval,
+            task_timeout=self.task_timeout,
+            price_overrides=self.price_overrides(),
+        )

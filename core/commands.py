@@ -1,0 +1,207 @@
+"""The chat command language: ``/wan video <prompt> [--flags]`` as people type it.
+
+One parser for every text-based surface (the console, Slack's slash command text): flags may stand
+anywhere, as ``--flag value`` or ``--flag=value``; double quotes (straight or the smart quotes chat
+clients insert) group words; apostrophes are plain text, because prompts say "a fox's tail". Any
+problem raises ``InvalidRequest`` naming the flag and its allowed values, so nothing half-parsed is ever
+queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from core.catalogue import RATIOS, image_model_ids, video_model_ids
+from core.errors import InvalidRequest
+from core.request import MAX_SEED, GenerationRequest, ImageRequest
+
+_QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\uff02": '"'}
+
+
+@dataclass(frozen=True)
+class VideoCommand:
+    request: GenerationRequest
+
+
+@dataclass(frozen=True)
+class ImageCommand:
+    request: ImageRequest
+
+
+@dataclass(frozen=True)
+class StatusCommand:
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelCommand:
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class UsageCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class HelpCommand:
+    topic: str | None = None
+
+
+Command = VideoCommand | ImageCommand | StatusCommand | CancelCommand | UsageCommand | HelpCommand
+
+
+def tokenize(text: str) -> list[str]:
+    """Split on whitespace, keeping double-quoted spans together; an unclosed quote runs to the end."""
+    for smart, plain in _QUOTES.items():
+        text = text.replace(smart, plain)
+    tokens: list[str] = []
+    current: list[str] = []
+    quoted = False
+    in_token = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+            in_token = True
+        elif ch.isspace() and not quoted:
+            if in_token:
+                tokens.append("".join(current))
+                current, in_token = [], False
+        else:
+            current.append(ch)
+            in_token = True
+    if in_token:
+        tokens.append("".join(current))
+    return tokens
+
+
+def _seed(value: str) -> int:
+    try:
+        seed = int(value)
+    except ValueError:
+        raise InvalidRequest(f"--seed must be a whole number from 0 to {MAX_SEED}", field="seed") from None
+    return seed
+
+
+def _int(flag: str, hint: str) -> Callable[[str], int]:
+    def convert(value: str) -> int:
+        cleaned = value.lower().removesuffix("s").removesuffix("sec")
+        try:
+            return int(cleaned)
+        except ValueError:
+            raise InvalidRequest(f"--{flag} must be {hint}, not {value!r}", field=flag) from None
+
+    return convert
+
+
+@dataclass(frozen=True)
+class _Flag:
+    field: str
+    takes_value: bool
+    convert: Callable[[str], Any] | None = None
+    constant: Any = None
+    hint: str = ""
+
+
+_VIDEO_FLAGS: dict[str, _Flag] = {
+    "ratio": _Flag("ratio", True, hint=" | ".join(RATIOS)),
+    "ar": _Flag("ratio", True, hint=" | ".join(RATIOS)),
+    "aspect": _Flag("ratio", True, hint=" | ".join(RATIOS)),
+    "duration": _Flag("duration", True, _int("duration", "a whole number of seconds"), hint="seconds, e.g. 5"),
+    "d": _Flag("duration", True, _int("duration", "a whole number of seconds"), hint="seconds, e.g. 5"),
+    "resolution": _Flag("resolution", True, hint="720P | 1080P"),
+    "res": _Flag("resolution", True, hint="720P | 1080P"),
+    "seed": _Flag("seed", True, _seed, hint=f"0 to {MAX_SEED}"),
+    "negative": _Flag("negative_prompt", True, hint="text to avoid"),
+    "no": _Flag("negative_prompt", True, hint="text to avoid"),
+    "model": _Flag("model", True, hint=" | ".join(video_model_ids(include_snapshots=False))),
+    "audio": _Flag("audio_url", True, hint="https link to a WAV/MP3"),
+    "shot": _Flag("shot_type", True, hint="single | multi"),
+    "no-extend": _Flag("prompt_extend", False, constant=False),
+    "extend": _Flag("prompt_extend", False, constant=True),
+    "watermark": _Flag("watermark", False, constant=True),
+    "no-watermark": _Flag("watermark", False, constant=False),
+}
+
+_IMAGE_FLAGS: dict[str, _Flag] = {
+    "size": _Flag("size", True, hint="1K | 2K | 4K"),
+    "n": _Flag("n", True, _int("n", "a whole number from 1 to 4"), hint="1 to 4"),
+    "seed": _Flag("seed", True, _seed, hint=f"0 to {MAX_SEED}"),
+    "model": _Flag("model", True, hint=" | ".join(image_model_ids())),
+    "watermark": _Flag("watermark", False, constant=True),
+    "no-thinking": _Flag("thinking_mode", False, constant=False),
+}
+
+
+def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str], dict[str, Any]]:
+    words: list[str] = []
+    values: dict[str, Any] = {}
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        # "—ar" appears when a phone turns "--" into an em dash.
+        normalized = "--" + token[1:] if token.startswith("\u2014") else token
+        if not normalized.startswith("--") or normalized == "--":
+            words.append(token)
+            continue
+        name, eq, inline = normalized[2:].partition("=")
+        flag = flags.get(name.lower())
+        if flag is None:
+            known = ", ".join(f"--{n}" for n in flags)
+            raise InvalidRequest(f"unknown option --{name}; options are: {known}", field=name)
+        if not flag.takes_value:
+            if eq:
+                raise InvalidRequest(f"--{name} takes no value", field=flag.field)
+            values[flag.field] = flag.constant
+            continue
+        if eq:
+            raw = inline
+        elif i < len(tokens) and not tokens[i].startswith("--"):
+            raw = tokens[i]
+            i += 1
+        else:
+            raise InvalidRequest(f"--{name} needs a value ({flag.hint})", field=flag.field)
+        if not raw.strip():
+            raise InvalidRequest(f"--{name} needs a value ({flag.hint})", field=flag.field)
+        values[flag.field] = flag.convert(raw) if flag.convert else raw
+    return words, values
+
+
+def parse_command(text: str, *, defaults: dict[str, Any] | None = None) -> Command:
+    """Parse what follows ``/wan``; ``defaults`` (e.g. a channel's preferred model) fill unset fields."""
+    tokens = tokenize(text.strip())
+    if tokens and tokens[0].lower() in ("/wan", "wan"):
+        tokens = tokens[1:]
+    if not tokens:
+        return HelpCommand()
+    verb, rest = tokens[0].lower(), tokens[1:]
+    if verb in ("video", "v"):
+        words, values = _split_flags(rest, _VIDEO_FLAGS)
+        merged = {**(defaults or {}), **values, "prompt": " ".join(words)}
+        return VideoCommand(GenerationRequest.build(**merged))
+    if verb in ("image", "img", "i"):
+        words, values = _split_flags(rest, _IMAGE_FLAGS)
+        return ImageCommand(ImageRequest.build(**values, prompt=" ".join(words)))
+    if verb in ("status", "cancel"):
+        if len(rest) > 1:
+            raise InvalidRequest(f"/wan {verb} takes at most one job id", field="job")
+        job_id = rest[0].lower() if rest else None
+        return StatusCommand(job_id) if verb == "status" else CancelCommand(job_id)
+    if verb == "usage":
+        return UsageCommand()
+    if verb == "help":
+        return HelpCommand(rest[0].lower() if rest else None)
+    raise InvalidRequest(
+        f"unknown command {tokens[0]!r}; try video, image, status, cancel, usage or help", field="command"
+    )
+
+
+HELP_TEXT = """\
+/wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
+                    [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]
+/wan image <prompt> [--size 1K|2K|4K] [--n 1-4] [--seed N] [--model wan2.7-image|wan2.7-image-pro]
+/wan status [job]   /wan cancel [job]   /wan usage   /wan help
+Midjourney-style flags work too: --ar 9:16, --no "text to avoid"."""

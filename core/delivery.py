@@ -1,0 +1,147 @@
+"""Delivery of one finished video: download, fit to the platform's upload limit, upload.
+
+Given a job whose task SUCCEEDED, ``Delivery.deliver`` streams the signed URL to a temp file (never the
+whole file in memory, never with an Authorization header), asks the platform for its current upload limit,
+re-encodes when the file is too big (and says so), and uploads through the port as a reply to the status
+message. When even a re-encode cannot fit, the result is a link with its expiry instead of an upload.
+Temp files are always removed. Retrying transient failures and ordering deliveries by expiry is the
+engine's job; this module does one attempt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from core.errors import DownloadError, PlatformError, WanbotError
+from core.jobs import Job
+from core.messages import Messages, human_bytes, shorten
+from core.port import ChatPort, MessageRef
+
+log = logging.getLogger("wanbot.delivery")
+
+#: A finished clip is a few MB; anything past this is not a video we asked for.
+MAX_DOWNLOAD_BYTES = 2 * 1024**3
+
+
+class Downloader(Protocol):
+    async def download_to(self, url: str, path: Path, *, max_bytes: int) -> int: ...
+
+
+class Fitter(Protocol):
+    async def __call__(self, src: Path, dest: Path, *, max_bytes: int) -> object: ...
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What happened: an upload (``message``) or a link fallback (``link_only``)."""
+
+    message: MessageRef | None
+    note: str | None
+    original_size: int
+    final_size: int | None
+    link_only: bool = False
+
+
+class Delivery:
+    def __init__(
+        self,
+        downloader: Downloader,
+        *,
+        workdir: Path,
+        messages: Messages,
+        fit: Fitter,
+        max_download_bytes: int = MAX_DOWNLOAD_BYTES,
+        on_uploaded: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        self._downloader = downloader
+        self._workdir = workdir
+        self._messages = messages
+        self._fit = fit
+        self._max_download = max_download_bytes
+        self._on_uploaded = on_uploaded
+
+    async def deliver(self, job: Job, port: ChatPort) -> DeliveryResult:
+        if job.video_url is None:
+            raise DownloadError("the task finished without a video URL", code="NoVideo")
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        original = self._workdir / f"{job.id}.mp4"
+        fitted = self._workdir / f"{job.id}.fit.mp4"
+        try:
+            size = await self._downloader.download_to(job.video_url, original, max_bytes=self._max_download)
+            limit = await port.upload_limit(job.conversation)
+            log.info("job %s: downloaded %s (upload limit %s)", job.id, human_bytes(size), human_bytes(limit))
+            if size <= limit:
+                try:
+                    ref = await self._upload(job, port, original, size)
+                    return DeliveryResult(ref, None, size, size)
+                except PlatformError as exc:
+                    if exc.code != "TooLarge":
+                        raise
+                    # The platform's real limit is lower than it told us (e.g. a guild lost its boost).
+                    limit = int(size * 0.8)
+                    log.warning("job %s: platform refused %s as too large; re-encoding", job.id, size)
+            return await self._deliver_fitted(job, port, original, fitted, size, limit)
+        finally:
+            for path in (original, fitted):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+
+    async def _deliver_fitted(
+        self, job: Job, port: ChatPort, original: Path, fitted: Path, size: int, limit: int
+    ) -> DeliveryResult:
+        try:
+            await self._fit(original, fitted, max_bytes=limit)
+        except WanbotError as exc:
+            if exc.code != "CannotFit":
+                raise
+            log.info("job %s: %s cannot fit %s; posting the link", job.id, human_bytes(size), human_bytes(limit))
+            return self._link_result(job, size, limit)
+        final = fitted.stat().st_size
+        note = self._messages(
+            "delivered.reencoded", original=human_bytes(size), final=human_bytes(final), limit=human_bytes(limit)
+        )
+        try:
+            ref = await self._upload(job, port, fitted, final, note)
+        except PlatformError as exc:
+            if exc.code != "TooLarge":
+                raise
+            return self._link_result(job, size, limit)
+        return DeliveryResult(ref, note, size, final)
+
+    def _link_result(self, job: Job, size: int, limit: int) -> DeliveryResult:
+        expires = job.video_expires_at
+        when = format_expiry(expires) if expires else "it expires"
+        note = self._messages(
+            "delivered.link", size=human_bytes(size), limit=human_bytes(limit), expires=when, url=job.video_url
+        )
+        return DeliveryResult(None, note, size, None, link_only=True)
+
+    async def _upload(self, job: Job, port: ChatPort, path: Path, size: int, note: str | None = None) -> MessageRef:
+        req = job.request
+        caption = self._messages(
+            "delivered.caption",
+            prompt_short=shorten(req.prompt, 80),
+            resolution=req.resolution,
+            ratio=req.ratio,
+            duration=req.seconds,
+            job_id=job.id,
+        )
+        if note:
+            caption = f"{caption}\n{note}"
+        ref = await port.upload_video(
+            job.conversation, path, filename=f"wan-{job.id}.mp4", size=size, caption=caption,
+            reply_to=job.status_ref,
+        )
+        if self._on_uploaded is not None:
+            await self._on_uploaded(size)
+        return ref
+
+
+def format_expiry(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

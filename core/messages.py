@@ -1,0 +1,140 @@
+"""Every sentence wanbot says to a person, in one catalogue.
+
+Texts are looked up by key and formatted with named fields, so a translation is one more dictionary
+(``CATALOGUES["zh-CN"] = {...}``) and code never holds a user-facing literal. Keys missing from a
+translation fall back to English. Error explanations are keyed ``error.<DashScope code>``; every code in
+``core.errors.KNOWN_CODES`` has one (a test checks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EN: dict[str, str] = {
+    # status titles and lines, by job state
+    "state.QUEUED": "Queued",
+    "state.SUBMITTING": "Queued",
+    "state.PENDING": "Waiting for DashScope",
+    "state.RUNNING": "Generating",
+    "state.SUCCEEDED": "Uploading",
+    "state.DELIVERED": "Done",
+    "state.FAILED": "Failed",
+    "state.CANCELED": "Cancelled",
+    "state.EXPIRED": "Expired",
+    "line.queued": "position {position} in line",
+    "line.queued_next": "next in line",
+    "line.elapsed": "{elapsed}",
+    "title": "🎬 {state}",
+    "field.model": "Model",
+    "field.format": "Format",
+    "field.seed": "Seed",
+    "field.cost": "Cost",
+    "field.estimate": "Estimate",
+    "field.job": "Job",
+    "field.negative": "Avoid",
+    "format": "{resolution} · {ratio} · {duration}s",
+    # delivery
+    "delivered.caption": "🎬 {prompt_short} — {resolution} {ratio}, {duration}s · job {job_id}",
+    "delivered.reencoded": "Re-encoded from {original} to {final} to fit this channel's {limit} upload limit.",
+    "delivered.link": "Too large for this channel ({size} > {limit}) even after re-encoding. "
+    "Download it before {expires}: {url}",
+    "expired.detail": "The video link expired at {expires} before it could be delivered. "
+    "Nothing was lost on your bill beyond the finished task; ask again to make a new one.",
+    "failed.timeout": "DashScope did not finish within {limit}; the task was abandoned.",
+    "failed.unknown_task": "DashScope no longer knows this task (older than 24 hours or never created).",
+    "failed.generic": "Something went wrong: {message}",
+    # commands and refusals
+    "queued.ack": "Queued job {job_id}.",
+    "cancel.done": "Cancelled job {job_id}. Nothing was billed.",
+    "cancel.too_late": "Job {job_id} is already generating; DashScope cannot stop it now.",
+    "cancel.finished": "Job {job_id} has already finished.",
+    "cancel.not_yours": "Only the person who asked for job {job_id} can cancel it.",
+    "job.not_found": "I can't find job {job_id}.",
+    "job.none_active": "You have no job in progress.",
+    "cap.user": "You already have {count} videos in progress (the limit is {cap}). "
+    "Wait for one to finish, or cancel one.",
+    "cap.cooldown": "Easy there: you can ask again in {seconds} s.",
+    "invalid": "That request doesn't work: {reason}.",
+    "sandbox.notice": "No DASHSCOPE_API_KEY set: using the built-in sandbox (free, placeholder videos).",
+    # DashScope errors, by code
+    "error.InvalidParameter": "DashScope rejected a parameter of this request.",
+    "error.DataInspectionFailed": "The content filter flagged the prompt or the result. "
+    "Try rewording it; nothing was billed.",
+    "error.IPInfringementSuspect": "DashScope suspects the prompt names protected characters or brands. "
+    "Try rewording it.",
+    "error.Arrearage": "The DashScope account is out of credit. Ask an admin to top it up.",
+    "error.UnsupportedOperation": "DashScope can't do that to this task any more.",
+    "error.InvalidApiKey": "The bot's DashScope key is not valid (or is for another region). Ask an admin.",
+    "error.AccessDenied": "The bot's DashScope account has no access to this model. Ask an admin.",
+    "error.AccessDenied.Unpurchased": "This model is not enabled on the bot's DashScope account. Ask an admin.",
+    "error.Model.AccessDenied": "The bot's DashScope key may not use this model. Ask an admin.",
+    "error.Workspace.AccessDenied": "The bot's DashScope workspace may not use this model. Ask an admin.",
+    "error.SignatureDoesNotMatch": "The video link was refused by storage. Ask an admin to check the logs.",
+    "error.ModelNotFound": "DashScope doesn't know this model.",
+    "error.Throttling": "DashScope is busy right now; wanbot will keep trying.",
+    "error.Throttling.RateQuota": "DashScope's rate limit was hit; wanbot will keep trying.",
+    "error.Throttling.BurstRate": "Too many requests at once; wanbot will keep trying.",
+    "error.Throttling.AllocationQuota": "DashScope's quota for this model is used up for now. Try later.",
+    "error.InternalError": "DashScope had an internal error. Try again in a minute.",
+    "error.InternalError.Timeout": "DashScope could not finish the video in time. Try again.",
+    "error.InternalError.Upload": "DashScope could not store the finished video. Try again.",
+    "error.SystemError": "DashScope had a system error. Try again in a minute.",
+    "error.ModelUnavailable": "The model is overloaded right now. Try again in a few minutes.",
+    "error.ModelServingError": "The model is overloaded right now. Try again in a few minutes.",
+    "error.TransportError": "wanbot could not reach DashScope. It will keep trying.",
+    "error.CreateUnconfirmed": "wanbot could not confirm whether DashScope started this video, so it did "
+    "not retry (that could bill you twice). Check `/wan status` in a minute.",
+    "error.Unknown": "DashScope answered with an unexpected error.",
+}
+
+CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
+
+
+class Messages:
+    """Formats catalogue texts for one locale, falling back to English key by key."""
+
+    def __init__(self, locale: str = "en") -> None:
+        self.locale = locale
+        self._table = CATALOGUES.get(locale, EN)
+
+    def __call__(self, key: str, **fields: Any) -> str:
+        template = self._table.get(key) or EN.get(key)
+        if template is None:
+            raise KeyError(f"no message {key!r}")
+        return template.format(**fields)
+
+    def has(self, key: str) -> bool:
+        return key in self._table or key in EN
+
+    def explain(self, code: str | None, fallback: str | None = None) -> str:
+        """A short explanation of a DashScope error code for a chat user."""
+        if code and self.has(f"error.{code}"):
+            return self(f"error.{code}")
+        return fallback or self("error.Unknown")
+
+
+def human_duration(seconds: float) -> str:
+    """``42s``, ``3m 05s``, ``1h 02m``: elapsed time as people read it."""
+    total = int(round(seconds))
+    if total < 60:
+        return f"{total}s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def human_bytes(size: int) -> str:
+    """``9.5 MB``-style sizes (MiB under the hood, labelled the way platforms label limits)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,81 @@
+"""Builds the ``StatusView`` of a job: what its one status message says in each state.
+
+Pure functions of (job, queue position, now): the engine calls ``status_view`` for every edit, and
+tests assert on the result without a platform.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.jobs import Job, JobState
+from core.messages import Messages, human_duration
+from core.port import StatusField, StatusView
+
+#: Buttons offered in each state (adapters render the ones they support).
+ACTIONS: dict[JobState, tuple[str, ...]] = {
+    JobState.QUEUED: ("cancel",),
+    JobState.SUBMITTING: ("cancel",),
+    JobState.PENDING: ("cancel",),
+    JobState.RUNNING: (),
+    JobState.SUCCEEDED: (),
+    JobState.DELIVERED: ("reroll", "remix", "upscale", "delete"),
+    JobState.FAILED: ("reroll", "remix", "delete"),
+    JobState.CANCELED: ("reroll", "remix", "delete"),
+    JobState.EXPIRED: ("reroll", "delete"),
+}
+
+
+def status_view(job: Job, *, now: datetime, position: int | None, messages: Messages) -> StatusView:
+    req = job.request
+    state = job.state
+    title = messages("title", state=messages(f"state.{state.value}"))
+    elapsed = human_duration(job.elapsed(now))
+    if state in (JobState.QUEUED, JobState.SUBMITTING) and position is not None:
+        where = messages("line.queued_next") if position <= 1 else messages("line.queued", position=position)
+        line = f"{where} · {elapsed}"
+    else:
+        line = messages("line.elapsed", elapsed=elapsed)
+    fields = [
+        StatusField(messages("field.model"), req.model),
+        StatusField(
+            messages("field.format"),
+            messages("format", resolution=req.resolution, ratio=req.ratio, duration=req.seconds),
+        ),
+    ]
+    if req.seed is not None:
+        fields.append(StatusField(messages("field.seed"), str(req.seed)))
+    if req.negative_prompt:
+        fields.append(StatusField(messages("field.negative"), req.negative_prompt))
+    if job.cost is not None:
+        fields.append(StatusField(messages("field.cost"), f"¥{job.cost}"))
+    else:
+        fields.append(StatusField(messages("field.estimate"), f"¥{req.estimated_cost()}"))
+    fields.append(StatusField(messages("field.job"), job.id))
+
+    actions = ACTIONS[state]
+    if state is JobState.DELIVERED and req.resolution == "1080P":
+        actions = tuple(a for a in actions if a != "upscale")
+    if state is JobState.DELIVERED and "1080P" not in req.spec.resolutions:
+        actions = tuple(a for a in actions if a != "upscale")
+
+    detail = None
+    link = None
+    if state in (JobState.FAILED, JobState.EXPIRED, JobState.CANCELED) and job.error_message:
+        detail = job.error_message
+    elif state is JobState.DELIVERED and job.delivery_note:
+        detail = job.delivery_note
+        if job.extra.get("link_only"):
+            link = job.video_url
+    return StatusView(
+        job_id=job.id,
+        state=state.value,
+        title=title,
+        prompt=req.prompt,
+        fields=tuple(fields),
+        line=line,
+        detail=detail,
+        actions=actions,
+        link=link,
+        terminal=state.terminal,
+    )

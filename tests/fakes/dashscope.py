@@ -1,0 +1,123 @@
+"""A scripted stand-in for the DashScope client, for engine unit tests that run on a virtual clock.
+
+Each task walks through a script of statuses, one per query. The fake records every create, query and
+cancel so tests can assert "no second task" and "no query storm". End-to-end tests use the real client
+against the sandbox instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from core.dashscope import TaskInfo, TaskStatus, Usage
+from core.errors import DashScopeError, DownloadError, WanbotError
+from core.request import GenerationRequest
+
+S = TaskStatus
+DEFAULT_SCRIPT = (S.PENDING, S.RUNNING, S.RUNNING, S.SUCCEEDED)
+
+
+@dataclass
+class FakeTask:
+    task_id: str
+    request: GenerationRequest
+    created_at: float
+    script: list[TaskStatus]
+    queries: int = 0
+    canceled: bool = False
+    code: str | None = None
+
+    @property
+    def status(self) -> TaskStatus:
+        if self.canceled:
+            return S.CANCELED
+        return self.script[min(self.queries, len(self.script)) - 1] if self.queries else self.script[0]
+
+
+@dataclass
+class FakeDashScope:
+    clock: Callable[[], float]
+    script: tuple[TaskStatus, ...] = DEFAULT_SCRIPT
+    video: bytes = b"\x00\x00\x00\x18ftypmp42" + b"v" * 2000
+    url_ttl: float = 24 * 3600
+    tasks: dict[str, FakeTask] = field(default_factory=dict)
+    creates: list[str] = field(default_factory=list)
+    #: Exceptions raised by the next creates / downloads / gets, in order.
+    create_errors: list[WanbotError] = field(default_factory=list)
+    download_errors: list[WanbotError] = field(default_factory=list)
+    get_errors: list[WanbotError] = field(default_factory=list)
+    fail_code: str | None = None
+    downloads: int = 0
+    #: When set, creates wait for it: lets a test line up a queue before anything runs.
+    create_gate: asyncio.Event | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def add_task(self, request: GenerationRequest, *, created_at: float | None = None,
+                 script: tuple[TaskStatus, ...] | None = None) -> FakeTask:
+        task = FakeTask(f"task-{next(self._ids)}", request, created_at or self.clock(), list(script or self.script))
+        self.tasks[task.task_id] = task
+        return task
+
+    async def create_video_task(
+        self, request: GenerationRequest, *, exclude_task_ids: Collection[str] = ()
+    ) -> TaskInfo:
+        if self.create_gate is not None:
+            await self.create_gate.wait()
+        if self.create_errors:
+            raise self.create_errors.pop(0)
+        task = self.add_task(request)
+        self.creates.append(task.task_id)
+        return TaskInfo(task_id=task.task_id, status=S.PENDING)
+
+    async def reconcile_create(
+        self, model: str, sent_at: float, *, exclude_task_ids: Collection[str] = ()
+    ) -> TaskInfo | None:
+        for task in sorted(self.tasks.values(), key=lambda t: t.created_at):
+            if task.request.model == model and task.created_at >= sent_at - 5 and task.task_id not in exclude_task_ids:
+                return self._info(task)
+        return None
+
+    async def get_task(self, task_id: str) -> TaskInfo:
+        if self.get_errors:
+            raise self.get_errors.pop(0)
+        task = self.tasks.get(task_id)
+        if task is None:
+            return TaskInfo(task_id=task_id, status=S.UNKNOWN)
+        task.queries += 1
+        return self._info(task)
+
+    async def cancel_task(self, task_id: str) -> None:
+        task = self.tasks[task_id]
+        if task.status is not S.PENDING:
+            raise DashScopeError("not pending", code="UnsupportedOperation", http_status=400)
+        task.canceled = True
+
+    async def download_to(self, url: str, path: Path, *, max_bytes: int) -> int:
+        self.downloads += 1
+        if self.download_errors:
+            raise self.download_errors.pop(0)
+        if len(self.video) > max_bytes:
+            raise DownloadError("too large", code="TooLarge")
+        path.write_bytes(self.video)
+        return len(self.video)
+
+    def _info(self, task: FakeTask) -> TaskInfo:
+        status = task.status
+        if status is S.SUCCEEDED:
+            expires = datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=self.url_ttl)
+            return TaskInfo(
+                task_id=task.task_id,
+                status=status,
+                video_url=f"https://results.example/{task.task_id}.mp4?Expires={int(expires.timestamp())}",
+                url_expires_at=expires,
+                usage=Usage(billed_seconds=float(task.request.seconds), video_count=1),
+            )
+        if status is S.FAILED:
+            return TaskInfo(task_id=task.task_id, status=status, code=self.fail_code or "InternalError",
+                            message="generation failed")
+        return TaskInfo(task_id=task.task_id, status=status)

@@ -1,0 +1,79 @@
+"""A recording ``ChatPort``: remembers every post, edit, upload and notice (like Bot Framework's TestAdapter)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.errors import PlatformError
+from core.port import ConversationRef, MessageRef, StatusView
+
+
+@dataclass
+class Upload:
+    conversation: ConversationRef
+    filename: str
+    size: int
+    caption: str
+    reply_to: MessageRef | None
+    content: bytes
+
+
+@dataclass
+class RecordingPort:
+    platform: str = "test"
+    limit: int = 100 * 1024 * 1024
+    posts: list[tuple[MessageRef, StatusView]] = field(default_factory=list)
+    edits: list[tuple[MessageRef, StatusView]] = field(default_factory=list)
+    uploads: list[Upload] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    #: Errors to raise from the next calls of each verb, in order.
+    edit_failures: list[PlatformError] = field(default_factory=list)
+    upload_failures: list[PlatformError] = field(default_factory=list)
+    _next: int = 0
+
+    async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
+        self._next += 1
+        ref = MessageRef(conversation, f"m{self._next}")
+        self.posts.append((ref, view))
+        return ref
+
+    async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
+        if self.edit_failures:
+            raise self.edit_failures.pop(0)
+        self.edits.append((ref, view))
+
+    async def upload_video(
+        self,
+        conversation: ConversationRef,
+        path: Path,
+        *,
+        filename: str,
+        size: int,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        if self.upload_failures:
+            raise self.upload_failures.pop(0)
+        assert path.stat().st_size == size, "the port must be told the real size"
+        assert size <= self.limit, "the engine must never upload past the limit"
+        self._next += 1
+        self.uploads.append(Upload(conversation, filename, size, caption, reply_to, path.read_bytes()))
+        return MessageRef(conversation, f"u{self._next}")
+
+    async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
+        self.notices.append(text)
+
+    async def upload_limit(self, conversation: ConversationRef) -> int:
+        return self.limit
+
+    # -- helpers for assertions ----------------------------------------------------------------------------
+
+    def states_shown(self, job_id: str) -> list[str]:
+        """Every state the job's status message showed, post first, in order."""
+        shown = [v.state for _, v in self.posts if v.job_id == job_id]
+        shown += [v.state for _, v in self.edits if v.job_id == job_id]
+        return shown
+
+    def refs_used(self, job_id: str) -> set[str]:
+        return {r.message_id for r, v in [*self.posts, *self.edits] if v.job_id == job_id}
