@@ -1,0 +1,400 @@
+"""``DashScopeClient``: every DashScope call wanbot makes, with the right retry rule for each.
+
+Owns the call semantics on top of ``transport`` (one exchange) and ``reconcile`` (which listed task is
+ours):
+
+* Reads (query, list) and cancel are retried on 429/5xx/broken connections with jittered backoff.
+* A video create is **never blindly resent**. An error answer with a JSON body proves no task was
+  made, so 429/5xx-with-body are retried like reads. An answer that never arrived (timeout, reset after
+  sending, garbled 2xx, HTML 5xx from a gateway) is *ambiguous*: the client lists the model's tasks
+  around the send time and adopts the task it finds; it sends again only after two re-checks show
+  nothing, and if the list itself fails it raises ``TransportError(ambiguous=True)`` and does not resend.
+* An image create is billed too and has no task to find afterwards, so an ambiguous one is raised.
+
+The session is injected and shared; the key travels on each request only, and never in any text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from core.dashscope import reconcile as rec
+from core.dashscope.download import CHUNK, Downloader
+from core.dashscope.models import ImageResult, TaskInfo, TaskPage, TaskStatus, TaskSummary
+from core.dashscope.retry import ReconcilePolicy, RetryPolicy, parse_retry_after
+from core.dashscope.transport import Answer, Redactor, Transport, error_from_answer
+from core.errors import ConfigError, DashScopeError, TransportError, WanbotError
+from core.request import GenerationRequest, ImageRequest
+
+log = logging.getLogger("wanbot.dashscope")
+
+CREATE_PATH = "/services/aigc/video-generation/video-synthesis"
+IMAGE_PATH = "/services/aigc/multimodal-generation/generation"
+TASKS_PATH = "/tasks"
+#: ``GET /tasks`` refuses windows longer than this.
+MAX_LIST_WINDOW = timedelta(hours=24)
+#: Task ids are queryable for 24 h; remembering handed-out ids a little longer is enough.
+_HANDED_OUT_TTL = 26 * 3600.0
+
+
+class DashScopeClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str,
+        api_key: str | None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen dataclass, safe to share
+        rng: random.Random | None = None,
+        request_timeout: float = 30.0,
+        reconcile: ReconcilePolicy = ReconcilePolicy(),  # noqa: B008
+        image_timeout: float = 180.0,
+        download_connect_timeout: float = 10.0,
+        download_read_timeout: float = 30.0,
+    ) -> None:
+        # A default Authorization header on the shared session would go to the storage host too
+        # (403 SignatureDoesNotMatch on every download) and to anything else using the session.
+        if "Authorization" in session.headers or session.auth is not None:
+            raise ConfigError("the HTTP session must not carry default auth; the client adds it per request")
+        self._redact = Redactor(api_key)
+        self._has_key = bool(api_key)
+        self._transport = Transport(session, base_url=base_url, api_key=api_key,
+                                    request_timeout=request_timeout, redact=self._redact)
+        self._clock = clock
+        self._sleep = sleep
+        self._retry = retry
+        self._rng = rng or random.Random()
+        self._reconcile = reconcile
+        self._request_timeout = request_timeout
+        self._image_timeout = image_timeout
+        self._downloader = Downloader(session, clock=clock, sleep=sleep, rng=self._rng, retry=retry,
+                                      redact=self._redact, connect_timeout=download_connect_timeout,
+                                      read_timeout=download_read_timeout)
+        #: task id → when this instance handed it out; a reconciliation never adopts these again.
+        self._handed_out: dict[str, float] = {}
+        # Creates whose HTTP exchange is still open: their tasks may already be listed but not yet
+        # handed out, so a reconciliation waits for them rather than adopting a sibling's task.
+        self._sending = 0
+        self._sends_idle = asyncio.Event()
+        self._sends_idle.set()
+        self._reconcile_lock = asyncio.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    def __repr__(self) -> str:
+        key = "'<redacted>'" if self._has_key else "None"
+        return f"DashScopeClient(base_url={self.base_url!r}, api_key={key})"
+
+    # -- video tasks ------------------------------------------------------------------------------------
+
+    async def create_video_task(
+        self, request: GenerationRequest, *, exclude_task_ids: Collection[str] = ()
+    ) -> TaskInfo:
+        """Start a text-to-video task; reconcile instead of resending when the answer was lost."""
+        body = request.to_wire()
+        first_ambiguous: float | None = None
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self._retry.attempts
+            sent_at = self._clock()
+            ambiguity: str
+            try:
+                answer = await self._send_create(body)
+            except TransportError as exc:
+                if not exc.ambiguous:  # never left this host: a plain retry is safe
+                    if last:
+                        raise
+                    await self._sleep(self._retry.backoff(attempt, self._rng))
+                    continue
+                ambiguity = exc.message
+            else:
+                if answer.ok and answer.body is not None:
+                    try:
+                        info = TaskInfo.from_wire(answer.body)
+                    except ValueError:
+                        if answer.body.get("code") or answer.body.get("error"):
+                            raise error_from_answer(answer, self._redact) from None
+                        ambiguity = "a 2xx answer without a task id"
+                    else:
+                        self._hand_out(info.task_id)
+                        return info
+                elif answer.ok:
+                    ambiguity = f"an unreadable {answer.status} answer ({answer.snippet})"
+                elif answer.body is None and answer.status >= 500:
+                    # A gateway's HTML 502/504: DashScope behind it may well have made the task.
+                    ambiguity = f"a non-JSON HTTP {answer.status} answer ({answer.snippet})"
+                else:
+                    # A JSON error body (or a proxy's 4xx) is a definite refusal: no task exists.
+                    err = error_from_answer(answer, self._redact)
+                    if not err.retryable or last:
+                        raise err
+                    await self._sleep(self._backoff(attempt, answer))
+                    continue
+
+            # Ambiguous: find out whether that send created a task before doing anything else.
+            first_ambiguous = sent_at if first_ambiguous is None else first_ambiguous
+            log.warning("dashscope create for %s is ambiguous (%s); reconciling via the task list",
+                        request.model, ambiguity)
+            found = await self.reconcile_create(request.model, first_ambiguous,
+                                                exclude_task_ids=exclude_task_ids, prompt=request.prompt)
+            if found is not None:
+                return found
+            if last:
+                # The list confirms nothing was created, so this is not ambiguous any more.
+                raise TransportError(
+                    f"create for {request.model} got no usable answer in {attempt} attempts; "
+                    "the task list shows no task was created",
+                    ambiguous=False,
+                )
+            log.info("dashscope create for %s: no task was created; sending again", request.model)
+
+    async def _send_create(self, body: Mapping[str, Any]) -> Answer:
+        self._sending += 1
+        self._sends_idle.clear()
+        try:
+            return await self._transport.exchange("POST", CREATE_PATH, json_body=body, async_header=True)
+        finally:
+            # No await between here and the caller handing the task id out: a waiting reconciliation
+            # cannot observe a created-but-unclaimed task of ours.
+            self._sending -= 1
+            if self._sending == 0:
+                self._sends_idle.set()
+
+    async def reconcile_create(
+        self,
+        model: str,
+        sent_at: float,
+        *,
+        exclude_task_ids: Collection[str] = (),
+        prompt: str | None = None,
+    ) -> TaskInfo | None:
+        """The task a possibly-lost create (sent at epoch ``sent_at``) produced, or None if none did.
+
+        Looks once, then again after each ``ReconcilePolicy.recheck_delays`` wait (the list lags).
+        Raises ``TransportError(ambiguous=True)`` when the list cannot be read: the caller must not
+        resend then. ``prompt``, when given, rules out tasks whose reported ``orig_prompt`` differs.
+        """
+        async with self._reconcile_lock:
+            if self._sending:
+                # A stuck sibling send is not waited for forever: go on after its own timeout.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._sends_idle.wait(), self._request_timeout + 1.0)
+            waits = (0.0, *self._reconcile.recheck_delays)
+            for look, wait in enumerate(waits, start=1):
+                if wait:
+                    await self._sleep(wait)
+                start, end = rec.window(sent_at, self._clock(), self._reconcile.skew)
+                end = min(end, start + MAX_LIST_WINDOW)
+                try:
+                    rows = [row async for row in self.iter_tasks(
+                        start=start, end=end, model_name=model,
+                        page_size=self._reconcile.page_size, max_pages=self._reconcile.max_pages)]
+                except WanbotError as exc:
+                    raise TransportError(
+                        f"could not check whether a create for {model} reached DashScope "
+                        f"(task list failed: {exc}); not resending",
+                        ambiguous=True,
+                    ) from exc
+                exclude = set(exclude_task_ids) | self._handed_out.keys()
+                found = await self._adopt(rec.candidates(rows, model=model, start=start, end=end,
+                                                         exclude=exclude), prompt)
+                log.info("dashscope reconcile %s look %d/%d window %s..%s: %d listed, adopted %s",
+                         model, look, len(waits), rec.list_time(start), rec.list_time(end), len(rows),
+                         found.task_id if found else "-")
+                if found is not None:
+                    return found
+            return None
+
+    async def _adopt(self, rows: list[TaskSummary], prompt: str | None) -> TaskInfo | None:
+        for row in rows[:5]:
+            try:
+                info = await self.get_task(row.task_id)
+            except WanbotError:
+                # It is listed, so it exists; the id is what matters, details come with the next poll.
+                info = row.as_task_info()
+            if prompt is not None and rec.same_prompt(prompt, info.orig_prompt) is False:
+                continue  # someone else's task (another bot or a person using the same account)
+            self._hand_out(info.task_id)
+            return info
+        return None
+
+    def _hand_out(self, task_id: str) -> None:
+        now = self._clock()
+        if len(self._handed_out) > 1000:
+            self._handed_out = {k: t for k, t in self._handed_out.items() if now - t < _HANDED_OUT_TTL}
+        self._handed_out[task_id] = now
+
+    async def get_task(self, task_id: str) -> TaskInfo:
+        answer = await self._call("GET", f"{TASKS_PATH}/{_segment(task_id)}")
+        assert answer.body is not None
+        try:
+            return TaskInfo.from_wire(answer.body)
+        except ValueError:
+            if answer.body.get("code") or answer.body.get("error"):
+                # A proxy that wraps errors in HTTP 200.
+                raise error_from_answer(answer, self._redact) from None
+            raise self._bad_success(answer, "task query") from None
+
+    async def cancel_task(self, task_id: str) -> None:
+        """Cancel a PENDING task; DashScope refuses others with ``UnsupportedOperation``."""
+        path = f"{TASKS_PATH}/{_segment(task_id)}/cancel"
+        try:
+            await self._call("POST", path)
+        except DashScopeError as exc:
+            # A retried cancel whose first try succeeded unseen is refused as "not PENDING": check.
+            if (
+                exc.code == "UnsupportedOperation"
+                and getattr(exc, "after_lost_answer", False)
+                and (await self.get_task(task_id)).status is TaskStatus.CANCELED
+            ):
+                return
+            raise
+
+    async def list_tasks(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        model_name: str | None = None,
+        status: str | None = None,
+        page_no: int = 1,
+        page_size: int = 10,
+    ) -> TaskPage:
+        """One page of ``GET /tasks`` for ``[start, end]`` (aware datetimes, at most 24 h apart)."""
+        if end < start or end - start > MAX_LIST_WINDOW:
+            raise ValueError("list_tasks needs start <= end and a window of at most 24 hours")
+        params = {"start_time": rec.list_time(start), "end_time": rec.list_time(end),
+                  "page_no": str(page_no), "page_size": str(page_size)}
+        if model_name:
+            params["model_name"] = model_name
+        if status:
+            params["status"] = status
+        answer = await self._call("GET", TASKS_PATH, params=params)
+        assert answer.body is not None
+        return TaskPage.from_wire(answer.body)
+
+    async def iter_tasks(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        model_name: str | None = None,
+        status: str | None = None,
+        page_size: int = 100,
+        max_pages: int = 50,
+    ) -> AsyncIterator[TaskSummary]:
+        """Every task in the window, page after page (bounded by ``max_pages``)."""
+        for page_no in range(1, max_pages + 1):
+            page = await self.list_tasks(start=start, end=end, model_name=model_name, status=status,
+                                         page_no=page_no, page_size=page_size)
+            for row in page.tasks:
+                yield row
+            if not page.tasks or page_no >= page.total_page:
+                return
+
+    # -- images -----------------------------------------------------------------------------------------
+
+    async def generate_image(self, request: ImageRequest) -> ImageResult:
+        """Synchronous image generation. Billed per image, so a lost answer is raised, never resent."""
+        body = request.to_wire()
+        attempt = 0
+        while True:
+            attempt += 1
+            answer = await self._transport.exchange("POST", IMAGE_PATH, json_body=body,
+                                                    timeout=self._image_timeout)
+            # A TransportError propagates: no image is worth a double charge.
+            if answer.ok and answer.body is not None:
+                result = ImageResult.from_wire(answer.body)
+                if result.urls:
+                    return result
+                if answer.body.get("code") or answer.body.get("error"):
+                    raise error_from_answer(answer, self._redact)
+                raise self._bad_success(answer, "image generation", ambiguous=True)
+            if answer.ok or (answer.body is None and answer.status >= 500):
+                raise self._bad_success(answer, "image generation", ambiguous=True)
+            err = error_from_answer(answer, self._redact)
+            if not err.retryable or attempt >= self._retry.attempts:
+                raise err
+            await self._sleep(self._backoff(attempt, answer))
+
+    # -- result files -----------------------------------------------------------------------------------
+
+    async def download_to(self, url: str, path: Path, *, max_bytes: int, timeout: float = 600.0) -> int:
+        """Stream ``url`` into ``path`` (no auth header, capped, atomic); return the byte count."""
+        return await self._downloader.download_to(url, path, max_bytes=max_bytes, timeout=timeout)
+
+    def stream(
+        self, url: str, *, max_bytes: int, chunk_size: int = CHUNK, timeout: float = 600.0
+    ) -> AsyncIterator[bytes]:
+        """The file at ``url`` in chunks, never more than ``max_bytes`` in total."""
+        return self._downloader.stream(url, max_bytes=max_bytes, chunk_size=chunk_size, timeout=timeout)
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    async def _call(self, method: str, path: str, *, params: Mapping[str, str] | None = None) -> Answer:
+        """A read or cancel: retried on 429, retryable 5xx, broken connections and garbled answers."""
+        lost_answer = False
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self._retry.attempts
+            try:
+                answer = await self._transport.exchange(method, path, params=params)
+            except TransportError as exc:
+                lost_answer = lost_answer or exc.ambiguous
+                if last:
+                    raise
+                await self._sleep(self._retry.backoff(attempt, self._rng))
+                continue
+            if answer.ok and answer.body is not None:
+                return answer
+            if answer.ok:
+                if last:
+                    raise self._bad_success(answer, f"{method} {path}")
+                await self._sleep(self._retry.backoff(attempt, self._rng))
+                continue
+            err = error_from_answer(answer, self._redact)
+            if lost_answer:
+                setattr(err, "after_lost_answer", True)  # noqa: B010 - read by cancel_task only
+            if not err.retryable or last:
+                raise err
+            lost_answer = lost_answer or (answer.body is None and answer.status >= 500)
+            await self._sleep(self._backoff(attempt, answer))
+
+    def _backoff(self, attempt: int, answer: Answer) -> float:
+        return self._retry.backoff(attempt, self._rng, parse_retry_after(answer.headers, self._clock()))
+
+    def _bad_success(self, answer: Answer, what: str, *, ambiguous: bool = False) -> TransportError:
+        err = TransportError(
+            self._redact(f"{what}: unusable HTTP {answer.status} answer ({answer.snippet or 'empty'})"),
+            ambiguous=ambiguous,
+        )
+        err.http_status = answer.status
+        err.request_id = answer.request_id
+        return err
+
+
+def _segment(task_id: str) -> str:
+    task_id = task_id.strip()
+    if not task_id:
+        raise ValueError("task_id is empty")
+    return quote(task_id, safe="")
+
+
+__all__ = ["CREATE_PATH", "IMAGE_PATH", "MAX_LIST_WINDOW", "TASKS_PATH", "DashScopeClient"]

@@ -1,0 +1,397 @@
+"""``JobStore``: persistence of ``Job`` records on SQLite (default) or PostgreSQL.
+
+Owns the mapping between a ``Job`` and a ``jobs`` row, the engine and its per-backend settings,
+optimistic concurrency (``save`` only writes over the version it read), and the few queries the
+engine needs: restart recovery, per-user caps and status, usage totals and task-id reconciliation.
+Built on SQLAlchemy Core (tables and statements, no ORM): a ``Job`` is immutable and the store
+hands back fresh copies, so there is no identity map to keep in sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, Row, and_, event, func, or_, select, update
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from core.errors import ConfigError, WanbotError
+from core.jobs import Job, JobState, Requester
+from core.port import ConversationRef, MessageRef
+from core.request import GenerationRequest
+from core.store.schema import iso_utc, jobs, migrate, require_aware
+
+# -- errors ---------------------------------------------------------------------------------------------
+
+
+class StoreError(WanbotError):
+    default_code = "StoreError"
+
+
+class StaleJob(StoreError):
+    """``save`` found the row at another version (or gone): someone else wrote it since it was read."""
+
+    default_code = "StaleJob"
+
+    def __init__(self, job_id: str, version: int, *, missing: bool = False) -> None:
+        what = "no longer exists" if missing else f"changed since version {version} was read"
+        super().__init__(f"job {job_id} {what}")
+        self.job_id = job_id
+        self.version = version
+        self.missing = missing
+
+
+class DuplicateJob(StoreError):
+    """``insert`` of an id that exists: pick a new id and insert again."""
+
+    default_code = "DuplicateJob"
+
+
+class TaskClaimed(StoreError):
+    """Another job already holds this DashScope task id (one task, one job)."""
+
+    default_code = "TaskClaimed"
+
+
+class CorruptJob(StoreError):
+    """A stored row no longer decodes into a ``Job`` (e.g. its model left the catalogue)."""
+
+    default_code = "CorruptJob"
+
+
+# -- rows <-> jobs -------------------------------------------------------------------------------------------
+
+_ACTIVE_STATES = tuple(s.value for s in JobState if not s.terminal)
+_BILLED_STATES = (JobState.SUCCEEDED.value, JobState.DELIVERED.value)
+
+
+def _aware_or_none(value: datetime | None, what: str) -> datetime | None:
+    return None if value is None else require_aware(value, what)
+
+
+def job_to_row(job: Job) -> dict[str, Any]:
+    """The column values for ``job``. Refuses naive datetimes instead of storing an ambiguous time."""
+    r = job.requester
+    return {
+        "id": job.id,
+        "platform": r.platform,
+        "workspace_id": r.workspace_id,
+        "channel_id": r.channel_id,
+        "user_id": r.user_id,
+        "user_name": r.user_name,
+        "conversation": job.conversation.to_dict(),
+        "request": job.request.model_dump(mode="json"),
+        "state": job.state.value,
+        "created_at": require_aware(job.created_at, "created_at"),
+        "updated_at": _aware_or_none(job.updated_at, "updated_at"),
+        "state_times": {k: iso_utc(v) for k, v in job.state_times.items()},
+        "task_id": job.task_id,
+        "submit_started_at": _aware_or_none(job.submit_started_at, "submit_started_at"),
+        "status_ref": job.status_ref.to_dict() if job.status_ref else None,
+        "video_url": job.video_url,
+        "video_expires_at": _aware_or_none(job.video_expires_at, "video_expires_at"),
+        "delivered_ref": job.delivered_ref.to_dict() if job.delivered_ref else None,
+        "delivery_note": job.delivery_note,
+        "billed_seconds": job.billed_seconds,
+        "cost": job.cost,
+        "error_code": job.error_code,
+        "error_message": job.error_message,
+        "shown_state": job.shown_state,
+        "version": job.version,
+        "extra": dict(job.extra),
+    }
+
+
+def _ref(data: Mapping[str, Any] | None) -> MessageRef | None:
+    return None if data is None else MessageRef.from_dict(dict(data))
+
+
+def row_to_job(row: Row[Any]) -> Job:
+    m = row._mapping
+    try:
+        request = GenerationRequest.model_validate(m["request"])
+        state = JobState(m["state"])
+    except (ValidationError, ValueError) as exc:
+        raise CorruptJob(f"job {m['id']} cannot be loaded: {exc}") from exc
+    return Job(
+        id=m["id"],
+        requester=Requester(
+            platform=m["platform"],
+            user_id=m["user_id"],
+            channel_id=m["channel_id"],
+            workspace_id=m["workspace_id"],
+            user_name=m["user_name"],
+        ),
+        conversation=ConversationRef.from_dict(dict(m["conversation"])),
+        request=request,
+        state=state,
+        created_at=m["created_at"],
+        state_times={k: datetime.fromisoformat(v) for k, v in m["state_times"].items()},
+        task_id=m["task_id"],
+        submit_started_at=m["submit_started_at"],
+        status_ref=_ref(m["status_ref"]),
+        video_url=m["video_url"],
+        video_expires_at=m["video_expires_at"],
+        delivered_ref=_ref(m["delivered_ref"]),
+        delivery_note=m["delivery_note"],
+        billed_seconds=m["billed_seconds"],
+        cost=m["cost"],
+        error_code=m["error_code"],
+        error_message=m["error_message"],
+        shown_state=m["shown_state"],
+        updated_at=m["updated_at"],
+        version=m["version"],
+        extra=dict(m["extra"]),
+    )
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """What ``/wan usage`` shows: billed jobs, seconds and money over a period."""
+
+    jobs: int = 0
+    billed_seconds: float = 0.0
+    cost: Decimal = Decimal("0")
+
+
+# -- URLs and engines ------------------------------------------------------------------------------------
+
+_SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def driver_url(url: str) -> URL:
+    """``sqlite:///x.db`` → ``sqlite+aiosqlite:///x.db``; ``postgresql://`` → ``postgresql+asyncpg://``."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise ConfigError(f"unsupported database {backend!r}: use sqlite:///path.db or postgresql://...")
+
+
+def _sqlite_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:")
+
+
+def _make_engine(url: URL) -> AsyncEngine:
+    if url.get_backend_name() != "sqlite":
+        # pre_ping: a bot idles for hours and PostgreSQL (or a proxy) drops idle connections.
+        return create_async_engine(url, pool_pre_ping=True)
+    if _sqlite_memory(url):
+        # One shared connection, or every checkout would see its own empty database.
+        engine = create_async_engine(url, poolclass=StaticPool)
+    else:
+        assert url.database is not None
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (below): the sqlite3 module's implicit transactions skip
+        # SELECT and DDL, which would break the migration transaction and read consistency.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        # WAL: readers never block the writer, so status queries do not stall job updates.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across application crashes in WAL mode and avoids an fsync per commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front, for read-then-write transactions (migrations) that
+        # would otherwise fail with SQLITE_BUSY when upgrading a read lock under contention.
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+# -- the store ---------------------------------------------------------------------------------------------
+
+
+class JobStore:
+    """Async persistence for jobs. Create with ``await JobStore.open(url)``; close when done."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @classmethod
+    async def open(cls, url: str) -> JobStore:
+        """Connect, create the database file if needed and bring the schema up to date."""
+        engine = _make_engine(driver_url(url))
+        try:
+            async with engine.execution_options(sqlite_immediate=True).begin() as conn:
+                await conn.run_sync(migrate)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    async def insert(self, job: Job) -> None:
+        """Store a new job as given (its ``version`` is kept, normally 0)."""
+        row = job_to_row(job)
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(jobs.insert().values(**row))
+        except IntegrityError as exc:
+            # Two unique keys can collide; tell the caller which, since the remedies differ.
+            if await self.get(job.id) is not None:
+                raise DuplicateJob(f"job id {job.id} already exists") from exc
+            raise TaskClaimed(f"task {job.task_id} already belongs to another job") from exc
+
+    async def save(self, job: Job) -> Job:
+        """Write ``job`` over the stored row if that row is still at ``job.version``.
+
+        Returns the job at its new version; raises ``StaleJob`` if another writer got there first
+        (re-read with ``get`` and re-apply the change) or the row is gone.
+        """
+        saved = job.evolve(version=job.version + 1)
+        row = job_to_row(saved)
+        del row["id"]
+        stmt = update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version).values(**row)
+        try:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(stmt)
+        except IntegrityError as exc:
+            raise TaskClaimed(f"task {job.task_id} already belongs to another job") from exc
+        if result.rowcount != 1:
+            raise StaleJob(job.id, job.version, missing=await self.get(job.id) is None)
+        return saved
+
+    # -- reads ----------------------------------------------------------------------------------------------
+
+    async def _fetch(
+        self, *where: ColumnElement[bool], order: Sequence[Any] = (), limit: int | None = None
+    ) -> list[Job]:
+        stmt = select(jobs).where(*where).order_by(*order)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [row_to_job(row) for row in rows]
+
+    async def get(self, job_id: str) -> Job | None:
+        found = await self._fetch(jobs.c.id == job_id)
+        return found[0] if found else None
+
+    async def by_task_id(self, task_id: str) -> Job | None:
+        found = await self._fetch(jobs.c.task_id == task_id)
+        return found[0] if found else None
+
+    async def active(self) -> list[Job]:
+        """Every non-terminal job, oldest first: what a restarted process must pick up again."""
+        return await self._fetch(jobs.c.state.in_(_ACTIVE_STATES), order=(jobs.c.created_at, jobs.c.id))
+
+    @staticmethod
+    def _user(platform: str, workspace_id: str | None, user_id: str | None) -> list[ColumnElement[bool]]:
+        # workspace None is its own bucket (DMs, the console), as in ``Requester.user_key``.
+        ws = jobs.c.workspace_id.is_(None) if workspace_id is None else jobs.c.workspace_id == workspace_id
+        conds = [jobs.c.platform == platform, ws]
+        if user_id is not None:
+            conds.append(jobs.c.user_id == user_id)
+        return conds
+
+    async def count_active_for_user(self, platform: str, workspace_id: str | None, user_id: str) -> int:
+        stmt = (
+            select(jobs.c.id)
+            .where(*self._user(platform, workspace_id, user_id), jobs.c.state.in_(_ACTIVE_STATES))
+            .subquery()
+        )
+        async with self._engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(stmt)) or 0)
+
+    async def recent_for_user(
+        self, platform: str, workspace_id: str | None, user_id: str, limit: int = 10
+    ) -> list[Job]:
+        """The user's latest jobs, newest first, in any state."""
+        return await self._fetch(
+            *self._user(platform, workspace_id, user_id),
+            order=(jobs.c.created_at.desc(), jobs.c.id.desc()),
+            limit=limit,
+        )
+
+    async def latest_active_for_user(
+        self, platform: str, workspace_id: str | None, user_id: str
+    ) -> Job | None:
+        """The job ``/wan status`` and ``/wan cancel`` mean when no id is given."""
+        found = await self._fetch(
+            *self._user(platform, workspace_id, user_id),
+            jobs.c.state.in_(_ACTIVE_STATES),
+            order=(jobs.c.created_at.desc(), jobs.c.id.desc()),
+            limit=1,
+        )
+        return found[0] if found else None
+
+    async def usage(
+        self,
+        *,
+        since: datetime,
+        platform: str,
+        workspace_id: str | None,
+        user_id: str | None = None,
+        until: datetime | None = None,
+    ) -> UsageTotals:
+        """Billed usage of jobs created in ``[since, until)``; ``user_id=None`` totals the workspace."""
+        conds = [
+            *self._user(platform, workspace_id, user_id),
+            jobs.c.state.in_(_BILLED_STATES),
+            or_(jobs.c.billed_seconds.is_not(None), jobs.c.cost.is_not(None)),
+            jobs.c.created_at >= require_aware(since, "since"),
+        ]
+        if until is not None:
+            conds.append(jobs.c.created_at < require_aware(until, "until"))
+        stmt = select(jobs.c.billed_seconds, jobs.c.cost).where(and_(*conds))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        # Summed here, not in SQL: costs are exact decimal text, which SQLite's SUM would turn into floats.
+        return UsageTotals(
+            jobs=len(rows),
+            billed_seconds=sum((r.billed_seconds or 0.0 for r in rows), 0.0),
+            cost=sum((r.cost for r in rows if r.cost is not None), Decimal("0")),
+        )
+
+    async def task_ids_since(self, since: datetime) -> set[str]:
+        """Task ids of jobs created, submitted or updated at or after ``since``.
+
+        Used to exclude already-claimed tasks when reconciling a create, so it errs on the side of
+        more ids: a job created before ``since`` but submitted after it is included too.
+        """
+        since = require_aware(since, "since")
+        stmt = select(jobs.c.task_id).where(
+            jobs.c.task_id.is_not(None),
+            or_(jobs.c.created_at >= since, jobs.c.submit_started_at >= since, jobs.c.updated_at >= since),
+        )
+        async with self._engine.connect() as conn:
+            return {str(t) for t in (await conn.scalars(stmt)).all()}

@@ -1,0 +1,236 @@
+"""The job store's tables, column types and migrations.
+
+Owns the database shape: the portable column types (aware UTC timestamps, JSON text, exact decimals),
+the ``jobs`` table as the code reads and writes it today, and the ordered list of migrations that
+build that shape from an empty database. ``migrate`` is the only thing that runs DDL.
+
+Rules for changing the schema: never edit a migration that has shipped; append a new one that takes
+the previous shape to the new one, and update ``jobs`` below to match (a test compares the two).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TIMESTAMP
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from core.errors import WanbotError
+
+# -- column types ------------------------------------------------------------------------------------------
+
+
+def require_aware(value: datetime, what: str = "timestamp") -> datetime:
+    """Naive datetimes are a bug upstream: refuse them rather than guess a zone."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
+    return value
+
+
+def iso_utc(value: datetime) -> str:
+    # Fixed width (always microseconds, always +00:00) so text comparison in SQLite is time order.
+    return require_aware(value).astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime: ``timestamptz`` on PostgreSQL, fixed-width ISO-8601 UTC text elsewhere."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(String(32))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return require_aware(value).astimezone(UTC)
+        return iso_utc(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return require_aware(value).astimezone(UTC)
+        return datetime.fromisoformat(str(value))
+
+
+class JSONText(TypeDecorator[Any]):
+    """JSON kept as text: the same bytes on every backend, readable with ``sqlite3`` by a person."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """A ``Decimal`` as its exact string: SQLite has no decimal type and would round through float."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+# -- the current shape ------------------------------------------------------------------------------------
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+
+def _jobs_columns() -> list[Column[Any]]:
+    """The jobs columns of schema v1 (fresh objects each call: a Column belongs to one Table)."""
+    return [
+        Column("id", String, primary_key=True),
+        # Who asked: plain columns because per-user caps and /wan status query by them.
+        Column("platform", String, nullable=False),
+        Column("workspace_id", String, nullable=True),
+        Column("channel_id", String, nullable=False),
+        Column("user_id", String, nullable=False),
+        Column("user_name", Text, nullable=True),
+        Column("conversation", JSONText, nullable=False),
+        Column("request", JSONText, nullable=False),
+        Column("state", String, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=True),
+        Column("state_times", JSONText, nullable=False),
+        Column("task_id", String, nullable=True),
+        Column("submit_started_at", UTCDateTime, nullable=True),
+        Column("status_ref", JSONText, nullable=True),
+        Column("video_url", Text, nullable=True),
+        Column("video_expires_at", UTCDateTime, nullable=True),
+        Column("delivered_ref", JSONText, nullable=True),
+        Column("delivery_note", Text, nullable=True),
+        Column("billed_seconds", Float, nullable=True),
+        Column("cost", DecimalText, nullable=True),
+        Column("error_code", String, nullable=True),
+        Column("error_message", Text, nullable=True),
+        Column("shown_state", String, nullable=True),
+        Column("version", Integer, nullable=False),
+        Column("extra", JSONText, nullable=False),
+    ]
+
+
+def _jobs_indexes(table: Table) -> list[Index]:
+    c = table.c
+    return [
+        # active(): WHERE state IN (...) ORDER BY created_at.
+        Index("ix_jobs_state_created", c.state, c.created_at),
+        # Per-user caps, /wan status, /wan usage.
+        Index("ix_jobs_user", c.platform, c.workspace_id, c.user_id, c.created_at),
+        # One task belongs to one job: a second claim (a reconcile race) fails instead of double-delivering.
+        # NULLs are distinct in unique indexes on both backends, so unsubmitted jobs do not collide.
+        Index("ux_jobs_task_id", c.task_id, unique=True),
+    ]
+
+
+jobs = Table("jobs", metadata, *_jobs_columns())
+_jobs_indexes(jobs)
+
+
+# -- migrations ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _v1_jobs(conn: Connection) -> None:
+    # Built from its own MetaData so later edits to ``jobs`` above can never change what v1 creates.
+    md = MetaData()
+    table = Table("jobs", md, *_jobs_columns())
+    _jobs_indexes(table)
+    md.create_all(conn)
+
+
+#: Applied in order at open; the database records the highest version it has.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "jobs table", _v1_jobs),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+# Any fixed 64-bit number: serialises concurrent migrators on one PostgreSQL database.
+_PG_MIGRATION_LOCK = 0x77616E626F74  # "wanbot"
+
+
+class SchemaError(WanbotError):
+    default_code = "SchemaError"
+
+
+def current_version(conn: Connection) -> int:
+    return int(conn.scalar(select(func.coalesce(func.max(schema_version.c.version), 0))) or 0)
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the database to ``LATEST_VERSION`` inside the caller's transaction; return the version.
+
+    The caller holds the write lock (``BEGIN IMMEDIATE`` on SQLite); on PostgreSQL an advisory lock
+    is taken here. Both backends have transactional DDL, so a failed migration leaves nothing behind.
+    """
+    versions = [m.version for m in MIGRATIONS]
+    assert versions == list(range(1, len(versions) + 1)), "migrations must be numbered 1, 2, 3, ..."
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+    schema_version.create(conn, checkfirst=True)
+    have = current_version(conn)
+    if have > LATEST_VERSION:
+        raise SchemaError(
+            f"the database is at schema version {have}, newer than this wanbot ({LATEST_VERSION}); "
+            "upgrade wanbot instead of running an old build against it"
+        )
+    for migration in MIGRATIONS[have:]:
+        migration.apply(conn)
+        conn.execute(
+            insert(schema_version).values(
+                version=migration.version,
+                description=migration.description,
+                applied_at=datetime.now(UTC),
+            )
+        )
+    return LATEST_VERSION
