@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_env("WANBOT_LOG_LEVEL"))
 
     # -- sandbox (used when no DASHSCOPE_API_KEY is set, or with --sandbox) ------------------------------
-    sandbox_speed: float = Field(60.0, gt=0, validation_alias=_env("WANBOT_SANDBOX_SPEED"))
+    sandbox_speed: float = Field(12.0, gt=0, validation_alias=_env("WANBOT_SANDBOX_SPEED"))
     sandbox_port: int = Field(0, ge=0, validation_alias=_env("WANBOT_SANDBOX_PORT"))
 
     # -- platforms ---------------------------------------------------------------------------------------

@@ -257,6 +257,10 @@ class Engine:
         assert job is not None
         return job
 
+    def peek(self, job_id: str) -> Job | None:
+        """The in-memory copy of a job this engine is running (no store read)."""
+        return self._jobs.get(job_id)
+
     def position(self, job_id: str) -> int | None:
         return self.queue.positions().get(job_id)
 

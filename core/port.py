@@ -76,7 +76,8 @@ class StatusView:
 
     def as_text(self) -> str:
         """A plain-text rendering: the console, logs, and platform fallbacks."""
-        parts = [f"{self.title} · {self.line}" if self.line else self.title]
+        head = f"[{self.job_id}] {self.title}"
+        parts = [f"{head} · {self.line}" if self.line else head]
         if self.detail:
             parts.append(self.detail)
         if self.link:

@@ -1,0 +1,169 @@
+"""The ``wanbot`` command: ``try``, ``console``, ``run``, ``sandbox``, ``doctor``.
+
+Each sub-command parses its flags, loads ``Settings``, and hands over to the composition root
+(``bot.runtime``). Exit codes: 0 success, 1 the job or check failed, 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+
+from bot.logs import setup_logging
+from bot.settings import Settings
+from core.catalogue import RATIOS, video_model_ids
+from core.errors import InvalidRequest
+from core.jobs import JobState
+from core.messages import Messages
+from core.request import GenerationRequest
+
+#: How fast the embedded sandbox runs for ``wanbot try``: every state visible, the video in ~20 s.
+DEMO_SPEED = 12.0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wanbot", description="Wan 2.7 text-to-video for your team chat.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p_try = sub.add_parser("try", help="make one video from a prompt and save it")
+    p_try.add_argument("prompt")
+    p_try.add_argument("--ratio", choices=RATIOS)
+    p_try.add_argument("--duration", type=int, help="seconds (2–15 on wan2.7)")
+    p_try.add_argument("--resolution", help="720P or 1080P")
+    p_try.add_argument("--seed", type=int)
+    p_try.add_argument("--negative", help="what to avoid")
+    p_try.add_argument("--model", choices=video_model_ids(include_snapshots=True))
+    p_try.add_argument("--no-extend", action="store_true", help="send the prompt as written")
+    p_try.add_argument("--watermark", action="store_true", default=None)
+    p_try.add_argument("--out", type=Path, default=Path("wanbot-videos"), help="folder for the MP4")
+    p_try.add_argument("--sandbox", action="store_true", help="use the embedded sandbox even with a key")
+
+    p_console = sub.add_parser("console", help="an interactive /wan prompt in your terminal")
+    p_console.add_argument("--out", type=Path, default=Path("wanbot-videos"))
+    p_console.add_argument("--sandbox", action="store_true")
+
+    p_run = sub.add_parser("run", help="start every configured chat platform (Discord, Slack)")
+    p_run.add_argument("--sandbox", action="store_true", help="generate on the embedded sandbox")
+
+    p_sandbox = sub.add_parser("sandbox", help="serve the DashScope-compatible sandbox")
+    p_sandbox.add_argument("--host", default="127.0.0.1")
+    p_sandbox.add_argument("--port", type=int, default=8790)
+    p_sandbox.add_argument("--speed", type=float, default=1.0, help="time compression (1 = realistic)")
+    p_sandbox.add_argument("--api-key", help="require this key (default: accept any)")
+    p_sandbox.add_argument("--fault-rate", type=float, default=0.0, help="share of 429/500/503 answers")
+    p_sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    p_sandbox.add_argument("--min-video-bytes", type=int, default=0, help="pad videos to at least this size")
+
+    sub.add_parser("doctor", help="check configuration and connectivity")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(stderr=False)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        console.print(f"[red]Configuration problem:[/]\n{exc}")
+        return 2
+    quiet = args.command in ("try", "console") and "log_level" not in settings.model_fields_set
+    setup_logging("WARNING" if quiet else settings.log_level, console=Console(stderr=True))
+    try:
+        return asyncio.run(_dispatch(args, settings, console))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    if args.command == "try":
+        return await _try(args, settings, console)
+    if args.command == "console":
+        return await _console(args, settings, console)
+    if args.command == "run":
+        from bot.run import run_platforms
+
+        return await run_platforms(settings, console, force_sandbox=args.sandbox)
+    if args.command == "sandbox":
+        return await _sandbox(args)
+    if args.command == "doctor":
+        from bot.doctor import doctor
+
+        return await doctor(settings, console)
+    raise AssertionError(args.command)
+
+
+async def _try(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from adapters.console.app import reply_for, run_try
+    from adapters.console.port import PLATFORM, ConsolePort
+    from bot.runtime import runtime
+
+    messages = Messages(settings.locale)
+    try:
+        request = GenerationRequest.build(
+            prompt=args.prompt, ratio=args.ratio, duration=args.duration, resolution=args.resolution,
+            seed=args.seed, negative_prompt=args.negative, model=args.model,
+            prompt_extend=False if args.no_extend else None, watermark=args.watermark,
+        )
+    except InvalidRequest as exc:
+        console.print(f"[red]{reply_for(exc, messages)}[/]")
+        return 2
+    sandbox = args.sandbox or settings.uses_sandbox
+    if sandbox:
+        console.print(f"[yellow]{messages('sandbox.notice')}[/]")
+        if "sandbox_speed" not in settings.model_fields_set:
+            settings = settings.model_copy(update={"sandbox_speed": DEMO_SPEED})
+    port = ConsolePort(console, args.out)
+    async with runtime(settings, {PLATFORM: port}, force_sandbox=args.sandbox) as rt:
+        job = await run_try(rt.engine, port, request)
+    if job.state is JobState.DELIVERED and job.id in port.saved:
+        print(port.saved[job.id].resolve())  # plain: scripts read this line
+        return 0
+    console.print(f"[red]{job.state.value.lower()}: {job.error_message or job.delivery_note or ''}[/]")
+    return 1
+
+
+async def _console(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from adapters.console.app import ConsoleSession
+    from adapters.console.images import image_saver
+    from adapters.console.port import PLATFORM, ConsolePort
+    from bot.runtime import runtime
+
+    if args.sandbox or settings.uses_sandbox:
+        console.print(f"[yellow]{Messages(settings.locale)('sandbox.notice')}[/]")
+        if "sandbox_speed" not in settings.model_fields_set:
+            settings = settings.model_copy(update={"sandbox_speed": DEMO_SPEED})
+    port = ConsolePort(console, args.out, live=False)
+    async with runtime(settings, {PLATFORM: port}, force_sandbox=args.sandbox) as rt:
+        session = ConsoleSession(rt.engine, port, console, image_runner=image_saver(rt.client, args.out))
+        await session.run()
+    return 0
+
+
+async def _sandbox(args: argparse.Namespace) -> int:
+    from sandbox.config import Faults, SandboxConfig
+    from sandbox.runner import serve
+
+    share = args.fault_rate / 3
+    config = SandboxConfig(
+        speed=args.speed,
+        api_key=args.api_key,
+        faults=Faults(rate_429=share, rate_500=share, rate_503=share, latency=args.latency),
+        min_video_bytes=args.min_video_bytes,
+    )
+    with contextlib.suppress(asyncio.CancelledError):
+        await serve(args.host, args.port, config)
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

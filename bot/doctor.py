@@ -1,0 +1,110 @@
+"""``wanbot doctor``: check the configuration and every connection, and say what is missing.
+
+Each check returns a ``Check`` (ok / warning / problem, and a hint naming the variable to set). Nothing
+here spends money: DashScope is probed with the free task-list call, never with a create.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+from rich.console import Console
+from rich.table import Table
+
+from bot.settings import Settings
+from core.dashscope import DashScopeClient, resolve_base_url
+from core.errors import WanbotError
+from core.store import LATEST_VERSION, JobStore
+from core.transcode import ffmpeg_exe
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    level: str  # "ok" | "warn" | "fail"
+    detail: str
+
+
+async def _dashscope(settings: Settings) -> Check:
+    if settings.uses_sandbox:
+        return Check("DashScope", "warn", "no DASHSCOPE_API_KEY: wanbot runs on its embedded sandbox "
+                     "(placeholder videos, no cost). Set DASHSCOPE_API_KEY for real videos.")
+    try:
+        base = resolve_base_url(region=settings.dashscope_region, workspace_id=settings.dashscope_workspace_id,
+                                base_url=settings.dashscope_base_url)
+    except WanbotError as exc:
+        return Check("DashScope", "fail", exc.message)
+    key = settings.dashscope_api_key.get_secret_value() if settings.dashscope_api_key else None
+    if key is None:
+        return Check("DashScope", "fail", f"{base}: DASHSCOPE_API_KEY is not set")
+    async with aiohttp.ClientSession() as session:
+        client = DashScopeClient(session, base_url=base, api_key=key, request_timeout=10)
+        now = datetime.now(UTC)
+        try:
+            await client.list_tasks(start=now - timedelta(hours=1), end=now, page_size=1)
+        except WanbotError as exc:
+            hint = {"InvalidApiKey": " (wrong key, or a key from another region than the base URL)"}
+            return Check("DashScope", "fail", f"{base}: {exc.code}{hint.get(exc.code, '')}")
+    return Check("DashScope", "ok", f"{base}: key accepted")
+
+
+async def _database(settings: Settings) -> Check:
+    try:
+        store = await JobStore.open(settings.database_url)
+    except Exception as exc:
+        return Check("Database", "fail", f"{settings.database_url}: {exc} (check WANBOT_DATABASE_URL)")
+    try:
+        active = len(await store.active())
+    finally:
+        await store.close()
+    return Check("Database", "ok", f"{settings.database_url}: schema v{LATEST_VERSION}, {active} unfinished job(s)")
+
+
+async def _ffmpeg() -> Check:
+    try:
+        exe = ffmpeg_exe()
+        started = time.monotonic()
+        proc = await asyncio.create_subprocess_exec(exe, "-version", stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.DEVNULL)
+        out, _ = await proc.communicate()
+    except Exception as exc:
+        return Check("ffmpeg", "fail", f"not usable ({exc}); reinstall imageio-ffmpeg")
+    version = out.decode(errors="replace").split("\n", 1)[0]
+    return Check("ffmpeg", "ok", f"{version} ({(time.monotonic() - started) * 1000:.0f} ms)")
+
+
+def _platforms(settings: Settings) -> list[Check]:
+    checks = []
+    if settings.discord_token:
+        checks.append(Check("Discord", "ok", "DISCORD_TOKEN set"))
+    else:
+        checks.append(Check("Discord", "warn", "DISCORD_TOKEN not set: Discord is off"))
+    if settings.slack_bot_token:
+        mode = "Socket Mode" if settings.slack_app_token else "HTTP mode"
+        if not settings.slack_app_token and not settings.slack_signing_secret:
+            checks.append(Check("Slack", "fail", "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN "
+                                "for Socket Mode)"))
+        else:
+            checks.append(Check("Slack", "ok", f"SLACK_BOT_TOKEN set ({mode})"))
+    else:
+        checks.append(Check("Slack", "warn", "SLACK_BOT_TOKEN not set: Slack is off"))
+    if not settings.discord_token and not settings.slack_bot_token:
+        checks.append(Check("Platforms", "warn", "no chat platform configured: `wanbot run` has nothing to "
+                            "start (try `wanbot try` or `wanbot console`)"))
+    return checks
+
+
+async def doctor(settings: Settings, console: Console) -> int:
+    checks = [await _dashscope(settings), await _database(settings), await _ffmpeg(), *_platforms(settings)]
+    table = Table(show_header=False, box=None)
+    marks = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
+    for check in checks:
+        table.add_row(marks[check.level], check.name, check.detail)
+    console.print(table)
+    failed = [c for c in checks if c.level == "fail"]
+    console.print("[red]Some checks failed.[/]" if failed else "[green]Ready.[/]")
+    return 1 if failed else 0

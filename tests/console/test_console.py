@@ -1,0 +1,120 @@
+"""The console adapter end to end: the real engine, client, store and transcoder on the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from adapters.console.app import ConsoleSession, run_try
+from adapters.console.port import PLATFORM, ConsolePort
+from bot.cli import main
+from bot.runtime import Runtime, runtime
+from bot.settings import Settings
+from core.jobs import JobState
+from core.request import GenerationRequest
+from core.transcode import probe
+from sandbox.config import SandboxConfig
+
+FAST = 2000.0
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path}/wanbot.db", workdir=tmp_path / "work",
+                    poll_interval=0.05, sandbox_speed=FAST)
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console(record=True, width=200, force_terminal=False)
+
+
+@pytest.fixture
+async def rt(tmp_path: Path, console: Console) -> AsyncIterator[tuple[Runtime, ConsolePort]]:
+    port = ConsolePort(console, tmp_path / "out", live=False)
+    async with runtime(_settings(tmp_path), {PLATFORM: port}, force_sandbox=True) as r:
+        yield r, port
+
+
+async def test_try_saves_a_real_mp4_of_the_requested_shape(tmp_path: Path, console: Console) -> None:
+    # Slow enough (1–2 s) that every state is seen by a 50 ms poll.
+    port = ConsolePort(console, tmp_path / "out", live=False)
+    async with runtime(_settings(tmp_path), {PLATFORM: port}, sandbox_config=SandboxConfig(speed=150)) as r:
+        request = GenerationRequest.build(prompt="a lighthouse at dusk", ratio="9:16", duration=3)
+        job = await run_try(r.engine, port, request)
+        sandbox = r.sandbox
+    assert job.state is JobState.DELIVERED
+    info = await probe(port.saved[job.id])
+    assert (info.width, info.height) == (720, 1280)
+    assert abs(info.duration - 3) < 0.3
+    text = console.export_text()
+    for title in ("Queued", "Waiting for DashScope", "Generating", "Uploading", "Done"):
+        assert title in text
+    assert sandbox is not None and sandbox.stats.tasks_created("sk-wanbot-sandbox") == 1
+
+
+async def test_bad_console_input_gets_a_clear_message_and_queues_nothing(rt: tuple[Runtime, ConsolePort]) -> None:
+    runtime_, port = rt
+    session = ConsoleSession(runtime_.engine, port, Console(record=True))
+    cases = {
+        "/wan video a fox --duration 99": "duration must be a whole number of seconds from 2 to 15",
+        "/wan video a fox --ratio 2:1": "ratio must be 16:9, 9:16, 1:1, 4:3 or 3:4",
+        "/wan video a fox --sed 4": "unknown option --sed",
+        "/wan video --ar": "--ar needs a value",
+        "/wan video": "the prompt is empty",
+        "/wan dance": "unknown command 'dance'",
+    }
+    for line, expected in cases.items():
+        reply = await session.handle(line)
+        assert reply is not None and expected in reply, (line, reply)
+    assert session.submitted == []
+    assert await runtime_.store.active() == []
+    assert len(runtime_.engine.queue) == 0
+
+
+async def test_oversize_video_is_reencoded_with_ffmpeg_to_fit(tmp_path: Path, console: Console) -> None:
+    limit = 400_000
+    port = ConsolePort(console, tmp_path / "out", upload_limit=limit, live=False)
+    config = SandboxConfig(speed=FAST, min_video_bytes=1_500_000)
+    async with runtime(_settings(tmp_path), {PLATFORM: port}, sandbox_config=config) as r:
+        job = await run_try(r.engine, port, GenerationRequest.build(prompt="big one", duration=2))
+    assert job.state is JobState.DELIVERED
+    saved = port.saved[job.id]
+    assert saved.stat().st_size <= limit
+    info = await probe(saved)
+    assert abs(info.duration - 2) < 0.3
+    assert "Re-encoded" in (job.delivery_note or "")
+    assert not any((tmp_path / "work").iterdir())
+
+
+async def test_cli_try_prints_the_saved_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+    monkeypatch.setenv("WANBOT_SANDBOX_SPEED", str(FAST))
+    monkeypatch.setenv("WANBOT_POLL_INTERVAL", "0.05")
+    code = await _run_cli(["try", "a paper boat", "--duration", "2", "--out", str(tmp_path / "vids")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "built-in sandbox" in out
+    saved = Path(out.strip().splitlines()[-1])
+    assert saved.exists() and saved.parent == tmp_path / "vids"
+
+
+async def test_cli_rejects_bad_input_with_exit_code_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    code = await _run_cli(["try", "x", "--duration", "40"])
+    assert code == 2
+    assert "duration must be a whole number of seconds" in capsys.readouterr().out
+    assert not (tmp_path / "wanbot-sandbox.db").exists()  # nothing stored, nothing started
+
+
+async def _run_cli(argv: list[str]) -> int:
+    import asyncio
+
+    # main() calls asyncio.run; give it a thread of its own since pytest already runs a loop here.
+    return await asyncio.to_thread(main, argv)
