@@ -79,6 +79,7 @@ class WanbotError(Exception):
         request_id: str | None = None,
         retryable: bool | None = None,
         http_status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -86,6 +87,8 @@ class WanbotError(Exception):
         self.request_id = request_id
         self.retryable = self.default_retryable if retryable is None else retryable
         self.http_status = http_status
+        #: Seconds the server asked us to wait (``Retry-After``), when it said.
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         parts = [f"{self.code}: {self.message}"]
@@ -128,10 +131,6 @@ class QuotaExceeded(WanbotError):
 
     default_code = "QuotaExceeded"
 
-    def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None) -> None:
-        super().__init__(message, code=code)
-        self.retry_after = retry_after
-
 
 class DashScopeError(WanbotError):
     """DashScope answered with an error. ``code`` is normalised (see ``normalize_code``)."""
@@ -153,12 +152,24 @@ class TransportError(WanbotError, ConnectionError):
     default_code = "TransportError"
     default_retryable = True
 
-    def __init__(self, message: str, *, ambiguous: bool) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        ambiguous: bool,
+        code: str | None = None,
+        http_status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, http_status=http_status, request_id=request_id)
         self.ambiguous = ambiguous
 
 
 class DownloadError(WanbotError):
+    """A result file could not be fetched. Codes: ``Expired`` (the signed URL's time is up),
+    ``TooLarge`` (over the size cap), ``Timeout``, ``ConnectionError``, ``WriteFailed``, or the storage's
+    own code (``AccessDenied``, ``SignatureDoesNotMatch``, ``HTTP404`` …)."""
+
     default_code = "DownloadFailed"
 
 

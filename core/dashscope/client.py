@@ -381,13 +381,12 @@ class DashScopeClient:
         return self._retry.backoff(attempt, self._rng, parse_retry_after(answer.headers, self._clock()))
 
     def _bad_success(self, answer: Answer, what: str, *, ambiguous: bool = False) -> TransportError:
-        err = TransportError(
+        return TransportError(
             self._redact(f"{what}: unusable HTTP {answer.status} answer ({answer.snippet or 'empty'})"),
             ambiguous=ambiguous,
+            http_status=answer.status,
+            request_id=answer.request_id,
         )
-        err.http_status = answer.status
-        err.request_id = answer.request_id
-        return err
 
 
 def _segment(task_id: str) -> str:

@@ -122,7 +122,7 @@ class Downloader:
             except DownloadError as exc:
                 if started or not exc.retryable or attempt >= self._retry.attempts:
                     raise
-                delay = self._retry.backoff(attempt, self._rng, getattr(exc, "retry_after", None))
+                delay = self._retry.backoff(attempt, self._rng, exc.retry_after)
             await self._sleep(delay)
 
     async def download_to(self, url: str, path: Path, *, max_bytes: int, timeout: float = 600.0) -> int:
@@ -135,7 +135,7 @@ class Downloader:
             except DownloadError as exc:
                 if not exc.retryable or attempt >= self._retry.attempts:
                     raise
-                delay = self._retry.backoff(attempt, self._rng, getattr(exc, "retry_after", None))
+                delay = self._retry.backoff(attempt, self._rng, exc.retry_after)
                 log.info("download %s failed (%s); retry %d in %.1fs", display_url(url), exc.code,
                          attempt, delay)
             await self._sleep(delay)
@@ -242,7 +242,7 @@ class Downloader:
             http_status=resp.status,
         )
         if retryable:
-            setattr(err, "retry_after", parse_retry_after(resp.headers, self._clock()))  # noqa: B010
+            err.retry_after = parse_retry_after(resp.headers, self._clock())
         return err
 
 

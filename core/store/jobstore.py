@@ -9,6 +9,7 @@ hands back fresh copies, so there is no identity map to keep in sync.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,8 @@ from core.store.schema import iso_utc, jobs, migrate, require_aware
 
 # -- errors ---------------------------------------------------------------------------------------------
 
+
+log = logging.getLogger("wanbot.store")
 
 class StoreError(WanbotError):
     default_code = "StoreError"
@@ -293,14 +296,28 @@ class JobStore:
     # -- reads ----------------------------------------------------------------------------------------------
 
     async def _fetch(
-        self, *where: ColumnElement[bool], order: Sequence[Any] = (), limit: int | None = None
+        self,
+        *where: ColumnElement[bool],
+        order: Sequence[Any] = (),
+        limit: int | None = None,
+        skip_corrupt: bool = False,
     ) -> list[Job]:
         stmt = select(jobs).where(*where).order_by(*order)
         if limit is not None:
             stmt = stmt.limit(limit)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
-        return [row_to_job(row) for row in rows]
+        if not skip_corrupt:
+            return [row_to_job(row) for row in rows]
+        out = []
+        for row in rows:
+            try:
+                out.append(row_to_job(row))
+            except CorruptJob as exc:
+                # One unreadable row (e.g. a model since removed from the catalogue) must not stop
+                # every other job from resuming.
+                log.error("skipping job %s: %s", row.id, exc.message)
+        return out
 
     async def get(self, job_id: str) -> Job | None:
         found = await self._fetch(jobs.c.id == job_id)
@@ -312,7 +329,9 @@ class JobStore:
 
     async def active(self) -> list[Job]:
         """Every non-terminal job, oldest first: what a restarted process must pick up again."""
-        return await self._fetch(jobs.c.state.in_(_ACTIVE_STATES), order=(jobs.c.created_at, jobs.c.id))
+        return await self._fetch(
+            jobs.c.state.in_(_ACTIVE_STATES), order=(jobs.c.created_at, jobs.c.id), skip_corrupt=True
+        )
 
     @staticmethod
     def _user(platform: str, workspace_id: str | None, user_id: str | None) -> list[ColumnElement[bool]]:

@@ -347,3 +347,18 @@ _aware = st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9999, 1
 def test_sqlite_timestamp_text_is_exact_and_sorts_in_time_order(a: datetime, b: datetime) -> None:
     assert datetime.fromisoformat(iso_utc(a)) == a
     assert (iso_utc(a) < iso_utc(b)) == (a < b)
+
+
+async def test_an_unreadable_row_does_not_stop_the_others_from_resuming(tmp_path: Path) -> None:
+    from sqlalchemy import update as sql_update
+
+    store = await JobStore.open(f"sqlite:///{tmp_path}/corrupt.db")
+    try:
+        good, bad = make_job(), make_job(created_at=T0 + timedelta(seconds=1))
+        await store.insert(good)
+        await store.insert(bad)
+        async with store.engine.begin() as conn:
+            await conn.execute(sql_update(jobs).where(jobs.c.id == bad.id).values(request='{"model": 1}'))
+        assert [j.id for j in await store.active()] == [good.id]
+    finally:
+        await store.close()

@@ -1,0 +1,212 @@
+"""Result files: real, playable MP4 clips and PNG images, generated once and cached by parameters.
+
+MP4s are encoded by the ffmpeg that ships with ``imageio-ffmpeg``, in a subprocess
+(``asyncio.create_subprocess_exec``, never blocking the loop): a flat ``lavfi`` colour source with
+the prompt and a running clock drawn in (when the build has ``drawtext``; otherwise without text),
+H.264 yuv420p, ``+faststart``, low fps, ``ultrafast``, high CRF — tens of kilobytes for a 5 s clip at
+the exact pixel size and duration asked for. ``min_bytes`` pads a file with a trailing MP4 ``free``
+box, which players skip. PNGs are written by hand (zlib, one colour), in a worker thread.
+
+``MediaStore`` also keeps the registry from object name (what a signed URL names) to ``MediaSpec``,
+so a download knows what to produce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import struct
+import textwrap
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import imageio_ffmpeg
+
+MAX_REGISTERED = 200_000
+_FREE_BOX_MAX = 0xFFFF_FFFF
+
+
+@dataclass(frozen=True)
+class MediaSpec:
+    kind: str  # "mp4" | "png"
+    width: int
+    height: int
+    duration: float = 0.0
+    text: str = ""
+    seed: int = 0
+    fps: int = 10
+    min_bytes: int = 0
+
+    def cache_name(self) -> str:
+        digest = hashlib.sha256(repr(self).encode()).hexdigest()[:24]
+        return f"{self.kind}-{self.width}x{self.height}-{digest}.{self.kind}"
+
+    @property
+    def content_type(self) -> str:
+        return "video/mp4" if self.kind == "mp4" else "image/png"
+
+
+def ffmpeg_exe() -> str:
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def _colour(seed: int) -> tuple[int, int, int]:
+    digest = hashlib.sha256(str(seed).encode()).digest()
+    return 40 + digest[0] % 120, 40 + digest[1] % 120, 40 + digest[2] % 120
+
+
+def write_png(spec: MediaSpec, path: Path) -> None:
+    """A one-colour RGB PNG of ``spec``'s size, streamed row by row through zlib."""
+    r, g, b = _colour(spec.seed)
+    row = b"\x00" + bytes((r, g, b)) * spec.width
+    comp = zlib.compressobj(6)
+    chunks = [comp.compress(row) for _ in range(spec.height)]
+    data = b"".join(chunks) + comp.flush()
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    header = struct.pack(">IIBBBBB", spec.width, spec.height, 8, 2, 0, 0, 0)
+    with open(path, "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+
+def pad_with_free_box(path: Path, min_bytes: int) -> None:
+    """Append ``free`` boxes (ignored by players) until the file holds ``min_bytes``."""
+    missing = min_bytes - path.stat().st_size
+    with open(path, "ab") as fh:
+        while missing > 0:
+            box = max(8, min(missing, _FREE_BOX_MAX))
+            fh.write(struct.pack(">I", box) + b"free")
+            left = box - 8
+            block = b"\x00" * min(left, 1 << 20)
+            while left > 0:
+                fh.write(block[: min(left, len(block))])
+                left -= min(left, len(block))
+            missing -= box
+
+
+class MediaStore:
+    """Object registry plus an on-disk cache of generated files."""
+
+    def __init__(self, cache_dir: Path, draw_text: bool = True) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.draw_text = draw_text
+        self._objects: OrderedDict[str, MediaSpec] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._drawtext: bool | None = None
+        self.generated = 0
+
+    # -- registry ------------------------------------------------------------------------------------------
+
+    def register(self, object_name: str, spec: MediaSpec) -> None:
+        self._objects[object_name] = spec
+        while len(self._objects) > MAX_REGISTERED:
+            self._objects.popitem(last=False)
+
+    def lookup(self, object_name: str) -> MediaSpec | None:
+        return self._objects.get(object_name)
+
+    # -- files ---------------------------------------------------------------------------------------------
+
+    async def path(self, spec: MediaSpec) -> Path:
+        """The cached file for ``spec``, generating it first if needed."""
+        target = self.cache_dir / spec.cache_name()
+        if target.exists():
+            return target
+        lock = self._locks.setdefault(target.name, asyncio.Lock())
+        async with lock:
+            if target.exists():
+                return target
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.{id(lock)}.part")
+            try:
+                if spec.kind == "mp4":
+                    await self._encode_mp4(spec, tmp)
+                else:
+                    await asyncio.to_thread(write_png, spec, tmp)
+                if spec.min_bytes:
+                    await asyncio.to_thread(pad_with_free_box, tmp, spec.min_bytes)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+            self.generated += 1
+        self._locks.pop(target.name, None)
+        return target
+
+    async def has_drawtext(self) -> bool:
+        if self._drawtext is None:
+            proc = await asyncio.create_subprocess_exec(
+                ffmpeg_exe(), "-hide_banner", "-filters",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            out, _ = await proc.communicate()
+            self._drawtext = re.search(rb"\bdrawtext\b", out) is not None
+        return self._drawtext
+
+    async def _encode_mp4(self, spec: MediaSpec, out: Path) -> None:
+        text_file = out.with_suffix(".txt")
+        filters: list[str] = []
+        if self.draw_text and spec.text and await self.has_drawtext():
+            size = max(10, min(spec.width, spec.height) // 24)
+            per_line = max(12, int(spec.width / (size * 0.62)) - 2)
+            lines = textwrap.wrap(spec.text, width=per_line)[:8]
+            text_file.write_text("\n".join(lines) or " ", encoding="utf-8")
+            filters = [
+                f"drawtext=textfile={text_file.name}:expansion=none:fontcolor=white:fontsize={size}"
+                f":line_spacing={size // 3}:x=(w-text_w)/2:y=h/8",
+                f"drawtext=text='%{{pts\\:hms}}':fontcolor=yellow:fontsize={size * 2}"
+                ":x=(w-text_w)/2:y=h*2/3",
+            ]
+        try:
+            ok = await self._run_ffmpeg(spec, out, filters)
+            if not ok and filters:  # a build or font problem: fall back to plain frames
+                ok = await self._run_ffmpeg(spec, out, [])
+            if not ok:
+                raise RuntimeError(f"ffmpeg could not encode {spec}")
+        finally:
+            text_file.unlink(missing_ok=True)
+
+    async def _run_ffmpeg(self, spec: MediaSpec, out: Path, filters: list[str]) -> bool:
+        r, g, b = _colour(spec.seed)
+        source = (f"color=c=0x{r:02x}{g:02x}{b:02x}:size={spec.width}x{spec.height}"
+                  f":rate={spec.fps}:duration={spec.duration}")
+        args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+                "-f", "lavfi", "-i", source]
+        if filters:
+            args += ["-vf", ",".join(filters)]
+        args += ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "40", "-pix_fmt", "yuv420p",
+                 "-movflags", "+faststart", "-f", "mp4", out.name]
+        proc = await asyncio.create_subprocess_exec(
+            *args, cwd=str(out.parent), stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE)
+        _, err = await proc.communicate()
+        return proc.returncode == 0 and out.exists() and out.stat().st_size > 0
+
+
+@dataclass(frozen=True)
+class Probe:
+    duration: float
+    width: int
+    height: int
+    codec: str
+    pix_fmt: str
+
+
+async def probe(path: Path) -> Probe:
+    """Read duration, size, codec and pixel format from ``ffmpeg -i`` (for tests and checks)."""
+    proc = await asyncio.create_subprocess_exec(
+        ffmpeg_exe(), "-hide_banner", "-i", str(path),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    _, err = await proc.communicate()
+    text = err.decode(errors="replace")
+    dur = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", text)
+    video = re.search(r"Video: (\w+).*?, (\w+)\(?[^,]*\)?, (\d{2,5})x(\d{2,5})", text)
+    if not dur or not video:
+        raise ValueError(f"not a video: {text[-400:]}")
+    h, m, s = dur.groups()
+    return Probe(duration=int(h) * 3600 + int(m) * 60 + float(s), width=int(video.group(3)),
+                 height=int(video.group(4)), codec=video.group(1), pix_fmt=video.group(2))

@@ -1,0 +1,344 @@
+"""HTTP routes of the sandbox: the DashScope API under ``/api/v1`` and signed downloads.
+
+==============================================================  ======================================
+route                                                           answer
+==============================================================  ======================================
+``POST /api/v1/services/aigc/video-generation/video-synthesis``  create a video task (async header)
+``POST /api/v1/services/aigc/image-generation/generation``       create an image task (async header)
+``POST /api/v1/services/aigc/multimodal-generation/generation``  synchronous image generation
+``GET  /api/v1/tasks/{task_id}``                                 task state (UNKNOWN: HTTP 200)
+``POST /api/v1/tasks/{task_id}/cancel``                          cancel a PENDING task
+``GET  /api/v1/tasks``                                           list tasks (paged, filtered)
+``GET  /results/{object}?Expires&OSSAccessKeyId&Signature``      the MP4/PNG (OSS-style errors)
+==============================================================  ======================================
+
+Any other ``/api/v1`` path answers 400 ``InvalidParameter`` "url error, please check url!".
+One middleware gives each request its uuid4 ``request_id``, applies injected faults, renders
+``ApiError`` as the flat error body, counts, and logs one line to ``wanbot.sandbox`` (key hash only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.config import DOWNLOAD_ROUTE
+from sandbox.errors import (
+    MSG_CANCEL,
+    MSG_IN_FLIGHT,
+    MSG_INSPECTION_OUTPUT,
+    MSG_INTERNAL,
+    MSG_NO_KEY,
+    MSG_RATE,
+    MSG_SYNC_UNSUPPORTED,
+    MSG_URL_ERROR,
+    ApiError,
+    invalid,
+    oss_error,
+)
+from sandbox.faults import Fault
+from sandbox.listing import list_tasks
+from sandbox.media import MediaSpec
+from sandbox.render import image_object, image_output, image_usage, task_body, unknown_body, video_object
+from sandbox.state import SandboxState
+from sandbox.stats import key_id
+from sandbox.tasks import Task, plan_seconds
+from sandbox.triggers import Outcome, create_error, outcome
+from sandbox.validation import ImageJob, VideoJob, parse_image, parse_video
+
+log = logging.getLogger("wanbot.sandbox")
+
+STATE: web.AppKey[SandboxState] = web.AppKey("sandbox_state", SandboxState)
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("sandbox_request_id", str)
+KEY_ID: web.RequestKey[str] = web.RequestKey("sandbox_key_id", str)
+API = "/api/v1"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class _Dropped(Exception):
+    """Internal: close the connection without answering."""
+
+
+def _state(request: web.Request) -> SandboxState:
+    return request.app[STATE]
+
+
+def _json(request: web.Request, body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, headers={"X-Request-Id": request[REQUEST_ID]},
+                             dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+
+
+def _authenticate(request: web.Request) -> str:
+    """The caller's key id; 401 ``InvalidApiKey`` when the key is missing or not accepted."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "InvalidApiKey", MSG_NO_KEY)
+    keys = _state(request).config.keys
+    if keys is not None and token not in keys:
+        raise ApiError(401, "InvalidApiKey", "Invalid API-key provided.")
+    kid = key_id(token)
+    request[KEY_ID] = kid
+    return kid
+
+
+def _require_async(request: web.Request) -> None:
+    if request.headers.get("X-DashScope-Async", "").strip().lower() != "enable":
+        raise ApiError(403, "AccessDenied", MSG_SYNC_UNSUPPORTED)
+
+
+def _admit(request: web.Request, kid: str, *, submit: bool) -> None:
+    state = _state(request)
+    limiter = state.submit_limiter if submit else state.query_limiter
+    if not limiter.try_acquire(kid):
+        raise ApiError(429, "Throttling.RateQuota", MSG_RATE)
+
+
+async def _body(request: web.Request) -> Any:
+    raw = await request.read()
+    try:
+        return json.loads(raw or b"null")
+    except ValueError:
+        raise invalid("The request body is not valid JSON.") from None
+
+
+def _origin(request: web.Request) -> str:
+    configured = _state(request).config.public_origin
+    return configured.rstrip("/") if configured else f"{request.scheme}://{request.host}"
+
+
+def _url_for(request: web.Request) -> Callable[[str, float], str]:
+    signer, origin = _state(request).signer, _origin(request)
+    return lambda name, expires_at: signer.url(origin, name, expires_at)
+
+
+def _check_in_flight(state: SandboxState, kid: str) -> None:
+    limit = state.config.limits.tasks_in_flight
+    if limit > 0 and state.store.in_flight(kid) >= limit:
+        raise ApiError(429, "Throttling.RateQuota", MSG_IN_FLIGHT)
+
+
+def _outcome(state: SandboxState, prompt: str) -> Outcome:
+    forced = outcome(prompt)
+    if forced is not None:
+        return forced
+    return Outcome.STUCK if state.faults.stuck() else Outcome.SUCCEED
+
+
+def _task_created(request: web.Request, task: Task) -> web.Response:
+    return _json(request, {"request_id": request[REQUEST_ID],
+                           "output": {"task_id": task.task_id, "task_status": "PENDING"}})
+
+
+# -- creates ----------------------------------------------------------------------------------------------
+
+
+async def create_video(request: web.Request) -> web.Response:
+    state = _state(request)
+    kid = _authenticate(request)
+    _require_async(request)
+    _admit(request, kid, submit=True)
+    job = parse_video(await _body(request), model_not_found_404=state.config.model_not_found_404)
+    error = create_error(job.prompt)
+    if error is not None:
+        raise error
+    _check_in_flight(state, kid)
+    task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
+    state.stats.created_by_key[kid] += 1
+    state.media.register(video_object(task), _video_spec(state, job))
+    return _task_created(request, task)
+
+
+def _video_spec(state: SandboxState, job: VideoJob) -> MediaSpec:
+    label = f"{job.model} {job.resolution} {job.ratio} {job.duration}s"
+    return MediaSpec(kind="mp4", width=job.width, height=job.height, duration=float(job.duration),
+                     text=f"{label} | {job.prompt[:240]}", seed=job.seed or 0, fps=state.config.fps,
+                     min_bytes=state.config.min_video_bytes)
+
+
+def _register_images(state: SandboxState, job: ImageJob, owner_id: str) -> None:
+    for i in range(job.n):
+        state.media.register(image_object(owner_id, i),
+                             MediaSpec(kind="png", width=job.width, height=job.height,
+                                       seed=(job.seed or 0) * 10 + i))
+
+
+async def create_image_task(request: web.Request) -> web.Response:
+    state = _state(request)
+    kid = _authenticate(request)
+    _require_async(request)
+    _admit(request, kid, submit=True)
+    job = parse_image(await _body(request), model_not_found_404=state.config.model_not_found_404)
+    error = create_error(job.prompt)
+    if error is not None:
+        raise error
+    _check_in_flight(state, kid)
+    task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
+    state.stats.images_by_key[kid] += job.n
+    _register_images(state, job, task.task_id)
+    return _task_created(request, task)
+
+
+async def image_sync(request: web.Request) -> web.Response:
+    state = _state(request)
+    kid = _authenticate(request)
+    _admit(request, kid, submit=True)
+    job = parse_image(await _body(request), model_not_found_404=state.config.model_not_found_404)
+    error = create_error(job.prompt)
+    if error is not None:
+        raise error
+    forced = outcome(job.prompt)
+    _, run = plan_seconds(job, state.rng)
+    await asyncio.sleep(state.config.scaled(run))
+    if forced is Outcome.REJECT:
+        raise ApiError(400, "DataInspectionFailed", MSG_INSPECTION_OUTPUT)
+    if forced in (Outcome.FAIL, Outcome.STUCK):
+        raise ApiError(500, "InternalError", MSG_INTERNAL)
+    rid = request[REQUEST_ID]
+    _register_images(state, job, rid)
+    state.stats.images_by_key[kid] += job.n
+    expires_at = state.clock() + state.config.scaled(state.config.limits.url_ttl_seconds)
+    body = {"output": image_output(job, rid, _url_for(request), expires_at),
+            "usage": image_usage(job), "request_id": rid}
+    return _json(request, body)
+
+
+# -- tasks ------------------------------------------------------------------------------------------------
+
+
+async def query_task(request: web.Request) -> web.Response:
+    state = _state(request)
+    kid = _authenticate(request)
+    _admit(request, kid, submit=False)
+    task_id = request.match_info["task_id"]
+    task = state.store.get(task_id, kid)
+    if task is None:
+        return _json(request, unknown_body(request[REQUEST_ID], task_id))
+    url_ttl = state.config.scaled(state.config.limits.url_ttl_seconds)
+    return _json(request, task_body(task, state.clock(), request[REQUEST_ID], _url_for(request), url_ttl))
+
+
+async def cancel_task(request: web.Request) -> web.Response:
+    state = _state(request)
+    kid = _authenticate(request)
+    _admit(request, kid, submit=False)
+    task = state.store.get(request.match_info["task_id"], kid)
+    if task is None or not task.cancel(state.clock()):
+        raise ApiError(400, "UnsupportedOperation", MSG_CANCEL)
+    return _json(request, {"request_id": request[REQUEST_ID]})
+
+
+async def list_handler(request: web.Request) -> web.Response:
+    state = _state(request)
+    kid = _authenticate(request)
+    _admit(request, kid, submit=False)
+    body = list_tasks(state, kid, request.query)
+    body["request_id"] = request[REQUEST_ID]
+    return _json(request, body)
+
+
+async def wrong_url(request: web.Request) -> web.Response:
+    raise invalid(MSG_URL_ERROR)
+
+
+# -- downloads --------------------------------------------------------------------------------------------
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    state = _state(request)
+    name = request.match_info["object"]
+    denial = state.signer.verify(name, request.query, "Authorization" in request.headers, state.clock())
+    if denial is not None:
+        return oss_error(403, denial.code, denial.message, **denial.extra)
+    spec = state.media.lookup(name)
+    if spec is None:
+        return oss_error(404, "NoSuchKey", "The specified key does not exist.", Key=name)
+    path = await state.media.path(spec)
+    state.stats.downloads += 1
+    return web.FileResponse(path, headers={"Content-Type": spec.content_type,
+                                           "x-oss-request-id": request[REQUEST_ID],
+                                           "x-oss-object-type": "Normal"})
+
+
+# -- middleware -------------------------------------------------------------------------------------------
+
+
+def _drop(request: web.Request) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+    raise _Dropped
+
+
+@web.middleware
+async def sandbox_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    state = _state(request)
+    route = request.match_info.route.name or "unmatched"
+    request[REQUEST_ID] = str(uuid.uuid4())
+    state.stats.requests_by_route[route] += 1
+    started = time.perf_counter()
+    fault: Fault | None = None
+    response: web.StreamResponse | None = None
+    try:
+        if state.faults.applies(route):
+            delay = state.faults.latency()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            fault = state.faults.decide(route)
+            if fault is not None:
+                state.stats.faults[fault.value] += 1
+            if fault in (Fault.THROTTLE, Fault.INTERNAL, Fault.UNAVAILABLE):
+                assert fault is not None
+                raise state.faults.error(fault)
+            if fault is Fault.DROP_BEFORE:
+                await request.read()
+                _drop(request)
+        try:
+            response = await handler(request)
+        except ApiError as err:
+            state.stats.errors_by_code[err.code] += 1
+            response = _json(request, err.body(request[REQUEST_ID]), status=err.status)
+        if fault is Fault.DROP_AFTER:
+            _drop(request)
+    except ApiError as err:  # injected error
+        state.stats.errors_by_code[err.code] += 1
+        response = _json(request, err.body(request[REQUEST_ID]), status=err.status)
+    except _Dropped:
+        _log(request, route, None, started, "dropped")
+        return web.Response(status=499)
+    _log(request, route, response, started, fault.value if fault else "")
+    state.stats.responses_by_status[response.status] += 1
+    return response
+
+
+def _log(request: web.Request, route: str, response: web.StreamResponse | None, started: float,
+         note: str) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    status = response.status if response is not None else "---"
+    ms = (time.perf_counter() - started) * 1000
+    kid = request.get(KEY_ID, "-")
+    log.info("%s %s %s -> %s %.1fms key=%s rid=%s%s", request.method, request.path, route, status, ms,
+             kid, request[REQUEST_ID], f" [{note}]" if note else "")
+
+
+def build_app(state: SandboxState) -> web.Application:
+    app = web.Application(middlewares=[sandbox_middleware], client_max_size=16 * 1024 * 1024)
+    app[STATE] = state
+    r = app.router
+    r.add_post(f"{API}/services/aigc/video-generation/video-synthesis", create_video, name="video.create")
+    r.add_post(f"{API}/services/aigc/image-generation/generation", create_image_task, name="image.create")
+    r.add_post(f"{API}/services/aigc/multimodal-generation/generation", image_sync, name="image.sync")
+    r.add_get(f"{API}/tasks", list_handler, name="task.list")
+    r.add_get(f"{API}/tasks/{{task_id}}", query_task, name="task.query")
+    r.add_post(f"{API}/tasks/{{task_id}}/cancel", cancel_task, name="task.cancel")
+    r.add_route("*", f"{API}/{{tail:.*}}", wrong_url, name="api.unknown")
+    r.add_get("/results/{object}", download, name=DOWNLOAD_ROUTE)
+    return app
