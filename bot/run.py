@@ -8,6 +8,8 @@ and runs its client until cancelled.
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
 import logging
 import signal
 from collections.abc import Callable, Coroutine
@@ -36,10 +38,22 @@ class Platform:
     build: Callable[[Settings], tuple[ChatPort, Runner]] | None = None
 
 
+def _adapter(module: str) -> Callable[[Settings], tuple[ChatPort, Runner]] | None:
+    """The ``build(settings)`` of an adapter package, imported only when its platform is configured."""
+
+    def build(settings: Settings) -> tuple[ChatPort, Runner]:
+        loaded = importlib.import_module(module)
+        result: tuple[ChatPort, Runner] = loaded.build(settings)
+        return result
+
+    return build if importlib.util.find_spec(module) is not None else None
+
+
 PLATFORMS: tuple[Platform, ...] = (
-    Platform("Discord", ("DISCORD_TOKEN",), lambda s: s.discord_token is not None),
+    Platform("Discord", ("DISCORD_TOKEN",), lambda s: s.discord_token is not None,
+             _adapter("adapters.discord.app")),
     Platform("Slack", ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET"),
-             lambda s: s.slack_bot_token is not None),
+             lambda s: s.slack_bot_token is not None, _adapter("adapters.slack.app")),
 )
 
 

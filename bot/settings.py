@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     workdir: Path = Field(Path("./wanbot-work"), validation_alias=_env("WANBOT_WORKDIR"))
     max_in_flight: int = Field(5, ge=1, validation_alias=_env("WANBOT_MAX_IN_FLIGHT"))
     per_user_cap: int = Field(3, ge=1, validation_alias=_env("WANBOT_PER_USER_CAP"))
+    cooldown: float = Field(0.0, ge=0, validation_alias=_env("WANBOT_COOLDOWN"))
     queries_per_second: float = Field(10.0, gt=0, le=20, validation_alias=_env("WANBOT_QUERIES_PER_SECOND"))
     poll_interval: float = Field(1.0, gt=0, validation_alias=_env("WANBOT_POLL_INTERVAL"))
     task_timeout: float = Field(4 * 3600.0, gt=0, validation_alias=_env("WANBOT_TASK_TIMEOUT"))
@@ -52,17 +53,39 @@ class Settings(BaseSettings):
     sandbox_speed: float = Field(12.0, gt=0, validation_alias=_env("WANBOT_SANDBOX_SPEED"))
     sandbox_port: int = Field(0, ge=0, validation_alias=_env("WANBOT_SANDBOX_PORT"))
 
-    # -- platforms ---------------------------------------------------------------------------------------
+    # -- the bot's own HTTP server (Slack HTTP mode; health and metrics later) ---------------------------
+    http_host: str = Field("127.0.0.1", validation_alias=_env("WANBOT_HTTP_HOST"))
+    http_port: int = Field(3000, ge=0, validation_alias=_env("WANBOT_HTTP_PORT"))
+
+    # -- Discord -----------------------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))
+    discord_api_base: str = Field("https://discord.com/api/v10", validation_alias=_env("DISCORD_API_BASE"))
+    #: Explicit gateway URL; by default taken from ``GET {DISCORD_API_BASE}/gateway/bot`` when the base
+    #: is not Discord's own.
+    discord_gateway_url: str | None = Field(None, validation_alias=_env("DISCORD_GATEWAY_URL"))
+    #: Sync commands to this guild only (instant; for development). Unset → global sync.
+    discord_guild_id: int | None = Field(None, validation_alias=_env("DISCORD_GUILD_ID"))
+    #: Comma-separated id lists; empty = no restriction.
+    discord_allowed_guilds: str = Field("", validation_alias=_env("DISCORD_ALLOWED_GUILDS"))
+    discord_allowed_channels: str = Field("", validation_alias=_env("DISCORD_ALLOWED_CHANNELS"))
+    discord_allowed_roles: str = Field("", validation_alias=_env("DISCORD_ALLOWED_ROLES"))
+
+    # -- Slack -------------------------------------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
 
     @field_validator("dashscope_api_key", "discord_token", "slack_bot_token", "slack_app_token",
                      "slack_signing_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @staticmethod
+    def id_list(raw: str) -> frozenset[int]:
+        """``"1, 2"`` → ``{1, 2}``: the allow-lists' format."""
+        return frozenset(int(part) for part in (p.strip() for p in raw.split(",")) if part)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -80,6 +103,7 @@ class Settings(BaseSettings):
         return EngineConfig(
             max_in_flight=self.max_in_flight,
             per_user_cap=self.per_user_cap,
+            cooldown=self.cooldown,
             queries_per_second=self.queries_per_second,
             poll_interval=self.poll_interval,
             task_timeout=self.task_timeout,

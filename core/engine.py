@@ -67,6 +67,8 @@ class TaskAPI(Protocol):
 class EngineConfig:
     max_in_flight: int = 5
     per_user_cap: int = 3
+    #: Seconds a user must wait between two submissions (0 = no cooldown).
+    cooldown: float = 0.0
     queries_per_second: float = 10.0
     poll_interval: float = 1.0
     #: A task that has not finished this long after it was accepted is abandoned (DashScope: 3 h).
@@ -117,6 +119,7 @@ class Engine:
         self._background: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self._known_task_ids: set[str] = set()
+        self._last_submit: dict[str, float] = {}
         #: Hooks for observers (metrics, the console UI): called with each stored job.
         self.listeners: list[Callable[[Job], None]] = []
 
@@ -185,6 +188,12 @@ class Engine:
             raise QuotaExceeded(
                 self.messages("cap.user", count=active, cap=self.config.per_user_cap), code="UserCap"
             )
+        wait = self._cooldown_left(requester.user_key)
+        if wait > 0:
+            raise QuotaExceeded(
+                self.messages("cap.cooldown", seconds=int(wait + 0.999)), code="Cooldown", retry_after=wait
+            )
+        self._last_submit[requester.user_key] = self.clock()
         now = self.now()
         job = Job(
             id=new_job_id(),
@@ -256,6 +265,10 @@ class Engine:
         job = await self.get(job_id)
         assert job is not None
         return job
+
+    def _cooldown_left(self, user_key: str) -> float:
+        last = self._last_submit.get(user_key)
+        return 0.0 if last is None else max(0.0, last + self.config.cooldown - self.clock())
 
     def peek(self, job_id: str) -> Job | None:
         """The in-memory copy of a job this engine is running (no store read)."""

@@ -53,7 +53,7 @@ EN: dict[str, str] = {
     "job.none_active": "You have no job in progress.",
     "cap.user": "You already have {count} videos in progress (the limit is {cap}). "
     "Wait for one to finish, or cancel one.",
-    "cap.cooldown": "Easy there: you can ask again in {seconds} s.",
+    "cap.cooldown": "Easy there: you can try again in {seconds} s.",
     "invalid": "That request doesn't work: {reason}.",
     "sandbox.notice": "No DASHSCOPE_API_KEY set: using the built-in sandbox (free, placeholder videos).",
     # DashScope errors, by code

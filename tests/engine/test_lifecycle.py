@@ -149,3 +149,17 @@ async def test_per_user_cap_refuses_and_stores_nothing(harness: Harness) -> None
     assert harness.store is not None
     assert await harness.store.count_active_for_user("test", "w1", "a") == 2
     await harness.submit(user="b")  # someone else is not affected
+
+
+async def test_cooldown_says_when_to_try_again(harness: Harness) -> None:
+    harness.config = replace(harness.config, cooldown=30)
+    harness.api.script = (S.PENDING,) * 1000
+    await harness.start()
+    await harness.submit(user="a")
+    with pytest.raises(QuotaExceeded) as refused:
+        await harness.submit(user="a")
+    assert refused.value.code == "Cooldown" and 0 < (refused.value.retry_after or 0) <= 30
+    assert "try again in" in refused.value.message
+    await harness.submit(user="b")
+    harness.clock.advance(31)
+    await harness.submit(user="a")
