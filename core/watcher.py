@@ -57,7 +57,11 @@ class TokenBucket:
         now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
-        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+        # The epsilon and the 1 ms floor keep float rounding (a clock near 1.8e9 s has ~0.2 µs steps)
+        # from turning "almost one token" into an endless run of zero-length sleeps.
+        if self._tokens >= 1 - 1e-6:
+            return 0.0
+        return max(0.001, (1 - self._tokens) / self.rate)
 
     def take(self) -> None:
         self._tokens -= 1

@@ -1,0 +1,82 @@
+"""The CLI's other commands: run with nothing configured, doctor, and the sandbox server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.cli import main
+
+PLATFORM_VARS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DASHSCOPE_API_KEY",
+                 "DASHSCOPE_HTTP_BASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in PLATFORM_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+async def test_run_without_platforms_names_the_variables(capsys: pytest.CaptureFixture[str]) -> None:
+    code = await asyncio.to_thread(main, ["run"])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "No chat platform is configured" in out
+    assert "DISCORD_TOKEN" in out and "SLACK_BOT_TOKEN" in out
+
+
+async def test_doctor_on_a_fresh_machine(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = await asyncio.to_thread(main, ["doctor"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "embedded sandbox" in out and "DASHSCOPE_API_KEY" in out
+    assert "schema v1" in out and "ffmpeg" in out
+    assert "DISCORD_TOKEN not set" in out
+
+
+async def test_doctor_reports_a_rejected_key(capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox.config import SandboxConfig
+    from sandbox.runner import Sandbox
+
+    async with Sandbox(SandboxConfig(api_key="sk-right")) as sandbox:
+        monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", sandbox.base_url)
+        monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-wrong")
+        code = await asyncio.to_thread(main, ["doctor"])
+        out = capsys.readouterr().out
+        assert code == 1 and "InvalidApiKey" in out and "sk-wrong" not in out
+        monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-right")
+        code = await asyncio.to_thread(main, ["doctor"])
+        assert code == 0 and "key accepted" in capsys.readouterr().out
+
+
+async def test_wanbot_sandbox_serves_until_interrupted(tmp_path: Path) -> None:
+    port = 18790 + os.getpid() % 1000
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "sandbox", "--port", str(port), "--speed", "1000"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"{base}/tasks/nope", headers={"Authorization": "Bearer k"}) as resp:
+                        body = await resp.json()
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the sandbox never started")
+        assert resp.status == 200 and body["output"]["task_status"] == "UNKNOWN"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
