@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -27,21 +26,15 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from core.dashscope import TaskInfo, TaskStatus
+from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
-from core.errors import (
-    DashScopeError,
-    DownloadError,
-    PlatformError,
-    QuotaExceeded,
-    TransportError,
-    WanbotError,
-)
+from core.errors import DashScopeError, QuotaExceeded, TransportError, WanbotError
+from core.jobbook import JobBook, display_state
 from core.jobs import Job, JobState, Requester, new_job_id
 from core.messages import Messages, human_duration
 from core.port import ChatPort, ConversationRef, MessageRef, StatusView
 from core.request import GenerationRequest
 from core.scheduler import FairQueue
-from core.status import status_view
 from core.store import JobStore
 from core.watcher import Watcher
 
@@ -77,6 +70,8 @@ class EngineConfig:
     #: Wait before retrying a create that DashScope refused as busy (429) or failed with a 5xx.
     create_retry_delay: float = 5.0
     max_delivery_backoff: float = 300.0
+    #: How often status messages that missed an edit (platform hiccup) are retried.
+    housekeeping_interval: float = 5.0
     price_overrides: Mapping[str, Decimal] = field(default_factory=dict)
 
 
@@ -95,13 +90,12 @@ class Engine:
     ) -> None:
         self.store = store
         self.client = client
-        self.ports = dict(ports)
-        self.delivery = delivery
         self.clock = clock
         self.sleep = sleep
         self.config = config or EngineConfig()
         self.messages = messages or Messages()
         self.queue = FairQueue()
+        self.book = JobBook(store, ports, clock=clock, messages=self.messages, position=self.position)
         self.watcher = Watcher(
             client,
             on_result=self._on_task_result,
@@ -110,18 +104,25 @@ class Engine:
             queries_per_second=self.config.queries_per_second,
             min_interval=self.config.poll_interval,
         )
-        self._jobs: dict[str, Job] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._changed = asyncio.Condition()
+        self.deliveries = DeliveryWorkers(
+            self.book,
+            delivery,
+            clock=clock,
+            sleep=sleep,
+            spawn=self._spawn,
+            base_delay=self.config.create_retry_delay,
+            max_backoff=self.config.max_delivery_backoff,
+        )
         self._shown_position: dict[str, int] = {}
-        self._deliveries: list[tuple[float, str]] = []
-        self._delivery_ready = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self._known_task_ids: set[str] = set()
         self._last_submit: dict[str, float] = {}
-        #: Hooks for observers (metrics, the console UI): called with each stored job.
-        self.listeners: list[Callable[[Job], None]] = []
+
+    @property
+    def listeners(self) -> list[Callable[[Job], None]]:
+        """Hooks for observers (metrics, the console UI): called with each stored job."""
+        return self.book.listeners
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -132,12 +133,13 @@ class Engine:
         """Resume every unfinished job from the store, then start the loops."""
         since = self.now() - timedelta(days=2)
         self._known_task_ids = await self.store.task_ids_since(since)
-        resumed = await self.store.active()
+        resumed = [job for job in await self.store.active() if job.conversation.platform in self.book.ports]
         for job in resumed:
-            self._jobs[job.id] = job
+            self.book.add(job)
         self._loops.append(asyncio.create_task(self.watcher.run(), name="wanbot-watcher"))
         for i in range(self.config.delivery_workers):
-            self._loops.append(asyncio.create_task(self._delivery_worker(), name=f"wanbot-delivery-{i}"))
+            self._loops.append(asyncio.create_task(self.deliveries.run(), name=f"wanbot-delivery-{i}"))
+        self._loops.append(asyncio.create_task(self._housekeeping(), name="wanbot-housekeeping"))
         for job in resumed:
             log.info("job %s: resuming in state %s", job.id, job.state)
             if job.state is JobState.QUEUED:
@@ -148,9 +150,9 @@ class Engine:
                 assert job.task_id is not None
                 self.watcher.watch(job.id, job.task_id)
             elif job.state is JobState.SUCCEEDED:
-                self._schedule_delivery(job)
+                self.deliveries.schedule(job)
         for job in resumed:
-            await self._show(job.id)
+            await self.book.show(job.id)
         await self._pump()
 
     async def stop(self) -> None:
@@ -170,6 +172,12 @@ class Engine:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    async def _housekeeping(self) -> None:
+        while True:
+            await self.sleep(self.config.housekeeping_interval)
+            await self.book.show_stale()
+            self.book.forget_finished()
+
     # -- what adapters call ------------------------------------------------------------------------------
 
     async def submit(
@@ -181,13 +189,9 @@ class Engine:
         post_status: PostStatus | None = None,
     ) -> Job:
         """Store a new job, post its status message, and queue it. Raises ``QuotaExceeded`` on a cap."""
-        active = await self.store.count_active_for_user(
-            requester.platform, requester.workspace_id, requester.user_id
-        )
+        active = await self.store.count_active_for_user(requester.platform, requester.workspace_id, requester.user_id)
         if active >= self.config.per_user_cap:
-            raise QuotaExceeded(
-                self.messages("cap.user", count=active, cap=self.config.per_user_cap), code="UserCap"
-            )
+            raise QuotaExceeded(self.messages("cap.user", count=active, cap=self.config.per_user_cap), code="UserCap")
         wait = self._cooldown_left(requester.user_key)
         if wait > 0:
             raise QuotaExceeded(
@@ -206,23 +210,23 @@ class Engine:
             updated_at=now,
         )
         await self.store.insert(job)
-        self._jobs[job.id] = job
+        self.book.add(job)
         position = len(self.queue) + 1
-        view = self.view(job, position=position)
+        view = self.book.view(job, position=position)
         try:
             if post_status is not None:
                 ref = await post_status(view)
             else:
-                ref = await self._port(job).post_status(conversation, view)
+                ref = await self.book.port(job).post_status(conversation, view)
         except WanbotError:
             log.exception("job %s: could not post its status message; will retry", job.id)
         else:
-            await self._update(job.id, status_ref=ref, shown_state=JobState.QUEUED.value)
+            await self.book.update(job.id, status_ref=ref, shown_state=JobState.QUEUED.value)
             self._shown_position[job.id] = position
         self.queue.push(job.id, requester.user_key)
         log.info("job %s: queued for %s (%s)", job.id, requester.user_key, request.model)
         await self._pump()
-        return self._jobs[job.id]
+        return self.book[job.id]
 
     async def cancel(self, job_id: str, *, user_id: str | None = None) -> str:
         """Cancel a job that has not started generating; returns the sentence to show the user."""
@@ -234,7 +238,7 @@ class Engine:
         if job.state.terminal or job.state is JobState.SUCCEEDED:
             return self.messages("cancel.finished", job_id=job_id)
         if job.state is JobState.QUEUED and self.queue.remove(job_id):
-            await self._transition(job_id, JobState.CANCELED)
+            await self.book.transition(job_id, JobState.CANCELED)
             await self._pump()
             return self.messages("cancel.done", job_id=job_id)
         if job.state is JobState.PENDING and job.task_id:
@@ -245,45 +249,34 @@ class Engine:
                     return self.messages("cancel.too_late", job_id=job_id)
                 raise
             self.watcher.unwatch(job_id)
-            await self._transition(job_id, JobState.CANCELED)
+            await self.book.transition(job_id, JobState.CANCELED)
             await self._pump()
             return self.messages("cancel.done", job_id=job_id)
         return self.messages("cancel.too_late", job_id=job_id)
 
     async def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id) or await self.store.get(job_id)
+        return self.book.peek(job_id) or await self.store.get(job_id)
 
     async def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Until the job is terminal (used by ``wanbot try`` and tests)."""
-
-        def done() -> bool:
-            job = self._jobs.get(job_id)
-            return job is None or job.state.terminal
-
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(done), timeout)
-        job = await self.get(job_id)
-        assert job is not None
-        return job
-
-    def _cooldown_left(self, user_key: str) -> float:
-        last = self._last_submit.get(user_key)
-        return 0.0 if last is None else max(0.0, last + self.config.cooldown - self.clock())
+        return await self.book.wait(job_id, timeout)
 
     def peek(self, job_id: str) -> Job | None:
         """The in-memory copy of a job this engine is running (no store read)."""
-        return self._jobs.get(job_id)
+        return self.book.peek(job_id)
 
     def position(self, job_id: str) -> int | None:
         return self.queue.positions().get(job_id)
 
     def view(self, job: Job, *, position: int | None = None) -> StatusView:
-        if position is None:
-            position = self.position(job.id)
-        return status_view(job, now=self.now(), position=position, messages=self.messages)
+        return self.book.view(job, position=position)
 
     def in_flight(self) -> int:
-        return sum(1 for job in self._jobs.values() if job.state.in_flight)
+        return sum(1 for job in self.book if job.state.in_flight)
+
+    def _cooldown_left(self, user_key: str) -> float:
+        last = self._last_submit.get(user_key)
+        return 0.0 if last is None else max(0.0, last + self.config.cooldown - self.clock())
 
     # -- queue -> DashScope ------------------------------------------------------------------------------
 
@@ -294,15 +287,15 @@ class Engine:
             if job_id is None:
                 break
             self._shown_position.pop(job_id, None)
-            await self._transition(job_id, JobState.SUBMITTING, submit_started_at=self.now())
+            await self.book.transition(job_id, JobState.SUBMITTING, submit_started_at=self.now())
             self._spawn(self._create(job_id))
         for job_id, position in self.queue.positions().items():
             if self._shown_position.get(job_id) != position:
                 self._shown_position[job_id] = position
-                await self._show(job_id, force=True)
+                await self.book.show(job_id, force=True)
 
     async def _create(self, job_id: str) -> None:
-        job = self._jobs[job_id]
+        job = self.book[job_id]
         try:
             info = await self.client.create_video_task(job.request, exclude_task_ids=self._known_task_ids)
         except TransportError as exc:
@@ -313,26 +306,25 @@ class Engine:
         except DashScopeError as exc:
             if exc.retryable:
                 log.warning("job %s: create refused (%s); back in line", job_id, exc.code)
-                await self._requeue_later(job_id)
+                await self._requeue_later(job_id, exc.retry_after)
                 return
-            await self._fail(job_id, exc.code, self.messages.explain(exc.code, exc.message))
+            await self.book.fail(job_id, exc.code, self.messages.explain(exc.code, exc.message))
+            await self._pump()
             return
         await self._accepted(job_id, info)
 
     async def _accepted(self, job_id: str, info: TaskInfo) -> None:
         self._known_task_ids.add(info.task_id)
-        await self._transition(job_id, JobState.PENDING, task_id=info.task_id)
+        await self.book.transition(job_id, JobState.PENDING, task_id=info.task_id)
         log.info("job %s: DashScope task %s accepted", job_id, info.task_id)
         self.watcher.watch(job_id, info.task_id, first_poll_in=self.config.poll_interval)
-        if self._jobs[job_id].extra.get("cancel_requested"):
-            await self.cancel(job_id)
 
-    async def _requeue_later(self, job_id: str) -> None:
-        await self._transition(job_id, JobState.QUEUED, submit_started_at=None)
+    async def _requeue_later(self, job_id: str, retry_after: float | None = None) -> None:
+        await self.book.transition(job_id, JobState.QUEUED, submit_started_at=None)
 
         async def later() -> None:
-            await self.sleep(self.config.create_retry_delay)
-            job = self._jobs.get(job_id)
+            await self.sleep(retry_after or self.config.create_retry_delay)
+            job = self.book.peek(job_id)
             if job is not None and job.state is JobState.QUEUED:
                 self.queue.push(job_id, job.requester.user_key, front=True)
                 await self._pump()
@@ -344,7 +336,7 @@ class Engine:
         for attempt in range(attempts):
             if delay or attempt:
                 await self.sleep(delay or self.config.create_retry_delay * (attempt + 1))
-            job = self._jobs[job_id]
+            job = self.book[job_id]
             sent_at = (job.submit_started_at or job.created_at).timestamp()
             try:
                 info = await self.client.reconcile_create(
@@ -357,39 +349,41 @@ class Engine:
                 await self._accepted(job_id, info)
             else:
                 log.info("job %s: no task was created; back in line", job_id)
-                await self._transition(job_id, JobState.QUEUED, submit_started_at=None)
+                await self.book.transition(job_id, JobState.QUEUED, submit_started_at=None)
                 self.queue.push(job_id, job.requester.user_key, front=True)
                 await self._pump()
             return
-        await self._fail(job_id, "CreateUnconfirmed", self.messages("error.CreateUnconfirmed"))
+        await self.book.fail(job_id, "CreateUnconfirmed", self.messages("error.CreateUnconfirmed"))
+        await self._pump()
 
     # -- watcher results ---------------------------------------------------------------------------------
 
     async def _on_task_result(self, job_id: str, result: object) -> None:
         assert isinstance(result, TaskInfo)
-        job = self._jobs.get(job_id)
+        job = self.book.peek(job_id)
         if job is None or job.state not in (JobState.PENDING, JobState.RUNNING):
             self.watcher.unwatch(job_id)
             return
         status = result.status
         if status is TaskStatus.RUNNING and job.state is JobState.PENDING:
-            await self._transition(job_id, JobState.RUNNING)
+            await self.book.transition(job_id, JobState.RUNNING)
         elif status is TaskStatus.SUCCEEDED:
             self.watcher.unwatch(job_id)
             await self._succeeded(job_id, result)
         elif status in (TaskStatus.FAILED, TaskStatus.UNKNOWN, TaskStatus.CANCELED):
             self.watcher.unwatch(job_id)
             if status is TaskStatus.CANCELED:
-                await self._transition(job_id, JobState.CANCELED)
+                await self.book.transition(job_id, JobState.CANCELED)
             elif status is TaskStatus.UNKNOWN:
-                await self._fail(job_id, "UnknownTask", self.messages("failed.unknown_task"))
+                await self.book.fail(job_id, "UnknownTask", self.messages("failed.unknown_task"))
             else:
-                await self._fail(job_id, result.code or "Unknown", self.messages.explain(result.code, result.message))
+                code = result.code or "Unknown"
+                await self.book.fail(job_id, code, self.messages.explain(result.code, result.message))
             await self._pump()
         elif self._timed_out(job):
             self.watcher.unwatch(job_id)
             limit = human_duration(self.config.task_timeout)
-            await self._fail(job_id, "Timeout", self.messages("failed.timeout", limit=limit))
+            await self.book.fail(job_id, "Timeout", self.messages("failed.timeout", limit=limit))
             await self._pump()
 
     def _timed_out(self, job: Job) -> bool:
@@ -397,13 +391,13 @@ class Engine:
         return (self.now() - started).total_seconds() > self.config.task_timeout
 
     async def _succeeded(self, job_id: str, info: TaskInfo) -> None:
-        job = self._jobs[job_id]
+        job = self.book[job_id]
         billed = info.usage.billed_seconds if info.usage and info.usage.billed_seconds is not None else None
         seconds = billed if billed is not None else float(job.request.seconds)
         assert job.request.resolution is not None
         cost = job.request.spec.cost(job.request.resolution, seconds, dict(self.config.price_overrides))
         expires = info.url_expires_at or (self.now() + timedelta(hours=24))
-        await self._transition(
+        job = await self.book.transition(
             job_id,
             JobState.SUCCEEDED,
             video_url=info.video_url,
@@ -411,136 +405,10 @@ class Engine:
             billed_seconds=seconds,
             cost=cost,
         )
-        self._schedule_delivery(self._jobs[job_id])
+        self.deliveries.schedule(job)
         await self._pump()
 
-    # -- delivery ----------------------------------------------------------------------------------------
-
-    def _schedule_delivery(self, job: Job, delay_until: float | None = None) -> None:
-        expires = (job.video_expires_at or self.now()).timestamp()
-        if delay_until is None:
-            heapq.heappush(self._deliveries, (expires, job.id))
-            self._delivery_ready.set()
-            return
-
-        async def later() -> None:
-            await self.sleep(max(0.0, delay_until - self.clock()))
-            heapq.heappush(self._deliveries, (expires, job.id))
-            self._delivery_ready.set()
-
-        self._spawn(later())
-
-    async def _delivery_worker(self) -> None:
-        while True:
-            while not self._deliveries:
-                self._delivery_ready.clear()
-                await self._delivery_ready.wait()
-            _, job_id = heapq.heappop(self._deliveries)  # the one closest to expiry first
-            try:
-                await self._deliver(job_id)
-            except Exception:
-                log.exception("job %s: delivery crashed; will retry", job_id)
-                job = self._jobs.get(job_id)
-                if job is not None and job.state is JobState.SUCCEEDED:
-                    self._schedule_delivery(job, delay_until=self.clock() + self.config.create_retry_delay)
-
-    async def _deliver(self, job_id: str) -> None:
-        job = self._jobs.get(job_id)
-        if job is None or job.state is not JobState.SUCCEEDED:
-            return
-        if job.video_expires_at is not None and self.now() >= job.video_expires_at:
-            await self._expire(job_id)
-            return
-        attempts = int(job.extra.get("delivery_attempts", 0)) + 1
-        await self._update(job_id, extra={**job.extra, "delivery_attempts": attempts})
-        try:
-            result = await self.delivery.deliver(self._jobs[job_id], self._port(job))
-        except (DownloadError, PlatformError, TransportError, DashScopeError) as exc:
-            if isinstance(exc, DownloadError) and exc.code in ("Expired", "AccessDenied"):
-                await self._expire(job_id)
-                return
-            if not exc.retryable and attempts >= 3:
-                log.error("job %s: delivery failed for good: %s", job_id, exc)
-                await self._fail(job_id, exc.code, self.messages("failed.generic", message=exc.message))
-                return
-            backoff = min(self.config.max_delivery_backoff, self.config.create_retry_delay * 2 ** (attempts - 1))
-            log.warning("job %s: delivery attempt %d failed (%s); retry in %.0fs", job_id, attempts, exc.code,
-                        backoff)
-            self._schedule_delivery(self._jobs[job_id], delay_until=self.clock() + backoff)
-            return
-        extra = {**self._jobs[job_id].extra, "link_only": result.link_only}
-        await self._transition(
-            job_id,
-            JobState.DELIVERED,
-            delivered_ref=result.message,
-            delivery_note=result.note,
-            extra=extra,
-        )
-        log.info("job %s: delivered (%s)", job_id, "link" if result.link_only else f"{result.final_size} bytes")
-
-    async def _expire(self, job_id: str) -> None:
-        from core.delivery import format_expiry
-
-        job = self._jobs[job_id]
-        when = format_expiry(job.video_expires_at) if job.video_expires_at else "?"
-        await self._transition(
-            job_id, JobState.EXPIRED, error_code="Expired", error_message=self.messages("expired.detail", expires=when)
-        )
-
-    # -- state changes and the status message ------------------------------------------------------------
-
-    async def _fail(self, job_id: str, code: str, message: str) -> None:
-        log.warning("job %s: failed: %s", job_id, code)
-        await self._transition(job_id, JobState.FAILED, error_code=code, error_message=message)
-
-    async def _transition(self, job_id: str, state: JobState, **changes: Any) -> None:
-        job = await self._update(job_id, _state=state, **changes)
-        await self._show(job.id)
-        if state.terminal:
-            self._shown_position.pop(job_id, None)
-
-    async def _update(self, job_id: str, _state: JobState | None = None, **changes: Any) -> Job:
-        async with self._lock(job_id):
-            job = self._jobs[job_id]
-            new = job.moved_to(_state, self.now(), **changes) if _state else job.evolve(
-                updated_at=self.now(), **changes
-            )
-            saved = await self.store.save(new)
-            self._jobs[job_id] = saved
-        for listener in self.listeners:
-            listener(saved)
-        async with self._changed:
-            self._changed.notify_all()
-        if saved.state.terminal:
-            self._locks.pop(job_id, None)
-        return saved
-
-    async def _show(self, job_id: str, *, force: bool = False) -> None:
-        """Edit the status message if what it shows is out of date (or post it if it never was)."""
-        async with self._lock(job_id):
-            job = self._jobs[job_id]
-            shown = display_state(job.state)
-            if not force and job.shown_state == shown.value and job.status_ref is not None:
-                return
-            port = self._port(job)
-            view = self.view(job)
-            try:
-                if job.status_ref is None:
-                    ref = await port.post_status(job.conversation, view)
-                else:
-                    await port.edit_status(job.status_ref, view)
-                    ref = job.status_ref
-            except WanbotError as exc:
-                log.warning("job %s: status edit failed (%s); will retry on the next change", job_id, exc.code)
-                return
-            saved = await self.store.save(job.evolve(status_ref=ref, shown_state=shown.value))
-            self._jobs[job_id] = saved
-
-    def _lock(self, job_id: str) -> asyncio.Lock:
-        return self._locks.setdefault(job_id, asyncio.Lock())
-
-    def _port(self, job: Job) -> ChatPort:
-        return self.ports[job.conversation.platform]
+    # -- plumbing ----------------------------------------------------------------------------------------
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         async def guarded() -> None:
@@ -556,6 +424,4 @@ class Engine:
         task.add_done_callback(self._background.discard)
 
 
-def display_state(state: JobState) -> JobState:
-    """The state a person sees: SUBMITTING is still "queued" to them."""
-    return JobState.QUEUED if state is JobState.SUBMITTING else state
+__all__ = ["Engine", "EngineConfig", "PostStatus", "TaskAPI", "display_state"]

@@ -114,8 +114,10 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         db_url=f"sqlite:///{tmp_path}/jobs.db",
         config=EngineConfig(max_in_flight=5, per_user_cap=3, create_retry_delay=2.0),
     )
+    clock.start()
     yield h
     await h.stop()
+    await clock.stop()
 
 
 Step = Callable[[], Awaitable[None]]

@@ -122,3 +122,14 @@ async def test_expired_url_is_reported_not_retried_forever(harness: Harness) -> 
     assert "expired" in (done.error_message or "")
     assert harness.port.states_shown(job.id)[-1] == "EXPIRED"
     assert harness.port.uploads == []
+
+
+async def test_a_failed_final_edit_is_retried_until_the_message_is_right(harness: Harness) -> None:
+    harness.port.fail_edit_once_in = {"DELIVERED"}
+    engine = await harness.start()
+    job = await harness.submit()
+    await harness.finish(job.id)
+    await harness.settle(lambda: harness.port.states_shown(job.id)[-1:] == ["DELIVERED"])
+    assert harness.port.states_shown(job.id).count("DELIVERED") == 1
+    stored = await engine.store.get(job.id)
+    assert stored is not None and stored.shown_state == "DELIVERED"

@@ -120,7 +120,7 @@ async def test_engine_restarted_mid_job_finishes_it_once(harness: Harness) -> No
     harness.api.script = (S.PENDING,) * 3 + (S.RUNNING,) * 3 + (S.SUCCEEDED,)
     engine = await harness.start()
     job = await harness.submit()
-    await harness.settle(lambda: engine._jobs[job.id].shown_state == "RUNNING")
+    await harness.settle(lambda: engine.peek(job.id).shown_state == "RUNNING")
     await harness.stop()  # the process goes away mid-generation
 
     await harness.start()

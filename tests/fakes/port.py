@@ -30,6 +30,8 @@ class RecordingPort:
     #: Errors to raise from the next calls of each verb, in order.
     edit_failures: list[PlatformError] = field(default_factory=list)
     upload_failures: list[PlatformError] = field(default_factory=list)
+    #: States whose first edit fails (a platform hiccup at exactly that moment).
+    fail_edit_once_in: set[str] = field(default_factory=set)
     _next: int = 0
 
     async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
@@ -41,6 +43,9 @@ class RecordingPort:
     async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
         if self.edit_failures:
             raise self.edit_failures.pop(0)
+        if view.state in self.fail_edit_once_in:
+            self.fail_edit_once_in.discard(view.state)
+            raise PlatformError("502 Bad Gateway", code="HTTP502", http_status=502, retryable=True)
         self.edits.append((ref, view))
 
     async def upload_video(

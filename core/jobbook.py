@@ -1,0 +1,160 @@
+"""The job book: the jobs this process is running, kept in step with the store and the status messages.
+
+Every change to a job goes through ``JobBook.update`` (stored first, under the job's lock, with the
+optimistic version check), and what a person sees goes through ``JobBook.show``: one edit when the
+visible state differs from what the message last showed, and a post when no message exists yet. A
+failed edit leaves ``shown_state`` behind, so ``show_stale`` (run periodically by the engine) retries it
+— a status message never stays wrong because one edit hit a platform hiccup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from core.errors import WanbotError
+from core.jobs import Job, JobState
+from core.messages import Messages
+from core.port import ChatPort, StatusView
+from core.status import status_view
+from core.store import JobStore
+
+log = logging.getLogger("wanbot.engine")
+
+
+def display_state(state: JobState) -> JobState:
+    """The state a person sees: SUBMITTING is still "queued" to them."""
+    return JobState.QUEUED if state is JobState.SUBMITTING else state
+
+
+class JobBook:
+    def __init__(
+        self,
+        store: JobStore,
+        ports: Mapping[str, ChatPort],
+        *,
+        clock: Callable[[], float],
+        messages: Messages,
+        position: Callable[[str], int | None],
+    ) -> None:
+        self.store = store
+        self.ports = dict(ports)
+        self.clock = clock
+        self.messages = messages
+        self._position = position
+        self._jobs: dict[str, Job] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._changed = asyncio.Condition()
+        #: Hooks for observers (metrics, a UI): called with each stored job.
+        self.listeners: list[Callable[[Job], None]] = []
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    def __getitem__(self, job_id: str) -> Job:
+        return self._jobs[job_id]
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._jobs
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter(list(self._jobs.values()))
+
+    def peek(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def add(self, job: Job) -> None:
+        self._jobs[job.id] = job
+
+    def port(self, job: Job) -> ChatPort:
+        return self.ports[job.conversation.platform]
+
+    def view(self, job: Job, *, position: int | None = None) -> StatusView:
+        if position is None:
+            position = self._position(job.id)
+        return status_view(job, now=self.now(), position=position, messages=self.messages)
+
+    async def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        """Until the job is terminal (or no longer held by this process)."""
+
+        def done() -> bool:
+            job = self._jobs.get(job_id)
+            return job is None or job.state.terminal
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(done), timeout)
+        job = self._jobs.get(job_id) or await self.store.get(job_id)
+        assert job is not None
+        return job
+
+    # -- changing ----------------------------------------------------------------------------------------
+
+    async def update(self, job_id: str, _state: JobState | None = None, **changes: Any) -> Job:
+        """Store a changed copy of the job (moved to ``_state`` when given) and return it."""
+        async with self._lock(job_id):
+            job = self._jobs[job_id]
+            now = self.now()
+            new = job.moved_to(_state, now, **changes) if _state else job.evolve(updated_at=now, **changes)
+            saved = await self.store.save(new)
+            self._jobs[job_id] = saved
+        for listener in self.listeners:
+            listener(saved)
+        async with self._changed:
+            self._changed.notify_all()
+        return saved
+
+    async def transition(self, job_id: str, state: JobState, **changes: Any) -> Job:
+        """Move the job to ``state``, store it, then show it."""
+        await self.update(job_id, state, **changes)
+        await self.show(job_id)
+        return self._jobs[job_id]
+
+    async def fail(self, job_id: str, code: str, message: str) -> Job:
+        log.warning("job %s: failed: %s", job_id, code)
+        return await self.transition(job_id, JobState.FAILED, error_code=code, error_message=message)
+
+    async def show(self, job_id: str, *, force: bool = False) -> None:
+        """Edit the status message if what it shows is out of date (or post it if it never was)."""
+        async with self._lock(job_id):
+            job = self._jobs[job_id]
+            shown = display_state(job.state).value
+            if not force and job.shown_state == shown and job.status_ref is not None:
+                return
+            port = self.port(job)
+            view = self.view(job)
+            try:
+                if job.status_ref is None:
+                    ref = await port.post_status(job.conversation, view)
+                else:
+                    await port.edit_status(job.status_ref, view)
+                    ref = job.status_ref
+            except WanbotError as exc:
+                log.warning("job %s: status edit failed (%s); will retry", job_id, exc.code)
+                return
+            self._jobs[job_id] = await self.store.save(job.evolve(status_ref=ref, shown_state=shown))
+        if self._jobs[job_id].state.terminal:
+            self._locks.pop(job_id, None)
+
+    async def show_stale(self) -> int:
+        """Retry every status message that is behind its job; returns how many were still behind."""
+        behind = 0
+        for job in self:
+            if job.shown_state != display_state(job.state).value or job.status_ref is None:
+                await self.show(job.id)
+                behind += 1
+        return behind
+
+    def forget_finished(self) -> None:
+        """Drop terminal jobs whose status is shown: the store keeps them, memory need not."""
+        for job in self:
+            if job.state.terminal and job.shown_state == job.state.value:
+                self._jobs.pop(job.id, None)
+                self._locks.pop(job.id, None)
+
+    def _lock(self, job_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(job_id, asyncio.Lock())
