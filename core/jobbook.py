@@ -97,7 +97,11 @@ class JobBook:
     async def update(self, job_id: str, _state: JobState | None = None, **changes: Any) -> Job:
         """Store a changed copy of the job (moved to ``_state`` when given) and return it."""
         async with self._lock(job_id):
-            job = self._jobs[job_id]
+            job = await self._load(job_id)
+            if _state is not None and job.state.terminal:
+                # Terminal states are final: a late answer (a poll that raced a cancel, say) changes nothing.
+                log.info("job %s: ignoring %s, already %s", job_id, _state.value, job.state.value)
+                return job
             now = self.now()
             new = job.moved_to(_state, now, **changes) if _state else job.evolve(updated_at=now, **changes)
             saved = await self.store.save(new)
@@ -121,7 +125,7 @@ class JobBook:
     async def show(self, job_id: str, *, force: bool = False) -> None:
         """Edit the status message if what it shows is out of date (or post it if it never was)."""
         async with self._lock(job_id):
-            job = self._jobs[job_id]
+            job = await self._load(job_id)
             shown = display_state(job.state).value
             if not force and job.shown_state == shown and job.status_ref is not None:
                 return
@@ -137,8 +141,6 @@ class JobBook:
                 log.warning("job %s: status edit failed (%s); will retry", job_id, exc.code)
                 return
             self._jobs[job_id] = await self.store.save(job.evolve(status_ref=ref, shown_state=shown))
-        if self._jobs[job_id].state.terminal:
-            self._locks.pop(job_id, None)
 
     async def show_stale(self) -> int:
         """Retry every status message that is behind its job; returns how many were still behind."""
@@ -149,12 +151,24 @@ class JobBook:
                 behind += 1
         return behind
 
-    def forget_finished(self) -> None:
-        """Drop terminal jobs whose status is shown: the store keeps them, memory need not."""
+    def forget_finished(self, older_than: float = 60.0) -> None:
+        """Drop jobs finished (and shown) a while ago: the store keeps them, memory need not."""
         for job in self:
-            if job.state.terminal and job.shown_state == job.state.value:
+            ended = job.entered(job.state)
+            if (job.state.terminal and job.shown_state == job.state.value and ended is not None
+                    and (self.now() - ended).total_seconds() > older_than):
                 self._jobs.pop(job.id, None)
                 self._locks.pop(job.id, None)
+
+    async def _load(self, job_id: str) -> Job:
+        """The in-memory job, or the stored one brought back (a late step after it was forgotten)."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            job = await self.store.get(job_id)
+            if job is None:
+                raise KeyError(job_id)
+            self._jobs[job_id] = job
+        return job
 
     def _lock(self, job_id: str) -> asyncio.Lock:
         return self._locks.setdefault(job_id, asyncio.Lock())

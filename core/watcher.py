@@ -191,7 +191,10 @@ class Watcher:
             if watched is not None:
                 watched.failures = 0
                 watched.next_due = self._clock() + self.min_interval
-            await self._on_result(key, info)
+            try:
+                await self._on_result(key, info)
+            except Exception:  # the engine's bug must not end the watching of everyone else's tasks
+                log.exception("handling the answer for task %s failed", task_id)
         finally:
             self._polling.discard(key)
             self._slots.release()
