@@ -17,7 +17,6 @@ The session is injected and shared; the key travels on each request only, and ne
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -87,10 +86,12 @@ class DashScopeClient:
         self._handed_out: dict[str, float] = {}
         # Creates whose HTTP exchange is still open: their tasks may already be listed but not yet
         # handed out, so a reconciliation waits for them rather than adopting a sibling's task.
-        self._sending = 0
-        self._sends_idle = asyncio.Event()
-        self._sends_idle.set()
-        self._reconcile_lock = asyncio.Lock()
+        # One create (with its reconciliation) at a time. DashScope reports a task's prompt only once it
+        # has SUCCEEDED, so two creates lost at the same moment could not be told apart in the task
+        # list; one at a time, a lost create's task is the only unclaimed one of ours in its window.
+        # (Creates take well under a second and the account allows 5 per second and 5 in flight, so
+        # serialising them costs nothing a user would notice.)
+        self._create_lock = asyncio.Lock()
 
     @property
     def base_url(self) -> str:
@@ -106,6 +107,10 @@ class DashScopeClient:
         self, request: GenerationRequest, *, exclude_task_ids: Collection[str] = ()
     ) -> TaskInfo:
         """Start a text-to-video task; reconcile instead of resending when the answer was lost."""
+        async with self._create_lock:
+            return await self._create(request, exclude_task_ids)
+
+    async def _create(self, request: GenerationRequest, exclude_task_ids: Collection[str]) -> TaskInfo:
         body = request.to_wire()
         first_ambiguous: float | None = None
         attempt = 0
@@ -151,7 +156,7 @@ class DashScopeClient:
             first_ambiguous = sent_at if first_ambiguous is None else first_ambiguous
             log.warning("dashscope create for %s is ambiguous (%s); reconciling via the task list",
                         request.model, ambiguity)
-            found = await self.reconcile_create(request.model, first_ambiguous,
+            found = await self._reconcile_locked(request.model, first_ambiguous,
                                                 exclude_task_ids=exclude_task_ids, prompt=request.prompt)
             if found is not None:
                 return found
@@ -165,16 +170,7 @@ class DashScopeClient:
             log.info("dashscope create for %s: no task was created; sending again", request.model)
 
     async def _send_create(self, body: Mapping[str, Any]) -> Answer:
-        self._sending += 1
-        self._sends_idle.clear()
-        try:
-            return await self._transport.exchange("POST", CREATE_PATH, json_body=body, async_header=True)
-        finally:
-            # No await between here and the caller handing the task id out: a waiting reconciliation
-            # cannot observe a created-but-unclaimed task of ours.
-            self._sending -= 1
-            if self._sending == 0:
-                self._sends_idle.set()
+        return await self._transport.exchange("POST", CREATE_PATH, json_body=body, async_header=True)
 
     async def reconcile_create(
         self,
@@ -190,36 +186,38 @@ class DashScopeClient:
         Raises ``TransportError(ambiguous=True)`` when the list cannot be read: the caller must not
         resend then. ``prompt``, when given, rules out tasks whose reported ``orig_prompt`` differs.
         """
-        async with self._reconcile_lock:
-            if self._sending:
-                # A stuck sibling send is not waited for forever: go on after its own timeout.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._sends_idle.wait(), self._request_timeout + 1.0)
-            waits = (0.0, *self._reconcile.recheck_delays)
-            for look, wait in enumerate(waits, start=1):
-                if wait:
-                    await self._sleep(wait)
-                start, end = rec.window(sent_at, self._clock(), self._reconcile.skew)
-                end = min(end, start + MAX_LIST_WINDOW)
-                try:
-                    rows = [row async for row in self.iter_tasks(
-                        start=start, end=end, model_name=model,
-                        page_size=self._reconcile.page_size, max_pages=self._reconcile.max_pages)]
-                except WanbotError as exc:
-                    raise TransportError(
-                        f"could not check whether a create for {model} reached DashScope "
-                        f"(task list failed: {exc}); not resending",
-                        ambiguous=True,
-                    ) from exc
-                exclude = set(exclude_task_ids) | self._handed_out.keys()
-                found = await self._adopt(rec.candidates(rows, model=model, start=start, end=end,
-                                                         exclude=exclude), prompt)
-                log.info("dashscope reconcile %s look %d/%d window %s..%s: %d listed, adopted %s",
-                         model, look, len(waits), rec.list_time(start), rec.list_time(end), len(rows),
-                         found.task_id if found else "-")
-                if found is not None:
-                    return found
-            return None
+        async with self._create_lock:
+            return await self._reconcile_locked(model, sent_at, exclude_task_ids=exclude_task_ids, prompt=prompt)
+
+    async def _reconcile_locked(
+        self, model: str, sent_at: float, *, exclude_task_ids: Collection[str], prompt: str | None
+    ) -> TaskInfo | None:
+        """``reconcile_create`` for a caller that already holds the create lock."""
+        waits = (0.0, *self._reconcile.recheck_delays)
+        for look, wait in enumerate(waits, start=1):
+            if wait:
+                await self._sleep(wait)
+            start, end = rec.window(sent_at, self._clock(), self._reconcile.skew)
+            end = min(end, start + MAX_LIST_WINDOW)
+            try:
+                rows = [row async for row in self.iter_tasks(
+                    start=start, end=end, model_name=model,
+                    page_size=self._reconcile.page_size, max_pages=self._reconcile.max_pages)]
+            except WanbotError as exc:
+                raise TransportError(
+                    f"could not check whether a create for {model} reached DashScope "
+                    f"(task list failed: {exc}); not resending",
+                    ambiguous=True,
+                ) from exc
+            exclude = set(exclude_task_ids) | self._handed_out.keys()
+            found = await self._adopt(rec.candidates(rows, model=model, start=start, end=end,
+                                                     exclude=exclude), prompt)
+            log.info("dashscope reconcile %s look %d/%d window %s..%s: %d listed, adopted %s",
+                     model, look, len(waits), rec.list_time(start), rec.list_time(end), len(rows),
+                     found.task_id if found else "-")
+            if found is not None:
+                return found
+        return None
 
     async def _adopt(self, rows: list[TaskSummary], prompt: str | None) -> TaskInfo | None:
         for row in rows[:5]:

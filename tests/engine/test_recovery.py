@@ -62,6 +62,7 @@ async def test_resume_submitting_when_the_task_was_created(harness: Harness) -> 
     assert done.state is JobState.DELIVERED
     assert harness.api.creates == [], "the task that already exists is adopted, not created again"
     assert done.task_id == "task-1"
+    assert harness.api.reconcile_prompts == [job.request.prompt]
     _assert_same_message(harness, job)
 
 

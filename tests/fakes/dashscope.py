@@ -53,6 +53,7 @@ class FakeDashScope:
     get_errors: list[WanbotError] = field(default_factory=list)
     fail_code: str | None = None
     downloads: int = 0
+    reconcile_prompts: list[str | None] = field(default_factory=list)
     #: When set, creates wait for it: lets a test line up a queue before anything runs.
     create_gate: asyncio.Event | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -75,10 +76,12 @@ class FakeDashScope:
         return TaskInfo(task_id=task.task_id, status=S.PENDING)
 
     async def reconcile_create(
-        self, model: str, sent_at: float, *, exclude_task_ids: Collection[str] = ()
+        self, model: str, sent_at: float, *, exclude_task_ids: Collection[str] = (), prompt: str | None = None
     ) -> TaskInfo | None:
+        self.reconcile_prompts.append(prompt)
         for task in sorted(self.tasks.values(), key=lambda t: t.created_at):
-            if task.request.model == model and task.created_at >= sent_at - 5 and task.task_id not in exclude_task_ids:
+            if (task.request.model == model and task.created_at >= sent_at - 5
+                    and task.task_id not in exclude_task_ids and prompt in (None, task.request.prompt)):
                 return self._info(task)
         return None
 

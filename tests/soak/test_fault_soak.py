@@ -65,7 +65,8 @@ async def test_fault_soak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> N
     caplog.set_level(logging.WARNING)
     faults = Faults(rate_429=0.09, rate_500=0.07, rate_503=0.05, drop_before_rate=0.02, drop_after_rate=0.02)
     config = SandboxConfig(speed=5000, api_key=KEY, seed=7, faults=faults,
-                           limits=Limits(submissions_per_second=0, tasks_in_flight=20, queries_per_second=0))
+                           limits=Limits(submissions_per_second=0, tasks_in_flight=20, queries_per_second=0,
+                                         task_ttl_seconds=10**9, url_ttl_seconds=10**9))
     port = FlakyPort(rate=0.2, seed=11)
     started = time.monotonic()
     async with Sandbox(config) as sandbox, aiohttp.ClientSession() as session:
@@ -98,6 +99,12 @@ async def test_fault_soak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> N
             await engine.stop()
             await store.close()
         created = sandbox.stats.tasks_created(KEY)
+        # Each job's task is the one made from its own prompt (two lost creates must not swap videos).
+        swapped = []
+        for job in finished.values():
+            task = sandbox.task(job.task_id or "")
+            if task is None or task.job.prompt != job.request.prompt:
+                swapped.append((job.id, job.request.prompt, task.job.prompt if task else None))
         fault_count = sum(sandbox.stats.faults.values()) if hasattr(sandbox.stats, "faults") else None
 
     elapsed = time.monotonic() - started
@@ -111,6 +118,7 @@ async def test_fault_soak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> N
     task_ids = [job.task_id for job in finished.values()]
     assert None not in task_ids and len(set(task_ids)) == JOBS, "every job has its own task"
     assert created == JOBS, f"{created} tasks created for {JOBS} jobs: a create was billed twice"
+    assert not swapped, swapped[:5]
     uploads = Counter(u.filename for u in port.uploads)
     assert len(uploads) == states[JobState.DELIVERED] and max(uploads.values()) == 1, "one upload per video"
     assert port.failures["edit"] > 50 and port.failures["upload"] > 5, port.failures
