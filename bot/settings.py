@@ -11,10 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.budget import parse_budgets
 from core.engine import EngineConfig
 
 
@@ -41,6 +43,10 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(5, ge=1, validation_alias=_env("WANBOT_MAX_IN_FLIGHT"))
     per_user_cap: int = Field(3, ge=1, validation_alias=_env("WANBOT_PER_USER_CAP"))
     cooldown: float = Field(0.0, ge=0, validation_alias=_env("WANBOT_COOLDOWN"))
+    #: e.g. ``user:day=120s, user:month=¥300, workspace:month=¥2000`` (see core/budget.py).
+    budgets: str = Field("", validation_alias=_env("WANBOT_BUDGETS"))
+    #: Where budget days and months begin (an IANA zone name).
+    timezone: str = Field("UTC", validation_alias=_env("WANBOT_TIMEZONE"))
     queries_per_second: float = Field(10.0, gt=0, le=20, validation_alias=_env("WANBOT_QUERIES_PER_SECOND"))
     poll_interval: float = Field(1.0, gt=0, validation_alias=_env("WANBOT_POLL_INTERVAL"))
     task_timeout: float = Field(4 * 3600.0, gt=0, validation_alias=_env("WANBOT_TASK_TIMEOUT"))
@@ -82,6 +88,21 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("budgets")
+    @classmethod
+    def _budgets_parse(cls, value: str) -> str:
+        parse_budgets(value)  # fail at start-up, not at the first request
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)") from None
+        return value
+
     @staticmethod
     def id_list(raw: str) -> frozenset[int]:
         """``"1, 2"`` → ``{1, 2}``: the allow-lists' format."""
@@ -104,6 +125,8 @@ class Settings(BaseSettings):
             max_in_flight=self.max_in_flight,
             per_user_cap=self.per_user_cap,
             cooldown=self.cooldown,
+            budgets=parse_budgets(self.budgets),
+            timezone=self.timezone,
             queries_per_second=self.queries_per_second,
             poll_interval=self.poll_interval,
             task_timeout=self.task_timeout,

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
+from core.budget import Budget, BudgetExceeded, checks_for
 from core.dashscope import TaskInfo, TaskStatus
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
@@ -50,7 +52,7 @@ class TaskAPI(Protocol):
         self, request: GenerationRequest, *, exclude_task_ids: Collection[str] = ()
     ) -> TaskInfo: ...
     async def reconcile_create(
-        self, model: str, sent_at: float, *, exclude_task_ids: Collection[str] = ()
+        self, model: str, sent_at: float, *, exclude_task_ids: Collection[str] = (), prompt: str | None = None
     ) -> TaskInfo | None: ...
     async def get_task(self, task_id: str) -> TaskInfo: ...
     async def cancel_task(self, task_id: str) -> None: ...
@@ -72,6 +74,9 @@ class EngineConfig:
     max_delivery_backoff: float = 300.0
     #: How often status messages that missed an edit (platform hiccup) are retried.
     housekeeping_interval: float = 5.0
+    budgets: tuple[Budget, ...] = ()
+    #: Where budget days and months begin.
+    timezone: str = "UTC"
     price_overrides: Mapping[str, Decimal] = field(default_factory=dict)
 
 
@@ -188,16 +193,17 @@ class Engine:
         *,
         post_status: PostStatus | None = None,
     ) -> Job:
-        """Store a new job, post its status message, and queue it. Raises ``QuotaExceeded`` on a cap."""
-        active = await self.store.count_active_for_user(requester.platform, requester.workspace_id, requester.user_id)
-        if active >= self.config.per_user_cap:
-            raise QuotaExceeded(self.messages("cap.user", count=active, cap=self.config.per_user_cap), code="UserCap")
+        """Store a new job, post its status message, and queue it.
+
+        Raises ``QuotaExceeded`` (with a sentence for the user) on the per-user cap, the cooldown or a
+        budget; those are checked in the same transaction as the insert, so concurrent requests cannot
+        slip past them together.
+        """
         wait = self._cooldown_left(requester.user_key)
         if wait > 0:
             raise QuotaExceeded(
                 self.messages("cap.cooldown", seconds=int(wait + 0.999)), code="Cooldown", retry_after=wait
             )
-        self._last_submit[requester.user_key] = self.clock()
         now = self.now()
         job = Job(
             id=new_job_id(),
@@ -208,8 +214,23 @@ class Engine:
             created_at=now,
             state_times={JobState.QUEUED.value: now},
             updated_at=now,
+            reserved_seconds=float(request.seconds),
+            reserved_cost=request.estimated_cost(dict(self.config.price_overrides)),
         )
-        await self.store.insert(job)
+        checks = checks_for(
+            self.config.budgets, now=now, tz=ZoneInfo(self.config.timezone), platform=requester.platform,
+            workspace_id=requester.workspace_id, user_id=requester.user_id,
+        )
+        try:
+            await self.store.insert(job, within=checks, max_active_for_user=self.config.per_user_cap)
+        except BudgetExceeded as exc:
+            raise QuotaExceeded(self._budget_sentence(exc), code="Budget") from None
+        except QuotaExceeded as exc:
+            if exc.code != "UserCap":
+                raise
+            cap = self.config.per_user_cap
+            raise QuotaExceeded(self.messages("cap.user", count=cap, cap=cap), code="UserCap") from None
+        self._last_submit[requester.user_key] = self.clock()
         self.book.add(job)
         position = len(self.queue) + 1
         view = self.book.view(job, position=position)
@@ -273,6 +294,18 @@ class Engine:
 
     def in_flight(self) -> int:
         return sum(1 for job in self.book if job.state.in_flight)
+
+    def _budget_sentence(self, exc: BudgetExceeded) -> str:
+        budget = exc.check.budget
+        return self.messages(
+            "budget.exceeded",
+            whose=self.messages(f"budget.whose.{budget.scope.value}"),
+            period=self.messages(f"budget.period.{budget.period.value}"),
+            limit=budget.amount_text(budget.limit),
+            spent=budget.amount_text(exc.spent),
+            needed=budget.amount_text(exc.needed),
+            reset=self.messages(f"budget.reset.{budget.period.value}", tz=self.config.timezone),
+        )
 
     def _cooldown_left(self, user_key: str) -> float:
         last = self._last_submit.get(user_key)
@@ -339,8 +372,9 @@ class Engine:
             job = self.book[job_id]
             sent_at = (job.submit_started_at or job.created_at).timestamp()
             try:
+                # The prompt rules out another job's lost create of the same model in the same window.
                 info = await self.client.reconcile_create(
-                    job.request.model, sent_at, exclude_task_ids=self._known_task_ids
+                    job.request.model, sent_at, exclude_task_ids=self._known_task_ids, prompt=job.request.prompt
                 )
             except WanbotError as exc:
                 log.warning("job %s: reconcile attempt %d failed: %s", job_id, attempt + 1, exc.code)

@@ -100,6 +100,9 @@ class Job:
     delivery_note: str | None = None
     billed_seconds: float | None = None
     cost: Decimal | None = None
+    #: The estimate held against budgets while the job is not yet billed.
+    reserved_seconds: float | None = None
+    reserved_cost: Decimal | None = None
     error_code: str | None = None
     error_message: str | None = None
     #: State of the last successful status edit: an edit is due when it differs from ``state``.

@@ -25,11 +25,14 @@ from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from core.budget import BudgetCheck
 from core.errors import ConfigError, WanbotError
 from core.jobs import Job, JobState, Requester
 from core.port import ConversationRef, MessageRef
 from core.request import GenerationRequest
-from core.store.schema import iso_utc, jobs, migrate, require_aware
+from core.store.channels import ChannelDefaults
+from core.store.limits import check_limits
+from core.store.schema import ACTIVE_STATES, BILLED_STATES, iso_utc, jobs, migrate, require_aware, user_filter
 
 # -- errors ---------------------------------------------------------------------------------------------
 
@@ -73,8 +76,6 @@ class CorruptJob(StoreError):
 
 # -- rows <-> jobs -------------------------------------------------------------------------------------------
 
-_ACTIVE_STATES = tuple(s.value for s in JobState if not s.terminal)
-_BILLED_STATES = (JobState.SUCCEEDED.value, JobState.DELIVERED.value)
 
 
 def _aware_or_none(value: datetime | None, what: str) -> datetime | None:
@@ -106,6 +107,8 @@ def job_to_row(job: Job) -> dict[str, Any]:
         "delivery_note": job.delivery_note,
         "billed_seconds": job.billed_seconds,
         "cost": job.cost,
+        "reserved_seconds": job.reserved_seconds,
+        "reserved_cost": job.reserved_cost,
         "error_code": job.error_code,
         "error_message": job.error_message,
         "shown_state": job.shown_state,
@@ -148,6 +151,8 @@ def row_to_job(row: Row[Any]) -> Job:
         delivery_note=m["delivery_note"],
         billed_seconds=m["billed_seconds"],
         cost=m["cost"],
+        reserved_seconds=m["reserved_seconds"],
+        reserved_cost=m["reserved_cost"],
         error_code=m["error_code"],
         error_message=m["error_message"],
         shown_state=m["shown_state"],
@@ -230,6 +235,11 @@ def _make_engine(url: URL) -> AsyncEngine:
 class JobStore:
     """Async persistence for jobs. Create with ``await JobStore.open(url)``; close when done."""
 
+    @property
+    def channels(self) -> ChannelDefaults:
+        """Per-channel request defaults (``/wan defaults``)."""
+        return ChannelDefaults(self._engine)
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
@@ -262,12 +272,29 @@ class JobStore:
 
     # -- writes --------------------------------------------------------------------------------------------
 
-    async def insert(self, job: Job) -> None:
-        """Store a new job as given (its ``version`` is kept, normally 0)."""
+    async def insert(
+        self,
+        job: Job,
+        *,
+        within: Sequence[BudgetCheck] = (),
+        max_active_for_user: int | None = None,
+    ) -> None:
+        """Store a new job as given (its ``version`` is kept, normally 0).
+
+        With ``within`` / ``max_active_for_user``, the budgets and the per-user cap are checked in the
+        same locked transaction as the insert, so concurrent requests (from any replica) cannot both
+        slip under a limit: raises ``BudgetExceeded`` / ``QuotaExceeded`` and stores nothing.
+        """
         row = job_to_row(job)
+        guarded = bool(within) or max_active_for_user is not None
         try:
-            async with self._engine.begin() as conn:
-                await conn.execute(jobs.insert().values(**row))
+            async with self._engine.connect() as conn:
+                if guarded:
+                    conn = await conn.execution_options(sqlite_immediate=True)
+                async with conn.begin():
+                    if guarded:
+                        await check_limits(conn, job, within, max_active_for_user)
+                    await conn.execute(jobs.insert().values(**row))
         except IntegrityError as exc:
             # Two unique keys can collide; tell the caller which, since the remedies differ.
             if await self.get(job.id) is not None:
@@ -330,22 +357,15 @@ class JobStore:
     async def active(self) -> list[Job]:
         """Every non-terminal job, oldest first: what a restarted process must pick up again."""
         return await self._fetch(
-            jobs.c.state.in_(_ACTIVE_STATES), order=(jobs.c.created_at, jobs.c.id), skip_corrupt=True
+            jobs.c.state.in_(ACTIVE_STATES), order=(jobs.c.created_at, jobs.c.id), skip_corrupt=True
         )
 
-    @staticmethod
-    def _user(platform: str, workspace_id: str | None, user_id: str | None) -> list[ColumnElement[bool]]:
-        # workspace None is its own bucket (DMs, the console), as in ``Requester.user_key``.
-        ws = jobs.c.workspace_id.is_(None) if workspace_id is None else jobs.c.workspace_id == workspace_id
-        conds = [jobs.c.platform == platform, ws]
-        if user_id is not None:
-            conds.append(jobs.c.user_id == user_id)
-        return conds
+    _user = staticmethod(user_filter)
 
     async def count_active_for_user(self, platform: str, workspace_id: str | None, user_id: str) -> int:
         stmt = (
             select(jobs.c.id)
-            .where(*self._user(platform, workspace_id, user_id), jobs.c.state.in_(_ACTIVE_STATES))
+            .where(*self._user(platform, workspace_id, user_id), jobs.c.state.in_(ACTIVE_STATES))
             .subquery()
         )
         async with self._engine.connect() as conn:
@@ -367,7 +387,7 @@ class JobStore:
         """The job ``/wan status`` and ``/wan cancel`` mean when no id is given."""
         found = await self._fetch(
             *self._user(platform, workspace_id, user_id),
-            jobs.c.state.in_(_ACTIVE_STATES),
+            jobs.c.state.in_(ACTIVE_STATES),
             order=(jobs.c.created_at.desc(), jobs.c.id.desc()),
             limit=1,
         )
@@ -385,7 +405,7 @@ class JobStore:
         """Billed usage of jobs created in ``[since, until)``; ``user_id=None`` totals the workspace."""
         conds = [
             *self._user(platform, workspace_id, user_id),
-            jobs.c.state.in_(_BILLED_STATES),
+            jobs.c.state.in_(BILLED_STATES),
             or_(jobs.c.billed_seconds.is_not(None), jobs.c.cost.is_not(None)),
             jobs.c.created_at >= require_aware(since, "since"),
         ]

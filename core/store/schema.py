@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     Dialect,
     Float,
@@ -37,6 +38,7 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from core.errors import WanbotError
+from core.jobs import JobState
 
 # -- column types ------------------------------------------------------------------------------------------
 
@@ -166,8 +168,50 @@ def _jobs_indexes(table: Table) -> list[Index]:
     ]
 
 
-jobs = Table("jobs", metadata, *_jobs_columns())
+def _v2_job_columns() -> list[Column[Any]]:
+    """What v2 added to jobs: the estimate a queued job holds against budgets until it is billed."""
+    return [
+        Column("reserved_seconds", Float, nullable=True),
+        Column("reserved_cost", DecimalText, nullable=True),
+    ]
+
+
+def _channel_defaults_columns() -> list[Column[Any]]:
+    return [
+        Column("platform", String, primary_key=True),
+        # "" rather than NULL for "no workspace": a primary key column cannot be NULL.
+        Column("workspace_id", String, primary_key=True),
+        Column("channel_id", String, primary_key=True),
+        Column("defaults", JSONText, nullable=False),
+        Column("updated_by", String, nullable=True),
+        Column("updated_at", UTCDateTime, nullable=False),
+    ]
+
+
+jobs = Table("jobs", metadata, *_jobs_columns(), *_v2_job_columns())
 _jobs_indexes(jobs)
+
+#: Per-channel request defaults an admin set (model, resolution, duration …).
+channel_defaults = Table("channel_defaults", metadata, *_channel_defaults_columns())
+
+
+# -- shared query pieces -----------------------------------------------------------------------------------
+
+ACTIVE_STATES = tuple(s.value for s in JobState if not s.terminal)
+# EXPIRED was billed too: DashScope made the video, wanbot could not deliver it in time.
+BILLED_STATES = (JobState.SUCCEEDED.value, JobState.DELIVERED.value, JobState.EXPIRED.value)
+# Failed generations are not billed; cancelled ones never ran.
+FREE_STATES = (JobState.FAILED.value, JobState.CANCELED.value)
+
+
+def user_filter(platform: str, workspace_id: str | None, user_id: str | None) -> list[ColumnElement[bool]]:
+    """Jobs of one user (or, with ``user_id=None``, of one workspace) on one platform."""
+    # workspace None is its own bucket (DMs, the console), as in ``Requester.user_key``.
+    ws = jobs.c.workspace_id.is_(None) if workspace_id is None else jobs.c.workspace_id == workspace_id
+    conds = [jobs.c.platform == platform, ws]
+    if user_id is not None:
+        conds.append(jobs.c.user_id == user_id)
+    return conds
 
 
 # -- migrations ---------------------------------------------------------------------------------------------
@@ -188,9 +232,20 @@ def _v1_jobs(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v2_budgets_and_channel_defaults(conn: Connection) -> None:
+    preparer = conn.dialect.identifier_preparer
+    for column in _v2_job_columns():
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {preparer.quote(column.name)} {kind}"))
+    md = MetaData()
+    Table("channel_defaults", md, *_channel_defaults_columns())
+    md.create_all(conn)
+
+
 #: Applied in order at open; the database records the highest version it has.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs table", _v1_jobs),
+    Migration(2, "budget reservations on jobs; per-channel defaults", _v2_budgets_and_channel_defaults),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

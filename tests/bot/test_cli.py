@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from bot.cli import main
+from core.store import LATEST_VERSION
 
 PLATFORM_VARS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DASHSCOPE_API_KEY",
                  "DASHSCOPE_HTTP_BASE_URL")
@@ -38,7 +39,7 @@ async def test_doctor_on_a_fresh_machine(capsys: pytest.CaptureFixture[str], tmp
     out = capsys.readouterr().out
     assert code == 0, out
     assert "embedded sandbox" in out and "DASHSCOPE_API_KEY" in out
-    assert "schema v1" in out and "ffmpeg" in out
+    assert f"schema v{LATEST_VERSION}" in out and "ffmpeg" in out
     assert "DISCORD_TOKEN not set" in out
 
 

@@ -1,0 +1,147 @@
+"""Budgets and the per-user cap hold under concurrent inserts (both backends); channel defaults; v1 → v2."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, Table
+
+from core.budget import Budget, BudgetCheck, BudgetExceeded, Period, Scope, Unit
+from core.errors import QuotaExceeded
+from core.jobs import JobState
+from core.store import JobStore
+from core.store.schema import _jobs_columns, _jobs_indexes, schema_version
+from tests.store.test_store import T0, make_job
+
+
+def _check(limit: str, unit: Unit, scope: Scope = Scope.USER, user: str | None = "u1") -> BudgetCheck:
+    budget = Budget(scope, Period.DAY, Decimal(limit), unit)
+    return BudgetCheck(budget, since=T0 - timedelta(hours=1), platform="discord", workspace_id="w1", user_id=user)
+
+
+def _reserved(**changes: object) -> object:
+    return make_job(reserved_seconds=5.0, reserved_cost=Decimal("3.00"), **changes)
+
+
+async def test_concurrent_requests_cannot_overspend_a_budget(store: JobStore) -> None:
+    check = _check("10.00", Unit.CNY)  # room for three ¥3 videos
+
+    async def attempt() -> bool:
+        try:
+            await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+        except BudgetExceeded:
+            return False
+        return True
+
+    results = await asyncio.gather(*(attempt() for _ in range(8)))
+    assert sum(results) == 3
+    assert len(await store.active()) == 3
+
+
+async def test_failed_and_cancelled_jobs_give_their_reservation_back(store: JobStore) -> None:
+    check = _check("10", Unit.SECONDS)
+    first = _reserved()
+    await store.insert(first, within=[check])  # type: ignore[arg-type]
+    await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+    with pytest.raises(BudgetExceeded) as refused:
+        await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+    assert (refused.value.spent, refused.value.needed) == (Decimal("10.0"), Decimal("5.0"))
+    await store.save(first.evolve(state=JobState.FAILED))  # type: ignore[attr-defined]
+    await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+
+
+async def test_billed_figures_replace_the_estimate(store: JobStore) -> None:
+    check = _check("5.00", Unit.CNY)
+    job = _reserved()
+    await store.insert(job, within=[check])  # type: ignore[arg-type]
+    await store.save(job.evolve(state=JobState.DELIVERED, cost=Decimal("1.00")))  # type: ignore[attr-defined]
+    await store.insert(_reserved(), within=[check])  # type: ignore[arg-type] # 1 + 3 <= 5
+    with pytest.raises(BudgetExceeded):
+        await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+
+
+async def test_workspace_budget_counts_everyone_and_user_budget_only_the_user(store: JobStore) -> None:
+    workspace = _check("6.00", Unit.CNY, scope=Scope.WORKSPACE, user=None)
+    await store.insert(_reserved(user="a"), within=[workspace])  # type: ignore[arg-type]
+    await store.insert(_reserved(user="b"), within=[workspace])  # type: ignore[arg-type]
+    with pytest.raises(BudgetExceeded):
+        await store.insert(_reserved(user="c"), within=[workspace])  # type: ignore[arg-type]
+    mine = _check("3.00", Unit.CNY, user="d")
+    await store.insert(_reserved(user="d"), within=[mine])  # type: ignore[arg-type]
+
+
+async def test_jobs_before_the_period_do_not_count(store: JobStore) -> None:
+    check = _check("3.00", Unit.CNY)
+    await store.insert(_reserved(created_at=T0 - timedelta(days=2)))  # type: ignore[arg-type]
+    await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+
+
+async def test_per_user_cap_holds_under_concurrent_inserts(store: JobStore) -> None:
+    async def attempt() -> bool:
+        try:
+            await store.insert(make_job(), max_active_for_user=2)
+        except QuotaExceeded:
+            return False
+        return True
+
+    assert sum(await asyncio.gather(*(attempt() for _ in range(6)))) == 2
+
+
+async def test_channel_defaults_round_trip(store: JobStore) -> None:
+    channels = store.channels
+    assert await channels.get("discord", "w1", "c1") == {}
+    await channels.set("discord", "w1", "c1", {"model": "wan2.6-t2v", "duration": 10}, by="admin")
+    assert await channels.get("discord", "w1", "c1") == {"model": "wan2.6-t2v", "duration": 10}
+    assert await channels.get("discord", "w1", "c2") == {}
+    assert await channels.get("console", None, "c1") == {}
+    await channels.set("console", None, "c1", {"resolution": "1080P"}, by="me")
+    assert await channels.get("console", None, "c1") == {"resolution": "1080P"}
+    await channels.set("discord", "w1", "c1", {}, by="admin")
+    assert await channels.get("discord", "w1", "c1") == {}
+    with pytest.raises(ValueError, match="not a channel default"):
+        await channels.set("discord", "w1", "c1", {"prompt": "x"}, by="admin")
+
+
+async def test_a_v1_database_is_upgraded_and_keeps_its_jobs(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/old.db"
+    old = await JobStore.open(url)
+    await old.close()
+    # Rebuild it as schema v1 had it, with one job, then let a current JobStore open it.
+    from sqlalchemy import delete, insert
+
+    from core.store.jobstore import job_to_row
+
+    async with (await JobStore.open(url)).engine.begin() as conn:
+        await conn.run_sync(lambda c: MetaData().reflect(c))
+        await conn.exec_driver_sql("DROP TABLE jobs")
+        await conn.exec_driver_sql("DROP TABLE channel_defaults")
+        md = MetaData()
+        v1 = Table("jobs", md, *_jobs_columns())
+        _jobs_indexes(v1)
+        await conn.run_sync(md.create_all)
+        await conn.execute(delete(schema_version).where(schema_version.c.version > 1))
+        job = make_job()
+        row = {k: v for k, v in job_to_row(job).items() if not k.startswith("reserved_")}
+        await conn.execute(insert(v1).values(**row))
+    upgraded = await JobStore.open(url)
+    try:
+        assert (await upgraded.get(job.id)) == job
+        await upgraded.insert(make_job(reserved_cost=Decimal("1.5")))
+        await upgraded.channels.set("discord", "w1", "c1", {"duration": 5}, by="x")
+    finally:
+        await upgraded.close()
+
+
+def test_budget_periods_start_in_the_configured_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    from core.budget import period_start
+
+    now = datetime(2026, 11, 30, 20, 30, tzinfo=UTC)  # already 1 Dec 04:30 in Beijing
+    assert period_start(now, Period.DAY, ZoneInfo("UTC")) == datetime(2026, 11, 30, tzinfo=UTC)
+    beijing = period_start(now, Period.MONTH, ZoneInfo("Asia/Shanghai"))
+    assert beijing.astimezone(UTC) == datetime(2026, 11, 30, 16, tzinfo=UTC)
