@@ -1,4 +1,4 @@
-"""The ``wanbot`` command: ``try``, ``console``, ``run``, ``sandbox``, ``doctor``.
+"""The ``wanbot`` command: ``try``, ``console``, ``run``, ``sandbox``, ``doctor``, ``discord-invite``.
 
 Each sub-command parses its flags, loads ``Settings``, and hands over to the composition root
 (``bot.runtime``). Exit codes: 0 success, 1 the job or check failed, 2 bad input or configuration.
@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     p_sandbox.add_argument("--min-video-bytes", type=int, default=0, help="pad videos to at least this size")
 
     sub.add_parser("doctor", help="check configuration and connectivity")
+
+    p_invite = sub.add_parser("discord-invite", help="print the Discord invite URL (scopes and permissions)")
+    p_invite.add_argument("--client-id", type=int, help="application id (default: read from DISCORD_TOKEN)")
     return parser
 
 
@@ -91,6 +94,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, console: Conso
         return await run_platforms(settings, console, force_sandbox=args.sandbox)
     if args.command == "sandbox":
         return await _sandbox(args)
+    if args.command == "discord-invite":
+        return _discord_invite(args, settings, console)
     if args.command == "doctor":
         from bot.doctor import doctor
 
@@ -158,6 +163,19 @@ async def _sandbox(args: argparse.Namespace) -> int:
     )
     with contextlib.suppress(asyncio.CancelledError):
         await serve(args.host, args.port, config)
+    return 0
+
+
+def _discord_invite(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from adapters.discord.invite import client_id_from_token, invite_url
+
+    client_id = args.client_id
+    if client_id is None and settings.discord_token is not None:
+        client_id = client_id_from_token(settings.discord_token.get_secret_value())
+    if client_id is None:
+        console.print("[red]Pass --client-id (the Application ID) or set DISCORD_TOKEN.[/]")
+        return 2
+    print(invite_url(client_id))  # plain: scripts and copy-paste read this line
     return 0
 
 

@@ -157,7 +157,9 @@ class Engine:
             elif job.state is JobState.SUCCEEDED:
                 self.deliveries.schedule(job)
         for job in resumed:
-            await self.book.show(job.id)
+            # Not awaited: a platform may still be connecting (its port waits for that), and start()
+            # must not wait for it. A status that cannot be shown now is retried by housekeeping.
+            self._spawn(self.book.show(job.id))
         await self._pump()
 
     async def stop(self) -> None:
@@ -239,7 +241,7 @@ class Engine:
                 ref = await post_status(view)
             else:
                 ref = await self.book.port(job).post_status(conversation, view)
-        except WanbotError:
+        except Exception:  # the job is stored: it still runs, and housekeeping posts its status later
             log.exception("job %s: could not post its status message; will retry", job.id)
         else:
             await self.book.update(job.id, status_ref=ref, shown_state=JobState.QUEUED.value)

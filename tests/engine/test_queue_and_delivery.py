@@ -54,10 +54,12 @@ async def test_engine_serves_users_round_robin(harness: Harness) -> None:
 async def test_queue_positions_are_shown_and_updated_as_the_line_moves(harness: Harness) -> None:
     harness.config = replace(harness.config, max_in_flight=1)
     harness.api.script = (S.PENDING, S.RUNNING, S.SUCCEEDED)
+    harness.api.create_gate = asyncio.Event()  # "first" holds the only slot until all three are in line
     await harness.start()
     a = await harness.submit("first", user="a")
     b = await harness.submit("second", user="b")
     c = await harness.submit("third", user="c")
+    harness.api.create_gate.set()
     await harness.finish(c.id)
     shown = [*harness.port.posts, *harness.port.edits]
     lines_c = [v.line for _, v in shown if v.job_id == c.id and v.state == "QUEUED"]

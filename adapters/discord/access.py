@@ -1,0 +1,61 @@
+"""Who may use wanbot where, and who may act on a job — from settings and Discord permissions.
+
+Allow-lists (``DISCORD_ALLOWED_GUILDS`` / ``_CHANNELS`` / ``_ROLES``) are empty by default, meaning no
+restriction. A thread counts as its parent channel. Acting on someone else's job (cancel, delete) needs
+the Manage Messages permission in that channel — Discord's own notion of a moderator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from bot.settings import Settings
+from core.jobs import Job
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    guilds: frozenset[int] = frozenset()
+    channels: frozenset[int] = frozenset()
+    roles: frozenset[int] = frozenset()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AccessPolicy:
+        return cls(
+            guilds=Settings.id_list(settings.discord_allowed_guilds),
+            channels=Settings.id_list(settings.discord_allowed_channels),
+            roles=Settings.id_list(settings.discord_allowed_roles),
+        )
+
+    def allows(self, interaction: discord.Interaction[Any]) -> bool:
+        """May this person use wanbot in this place at all?"""
+        if self.guilds and interaction.guild_id not in self.guilds:
+            return False
+        if self.channels:
+            channel = interaction.channel
+            ids = {interaction.channel_id, getattr(channel, "parent_id", None)}
+            if not ids & self.channels:
+                return False
+        if self.roles:
+            user = interaction.user
+            # In a DM there are no roles: a role allow-list means "guild members with these roles".
+            if not isinstance(user, discord.Member) or not {r.id for r in user.roles} & self.roles:
+                return False
+        return True
+
+
+def is_moderator(interaction: discord.Interaction[Any]) -> bool:
+    """Manage Messages in this channel (interaction permissions include overwrites)."""
+    return interaction.guild_id is not None and interaction.permissions.manage_messages
+
+
+def is_requester(interaction: discord.Interaction[Any], job: Job) -> bool:
+    return job.requester.user_id == str(interaction.user.id)
+
+
+def may_act(interaction: discord.Interaction[Any], job: Job, *, moderators: bool) -> bool:
+    """The requester always; moderators too when ``moderators`` (cancel and delete, not re-roll)."""
+    return is_requester(interaction, job) or (moderators and is_moderator(interaction))

@@ -1,0 +1,63 @@
+"""The status message's buttons: one ``DynamicItem`` whose ``custom_id`` carries the action and the job.
+
+``wan:<action>:<job id>`` (e.g. ``wan:reroll:abcd2345``) is all a click needs: discord.py matches the
+template registered with ``add_dynamic_items`` and rebuilds the button, so buttons keep working after a
+restart and no view lives in memory. What a click does is ``adapters.discord.actions``' business.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+if TYPE_CHECKING:
+    from adapters.discord.client import WanClient
+
+ACTIONS: tuple[str, ...] = ("cancel", "reroll", "remix", "upscale", "delete")
+
+_STYLES: dict[str, discord.ButtonStyle] = {
+    "cancel": discord.ButtonStyle.secondary,
+    "reroll": discord.ButtonStyle.primary,
+    "remix": discord.ButtonStyle.secondary,
+    "upscale": discord.ButtonStyle.success,
+    "delete": discord.ButtonStyle.danger,
+}
+
+_EMOJI: dict[str, str] = {"cancel": "✖️", "reroll": "🎲", "remix": "✏️", "upscale": "⬆️", "delete": "🗑️"}
+
+
+#: ``custom_id`` template (≤ 100 characters); job ids are short lower-case strings (``core.jobs.new_job_id``).
+TEMPLATE = r"wan:(?P<action>[a-z]+):(?P<job>[a-z0-9]{4,32})"
+
+
+def custom_id(action: str, job_id: str) -> str:
+    return f"wan:{action}:{job_id}"
+
+
+class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+    """A button acting on one job; rebuilt from its custom_id on every click."""
+
+    def __init__(self, action: str, job_id: str, *, label: str | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or action,
+                style=_STYLES.get(action, discord.ButtonStyle.secondary),
+                emoji=_EMOJI.get(action),
+                custom_id=custom_id(action, job_id),
+            )
+        )
+        self.action = action
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> JobButton:
+        label = getattr(item, "label", None)
+        return cls(match["action"], match["job"], label=label if isinstance(label, str) else None)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        client: WanClient = interaction.client
+        await client.actions.on_button(interaction, self.action, self.job_id)

@@ -1,0 +1,143 @@
+"""The ``/wan`` slash command group: typed options in, ``Actions`` calls out.
+
+Choices come from the catalogue (models, resolutions, ratios, image sizes), ranges from the request
+limits, descriptions from ``core.messages`` (``discord.cmd.*``). Each handler only converts options into
+a validated request and hands over; every exception reaches ``CommandTree.on_error`` →
+``adapters.discord.errors`` (ephemeral, no traceback). The group's ``interaction_check`` applies the
+allow-lists before any subcommand runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.actions import random_seed
+from adapters.discord.errors import send_ephemeral
+from adapters.discord.modals import StoryboardModal
+from core.catalogue import IMAGE_MODELS, RATIOS, VIDEO_MODELS
+from core.messages import Messages
+from core.request import MAX_SEED, GenerationRequest, ImageRequest
+
+if TYPE_CHECKING:
+    from adapters.discord.client import WanClient
+
+_M = Messages()  # descriptions are registered once, at import, in the default language
+
+
+def _d(key: str) -> str:
+    return _M(f"discord.cmd.{key}")[:100]
+
+
+def _choices(values: list[str]) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=v, value=v) for v in values][:25]
+
+
+_VIDEO_MODELS = _choices([m.id for m in VIDEO_MODELS])
+_RESOLUTIONS = _choices(sorted({r for m in VIDEO_MODELS for r in m.resolutions}, key=lambda r: int(r[:-1])))
+_RATIOS = _choices(list(RATIOS))
+_IMAGE_MODELS = _choices([m.id for m in IMAGE_MODELS])
+_IMAGE_SIZES = _choices(sorted({s for m in IMAGE_MODELS for s in m.sizes}))
+_MIN_DURATION = min(d for m in VIDEO_MODELS for d in m.durations)
+_MAX_DURATION = max(d for m in VIDEO_MODELS for d in m.durations)
+_MAX_PROMPT = max(m.max_prompt for m in VIDEO_MODELS)
+
+Duration = app_commands.Range[int, _MIN_DURATION, _MAX_DURATION]
+Seed = app_commands.Range[int, 0, MAX_SEED]
+
+
+class WanGroup(app_commands.Group):
+    def __init__(self, client: WanClient) -> None:
+        super().__init__(name="wan", description=_d("wan"))
+        self.client = client
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        # False becomes app_commands.CheckFailure, which the error handler answers with access.denied.
+        return self.client.actions.access.allows(interaction)
+
+    @app_commands.command(name="video", description=_d("video"))
+    @app_commands.describe(
+        prompt=_d("prompt"), model=_d("model"), resolution=_d("resolution"), ratio=_d("ratio"),
+        duration=_d("duration"), negative=_d("negative"), seed=_d("seed"), prompt_extend=_d("prompt_extend"),
+        watermark=_d("watermark"), audio=_d("audio"), audio_url=_d("audio_url"),
+    )
+    @app_commands.choices(model=_VIDEO_MODELS, resolution=_RESOLUTIONS, ratio=_RATIOS)
+    async def video(
+        self,
+        interaction: discord.Interaction[Any],
+        prompt: app_commands.Range[str, 1, _MAX_PROMPT],
+        model: str | None = None,
+        resolution: str | None = None,
+        ratio: str | None = None,
+        duration: Duration | None = None,
+        negative: str | None = None,
+        seed: Seed | None = None,
+        prompt_extend: bool | None = None,
+        watermark: bool | None = None,
+        audio: discord.Attachment | None = None,
+        audio_url: str | None = None,
+    ) -> None:
+        # An attachment's CDN URL is signed for about a day: long enough for the queue, which is all
+        # DashScope needs (it fetches the audio when the task is created).
+        request = GenerationRequest.build(
+            prompt=prompt, model=model, resolution=resolution, ratio=ratio, duration=duration,
+            negative_prompt=negative, seed=seed if seed is not None else random_seed(),
+            prompt_extend=prompt_extend, watermark=watermark, audio_url=audio.url if audio else audio_url,
+        )
+        await self.client.actions.submit_video(interaction, request)
+
+    @app_commands.command(name="storyboard", description=_d("storyboard"))
+    @app_commands.describe(duration=_d("duration"), model=_d("model"), resolution=_d("resolution"),
+                           ratio=_d("ratio"), seed=_d("seed"))
+    @app_commands.choices(model=_VIDEO_MODELS, resolution=_RESOLUTIONS, ratio=_RATIOS)
+    async def storyboard(
+        self,
+        interaction: discord.Interaction[Any],
+        duration: Duration | None = None,
+        model: str | None = None,
+        resolution: str | None = None,
+        ratio: str | None = None,
+        seed: Seed | None = None,
+    ) -> None:
+        # Validate everything but the shots now, so a wrong option is refused before any typing.
+        base = GenerationRequest.build(
+            prompt="storyboard", model=model, resolution=resolution, ratio=ratio, duration=duration,
+            seed=seed if seed is not None else random_seed(), prompt_extend=False,
+        )
+        await interaction.response.send_modal(StoryboardModal(self.client.actions, base))
+
+    @app_commands.command(name="image", description=_d("image"))
+    @app_commands.describe(prompt=_d("prompt"), model=_d("image_model"), size=_d("size"), n=_d("n"),
+                           seed=_d("seed"))
+    @app_commands.choices(model=_IMAGE_MODELS, size=_IMAGE_SIZES)
+    async def image(
+        self,
+        interaction: discord.Interaction[Any],
+        prompt: app_commands.Range[str, 1, 5000],
+        model: str | None = None,
+        size: str | None = None,
+        n: app_commands.Range[int, 1, 4] | None = None,
+        seed: Seed | None = None,
+    ) -> None:
+        request = ImageRequest.build(prompt=prompt, model=model, size=size, n=n, seed=seed)
+        await self.client.images.make(interaction, request)
+
+    @app_commands.command(name="status", description=_d("status"))
+    @app_commands.describe(job=_d("job"))
+    async def status(self, interaction: discord.Interaction[Any], job: str | None = None) -> None:
+        await self.client.actions.status(interaction, job)
+
+    @app_commands.command(name="cancel", description=_d("cancel"))
+    @app_commands.describe(job=_d("job"))
+    async def cancel(self, interaction: discord.Interaction[Any], job: str | None = None) -> None:
+        await self.client.actions.cancel(interaction, job.strip().lower() if job else None)
+
+    @app_commands.command(name="usage", description=_d("usage"))
+    async def usage(self, interaction: discord.Interaction[Any]) -> None:
+        await self.client.actions.usage(interaction)
+
+    @app_commands.command(name="help", description=_d("help"))
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        await send_ephemeral(interaction, self.client.actions.messages("discord.help"))

@@ -1,0 +1,171 @@
+"""``DiscordPort``: the engine's ``ChatPort`` on Discord, through the bot's own REST endpoints.
+
+Every call addresses a channel and message by id (``client.get_partial_messageable``), never an
+interaction token, so a status message can be edited hours later and by a restarted process:
+post → ``POST /channels/{id}/messages``, edit → ``PATCH /channels/{id}/messages/{id}``, upload → a
+multipart ``POST`` replying to the status message. Nothing echoed ever pings (``AllowedMentions.none()``).
+
+Discord answers become ``core.errors.PlatformError``: 413 / 40005 → ``code="TooLarge"`` (the engine
+re-encodes), 429 and 5xx → retryable. Before the gateway is ready (the engine resumes jobs while the
+client is still logging in) every verb waits for it, up to ``ready_timeout``; past that it fails as
+retryable and the engine tries again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+import discord
+
+from adapters.discord import PLATFORM
+from adapters.discord.render import status_buttons, status_embed
+from core.errors import PlatformError
+from core.messages import Messages
+from core.port import ConversationRef, MessageRef, StatusView
+
+log = logging.getLogger("wanbot.discord")
+
+#: What an unboosted guild (and a DM) accepts per file.
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+NO_MENTIONS = discord.AllowedMentions.none()
+
+T = TypeVar("T")
+
+
+def platform_error(exc: Exception, what: str) -> PlatformError:
+    """A discord.py / aiohttp failure as the engine's ``PlatformError``."""
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 413 or exc.code == 40005:
+            return PlatformError(f"{what}: file too large for this channel", code="TooLarge", http_status=413)
+        code = {403: "Forbidden", 404: "NotFound", 429: "RateLimited"}.get(exc.status, f"HTTP{exc.status}")
+        retryable = exc.status == 429 or exc.status >= 500
+        return PlatformError(f"{what}: {exc.text or exc.status}", code=code, http_status=exc.status,
+                             retryable=retryable)
+    return PlatformError(f"{what}: {exc}", code="ConnectionError", retryable=True)
+
+
+def open_binary(path: Path) -> io.BufferedReader:
+    return path.open("rb")
+
+
+async def guarded(call: Awaitable[T], what: str) -> T:
+    try:
+        return await call
+    except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as exc:
+        raise platform_error(exc, what) from exc
+
+
+class DiscordPort:
+    platform = PLATFORM
+
+    def __init__(self, client: discord.Client, messages: Messages, *, ready_timeout: float = 120.0) -> None:
+        self._client = client
+        self.messages = messages
+        self._ready_timeout = ready_timeout
+        self._ready = asyncio.Event()
+
+    # -- readiness ---------------------------------------------------------------------------------------
+
+    def mark_ready(self) -> None:
+        """Called by the client once the gateway is ready."""
+        self._ready.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def _wait_ready(self, what: str) -> None:
+        try:
+            await asyncio.wait_for(self._ready.wait(), self._ready_timeout)
+        except TimeoutError:
+            raise PlatformError(f"{what}: Discord is not connected", code="NotReady", retryable=True) from None
+
+    # -- ChatPort ----------------------------------------------------------------------------------------
+
+    async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
+        await self._wait_ready("post status")
+        message = await guarded(
+            self._channel(conversation).send(
+                embed=status_embed(view), view=status_buttons(view, self.messages), allowed_mentions=NO_MENTIONS
+            ),
+            "post status",
+        )
+        return MessageRef(conversation, str(message.id))
+
+    async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
+        await self._wait_ready("edit status")
+        message = self.partial_message(ref)
+        await guarded(message.edit(embed=status_embed(view), view=status_buttons(view, self.messages)), "edit status")
+
+    async def upload_video(
+        self,
+        conversation: ConversationRef,
+        path: Path,
+        *,
+        filename: str,
+        size: int,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        await self._wait_ready("upload")
+        extra: dict[str, Any] = {}
+        if reply_to is not None:
+            # A reply, but never a failed upload because someone deleted the status message meanwhile.
+            extra["reference"] = discord.MessageReference(
+                message_id=int(reply_to.message_id), channel_id=int(reply_to.conversation.channel_id),
+                fail_if_not_exists=False,
+            )
+        handle = await asyncio.to_thread(open_binary, path)  # no blocking open on the loop
+        try:
+            file = discord.File(handle, filename=filename)
+            message = await guarded(
+                self._channel(conversation).send(
+                    content=caption, file=file, allowed_mentions=NO_MENTIONS, **extra
+                ),
+                "upload video",
+            )
+        finally:
+            handle.close()
+        log.info("uploaded %s (%d bytes) to channel %s", filename, size, conversation.channel_id)
+        return MessageRef(conversation, str(message.id))
+
+    async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
+        await self._wait_ready("notify")
+        # Discord has no "only you can see this" outside an interaction: mention the one person instead.
+        mentions = NO_MENTIONS
+        if user_id is not None:
+            text = f"<@{user_id}> {text}"
+            mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(int(user_id))])
+        await guarded(self._channel(conversation).send(content=text, allowed_mentions=mentions), "notify")
+
+    async def upload_limit(self, conversation: ConversationRef) -> int:
+        await self._wait_ready("upload limit")
+        if conversation.workspace_id is None:
+            return DEFAULT_UPLOAD_LIMIT
+        guild = self._client.get_guild(int(conversation.workspace_id))
+        return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+
+    async def delete_message(self, ref: MessageRef) -> None:
+        """Not a ``ChatPort`` verb: the Delete button removes the status message and the video."""
+        await guarded(self.partial_message(ref).delete(), "delete message")
+
+    # -- helpers -----------------------------------------------------------------------------------------
+
+    def _channel(self, conversation: ConversationRef) -> discord.PartialMessageable:
+        channel_id = int(conversation.thread_id or conversation.channel_id)
+        guild_id = int(conversation.workspace_id) if conversation.workspace_id else None
+        return self._client.get_partial_messageable(channel_id, guild_id=guild_id)
+
+    def partial_message(self, ref: MessageRef) -> discord.PartialMessage:
+        return self._channel(ref.conversation).get_partial_message(int(ref.message_id))
+
+    def status_payload(self, view: StatusView) -> dict[str, Any]:
+        """What ``post_status`` sends, for an interaction response posting the same message."""
+        return {"embed": status_embed(view), "view": status_buttons(view, self.messages),
+                "allowed_mentions": NO_MENTIONS}

@@ -1,0 +1,76 @@
+"""How a job's ``StatusView`` looks on Discord: one embed plus a row of persistent buttons.
+
+The engine decides the words (``core.status``); this module only lays them out. A sample per state::
+
+    🎬 Queued                                   (title; colour: grey)
+    > a lighthouse at dusk, slow push-in        (the prompt, quoted, markdown escaped)
+    Model wan2.7-t2v · Format 720P · 16:9 · 5s · Seed 42 · Estimate ¥3.00 · Job abcd2345
+    position 2 in line · 3s                     (footer: queue position or elapsed time)
+    [Cancel]
+
+Buttons carry the job id in their ``custom_id`` (``adapters.discord.buttons``), so a click works after a
+restart; a state with no actions sends an empty component list, which removes old buttons.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from adapters.discord.buttons import JobButton
+from core.messages import Messages
+from core.port import StatusView
+
+#: Discord shows at most 4096 characters of description; prompts can be 5000.
+_MAX_PROMPT = 1500
+
+_COLOURS: dict[str, discord.Colour] = {
+    "QUEUED": discord.Colour.light_grey(),
+    "SUBMITTING": discord.Colour.light_grey(),
+    "PENDING": discord.Colour.blurple(),
+    "RUNNING": discord.Colour.blue(),
+    "SUCCEEDED": discord.Colour.purple(),
+    "DELIVERED": discord.Colour.green(),
+    "FAILED": discord.Colour.red(),
+    "CANCELED": discord.Colour.dark_grey(),
+    "EXPIRED": discord.Colour.orange(),
+}
+
+
+def quote_prompt(prompt: str, limit: int = _MAX_PROMPT) -> str:
+    text = prompt if len(prompt) <= limit else prompt[: limit - 1].rstrip() + "…"
+    return "\n".join(f"> {line}" for line in discord.utils.escape_markdown(text).splitlines() or [""])
+
+
+def status_embed(view: StatusView) -> discord.Embed:
+    parts = [quote_prompt(view.prompt)]
+    if view.detail:
+        parts.append(view.detail)
+    if view.link:
+        parts.append(view.link)
+    embed = discord.Embed(
+        title=view.title,
+        description="\n\n".join(parts),
+        colour=_COLOURS.get(view.state, discord.Colour.default()),
+    )
+    for item in view.fields:
+        embed.add_field(name=item.name, value=item.value, inline=True)
+    if view.line:
+        embed.set_footer(text=view.line)
+    return embed
+
+
+def status_buttons(view: StatusView, messages: Messages) -> discord.ui.View:
+    """The buttons of this state; an empty view clears earlier ones when the message is edited."""
+    buttons = discord.ui.View(timeout=None)
+    for action in view.actions:
+        buttons.add_item(JobButton(action, view.job_id, label=messages(f"discord.button.{action}")))
+    return buttons
+
+
+def status_text(embed: discord.Embed) -> str:
+    """A plain-text rendering of an embed (logs, the README samples)."""
+    lines = [embed.title or "", embed.description or ""]
+    lines.append(" · ".join(f"{f.name} {f.value}" for f in embed.fields))
+    if embed.footer and embed.footer.text:
+        lines.append(embed.footer.text)
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,141 @@
+"""Run wanbot's real Discord client (discord.py) against the local fake Discord and a sandbox.
+
+``bot_env`` gives a test the fake, a DashScope sandbox and a ``start()`` that runs a complete wanbot
+(runtime + Discord client) over one SQLite file; calling ``start()`` again after ``stop()`` is a restart
+of the process: same database, same fake Discord, same sandbox (so its task counters see everything).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.discord.app import build
+from adapters.discord.port import DiscordPort
+from bot.runtime import Runtime, runtime
+from bot.settings import Settings
+from core.jobs import Job
+from sandbox.config import SandboxConfig
+from sandbox.runner import Sandbox
+from tests.fakes.discord_server import FakeDiscord
+
+KEY = "sk-discord-e2e"
+
+
+@dataclass
+class Bot:
+    rt: Runtime
+    port: DiscordPort
+    task: asyncio.Task[None]
+    stack: AsyncExitStack
+
+    async def stop(self) -> None:
+        """Stop like a process receiving SIGTERM: the client closes, the engine stops, the store closes."""
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        await self.stack.aclose()
+
+
+@dataclass
+class BotEnv:
+    tmp: Path
+    fake: FakeDiscord
+    sandbox: Sandbox
+    overrides: dict[str, Any] = field(default_factory=dict)
+    bots: list[Bot] = field(default_factory=list)
+
+    def settings(self) -> Settings:
+        values: dict[str, Any] = {
+            "discord_token": self.fake.token,
+            "discord_api_base": self.fake.api_base,
+            "discord_guild_id": self.fake.guild.id,
+            "dashscope_base_url": self.sandbox.base_url,
+            "dashscope_api_key": KEY,
+            "database_url": f"sqlite:///{self.tmp}/wanbot.db",
+            "workdir": self.tmp / "work",
+            "poll_interval": 0.05,
+            **self.overrides,
+        }
+        return Settings(**values)
+
+    async def start(self) -> Bot:
+        stack = AsyncExitStack()
+        identifies = self.fake.gateway_log.count("identify")
+        port, runner = build(self.settings(), guild_ready_timeout=0.05)
+        rt = await stack.enter_async_context(runtime(self.settings(), {port.platform: port}))
+        task = asyncio.create_task(runner(rt))
+        await self.fake.wait_for(lambda: port.ready or task.done(), timeout=10)
+        if task.done():
+            task.result()  # raise what stopped the client
+        assert self.fake.gateway_log.count("identify") == identifies + 1
+        bot = Bot(rt, port, task, stack)
+        self.bots.append(bot)
+        return bot
+
+    async def job(self, bot: Bot, job_id: str) -> Job:
+        job = await bot.rt.engine.get(job_id)
+        assert job is not None
+        return job
+
+
+@pytest.fixture
+async def make_env(tmp_path: Path) -> AsyncIterator[Any]:
+    """``await make_env(speed=…, fake=FakeDiscord(...), sandbox=SandboxConfig(...), **settings)``."""
+    async with AsyncExitStack() as stack:
+        envs: list[BotEnv] = []
+
+        async def make(*, speed: float = 150.0, fake: FakeDiscord | None = None,
+                       sandbox: SandboxConfig | None = None, **overrides: Any) -> BotEnv:
+            fake_ = await stack.enter_async_context(fake or FakeDiscord())
+            sb = await stack.enter_async_context(Sandbox(sandbox or SandboxConfig(speed=speed, api_key=KEY)))
+            env = BotEnv(tmp_path, fake_, sb, overrides)
+            envs.append(env)
+            return env
+
+        try:
+            yield make
+        finally:
+            for env in envs:
+                for bot in env.bots:
+                    if not bot.task.done():
+                        await bot.stop()
+
+
+def status_id(fake: FakeDiscord, inter: Any) -> int:
+    """The status message an interaction's response created."""
+    msg = fake.message_of(inter)
+    assert msg is not None, "the interaction was not answered with a message"
+    return msg.id
+
+
+def job_id_of(fake: FakeDiscord, message_id: int) -> str:
+    fields = fake.messages[message_id].embeds[0]["fields"]
+    return str(next(f["value"] for f in fields if f["name"] == "Job"))
+
+
+async def ephemeral_reply(fake: FakeDiscord, inter: Any) -> str:
+    """The text of the ephemeral answer to ``inter`` (its callback, or a followup after a defer)."""
+
+    def found() -> str | None:
+        callback = fake.response_to(inter)
+        if callback is not None and callback.type == 4:
+            assert callback.data.get("flags", 0) & 64, f"expected an ephemeral answer: {callback.data}"
+            return str(callback.data.get("content") or callback.data.get("embeds"))
+        followups = [m for m in fake.messages.values() if m.interaction_id == inter.id and m.via == "webhook"]
+        if followups:
+            assert followups[0].ephemeral
+            return followups[0].content
+        return None
+
+    text: str = await fake.wait_for(found)
+    return text
+
+
+def button_ids(fake: FakeDiscord, message_id: int) -> list[str]:
+    return [c["custom_id"] for row in fake.messages[message_id].components for c in row["components"]]

@@ -1,0 +1,141 @@
+"""The Discord adapter's pure parts: embeds per state, storyboards, error mapping, endpoints, invite."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import discord
+import pytest
+import yarl
+
+from adapters.discord.endpoints import DISCORD_GATEWAY, resolve_gateway
+from adapters.discord.invite import client_id_from_token, invite_url
+from adapters.discord.modals import compose_storyboard
+from adapters.discord.port import platform_error
+from adapters.discord.render import status_buttons, status_embed, status_text
+from bot.cli import main
+from core.errors import InvalidRequest
+from core.jobs import Job, JobState, Requester
+from core.messages import Messages
+from core.port import ConversationRef
+from core.request import GenerationRequest
+from core.status import status_view
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def _job(state: JobState, **fields: object) -> Job:
+    request = GenerationRequest.build(prompt="a lighthouse at dusk, *slow* push-in", seed=42, duration=5)
+    return Job(id="abcd2345", requester=Requester("discord", "1", "2", "3"),
+               conversation=ConversationRef("discord", "2", "3"), request=request, state=state,
+               created_at=NOW - timedelta(seconds=72), state_times={state.value: NOW - timedelta(seconds=5)},
+               **fields)  # type: ignore[arg-type]
+
+
+SAMPLES: dict[JobState, dict[str, object]] = {
+    JobState.QUEUED: {},
+    JobState.PENDING: {},
+    JobState.RUNNING: {},
+    JobState.SUCCEEDED: {"cost": Decimal("3.00")},
+    JobState.DELIVERED: {"cost": Decimal("3.00")},
+    JobState.FAILED: {"error_message": Messages().explain("DataInspectionFailed")},
+    JobState.CANCELED: {},
+    JobState.EXPIRED: {"error_message": "The video link expired at 2026-05-02 12:00 UTC before it could be "
+                                        "delivered."},
+}
+
+
+async def test_status_embed_for_every_state() -> None:
+    messages = Messages()
+    for state, fields in SAMPLES.items():
+        view = status_view(_job(state, **fields), now=NOW, position=2, messages=messages)
+        embed = status_embed(view)
+        assert embed.title == f"🎬 {messages(f'state.{state.value}')}"
+        assert embed.description is not None and embed.description.startswith("> a lighthouse at dusk, \\*slow\\*")
+        assert any(f.name == "Job" and f.value == "abcd2345" for f in embed.fields)
+        labels = [c["label"] for row in status_buttons(view, messages).to_components() for c in row["components"]]
+        assert labels == [messages(f"discord.button.{a}") for a in view.actions]
+        assert status_text(embed)
+    queued = status_embed(status_view(_job(JobState.QUEUED), now=NOW, position=2, messages=messages))
+    assert queued.footer.text == "position 2 in line · 1m 12s"
+
+
+def test_storyboard_prompt() -> None:
+    m = Messages()
+    assert compose_storyboard(["a", " ", "b  c", "d"], 10, m) == (
+        "Shot 1 [0-3 seconds] a Shot 2 [3-7 seconds] b c Shot 3 [7-10 seconds] d"
+    )
+    with pytest.raises(InvalidRequest, match="at least one shot"):
+        compose_storyboard(["", " "], 5, m)
+    with pytest.raises(InvalidRequest, match="3 shots need at least 3 seconds"):
+        compose_storyboard(["a", "b", "c"], 2, m)
+
+
+def _http_error(status: int, code: int) -> discord.HTTPException:
+    response = SimpleNamespace(status=status, reason="x")
+    return discord.HTTPException(response, {"code": code, "message": "m"})  # type: ignore[arg-type]
+
+
+def test_discord_errors_become_platform_errors() -> None:
+    too_big = platform_error(_http_error(413, 40005), "upload")
+    assert (too_big.code, too_big.http_status, too_big.retryable) == ("TooLarge", 413, False)
+    assert platform_error(_http_error(503, 0), "edit").retryable
+    assert platform_error(_http_error(429, 0), "edit").retryable
+    gone = platform_error(_http_error(404, 10008), "edit")
+    assert (gone.code, gone.retryable) == ("NotFound", False)
+
+
+async def test_gateway_resolution() -> None:
+    class Http:
+        async def get_bot_gateway(self) -> tuple[int, str, object]:
+            return 1, "wss://proxy.example/gw", {}
+
+    http = Http()
+    base = "https://discord.com/api/v10"
+    assert await resolve_gateway(http, base, None) == DISCORD_GATEWAY  # type: ignore[arg-type]
+    assert await resolve_gateway(http, "http://proxy/api/v10", None) == yarl.URL("wss://proxy.example/gw")  # type: ignore[arg-type]
+    explicit = await resolve_gateway(http, "http://proxy/api/v10", "ws://gw.local/")  # type: ignore[arg-type]
+    assert explicit == yarl.URL("ws://gw.local/")
+
+
+def test_invite_url(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    token = base64.b64encode(b"123456789012345678").decode().rstrip("=") + ".Gabc.def"
+    assert client_id_from_token(token) == 123456789012345678
+    assert client_id_from_token("garbage") is None
+    monkeypatch.setenv("DISCORD_TOKEN", token)
+    assert main(["discord-invite"]) == 0
+    url = capsys.readouterr().out.strip()
+    assert url == invite_url(123456789012345678)
+    assert "scope=bot+applications.commands" in url and "permissions=2147601408" in url
+
+
+async def test_edits_before_ready_wait_for_it_or_fail_as_retryable() -> None:
+    from adapters.discord.port import DiscordPort
+    from core.errors import PlatformError
+    from core.port import MessageRef
+
+    sent: list[str] = []
+
+    class Recorder:
+        async def edit(self, **kwargs: object) -> None:
+            sent.append(str(kwargs["embed"].title))  # type: ignore[attr-defined]
+
+    port = DiscordPort(discord.Client(intents=discord.Intents.none()), Messages(), ready_timeout=0.05)
+    port.partial_message = lambda ref: Recorder()  # type: ignore[assignment,method-assign,return-value]
+    ref = MessageRef(ConversationRef("discord", "2", "3"), "9")
+    view = status_view(_job(JobState.SUCCEEDED), now=NOW, position=None, messages=Messages())
+    with pytest.raises(PlatformError) as not_ready:
+        await port.edit_status(ref, view)
+    assert not_ready.value.code == "NotReady" and not_ready.value.retryable and sent == []
+
+    port._ready_timeout = 5
+    waiting = asyncio.create_task(port.edit_status(ref, view))
+    await asyncio.sleep(0.01)
+    assert sent == [] and not waiting.done()
+    port.mark_ready()
+    await asyncio.wait_for(waiting, 1)
+    assert len(sent) == 1

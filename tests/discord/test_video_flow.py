@@ -1,0 +1,53 @@
+"""``/wan video`` end to end: the real discord.py client, the fake Discord, the sandbox, a real MP4."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from core.jobs import JobState
+from tests.discord.conftest import KEY, job_id_of, status_id
+
+
+async def test_video_status_message_edits_and_upload(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=150)
+    fake = env.fake
+    bot = await env.start()
+
+    inter = await fake.slash(fake.alice, "video", prompt="a lighthouse at dusk @everyone <@123>", duration=2)
+    callback = await fake.wait_for(lambda: fake.response_to(inter))
+    assert callback.elapsed < 3.0 and callback.type == 4
+    assert not callback.data.get("flags", 0) & 64, "the status message must be public"
+    assert callback.data["allowed_mentions"] == {"parse": []}, "an echoed prompt must never ping"
+    message_id = status_id(fake, inter)
+    status = fake.messages[message_id]
+    assert status.embeds[0]["title"] == "🎬 Queued"
+    assert [c["custom_id"] for row in status.components for c in row["components"]] == [
+        f"wan:cancel:{job_id_of(fake, message_id)}"
+    ]
+
+    job_id = job_id_of(fake, message_id)
+    job = await bot.rt.engine.wait(job_id, timeout=20)
+    assert job.state is JobState.DELIVERED, job.error_message
+    # One edit per state change, all by channel and message id with the bot token.
+    await fake.wait_for(lambda: "🎬 Done" in fake.titles(message_id))
+    assert fake.titles(message_id) == ["🎬 Waiting for DashScope", "🎬 Generating", "🎬 Uploading", "🎬 Done"]
+    assert {e.route for e in fake.edits_of(message_id)} == {"channel"}
+    assert not [r for r in fake.requests if r[1].startswith("/webhooks/")]
+    final = fake.messages[message_id]
+    ids = [c["custom_id"] for row in final.components for c in row["components"]]
+    assert ids == [f"wan:{a}:{job_id}" for a in ("reroll", "remix", "upscale", "delete")]
+
+    # The MP4, uploaded as a reply to the status message, with its real size.
+    assert len(fake.uploads) == 1
+    upload = fake.uploads[0]
+    assert upload.reply_to == message_id and upload.filename == f"wan-{job_id}.mp4"
+    assert job.video_url is not None
+    async with aiohttp.ClientSession() as session, session.get(job.video_url) as resp:
+        assert upload.size == len(await resp.read())
+    assert fake.messages[upload.message_id].content.startswith("🎬 a lighthouse at dusk")
+    assert env.sandbox.stats.tasks_created(KEY) == 1
+
+    # Start-up: the commands were synced to the development guild, the gateway came from /gateway/bot.
+    assert [c["name"] for c in fake.commands[fake.guild.id]] == ["wan"]
+    assert ("GET", "/gateway/bot", 200) in fake.requests
+    assert fake.unknown_routes == []

@@ -1,0 +1,237 @@
+"""The REST routes discord.py calls, over the fake's state (``tests.fakes.discord_server``).
+
+Faithful where discord.py cares: JSON answers carry ``Content-Type: application/json`` exactly, errors
+are ``{"message", "code"}`` with Discord's codes (10008 unknown message, 10062 unknown interaction,
+40005 entity too large, 40060 already acknowledged, 50027 invalid webhook token), multipart uploads
+are read part by part (``payload_json`` + ``files[n]``) and measured, and a 429 would carry ``Via``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import BodyPartReader, web
+
+from tests.fakes.discord_fake.payloads import Attachment, snowflake
+
+if TYPE_CHECKING:
+    from tests.fakes.discord_server import FakeDiscord
+
+API = "/api/v10"
+
+
+def answer(data: Any, status: int = 200) -> web.Response:
+    if status == 204:
+        return web.Response(status=204)
+    # Exactly "application/json": discord.py parses nothing else (aiohttp's json_response adds a charset).
+    return web.Response(body=json.dumps(data).encode(), status=status,
+                        headers={"Content-Type": "application/json", "Via": "1.1 google"})
+
+
+def error(status: int, code: int, message: str) -> web.Response:
+    return answer({"message": message, "code": code}, status)
+
+
+class Body:
+    """A request body: the JSON payload and any uploaded files (name, size, type)."""
+
+    def __init__(self, payload: dict[str, Any], files: list[Attachment]) -> None:
+        self.payload = payload
+        self.files = files
+
+    @classmethod
+    async def read(cls, request: web.Request) -> Body:
+        if request.content_type.startswith("multipart/"):
+            payload: dict[str, Any] = {}
+            files: list[Attachment] = []
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if not isinstance(part, BodyPartReader):  # nested multipart: not used by discord.py
+                    continue
+                if part.name == "payload_json":
+                    payload = json.loads(await part.text())
+                elif part.filename is not None:
+                    size = 0
+                    while chunk := await part.read_chunk():
+                        size += len(chunk)
+                    files.append(Attachment(snowflake(), part.filename, size,
+                                            part.headers.get("Content-Type")))
+            return cls(payload, files)
+        if request.can_read_body:
+            return cls(await request.json(), [])
+        return cls({}, [])
+
+
+class Rest:
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+
+    def add_to(self, app: web.Application) -> None:
+        r = app.router
+        r.add_get(f"{API}/users/@me", self.me)
+        r.add_get(f"{API}/oauth2/applications/@me", self.application)
+        r.add_get(f"{API}/gateway/bot", self.gateway_bot)
+        r.add_get(f"{API}/gateway", self.gateway_bot)
+        r.add_put(f"{API}/applications/{{app}}/commands", self.sync_commands)
+        r.add_put(f"{API}/applications/{{app}}/guilds/{{guild}}/commands", self.sync_commands)
+        r.add_post(f"{API}/interactions/{{iid}}/{{token}}/callback", self.callback)
+        r.add_post(f"{API}/webhooks/{{app}}/{{token}}", self.followup)
+        r.add_route("*", f"{API}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self.webhook_message)
+        r.add_post(f"{API}/channels/{{cid}}/messages", self.create_message)
+        r.add_route("*", f"{API}/channels/{{cid}}/messages/{{mid}}", self.channel_message)
+        r.add_route("*", "/{tail:.*}", self.unknown)
+
+    # -- identity and commands ---------------------------------------------------------------------------
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bot {self.fake.token}"
+
+    async def me(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return error(401, 0, "401: Unauthorized")
+        return answer(self.fake.bot.json())
+
+    async def application(self, request: web.Request) -> web.Response:
+        f = self.fake
+        return answer({"id": str(f.application_id), "name": "wanbot", "icon": None, "description": "",
+                       "bot_public": True, "bot_require_code_grant": False, "owner": f.owner.json(),
+                       "verify_key": "00" * 32, "flags": 0, "team": None, "summary": "",
+                       "interactions_endpoint_url": None, "bot": f.bot.json()})
+
+    async def gateway_bot(self, request: web.Request) -> web.Response:
+        return answer({"url": self.fake.gateway_url, "shards": 1,
+                       "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                               "max_concurrency": 1}})
+
+    async def sync_commands(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return error(401, 0, "401: Unauthorized")
+        commands = await request.json()
+        guild = request.match_info.get("guild")
+        out = []
+        for command in commands:
+            saved = {**command, "id": str(snowflake()), "application_id": str(self.fake.application_id),
+                     "version": str(snowflake()), "default_member_permissions": None, "dm_permission": True}
+            if guild:
+                saved["guild_id"] = guild
+            out.append(saved)
+        self.fake.commands[int(guild) if guild else None] = out
+        return answer(out)
+
+    # -- interactions ------------------------------------------------------------------------------------
+
+    async def callback(self, request: web.Request) -> web.Response:
+        f = self.fake
+        inter = f.interactions.get(int(request.match_info["iid"]))
+        if inter is None or inter.token != request.match_info["token"]:
+            return error(404, 10062, "Unknown interaction")
+        body = await Body.read(request)
+        elapsed = time.monotonic() - inter.created_at
+        kind = int(body.payload.get("type", 0))
+        f.callbacks.append(f.Callback(inter.id, kind, body.payload.get("data") or {}, elapsed))
+        if elapsed > f.interaction_deadline:
+            return error(404, 10062, "Unknown interaction")
+        if inter.responded:
+            return error(400, 40060, "Interaction has already been acknowledged.")
+        too_big = f.check_upload(inter.channel_id, body.files)
+        if too_big is not None:
+            return too_big
+        inter.responded = True
+        data = body.payload.get("data") or {}
+        result: dict[str, Any] = {"interaction": {"id": str(inter.id), "type": inter.type}}
+        if kind in (4, 5):  # a message (5: "thinking…" until edited through the token)
+            flags = int(data.get("flags") or 0) | (128 if kind == 5 else 0)
+            msg = f.new_message(inter.channel_id, data, body.files, via="callback", flags=flags,
+                                interaction_id=inter.id)
+            inter.message_id = msg.id
+            result["interaction"].update(response_message_id=str(msg.id), response_message_loading=kind == 5,
+                                         response_message_ephemeral=msg.ephemeral)
+            result["resource"] = {"type": kind, "message": msg.json()}
+        elif kind == 7 and inter.source_message_id is not None:
+            f.edit_message(inter.source_message_id, data, body.files, route="callback")
+        elif kind == 9:
+            inter.modal = data
+        return answer(result)
+
+    def _token_interaction(self, request: web.Request) -> Any:
+        f = self.fake
+        token = request.match_info["token"]
+        inter = next((i for i in f.interactions.values() if i.token == token), None)
+        if inter is None or time.monotonic() - inter.created_at > f.token_ttl or inter.token_expired:
+            return None
+        return inter
+
+    async def followup(self, request: web.Request) -> web.Response:
+        inter = self._token_interaction(request)
+        f = self.fake
+        if inter is None:
+            return error(401, 50027, "Invalid Webhook Token")
+        body = await Body.read(request)
+        too_big = f.check_upload(inter.channel_id, body.files)
+        if too_big is not None:
+            return too_big
+        msg = f.new_message(inter.channel_id, body.payload, body.files, via="webhook",
+                            flags=int(body.payload.get("flags") or 0), interaction_id=inter.id)
+        return answer(msg.json())
+
+    async def webhook_message(self, request: web.Request) -> web.Response:
+        f = self.fake
+        inter = self._token_interaction(request)
+        if inter is None:
+            return error(401, 50027, "Invalid Webhook Token")
+        raw = request.match_info["mid"]
+        mid = inter.message_id if raw == "@original" else int(raw)
+        msg = f.messages.get(mid) if mid is not None else None
+        if msg is None or msg.deleted:
+            return error(404, 10008, "Unknown Message")
+        if request.method == "DELETE":
+            f.delete_message(msg.id)
+            return answer(None, 204)
+        if request.method == "PATCH":
+            body = await Body.read(request)
+            too_big = f.check_upload(msg.channel_id, body.files)
+            if too_big is not None:
+                return too_big
+            msg.flags &= ~128  # no longer "thinking"
+            f.edit_message(msg.id, body.payload, body.files, route="webhook")
+        return answer(msg.json())
+
+    # -- channel messages (the bot token) ----------------------------------------------------------------
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        f = self.fake
+        if not self._authorized(request):
+            return error(401, 0, "401: Unauthorized")
+        cid = int(request.match_info["cid"])
+        if cid not in f.channel_guild:
+            return error(404, 10003, "Unknown Channel")
+        body = await Body.read(request)
+        too_big = f.check_upload(cid, body.files)
+        if too_big is not None:
+            return too_big
+        ref = (body.payload.get("message_reference") or {}).get("message_id")
+        msg = f.new_message(cid, body.payload, body.files, via="channel", reference=int(ref) if ref else None)
+        return answer(msg.json())
+
+    async def channel_message(self, request: web.Request) -> web.Response:
+        f = self.fake
+        if not self._authorized(request):
+            return error(401, 0, "401: Unauthorized")
+        msg = f.messages.get(int(request.match_info["mid"]))
+        # Ephemeral messages exist only for their viewer: the bot cannot reach them by channel and id.
+        if msg is None or msg.deleted or msg.ephemeral or msg.channel_id != int(request.match_info["cid"]):
+            return error(404, 10008, "Unknown Message")
+        if request.method == "DELETE":
+            f.delete_message(msg.id)
+            return answer(None, 204)
+        if request.method == "PATCH":
+            body = await Body.read(request)
+            f.edit_message(msg.id, body.payload, body.files, route="channel")
+        return answer(msg.json())
+
+    async def unknown(self, request: web.Request) -> web.Response:
+        self.fake.unknown_routes.append(f"{request.method} {request.path}")
+        return error(404, 0, "404: Not Found")
+
