@@ -9,6 +9,7 @@ queued.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -135,6 +136,14 @@ _IMAGE_FLAGS: dict[str, _Flag] = {
 }
 
 
+#: Flag values that are text to keep as typed (not normalised).
+_FREE_TEXT = frozenset({"negative_prompt", "audio_url"})
+
+
+def _known(flags: dict[str, _Flag]) -> str:
+    return ", ".join(f"--{n}" for n in flags)
+
+
 def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str], dict[str, Any]]:
     words: list[str] = []
     values: dict[str, Any] = {}
@@ -142,16 +151,18 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
     while i < len(tokens):
         token = tokens[i]
         i += 1
-        # "—ar" appears when a phone turns "--" into an em dash.
-        normalized = "--" + token[1:] if token.startswith("\u2014") else token
+        # "—ar" appears when a phone or Slack client turns "--" into an em (or en) dash.
+        normalized = "--" + token[1:] if token.startswith(("\u2014", "\u2013")) else token
         if not normalized.startswith("--") or normalized == "--":
             words.append(token)
             continue
         name, eq, inline = normalized[2:].partition("=")
+        if not name:
+            # "--=5": a value with no option name in front of it.
+            raise InvalidRequest(f"{token!r} has no option name; options are: {_known(flags)}", field="option")
         flag = flags.get(name.lower())
         if flag is None:
-            known = ", ".join(f"--{n}" for n in flags)
-            raise InvalidRequest(f"unknown option --{name}; options are: {known}", field=name)
+            raise InvalidRequest(f"unknown option --{name}; options are: {_known(flags)}", field=name)
         if not flag.takes_value:
             if eq:
                 raise InvalidRequest(f"--{name} takes no value", field=flag.field)
@@ -166,6 +177,9 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
             raise InvalidRequest(f"--{name} needs a value ({flag.hint})", field=flag.field)
         if not raw.strip():
             raise InvalidRequest(f"--{name} needs a value ({flag.hint})", field=flag.field)
+        if flag.field not in _FREE_TEXT:
+            # Chinese input methods type "9：16" and "１０"; NFKC makes them "9:16" and "10".
+            raw = unicodedata.normalize("NFKC", raw)
         values[flag.field] = flag.convert(raw) if flag.convert else raw
     return words, values
 

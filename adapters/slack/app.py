@@ -1,0 +1,209 @@
+"""The bolt ``AsyncApp`` and how it listens: Socket Mode or HTTP.
+
+``build(settings)`` is what ``wanbot run`` calls; it returns the ``SlackPort`` (the engine needs it
+before it starts) and the runner, which registers the listeners on the running engine and serves
+until cancelled, then closes cleanly.
+
+* **Socket Mode** when ``SLACK_APP_TOKEN`` (``xapp-…``) is set: bolt's ``AsyncSocketModeHandler`` opens
+  the websocket from ``apps.connections.open``; no public URL, no signing secret needed.
+* **HTTP mode** otherwise: ``POST /slack/events`` on ``WANBOT_HTTP_HOST:WANBOT_HTTP_PORT``, every request
+  checked against ``SLACK_SIGNING_SECRET`` (HMAC v0, 5-minute timestamp window) by bolt's request
+  verification. ``SlackService.web_app()`` is a plain aiohttp ``Application`` so health or metrics routes
+  can be added to the same server later.
+
+``SLACK_API_URL`` points slack_sdk's Web API client (and so bolt, Socket Mode and uploads) elsewhere,
+e.g. at the test suite's fake Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.actions import REMIX_CALLBACK, Buttons
+from adapters.slack.blocks import ACTION_PREFIX, ACTIONS
+from adapters.slack.commands import ImageMaker, SlashCommand
+from adapters.slack.port import SlackPort
+from bot.settings import Settings
+from core.errors import ConfigError
+from core.messages import Messages
+from core.request import ImageRequest
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from core.dashscope import DashScopeClient
+
+log = logging.getLogger("wanbot.slack")
+
+EVENTS_PATH = "/slack/events"
+COMMAND = "/wan"
+#: Seconds ``stop()`` waits for acknowledged commands to finish their work.
+STOP_GRACE = 10.0
+#: Images are a few MB; anything past this is not an image we asked for.
+MAX_IMAGE_BYTES = 64 * 1024**2
+
+
+def _slack_url(url: str) -> str:
+    # Without the trailing slash slack_sdk joins "https://host/api" + "chat.postMessage" into ".../chat.postMessage".
+    return url if url.endswith("/") else url + "/"
+
+
+class SlackService:
+    """One Slack app: the Web API client, the port, the bolt app and its listener (socket or HTTP)."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.slack_bot_token is None:
+            raise ConfigError("SLACK_BOT_TOKEN is not set", code="SlackNotConfigured")
+        self.settings = settings
+        self.app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        if self.app_token is None and secret is None:
+            raise ConfigError("Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)",
+                              code="SlackNotConfigured")
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=_slack_url(settings.slack_api_url),
+            # 429s carry Retry-After and mean "not done": waiting and sending again is safe. 5xx are not
+            # retried here (a post might have happened); the engine decides what to do about those.
+            retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        )
+        self.port = SlackPort(self.client, messages=Messages(settings.locale))
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=secret or "",
+            # Socket Mode requests arrive over an authenticated websocket and carry no signature.
+            request_verification_enabled=self.socket_mode is False,
+            logger=logging.getLogger("wanbot.slack.bolt"),
+            name="wanbot",
+        )
+        self._socket: AsyncSocketModeHandler | None = None
+        self._http: web.AppRunner | None = None
+        #: ``http://host:port`` once HTTP mode listens (the real port when WANBOT_HTTP_PORT=0).
+        self.http_url: str | None = None
+        self._inflight: set[asyncio.Task[Any]] = set()
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    # -- listeners ---------------------------------------------------------------------------------------
+
+    def register(self, rt: Runtime) -> None:
+        """Attach the ``/wan`` command, the buttons and the remix modal to ``rt``'s engine."""
+        command = SlashCommand(rt.engine, self.port, images=_image_maker(rt.client))
+        buttons = Buttons(rt.engine, self.port)
+
+        # Bolt injects arguments by parameter name, so listeners are plain functions, not bound methods.
+        async def on_command(ack: Any, body: dict[str, Any], respond: Any) -> None:
+            await self._tracked(command(ack, body, respond))
+
+        async def on_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
+            await self._tracked(buttons.on_action(ack, body, respond))
+
+        async def on_remix(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+            await self._tracked(buttons.on_remix_submit(ack, body, view))
+
+        self.app.command(COMMAND)(on_command)
+        for action in ACTIONS:
+            self.app.action(f"{ACTION_PREFIX}{action}")(on_button)
+        self.app.view(REMIX_CALLBACK)(on_remix)
+
+    async def _tracked(self, work: Awaitable[None]) -> None:
+        """Run a listener's work, remembered so ``stop()`` lets it finish before the engine closes.
+
+        Bolt runs listeners in tasks of its own and answers Slack at ``ack()``; nothing else would wait
+        for the rest of a command (e.g. a job being stored) when the process shuts down."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            await work
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    # -- HTTP mode ---------------------------------------------------------------------------------------
+
+    def web_app(self, path: str = EVENTS_PATH) -> web.Application:
+        """An aiohttp application serving Slack's requests at ``path`` (add more routes as needed)."""
+
+        async def events(request: web.Request) -> web.Response:
+            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+            response: web.Response = await to_aiohttp_response(bolt_response)
+            return response
+
+        web_app = web.Application()
+        web_app.router.add_post(path, events)
+        return web_app
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    async def start(self, rt: Runtime) -> None:
+        self.register(rt)
+        if self.app_token is not None:
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
+            log.info("Slack: connected in Socket Mode")
+            return
+        runner = web.AppRunner(self.web_app(), access_log=None)
+        await runner.setup()
+        self._http = runner
+        site = web.TCPSite(runner, self.settings.http_host, self.settings.http_port)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        self.http_url = f"http://{host}:{port}"
+        log.info("Slack: HTTP mode, listening on %s%s", self.http_url, EVENTS_PATH)
+
+    async def stop(self) -> None:
+        """Stop listening, then give commands already acknowledged a moment to finish."""
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        if self._http is not None:
+            await self._http.cleanup()
+            self._http = None
+            self.http_url = None
+        if self._inflight:
+            _, late = await asyncio.wait(set(self._inflight), timeout=STOP_GRACE)
+            for task in late:
+                task.cancel()
+
+    async def run(self, rt: Runtime) -> None:
+        """Serve until cancelled (``wanbot run``'s runner contract)."""
+        await self.start(rt)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+
+def _image_maker(client: DashScopeClient) -> ImageMaker:
+    async def make(request: ImageRequest, workdir: Path) -> list[Path]:
+        result = await client.generate_image(request)
+        paths = []
+        for i, url in enumerate(result.urls, start=1):
+            path = workdir / f"wan-image-{i}.png"
+            await client.download_to(url, path, max_bytes=MAX_IMAGE_BYTES)
+            paths.append(path)
+        return paths
+
+    return make
+
+
+def build(settings: Settings) -> tuple[SlackPort, Any]:
+    """``wanbot run``'s entry point: the port for the engine and the runner coroutine function."""
+    service = SlackService(settings)
+    return service.port, service.run

@@ -1,0 +1,110 @@
+"""Block Kit rendering of a ``StatusView``, and the escaping that keeps echoed text inert.
+
+Everything a user typed (prompts, negative prompts, job ids in errors) reaches Slack through ``escape``:
+``&``, ``<`` and ``>`` become entities, so ``<!channel>``, ``<!here>`` or ``<@U123>`` in a prompt show
+as text and never notify anyone. Text that is already safe mrkdwn is wrapped in ``Mrkdwn`` so the port
+knows not to escape it twice.
+
+Buttons carry the job id as their ``value`` and a fixed ``action_id`` (``wan_cancel`` …): the handler
+finds the job in the store, so buttons keep working after a restart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.messages import Messages
+from core.port import StatusView
+
+#: Slack's limits: section/context text 3000 chars, fallback text is kept well under its 40k.
+SECTION_LIMIT = 3000
+FALLBACK_LIMIT = 3000
+
+ACTION_PREFIX = "wan_"
+ACTIONS = ("cancel", "reroll", "remix", "upscale", "delete")
+
+
+class Mrkdwn(str):
+    """Text that is already valid, escaped mrkdwn (the port sends it as is)."""
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities; nothing else changes."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe(text: str) -> Mrkdwn:
+    """Plain text as mrkdwn; ``Mrkdwn`` passes through unchanged."""
+    return text if isinstance(text, Mrkdwn) else Mrkdwn(escape(text))
+
+
+def fit(text: str, limit: int = SECTION_LIMIT) -> Mrkdwn:
+    """Escape ``text`` and cut it (on a whole entity, with an ellipsis) so the result fits ``limit``."""
+    out: list[str] = []
+    size = 0
+    for ch in text:
+        piece = escape(ch)
+        if size + len(piece) > limit - 1:
+            out.append("…")
+            break
+        out.append(piece)
+        size += len(piece)
+    return Mrkdwn("".join(out))
+
+
+def quote(text: str, limit: int = SECTION_LIMIT) -> Mrkdwn:
+    """A block quote of plain ``text``; each line gets its own ``>`` marker (ours, not the user's)."""
+    body = fit(text, limit - 2 * (text.count("\n") + 1))
+    return Mrkdwn("\n".join(f">{line}" for line in body.split("\n")))
+
+
+def fallback_text(view: StatusView) -> Mrkdwn:
+    """The notification / screen-reader text sent beside the blocks (mrkdwn too, so escaped)."""
+    return fit(view.as_text(), FALLBACK_LIMIT)
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _button(action: str, job_id: str, messages: Messages) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": f"{ACTION_PREFIX}{action}",
+        "text": {"type": "plain_text", "text": messages(f"slack.button.{action}")},
+        "value": job_id,
+    }
+    if action == "cancel":
+        button["style"] = "danger"
+    if action == "delete":
+        button["style"] = "danger"
+        button["confirm"] = {
+            "title": {"type": "plain_text", "text": messages("slack.delete.confirm_title")},
+            "text": {"type": "plain_text", "text": messages("slack.delete.confirm_text")},
+            "confirm": {"type": "plain_text", "text": messages("slack.delete.confirm")},
+            "deny": {"type": "plain_text", "text": messages("slack.delete.deny")},
+        }
+    return button
+
+
+def status_blocks(view: StatusView, messages: Messages) -> list[dict[str, Any]]:
+    """The status message: title and line, the prompt quoted, the facts, the detail, the buttons."""
+    head = f"*{fit(view.title, 200)}*"
+    if view.line:
+        head += f"  ·  {fit(view.line, 200)}"
+    blocks = [_section(head), _section(quote(view.prompt))]
+    if view.fields:
+        # A context block takes at most 10 elements; the engine sends about six.
+        elements = [
+            {"type": "mrkdwn", "text": f"*{fit(f.name, 100)}:* {fit(f.value, 600)}"} for f in view.fields[:10]
+        ]
+        blocks.append({"type": "context", "elements": elements})
+    if view.detail:
+        blocks.append(_section(fit(view.detail)))
+    if view.link:
+        # A link the engine produced (a signed DashScope URL): escaped like any text inside <url|label>.
+        blocks.append(_section(f"<{escape(view.link)}|{fit(messages('slack.download'), 100)}>"))
+    buttons = [_button(a, view.job_id, messages) for a in view.actions if a in ACTIONS]
+    if buttons:
+        blocks.append({"type": "actions", "block_id": f"wan_actions_{view.job_id}", "elements": buttons})
+    return blocks

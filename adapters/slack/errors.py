@@ -1,0 +1,69 @@
+"""The Slack adapter's two error translations, in one place.
+
+* ``platform_error``: whatever slack_sdk or the network raised → ``core.errors.PlatformError`` with
+  Slack's own error string as ``code`` (``not_in_channel``, ``ratelimited`` …), ``retryable`` when sending
+  again later can help (rate limits, 5xx, a dropped connection) and ``retry_after`` when Slack said.
+* ``reply_for``: any exception → the one sentence the user reads in an ephemeral reply. Never a
+  traceback; unexpected errors are logged here and the user gets a short apology.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from core.errors import InvalidRequest, PlatformError, QuotaExceeded, WanbotError
+from core.messages import Messages
+
+log = logging.getLogger("wanbot.slack")
+
+#: Slack's answers that mean "the bot cannot post here": the user must invite it (or use a public channel).
+NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "method_not_supported_for_channel_type",
+                            "is_archived", "restricted_action"})
+_RETRYABLE = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+_TOO_LARGE = frozenset({"file_too_large", "file_uploads_exceed_limit", "too_large"})
+
+
+def platform_error(exc: BaseException) -> PlatformError:
+    """Translate one failure of a Slack call; ``PlatformError`` passes through unchanged."""
+    if isinstance(exc, PlatformError):
+        return exc
+    if isinstance(exc, SlackApiError):
+        status = exc.response.status_code
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        code = str(data.get("error") or f"http_{status}")
+        retry_after: float | None = None
+        header = exc.response.headers.get("Retry-After") if exc.response.headers else None
+        if header is not None:
+            try:
+                retry_after = float(header)
+            except ValueError:
+                retry_after = None
+        if code in _TOO_LARGE or status == 413:
+            code = "TooLarge"  # the name core.delivery reacts to
+        retryable = status == 429 or status >= 500 or code in _RETRYABLE
+        return PlatformError(f"Slack answered {code}", code=code, http_status=status, retryable=retryable,
+                             retry_after=retry_after)
+    if isinstance(exc, SlackClientError | aiohttp.ClientError | TimeoutError | OSError):
+        # SlackRequestError (e.g. the upload URL answered 5xx), connection resets, timeouts.
+        return PlatformError(f"Slack could not be reached: {exc}", code="slack_unreachable", retryable=True)
+    return PlatformError(f"unexpected Slack failure: {exc!r}", code="slack_unexpected")
+
+
+def reply_for(exc: BaseException, messages: Messages) -> str:
+    """What the user reads for ``exc`` (plain text: the port escapes it)."""
+    if isinstance(exc, InvalidRequest):
+        return messages("invalid", reason=exc.message)
+    if isinstance(exc, QuotaExceeded):
+        return exc.message
+    if isinstance(exc, PlatformError):
+        if exc.code in NOT_IN_CHANNEL:
+            return messages("slack.not_in_channel")
+        log.warning("Slack call failed: %s", exc)
+        return messages("slack.unreachable")
+    if isinstance(exc, WanbotError):
+        return messages.explain(exc.code, exc.message)
+    log.error("unexpected error in a Slack handler", exc_info=exc)
+    return messages("error.internal")

@@ -1,0 +1,334 @@
+"""A local fake of Slack's Web API, honest to what slack_sdk sends (for the Slack adapter's tests).
+
+It serves ``/api/<method>`` on 127.0.0.1 with Slack's shapes: arguments from the query string, a
+form-encoded or a JSON body; ``Authorization: Bearer xoxb-…`` checked; answers ``{"ok": true, …}`` or
+``{"ok": false, "error": "…"}``. Implemented: ``auth.test``, ``chat.postMessage`` / ``update`` /
+``postEphemeral`` / ``delete``, ``conversations.join`` / ``info``, ``files.getUploadURLExternal`` (which
+hands out an absolute upload URL on this server), the upload itself (bytes recorded with their real
+size), ``files.completeUploadExternal``, ``files.delete``, ``views.open``, and ``response_url`` posts.
+
+Channels: ``C_PUBLIC`` (public, bot not a member until it joins), ``C_MEMBER`` (public, bot a member),
+``G_PRIVATE`` (private, bot not a member; Slack hides it: ``channel_not_found``). Failures are queued per
+method with ``fail(method, ...)``: a 429 ``ratelimited`` with ``Retry-After``, a 5xx, or any error.
+Everything the bot did is kept in ``calls`` and in the typed records below for assertions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "xoxb-test-token"
+TEAM = "T0TEST"
+BOT_USER = "U0WANBOT"
+
+
+@dataclass
+class Channel:
+    id: str
+    private: bool = False
+    member: bool = False
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
+    deleted: bool = False
+    #: The text as posted, then after each ``chat.update``.
+    history: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Upload:
+    file_id: str
+    filename: str
+    length: int
+    received: int | None = None
+    head: bytes = b""
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+    completed: bool = False
+    deleted: bool = False
+
+
+@dataclass
+class Failure:
+    status: int
+    error: str
+    retry_after: int | None = None
+
+
+@dataclass
+class Call:
+    method: str
+    http: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    channels: dict[str, Channel] = field(default_factory=lambda: {
+        "C_PUBLIC": Channel("C_PUBLIC"),
+        "C_MEMBER": Channel("C_MEMBER", member=True),
+        "G_PRIVATE": Channel("G_PRIVATE", private=True),
+    })
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[str, Message] = field(default_factory=dict)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    ephemerals: list[dict[str, Any]] = field(default_factory=list)
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    views: list[dict[str, Any]] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    #: Socket Mode: open websockets, and every frame the app sent back (envelope acks).
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_frames: list[dict[str, Any]] = field(default_factory=list)
+    origin: str = ""
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.origin = f"http://{host}:{port}"
+        return self.api_url
+
+    async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.origin}/api/"
+
+    def response_url(self, key: str = "r1") -> str:
+        return f"{self.origin}/respond/{key}"
+
+    # -- scripting and assertions ------------------------------------------------------------------------
+
+    def fail(self, method: str, error: str = "ratelimited", *, status: int = 200, retry_after: int | None = None,
+             times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` fail (``ratelimited`` defaults to HTTP 429)."""
+        if error == "ratelimited" and status == 200:
+            status = 429
+        self.failures.setdefault(method, []).extend(Failure(status, error, retry_after) for _ in range(times))
+
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def updates_of(self, ts: str) -> list[dict[str, Any]]:
+        return [u for u in self.updates if u["ts"] == ts]
+
+    def posts(self) -> list[Message]:
+        return [m for m in self.messages.values() if m.thread_ts is None]
+
+    # -- the Web API ---------------------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        self.calls.append(Call(method, request.method, args))
+        auth = request.headers.get("Authorization", "")
+        # Socket Mode's connection call takes the app-level token; everything else the bot token.
+        valid = auth.startswith("Bearer xapp-") if method == "apps.connections.open" else auth == f"Bearer {TOKEN}"
+        if not valid:
+            return _fail("invalid_auth")
+        queued = self.failures.get(method)
+        if queued:
+            failure = queued.pop(0)
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            if failure.status >= 500:
+                return web.Response(status=failure.status, text="<html>upstream error</html>",
+                                    content_type="text/html", headers=headers)
+            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return _fail("unknown_method")
+        answer: dict[str, Any] | str = handler(args)
+        if isinstance(answer, str):
+            return _fail(answer)
+        return web.json_response({"ok": True, **answer})
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": "https://fake.slack.com/", "team": "Fake", "user": "wanbot", "team_id": TEAM,
+                "user_id": BOT_USER, "bot_id": "B0WANBOT", "is_enterprise_install": False}
+
+    def _channel_for_post(self, channel_id: str) -> Channel | str:
+        channel = self.channels.get(channel_id)
+        if channel is None or (channel.private and not channel.member):
+            return "channel_not_found"
+        if not channel.member:
+            return "not_in_channel"
+        return channel
+
+    def _new_ts(self) -> str:
+        n = next(self._ids)
+        return f"{1_700_000_000 + n}.{n:06d}"
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        channel = self._channel_for_post(str(args.get("channel")))
+        if isinstance(channel, str):
+            return channel
+        ts = self._new_ts()
+        blocks = _json_arg(args.get("blocks")) or []
+        text = str(args.get("text", ""))
+        self.messages[ts] = Message(channel.id, ts, text, blocks, args.get("thread_ts"), history=[text])
+        return {"channel": channel.id, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        message = self.messages.get(str(args.get("ts")))
+        if message is None or message.channel != args.get("channel") or message.deleted:
+            return "message_not_found"
+        message.text = str(args.get("text", ""))
+        message.blocks = _json_arg(args.get("blocks")) or []
+        message.history.append(message.text)
+        self.updates.append({"channel": message.channel, "ts": message.ts, "text": message.text,
+                             "blocks": message.blocks})
+        return {"channel": message.channel, "ts": message.ts}
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        channel = self._channel_for_post(str(args.get("channel")))
+        if isinstance(channel, str):
+            return channel
+        self.ephemerals.append({"channel": channel.id, "user": args.get("user"), "text": args.get("text")})
+        return {"message_ts": self._new_ts()}
+
+    def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        message = self.messages.get(str(args.get("ts")))
+        if message is None or message.deleted:
+            return "message_not_found"
+        message.deleted = True
+        return {"channel": message.channel, "ts": message.ts}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        channel = self.channels.get(str(args.get("channel")))
+        if channel is None or (channel.private and not channel.member):
+            return "channel_not_found"
+        return {"channel": {"id": channel.id, "is_channel": not channel.private, "is_group": channel.private,
+                            "is_private": channel.private, "is_im": False, "is_member": channel.member}}
+
+    def _conversations_join(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        channel = self.channels.get(str(args.get("channel")))
+        if channel is None:
+            return "channel_not_found"
+        if channel.private:
+            return "method_not_supported_for_channel_type"
+        channel.member = True
+        return {"channel": {"id": channel.id, "is_member": True}}
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return "invalid_arguments"
+        file_id = f"F{next(self._ids):08d}"
+        self.uploads[file_id] = Upload(file_id, str(args["filename"]), int(args["length"]))
+        return {"upload_url": f"{self.origin}/upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        files = _json_arg(args.get("files")) or []
+        channel_id = args.get("channel_id")
+        if channel_id is not None:
+            channel = self._channel_for_post(str(channel_id))
+            if isinstance(channel, str):
+                return channel
+        out = []
+        for item in files:
+            upload = self.uploads.get(str(item.get("id")))
+            if upload is None or upload.received is None:
+                return "file_not_found"
+            upload.completed = True
+            upload.channel_id = channel_id
+            upload.thread_ts = args.get("thread_ts")
+            upload.initial_comment = args.get("initial_comment")
+            out.append({"id": upload.file_id, "name": upload.filename, "title": item.get("title"),
+                        "size": upload.received})
+        return {"files": out}
+
+    def _files_delete(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        upload = self.uploads.get(str(args.get("file")))
+        if upload is None or upload.deleted:
+            return "file_not_found"
+        upload.deleted = True
+        return {}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        if not args.get("trigger_id"):
+            return "invalid_trigger_id"
+        view = _json_arg(args.get("view")) or {}
+        self.views.append({"trigger_id": args["trigger_id"], "view": view})
+        return {"view": {"id": f"V{next(self._ids)}", **view}}
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.origin.replace("http://", "ws://") + "/socket"}
+
+    # -- outside /api ------------------------------------------------------------------------------------
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="not found")
+        queued = self.failures.get("upload")
+        if queued:
+            failure = queued.pop(0)
+            return web.Response(status=failure.status, text=failure.error)
+        body = await request.read()
+        upload.received = len(body)
+        upload.head = body[:12]
+        return web.Response(text=f"OK - {len(body)}")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0WANBOT"}})
+        async for frame in ws:
+            if frame.type == WSMsgType.TEXT:
+                self.socket_frames.append(json.loads(frame.data))
+        return ws
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+        """Push a Socket Mode envelope (``slash_commands``, ``interactive``) to the connected app."""
+        envelope_id = f"env-{next(self._ids)}"
+        await self.sockets[-1].send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                          "accepts_response_payload": kind != "events_api"})
+        return envelope_id
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append({"key": request.match_info["key"], **(await request.json())})
+        return web.Response(text="ok")
+
+
+def _fail(error: str, status: int = 200) -> web.Response:
+    return web.json_response({"ok": False, "error": error}, status=status)
+
+
+def _json_arg(value: Any) -> Any:
+    """Arguments like ``blocks``/``files``/``view`` come as JSON text in forms and as objects in JSON."""
+    if isinstance(value, str):
+        return json.loads(value) if value else None
+    return value

@@ -1,0 +1,103 @@
+"""``build(settings)``: the runner contract of ``wanbot run``, configuration errors, and Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from adapters.slack.app import EVENTS_PATH, SlackService, build
+from adapters.slack.port import SlackPort
+from bot.runtime import runtime
+from core.errors import ConfigError
+from sandbox.runner import Sandbox
+from tests.fakes.slack_server import TEAM, FakeSlack
+from tests.slack.conftest import sign, slack_settings, until
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+async def test_build_returns_the_port_and_a_runner_that_serves_until_cancelled(
+    tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandbox
+) -> None:
+    http_port = _free_port()
+    settings = slack_settings(tmp_path, fake_slack, sandbox, http_port=http_port)
+    port, runner = build(settings)
+    assert isinstance(port, SlackPort) and port.platform == "slack"
+    url = f"http://127.0.0.1:{http_port}{EVENTS_PATH}"
+    async with runtime(settings, {"slack": port}) as rt:
+        task = asyncio.create_task(runner(rt))
+        body = "command=%2Fwan&text=help&user_id=U1&channel_id=C_MEMBER&team_id=" + TEAM
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, int(time.time()))}
+
+        async def post() -> int:
+            async with aiohttp.ClientSession() as s, s.post(url, data=body, headers=headers) as r:
+                return r.status
+
+        for _ in range(100):  # until the runner listens
+            try:
+                assert await post() == 200
+                break
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.02)
+        await until(lambda: bool(fake_slack.ephemerals), what="the help text")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    with pytest.raises(aiohttp.ClientConnectionError):  # closed cleanly: nothing listens any more
+        async with aiohttp.ClientSession() as s, s.post(url, data=body, headers=headers):
+            pass
+
+
+def test_http_mode_needs_a_signing_secret(tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandbox) -> None:
+    settings = slack_settings(tmp_path, fake_slack, sandbox, slack_signing_secret=None)
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        build(settings)
+
+
+async def test_socket_mode_receives_a_command_over_the_websocket(
+    tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandbox
+) -> None:
+    settings = slack_settings(tmp_path, fake_slack, sandbox, slack_app_token="xapp-1-test", slack_signing_secret=None)
+    service = SlackService(settings)
+    assert service.socket_mode
+    async with runtime(settings, {"slack": service.port}) as rt:
+        await service.start(rt)
+        try:
+            assert service.http_url is None  # no HTTP listener in Socket Mode
+            await until(lambda: bool(fake_slack.sockets), what="the websocket")
+            payload: dict[str, Any] = {
+                "team_id": TEAM, "channel_id": "C_MEMBER", "user_id": "U1", "user_name": "u1", "command": "/wan",
+                "text": "video a lantern on a lake --duration 2", "api_app_id": "A0WANBOT",
+                "response_url": fake_slack.response_url(), "trigger_id": "t-1",
+            }
+            envelope = await fake_slack.send_envelope("slash_commands", payload)
+            await until(lambda: any(f.get("envelope_id") == envelope for f in fake_slack.socket_frames),
+                        what="the ack")
+            await until(lambda: bool(fake_slack.posts()), what="the status message")
+            assert "a lantern on a lake" in json.dumps(fake_slack.posts()[0].blocks)
+            assert [c.method for c in fake_slack.calls][:2] == ["apps.connections.open", "auth.test"]
+        finally:
+            await service.stop()
+
+
+def test_the_manifest_declares_the_command_scopes_interactivity_and_socket_mode() -> None:
+    yaml = pytest.importorskip("yaml")
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "slack-manifest.yml").read_text())
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/wan"]
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    # One scope per Web API family the adapter calls.
+    assert {"commands", "chat:write", "files:write", "channels:join", "channels:read", "groups:read"} <= scopes
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True

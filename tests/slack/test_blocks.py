@@ -1,0 +1,82 @@
+"""Block Kit rendering, mrkdwn escaping and the adapter's error translations, without any server."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from adapters.slack.blocks import Mrkdwn, escape, fit, quote, safe, status_blocks
+from adapters.slack.errors import platform_error, reply_for
+from core.errors import InvalidRequest, PlatformError, QuotaExceeded
+from core.messages import Messages
+from core.port import StatusField, StatusView
+
+M = Messages()
+
+
+def _view(**changes: Any) -> StatusView:
+    values: dict[str, Any] = {"job_id": "abcd2345", "state": "DELIVERED", "title": "🎬 Done",
+                              "prompt": "a fox <!here>", "line": "1m 02s",
+                              "fields": (StatusField("Avoid", "<@U1> & rain"),), "actions": ("reroll", "delete")}
+    values.update(changes)
+    return StatusView(**values)
+
+
+def test_escape_only_touches_the_three_control_characters() -> None:
+    assert escape("<!channel> & <@U1> *bold* 狐狸") == "&lt;!channel&gt; &amp; &lt;@U1&gt; *bold* 狐狸"
+    assert safe(Mrkdwn("*already*")) == "*already*" and safe("<x>") == "&lt;x&gt;"
+
+
+def test_fit_cuts_on_whole_entities_within_the_limit() -> None:
+    cut = fit("&" * 1000, 100)
+    assert len(cut) <= 100 and cut.endswith("…") and cut[:-1] == "&amp;" * 19
+    assert fit("short", 100) == "short"
+
+
+def test_quote_marks_every_line_and_a_user_cannot_open_one() -> None:
+    assert quote("one\n> two") == ">one\n>&gt; two"
+
+
+def test_status_blocks_escape_everything_echoed_and_carry_the_job_id() -> None:
+    blocks = status_blocks(_view(link="https://x/y.mp4?a=1&b=2", detail="too big <b>"), M)
+    dumped = json.dumps(blocks)
+    assert "<!here>" not in dumped and "<@U1>" not in dumped and "<b>" not in dumped
+    assert "&lt;!here&gt;" in dumped and "&lt;@U1&gt; &amp; rain" in dumped
+    assert "<https://x/y.mp4?a=1&amp;b=2|Download the video>" in dumped
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [("wan_reroll", "abcd2345"),
+                                                                         ("wan_delete", "abcd2345")]
+    assert "confirm" in actions["elements"][1]
+
+
+def test_no_actions_block_when_there_is_nothing_to_click() -> None:
+    assert all(b["type"] != "actions" for b in status_blocks(_view(actions=()), M))
+
+
+def _api_error(status: int, data: dict[str, Any], headers: dict[str, str] | None = None) -> SlackApiError:
+    response = AsyncSlackResponse(client=None, http_verb="POST", api_url="https://slack.com/api/x", req_args={},
+                                  data=data, headers=headers or {}, status_code=status)
+    return SlackApiError("failed", response)  # type: ignore[no-untyped-call]
+
+
+def test_slack_errors_become_platform_errors() -> None:
+    limited = platform_error(_api_error(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}))
+    assert (limited.code, limited.retryable, limited.retry_after) == ("ratelimited", True, 7.0)
+    absent = platform_error(_api_error(200, {"ok": False, "error": "not_in_channel"}))
+    assert (absent.code, absent.retryable) == ("not_in_channel", False)
+    down = platform_error(_api_error(503, {}))
+    assert (down.code, down.retryable) == ("http_503", True)
+    assert platform_error(_api_error(200, {"ok": False, "error": "file_too_large"})).code == "TooLarge"
+    upload = platform_error(SlackRequestError("Failed to upload a file (status: 500)"))
+    assert (upload.code, upload.retryable) == ("slack_unreachable", True)
+
+
+def test_every_error_becomes_one_plain_sentence() -> None:
+    assert reply_for(InvalidRequest("--ar needs a value", field="ratio"), M) == (
+        "That request doesn't work: --ar needs a value.")
+    assert reply_for(QuotaExceeded("Easy there: you can try again in 3 s."), M).startswith("Easy there")
+    assert "/invite @wanbot" in reply_for(PlatformError("x", code="channel_not_found"), M)
+    assert reply_for(RuntimeError("secret internals"), M) == M("error.internal")

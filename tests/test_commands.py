@@ -1,0 +1,172 @@
+"""The shared chat command parser (``core.commands``): examples people type, and fuzzing.
+
+Property: for ANY text, ``parse_command`` returns a command whose request is already valid, or raises
+``InvalidRequest`` with a sentence and the field it is about — never another exception.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import strategies as st
+
+from core.commands import (
+    CancelCommand,
+    HelpCommand,
+    ImageCommand,
+    StatusCommand,
+    UsageCommand,
+    VideoCommand,
+    parse_command,
+    tokenize,
+)
+from core.errors import InvalidRequest
+from core.request import GenerationRequest, ImageRequest
+
+# -- examples ---------------------------------------------------------------------------------------------
+
+
+def video(text: str) -> GenerationRequest:
+    command = parse_command(text)
+    assert isinstance(command, VideoCommand)
+    return command.request
+
+
+def test_flags_anywhere_with_both_spellings() -> None:
+    request = video("video --ar 9:16 a fox --duration=10 in the rain --resolution 1080p --seed 42")
+    assert request.prompt == "a fox in the rain"
+    assert (request.ratio, request.duration, request.resolution, request.seed) == ("9:16", 10, "1080P", 42)
+
+
+def test_quotes_straight_and_smart_group_words() -> None:
+    assert video('video "a fox --ar 1:1 in quotes" --ratio 16:9').prompt == "a fox --ar 1:1 in quotes"
+    request = video("video \u201ca fox\u201d --negative \u201cblurry, low quality\u201d")
+    assert request.prompt == "a fox" and request.negative_prompt == "blurry, low quality"
+    assert video("video a fox --no \u201eblur\u201c").negative_prompt == "blur"
+
+
+def test_apostrophes_are_text_not_quotes() -> None:
+    assert video("video a fox's tail, it's 'snowing'").prompt == "a fox's tail, it's 'snowing'"
+    assert video("video the dog\u2019s bone").prompt == "the dog\u2019s bone"
+
+
+def test_chinese_prompt_and_full_width_quotes() -> None:
+    assert video("video 一只狐狸在雪中奔跑 --ar 9:16").prompt == "一只狐狸在雪中奔跑"
+    assert video("/wan video \uff02月光下的湖\uff02").prompt == "月光下的湖"
+
+
+def test_full_width_values_from_chinese_input_methods() -> None:
+    request = video("video 月光下的湖 --ar 9：16 --duration １０ --negative 模糊，低画质")
+    assert (request.ratio, request.duration) == ("9:16", 10)
+    assert request.negative_prompt == "模糊，低画质"  # free text stays as typed
+
+
+def test_midjourney_style_and_phone_dashes() -> None:
+    request = video("video a kite \u2014ar 9:16 --no rain --duration 10s --no-extend --watermark")
+    assert request.ratio == "9:16" and request.negative_prompt == "rain" and request.duration == 10
+    assert request.prompt_extend is False and request.watermark is True
+    assert video("video a kite \u2013ar 1:1").ratio == "1:1"
+
+
+def test_the_other_verbs() -> None:
+    assert parse_command("") == HelpCommand()
+    assert parse_command("   ") == HelpCommand()
+    assert parse_command("help video") == HelpCommand("video")
+    assert parse_command("status ABCD1234") == StatusCommand("abcd1234")
+    assert parse_command("cancel") == CancelCommand(None)
+    assert parse_command("usage") == UsageCommand()
+    image = parse_command("image a red apple --size 2k --n 2")
+    assert isinstance(image, ImageCommand) and (image.request.size, image.request.n) == ("2K", 2)
+
+
+@pytest.mark.parametrize(("text", "field", "words"), [
+    ("video a fox --ratio 2:1", "ratio", "16:9, 9:16, 1:1, 4:3 or 3:4"),
+    ("video a fox --duration 99", "duration", "from 2 to 15"),
+    ("video a fox --duration ten", "duration", "whole number of seconds"),
+    ("video a fox --seed -1", "seed", "0 to"),
+    ("video a fox --seed 1e3", "seed", "whole number"),
+    ("video a fox --sed 4", "sed", "unknown option --sed"),
+    ("video a fox --ar", "ratio", "--ar needs a value"),
+    ("video a fox --no-extend=1", "prompt_extend", "takes no value"),
+    ("video --resolution 480P a fox", "resolution", "720P or 1080P"),
+    ("video a fox --model sora", "model", "unknown model"),
+    ("video", "prompt", "prompt is empty"),
+    ("image a cat --n 9", "n", "from 1 to"),
+    ("image a cat --size 8K", "size", "1K"),
+    ("status a b", "job", "at most one job id"),
+    ("dance", "command", "unknown command 'dance'"),
+])
+def test_every_problem_names_its_flag_and_allowed_values(text: str, field: str, words: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_command(text)
+    assert caught.value.field == field
+    assert words in caught.value.message
+
+
+def test_tokenize_keeps_an_unclosed_quote_to_the_end() -> None:
+    assert tokenize('a "b c') == ["a", "b c"]
+    assert tokenize('a "" b') == ["a", "", "b"]
+
+
+# -- fuzzing ----------------------------------------------------------------------------------------------
+
+# Known and unknown option names, and values good and bad (full-width ones from Chinese input methods).
+_FLAGS = ["ratio", "ar", "aspect", "duration", "d", "resolution", "res", "seed", "negative", "no", "model",
+          "audio", "shot", "no-extend", "extend", "watermark", "no-watermark", "size", "n", "no-thinking",
+          "sed", "x", "", "AR", "Duration", "=", "ar=", "n="]
+_VALUES = ["9:16", "16:9", "1:1", "2:1", "5", "10", "10s", "15sec", "99", "0", "-1", "1e3", "720P", "1080p",
+           "480", "42", "2147483648", "2K", "4k", "1", "4", "wan2.7-t2v", "wan2.6-t2v", "wan2.7-image", "sora",
+           "single", "multi", "https://x.y/a.mp3", "ftp://x", "", " ", "NaN", "True", "ﬁ", "Ⅻ",
+           "٣", "１０", "9：16", "１０８０ｐ"]
+_QUOTES = ['"', "\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb", "\uff02", "'", "\u2019"]
+_VERBS = ["video", "v", "image", "img", "i", "status", "cancel", "usage", "help", "/wan", "wan", "VIDEO", "dance"]
+
+_word = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+    st.sampled_from(["a", "fox", "狐狸", "在雪中", "fox's", "--", "—", "-", "=", "<!channel>", "&", "\t", "\n"]),
+)
+_flag = st.builds(
+    lambda dash, name, eq, value: f"{dash}{name}{'=' + value if eq else ''}",
+    st.sampled_from(["--", "\u2014", "\u2013", "-", "---"]), st.sampled_from(_FLAGS), st.booleans(),
+    st.sampled_from(_VALUES),
+)
+_token = st.one_of(_word, _flag, st.sampled_from(_VALUES), st.sampled_from(_QUOTES))
+_command_text = st.builds(
+    lambda verb, tokens, seps: verb + " " + "".join(t + s for t, s in zip(tokens, seps, strict=False)),
+    st.sampled_from(_VERBS),
+    st.lists(_token, max_size=14),
+    st.lists(st.sampled_from([" ", " ", " ", "  ", "\t", "", "\u3000"]), min_size=14, max_size=14),
+)
+
+
+def _check(text: str) -> None:
+    try:
+        command = parse_command(text)
+    except InvalidRequest as exc:
+        assert exc.message.strip(), text
+        assert exc.field, (text, exc.message)
+        event(f"refused: {exc.field}")
+        return
+    event(f"parsed: {type(command).__name__}")
+    if isinstance(command, VideoCommand):
+        assert isinstance(command.request, GenerationRequest) and command.request.prompt
+        assert GenerationRequest.build(**command.request.model_dump()) == command.request
+    elif isinstance(command, ImageCommand):
+        assert isinstance(command.request, ImageRequest) and command.request.prompt
+    else:
+        assert isinstance(command, StatusCommand | CancelCommand | UsageCommand | HelpCommand)
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_command_text)
+@example("video --seed=")
+@example("video \u2014")
+@example("video a --duration=\u0663")
+def test_fuzzed_commands_never_crash(text: str) -> None:
+    _check(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text())
+def test_any_text_at_all_never_crashes(text: str) -> None:
+    _check(text)
