@@ -34,6 +34,7 @@ from core.errors import DashScopeError, QuotaExceeded, TransportError, WanbotErr
 from core.jobbook import JobBook, display_state
 from core.jobs import Job, JobState, Requester, new_job_id
 from core.messages import Messages, human_duration
+from core.observe import EngineObserver, NullObserver
 from core.port import ChatPort, ConversationRef, MessageRef, StatusView
 from core.request import GenerationRequest
 from core.scheduler import FairQueue
@@ -92,8 +93,10 @@ class Engine:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         config: EngineConfig | None = None,
         messages: Messages | None = None,
+        observer: EngineObserver | None = None,
     ) -> None:
         self.store = store
+        self.observer: EngineObserver = observer or NullObserver()
         self.client = client
         self.clock = clock
         self.sleep = sleep
@@ -101,9 +104,11 @@ class Engine:
         self.messages = messages or Messages()
         self.queue = FairQueue()
         self.book = JobBook(store, ports, clock=clock, messages=self.messages, position=self.position)
+        self.book.listeners.append(self.observer.job_changed)
         self.watcher = Watcher(
             client,
             on_result=self._on_task_result,
+            on_error=self._on_poll_error,
             clock=clock,
             sleep=sleep,
             queries_per_second=self.config.queries_per_second,
@@ -324,6 +329,7 @@ class Engine:
             self._shown_position.pop(job_id, None)
             await self.book.transition(job_id, JobState.SUBMITTING, submit_started_at=self.now())
             self._spawn(self._create(job_id))
+        self.observer.queue_depth(len(self.queue), self.in_flight())
         for job_id, position in self.queue.positions().items():
             if self._shown_position.get(job_id) != position:
                 self._shown_position[job_id] = position
@@ -339,6 +345,7 @@ class Engine:
             self._spawn(self._reconcile(job_id, delay=self.config.create_retry_delay))
             return
         except DashScopeError as exc:
+            self.observer.dashscope_error(exc.code)
             if exc.retryable:
                 log.warning("job %s: create refused (%s); back in line", job_id, exc.code)
                 await self._requeue_later(job_id, exc.retry_after)
@@ -401,6 +408,8 @@ class Engine:
             self.watcher.unwatch(job_id)
             return
         status = result.status
+        if status.terminal and result.end_time is not None:
+            self.observer.task_finished_seen(max(0.0, (self.now() - result.end_time).total_seconds()))
         if status is TaskStatus.RUNNING and job.state is JobState.PENDING:
             await self.book.transition(job_id, JobState.RUNNING)
         elif status is TaskStatus.SUCCEEDED:
@@ -421,6 +430,9 @@ class Engine:
             limit = human_duration(self.config.task_timeout)
             await self.book.fail(job_id, "Timeout", self.messages("failed.timeout", limit=limit))
             await self._pump()
+
+    async def _on_poll_error(self, job_id: str, exc: WanbotError) -> None:
+        self.observer.dashscope_error(exc.code)
 
     def _timed_out(self, job: Job) -> bool:
         started = job.entered(JobState.PENDING) or job.created_at
