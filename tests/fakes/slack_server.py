@@ -15,6 +15,7 @@ Everything the bot did is kept in ``calls`` and in the typed records below for a
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -93,6 +94,9 @@ class FakeSlack:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_frames: list[dict[str, Any]] = field(default_factory=list)
     origin: str = ""
+    #: Seconds the upload URL waits before reading the bytes (to catch a bot mid-upload); uploads begun.
+    upload_delay: float = 0.0
+    uploads_started: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
 
@@ -296,6 +300,9 @@ class FakeSlack:
         if queued:
             failure = queued.pop(0)
             return web.Response(status=failure.status, text=failure.error)
+        self.uploads_started += 1
+        if self.upload_delay:
+            await asyncio.sleep(self.upload_delay)
         body = await request.read()
         upload.received = len(body)
         upload.head = body[:12]
