@@ -2,16 +2,30 @@
 
 A platform is configured when its token is set (``DISCORD_TOKEN``; ``SLACK_BOT_TOKEN``). Each adapter
 is an entry in ``PLATFORMS``: a name, the setting that turns it on, and a starter that builds its port
-and runs its client until cancelled.
+and runs its client until cancelled. The bot's HTTP server (``/healthz``, ``/metrics``, Slack's HTTP
+mode) runs whichever platforms do.
+
+SIGTERM or SIGINT starts a graceful shutdown, bounded by ``WANBOT_SHUTDOWN_TIMEOUT``:
+
+1. ``/healthz`` turns 503 and mounted routes (``/slack/events``) refuse new requests;
+2. the platform runners are cancelled: they stop listening and let commands already acknowledged
+   finish (the job insert, the status post), with all but a small reserve of the time;
+3. the engine stops: every unfinished job stays in the store as it is — the checkpoint the next start
+   resumes from — then the HTTP server, the store and the session close.
+
+Past the bound the remaining steps are cancelled and the exit code is 1; a second signal cancels them
+at once. One log line says when shutdown starts, one when it is done.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import logging
 import signal
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +40,10 @@ log = logging.getLogger("wanbot")
 
 
 Runner = Callable[[Runtime], Coroutine[Any, Any, None]]
+
+#: Share of the shutdown bound kept for stopping the engine and closing the server and store (at most 3 s):
+#: the platforms' own grace periods must not use it all.
+ENGINE_RESERVE = 0.3
 
 
 @dataclass(frozen=True)
@@ -77,18 +95,91 @@ async def run_platforms(settings: Settings, console: Console, *, force_sandbox: 
         ports[port.platform] = port
         runners.append(runner)
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with runtime(settings, ports, force_sandbox=force_sandbox) as rt:
-        tasks = [asyncio.create_task(runner(rt)) for runner in runners]
-        waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
-        for task in [*tasks, waiter]:
-            task.cancel()
-        await asyncio.gather(*tasks, waiter, return_exceptions=True)
-    failed = [t for t in done if t is not waiter and not t.cancelled() and t.exception() is not None]
+    shutdown = Shutdown(settings.shutdown_timeout)
+    shutdown.install()
+    try:
+        async with shutdown.deadline, runtime(settings, ports, force_sandbox=force_sandbox, with_http=True) as rt:
+            failed = await _serve(rt, runners, shutdown)
+    except TimeoutError:
+        if not shutdown.deadline.expired():
+            raise
+        log.error("shutdown: not finished within %gs; stopped waiting (unfinished jobs resume from the store)",
+                  shutdown.timeout)
+        return 1
+    finally:
+        shutdown.uninstall()
+    log.info("shutdown: done in %.2fs", shutdown.elapsed())
     for task in failed:
         log.error("platform stopped: %s", task.exception())
     return 1 if failed else 0
+
+
+async def _serve(rt: Runtime, runners: list[Runner], shutdown: Shutdown) -> list[asyncio.Task[Any]]:
+    """Run the platforms until a signal or until one of them stops; then stop them within the bound.
+
+    Returns the platform tasks that ended with an error."""
+    tasks = [asyncio.create_task(runner(rt)) for runner in runners]
+    # One turn of the loop lets every runner attach — register its listeners, mount its routes (Slack's
+    # /slack/events) — before its first await; only then does the port open, so nothing meets a 404.
+    await asyncio.sleep(0)
+    if rt.http is not None:
+        await rt.http.start()
+    waiter = asyncio.create_task(shutdown.requested.wait())
+    done, _ = await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
+    shutdown.begin("a platform stopped")  # no-op after a signal, which began it already
+    rt.begin_shutdown()
+    for task in [*tasks, waiter]:
+        task.cancel()
+    _, late = await asyncio.wait([*tasks, waiter], timeout=shutdown.time_for_platforms())
+    if late:
+        log.warning("shutdown: %d platform(s) still stopping; stopping the engine anyway", len(late))
+    unfinished = sum(1 for job in rt.engine.book if not job.state.terminal)
+    log.info("shutdown: stopping the engine; %d unfinished job(s) stay in the store for the next start",
+             unfinished)
+    return [t for t in done if t is not waiter and not t.cancelled() and t.exception() is not None]
+
+
+class Shutdown:
+    """When shutdown was asked for, and the deadline that bounds it (a second signal makes it now)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.requested = asyncio.Event()
+        #: Unset until shutdown begins; then ``timeout`` seconds later the remaining steps are cancelled.
+        self.deadline = asyncio.timeout(None)
+        self._began: float | None = None
+        self._loop = asyncio.get_running_loop()
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def uninstall(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._loop.remove_signal_handler(sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self.requested.is_set():
+            log.warning("shutdown: %s again; stopping now", sig.name)
+            with contextlib.suppress(RuntimeError):  # the deadline already fired or the block has ended
+                self.deadline.reschedule(self._loop.time())
+            return
+        self.begin(sig.name)
+
+    def begin(self, reason: str) -> None:
+        """Start the clock (once): also while the runtime is still starting, so a hung start is bounded."""
+        if self._began is not None:
+            return
+        self._began = time.monotonic()
+        self.requested.set()
+        self.deadline.reschedule(self._loop.time() + self.timeout)
+        log.info("shutdown: started (%s); draining for up to %gs", reason, self.timeout)
+
+    def time_for_platforms(self) -> float:
+        """What is left of the bound, minus the reserve for the engine, server and store."""
+        when = self.deadline.when()
+        left = self.timeout if when is None else when - self._loop.time()
+        return max(0.0, left - min(3.0, self.timeout * ENGINE_RESERVE))
+
+    def elapsed(self) -> float:
+        return 0.0 if self._began is None else time.monotonic() - self._began

@@ -4,23 +4,34 @@
 sandbox (when no DashScope key is set), the DashScope client and the engine, wires them together with
 keyword arguments, and closes them in reverse order. Every command of the CLI goes through it, so what
 ``wanbot try`` exercises is exactly what ``wanbot run`` runs.
+
+Every runtime keeps Prometheus metrics (``core.metrics``, the engine's observer and delivery's upload
+hook). With ``with_http=True`` (``wanbot run``) it also builds the bot's HTTP server (``bot.http``:
+``/healthz``, ``/metrics``, adapters' mounts) as ``rt.http``. The caller starts it once the platforms
+have mounted their routes (so the port never answers 404 to a platform that is still attaching); it
+closes only after the engine stopped, so ``/healthz`` tells the truth to the end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 import aiohttp
+from sqlalchemy import text
 
+from bot.http import Health, HttpServer
 from bot.settings import Settings
 from core.dashscope import DashScopeClient, resolve_base_url
 from core.delivery import Delivery
 from core.engine import Engine
 from core.messages import Messages
+from core.metrics import CONTENT_TYPE, Metrics
 from core.port import ChatPort
 from core.store import JobStore
 from core.transcode import fit_to_size
@@ -32,6 +43,17 @@ log = logging.getLogger("wanbot")
 #: The key wanbot uses against its own embedded sandbox (which accepts any key in that mode).
 SANDBOX_KEY = "sk-wanbot-sandbox"
 SANDBOX_DATABASE_URL = "sqlite:///./wanbot-sandbox.db"
+#: A health check must answer quickly even when the database hangs: past this the store is "unreachable".
+STORE_PROBE_TIMEOUT = 2.0
+
+
+class EnginePhase(StrEnum):
+    """Where the engine is in its life: what ``/healthz`` reports (healthy only while RUNNING)."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
 
 
 @dataclass
@@ -43,10 +65,53 @@ class Runtime:
     session: aiohttp.ClientSession
     messages: Messages
     sandbox: Sandbox | None
+    metrics: Metrics = field(default_factory=Metrics)
+    #: The bot's HTTP server (``with_http=True``); adapters mount on it, the caller starts it.
+    http: HttpServer | None = None
+    phase: EnginePhase = EnginePhase.STARTING
+    started_at: float = field(default_factory=time.monotonic)
 
     @property
     def on_sandbox(self) -> bool:
         return self.sandbox is not None
+
+    def begin_shutdown(self) -> None:
+        """Stop taking requests on the HTTP server (health turns 503); the caller then stops the rest."""
+        if self.http is not None:
+            self.http.begin_drain()
+
+    async def health(self) -> Health:
+        """What ``/healthz`` reports: healthy while the engine runs and the store answers a trivial query."""
+        try:
+            async with asyncio.timeout(STORE_PROBE_TIMEOUT), self.store.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            store = "ok"
+        except Exception as exc:  # any failure at all means "not reachable" to a health check
+            log.warning("health: the store did not answer: %r", exc)
+            store = "unreachable"
+        fields = {
+            "uptime_seconds": round(time.monotonic() - self.started_at, 1),
+            "engine": self.phase.value,
+            "store": store,
+            "jobs_in_flight": self.engine.in_flight(),
+            "queue_depth": len(self.engine.queue),
+            "platforms": sorted(self.engine.book.ports),
+            "sandbox": self.on_sandbox,
+        }
+        return Health(ok=store == "ok" and self.phase is EnginePhase.RUNNING, fields=fields)
+
+    async def start_engine(self) -> None:
+        """Start (resume) the engine, keeping ``phase`` — what ``/healthz`` reports — in step."""
+        await self.engine.start()
+        self.phase = EnginePhase.RUNNING
+
+    async def stop_engine(self) -> None:
+        """Stop the engine; its jobs stay in the store, where the next start resumes them."""
+        self.phase = EnginePhase.STOPPING
+        try:
+            await self.engine.stop()
+        finally:
+            self.phase = EnginePhase.STOPPED
 
 
 @asynccontextmanager
@@ -57,9 +122,11 @@ async def runtime(
     force_sandbox: bool = False,
     sandbox_config: SandboxConfig | None = None,
     start_engine: bool = True,
+    with_http: bool = False,
 ) -> AsyncIterator[Runtime]:
     """Everything wanbot needs, opened in order and closed in reverse; ``sandbox_config`` (tests, demos)
-    replaces the embedded sandbox's defaults."""
+    replaces the embedded sandbox's defaults; ``with_http`` builds the bot's HTTP server for
+    ``WANBOT_HTTP_HOST:WANBOT_HTTP_PORT`` (``await rt.http.start()`` opens the port)."""
     async with AsyncExitStack() as stack:
         sandbox: Sandbox | None = None
         database_url = settings.database_url
@@ -88,7 +155,11 @@ async def runtime(
         store = await JobStore.open(database_url)
         stack.push_async_callback(store.close)
         messages = Messages(settings.locale)
-        delivery = Delivery(client, workdir=settings.workdir, messages=messages, fit=fit_to_size)
+        metrics = Metrics()
+        # The engine resumes these without reporting them as changed: count them in their states now.
+        metrics.seed(job for job in await store.active() if job.conversation.platform in ports)
+        delivery = Delivery(client, workdir=settings.workdir, messages=messages, fit=fit_to_size,
+                            on_uploaded=metrics.on_uploaded)
         engine = Engine(
             store=store,
             client=client,
@@ -97,8 +168,15 @@ async def runtime(
             clock=time.time,
             config=settings.engine_config(),
             messages=messages,
+            observer=metrics,
         )
+        rt = Runtime(settings, engine, client, store, session, messages, sandbox, metrics)
+        if with_http:
+            rt.http = HttpServer(settings.http_host, settings.http_port, probe=rt.health, metrics=metrics.render,
+                                 metrics_content_type=CONTENT_TYPE)
+            # Registered before the engine's stop, so it runs after it: health answers 503 while it stops.
+            stack.push_async_callback(rt.http.close)
         if start_engine:
-            await engine.start()
-            stack.push_async_callback(engine.stop)
-        yield Runtime(settings, engine, client, store, session, messages, sandbox)
+            await rt.start_engine()
+            stack.push_async_callback(rt.stop_engine)
+        yield rt

@@ -59,9 +59,11 @@ class Settings(BaseSettings):
     sandbox_speed: float = Field(12.0, gt=0, validation_alias=_env("WANBOT_SANDBOX_SPEED"))
     sandbox_port: int = Field(0, ge=0, validation_alias=_env("WANBOT_SANDBOX_PORT"))
 
-    # -- the bot's own HTTP server (Slack HTTP mode; health and metrics later) ---------------------------
+    # -- the bot's own HTTP server (/healthz, /metrics, Slack HTTP mode) and shutdown -------------------
     http_host: str = Field("127.0.0.1", validation_alias=_env("WANBOT_HTTP_HOST"))
     http_port: int = Field(3000, ge=0, validation_alias=_env("WANBOT_HTTP_PORT"))
+    #: Seconds ``wanbot run`` may take to stop after SIGTERM/SIGINT before it stops waiting.
+    shutdown_timeout: float = Field(10.0, gt=0, validation_alias=_env("WANBOT_SHUTDOWN_TIMEOUT"))
 
     # -- Discord -----------------------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))

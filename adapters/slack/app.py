@@ -6,10 +6,10 @@ until cancelled, then closes cleanly.
 
 * **Socket Mode** when ``SLACK_APP_TOKEN`` (``xapp-…``) is set: bolt's ``AsyncSocketModeHandler`` opens
   the websocket from ``apps.connections.open``; no public URL, no signing secret needed.
-* **HTTP mode** otherwise: ``POST /slack/events`` on ``WANBOT_HTTP_HOST:WANBOT_HTTP_PORT``, every request
-  checked against ``SLACK_SIGNING_SECRET`` (HMAC v0, 5-minute timestamp window) by bolt's request
-  verification. ``SlackService.web_app()`` is a plain aiohttp ``Application`` so health or metrics routes
-  can be added to the same server later.
+* **HTTP mode** otherwise: ``POST /slack/events``, every request checked against ``SLACK_SIGNING_SECRET``
+  (HMAC v0, 5-minute timestamp window) by bolt's request verification. The route is mounted on the bot's
+  one HTTP server (``bot.http``, ``rt.http``: the same port as ``/healthz`` and ``/metrics``); a runtime
+  without one (tests, embedding) gets a server of its own on ``WANBOT_HTTP_HOST:WANBOT_HTTP_PORT``.
 
 ``SLACK_API_URL`` points slack_sdk's Web API client (and so bolt, Socket Mode and uploads) elsewhere,
 e.g. at the test suite's fake Slack.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from adapters.slack.actions import REMIX_CALLBACK, Buttons
 from adapters.slack.blocks import ACTION_PREFIX, ACTIONS
 from adapters.slack.commands import ImageMaker, SlashCommand
 from adapters.slack.port import SlackPort
+from bot.http import HttpServer
 from bot.settings import Settings
 from core.errors import ConfigError
 from core.messages import Messages
@@ -90,14 +91,19 @@ class SlackService:
             name="wanbot",
         )
         self._socket: AsyncSocketModeHandler | None = None
-        self._http: web.AppRunner | None = None
-        #: ``http://host:port`` once HTTP mode listens (the real port when WANBOT_HTTP_PORT=0).
-        self.http_url: str | None = None
+        self._http: HttpServer | None = None
+        self._own_http = False
+        self._unmount: Callable[[], None] | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
 
     @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
+
+    @property
+    def http_url(self) -> str | None:
+        """``http://host:port`` of the server ``/slack/events`` is mounted on, once it listens."""
+        return self._http.url if self._http is not None else None
 
     # -- listeners ---------------------------------------------------------------------------------------
 
@@ -137,17 +143,11 @@ class SlackService:
 
     # -- HTTP mode ---------------------------------------------------------------------------------------
 
-    def web_app(self, path: str = EVENTS_PATH) -> web.Application:
-        """An aiohttp application serving Slack's requests at ``path`` (add more routes as needed)."""
-
-        async def events(request: web.Request) -> web.Response:
-            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
-            response: web.Response = await to_aiohttp_response(bolt_response)
-            return response
-
-        web_app = web.Application()
-        web_app.router.add_post(path, events)
-        return web_app
+    async def handle(self, request: web.Request) -> web.Response:
+        """``POST /slack/events``: one Slack request through bolt (signature check, ack, listeners)."""
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        response: web.Response = await to_aiohttp_response(bolt_response)
+        return response
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -158,24 +158,29 @@ class SlackService:
             await self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
             log.info("Slack: connected in Socket Mode")
             return
-        runner = web.AppRunner(self.web_app(), access_log=None)
-        await runner.setup()
-        self._http = runner
-        site = web.TCPSite(runner, self.settings.http_host, self.settings.http_port)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        self.http_url = f"http://{host}:{port}"
-        log.info("Slack: HTTP mode, listening on %s%s", self.http_url, EVENTS_PATH)
+        # Mounted before the first await: ``wanbot run`` opens the shared port right after runners attach.
+        server = rt.http
+        if server is None:
+            server = HttpServer(self.settings.http_host, self.settings.http_port)
+            self._own_http = True
+        self._http = server
+        self._unmount = server.mount("POST", EVENTS_PATH, self.handle)
+        if self._own_http:
+            await server.start()
+        log.info("Slack: HTTP mode, requests at %s", EVENTS_PATH)
 
     async def stop(self) -> None:
         """Stop listening, then give commands already acknowledged a moment to finish."""
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
-        if self._http is not None:
-            await self._http.cleanup()
-            self._http = None
-            self.http_url = None
+        if self._unmount is not None:
+            self._unmount()
+            self._unmount = None
+        if self._http is not None and self._own_http:
+            await self._http.close()
+        self._http = None
+        self._own_http = False
         if self._inflight:
             _, late = await asyncio.wait(set(self._inflight), timeout=STOP_GRACE)
             for task in late:
