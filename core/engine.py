@@ -36,9 +36,10 @@ from core.jobs import Job, JobState, Requester, new_job_id
 from core.messages import Messages, human_duration
 from core.observe import EngineObserver, NullObserver
 from core.port import ChatPort, ConversationRef, MessageRef, StatusView
+from core.replica import ReplicaDuties, default_replica_id
 from core.request import GenerationRequest
 from core.scheduler import FairQueue
-from core.store import JobStore
+from core.store import JobStore, StaleJob
 from core.watcher import Watcher
 
 log = logging.getLogger("wanbot.engine")
@@ -75,6 +76,12 @@ class EngineConfig:
     max_delivery_backoff: float = 300.0
     #: How often status messages that missed an edit (platform hiccup) are retried.
     housekeeping_interval: float = 5.0
+    #: This process's name among replicas sharing the database (see ``core.replica``).
+    replica_id: str = field(default_factory=default_replica_id)
+    #: A replica that stops renewing for this long loses its jobs to the others.
+    lease_seconds: float = 30.0
+    #: How often a replica with jobs waiting looks for a DashScope slot another replica freed.
+    slot_poll_interval: float = 1.0
     budgets: tuple[Budget, ...] = ()
     #: Where budget days and months begin.
     timezone: str = "UTC"
@@ -123,11 +130,23 @@ class Engine:
             base_delay=self.config.create_retry_delay,
             max_backoff=self.config.max_delivery_backoff,
         )
+        self.replica = ReplicaDuties(
+            store,
+            self.book,
+            replica_id=self.config.replica_id,
+            lease_seconds=self.config.lease_seconds,
+            platforms=lambda: set(self.book.ports),
+            resume=self._resume,
+            drop=self._drop,
+            set_share=lambda alive: self.watcher.set_rate(self.config.queries_per_second / alive),
+        )
+        self.book.on_lost = self._drop
         self._shown_position: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self._known_task_ids: set[str] = set()
         self._last_submit: dict[str, float] = {}
+        self._pump_lock = asyncio.Lock()
 
     @property
     def listeners(self) -> list[Callable[[Job], None]]:
@@ -140,35 +159,44 @@ class Engine:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     async def start(self) -> None:
-        """Resume every unfinished job from the store, then start the loops."""
+        """Take every unfinished job nobody else runs (after a restart: our own), then start the loops."""
         since = self.now() - timedelta(days=2)
         self._known_task_ids = await self.store.task_ids_since(since)
-        resumed = [job for job in await self.store.active() if job.conversation.platform in self.book.ports]
-        for job in resumed:
-            self.book.add(job)
         self._loops.append(asyncio.create_task(self.watcher.run(), name="wanbot-watcher"))
         for i in range(self.config.delivery_workers):
             self._loops.append(asyncio.create_task(self.deliveries.run(), name=f"wanbot-delivery-{i}"))
+        await self.replica.tick(self.now(), starting=True)
         self._loops.append(asyncio.create_task(self._housekeeping(), name="wanbot-housekeeping"))
-        for job in resumed:
-            log.info("job %s: resuming in state %s", job.id, job.state)
-            if job.state is JobState.QUEUED:
-                self.queue.push(job.id, job.requester.user_key)
-            elif job.state is JobState.SUBMITTING:
-                self._spawn(self._reconcile(job.id))
-            elif job.state in (JobState.PENDING, JobState.RUNNING):
-                assert job.task_id is not None
-                self.watcher.watch(job.id, job.task_id)
-            elif job.state is JobState.SUCCEEDED:
-                self.deliveries.schedule(job)
-        for job in resumed:
-            # Not awaited: a platform may still be connecting (its port waits for that), and start()
-            # must not wait for it. A status that cannot be shown now is retried by housekeeping.
-            self._spawn(self.book.show(job.id))
+        self._loops.append(asyncio.create_task(self._slot_polling(), name="wanbot-slots"))
         await self._pump()
 
-    async def stop(self) -> None:
-        """Stop the loops. Jobs stay in the store as they are; ``start()`` on a new engine resumes them."""
+    async def _resume(self, job: Job) -> None:
+        """Carry on with a job from the store (a restart, or a replica that died)."""
+        log.info("job %s: resuming in state %s", job.id, job.state)
+        if job.state is JobState.QUEUED:
+            self.queue.push(job.id, job.requester.user_key)
+        elif job.state is JobState.SUBMITTING:
+            self._spawn(self._reconcile(job.id))
+        elif job.state in (JobState.PENDING, JobState.RUNNING):
+            assert job.task_id is not None
+            self.watcher.watch(job.id, job.task_id)
+        elif job.state is JobState.SUCCEEDED:
+            self.deliveries.schedule(job)
+        # Not awaited: a platform may still be connecting (its port waits for that), and start() must not
+        # wait for it. A status that cannot be shown now is retried by housekeeping.
+        self._spawn(self.book.show(job.id))
+
+    def _drop(self, job_id: str) -> None:
+        self.watcher.unwatch(job_id)
+        self.queue.remove(job_id)
+        self._shown_position.pop(job_id, None)
+        self.book.drop(job_id)
+
+    async def stop(self, *, release_leases: bool = True) -> None:
+        """Stop the loops and hand unfinished jobs back; the store keeps them for whoever starts next.
+
+        ``release_leases=False`` leaves the leases to run out, as a crashed process would.
+        """
         for task in [*self._loops, *self._background]:
             task.cancel()
         for task in [*self._loops, *self._background]:
@@ -176,6 +204,9 @@ class Engine:
                 await task
         self._loops.clear()
         self._background.clear()
+        if release_leases:
+            with contextlib.suppress(Exception):  # a dead database must not turn a stop into a crash
+                await self.replica.release_all()
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -187,8 +218,22 @@ class Engine:
     async def _housekeeping(self) -> None:
         while True:
             await self.sleep(self.config.housekeeping_interval)
-            await self.book.show_stale()
+            try:
+                await self.replica.tick(self.now())
+                await self.book.show_stale()
+            except Exception:  # a database or platform hiccup: this loop must outlive it; next tick retries
+                log.exception("housekeeping failed; retrying in %.0fs", self.config.housekeeping_interval)
             self.book.forget_finished()
+
+    async def _slot_polling(self) -> None:
+        """Another replica may free a DashScope slot: look again while jobs wait here."""
+        while True:
+            await self.sleep(self.config.slot_poll_interval)
+            if len(self.queue):
+                try:
+                    await self._pump()
+                except Exception:  # as above: never let the loop that starts queued jobs die
+                    log.exception("looking for a free DashScope slot failed")
 
     # -- what adapters call ------------------------------------------------------------------------------
 
@@ -223,6 +268,8 @@ class Engine:
             updated_at=now,
             reserved_seconds=float(request.seconds),
             reserved_cost=request.estimated_cost(dict(self.config.price_overrides)),
+            lease_owner=self.config.replica_id,
+            lease_until=self.replica.lease_until(now),
         )
         checks = checks_for(
             self.config.budgets, now=now, tz=ZoneInfo(self.config.timezone), platform=requester.platform,
@@ -321,14 +368,26 @@ class Engine:
     # -- queue -> DashScope ------------------------------------------------------------------------------
 
     async def _pump(self) -> None:
-        """Fill free DashScope slots from the fair queue, then refresh the positions people see."""
-        while self.in_flight() < self.config.max_in_flight:
-            job_id = self.queue.pop()
-            if job_id is None:
-                break
-            self._shown_position.pop(job_id, None)
-            await self.book.transition(job_id, JobState.SUBMITTING, submit_started_at=self.now())
-            self._spawn(self._create(job_id))
+        """Fill free DashScope slots from the fair queue, then refresh the positions people see.
+
+        The slots are the account's, shared by every replica: ``take_slot`` counts them in the database.
+        """
+        async with self._pump_lock:
+            while (job_id := self.queue.peek()) is not None:
+                # The job stays in line (and in everyone's position count) until it has won a slot.
+                job = self.book.peek(job_id)
+                if job is None or job.state is not JobState.QUEUED:
+                    self.queue.remove(job_id)
+                    continue
+                saved = await self.store.leases.take_slot(job, max_in_flight=self.config.max_in_flight,
+                                                          now=self.now())
+                if saved is None:
+                    break
+                if job_id in self.queue:
+                    self.queue.take(job_id)
+                self._shown_position.pop(job_id, None)
+                await self.book.adopt(saved)
+                self._spawn(self._create(job_id))
         self.observer.queue_depth(len(self.queue), self.in_flight())
         for job_id, position in self.queue.positions().items():
             if self._shown_position.get(job_id) != position:
@@ -403,6 +462,10 @@ class Engine:
 
     async def _on_task_result(self, job_id: str, result: object) -> None:
         assert isinstance(result, TaskInfo)
+        with contextlib.suppress(StaleJob):  # another replica runs that job now
+            await self._handle_task_result(job_id, result)
+
+    async def _handle_task_result(self, job_id: str, result: TaskInfo) -> None:
         job = self.book.peek(job_id)
         if job is None or job.state not in (JobState.PENDING, JobState.RUNNING):
             self.watcher.unwatch(job_id)
@@ -464,6 +527,8 @@ class Engine:
                 await coro
             except asyncio.CancelledError:
                 raise
+            except StaleJob:
+                pass  # another replica runs that job now (the book logged it and let go)
             except Exception:
                 log.exception("background step crashed")
 

@@ -20,7 +20,7 @@ from core.jobs import Job, JobState
 from core.messages import Messages
 from core.port import ChatPort, StatusView
 from core.status import status_view
-from core.store import JobStore
+from core.store import JobStore, StaleJob
 
 log = logging.getLogger("wanbot.engine")
 
@@ -50,6 +50,8 @@ class JobBook:
         self._changed = asyncio.Condition()
         #: Hooks for observers (metrics, a UI): called with each stored job.
         self.listeners: list[Callable[[Job], None]] = []
+        #: Called when a save finds another replica took the job over (the engine lets go of it).
+        self.on_lost: Callable[[str], None] = self.drop
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -70,6 +72,18 @@ class JobBook:
 
     def add(self, job: Job) -> None:
         self._jobs[job.id] = job
+
+    async def adopt(self, job: Job) -> None:
+        """Take a copy the store already saved (e.g. by ``Leases.take_slot``) as the current one."""
+        async with self._lock(job.id):
+            self._jobs[job.id] = job
+        for listener in self.listeners:
+            listener(job)
+
+    def drop(self, job_id: str) -> None:
+        """Forget a job this process no longer runs (another replica holds it now)."""
+        self._jobs.pop(job_id, None)
+        self._locks.pop(job_id, None)
 
     def port(self, job: Job) -> ChatPort:
         return self.ports[job.conversation.platform]
@@ -104,7 +118,7 @@ class JobBook:
                 return job
             now = self.now()
             new = job.moved_to(_state, now, **changes) if _state else job.evolve(updated_at=now, **changes)
-            saved = await self.store.save(new)
+            saved = await self._save(new)
             self._jobs[job_id] = saved
         for listener in self.listeners:
             listener(saved)
@@ -140,7 +154,7 @@ class JobBook:
             except WanbotError as exc:
                 log.warning("job %s: status edit failed (%s); will retry", job_id, exc.code)
                 return
-            self._jobs[job_id] = await self.store.save(job.evolve(status_ref=ref, shown_state=shown))
+            self._jobs[job_id] = await self._save(job.evolve(status_ref=ref, shown_state=shown))
 
     async def show_stale(self) -> int:
         """Retry every status message that is behind its job; returns how many were still behind."""
@@ -159,6 +173,15 @@ class JobBook:
                     and (self.now() - ended).total_seconds() > older_than):
                 self._jobs.pop(job.id, None)
                 self._locks.pop(job.id, None)
+
+    async def _save(self, job: Job) -> Job:
+        try:
+            return await self.store.save(job)
+        except StaleJob:
+            # Someone else wrote the row: another replica claimed the job after our lease ran out.
+            log.warning("job %s: changed by another replica; letting go of it", job.id)
+            self.on_lost(job.id)
+            raise
 
     async def _load(self, job_id: str) -> Job:
         """The in-memory job, or the stored one brought back (a late step after it was forgotten)."""

@@ -103,6 +103,9 @@ class Job:
     #: The estimate held against budgets while the job is not yet billed.
     reserved_seconds: float | None = None
     reserved_cost: Decimal | None = None
+    #: The replica that watches and delivers this job, and until when (renewed while it lives).
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
     error_code: str | None = None
     error_message: str | None = None
     #: State of the last successful status edit: an edit is due when it differs from ``state``.

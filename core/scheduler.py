@@ -49,20 +49,26 @@ class FairQueue:
     def _rank(self, user_key: str, served: dict[str, int]) -> tuple[int, int]:
         return served.get(user_key, -1), self._waiting_since[user_key]
 
-    def pop(self) -> str | None:
-        """The next job to run, or ``None``."""
+    def peek(self) -> str | None:
+        """The job ``pop`` would return, left in place (a caller that must first win a slot)."""
         if not self._by_user:
             return None
         user_key = min(self._by_user, key=lambda u: self._rank(u, self._last_served))
-        queue = self._by_user[user_key]
-        job_id = queue.popleft()
-        del self._owner[job_id]
+        return self._by_user[user_key][0]
+
+    def pop(self) -> str | None:
+        """The next job to run, or ``None``."""
+        job_id = self.peek()
+        if job_id is not None:
+            self.take(job_id)
+        return job_id
+
+    def take(self, job_id: str) -> None:
+        """Remove ``job_id`` as served: its user goes to the back of the rotation."""
+        user_key = self._owner[job_id]
+        self.remove(job_id)
         self._tick += 1
         self._last_served[user_key] = self._tick
-        if not queue:
-            del self._by_user[user_key]
-            del self._waiting_since[user_key]
-        return job_id
 
     def remove(self, job_id: str) -> bool:
         user_key = self._owner.pop(job_id, None)

@@ -104,6 +104,11 @@ class Watcher:
 
     # -- control -----------------------------------------------------------------------------------------
 
+    def set_rate(self, queries_per_second: float) -> None:
+        """Change the budget (a replica's share of the account's, as replicas come and go)."""
+        self._bucket.rate = queries_per_second
+        self._bucket.burst = max(1.0, queries_per_second / 2)
+
     def watch(self, key: str, task_id: str, *, first_poll_in: float = 0.0) -> None:
         """Start polling ``task_id``; results are reported under ``key`` (the job id)."""
         self._watched[key] = _Watched(task_id, self._clock() + first_poll_in)

@@ -1,6 +1,6 @@
 """``JobStore``: persistence of ``Job`` records on SQLite (default) or PostgreSQL.
 
-Owns the mapping between a ``Job`` and a ``jobs`` row, the engine and its per-backend settings,
+Owns the engine and its per-backend settings (the row mapping is ``core.store.rows``),
 optimistic concurrency (``save`` only writes over the version it read), and the few queries the
 engine needs: restart recovery, per-user caps and status, usage totals and task-id reconciliation.
 Built on SQLAlchemy Core (tables and statements, no ORM): a ``Job`` is immutable and the store
@@ -10,7 +10,7 @@ hands back fresh copies, so there is no identity map to keep in sync.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,148 +18,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Row, and_, event, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, event, func, or_, select, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from core.budget import BudgetCheck
-from core.errors import ConfigError, WanbotError
-from core.jobs import Job, JobState, Requester
-from core.port import ConversationRef, MessageRef
-from core.request import GenerationRequest
+from core.errors import ConfigError
+from core.jobs import Job
 from core.store.channels import ChannelDefaults
+from core.store.errors import CorruptJob, DuplicateJob, StaleJob, TaskClaimed
+from core.store.leases import Leases
 from core.store.limits import check_limits
-from core.store.schema import ACTIVE_STATES, BILLED_STATES, iso_utc, jobs, migrate, require_aware, user_filter
-
-# -- errors ---------------------------------------------------------------------------------------------
-
+from core.store.rows import LEASE_COLUMNS, job_to_row, row_to_job
+from core.store.schema import ACTIVE_STATES, BILLED_STATES, jobs, migrate, require_aware, user_filter
 
 log = logging.getLogger("wanbot.store")
-
-class StoreError(WanbotError):
-    default_code = "StoreError"
-
-
-class StaleJob(StoreError):
-    """``save`` found the row at another version (or gone): someone else wrote it since it was read."""
-
-    default_code = "StaleJob"
-
-    def __init__(self, job_id: str, version: int, *, missing: bool = False) -> None:
-        what = "no longer exists" if missing else f"changed since version {version} was read"
-        super().__init__(f"job {job_id} {what}")
-        self.job_id = job_id
-        self.version = version
-        self.missing = missing
-
-
-class DuplicateJob(StoreError):
-    """``insert`` of an id that exists: pick a new id and insert again."""
-
-    default_code = "DuplicateJob"
-
-
-class TaskClaimed(StoreError):
-    """Another job already holds this DashScope task id (one task, one job)."""
-
-    default_code = "TaskClaimed"
-
-
-class CorruptJob(StoreError):
-    """A stored row no longer decodes into a ``Job`` (e.g. its model left the catalogue)."""
-
-    default_code = "CorruptJob"
-
-
-# -- rows <-> jobs -------------------------------------------------------------------------------------------
-
-
-
-def _aware_or_none(value: datetime | None, what: str) -> datetime | None:
-    return None if value is None else require_aware(value, what)
-
-
-def job_to_row(job: Job) -> dict[str, Any]:
-    """The column values for ``job``. Refuses naive datetimes instead of storing an ambiguous time."""
-    r = job.requester
-    return {
-        "id": job.id,
-        "platform": r.platform,
-        "workspace_id": r.workspace_id,
-        "channel_id": r.channel_id,
-        "user_id": r.user_id,
-        "user_name": r.user_name,
-        "conversation": job.conversation.to_dict(),
-        "request": job.request.model_dump(mode="json"),
-        "state": job.state.value,
-        "created_at": require_aware(job.created_at, "created_at"),
-        "updated_at": _aware_or_none(job.updated_at, "updated_at"),
-        "state_times": {k: iso_utc(v) for k, v in job.state_times.items()},
-        "task_id": job.task_id,
-        "submit_started_at": _aware_or_none(job.submit_started_at, "submit_started_at"),
-        "status_ref": job.status_ref.to_dict() if job.status_ref else None,
-        "video_url": job.video_url,
-        "video_expires_at": _aware_or_none(job.video_expires_at, "video_expires_at"),
-        "delivered_ref": job.delivered_ref.to_dict() if job.delivered_ref else None,
-        "delivery_note": job.delivery_note,
-        "billed_seconds": job.billed_seconds,
-        "cost": job.cost,
-        "reserved_seconds": job.reserved_seconds,
-        "reserved_cost": job.reserved_cost,
-        "error_code": job.error_code,
-        "error_message": job.error_message,
-        "shown_state": job.shown_state,
-        "version": job.version,
-        "extra": dict(job.extra),
-    }
-
-
-def _ref(data: Mapping[str, Any] | None) -> MessageRef | None:
-    return None if data is None else MessageRef.from_dict(dict(data))
-
-
-def row_to_job(row: Row[Any]) -> Job:
-    m = row._mapping
-    try:
-        request = GenerationRequest.model_validate(m["request"])
-        state = JobState(m["state"])
-    except (ValidationError, ValueError) as exc:
-        raise CorruptJob(f"job {m['id']} cannot be loaded: {exc}") from exc
-    return Job(
-        id=m["id"],
-        requester=Requester(
-            platform=m["platform"],
-            user_id=m["user_id"],
-            channel_id=m["channel_id"],
-            workspace_id=m["workspace_id"],
-            user_name=m["user_name"],
-        ),
-        conversation=ConversationRef.from_dict(dict(m["conversation"])),
-        request=request,
-        state=state,
-        created_at=m["created_at"],
-        state_times={k: datetime.fromisoformat(v) for k, v in m["state_times"].items()},
-        task_id=m["task_id"],
-        submit_started_at=m["submit_started_at"],
-        status_ref=_ref(m["status_ref"]),
-        video_url=m["video_url"],
-        video_expires_at=m["video_expires_at"],
-        delivered_ref=_ref(m["delivered_ref"]),
-        delivery_note=m["delivery_note"],
-        billed_seconds=m["billed_seconds"],
-        cost=m["cost"],
-        reserved_seconds=m["reserved_seconds"],
-        reserved_cost=m["reserved_cost"],
-        error_code=m["error_code"],
-        error_message=m["error_message"],
-        shown_state=m["shown_state"],
-        updated_at=m["updated_at"],
-        version=m["version"],
-        extra=dict(m["extra"]),
-    )
 
 
 @dataclass(frozen=True)
@@ -309,7 +184,10 @@ class JobStore:
         """
         saved = job.evolve(version=job.version + 1)
         row = job_to_row(saved)
-        del row["id"]
+        # The lease is moved only by core.store.leases (renewals do not bump the version, so this copy's
+        # lease may be older than the row's); the version check still stops a replica that lost it.
+        for column in ("id", *LEASE_COLUMNS):
+            del row[column]
         stmt = update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version).values(**row)
         try:
             async with self._engine.begin() as conn:
@@ -319,6 +197,11 @@ class JobStore:
         if result.rowcount != 1:
             raise StaleJob(job.id, job.version, missing=await self.get(job.id) is None)
         return saved
+
+    @property
+    def leases(self) -> Leases:
+        """Job leases, global DashScope slots and replica heartbeats (several processes, one database)."""
+        return Leases(self._engine)
 
     # -- reads ----------------------------------------------------------------------------------------------
 

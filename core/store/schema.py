@@ -188,11 +188,30 @@ def _channel_defaults_columns() -> list[Column[Any]]:
     ]
 
 
-jobs = Table("jobs", metadata, *_jobs_columns(), *_v2_job_columns())
+def _v3_job_columns() -> list[Column[Any]]:
+    """What v3 added to jobs: which replica owns the job's watching and delivery, and until when."""
+    return [
+        Column("lease_owner", String, nullable=True),
+        Column("lease_until", UTCDateTime, nullable=True),
+    ]
+
+
+def _replicas_columns() -> list[Column[Any]]:
+    return [
+        Column("replica_id", String, primary_key=True),
+        Column("started_at", UTCDateTime, nullable=False),
+        Column("seen_at", UTCDateTime, nullable=False),
+    ]
+
+
+jobs = Table("jobs", metadata, *_jobs_columns(), *_v2_job_columns(), *_v3_job_columns())
 _jobs_indexes(jobs)
 
 #: Per-channel request defaults an admin set (model, resolution, duration …).
 channel_defaults = Table("channel_defaults", metadata, *_channel_defaults_columns())
+
+#: The wanbot processes sharing this database, with their last heartbeat.
+replicas = Table("replicas", metadata, *_replicas_columns())
 
 
 # -- shared query pieces -----------------------------------------------------------------------------------
@@ -202,6 +221,8 @@ ACTIVE_STATES = tuple(s.value for s in JobState if not s.terminal)
 BILLED_STATES = (JobState.SUCCEEDED.value, JobState.DELIVERED.value, JobState.EXPIRED.value)
 # Failed generations are not billed; cancelled ones never ran.
 FREE_STATES = (JobState.FAILED.value, JobState.CANCELED.value)
+# Holding one of the account's DashScope in-flight slots.
+IN_FLIGHT_STATES = tuple(s.value for s in JobState if s.in_flight)
 
 
 def user_filter(platform: str, workspace_id: str | None, user_id: str | None) -> list[ColumnElement[bool]]:
@@ -232,13 +253,24 @@ def _v1_jobs(conn: Connection) -> None:
     md.create_all(conn)
 
 
-def _v2_budgets_and_channel_defaults(conn: Connection) -> None:
+def _add_job_columns(conn: Connection, columns: list[Column[Any]]) -> None:
     preparer = conn.dialect.identifier_preparer
-    for column in _v2_job_columns():
+    for column in columns:
         kind = column.type.compile(dialect=conn.dialect)
         conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {preparer.quote(column.name)} {kind}"))
+
+
+def _v2_budgets_and_channel_defaults(conn: Connection) -> None:
+    _add_job_columns(conn, _v2_job_columns())
     md = MetaData()
     Table("channel_defaults", md, *_channel_defaults_columns())
+    md.create_all(conn)
+
+
+def _v3_leases_and_replicas(conn: Connection) -> None:
+    _add_job_columns(conn, _v3_job_columns())
+    md = MetaData()
+    Table("replicas", md, *_replicas_columns())
     md.create_all(conn)
 
 
@@ -246,6 +278,7 @@ def _v2_budgets_and_channel_defaults(conn: Connection) -> None:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs table", _v1_jobs),
     Migration(2, "budget reservations on jobs; per-channel defaults", _v2_budgets_and_channel_defaults),
+    Migration(3, "job leases; replica heartbeats", _v3_leases_and_replicas),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

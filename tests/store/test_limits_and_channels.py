@@ -113,19 +113,20 @@ async def test_a_v1_database_is_upgraded_and_keeps_its_jobs(tmp_path: Path) -> N
     # Rebuild it as schema v1 had it, with one job, then let a current JobStore open it.
     from sqlalchemy import delete, insert
 
-    from core.store.jobstore import job_to_row
+    from core.store.rows import job_to_row
 
     async with (await JobStore.open(url)).engine.begin() as conn:
         await conn.run_sync(lambda c: MetaData().reflect(c))
         await conn.exec_driver_sql("DROP TABLE jobs")
         await conn.exec_driver_sql("DROP TABLE channel_defaults")
+        await conn.exec_driver_sql("DROP TABLE replicas")
         md = MetaData()
         v1 = Table("jobs", md, *_jobs_columns())
         _jobs_indexes(v1)
         await conn.run_sync(md.create_all)
         await conn.execute(delete(schema_version).where(schema_version.c.version > 1))
         job = make_job()
-        row = {k: v for k, v in job_to_row(job).items() if not k.startswith("reserved_")}
+        row = {k: v for k, v in job_to_row(job).items() if not k.startswith(("reserved_", "lease_"))}
         await conn.execute(insert(v1).values(**row))
     upgraded = await JobStore.open(url)
     try:

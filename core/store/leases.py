@@ -1,0 +1,153 @@
+"""Several wanbot processes on one database: job leases, the shared DashScope slots, replica heartbeats.
+
+* A job's watching and delivery belong to one replica at a time, through an expiring lease
+  (``lease_owner``, ``lease_until``) that its owner renews. When a replica dies its leases run out and
+  ``claim`` hands the jobs to a live one (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two claimers
+  never take the same job). Claiming bumps the job's version, so the old owner's next save fails
+  instead of overwriting the new owner's work.
+* DashScope's in-flight limit is per account, not per process: ``take_slot`` moves a job to
+  SUBMITTING only if fewer than N jobs of *all* replicas hold a slot, under one lock.
+* ``heartbeat`` records that a replica is alive and says how many are, so each can take its share of
+  the account's query budget.
+
+On SQLite the same calls work for one process (``BEGIN IMMEDIATE`` stands in for the row locks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from core.jobs import Job, JobState
+from core.store.rows import LEASE_COLUMNS, job_to_row
+from core.store.schema import ACTIVE_STATES, IN_FLIGHT_STATES, jobs, replicas
+
+# Any fixed 64-bit number: the lock that serialises taking DashScope slots across replicas.
+_PG_SLOTS_LOCK = 0x77616E736C6F7473  # "wanslots"
+
+
+class Leases:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def _begin_locked(self, conn: AsyncConnection) -> AsyncConnection:
+        if conn.dialect.name == "sqlite":
+            return await conn.execution_options(sqlite_immediate=True)
+        return conn
+
+    async def claim(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        until: datetime,
+        limit: int = 50,
+        platforms: Collection[str] = (),
+        include_own: bool = False,
+        exclude: Collection[str] = (),
+    ) -> list[str]:
+        """Take the unfinished jobs that nobody holds, of ``platforms`` only when given (a replica cannot
+        edit messages on a platform it does not run). ``include_own`` also takes back jobs leased to
+        ``owner`` (a restart under the same replica id); ``exclude`` are jobs the caller runs already.
+
+        Returns the ids now leased to ``owner``; each claimed row's version is bumped.
+        """
+        free = or_(jobs.c.lease_owner.is_(None), jobs.c.lease_until < now)
+        if include_own:
+            free = or_(free, jobs.c.lease_owner == owner)
+        conds = [jobs.c.state.in_(ACTIVE_STATES), free]
+        if platforms:
+            conds.append(jobs.c.platform.in_(list(platforms)))
+        if exclude:
+            conds.append(jobs.c.id.not_in(list(exclude)))
+        pick = (
+            select(jobs.c.id)
+            .where(*conds)
+            .order_by(jobs.c.created_at, jobs.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._engine.connect() as raw:
+            conn = await self._begin_locked(raw)
+            async with conn.begin():
+                ids = list((await conn.scalars(pick)).all())
+                if ids:
+                    await conn.execute(
+                        update(jobs)
+                        .where(jobs.c.id.in_(ids))
+                        .values(lease_owner=owner, lease_until=until, version=jobs.c.version + 1)
+                    )
+        return ids
+
+    async def renew(self, owner: str, job_ids: Collection[str], *, until: datetime) -> set[str]:
+        """Extend ``owner``'s leases; returns the ids it still holds (the others were taken over)."""
+        if not job_ids:
+            return set()
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(list(job_ids)), jobs.c.lease_owner == owner)
+                .values(lease_until=until)
+            )
+            held = await conn.scalars(select(jobs.c.id).where(jobs.c.id.in_(list(job_ids)),
+                                                              jobs.c.lease_owner == owner))
+            return set(held.all())
+
+    async def release(self, owner: str, job_ids: Collection[str]) -> None:
+        """Give leases back at a clean shutdown, so another replica need not wait for them to expire."""
+        if not job_ids:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(list(job_ids)), jobs.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    async def take_slot(self, job: Job, *, max_in_flight: int, now: datetime) -> Job | None:
+        """Store ``job`` as SUBMITTING if a DashScope slot is free across every replica, else ``None``.
+
+        ``job`` must be QUEUED at its current stored version (a ``StaleJob`` race returns ``None`` too).
+        """
+        submitting = job.moved_to(JobState.SUBMITTING, now, submit_started_at=now)
+        saved = submitting.evolve(version=job.version + 1)
+        async with self._engine.connect() as raw:
+            conn = await self._begin_locked(raw)
+            async with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SLOTS_LOCK})
+                busy = await conn.scalar(
+                    select(func.count()).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
+                )
+                if int(busy or 0) >= max_in_flight:
+                    return None
+                row = job_to_row(saved)
+                for column in ("id", *LEASE_COLUMNS):
+                    del row[column]
+                result = await conn.execute(
+                    update(jobs).where(and_(jobs.c.id == job.id, jobs.c.version == job.version)).values(**row)
+                )
+                if result.rowcount != 1:
+                    return None
+        return saved
+
+    async def in_flight(self) -> int:
+        async with self._engine.connect() as conn:
+            busy = await conn.scalar(select(func.count()).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES)))
+        return int(busy or 0)
+
+    async def heartbeat(self, replica_id: str, *, now: datetime, ttl: float) -> int:
+        """Record that ``replica_id`` is alive; forget long-silent ones; return how many are alive."""
+        async with self._engine.begin() as conn:
+            updated = await conn.execute(update(replicas).where(replicas.c.replica_id == replica_id)
+                                         .values(seen_at=now))
+            if updated.rowcount == 0:
+                await conn.execute(replicas.insert().values(replica_id=replica_id, started_at=now, seen_at=now))
+            await conn.execute(delete(replicas).where(replicas.c.seen_at < now - timedelta(seconds=ttl * 10)))
+            alive = await conn.scalar(
+                select(func.count()).select_from(replicas).where(replicas.c.seen_at >= now - timedelta(seconds=ttl))
+            )
+        return max(1, int(alive or 0))
