@@ -18,6 +18,7 @@ from core.delivery import Delivery, format_expiry
 from core.errors import DashScopeError, DownloadError, PlatformError, TransportError
 from core.jobbook import JobBook
 from core.jobs import Job, JobState
+from core.store import StaleJob
 
 log = logging.getLogger("wanbot.delivery")
 
@@ -71,6 +72,8 @@ class DeliveryWorkers:
             _, job_id = heapq.heappop(self._heap)  # the one closest to expiry first
             try:
                 await self._deliver(job_id)
+            except StaleJob:
+                pass  # another replica runs that job now
             except Exception:
                 log.exception("job %s: delivery crashed; will retry", job_id)
                 job = self._book.peek(job_id)
@@ -86,8 +89,13 @@ class DeliveryWorkers:
             return
         attempts = int(job.extra.get("delivery_attempts", 0)) + 1
         job = await self._book.update(job_id, extra={**job.extra, "delivery_attempts": attempts})
+        async def mark_uploading() -> None:
+            current = self._book[job_id]
+            if not current.extra.get("upload_started"):
+                await self._book.update(job_id, extra={**current.extra, "upload_started": True})
+
         try:
-            result = await self._delivery.deliver(job, self._book.port(job))
+            result = await self._delivery.deliver(job, self._book.port(job), before_upload=mark_uploading)
         except (DownloadError, PlatformError, TransportError, DashScopeError) as exc:
             if isinstance(exc, DownloadError) and exc.code in ("Expired", "AccessDenied"):
                 await self.expire(job_id)
@@ -101,7 +109,7 @@ class DeliveryWorkers:
                         backoff)
             self.schedule(self._book[job_id], not_before=self._clock() + backoff)
             return
-        extra = {**self._book[job_id].extra, "link_only": result.link_only}
+        extra = {**self._book[job_id].extra, "link_only": result.link_only, "upload_started": False}
         await self._book.transition(
             job_id, JobState.DELIVERED, delivered_ref=result.message, delivery_note=result.note, extra=extra
         )

@@ -66,9 +66,19 @@ class Delivery:
         self._max_download = max_download_bytes
         self._on_uploaded = on_uploaded
 
-    async def deliver(self, job: Job, port: ChatPort) -> DeliveryResult:
+    async def deliver(
+        self, job: Job, port: ChatPort, *, before_upload: Callable[[], Awaitable[None]] | None = None
+    ) -> DeliveryResult:
+        """One attempt. ``before_upload`` records that an upload is starting: if this process dies
+        after the platform took the file but before the job was stored as delivered, the next attempt
+        finds that upload (``ChatPort.find_upload``) instead of posting the video twice."""
         if job.video_url is None:
             raise DownloadError("the task finished without a video URL", code="NoVideo")
+        if job.extra.get("upload_started"):
+            found = await port.find_upload(job.conversation, filename=upload_name(job), reply_to=job.status_ref)
+            if found is not None:
+                log.info("job %s: an earlier attempt's upload is already there; not uploading again", job.id)
+                return DeliveryResult(found, job.delivery_note, 0, None)
         self._workdir.mkdir(parents=True, exist_ok=True)
         original = self._workdir / f"{job.id}.mp4"
         fitted = self._workdir / f"{job.id}.fit.mp4"
@@ -78,7 +88,7 @@ class Delivery:
             log.info("job %s: downloaded %s (upload limit %s)", job.id, human_bytes(size), human_bytes(limit))
             if size <= limit:
                 try:
-                    ref = await self._upload(job, port, original, size)
+                    ref = await self._upload(job, port, original, size, before_upload=before_upload)
                     return DeliveryResult(ref, None, size, size)
                 except PlatformError as exc:
                     if exc.code != "TooLarge":
@@ -86,14 +96,21 @@ class Delivery:
                     # The platform's real limit is lower than it told us (e.g. a guild lost its boost).
                     limit = int(size * 0.8)
                     log.warning("job %s: platform refused %s as too large; re-encoding", job.id, size)
-            return await self._deliver_fitted(job, port, original, fitted, size, limit)
+            return await self._deliver_fitted(job, port, original, fitted, size, limit, before_upload)
         finally:
             for path in (original, fitted):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
 
     async def _deliver_fitted(
-        self, job: Job, port: ChatPort, original: Path, fitted: Path, size: int, limit: int
+        self,
+        job: Job,
+        port: ChatPort,
+        original: Path,
+        fitted: Path,
+        size: int,
+        limit: int,
+        before_upload: Callable[[], Awaitable[None]] | None,
     ) -> DeliveryResult:
         try:
             await self._fit(original, fitted, max_bytes=limit)
@@ -107,7 +124,7 @@ class Delivery:
             "delivered.reencoded", original=human_bytes(size), final=human_bytes(final), limit=human_bytes(limit)
         )
         try:
-            ref = await self._upload(job, port, fitted, final, note)
+            ref = await self._upload(job, port, fitted, final, note, before_upload=before_upload)
         except PlatformError as exc:
             if exc.code != "TooLarge":
                 raise
@@ -122,7 +139,16 @@ class Delivery:
         )
         return DeliveryResult(None, note, size, None, link_only=True)
 
-    async def _upload(self, job: Job, port: ChatPort, path: Path, size: int, note: str | None = None) -> MessageRef:
+    async def _upload(
+        self,
+        job: Job,
+        port: ChatPort,
+        path: Path,
+        size: int,
+        note: str | None = None,
+        *,
+        before_upload: Callable[[], Awaitable[None]] | None = None,
+    ) -> MessageRef:
         req = job.request
         caption = self._messages(
             "delivered.caption",
@@ -134,13 +160,19 @@ class Delivery:
         )
         if note:
             caption = f"{caption}\n{note}"
+        if before_upload is not None:
+            await before_upload()
         ref = await port.upload_video(
-            job.conversation, path, filename=f"wan-{job.id}.mp4", size=size, caption=caption,
-            reply_to=job.status_ref,
+            job.conversation, path, filename=upload_name(job), size=size, caption=caption, reply_to=job.status_ref
         )
         if self._on_uploaded is not None:
             await self._on_uploaded(size)
         return ref
+
+
+def upload_name(job: Job) -> str:
+    """The file name a job's video is uploaded under (also how a lost upload is found again)."""
+    return f"wan-{job.id}.mp4"
 
 
 def format_expiry(when: datetime) -> str:

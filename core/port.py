@@ -111,6 +111,13 @@ class ChatPort(Protocol):
         """Upload an MP4 of ``size`` bytes (already within ``upload_limit``) and return its message."""
         ...
 
+    async def find_upload(
+        self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
+    ) -> MessageRef | None:
+        """The upload of ``filename`` an interrupted earlier attempt may have completed (looked for near
+        ``reply_to``), or ``None``. Called before re-uploading after a crash, so nobody gets it twice."""
+        ...
+
     async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
         """Post a short notice; with ``user_id``, only that user should see it where the platform can."""
         ...

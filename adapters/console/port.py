@@ -93,6 +93,12 @@ class ConsolePort:
         self._print(Text.assemble(("  saved ", "green"), (str(dest), "bold"), f"  ({size:,} bytes)"))
         return MessageRef(conversation, f"file:{dest}")
 
+    async def find_upload(
+        self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
+    ) -> MessageRef | None:
+        dest = self.out_dir / filename
+        return MessageRef(conversation, f"file:{dest}") if dest.exists() else None
+
     async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
         self._print(Text(text, style="italic"))
 

@@ -144,6 +144,23 @@ class DiscordPort:
             mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(int(user_id))])
         await guarded(self._channel(conversation).send(content=text, allowed_mentions=mentions), "notify")
 
+    async def find_upload(
+        self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
+    ) -> MessageRef | None:
+        """A message after the status message carrying ``filename`` (an upload whose answer was lost)."""
+        await self._wait_ready("find upload")
+        after = discord.Object(int(reply_to.message_id)) if reply_to is not None else None
+
+        async def scan() -> MessageRef | None:
+            async for message in self._channel(conversation).history(limit=100, after=after):
+                if message.author.id == getattr(self._client.user, "id", None) and any(
+                    a.filename == filename for a in message.attachments
+                ):
+                    return MessageRef(conversation, str(message.id))
+            return None
+
+        return await guarded(scan(), "find upload")
+
     async def upload_limit(self, conversation: ConversationRef) -> int:
         await self._wait_ready("upload limit")
         if conversation.workspace_id is None:

@@ -94,6 +94,21 @@ class SlackPort:
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return UPLOAD_LIMIT
 
+    async def find_upload(
+        self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
+    ) -> MessageRef | None:
+        """A file called ``filename`` already shared in the status message's thread (a lost answer)."""
+        thread_ts = reply_to.message_id if reply_to is not None else conversation.thread_id
+        if thread_ts is None:
+            return None
+        data = await self._call(self.client.conversations_replies(channel=conversation.channel_id, ts=thread_ts,
+                                                                 limit=200))
+        for message in data.get("messages") or []:
+            for shared in message.get("files") or []:
+                if shared.get("name") == filename and shared.get("id"):
+                    return MessageRef(conversation, str(shared["id"]))
+        return None
+
     # -- Slack-only verbs the handlers use ---------------------------------------------------------------
 
     async def ephemeral(self, channel_id: str, user_id: str, text: str) -> None:

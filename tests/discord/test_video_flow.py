@@ -51,3 +51,20 @@ async def test_video_status_message_edits_and_upload(make_env) -> None:  # type:
     assert [c["name"] for c in fake.commands[fake.guild.id]] == ["wan"]
     assert ("GET", "/gateway/bot", 200) in fake.requests
     assert fake.unknown_routes == []
+
+
+async def test_a_finished_upload_is_found_again_instead_of_repeated(make_env) -> None:  # type: ignore[no-untyped-def]
+    from adapters.discord.port import DiscordPort
+
+    env = await make_env(speed=500)
+    fake = env.fake
+    bot = await env.start()
+    inter = await fake.slash(fake.alice, "video", prompt="found again", duration=2)
+    await fake.wait_for(lambda: fake.response_to(inter))
+    message_id = status_id(fake, inter)
+    job = await bot.rt.engine.wait(job_id_of(fake, message_id), timeout=20)
+    port = bot.rt.engine.book.port(job)
+    assert isinstance(port, DiscordPort)
+    found = await port.find_upload(job.conversation, filename=f"wan-{job.id}.mp4", reply_to=job.status_ref)
+    assert found is not None and int(found.message_id) == fake.uploads[0].message_id
+    assert await port.find_upload(job.conversation, filename="wan-other.mp4", reply_to=job.status_ref) is None

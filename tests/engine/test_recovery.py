@@ -138,3 +138,28 @@ async def test_terminal_jobs_are_left_alone(harness: Harness) -> None:
     assert harness.port.edits == [] and harness.api.creates == []
     assert harness.engine is not None
     assert (await harness.engine.get(job.id)).state is JobState.DELIVERED  # type: ignore[union-attr]
+
+
+async def test_an_upload_that_landed_before_the_crash_is_not_repeated(harness: Harness) -> None:
+    # The platform took the file, then the process died before storing DELIVERED.
+    expires = datetime.fromtimestamp(harness.clock(), UTC) + timedelta(hours=20)
+    job = await _left_behind(harness, JobState.SUCCEEDED, task_id="task-x", video_url="https://r/x.mp4",
+                             video_expires_at=expires, extra={"upload_started": True})
+    from tests.fakes.port import Upload
+
+    harness.port.uploads.append(Upload(CONV, f"wan-{job.id}.mp4", 10, "caption", job.status_ref, b"x" * 10))
+    await harness.start()
+    done = await harness.finish(job.id)
+    assert done.state is JobState.DELIVERED and len(harness.port.uploads) == 1
+    assert harness.port.find_calls == [f"wan-{job.id}.mp4"] and harness.api.downloads == 0
+
+
+async def test_an_upload_that_never_landed_is_sent_again(harness: Harness) -> None:
+    expires = datetime.fromtimestamp(harness.clock(), UTC) + timedelta(hours=20)
+    job = await _left_behind(harness, JobState.SUCCEEDED, task_id="task-x", video_url="https://r/x.mp4",
+                             video_expires_at=expires, extra={"upload_started": True})
+    await harness.start()
+    done = await harness.finish(job.id)
+    assert done.state is JobState.DELIVERED and len(harness.port.uploads) == 1
+    assert harness.port.find_calls == [f"wan-{job.id}.mp4"] and harness.api.downloads == 1
+    assert done.extra.get("upload_started") is False

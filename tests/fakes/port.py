@@ -27,6 +27,7 @@ class RecordingPort:
     edits: list[tuple[MessageRef, StatusView]] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    find_calls: list[str] = field(default_factory=list)
     #: Errors to raise from the next calls of each verb, in order.
     edit_failures: list[PlatformError] = field(default_factory=list)
     upload_failures: list[PlatformError] = field(default_factory=list)
@@ -68,6 +69,15 @@ class RecordingPort:
 
     async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
         self.notices.append(text)
+
+    async def find_upload(
+        self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
+    ) -> MessageRef | None:
+        self.find_calls.append(filename)
+        for i, upload in enumerate(self.uploads):
+            if upload.filename == filename and upload.conversation == conversation:
+                return MessageRef(conversation, f"found-{i}")
+        return None
 
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return self.limit

@@ -273,6 +273,19 @@ class FakeSlack:
                         "size": upload.received})
         return {"files": out}
 
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        """The thread under ``ts``: the parent, then a message per file completed into the thread."""
+        channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        parent = self.messages.get(ts)
+        if parent is None or parent.channel != channel:
+            return "thread_not_found"
+        replies: list[dict[str, Any]] = [{"ts": ts, "text": parent.text}]
+        for upload in self.uploads.values():
+            if upload.completed and not upload.deleted and upload.channel_id == channel and upload.thread_ts == ts:
+                replies.append({"ts": f"{ts}.{upload.file_id}", "thread_ts": ts,
+                                "files": [{"id": upload.file_id, "name": upload.filename}]})
+        return {"messages": replies, "has_more": False}
+
     def _files_delete(self, args: dict[str, Any]) -> dict[str, Any] | str:
         upload = self.uploads.get(str(args.get("file")))
         if upload is None or upload.deleted:

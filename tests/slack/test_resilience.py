@@ -61,3 +61,18 @@ async def test_a_bot_removed_from_a_public_channel_joins_again_to_upload(bot: Sl
     assert [c.args["channel"] for c in bot.fake.called("conversations.join")] == ["C_MEMBER"]
     [upload] = [u for u in bot.fake.uploads.values() if u.completed]
     assert upload.thread_ts == message.ts
+
+
+async def test_a_finished_upload_is_found_again_in_the_thread(bot: SlackBot) -> None:
+    message = await video(bot, "video found again --duration 2")
+    await delivered(bot, message)
+    assert bot.service is not None
+    port = bot.service.port
+    from core.port import ConversationRef, MessageRef
+
+    conversation = ConversationRef("slack", message.channel, workspace_id=None)
+    status = MessageRef(conversation, message.ts)
+    [upload] = [u for u in bot.fake.uploads.values() if u.completed]
+    found = await port.find_upload(conversation, filename=upload.filename, reply_to=status)
+    assert found is not None and found.message_id == upload.file_id
+    assert await port.find_upload(conversation, filename="wan-nope.mp4", reply_to=status) is None

@@ -80,6 +80,7 @@ class Rest:
         r.add_post(f"{API}/webhooks/{{app}}/{{token}}", self.followup)
         r.add_route("*", f"{API}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self.webhook_message)
         r.add_post(f"{API}/channels/{{cid}}/messages", self.create_message)
+        r.add_get(f"{API}/channels/{{cid}}/messages", self.channel_history)
         r.add_route("*", f"{API}/channels/{{cid}}/messages/{{mid}}", self.channel_message)
         r.add_route("*", "/{tail:.*}", self.unknown)
 
@@ -214,6 +215,19 @@ class Rest:
         ref = (body.payload.get("message_reference") or {}).get("message_id")
         msg = f.new_message(cid, body.payload, body.files, via="channel", reference=int(ref) if ref else None)
         return answer(msg.json())
+
+    async def channel_history(self, request: web.Request) -> web.Response:
+        """``GET /channels/{id}/messages?after=&limit=``: newest first, as Discord answers."""
+        f = self.fake
+        if not self._authorized(request):
+            return error(401, 0, "401: Unauthorized")
+        cid = int(request.match_info["cid"])
+        after = int(request.query.get("after", 0))
+        limit = min(100, int(request.query.get("limit", 50)))
+        found = [m for m in f.messages.values()
+                 if m.channel_id == cid and m.id > after and not m.deleted and not m.ephemeral]
+        found.sort(key=lambda m: m.id, reverse=True)
+        return answer([m.json() for m in found[:limit]])
 
     async def channel_message(self, request: web.Request) -> web.Response:
         f = self.fake
