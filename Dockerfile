@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     WANBOT_DATABASE_URL=sqlite:////data/wanbot.db \
-    WANBOT_WORKDIR=/data/work
+    WANBOT_WORKDIR=/data/work \
+    WANBOT_HTTP_HOST=0.0.0.0
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -21,6 +22,8 @@ RUN pip install . \
 
 USER wanbot
 VOLUME ["/data"]
-# The bot's HTTP port (Slack HTTP mode, health and metrics).
+# The bot's HTTP port (Slack HTTP mode, /healthz, /metrics).
 EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+    CMD python -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WANBOT_HTTP_PORT', '3000'), timeout=4)"
 CMD ["wanbot", "run"]

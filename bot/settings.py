@@ -8,6 +8,7 @@ step. Secrets are ``SecretStr`` so they never print.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -25,7 +26,7 @@ def _env(name: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True,
                                       populate_by_name=True)
 
     # -- DashScope ---------------------------------------------------------------------------------------
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     cooldown: float = Field(0.0, ge=0, validation_alias=_env("WANBOT_COOLDOWN"))
     #: e.g. ``user:day=120s, user:month=¥300, workspace:month=¥2000`` (see core/budget.py).
     budgets: str = Field("", validation_alias=_env("WANBOT_BUDGETS"))
+    #: This process's name among replicas sharing one database (default: the host name).
+    replica_id: str | None = Field(None, validation_alias=_env("WANBOT_REPLICA_ID"))
+    lease_seconds: float = Field(30.0, ge=2, validation_alias=_env("WANBOT_LEASE_SECONDS"))
     #: Where budget days and months begin (an IANA zone name).
     timezone: str = Field("UTC", validation_alias=_env("WANBOT_TIMEZONE"))
     queries_per_second: float = Field(10.0, gt=0, le=20, validation_alias=_env("WANBOT_QUERIES_PER_SECOND"))
@@ -123,14 +127,16 @@ class Settings(BaseSettings):
         return out
 
     def engine_config(self) -> EngineConfig:
-        return EngineConfig(
+        config = EngineConfig(
             max_in_flight=self.max_in_flight,
             per_user_cap=self.per_user_cap,
             cooldown=self.cooldown,
             budgets=parse_budgets(self.budgets),
+            lease_seconds=self.lease_seconds,
             timezone=self.timezone,
             queries_per_second=self.queries_per_second,
             poll_interval=self.poll_interval,
             task_timeout=self.task_timeout,
             price_overrides=self.price_overrides(),
         )
+        return replace(config, replica_id=self.replica_id) if self.replica_id else config

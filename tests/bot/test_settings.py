@@ -63,3 +63,21 @@ def test_price_overrides_and_engine_config(monkeypatch: pytest.MonkeyPatch) -> N
 def test_blank_tokens_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", "  ")
     assert Settings().discord_token is None
+
+
+def test_a_copied_env_example_runs_on_the_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cp .env.example .env` leaves many variables empty: empty means "use the default", not ""."""
+    for name in _settings_names():
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert settings.uses_sandbox and settings.discord_guild_id is None and settings.discord_token is None
+    assert settings.engine_config().max_in_flight == 5
+
+
+def test_replica_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WANBOT_REPLICA_ID", "bot-2")
+    monkeypatch.setenv("WANBOT_LEASE_SECONDS", "12")
+    config = Settings().engine_config()
+    assert (config.replica_id, config.lease_seconds) == ("bot-2", 12.0)
