@@ -176,7 +176,7 @@ class Engine:
         if job.state is JobState.QUEUED:
             self.queue.push(job.id, job.requester.user_key)
         elif job.state is JobState.SUBMITTING:
-            self._spawn(self._reconcile(job.id))
+            self._spawn(self._reconcile(job.id), job.id)
         elif job.state in (JobState.PENDING, JobState.RUNNING):
             assert job.task_id is not None
             self.watcher.watch(job.id, job.task_id)
@@ -184,7 +184,7 @@ class Engine:
             self.deliveries.schedule(job)
         # Not awaited: a platform may still be connecting (its port waits for that), and start() must not
         # wait for it. A status that cannot be shown now is retried by housekeeping.
-        self._spawn(self.book.show(job.id))
+        self._spawn(self.book.show(job.id), job.id)
 
     def _drop(self, job_id: str) -> None:
         self.watcher.unwatch(job_id)
@@ -387,7 +387,7 @@ class Engine:
                     self.queue.take(job_id)
                 self._shown_position.pop(job_id, None)
                 await self.book.adopt(saved)
-                self._spawn(self._create(job_id))
+                self._spawn(self._create(job_id), job_id)
         self.observer.queue_depth(len(self.queue), self.in_flight())
         for job_id, position in self.queue.positions().items():
             if self._shown_position.get(job_id) != position:
@@ -401,7 +401,7 @@ class Engine:
         except TransportError as exc:
             # The client already tried to reconcile and could not tell: keep trying to find out.
             log.warning("job %s: create unconfirmed (%s); reconciling", job_id, exc.code)
-            self._spawn(self._reconcile(job_id, delay=self.config.create_retry_delay))
+            self._spawn(self._reconcile(job_id, delay=self.config.create_retry_delay), job_id)
             return
         except DashScopeError as exc:
             self.observer.dashscope_error(exc.code)
@@ -430,7 +430,7 @@ class Engine:
                 self.queue.push(job_id, job.requester.user_key, front=True)
                 await self._pump()
 
-        self._spawn(later())
+        self._spawn(later(), job_id)
 
     async def _reconcile(self, job_id: str, delay: float = 0.0, attempts: int = 10) -> None:
         """Find out whether an interrupted create started a task; adopt it, or queue the job again."""
@@ -521,7 +521,7 @@ class Engine:
 
     # -- plumbing ----------------------------------------------------------------------------------------
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[None], job_id: str | None = None) -> None:
         async def guarded() -> None:
             try:
                 await coro
@@ -530,7 +530,7 @@ class Engine:
             except StaleJob:
                 pass  # another replica runs that job now (the book logged it and let go)
             except Exception:
-                log.exception("background step crashed")
+                log.exception("job %s: a background step crashed", job_id or "-")
 
         task = asyncio.create_task(guarded())
         self._background.add(task)

@@ -120,6 +120,9 @@ class JobBook:
             new = job.moved_to(_state, now, **changes) if _state else job.evolve(updated_at=now, **changes)
             saved = await self._save(new)
             self._jobs[job_id] = saved
+        if _state is not None:
+            task = f" (task {saved.task_id})" if saved.task_id else ""
+            log.info("job %s: %s%s", job_id, _state.value, task)
         for listener in self.listeners:
             listener(saved)
         async with self._changed:

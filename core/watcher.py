@@ -188,7 +188,7 @@ class Watcher:
             if self._on_error is not None:
                 await self._on_error(key, exc)
         except Exception as exc:  # a bug must not kill the loop that watches everyone's videos
-            log.exception("unexpected error polling task %s", task_id)
+            log.exception("job %s: unexpected error polling task %s", key, task_id)
             self._after_error(key, WanbotError(repr(exc), retryable=True))
         else:
             self._throttle_strikes = 0
@@ -199,7 +199,7 @@ class Watcher:
             try:
                 await self._on_result(key, info)
             except Exception:  # the engine's bug must not end the watching of everyone else's tasks
-                log.exception("handling the answer for task %s failed", task_id)
+                log.exception("job %s: handling the answer for task %s failed", key, task_id)
         finally:
             self._polling.discard(key)
             self._slots.release()
@@ -217,7 +217,7 @@ class Watcher:
         if watched is not None:
             watched.failures += 1
             watched.next_due = now + self._backoff(watched.failures)
-            log.info("poll of task %s failed (%s); retry in %.1fs", watched.task_id, exc.code,
+            log.info("job %s: poll of task %s failed (%s); retry in %.1fs", key, watched.task_id, exc.code,
                      watched.next_due - now)
 
     def _backoff(self, failures: int) -> float:
