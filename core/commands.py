@@ -10,13 +10,14 @@ queued.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from core.catalogue import RATIOS, image_model_ids, video_model_ids
 from core.errors import InvalidRequest
 from core.request import MAX_SEED, GenerationRequest, ImageRequest
+from core.store.channels import ALLOWED_DEFAULTS
 
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\uff02": '"'}
 
@@ -51,7 +52,18 @@ class HelpCommand:
     topic: str | None = None
 
 
-Command = VideoCommand | ImageCommand | StatusCommand | CancelCommand | UsageCommand | HelpCommand
+@dataclass(frozen=True)
+class DefaultsCommand:
+    """``/wan defaults``: show the channel's defaults, replace them with ``values``, or clear them.
+
+    ``values`` is already validated and normalised (``validate_defaults``), ready for the store.
+    """
+
+    action: Literal["show", "set", "clear"] = "show"
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+Command = VideoCommand | ImageCommand | StatusCommand | CancelCommand | UsageCommand | HelpCommand | DefaultsCommand
 
 
 def tokenize(text: str) -> list[str]:
@@ -184,8 +196,8 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
     return words, values
 
 
-def parse_command(text: str, *, defaults: dict[str, Any] | None = None) -> Command:
-    """Parse what follows ``/wan``; ``defaults`` (e.g. a channel's preferred model) fill unset fields."""
+def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Command:
+    """Parse what follows ``/wan``; ``defaults`` (a channel's defaults) fill what a video request leaves unset."""
     tokens = tokenize(text.strip())
     if tokens and tokens[0].lower() in ("/wan", "wan"):
         tokens = tokens[1:]
@@ -194,8 +206,7 @@ def parse_command(text: str, *, defaults: dict[str, Any] | None = None) -> Comma
     verb, rest = tokens[0].lower(), tokens[1:]
     if verb in ("video", "v"):
         words, values = _split_flags(rest, _VIDEO_FLAGS)
-        merged = {**(defaults or {}), **values, "prompt": " ".join(words)}
-        return VideoCommand(GenerationRequest.build(**merged))
+        return VideoCommand(video_request({**values, "prompt": " ".join(words)}, defaults))
     if verb in ("image", "img", "i"):
         words, values = _split_flags(rest, _IMAGE_FLAGS)
         return ImageCommand(ImageRequest.build(**values, prompt=" ".join(words)))
@@ -208,9 +219,99 @@ def parse_command(text: str, *, defaults: dict[str, Any] | None = None) -> Comma
         return UsageCommand()
     if verb == "help":
         return HelpCommand(rest[0].lower() if rest else None)
+    if verb == "defaults":
+        return _parse_defaults(rest)
     raise InvalidRequest(
-        f"unknown command {tokens[0]!r}; try video, image, status, cancel, usage or help", field="command"
+        f"unknown command {tokens[0]!r}; try video, image, status, cancel, usage, defaults or help", field="command"
     )
+
+
+# -- channel defaults ---------------------------------------------------------------------------------------
+
+#: ``/wan defaults`` takes the video flags (aliases included) plus ``--clear``; seed, audio and shot are
+#: refused with a sentence of their own rather than "unknown option", since they do work on ``/wan video``.
+_DEFAULTS_FLAGS: dict[str, _Flag] = {**_VIDEO_FLAGS, "clear": _Flag("clear", False, constant=True)}
+#: The flag people know each field by, for messages ("--negative", not "negative_prompt").
+_FLAG_OF: dict[str, str] = {spec.field: f"--{name}" for name, spec in reversed(_VIDEO_FLAGS.items())}
+#: What a default is checked against: any prompt will do, the defaults are what is being tested.
+_PLACEHOLDER_PROMPT = "placeholder"
+
+
+def _parse_defaults(tokens: list[str]) -> DefaultsCommand:
+    words, values = _split_flags(tokens, _DEFAULTS_FLAGS)
+    if words:
+        raise InvalidRequest(
+            f"/wan defaults takes only options, not a prompt ({' '.join(words)!r}); "
+            "try /wan defaults --resolution 1080P",
+            field="prompt",
+        )
+    clear = bool(values.pop("clear", False))
+    return defaults_command(values, clear=clear)
+
+
+def defaults_command(values: Mapping[str, Any], *, clear: bool = False) -> DefaultsCommand:
+    """What ``/wan defaults`` with these options means (``None`` values were not given): show, set or clear."""
+    given = {k: v for k, v in values.items() if v is not None}
+    if clear:
+        if given:
+            raise InvalidRequest("--clear cannot be combined with other options", field="clear")
+        return DefaultsCommand("clear")
+    if not given:
+        return DefaultsCommand("show")
+    return DefaultsCommand("set", validate_defaults(given))
+
+
+def validate_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` as a channel may store them: only ``ALLOWED_DEFAULTS`` fields, together a legal request.
+
+    Returns them normalised the way the request reads them (``1080p`` → ``1080P``; an empty negative prompt
+    is dropped); raises ``InvalidRequest`` naming the first field that is wrong.
+    """
+    given = {k: v for k, v in values.items() if v is not None}
+    for name in given:
+        if name not in ALLOWED_DEFAULTS:
+            allowed = ", ".join(_FLAG_OF.get(f, f) for f in ALLOWED_DEFAULTS)
+            raise InvalidRequest(
+                f"{_FLAG_OF.get(name, name)} cannot be a channel default; defaults can set {allowed}", field=name
+            )
+    built = GenerationRequest.build(**given, prompt=_PLACEHOLDER_PROMPT).model_dump()
+    return {k: built[k] for k in ALLOWED_DEFAULTS if k in given and built[k] is not None}
+
+
+def video_request(typed: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> GenerationRequest:
+    """The request for what the user ``typed`` (``None`` = not given), with the channel's ``defaults`` under it.
+
+    Typed values always win. A default that does not fit the rest of the request (the channel says 10 s,
+    the user picked wan2.2-t2v-plus, which only makes 5 s) is dropped without a word: the user asked for
+    that model, and the channel's preference simply does not apply to it. Errors in what the user typed
+    are reported as usual.
+    """
+    given = {k: v for k, v in typed.items() if v is not None}
+    keep = {k: v for k, v in (defaults or {}).items() if k in ALLOWED_DEFAULTS and k not in given and v is not None}
+    while True:
+        try:
+            return GenerationRequest.build(**keep, **given)
+        except InvalidRequest as exc:
+            culprit = exc.field if exc.field in keep else _culprit(keep, given)
+            if culprit is None:
+                raise
+            del keep[culprit]
+
+
+def _culprit(keep: dict[str, Any], given: dict[str, Any]) -> str | None:
+    """The one default whose absence makes the request valid (the error named a typed field), if any.
+
+    E.g. a channel's model default under a typed prompt too long for it but fine for the standard model.
+    """
+    for name in reversed(ALLOWED_DEFAULTS):
+        if name not in keep:
+            continue
+        try:
+            GenerationRequest.build(**{k: v for k, v in keep.items() if k != name}, **given)
+        except InvalidRequest:
+            continue
+        return name
+    return None
 
 
 HELP_TEXT = """\
@@ -218,4 +319,6 @@ HELP_TEXT = """\
                     [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]
 /wan image <prompt> [--size 1K|2K|4K] [--n 1-4] [--seed N] [--model wan2.7-image|wan2.7-image-pro]
 /wan status [job]   /wan cancel [job]   /wan usage   /wan help
+/wan defaults [--model ...] [--resolution ...] [--ratio ...] [--duration N] [--no-extend] [--watermark]
+              [--negative "..."]   this channel's defaults for every video (admins set; --clear removes)
 Midjourney-style flags work too: --ar 9:16, --no "text to avoid"."""

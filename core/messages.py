@@ -142,6 +142,31 @@ EN: dict[str, str] = {
     "**/wan status** `[job]` · **/wan cancel** `[job]` · **/wan usage** · **/wan help**\n"
     "On a status message: **Cancel** while queued, then **Re-roll** (new seed), **Remix** (edit the prompt), "
     "**1080P** (same seed, sharper) and **Delete**.",
+    # /wan defaults: per-channel request defaults (all adapters; the Discord command's descriptions too)
+    "defaults.none": "This channel has no defaults: videos use each model's own.",
+    "defaults.show": "Videos in this channel default to: {summary}. Options typed with /wan video win.",
+    "defaults.saved": "Saved. Videos in this channel now default to: {summary}.",
+    "defaults.cleared": "Cleared. Videos in this channel use each model's own defaults again.",
+    "defaults.denied.discord": "Only members who can manage this channel or the server may change its defaults.",
+    "defaults.denied.slack": "Only workspace admins and owners may change this channel's defaults.",
+    "defaults.item.model": "model {value}",
+    "defaults.item.resolution": "{value}",
+    "defaults.item.ratio": "{value}",
+    "defaults.item.duration": "{value} s",
+    "defaults.item.prompt_extend.True": "prompt extension on",
+    "defaults.item.prompt_extend.False": "prompt extension off",
+    "defaults.item.watermark.True": "watermark",
+    "defaults.item.watermark.False": "no watermark",
+    "defaults.item.negative_prompt": "avoid “{value}”",
+    "defaults.cmd": "Show or set this channel's defaults for /wan video (admins)",
+    "defaults.cmd.clear": "Remove all of this channel's defaults",
+    "defaults.cmd.model": "Default model",
+    "defaults.cmd.resolution": "Default resolution",
+    "defaults.cmd.ratio": "Default aspect ratio",
+    "defaults.cmd.duration": "Default length in seconds",
+    "defaults.cmd.negative": "Default text to avoid",
+    "defaults.cmd.prompt_extend": "Let the model expand prompts by default",
+    "defaults.cmd.watermark": "Add the AI-generated watermark by default",
     # DashScope errors, by code
     "error.InvalidParameter": "DashScope rejected a parameter of this request.",
     "error.DataInspectionFailed": "The content filter flagged the prompt or the result. "

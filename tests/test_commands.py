@@ -12,13 +12,17 @@ from hypothesis import strategies as st
 
 from core.commands import (
     CancelCommand,
+    DefaultsCommand,
     HelpCommand,
     ImageCommand,
     StatusCommand,
     UsageCommand,
     VideoCommand,
+    defaults_command,
     parse_command,
     tokenize,
+    validate_defaults,
+    video_request,
 )
 from core.errors import InvalidRequest
 from core.request import GenerationRequest, ImageRequest
@@ -26,8 +30,8 @@ from core.request import GenerationRequest, ImageRequest
 # -- examples ---------------------------------------------------------------------------------------------
 
 
-def video(text: str) -> GenerationRequest:
-    command = parse_command(text)
+def video(text: str, defaults: dict[str, object] | None = None) -> GenerationRequest:
+    command = parse_command(text, defaults=defaults)
     assert isinstance(command, VideoCommand)
     return command.request
 
@@ -103,6 +107,67 @@ def test_every_problem_names_its_flag_and_allowed_values(text: str, field: str, 
     assert words in caught.value.message
 
 
+# -- /wan defaults ------------------------------------------------------------------------------------------
+
+
+def test_defaults_show_set_and_clear() -> None:
+    assert parse_command("defaults") == DefaultsCommand("show")
+    assert parse_command("/wan defaults --clear") == DefaultsCommand("clear")
+    command = parse_command('defaults --model wan2.6-t2v --resolution 1080P --ratio 9:16 --duration 10 '
+                            '--no-extend --watermark --negative "blurry"')
+    assert command == DefaultsCommand("set", {
+        "model": "wan2.6-t2v", "resolution": "1080P", "ratio": "9:16", "duration": 10, "prompt_extend": False,
+        "watermark": True, "negative_prompt": "blurry",
+    })
+    # The video aliases work, and values are stored the way a request reads them.
+    assert parse_command("defaults --res 1080p --ar 9：16 --d 8s") == DefaultsCommand(
+        "set", {"resolution": "1080P", "ratio": "9:16", "duration": 8})
+    assert defaults_command({"model": None, "watermark": False}) == DefaultsCommand("set", {"watermark": False})
+    assert defaults_command({"model": None}, clear=True) == DefaultsCommand("clear")
+
+
+@pytest.mark.parametrize(("text", "field", "words"), [
+    ("defaults --model wan2.2-t2v-plus --duration 10", "duration", "5 for wan2.2-t2v-plus"),
+    ("defaults --resolution 480P", "resolution", "720P or 1080P for wan2.7-t2v"),
+    ("defaults --ratio 2:1", "ratio", "16:9, 9:16"),
+    ("defaults --seed 4", "seed", "--seed cannot be a channel default"),
+    ("defaults --audio https://x.y/a.mp3", "audio_url", "--audio cannot be a channel default"),
+    ("defaults --shot multi", "shot_type", "--shot cannot be a channel default"),
+    ("defaults a fox --res 1080P", "prompt", "takes only options"),
+    ("defaults --clear --res 1080P", "clear", "cannot be combined"),
+    ("defaults --size 2K", "size", "unknown option --size"),
+])
+def test_invalid_defaults_name_their_flag(text: str, field: str, words: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_command(text)
+    assert caught.value.field == field
+    assert words in caught.value.message
+    with pytest.raises(InvalidRequest):
+        validate_defaults({"prompt": "a fox"})
+
+
+def test_channel_defaults_go_under_typed_flags() -> None:
+    defaults = {"resolution": "1080P", "ratio": "9:16", "duration": 10, "negative_prompt": "blurry"}
+    request = video("video a fox", defaults)
+    assert (request.resolution, request.ratio, request.duration, request.negative_prompt) == (
+        "1080P", "9:16", 10, "blurry")
+    typed = video("video a fox --res 720P --ar 1:1", defaults)
+    assert (typed.resolution, typed.ratio, typed.duration) == ("720P", "1:1", 10)
+
+
+def test_defaults_that_do_not_fit_the_typed_model_are_dropped_silently() -> None:
+    defaults = {"resolution": "720P", "duration": 10, "watermark": True}
+    request = video("video a fox --model wan2.2-t2v-plus", defaults)
+    # wan2.2-t2v-plus makes neither 720P nor 10 s: its own values instead; the watermark still applies.
+    assert (request.model, request.resolution, request.duration, request.watermark) == (
+        "wan2.2-t2v-plus", "480P", 5, True)
+    # A typed value is valid against the channel's model even if not against the standard one …
+    assert video("video a fox --res 480P", {"model": "wan2.2-t2v-plus"}).model == "wan2.2-t2v-plus"
+    # … and a mistake in what was typed is still reported as such.
+    with pytest.raises(InvalidRequest, match="duration must be"):
+        video_request({"prompt": "a fox", "model": "wan2.2-t2v-plus", "duration": 10}, {"duration": 5})
+
+
 def test_tokenize_keeps_an_unclosed_quote_to_the_end() -> None:
     assert tokenize('a "b c') == ["a", "b c"]
     assert tokenize('a "" b') == ["a", "", "b"]
@@ -112,14 +177,15 @@ def test_tokenize_keeps_an_unclosed_quote_to_the_end() -> None:
 
 # Known and unknown option names, and values good and bad (full-width ones from Chinese input methods).
 _FLAGS = ["ratio", "ar", "aspect", "duration", "d", "resolution", "res", "seed", "negative", "no", "model",
-          "audio", "shot", "no-extend", "extend", "watermark", "no-watermark", "size", "n", "no-thinking",
+          "audio", "shot", "no-extend", "extend", "watermark", "no-watermark", "size", "n", "no-thinking", "clear",
           "sed", "x", "", "AR", "Duration", "=", "ar=", "n="]
 _VALUES = ["9:16", "16:9", "1:1", "2:1", "5", "10", "10s", "15sec", "99", "0", "-1", "1e3", "720P", "1080p",
            "480", "42", "2147483648", "2K", "4k", "1", "4", "wan2.7-t2v", "wan2.6-t2v", "wan2.7-image", "sora",
            "single", "multi", "https://x.y/a.mp3", "ftp://x", "", " ", "NaN", "True", "ﬁ", "Ⅻ",
            "٣", "１０", "9：16", "１０８０ｐ"]
 _QUOTES = ['"', "\u201c", "\u201d", "\u201e", "\u00ab", "\u00bb", "\uff02", "'", "\u2019"]
-_VERBS = ["video", "v", "image", "img", "i", "status", "cancel", "usage", "help", "/wan", "wan", "VIDEO", "dance"]
+_VERBS = ["video", "v", "image", "img", "i", "status", "cancel", "usage", "help", "/wan", "wan", "VIDEO", "dance",
+          "defaults"]
 
 _word = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
@@ -153,6 +219,9 @@ def _check(text: str) -> None:
         assert GenerationRequest.build(**command.request.model_dump()) == command.request
     elif isinstance(command, ImageCommand):
         assert isinstance(command.request, ImageRequest) and command.request.prompt
+    elif isinstance(command, DefaultsCommand):
+        assert (command.action == "set") == bool(command.values)
+        assert validate_defaults(command.values) == command.values  # stored as they will be read
     else:
         assert isinstance(command, StatusCommand | CancelCommand | UsageCommand | HelpCommand)
 

@@ -2,7 +2,8 @@
 
 Both turn terminal input into the same core calls a chat adapter makes — ``parse_command`` for the
 ``/wan ...`` syntax, ``Engine.submit`` / ``cancel`` / ``get`` — and ``reply_for`` is the one place that
-turns an error into what the user reads.
+turns an error into what the user reads. The console is one channel ("console") whose one user is its
+admin: ``/wan defaults`` there sets what every later video in the console starts from.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 from rich.console import Console
 
 from adapters.console.port import PLATFORM, ConsolePort
+from adapters.defaults import ChannelDesk
 from core.commands import (
     HELP_TEXT,
     CancelCommand,
+    DefaultsCommand,
     HelpCommand,
     ImageCommand,
     StatusCommand,
@@ -90,17 +93,19 @@ class ConsoleSession:
         self.messages = engine.messages
         self.image_runner = image_runner
         self.submitted: list[str] = []
+        self.desk = ChannelDesk(engine.store, self.messages, PLATFORM)
 
     async def handle(self, line: str) -> str | None:
         """Handle one input line; returns the reply to print (``None`` for none)."""
         text = line.strip()
         if not text:
             return None
-        if not text.startswith(("/wan", "wan ")) and text.split()[0] not in ("video", "image", "status", "cancel",
-                                                                              "usage", "help"):
+        verbs = ("video", "image", "status", "cancel", "usage", "help", "defaults")
+        if not text.startswith(("/wan", "wan ")) and text.split()[0] not in verbs:
             text = f"video {text}"  # a bare prompt is a video request: the console's shortcut
         try:
-            command = parse_command(text)
+            defaults = await self.desk.defaults(CONVERSATION.workspace_id, CONVERSATION.channel_id)
+            command = parse_command(text, defaults=defaults)
             return await self._run(command)
         except WanbotError as exc:
             return reply_for(exc, self.messages)
@@ -126,6 +131,10 @@ class ConsoleSession:
             return await self._usage()
         if isinstance(command, HelpCommand):
             return HELP_TEXT
+        if isinstance(command, DefaultsCommand):
+            # The person at the terminal owns this bot: they may always change the console's defaults.
+            return await self.desk.run(command, workspace_id=CONVERSATION.workspace_id,
+                                       channel_id=CONVERSATION.channel_id, by=USER.user_id, refusal=None)
         return None
 
     def _latest_active(self) -> str | None:

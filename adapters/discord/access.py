@@ -2,7 +2,9 @@
 
 Allow-lists (``DISCORD_ALLOWED_GUILDS`` / ``_CHANNELS`` / ``_ROLES``) are empty by default, meaning no
 restriction. A thread counts as its parent channel. Acting on someone else's job (cancel, delete) needs
-the Manage Messages permission in that channel — Discord's own notion of a moderator.
+the Manage Messages permission in that channel — Discord's own notion of a moderator. Changing a
+channel's ``/wan defaults`` needs Manage Channels or Manage Server, the permissions that already let
+someone reconfigure the channel itself.
 """
 
 from __future__ import annotations
@@ -59,3 +61,15 @@ def is_requester(interaction: discord.Interaction[Any], job: Job) -> bool:
 def may_act(interaction: discord.Interaction[Any], job: Job, *, moderators: bool) -> bool:
     """The requester always; moderators too when ``moderators`` (cancel and delete, not re-roll)."""
     return is_requester(interaction, job) or (moderators and is_moderator(interaction))
+
+
+def may_set_defaults(interaction: discord.Interaction[Any]) -> bool:
+    """Manage Channels or Manage Server (interaction permissions include overwrites; not in DMs).
+
+    Discord sends an administrator every permission bit, but a client on an older API may not: accept the
+    administrator bit as well.
+    """
+    if interaction.guild_id is None:
+        return False
+    perms = interaction.permissions
+    return perms.manage_channels or perms.manage_guild or perms.administrator

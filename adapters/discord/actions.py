@@ -6,7 +6,9 @@
   answer with the **non-ephemeral** status message, which is the interaction's own response; its id is
   stored so every later edit goes through the channel endpoint (``DiscordPort``), never the token;
 * refusals and errors are ephemeral and go through ``adapters.discord.errors``;
-* a request without a seed gets one here, so "1080P" can repeat the same video sharper later.
+* a request without a seed gets one here, so "1080P" can repeat the same video sharper later;
+* ``/wan video`` and ``/wan storyboard`` start from the channel's defaults (``channel_defaults``; a thread
+  uses its parent channel's, as the allow-lists do); re-roll, remix and 1080P keep the job's request.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from typing import Any
 import aiohttp
 import discord
 
+from adapters.defaults import ChannelDesk
 from adapters.discord import PLATFORM
-from adapters.discord.access import AccessPolicy, may_act
+from adapters.discord.access import AccessPolicy, may_act, may_set_defaults
 from adapters.discord.errors import Refusal, reply_error, send_ephemeral
 from adapters.discord.port import DiscordPort, platform_error
 from adapters.discord.render import status_embed
+from core.commands import DefaultsCommand
 from core.engine import Engine
 from core.errors import PlatformError
 from core.jobs import Job, Requester
@@ -54,6 +58,14 @@ def requester_of(interaction: discord.Interaction[Any]) -> Requester:
                      workspace_id=guild, user_name=interaction.user.name)
 
 
+def defaults_channel_of(interaction: discord.Interaction[Any]) -> str:
+    """The channel whose defaults apply: a thread's parent, so a thread behaves like its channel."""
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread) and channel.parent_id is not None:
+        return str(channel.parent_id)
+    return str(interaction.channel_id)
+
+
 def conversation_of(interaction: discord.Interaction[Any]) -> ConversationRef:
     guild = str(interaction.guild_id) if interaction.guild_id else None
     return ConversationRef(platform=PLATFORM, channel_id=str(interaction.channel_id), workspace_id=guild)
@@ -65,6 +77,7 @@ class Actions:
         self.messages = services.messages
         self.access = services.access
         self.port = port
+        self.desk = ChannelDesk(self.engine.store, self.messages, PLATFORM)
 
     # -- checks ------------------------------------------------------------------------------------------
 
@@ -102,6 +115,20 @@ class Actions:
             # The response failed; the engine posts the status through the channel on the next change.
             await send_ephemeral(interaction, self.messages("queued.ack", job_id=job.id))
         return job
+
+    async def channel_defaults(self, interaction: discord.Interaction[Any]) -> dict[str, Any]:
+        """The defaults to put under a new ``/wan video`` here (``{}`` when the channel has none)."""
+        guild = str(interaction.guild_id) if interaction.guild_id else None
+        return await self.desk.defaults(guild, defaults_channel_of(interaction))
+
+    async def defaults(self, interaction: discord.Interaction[Any], command: DefaultsCommand) -> None:
+        """``/wan defaults``: show for anyone allowed to use wanbot; change for channel/server managers."""
+        self.check_access(interaction)
+        guild = str(interaction.guild_id) if interaction.guild_id else None
+        refusal = None if may_set_defaults(interaction) else "defaults.denied.discord"
+        text = await self.desk.run(command, workspace_id=guild, channel_id=defaults_channel_of(interaction),
+                                   by=str(interaction.user.id), refusal=refusal)
+        await send_ephemeral(interaction, text)
 
     async def cancel(self, interaction: discord.Interaction[Any], job_id: str | None) -> None:
         self.check_access(interaction)

@@ -1,10 +1,11 @@
 """The ``/wan`` slash command group: typed options in, ``Actions`` calls out.
 
 Choices come from the catalogue (models, resolutions, ratios, image sizes), ranges from the request
-limits, descriptions from ``core.messages`` (``discord.cmd.*``). Each handler only converts options into
-a validated request and hands over; every exception reaches ``CommandTree.on_error`` →
-``adapters.discord.errors`` (ephemeral, no traceback). The group's ``interaction_check`` applies the
-allow-lists before any subcommand runs.
+limits, descriptions from ``core.messages`` (``discord.cmd.*``, ``defaults.cmd.*``). Each handler only
+converts options into a validated request and hands over; ``/wan video`` and ``/wan storyboard`` put
+the channel's defaults under the options actually given (``core.commands.video_request``). Every
+exception reaches ``CommandTree.on_error`` → ``adapters.discord.errors`` (ephemeral, no traceback).
+The group's ``interaction_check`` applies the allow-lists before any subcommand runs.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from adapters.discord.actions import random_seed
 from adapters.discord.errors import send_ephemeral
 from adapters.discord.modals import StoryboardModal
 from core.catalogue import IMAGE_MODELS, RATIOS, VIDEO_MODELS
+from core.commands import defaults_command, video_request
 from core.messages import Messages
-from core.request import MAX_SEED, GenerationRequest, ImageRequest
+from core.request import MAX_SEED, ImageRequest
 
 if TYPE_CHECKING:
     from adapters.discord.client import WanClient
@@ -29,6 +31,10 @@ _M = Messages()  # descriptions are registered once, at import, in the default l
 
 def _d(key: str) -> str:
     return _M(f"discord.cmd.{key}")[:100]
+
+
+def _dd(key: str) -> str:
+    return _M(f"defaults.cmd.{key}")[:100]
 
 
 def _choices(values: list[str]) -> list[app_commands.Choice[str]]:
@@ -80,13 +86,16 @@ class WanGroup(app_commands.Group):
         audio_url: str | None = None,
     ) -> None:
         # An attachment's CDN URL is signed for about a day: long enough for the queue, which is all
-        # DashScope needs (it fetches the audio when the task is created).
-        request = GenerationRequest.build(
+        # DashScope needs (it fetches the audio when the task is created). Options left out are None, so
+        # only what the user actually gave overrides the channel's defaults.
+        typed = dict(
             prompt=prompt, model=model, resolution=resolution, ratio=ratio, duration=duration,
             negative_prompt=negative, seed=seed if seed is not None else random_seed(),
             prompt_extend=prompt_extend, watermark=watermark, audio_url=audio.url if audio else audio_url,
         )
-        await self.client.actions.submit_video(interaction, request)
+        actions = self.client.actions
+        request = video_request(typed, await actions.channel_defaults(interaction))
+        await actions.submit_video(interaction, request)
 
     @app_commands.command(name="storyboard", description=_d("storyboard"))
     @app_commands.describe(duration=_d("duration"), model=_d("model"), resolution=_d("resolution"),
@@ -102,11 +111,13 @@ class WanGroup(app_commands.Group):
         seed: Seed | None = None,
     ) -> None:
         # Validate everything but the shots now, so a wrong option is refused before any typing.
-        base = GenerationRequest.build(
+        typed = dict(
             prompt="storyboard", model=model, resolution=resolution, ratio=ratio, duration=duration,
             seed=seed if seed is not None else random_seed(), prompt_extend=False,
         )
-        await interaction.response.send_modal(StoryboardModal(self.client.actions, base))
+        actions = self.client.actions
+        base = video_request(typed, await actions.channel_defaults(interaction))
+        await interaction.response.send_modal(StoryboardModal(actions, base))
 
     @app_commands.command(name="image", description=_d("image"))
     @app_commands.describe(prompt=_d("prompt"), model=_d("image_model"), size=_d("size"), n=_d("n"),
@@ -137,6 +148,32 @@ class WanGroup(app_commands.Group):
     @app_commands.command(name="usage", description=_d("usage"))
     async def usage(self, interaction: discord.Interaction[Any]) -> None:
         await self.client.actions.usage(interaction)
+
+    @app_commands.command(name="defaults", description=_M("defaults.cmd")[:100])
+    @app_commands.describe(
+        model=_dd("model"), resolution=_dd("resolution"), ratio=_dd("ratio"), duration=_dd("duration"),
+        negative=_dd("negative"), prompt_extend=_dd("prompt_extend"), watermark=_dd("watermark"), clear=_dd("clear"),
+    )
+    @app_commands.choices(model=_VIDEO_MODELS, resolution=_RESOLUTIONS, ratio=_RATIOS)
+    async def defaults(
+        self,
+        interaction: discord.Interaction[Any],
+        model: str | None = None,
+        resolution: str | None = None,
+        ratio: str | None = None,
+        duration: Duration | None = None,
+        negative: str | None = None,
+        prompt_extend: bool | None = None,
+        watermark: bool | None = None,
+        clear: bool | None = None,
+    ) -> None:
+        # No options: show them; options: replace them (validated as one request); clear: remove them.
+        command = defaults_command(
+            dict(model=model, resolution=resolution, ratio=ratio, duration=duration, negative_prompt=negative,
+                 prompt_extend=prompt_extend, watermark=watermark),
+            clear=bool(clear),
+        )
+        await self.client.actions.defaults(interaction, command)
 
     @app_commands.command(name="help", description=_d("help"))
     async def help(self, interaction: discord.Interaction[Any]) -> None:

@@ -2,8 +2,9 @@
 
 Bolt runs the listener as a task and answers Slack as soon as ``ack()`` is called, so the listener acks
 first (Slack's 3-second deadline) and then does the work: parse the text with the shared
-``core.commands.parse_command``, check the bot can post in the channel, and hand the request to the
-engine, which posts and edits the status message. Every problem becomes one ephemeral sentence through
+``core.commands.parse_command`` over the channel's defaults (``/wan defaults``, set by workspace admins
+and owners), check the bot can post in the channel, and hand the request to the engine, which posts
+and edits the status message. Every problem becomes one ephemeral sentence through
 ``Caller.fail``; nothing is queued unless the whole request is valid.
 """
 
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.defaults import ChannelDesk
 from adapters.slack.blocks import Mrkdwn, escape
 from adapters.slack.context import Caller
 from adapters.slack.port import PLATFORM, SlackPort
@@ -25,6 +27,7 @@ from core.commands import (
     HELP_TEXT,
     CancelCommand,
     Command,
+    DefaultsCommand,
     HelpCommand,
     ImageCommand,
     StatusCommand,
@@ -51,13 +54,15 @@ class SlashCommand:
         self.port = port
         self.messages = engine.messages
         self.images = images
+        self.desk = ChannelDesk(engine.store, self.messages, PLATFORM)
 
     async def __call__(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
                        respond: Callable[..., Awaitable[Any]]) -> None:
         await ack()
         caller = Caller.from_command(body, respond)
         try:
-            command = parse_command(str(body.get("text") or ""))
+            defaults = await self.desk.defaults(caller.team_id, caller.channel_id)
+            command = parse_command(str(body.get("text") or ""), defaults=defaults)
             await self.run(caller, command)
         except Exception as exc:
             await caller.fail(self.port, exc, self.messages)
@@ -76,6 +81,16 @@ class SlashCommand:
             await caller.reply(self.port, await self._usage(caller))
         elif isinstance(command, HelpCommand):
             await caller.reply(self.port, Mrkdwn(f"```{escape(HELP_TEXT)}```"))
+        elif isinstance(command, DefaultsCommand):
+            await caller.reply(self.port, await self._defaults(caller, command))
+
+    async def _defaults(self, caller: Caller, command: DefaultsCommand) -> str:
+        # Only a change needs users.info: showing the defaults is for everyone and costs no Slack call.
+        refusal = None
+        if command.action != "show" and not await self.port.is_admin(caller.user_id):
+            refusal = "defaults.denied.slack"
+        return await self.desk.run(command, workspace_id=caller.team_id, channel_id=caller.channel_id,
+                                   by=caller.user_id, refusal=refusal)
 
     async def _status(self, caller: Caller, job_id: str | None) -> str:
         if job_id is not None:

@@ -148,6 +148,16 @@ class SlackPort:
             raise PlatformError("the bot is not in this private conversation", code="not_in_channel")
         await self._join(channel_id)
 
+    async def is_admin(self, user_id: str) -> bool:
+        """Is ``user_id`` a workspace admin or owner (``users.info``, scope ``users:read``)?
+
+        Asked each time rather than cached: it is only needed to change channel defaults, which is rare,
+        and a demoted admin must lose the right at once.
+        """
+        data = await self._call(self.client.users_info(user=user_id))
+        user = data.get("user") or {}
+        return any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
+
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call(self.client.views_open(trigger_id=trigger_id, view=view))
 

@@ -74,6 +74,28 @@ async def test_bad_console_input_gets_a_clear_message_and_queues_nothing(rt: tup
     assert len(runtime_.engine.queue) == 0
 
 
+async def test_console_defaults_apply_to_later_videos_under_typed_flags(rt: tuple[Runtime, ConsolePort]) -> None:
+    runtime_, port = rt
+    session = ConsoleSession(runtime_.engine, port, Console(record=True))
+    assert await session.handle("/wan defaults") == "This channel has no defaults: videos use each model's own."
+    reply = await session.handle('defaults --res 1080P --ar 9:16 --duration 3 --negative "blurry"')
+    assert reply == "Saved. Videos in this channel now default to: 1080P, 9:16, 3 s, avoid “blurry”."
+    assert "1080P, 9:16, 3 s" in (await session.handle("/wan defaults") or "")
+    assert "duration must be" in (await session.handle("/wan defaults --duration 99") or "")  # nothing changed
+
+    assert await session.handle("/wan video x") is None
+    assert await session.handle("a fox --ar 1:1 --duration 2") is None  # the bare-prompt shortcut too
+    jobs = [await runtime_.engine.get(job_id) for job_id in session.submitted]
+    shapes = [(j.request.resolution, j.request.ratio, j.request.duration, j.request.negative_prompt)
+              for j in jobs if j is not None]
+    assert shapes == [("1080P", "9:16", 3, "blurry"), ("1080P", "1:1", 2, "blurry")]
+
+    assert await session.handle("/wan defaults --clear") == (
+        "Cleared. Videos in this channel use each model's own defaults again.")
+    assert await runtime_.store.channels.get(PLATFORM, None, "console") == {}
+    await session.drain(timeout=30)
+
+
 async def test_oversize_video_is_reencoded_with_ffmpeg_to_fit(tmp_path: Path, console: Console) -> None:
     limit = 400_000
     port = ConsolePort(console, tmp_path / "out", upload_limit=limit, live=False)

@@ -3,12 +3,13 @@
 It serves ``/api/<method>`` on 127.0.0.1 with Slack's shapes: arguments from the query string, a
 form-encoded or a JSON body; ``Authorization: Bearer xoxb-…`` checked; answers ``{"ok": true, …}`` or
 ``{"ok": false, "error": "…"}``. Implemented: ``auth.test``, ``chat.postMessage`` / ``update`` /
-``postEphemeral`` / ``delete``, ``conversations.join`` / ``info``, ``files.getUploadURLExternal`` (which
+``postEphemeral`` / ``delete``, ``conversations.join`` / ``info``, ``users.info``, ``files.getUploadURLExternal`` (which
 hands out an absolute upload URL on this server), the upload itself (bytes recorded with their real
 size), ``files.completeUploadExternal``, ``files.delete``, ``views.open``, and ``response_url`` posts.
 
 Channels: ``C_PUBLIC`` (public, bot not a member until it joins), ``C_MEMBER`` (public, bot a member),
-``G_PRIVATE`` (private, bot not a member; Slack hides it: ``channel_not_found``). Failures are queued per
+``G_PRIVATE`` (private, bot not a member; Slack hides it: ``channel_not_found``). Users: ``U_ADMIN``
+(workspace admin), ``U_OWNER`` (owner); anyone else is a plain member. Failures are queued per
 method with ``fail(method, ...)``: a 429 ``ratelimited`` with ``Retry-After``, a 5xx, or any error.
 Everything the bot did is kept in ``calls`` and in the typed records below for assertions.
 """
@@ -81,6 +82,11 @@ class FakeSlack:
         "C_PUBLIC": Channel("C_PUBLIC"),
         "C_MEMBER": Channel("C_MEMBER", member=True),
         "G_PRIVATE": Channel("G_PRIVATE", private=True),
+    })
+    #: user id → the role flags ``users.info`` reports (absent ids are plain members).
+    roles: dict[str, dict[str, bool]] = field(default_factory=lambda: {
+        "U_ADMIN": {"is_admin": True},
+        "U_OWNER": {"is_admin": True, "is_owner": True},
     })
     calls: list[Call] = field(default_factory=list)
     messages: dict[str, Message] = field(default_factory=dict)
@@ -245,6 +251,14 @@ class FakeSlack:
             return "method_not_supported_for_channel_type"
         channel.member = True
         return {"channel": {"id": channel.id, "is_member": True}}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        user_id = str(args.get("user", ""))
+        if not user_id.startswith("U"):
+            return "user_not_found"
+        flags = {"is_admin": False, "is_owner": False, "is_primary_owner": False, **self.roles.get(user_id, {})}
+        return {"user": {"id": user_id, "team_id": TEAM, "name": user_id.lower(), "deleted": False,
+                         "is_bot": False, **flags}}
 
     def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any] | str:
         if not args.get("filename") or not str(args.get("length", "")).isdigit():
