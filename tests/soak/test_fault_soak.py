@@ -25,7 +25,7 @@ from core.port import ConversationRef, MessageRef, StatusView
 from core.request import GenerationRequest
 from core.store import JobStore
 from core.transcode import fit_to_size
-from sandbox.config import Faults, Limits, SandboxConfig
+from sandbox.config import DOWNLOAD_ROUTE, Faults, Limits, SandboxConfig
 from sandbox.runner import Sandbox
 from sandbox.triggers import REJECT
 from tests.fakes.port import RecordingPort
@@ -105,7 +105,8 @@ async def test_fault_soak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> N
             task = sandbox.task(job.task_id or "")
             if task is None or task.job.prompt != job.request.prompt:
                 swapped.append((job.id, job.request.prompt, task.job.prompt if task else None))
-        fault_count = sum(sandbox.stats.faults.values()) if hasattr(sandbox.stats, "faults") else None
+        fault_count = sum(sandbox.stats.faults.values())
+        api_requests = sum(n for route, n in sandbox.stats.requests_by_route.items() if route != DOWNLOAD_ROUTE)
 
     elapsed = time.monotonic() - started
     states = Counter(job.state for job in finished.values())
@@ -124,8 +125,8 @@ async def test_fault_soak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> N
     assert port.failures["edit"] > 50 and port.failures["upload"] > 5, port.failures
     unhandled = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert not unhandled, [r.getMessage() for r in unhandled[:5]]
-    print(f"\nsoak: {JOBS} jobs in {elapsed:.1f}s; {dict(states)}; sandbox faults {fault_count}; "
-          f"platform failures {dict(port.failures)}")
+    print(f"\nsoak: {JOBS} jobs in {elapsed:.1f}s; {dict(states)}; sandbox faults {fault_count} of "
+          f"{api_requests} API requests ({fault_count / api_requests:.0%}); platform failures {dict(port.failures)}")
 
 
 async def _settle_status_messages(engine: Engine, finished: dict[str, object]) -> None:
