@@ -11,7 +11,7 @@ may override them (``price_overrides``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -249,7 +249,6 @@ class Limits:
     queries_per_second: int = 20
     task_ttl_seconds: int = 24 * 3600
     url_ttl_seconds: int = 24 * 3600
-    extra: dict[str, int] = field(default_factory=dict)
 
 
 LIMITS = Limits()

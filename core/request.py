@@ -23,6 +23,7 @@ from core.catalogue import (
     image_model,
     image_model_ids,
     video_model,
+    video_model_ids,
 )
 from core.errors import InvalidRequest
 
@@ -111,7 +112,7 @@ class GenerationRequest(_Base):
     def _fit_model(self) -> Self:
         spec = video_model(self.model)
         if spec is None:
-            known = ", ".join(m for m in _video_ids())
+            known = ", ".join(video_model_ids(include_snapshots=False))
             raise InvalidRequest(f"unknown model {self.model!r}; choose one of: {known}", field="model")
         # Frozen model: fill defaults through object.__setattr__ once, during validation.
         fill = object.__setattr__
@@ -291,12 +292,6 @@ def _either(options: tuple[str, ...] | list[str]) -> str:
     if len(opts) == 1:
         return opts[0]
     return ", ".join(opts[:-1]) + f" or {opts[-1]}"
-
-
-def _video_ids() -> list[str]:
-    from core.catalogue import video_model_ids
-
-    return list(video_model_ids(include_snapshots=False))
 
 
 __all__ = ["GenerationRequest", "ImageRequest", "MAX_SEED", "RATIOS"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
 from core.errors import WanbotError
 from core.jobs import Job, Requester
+from core.messages import Messages
 from core.port import ConversationRef
 from core.request import GenerationRequest
 from core.store import JobStore
@@ -54,7 +55,7 @@ class Harness:
     async def start(self) -> Engine:
         """A fresh engine (as after a restart) over the same database, scripted API and port."""
         self.store = await JobStore.open(self.db_url)
-        delivery = Delivery(self.api, workdir=self.tmp / "work", fit=self.fitter, messages=_messages())
+        delivery = Delivery(self.api, workdir=self.tmp / "work", fit=self.fitter, messages=Messages())
         self.engine = Engine(
             store=self.store,
             client=self.api,
@@ -96,12 +97,6 @@ class Harness:
             raise AssertionError("condition never held")
 
 
-def _messages() -> Any:
-    from core.messages import Messages
-
-    return Messages()
-
-
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     clock = FakeClock()
@@ -119,5 +114,3 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     await h.stop()
     await clock.stop()
 
-
-Step = Callable[[], Awaitable[None]]

@@ -21,6 +21,7 @@ from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
 from core.errors import PlatformError
 from core.jobs import JobState, Requester
+from core.messages import Messages
 from core.port import ConversationRef, MessageRef, StatusView
 from core.request import GenerationRequest
 from core.store import JobStore
@@ -78,7 +79,7 @@ async def test_fault_soak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> N
         store = await JobStore.open(f"sqlite:///{tmp_path}/soak.db")
         engine = Engine(
             store=store, client=client, ports={"test": port},
-            delivery=Delivery(client, workdir=tmp_path / "work", messages=_messages(), fit=fit_to_size),
+            delivery=Delivery(client, workdir=tmp_path / "work", messages=Messages(), fit=fit_to_size),
             clock=time.time,
             config=EngineConfig(max_in_flight=20, per_user_cap=JOBS, queries_per_second=400, poll_interval=0.05,
                                 create_retry_delay=0.05, max_delivery_backoff=0.5, housekeeping_interval=0.2),
@@ -140,9 +141,3 @@ async def _settle_status_messages(engine: Engine, finished: dict[str, object]) -
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{len(stale)} status messages never caught up")
-
-
-def _messages() -> object:
-    from core.messages import Messages
-
-    return Messages()
