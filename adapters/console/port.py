@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -19,6 +19,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from core.messages import human_duration
 from core.port import ConversationRef, MessageRef, StatusView
 
 PLATFORM = "console"
@@ -38,7 +39,8 @@ _STYLE = {
 @dataclass
 class _Shown:
     view: StatusView
-    since: float
+    #: When this terminal first showed the job: the live clock counts from here.
+    first_seen: float
 
 
 class ConsolePort:
@@ -73,6 +75,10 @@ class ConsolePort:
         return MessageRef(conversation, message_id)
 
     async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
+        if ref.message_id not in self._shown:
+            # A line an earlier run printed (a job resumed from the store): that terminal is gone, so
+            # there is nothing to edit; the job's outcome stays in the store (and `/wan status`).
+            return
         self._show(ref.message_id, view)
 
     async def upload_video(
@@ -119,7 +125,8 @@ class ConsolePort:
             self._live = None
 
     def _show(self, message_id: str, view: StatusView) -> None:
-        self._shown[message_id] = _Shown(view, time.monotonic())
+        previous = self._shown.get(message_id)
+        self._shown[message_id] = _Shown(view, previous.first_seen if previous else time.monotonic())
         if self._live is None:
             self._print(self._line(view))
 
@@ -140,9 +147,11 @@ class ConsolePort:
         table = Table(show_header=False, box=None, pad_edge=False)
         for shown in self._shown.values():
             view = shown.view
-            text = self._line(view)
             if not view.terminal:
-                # Between edits the terminal ticks the clock itself: the engine edits only on changes.
-                text.append(f"  (+{time.monotonic() - shown.since:.0f}s)", style="dim")
-            table.add_row(text)
+                # Between edits the terminal ticks the clock itself (the engine edits only on changes):
+                # the line's own elapsed time, as of the last edit, is replaced by a live one.
+                where = view.line.rpartition(" · ")[0]
+                ticking = human_duration(time.monotonic() - shown.first_seen)
+                view = replace(view, line=f"{where} · {ticking}" if where else ticking)
+            table.add_row(self._line(view))
         return table
