@@ -100,6 +100,7 @@ async def test_sigterm_drains_and_the_job_resumes_on_the_next_start(tmp_path: Pa
     assert code == 0, log
     assert took < BOUND, log
     assert "shutdown: started (SIGTERM)" in log and "shutdown: done in" in log, log
+    print("\n" + next(line for line in log.splitlines() if "shutdown: done in" in line))
     assert "1 unfinished job(s) stay in the store" in log, log
 
     # The checkpoint: the job is still in the store, unfinished, and a new process delivers it once.
