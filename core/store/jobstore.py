@@ -87,11 +87,13 @@ def _make_engine(url: URL) -> AsyncEngine:
         # SELECT and DDL, which would break the migration transaction and read consistency.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
+        # First: switching a new database to WAL needs a brief exclusive lock, and a second process
+        # opening at the same moment must wait for it rather than fail with "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         # WAL: readers never block the writer, so status queries do not stall job updates.
         cursor.execute("PRAGMA journal_mode=WAL")
         # NORMAL is durable across application crashes in WAL mode and avoids an fsync per commit.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
