@@ -25,7 +25,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -54,6 +54,8 @@ from sandbox.triggers import Outcome, create_error, outcome
 from sandbox.validation import ImageJob, VideoJob, parse_image, parse_video
 
 log = logging.getLogger("wanbot.sandbox")
+
+J = TypeVar("J", VideoJob, ImageJob)
 
 STATE: web.AppKey[SandboxState] = web.AppKey("sandbox_state", SandboxState)
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("sandbox_request_id", str)
@@ -140,16 +142,23 @@ def _task_created(request: web.Request, task: Task) -> web.Response:
 # -- creates ----------------------------------------------------------------------------------------------
 
 
-async def create_video(request: web.Request) -> web.Response:
+async def _admit_create(request: web.Request, parse: Callable[..., J]) -> tuple[SandboxState, str, J]:
+    """What every async create checks, in the service's order: key, async header, rate, body, trigger
+    phrases, in-flight limit. Returns the state, the caller's key id and the parsed job."""
     state = _state(request)
     kid = _authenticate(request)
     _require_async(request)
     _admit(request, kid, submit=True)
-    job = parse_video(await _body(request), model_not_found_404=state.config.model_not_found_404)
+    job = parse(await _body(request), model_not_found_404=state.config.model_not_found_404)
     error = create_error(job.prompt)
     if error is not None:
         raise error
     _check_in_flight(state, kid)
+    return state, kid, job
+
+
+async def create_video(request: web.Request) -> web.Response:
+    state, kid, job = await _admit_create(request, parse_video)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.created_by_key[kid] += 1
     state.media.register(video_object(task), _video_spec(state, job))
@@ -171,15 +180,7 @@ def _register_images(state: SandboxState, job: ImageJob, owner_id: str) -> None:
 
 
 async def create_image_task(request: web.Request) -> web.Response:
-    state = _state(request)
-    kid = _authenticate(request)
-    _require_async(request)
-    _admit(request, kid, submit=True)
-    job = parse_image(await _body(request), model_not_found_404=state.config.model_not_found_404)
-    error = create_error(job.prompt)
-    if error is not None:
-        raise error
-    _check_in_flight(state, kid)
+    state, kid, job = await _admit_create(request, parse_image)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.images_by_key[kid] += job.n
     _register_images(state, job, task.task_id)

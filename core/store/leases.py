@@ -134,11 +134,6 @@ class Leases:
                     return None
         return saved
 
-    async def in_flight(self) -> int:
-        async with self._engine.connect() as conn:
-            busy = await conn.scalar(select(func.count()).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES)))
-        return int(busy or 0)
-
     async def heartbeat(self, replica_id: str, *, now: datetime, ttl: float) -> int:
         """Record that ``replica_id`` is alive; forget long-silent ones; return how many are alive."""
         async with self._engine.begin() as conn:

@@ -70,7 +70,6 @@ async def test_three_replicas_one_killed_every_job_delivered_once(db_url: str, t
             await asyncio.sleep(0.8)
             r2_jobs = {j.id for j in engines["r2"].book if not j.state.terminal}
             await engines["r2"].stop(release_leases=False)
-            survivors = [engines["r1"], engines["r3"]]
 
             deadline = time.monotonic() + 60
             while True:
@@ -95,4 +94,3 @@ async def test_three_replicas_one_killed_every_job_delivered_once(db_url: str, t
     assert r2_jobs, "r2 was killed while it still had work"
     taken_over = {j.id: j for j in jobs if j and j.id in r2_jobs}
     assert taken_over and all(j.lease_owner in ("r1", "r3", None) for j in taken_over.values())
-    assert survivors
