@@ -31,11 +31,11 @@ from core.dashscope import TaskInfo, TaskStatus
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
 from core.errors import DashScopeError, QuotaExceeded, TransportError, WanbotError
-from core.jobbook import JobBook, display_state
+from core.jobbook import STATUS_POST_STARTED, JobBook, PostStatus, display_state
 from core.jobs import Job, JobState, Requester, new_job_id
 from core.messages import Messages, human_duration
 from core.observe import EngineObserver, NullObserver
-from core.port import ChatPort, ConversationRef, MessageRef, StatusView
+from core.port import ChatPort, ConversationRef, StatusView
 from core.replica import ReplicaDuties, default_replica_id
 from core.request import GenerationRequest
 from core.scheduler import FairQueue
@@ -43,9 +43,6 @@ from core.store import JobStore, StaleJob
 from core.watcher import Watcher
 
 log = logging.getLogger("wanbot.engine")
-
-PostStatus = Callable[[StatusView], Awaitable[MessageRef]]
-
 
 class TaskAPI(Protocol):
     """The DashScope client calls the engine makes (``core.dashscope.DashScopeClient``)."""
@@ -237,6 +234,26 @@ class Engine:
 
     # -- what adapters call ------------------------------------------------------------------------------
 
+    async def accept(
+        self,
+        requester: Requester,
+        conversation: ConversationRef,
+        request: GenerationRequest,
+        *,
+        post_status: PostStatus | None = None,
+    ) -> Job:
+        """Store a new job durably and queue it; its status message is posted in the background.
+
+        This is what a chat handler calls *before* it acknowledges the command: once it returns, the job
+        survives a kill, and the acknowledgement costs only the insert. Raises ``QuotaExceeded`` (with a
+        sentence for the user) on the per-user cap, the cooldown or a budget; those are checked in the same
+        transaction as the insert, so concurrent requests cannot slip past them together. ``post_status``
+        posts the first status message instead of the port (Discord answers the interaction with it).
+        """
+        job = await self._store_new(requester, conversation, request)
+        self._spawn(self._after_accept(job.id, post_status), job.id)
+        return job
+
     async def submit(
         self,
         requester: Requester,
@@ -245,12 +262,13 @@ class Engine:
         *,
         post_status: PostStatus | None = None,
     ) -> Job:
-        """Store a new job, post its status message, and queue it.
+        """``accept``, then wait until the status message is posted and free slots are filled."""
+        job = await self._store_new(requester, conversation, request)
+        await self._after_accept(job.id, post_status)
+        return self.book[job.id]
 
-        Raises ``QuotaExceeded`` (with a sentence for the user) on the per-user cap, the cooldown or a
-        budget; those are checked in the same transaction as the insert, so concurrent requests cannot
-        slip past them together.
-        """
+    async def _store_new(self, requester: Requester, conversation: ConversationRef,
+                         request: GenerationRequest) -> Job:
         wait = self._cooldown_left(requester.user_key)
         if wait > 0:
             raise QuotaExceeded(
@@ -270,6 +288,8 @@ class Engine:
             reserved_cost=request.estimated_cost(dict(self.config.price_overrides)),
             lease_owner=self.config.replica_id,
             lease_until=self.replica.lease_until(now),
+            # Set before the first post: a restart that finds no status_ref looks for the message first.
+            extra={STATUS_POST_STARTED: True},
         )
         checks = checks_for(
             self.config.budgets, now=now, tz=ZoneInfo(self.config.timezone), platform=requester.platform,
@@ -285,23 +305,17 @@ class Engine:
             cap = self.config.per_user_cap
             raise QuotaExceeded(self.messages("cap.user", count=cap, cap=cap), code="UserCap") from None
         self._last_submit[requester.user_key] = self.clock()
-        self.book.add(job)
-        position = len(self.queue) + 1
-        view = self.book.view(job, position=position)
-        try:
-            if post_status is not None:
-                ref = await post_status(view)
-            else:
-                ref = await self.book.port(job).post_status(conversation, view)
-        except Exception:  # the job is stored: it still runs, and housekeeping posts its status later
-            log.exception("job %s: could not post its status message; will retry", job.id)
-        else:
-            await self.book.update(job.id, status_ref=ref, shown_state=JobState.QUEUED.value)
-            self._shown_position[job.id] = position
+        self.book.accepted(job)
         self.queue.push(job.id, requester.user_key)
+        # The first post shows this position: the pump's refresh must not edit the message to say it again.
+        self._shown_position[job.id] = self.position(job.id) or 0
         log.info("job %s: queued for %s (%s)", job.id, requester.user_key, request.model)
+        return job
+
+    async def _after_accept(self, job_id: str, post_status: PostStatus | None) -> None:
+        """Post the new job's status message, then fill free DashScope slots."""
+        await self.book.show(job_id, poster=post_status)
         await self._pump()
-        return self.book[job.id]
 
     async def cancel(self, job_id: str, *, user_id: str | None = None) -> str:
         """Cancel a job that has not started generating; returns the sentence to show the user."""
@@ -379,20 +393,23 @@ class Engine:
                 if job is None or job.state is not JobState.QUEUED:
                     self.queue.remove(job_id)
                     continue
-                saved = await self.store.leases.take_slot(job, max_in_flight=self.config.max_in_flight,
-                                                          now=self.now())
+                saved = await self.book.take_slot(job_id, self._take_slot)
                 if saved is None:
                     break
                 if job_id in self.queue:
                     self.queue.take(job_id)
                 self._shown_position.pop(job_id, None)
-                await self.book.adopt(saved)
                 self._spawn(self._create(job_id), job_id)
         self.observer.queue_depth(len(self.queue), self.in_flight())
         for job_id, position in self.queue.positions().items():
             if self._shown_position.get(job_id) != position:
                 self._shown_position[job_id] = position
                 await self.book.show(job_id, force=True)
+
+    async def _take_slot(self, job: Job) -> Job | None:
+        if job.state is not JobState.QUEUED:
+            return None
+        return await self.store.leases.take_slot(job, max_in_flight=self.config.max_in_flight, now=self.now())
 
     async def _create(self, job_id: str) -> None:
         job = self.book[job_id]

@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import WanbotError
 from core.jobs import Job, JobState
 from core.messages import Messages
-from core.port import ChatPort, StatusView
+from core.port import ChatPort, MessageRef, StatusView
 from core.status import status_view
 from core.store import JobStore, StaleJob
 
 log = logging.getLogger("wanbot.engine")
+
+
+#: ``Job.extra`` key, stored before a status message is first posted: a job that has it but no
+#: ``status_ref`` may have a message in the chat already (``ChatPort.find_status``).
+STATUS_POST_STARTED = "status_post_started"
+
+PostStatus = Callable[[StatusView], Awaitable[MessageRef]]
 
 
 def display_state(state: JobState) -> JobState:
@@ -47,6 +54,9 @@ class JobBook:
         self._position = position
         self._jobs: dict[str, Job] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        #: Jobs stored by this process whose first status post has not been tried yet: no earlier process
+        #: can have posted for them, so there is nothing to look for.
+        self._fresh: set[str] = set()
         self._changed = asyncio.Condition()
         #: Hooks for observers (metrics, a UI): called with each stored job.
         self.listeners: list[Callable[[Job], None]] = []
@@ -73,17 +83,25 @@ class JobBook:
     def add(self, job: Job) -> None:
         self._jobs[job.id] = job
 
-    async def adopt(self, job: Job) -> None:
-        """Take a copy the store already saved (e.g. by ``Leases.take_slot``) as the current one."""
-        async with self._lock(job.id):
-            self._jobs[job.id] = job
+    async def take_slot(self, job_id: str, take: Callable[[Job], Awaitable[Job | None]]) -> Job | None:
+        """Run ``take`` (``Leases.take_slot``) on the current copy under the job's lock, and keep what it
+        stored: one writer owns a job's row at a time, so a status post saving its reference meanwhile
+        cannot make either write stale."""
+        async with self._lock(job_id):
+            job = await self._load(job_id)
+            saved = await take(job)
+            if saved is None:
+                return None
+            self._jobs[job_id] = saved
         for listener in self.listeners:
-            listener(job)
+            listener(saved)
+        return saved
 
     def drop(self, job_id: str) -> None:
         """Forget a job this process no longer runs (another replica holds it now)."""
         self._jobs.pop(job_id, None)
         self._locks.pop(job_id, None)
+        self._fresh.discard(job_id)
 
     def port(self, job: Job) -> ChatPort:
         return self.ports[job.conversation.platform]
@@ -139,21 +157,45 @@ class JobBook:
         log.warning("job %s: failed: %s", job_id, code)
         return await self.transition(job_id, JobState.FAILED, error_code=code, error_message=message)
 
-    async def show(self, job_id: str, *, force: bool = False) -> None:
-        """Edit the status message if what it shows is out of date (or post it if it never was)."""
+    def accepted(self, job: Job) -> None:
+        """A job this process has just stored (``STATUS_POST_STARTED`` set) and will post the status of."""
+        self._jobs[job.id] = job
+        self._fresh.add(job.id)
+
+    async def show(self, job_id: str, *, force: bool = False, poster: PostStatus | None = None) -> None:
+        """Edit the status message if what it shows is out of date (or post it if it never was).
+
+        Posting is done under the job's lock, so a state change racing the first post edits the message
+        that post made rather than posting a second one. ``poster`` replaces the port's ``post_status`` for
+        that first post (Discord answers the interaction with it).
+        """
         async with self._lock(job_id):
             job = await self._load(job_id)
             shown = display_state(job.state).value
             if not force and job.shown_state == shown and job.status_ref is not None:
                 return
             port = self.port(job)
-            view = self.view(job)
             try:
-                if job.status_ref is None:
-                    ref = await port.post_status(job.conversation, view)
+                ref = job.status_ref
+                if ref is None and job.extra.get(STATUS_POST_STARTED) and job_id not in self._fresh:
+                    # An earlier process may have posted it and died before storing the reference.
+                    ref = await port.find_status(job.conversation, job_id)
+                    if ref is not None:
+                        log.info("job %s: found the status message an earlier run posted", job_id)
+                        job = self._jobs[job_id] = await self._save(job.evolve(status_ref=ref))
+                view = self.view(job)
+                if ref is None:
+                    if not job.extra.get(STATUS_POST_STARTED):
+                        # Stored before the post, so a crash after it looks for the message first.
+                        job = self._jobs[job_id] = await self._save(
+                            job.evolve(extra={**job.extra, STATUS_POST_STARTED: True}))
+                    self._fresh.discard(job_id)
+                    if poster is not None:
+                        ref = await poster(view)
+                    else:
+                        ref = await port.post_status(job.conversation, view)
                 else:
-                    await port.edit_status(job.status_ref, view)
-                    ref = job.status_ref
+                    await port.edit_status(ref, view)
             except WanbotError as exc:
                 log.warning("job %s: status edit failed (%s); will retry", job_id, exc.code)
                 return

@@ -111,6 +111,12 @@ class ChatPort(Protocol):
         """Upload an MP4 of ``size`` bytes (already within ``upload_limit``) and return its message."""
         ...
 
+    async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
+        """The status message of ``job_id`` an interrupted earlier process may have posted without living to
+        store its reference, or ``None``. Called before posting a job's status again after a crash, so a
+        chat never holds two status messages (one of them a stale "Queued" with a live Cancel button)."""
+        ...
+
     async def find_upload(
         self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
     ) -> MessageRef | None:

@@ -99,6 +99,14 @@ class ConsolePort:
         self._print(Text.assemble(("  saved ", "green"), (str(dest), "bold"), f"  ({size:,} bytes)"))
         return MessageRef(conversation, f"file:{dest}")
 
+    async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
+        # A line an earlier process printed cannot be edited again (that terminal is gone); printing a new
+        # one is right. A line this process printed is found by its job id.
+        for message_id, shown in self._shown.items():
+            if shown.view.job_id == job_id:
+                return MessageRef(conversation, message_id)
+        return None
+
     async def find_upload(
         self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
     ) -> MessageRef | None:

@@ -144,6 +144,9 @@ class DiscordPort:
             mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(int(user_id))])
         await guarded(self._channel(conversation).send(content=text, allowed_mentions=mentions), "notify")
 
+    async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
+        return None  # not looked up yet: a restart posts a new status message
+
     async def find_upload(
         self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
     ) -> MessageRef | None:

@@ -94,6 +94,9 @@ class SlackPort:
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return UPLOAD_LIMIT
 
+    async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
+        return None  # not looked up yet: a restart posts a new status message
+
     async def find_upload(
         self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
     ) -> MessageRef | None:

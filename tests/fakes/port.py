@@ -28,6 +28,7 @@ class RecordingPort:
     uploads: list[Upload] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     find_calls: list[str] = field(default_factory=list)
+    status_find_calls: list[str] = field(default_factory=list)
     #: Errors to raise from the next calls of each verb, in order.
     edit_failures: list[PlatformError] = field(default_factory=list)
     upload_failures: list[PlatformError] = field(default_factory=list)
@@ -69,6 +70,13 @@ class RecordingPort:
 
     async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
         self.notices.append(text)
+
+    async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
+        self.status_find_calls.append(job_id)
+        for ref, view in self.posts:
+            if view.job_id == job_id and ref.conversation == conversation:
+                return ref
+        return None
 
     async def find_upload(
         self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
