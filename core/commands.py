@@ -231,7 +231,7 @@ _REQUEST_VERBS = frozenset({"video", "v", "image", "img", "i", "defaults"})
 
 def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Command:
     """Parse what follows ``/wan``; ``defaults`` (a channel's defaults) fill what a video request leaves unset."""
-    tokens = tokenize(text.strip())
+    tokens = tokenize(text)  # no str.strip(): it would drop a trailing control character unseen
     if tokens and tokens[0].lower() in ("/wan", "wan"):
         tokens = tokens[1:]
     if not tokens:
