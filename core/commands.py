@@ -22,7 +22,7 @@ from core.errors import InvalidRequest
 from core.messages import Messages
 from core.request import MAX_SEED, GenerationRequest, ImageRequest
 from core.store.channels import ALLOWED_DEFAULTS
-from core.text import clean, is_space, refuse_forbidden
+from core.text import clean, is_space, refuse_forbidden, strip_invisible
 
 _say = Messages()
 
@@ -159,7 +159,7 @@ _IMAGE_FLAGS: dict[str, _Flag] = {
 }
 
 
-#: Flag values that are text to keep as typed (not normalised).
+#: Flag values that are text to keep as typed: cleaned like a prompt (``core.text``), never NFKC-folded.
 _FREE_TEXT = frozenset({"negative_prompt", "audio_url"})
 
 
@@ -182,6 +182,9 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
     words: list[str] = []
     values: dict[str, Any] = {}
     seen: dict[str, tuple[str, Any]] = {}
+    # Options are recognised without invisible characters, so that a zero-width space pasted into "--ar"
+    # still names it; prompt words stay as typed for the request to judge (and refuse if nothing is visible).
+    typed, tokens = tokens, [strip_invisible(token) for token in tokens]
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -189,7 +192,7 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
         # "—ar" appears when a phone or Slack client turns "--" into an em (or en) dash.
         normalized = "--" + token[1:] if token.startswith(("\u2014", "\u2013")) else token
         if not normalized.startswith("--") or normalized == "--":
-            words.append(token)
+            words.append(typed[i - 1])
             continue
         name, eq, inline = normalized[2:].partition("=")
         # Before the name is echoed in a message: a control character must not be.

@@ -226,6 +226,7 @@ def test_invisible_characters_in_values_and_prompts_are_removed() -> None:
     assert (request.prompt, request.ratio, request.negative_prompt, request.duration) == (
         "a fox", "9:16", "blur", 5)
     assert video("video a\tfox\u3000runs").prompt == "a fox runs"
+    assert video("video a fox \u200b--ar\u2060 9:16 --d\ufeff=10").ratio == "9:16"
 
 
 def test_tokenize_keeps_an_unclosed_quote_to_the_end() -> None:
