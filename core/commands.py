@@ -4,7 +4,10 @@ One parser for every text-based surface (the console, Slack's slash command text
 anywhere, as ``--flag value`` or ``--flag=value``; double quotes (straight or the smart quotes chat
 clients insert) group words; apostrophes are plain text, because prompts say "a fox's tail". Any
 problem raises ``InvalidRequest`` naming the flag and its allowed values, so nothing half-parsed is ever
-queued.
+queued. An option given twice — under the same name or an alias (``--ratio 16:9 --ar 9:16``), or as a
+contradicting pair (``--watermark --no-watermark``) — is refused: silently keeping the last one bills a
+video the person may not have meant. The text rules (control characters refused, invisible characters
+removed) are ``core.text``'s; the prompt gets them from the request, flag values get them here.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from typing import Any, Literal
 
 from core.catalogue import RATIOS, image_model_ids, video_model_ids
 from core.errors import InvalidRequest
+from core.messages import Messages
 from core.request import MAX_SEED, GenerationRequest, ImageRequest
 from core.store.channels import ALLOWED_DEFAULTS
+from core.text import clean, is_space, refuse_forbidden, strip_invisible
+
+_say = Messages()
 
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\uff02": '"'}
 
@@ -67,7 +74,11 @@ Command = VideoCommand | ImageCommand | StatusCommand | CancelCommand | UsageCom
 
 
 def tokenize(text: str) -> list[str]:
-    """Split on whitespace, keeping double-quoted spans together; an unclosed quote runs to the end."""
+    """Split on whitespace, keeping double-quoted spans together; an unclosed quote runs to the end.
+
+    Control characters never separate words (even those ``str.isspace`` calls space, like ``U+001F``):
+    they stay inside their token so that the prompt or option they are in refuses them by name.
+    """
     for smart, plain in _QUOTES.items():
         text = text.replace(smart, plain)
     tokens: list[str] = []
@@ -78,7 +89,7 @@ def tokenize(text: str) -> list[str]:
         if ch == '"':
             quoted = not quoted
             in_token = True
-        elif ch.isspace() and not quoted:
+        elif is_space(ch) and not quoted:
             if in_token:
                 tokens.append("".join(current))
                 current, in_token = [], False
@@ -148,7 +159,7 @@ _IMAGE_FLAGS: dict[str, _Flag] = {
 }
 
 
-#: Flag values that are text to keep as typed (not normalised).
+#: Flag values that are text to keep as typed: cleaned like a prompt (``core.text``), never NFKC-folded.
 _FREE_TEXT = frozenset({"negative_prompt", "audio_url"})
 
 
@@ -156,9 +167,24 @@ def _known(flags: dict[str, _Flag]) -> str:
     return ", ".join(f"--{n}" for n in flags)
 
 
+def _once(flag: _Flag, name: str, seen: dict[str, tuple[str, Any]], value: Any) -> None:
+    """Record that option ``--name`` set ``flag.field``; refuse a second setting of that field."""
+    if flag.field in seen:
+        first, before = seen[flag.field]
+        if first == name:
+            raise InvalidRequest(_say("input.option_twice", flag=f"--{name}"), field=flag.field)
+        key = "input.option_contradiction" if not flag.takes_value and before != value else "input.option_alias_twice"
+        raise InvalidRequest(_say(key, flag=f"--{first}", other=f"--{name}"), field=flag.field)
+    seen[flag.field] = (name, value)
+
+
 def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str], dict[str, Any]]:
     words: list[str] = []
     values: dict[str, Any] = {}
+    seen: dict[str, tuple[str, Any]] = {}
+    # Options are recognised without invisible characters, so that a zero-width space pasted into "--ar"
+    # still names it; prompt words stay as typed for the request to judge (and refuse if nothing is visible).
+    typed, tokens = tokens, [strip_invisible(token) for token in tokens]
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -166,18 +192,22 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
         # "—ar" appears when a phone or Slack client turns "--" into an em (or en) dash.
         normalized = "--" + token[1:] if token.startswith(("\u2014", "\u2013")) else token
         if not normalized.startswith("--") or normalized == "--":
-            words.append(token)
+            words.append(typed[i - 1])
             continue
         name, eq, inline = normalized[2:].partition("=")
+        # Before the name is echoed in a message: a control character must not be.
+        refuse_forbidden(name, what=_say("input.what.option"), field="option")
         if not name:
             # "--=5": a value with no option name in front of it.
             raise InvalidRequest(f"{token!r} has no option name; options are: {_known(flags)}", field="option")
         flag = flags.get(name.lower())
         if flag is None:
             raise InvalidRequest(f"unknown option --{name}; options are: {_known(flags)}", field=name)
+        name = name.lower()
         if not flag.takes_value:
             if eq:
                 raise InvalidRequest(f"--{name} takes no value", field=flag.field)
+            _once(flag, name, seen, flag.constant)
             values[flag.field] = flag.constant
             continue
         if eq:
@@ -187,8 +217,11 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
             i += 1
         else:
             raise InvalidRequest(f"--{name} needs a value ({flag.hint})", field=flag.field)
-        if not raw.strip():
+        # Controls refused, invisible characters gone ("9:16" pasted with a zero-width space still works).
+        raw = clean(raw, what=f"--{name}", field=flag.field)
+        if not raw:
             raise InvalidRequest(f"--{name} needs a value ({flag.hint})", field=flag.field)
+        _once(flag, name, seen, raw)
         if flag.field not in _FREE_TEXT:
             # Chinese input methods type "9：16" and "１０"; NFKC makes them "9:16" and "10".
             raw = unicodedata.normalize("NFKC", raw)
@@ -196,14 +229,21 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
     return words, values
 
 
+_REQUEST_VERBS = frozenset({"video", "v", "image", "img", "i", "defaults"})
+
+
 def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Command:
     """Parse what follows ``/wan``; ``defaults`` (a channel's defaults) fill what a video request leaves unset."""
-    tokens = tokenize(text.strip())
+    tokens = tokenize(text)  # no str.strip(): it would drop a trailing control character unseen
     if tokens and tokens[0].lower() in ("/wan", "wan"):
         tokens = tokens[1:]
     if not tokens:
         return HelpCommand()
     verb, rest = tokens[0].lower(), tokens[1:]
+    if verb not in _REQUEST_VERBS:
+        # A prompt or flag value refuses its own control characters, naming itself; anything else here
+        # (a job id, a help topic) would be echoed back, so refuse them before that.
+        refuse_forbidden(" ".join(tokens), what=_say("input.what.command"), field="command")
     if verb in ("video", "v"):
         words, values = _split_flags(rest, _VIDEO_FLAGS)
         return VideoCommand(video_request({**values, "prompt": " ".join(words)}, defaults))

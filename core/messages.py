@@ -196,6 +196,23 @@ EN: dict[str, str] = {
     "error.CreateUnconfirmed": "wanbot could not confirm whether DashScope started this video, so it did "
     "not retry (that could bill you twice). Check `/wan status` in a minute.",
     "error.Unknown": "DashScope answered with an unexpected error.",
+    # input (issue 9): text wanbot refuses to send (core.text), and options given twice (core.commands)
+    "input.what.prompt": "the prompt",
+    "input.what.negative_prompt": "the negative prompt",
+    "input.what.audio_url": "the audio link",
+    "input.what.option": "an option name",
+    "input.what.command": "the command",
+    "input.control": "{what} contains a control character ({code}), which wanbot will not send; "
+    "remove it and try again",
+    "input.surrogate": "{what} contains a broken character ({code}, half of a UTF-16 pair); "
+    "paste the text again",
+    "input.prompt_invisible": "the prompt has no visible text, only spaces, invisible or formatting characters: "
+    "describe the {kind} you want",
+    "input.negative_invisible": "the negative prompt has no visible text, only invisible or formatting "
+    "characters: write what to avoid, or leave it out",
+    "input.option_twice": "{flag} was given twice; give it once",
+    "input.option_alias_twice": "{flag} and {other} are the same option, given twice; give it once",
+    "input.option_contradiction": "{flag} and {other} contradict each other; give one of them",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

@@ -4,6 +4,12 @@
 after construction every field is filled and legal for the chosen model, so nothing downstream checks
 again. Build them with ``.build(...)`` to get an ``InvalidRequest`` whose message a chat user
 understands instead of a pydantic traceback. Over-long prompts are rejected, never truncated.
+
+Prompts and negative prompts are cleaned here, on every path into a request (``core.text``: control
+characters refused, invisible ones removed, whitespace folded, NFC), so the stored and sent text is the
+cleaned one and the length limits count exactly what goes on the wire. A prompt with no visible character
+is refused; so is a negative prompt that has characters but none visible (an empty or blank one simply
+means "no negative prompt", which is how Discord and the CLI leave it out).
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ from core.catalogue import (
     video_model_ids,
 )
 from core.errors import InvalidRequest
+from core.messages import Messages
+from core.text import clean, has_visible, is_space, refuse_forbidden
+
+_say = Messages()
 
 MAX_SEED = 2_147_483_647
 
@@ -63,6 +73,31 @@ class _Base(BaseModel):
             raise _first_error(exc) from None
 
 
+def _clean_prompt(value: Any, kind: str) -> Any:
+    """The prompt as sent; ``""`` (refused as empty later) when only whitespace was given."""
+    if not isinstance(value, str):
+        return value  # pydantic's own type error
+    cleaned = clean(value, what=_say("input.what.prompt"), field="prompt")
+    if has_visible(cleaned):
+        return cleaned
+    if any(not is_space(ch) for ch in value):
+        # Something was typed, but nothing the model could read: say so, not "empty".
+        raise InvalidRequest(_say("input.prompt_invisible", kind=kind), field="prompt")
+    return ""
+
+
+def _clean_negative(value: Any) -> Any:
+    """The negative prompt as sent; ``None`` for an empty or blank one (no negative prompt)."""
+    if not isinstance(value, str):
+        return value
+    cleaned = clean(value, what=_say("input.what.negative_prompt"), field="negative_prompt")
+    if has_visible(cleaned):
+        return cleaned
+    if any(not is_space(ch) for ch in value):
+        raise InvalidRequest(_say("input.negative_invisible"), field="negative_prompt")
+    return None
+
+
 def _check_seed(seed: int | None) -> int | None:
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InvalidRequest(f"seed must be a whole number from 0 to {MAX_SEED}", field="seed")
@@ -84,6 +119,23 @@ class GenerationRequest(_Base):
     watermark: bool | None = None
     audio_url: str | None = None
     shot_type: Literal["single", "multi"] | None = None
+
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _prompt_text(cls, value: Any) -> Any:
+        return _clean_prompt(value, "video")
+
+    @field_validator("negative_prompt", mode="before")
+    @classmethod
+    def _negative_text(cls, value: Any) -> Any:
+        return _clean_negative(value)
+
+    @field_validator("audio_url", mode="before")
+    @classmethod
+    def _audio_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            refuse_forbidden(value, what=_say("input.what.audio_url"), field="audio_url")
+        return value
 
     @field_validator("duration", mode="before")
     @classmethod
@@ -234,6 +286,11 @@ class ImageRequest(_Base):
     @classmethod
     def _seed_range(cls, value: int | None) -> int | None:
         return _check_seed(value)
+
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _prompt_text(cls, value: Any) -> Any:
+        return _clean_prompt(value, "image")
 
     @field_validator("size", mode="before")
     @classmethod

@@ -1,10 +1,13 @@
 """The shared chat command parser (``core.commands``): examples people type, and fuzzing.
 
 Property: for ANY text, ``parse_command`` returns a command whose request is already valid, or raises
-``InvalidRequest`` with a sentence and the field it is about — never another exception.
+``InvalidRequest`` with a sentence and the field it is about — never another exception. An accepted
+request's wire body holds no control character, and a prompt with nothing visible is never accepted.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
@@ -25,7 +28,10 @@ from core.commands import (
     video_request,
 )
 from core.errors import InvalidRequest
+from core.messages import Messages
 from core.request import GenerationRequest, ImageRequest
+from core.text import has_visible
+from tests.core.test_request import assert_clean_wire
 
 # -- examples ---------------------------------------------------------------------------------------------
 
@@ -168,6 +174,61 @@ def test_defaults_that_do_not_fit_the_typed_model_are_dropped_silently() -> None
         video_request({"prompt": "a fox", "model": "wan2.2-t2v-plus", "duration": 10}, {"duration": 5})
 
 
+# -- options given twice, control and invisible characters (issue 9 item 8) --------------------------------
+
+
+@pytest.mark.parametrize(("text", "field", "words"), [
+    ("video a fox --duration 99 --duration 5", "duration", "--duration was given twice"),
+    ("video a fox --duration 5 --duration=5", "duration", "--duration was given twice"),
+    ("video a fox --ratio 16:9 --ar 9:16", "ratio", "--ratio and --ar are the same option"),
+    ("video a fox --AR 16:9 \u2014ar 9:16", "ratio", "--ar was given twice"),
+    ("video a fox --d 5 --duration 10", "duration", "--d and --duration are the same option"),
+    ("video a fox --negative a --no b", "negative_prompt", "--negative and --no are the same option"),
+    ("video a fox --seed 1 --seed 2", "seed", "--seed was given twice"),
+    ("video a fox --watermark --no-watermark", "watermark", "--watermark and --no-watermark contradict"),
+    ("video a fox --no-extend --no-extend", "prompt_extend", "--no-extend was given twice"),
+    ("image a cat --n 1 --n 4", "n", "--n was given twice"),
+    ("defaults --res 720P --resolution 1080P", "resolution", "--res and --resolution are the same option"),
+    ("defaults --clear --clear", "clear", "--clear was given twice"),
+])
+def test_an_option_given_twice_is_refused_by_name(text: str, field: str, words: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_command(text)
+    assert caught.value.field == field
+    assert words in caught.value.message
+
+
+@pytest.mark.parametrize(("text", "field", "words"), [
+    ("video a fox\x00", "prompt", "the prompt contains a control character (U+0000)"),
+    ("video \x00", "prompt", "(U+0000)"),
+    ("video a\x1cfox", "prompt", "(U+001C)"),  # str.isspace() calls it space: it must not split words
+    ("video a fox\x0b", "prompt", "(U+000B)"),
+    ('video a fox --negative "blur\x07"', "negative_prompt", "--negative contains a control character (U+0007)"),
+    ("video a fox --ar 9:16\x00", "ratio", "--ar contains a control character"),
+    ("video a fox --ar\x00 9:16", "option", "an option name contains a control character"),
+    ("image a kite\x1b[2J", "prompt", "(U+001B)"),
+    ("status abc\x00", "command", "the command contains a control character"),
+    ("video \u200b\u200d\ufeff", "prompt", "no visible text"),
+    ("video \u3000\u00a0", "prompt", "prompt is empty"),
+    ("image \u0301", "prompt", "no visible text"),
+    ("video a fox --no \u200b", "negative_prompt", "--no needs a value"),
+])
+def test_control_and_invisible_text_is_refused_with_a_sentence(text: str, field: str, words: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_command(text)
+    assert caught.value.field == field
+    assert words in caught.value.message
+    assert "\x00" not in caught.value.message
+
+
+def test_invisible_characters_in_values_and_prompts_are_removed() -> None:
+    request = video("video a\u200b fox \u2014ar 9:16\u200b --negative \u202eblur --duration\u00a05")
+    assert (request.prompt, request.ratio, request.negative_prompt, request.duration) == (
+        "a fox", "9:16", "blur", 5)
+    assert video("video a\tfox\u3000runs").prompt == "a fox runs"
+    assert video("video a fox \u200b--ar\u2060 9:16 --d\ufeff=10").ratio == "9:16"
+
+
 def test_tokenize_keeps_an_unclosed_quote_to_the_end() -> None:
     assert tokenize('a "b c') == ["a", "b c"]
     assert tokenize('a "" b') == ["a", "", "b"]
@@ -175,6 +236,10 @@ def test_tokenize_keeps_an_unclosed_quote_to_the_end() -> None:
 
 # -- fuzzing ----------------------------------------------------------------------------------------------
 
+# Invisible, format, control and lone-surrogate characters, alone and as words (issue 9 item 8).
+_INVISIBLE_CHARS = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202e", "\u2066", "\ufe0f", "\U000e0100",
+                    "\U000e0041", "\u0301", "\u3164", "\u2800", "\u00ad", "\u3000", "\u00a0", "\x00", "\x01",
+                    "\x07", "\x1b", "\x1c", "\x1f", "\x7f", "\x85", "\x9f", "\ud800", "\r", "\x0b"]
 # Known and unknown option names, and values good and bad (full-width ones from Chinese input methods).
 _FLAGS = ["ratio", "ar", "aspect", "duration", "d", "resolution", "res", "seed", "negative", "no", "model",
           "audio", "shot", "no-extend", "extend", "watermark", "no-watermark", "size", "n", "no-thinking", "clear",
@@ -190,6 +255,7 @@ _VERBS = ["video", "v", "image", "img", "i", "status", "cancel", "usage", "help"
 _word = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
     st.sampled_from(["a", "fox", "狐狸", "在雪中", "fox's", "--", "—", "-", "=", "<!channel>", "&", "\t", "\n"]),
+    st.text(alphabet=st.sampled_from(_INVISIBLE_CHARS), min_size=1, max_size=4),
 )
 _flag = st.builds(
     lambda dash, name, eq, value: f"{dash}{name}{'=' + value if eq else ''}",
@@ -215,10 +281,12 @@ def _check(text: str) -> None:
         return
     event(f"parsed: {type(command).__name__}")
     if isinstance(command, VideoCommand):
-        assert isinstance(command.request, GenerationRequest) and command.request.prompt
+        assert isinstance(command.request, GenerationRequest) and has_visible(command.request.prompt)
         assert GenerationRequest.build(**command.request.model_dump()) == command.request
+        assert_clean_wire(command.request.to_wire())
     elif isinstance(command, ImageCommand):
-        assert isinstance(command.request, ImageRequest) and command.request.prompt
+        assert isinstance(command.request, ImageRequest) and has_visible(command.request.prompt)
+        assert_clean_wire(command.request.to_wire())
     elif isinstance(command, DefaultsCommand):
         assert (command.action == "set") == bool(command.values)
         assert validate_defaults(command.values) == command.values  # stored as they will be read
@@ -239,3 +307,18 @@ def test_fuzzed_commands_never_crash(text: str) -> None:
 @given(st.text())
 def test_any_text_at_all_never_crashes(text: str) -> None:
     _check(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.sampled_from(["video", "v", "image", "/wan video", "wan image"]),
+       st.text(alphabet=st.sampled_from(_INVISIBLE_CHARS), min_size=1, max_size=20),
+       st.sampled_from(["", " --ar 9:16", " --duration 5", " --seed 7", " --negative blur"]))
+def test_a_prompt_of_only_invisible_or_control_characters_is_never_queued(verb: str, junk: str, flags: str) -> None:
+    text = verb + " " + junk + (flags if not verb.endswith("image") else "")
+    with pytest.raises(InvalidRequest) as caught:
+        parse_command(text)
+    reply = Messages()("invalid", reason=caught.value.message)
+    # One sentence, naming what is wrong, with nothing unprintable echoed back.
+    assert caught.value.field and reply.endswith(".") and "\n" not in reply and ". " not in reply
+    assert "prompt" in caught.value.message
+    assert not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in reply)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 from core.catalogue import IMAGE_MODELS, RATIOS, VIDEO_MODELS, Family, video_model
 from core.errors import InvalidRequest
 from core.request import MAX_SEED, GenerationRequest, ImageRequest
+from core.text import has_visible
 
 
 def reject(**values: Any) -> InvalidRequest:
@@ -149,3 +152,124 @@ def test_image_request_sends_n_1_by_default_and_validates_size() -> None:
     assert ImageRequest.build(prompt="a kite", size="4k", model="wan2.7-image-pro").size == "4K"
     with pytest.raises(InvalidRequest):
         ImageRequest.build(prompt="a kite", n=5)
+
+
+# -- text that is refused, cleaned, or has nothing to draw (issue 9 item 8) ------------------------------
+
+_INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e\u200f", "\u202a\u202e\u2066\u2069",
+              "\ufe0f", "\U000e0100", "\U000e0041\U000e007f", "\u0301\u0308", "\u20dd", "\u3164", "\u00ad",
+              "\u180e", "\u0600", "\u3000\u00a0\u2800", "\u200b \u200b\t\u200d"]
+
+
+@pytest.mark.parametrize("prompt", _INVISIBLE)
+def test_a_prompt_of_invisible_characters_is_refused_not_queued(prompt: str) -> None:
+    err = reject(prompt=prompt)
+    assert err.field == "prompt"
+    assert "prompt" in err.message and ("no visible text" in err.message or "empty" in err.message)
+    with pytest.raises(InvalidRequest) as caught:
+        ImageRequest.build(prompt=prompt)
+    assert caught.value.field == "prompt"
+
+
+@pytest.mark.parametrize(("values", "field", "text"), [
+    ({"prompt": "a fox\x00"}, "prompt", "the prompt contains a control character (U+0000)"),
+    ({"prompt": "\x1b[31ma fox"}, "prompt", "(U+001B)"),
+    ({"prompt": "a\x1ffox"}, "prompt", "(U+001F)"),           # str.isspace() says space; still refused
+    ({"prompt": "a fox\x85"}, "prompt", "(U+0085)"),          # C1 (NEL)
+    ({"prompt": "a fox\ud83e"}, "prompt", "broken character (U+D83E"),
+    ({"negative_prompt": "blur\x00"}, "negative_prompt", "the negative prompt contains a control character"),
+    ({"audio_url": "https://a.example/x.mp3\x00"}, "audio_url", "the audio link contains a control character"),
+])
+def test_control_characters_are_refused_by_name_in_every_text_field(values: dict[str, Any], field: str,
+                                                                     text: str) -> None:
+    err = reject(**{"prompt": "a fox", **values})
+    assert (err.field, text in err.message) == (field, True), err.message
+    with pytest.raises(InvalidRequest, match="control character"):
+        ImageRequest.build(prompt="a kite\x07")
+
+
+def test_invisible_characters_inside_a_prompt_are_not_sent() -> None:
+    req = GenerationRequest.build(prompt="\ufeffa\u200b fox\u202e in\u3000the\n\nsnow\u2060",
+                                  negative_prompt="\u200bblur,\tnoise\u200f")
+    assert req.to_wire()["input"] == {"prompt": "a fox in the snow", "negative_prompt": "blur, noise"}
+    assert req.prompt == "a fox in the snow"  # stored, shown and re-rolled as sent
+    assert ImageRequest.build(prompt="a\u200b kite\u00a0").to_wire()["input"]["messages"][0]["content"] == [
+        {"text": "a kite"}]
+
+
+def test_the_length_limit_counts_what_is_sent() -> None:
+    # 5000 visible characters padded with zero-width ones: 5000 are sent, so it fits.
+    assert len(GenerationRequest.build(prompt="x\u200b" * 5000).prompt) == 5000
+    # "é" typed as e + combining acute is one character once composed (NFC).
+    assert GenerationRequest.build(prompt="e\u0301" * 5000).prompt == "\u00e9" * 5000
+    err = reject(prompt="x" * 5000 + "\u200b" + "y")
+    assert "5001 characters" in err.message
+
+
+def test_a_blank_negative_prompt_is_none_an_invisible_one_is_refused() -> None:
+    assert GenerationRequest.build(prompt="a fox", negative_prompt="").negative_prompt is None
+    assert GenerationRequest.build(prompt="a fox", negative_prompt=" \u3000\t").negative_prompt is None
+    err = reject(prompt="a fox", negative_prompt="\u200b\u200d")
+    assert err.field == "negative_prompt" and "no visible text" in err.message
+    assert "negative_prompt" not in GenerationRequest.build(prompt="a", negative_prompt=" ").to_wire()["input"]
+
+
+def test_remix_and_reroll_go_through_the_same_rule() -> None:
+    req = GenerationRequest.build(prompt="a fox", seed=1)
+    with pytest.raises(InvalidRequest, match="no visible text"):
+        req.with_changes(prompt="\u200b\u2063")
+    with pytest.raises(InvalidRequest, match="control character"):
+        req.with_changes(prompt="a fox\x00")
+    assert req.with_changes(prompt="a\u200b cat").prompt == "a cat"
+    assert req.with_changes(seed=2).prompt == "a fox"
+
+
+#: Characters with nothing for the model to read: controls, format characters, marks, whitespace, selectors.
+_NOTHING_VISIBLE = st.text(
+    st.characters(categories=("Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Mc", "Me"))
+    | st.sampled_from(["\u2800", "\u3164", "\u115f", "\uffa0", "\ufe0f", "\U000e0100", "\U000e0041", "\ufffe"]),
+    min_size=1,
+)
+
+
+@given(_NOTHING_VISIBLE)
+def test_any_prompt_without_a_visible_character_is_refused_with_a_sentence(prompt: str) -> None:
+    for model in (GenerationRequest, ImageRequest):
+        with pytest.raises(InvalidRequest) as caught:
+            model.build(prompt=prompt)
+        assert caught.value.field == "prompt"
+        message = caught.value.message
+        assert message and "\n" not in message and not message.endswith(".")  # a clause for "invalid"
+        assert not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in message)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def assert_clean_wire(body: dict[str, Any]) -> None:
+    """No control character (newline and tab included) and no lone surrogate anywhere in a wire body."""
+    for text in _strings(body):
+        bad = [f"U+{ord(ch):04X}" for ch in text if unicodedata.category(ch) in ("Cc", "Cs")]
+        assert not bad, (text, bad)
+        assert json.dumps(text, ensure_ascii=False).encode("utf-8")  # encodable as sent
+
+
+@given(prompt=st.text(), negative=st.none() | st.text(), audio=st.none() | st.text().map(lambda s: "https://a/" + s))
+def test_any_accepted_request_sends_only_visible_clean_text(prompt: str, negative: str | None,
+                                                             audio: str | None) -> None:
+    try:
+        req = GenerationRequest.build(prompt=prompt, negative_prompt=negative, audio_url=audio)
+    except InvalidRequest as exc:
+        assert exc.message and exc.field
+        return
+    assert_clean_wire(req.to_wire())
+    assert has_visible(req.prompt) and len(req.prompt) <= req.spec.max_prompt
+    assert req.negative_prompt is None or has_visible(req.negative_prompt)
+    assert GenerationRequest.build(**req.model_dump()) == req  # stored requests re-validate to themselves
