@@ -196,6 +196,11 @@ EN: dict[str, str] = {
     "error.CreateUnconfirmed": "wanbot could not confirm whether DashScope started this video, so it did "
     "not retry (that could bill you twice). Check `/wan status` in a minute.",
     "error.Unknown": "DashScope answered with an unexpected error.",
+    # bot (issue 9): the embedded sandbox said out loud
+    "status.sandbox": "sandbox — placeholder video, nothing billed",
+    "run.sandbox_refused": "No DASHSCOPE_API_KEY is set, so Discord and Slack users would get placeholder "
+    "sandbox videos: set DASHSCOPE_API_KEY for real videos, or start with `wanbot run --sandbox` (or set "
+    "WANBOT_SANDBOX=1) to serve the sandbox on purpose.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
