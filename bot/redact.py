@@ -7,8 +7,9 @@ Two layers:
   values of sensitive query parameters (``?password=``) masked too.
 * Underneath, a ``Redactor`` knows every secret value of the running configuration — the DashScope key,
   the Discord token, the Slack tokens and signing secret, the passwords inside configured URLs — and
-  replaces each occurrence in any text. It is the last step of the log formatter and of doctor's output,
-  so an exception message or a library's log line that happens to echo a URL or a header cannot leak one.
+  replaces each occurrence in any text; it also masks the password of any ``scheme://user:pw@`` and any
+  ``?password=`` it meets, configured or not. It is the last step of the log formatter and of doctor's
+  output, so an exception message or a library's log line that echoes a URL or a header cannot leak one.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ MASK = "***"
 #: Query parameters whose values are credentials (libpq's ``password``/``sslpassword``, tokens, keys).
 SENSITIVE_QUERY = frozenset({"password", "passwd", "pwd", "pass", "sslpassword", "secret", "token", "access_token",
                              "api_key", "apikey", "key"})
-#: Shorter values are not scrubbed from free text: masking every "ab" would make logs unreadable. URLs
-#: shown through ``redact_url`` hide their passwords whatever their length.
-MIN_SCRUB_LENGTH = 4
-#: ``scheme://user:password@`` in a string SQLAlchemy cannot parse (the fallback of ``redact_url``).
+#: Shorter values are not scrubbed wherever they appear: a short password (docker-compose's "wanbot")
+#: would mask every logger name. Inside URLs (``user:pw@``, ``?password=``) any length is masked.
+MIN_SCRUB_LENGTH = 8
+#: ``scheme://user:password@``: in a string SQLAlchemy cannot parse (``redact_url``), and in free text.
 _USERINFO = re.compile(r"(://[^/:@\s]*:)[^/@\s]*@")
+#: ``?password=…`` / ``&token=…`` in free text (a URL inside a log line or an error message).
+_NAMES = "|".join(sorted(SENSITIVE_QUERY, key=len, reverse=True))
+_QUERY = re.compile(rf"([?&;](?:{_NAMES})=)[^&;#\s'\"]+", re.IGNORECASE)
 
 
 def redact_url(url: str) -> str:
@@ -69,7 +73,8 @@ def url_secrets(url: str) -> set[str]:
 
 
 class Redactor:
-    """Replaces every known secret value in a text with ``***`` (longest first, so none is half-masked)."""
+    """Replaces every known secret value in a text with ``***`` (longest first, so none is half-masked),
+    then every URL password and sensitive query value."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.secrets = tuple(sorted({s for s in secrets if len(s) >= MIN_SCRUB_LENGTH}, key=len, reverse=True))
@@ -89,7 +94,8 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        return text
+        text = _USERINFO.sub(rf"\1{MASK}@", text)
+        return _QUERY.sub(rf"\1{MASK}", text)
 
 
 class RedactingFormatter(logging.Formatter):
