@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        console.print(f"[red]Configuration problem:[/]\n{exc}")
+        # The settings did not load, so only what looks like a secret can be masked (URL passwords).
+        console.print(f"[red]Configuration problem:[/]\n{Redactor()(str(exc))}")
         return 2
     quiet = args.command in ("try", "console") and "log_level" not in settings.model_fields_set
     setup_logging("WARNING" if quiet else settings.log_level, console=Console(stderr=True),
