@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from bot.logs import setup_logging
+from bot.redact import Redactor
 from bot.settings import Settings
 from core.catalogue import RATIOS, video_model_ids
 from core.errors import InvalidRequest
@@ -49,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p_console.add_argument("--sandbox", action="store_true")
 
     p_run = sub.add_parser("run", help="start every configured chat platform (Discord, Slack)")
-    p_run.add_argument("--sandbox", action="store_true", help="generate on the embedded sandbox")
+    p_run.add_argument("--sandbox", action="store_true",
+                       help="generate on the embedded sandbox (placeholder videos); also WANBOT_SANDBOX=1")
 
     p_sandbox = sub.add_parser("sandbox", help="serve the DashScope-compatible sandbox")
     p_sandbox.add_argument("--host", default="127.0.0.1")
@@ -73,10 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        console.print(f"[red]Configuration problem:[/]\n{exc}")
+        # The settings did not load, so only what looks like a secret can be masked (URL passwords).
+        console.print(f"[red]Configuration problem:[/]\n{Redactor()(str(exc))}")
         return 2
     quiet = args.command in ("try", "console") and "log_level" not in settings.model_fields_set
-    setup_logging("WARNING" if quiet else settings.log_level, console=Console(stderr=True))
+    setup_logging("WARNING" if quiet else settings.log_level, console=Console(stderr=True),
+                  redact=Redactor.of(settings))
     try:
         return asyncio.run(_dispatch(args, settings, console))
     except KeyboardInterrupt:

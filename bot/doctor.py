@@ -1,7 +1,9 @@
 """``wanbot doctor``: check the configuration and every connection, and say what is missing.
 
 Each check returns a ``Check`` (ok / warning / problem, and a hint naming the variable to set). Nothing
-here spends money: DashScope is probed with the free task-list call, never with a create.
+here spends money: DashScope is probed with the free task-list call, never with a create. Nothing here
+prints a secret: URLs are shown redacted and every line is scrubbed of the configuration's secrets
+(``bot.redact``), error texts included.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import aiohttp
 from rich.console import Console
 from rich.table import Table
 
+from bot.redact import Redactor, redact_url
 from bot.settings import Settings
 from core.dashscope import DashScopeClient, resolve_base_url
 from core.errors import WanbotError
+from core.messages import Messages
 from core.store import LATEST_VERSION, JobStore
 from core.transcode import ffmpeg_exe
 
@@ -30,17 +34,24 @@ class Check:
 
 
 async def _dashscope(settings: Settings) -> Check:
-    if settings.uses_sandbox:
-        return Check("DashScope", "warn", "no DASHSCOPE_API_KEY: wanbot runs on its embedded sandbox "
-                     "(placeholder videos, no cost). Set DASHSCOPE_API_KEY for real videos.")
+    if settings.sandbox:
+        return Check("DashScope", "warn", "WANBOT_SANDBOX is set: every command generates on the embedded "
+                     "sandbox (placeholder videos, nothing billed), `wanbot run` included.")
+    if settings.no_key and (settings.discord_token or settings.slack_bot_token):
+        return Check("DashScope", "fail", Messages(settings.locale)("run.sandbox_refused"))
+    if settings.no_key:
+        return Check("DashScope", "warn", "no DASHSCOPE_API_KEY: `wanbot try` and `wanbot console` run on the "
+                     "embedded sandbox (placeholder videos, no cost); `wanbot run` refuses to start without "
+                     "--sandbox. Set DASHSCOPE_API_KEY for real videos.")
     try:
         base = resolve_base_url(region=settings.dashscope_region, workspace_id=settings.dashscope_workspace_id,
                                 base_url=settings.dashscope_base_url)
     except WanbotError as exc:
         return Check("DashScope", "fail", exc.message)
+    shown = redact_url(base)
     key = settings.dashscope_api_key.get_secret_value() if settings.dashscope_api_key else None
     if key is None:
-        return Check("DashScope", "fail", f"{base}: DASHSCOPE_API_KEY is not set")
+        return Check("DashScope", "fail", f"{shown}: DASHSCOPE_API_KEY is not set")
     async with aiohttp.ClientSession() as session:
         client = DashScopeClient(session, base_url=base, api_key=key, request_timeout=10)
         now = datetime.now(UTC)
@@ -48,20 +59,21 @@ async def _dashscope(settings: Settings) -> Check:
             await client.list_tasks(start=now - timedelta(hours=1), end=now, page_size=1)
         except WanbotError as exc:
             hint = {"InvalidApiKey": " (wrong key, or a key from another region than the base URL)"}
-            return Check("DashScope", "fail", f"{base}: {exc.code}{hint.get(exc.code, '')}")
-    return Check("DashScope", "ok", f"{base}: key accepted")
+            return Check("DashScope", "fail", f"{shown}: {exc.code}{hint.get(exc.code, '')}")
+    return Check("DashScope", "ok", f"{shown}: key accepted")
 
 
 async def _database(settings: Settings) -> Check:
+    shown = redact_url(settings.database_url)
     try:
         store = await JobStore.open(settings.database_url)
     except Exception as exc:
-        return Check("Database", "fail", f"{settings.database_url}: {exc} (check WANBOT_DATABASE_URL)")
+        return Check("Database", "fail", f"{shown}: {exc} (check WANBOT_DATABASE_URL)")
     try:
         active = len(await store.active())
     finally:
         await store.close()
-    return Check("Database", "ok", f"{settings.database_url}: schema v{LATEST_VERSION}, {active} unfinished job(s)")
+    return Check("Database", "ok", f"{shown}: schema v{LATEST_VERSION}, {active} unfinished job(s)")
 
 
 async def _ffmpeg() -> Check:
@@ -100,10 +112,11 @@ def _platforms(settings: Settings) -> list[Check]:
 
 async def doctor(settings: Settings, console: Console) -> int:
     checks = [await _dashscope(settings), await _database(settings), await _ffmpeg(), *_platforms(settings)]
+    redact = Redactor.of(settings)  # also what an error text might echo (a URL, a header)
     table = Table(show_header=False, box=None)
     marks = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
     for check in checks:
-        table.add_row(marks[check.level], check.name, check.detail)
+        table.add_row(marks[check.level], check.name, redact(check.detail))
     console.print(table)
     failed = [c for c in checks if c.level == "fail"]
     console.print("[red]Some checks failed.[/]" if failed else "[green]Ready.[/]")

@@ -1,9 +1,11 @@
 """``wanbot run``: start every configured chat platform on one engine.
 
-A platform is configured when its token is set (``DISCORD_TOKEN``; ``SLACK_BOT_TOKEN``). Each adapter
-is an entry in ``PLATFORMS``: a name, the setting that turns it on, and a starter that builds its port
-and runs its client until cancelled. The bot's HTTP server (``/healthz``, ``/metrics``, Slack's HTTP
-mode) runs whichever platforms do.
+A platform is configured when its token is set (``DISCORD_TOKEN``; ``SLACK_BOT_TOKEN``). Real people
+are never served the embedded sandbox's placeholder videos by accident: without a DashScope key it
+refuses to start unless asked (``--sandbox`` or ``WANBOT_SANDBOX=1``), and when asked every status
+message carries a sandbox note (``core.status``). Each adapter is an entry in ``PLATFORMS``: a name,
+the setting that turns it on, and a starter that builds its port and runs its client until cancelled.
+The bot's HTTP server (``/healthz``, ``/metrics``, Slack's HTTP mode) runs whichever platforms do.
 
 SIGTERM or SIGINT starts a graceful shutdown, bounded by ``WANBOT_SHUTDOWN_TIMEOUT``:
 
@@ -34,6 +36,7 @@ from rich.console import Console
 
 from bot.runtime import Runtime, runtime
 from bot.settings import Settings
+from core.messages import Messages
 from core.port import ChatPort
 
 log = logging.getLogger("wanbot")
@@ -83,6 +86,10 @@ async def run_platforms(settings: Settings, console: Console, *, force_sandbox: 
             console.print(f"  {platform.name}: {', '.join(platform.env_vars)}")
         console.print("(see .env.example). To try wanbot without a chat platform: wanbot try \"a prompt\"")
         return 2
+    if settings.no_key and not (force_sandbox or settings.sandbox):
+        # Real people would be served placeholder videos without anyone having chosen it.
+        console.print(f"[red]{Messages(settings.locale)('run.sandbox_refused')}[/]")
+        return 2
     missing = [p.name for p in chosen if p.build is None]
     if missing:
         console.print(f"[red]{', '.join(missing)} support is not in this build of wanbot yet.[/]")
@@ -95,6 +102,9 @@ async def run_platforms(settings: Settings, console: Console, *, force_sandbox: 
         ports[port.platform] = port
         runners.append(runner)
 
+    if force_sandbox or settings.uses_sandbox:
+        log.warning("serving %s on the embedded sandbox: every video is a placeholder, nothing is billed, and "
+                    "every status message says so", " and ".join(p.name for p in chosen))
     shutdown = Shutdown(settings.shutdown_timeout)
     shutdown.install()
     try:

@@ -3,7 +3,8 @@
 ``runtime(settings, ports)`` is the one place that opens the HTTP session, the store, the embedded
 sandbox (when no DashScope key is set), the DashScope client and the engine, wires them together with
 keyword arguments, and closes them in reverse order. Every command of the CLI goes through it, so what
-``wanbot try`` exercises is exactly what ``wanbot run`` runs.
+``wanbot try`` exercises is exactly what ``wanbot run`` runs. On the sandbox the engine is told so, and
+every status message says so; URLs it logs are redacted (``bot.redact``).
 
 Every runtime keeps Prometheus metrics (``core.metrics``, the engine's observer and delivery's upload
 hook). With ``with_http=True`` (``wanbot run``) it also builds the bot's HTTP server (``bot.http``:
@@ -26,6 +27,7 @@ import aiohttp
 from sqlalchemy import text
 
 from bot.http import Health, HttpServer
+from bot.redact import redact_url
 from bot.settings import Settings
 from core.dashscope import DashScopeClient, resolve_base_url
 from core.delivery import Delivery
@@ -148,12 +150,13 @@ async def runtime(
             )  # settings already read DASHSCOPE_HTTP_BASE_URL, so no env_base_url here
             key = settings.dashscope_api_key
             api_key = key.get_secret_value() if key else None
-            log.info("using DashScope at %s", base_url)
+            log.info("using DashScope at %s", redact_url(base_url))
 
         session = await stack.enter_async_context(aiohttp.ClientSession())
         client = DashScopeClient(session, base_url=base_url, api_key=api_key, clock=time.time)
         store = await JobStore.open(database_url)
         stack.push_async_callback(store.close)
+        log.info("store: %s", redact_url(database_url))
         messages = Messages(settings.locale)
         metrics = Metrics()
         # The engine resumes these without reporting them as changed: count them in their states now.
@@ -169,6 +172,7 @@ async def runtime(
             config=settings.engine_config(),
             messages=messages,
             observer=metrics,
+            sandbox=sandbox is not None,  # every status message then says the video is a placeholder
         )
         rt = Runtime(settings, engine, client, store, session, messages, sandbox, metrics)
         if with_http:

@@ -3,20 +3,23 @@
 Vendor variables keep the names their users already know (``DASHSCOPE_API_KEY``,
 ``DASHSCOPE_HTTP_BASE_URL`` like the official SDK; ``DISCORD_TOKEN``; ``SLACK_BOT_TOKEN`` …); wanbot's
 own knobs start with ``WANBOT_``. Every variable is listed in ``.env.example``; a test keeps the two in
-step. Secrets are ``SecretStr`` so they never print.
+step. Secrets are ``SecretStr`` so they never print; URLs (which may carry a password) print redacted
+(``bot.redact``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.redact import redact_url
 from core.budget import parse_budgets
 from core.engine import EngineConfig
 
@@ -60,6 +63,9 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_env("WANBOT_LOG_LEVEL"))
 
     # -- sandbox (used when no DASHSCOPE_API_KEY is set, or with --sandbox) ------------------------------
+    #: Generate on the embedded sandbox even with a key, like ``--sandbox``; without a key it is what lets
+    #: ``wanbot run`` start Discord/Slack on placeholder videos.
+    sandbox: bool = Field(False, validation_alias=_env("WANBOT_SANDBOX"))
     sandbox_speed: float = Field(12.0, gt=0, validation_alias=_env("WANBOT_SANDBOX_SPEED"))
     sandbox_port: int = Field(0, ge=0, validation_alias=_env("WANBOT_SANDBOX_PORT"))
 
@@ -114,10 +120,20 @@ class Settings(BaseSettings):
         """``"1, 2"`` → ``{1, 2}``: the allow-lists' format."""
         return frozenset(int(part) for part in (p.strip() for p in raw.split(",")) if part)
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # repr() and str() show URLs without their passwords (SecretStr fields mask themselves).
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if isinstance(value, str) and "://" in value else value
+
+    @property
+    def no_key(self) -> bool:
+        """No key and no explicit base URL: nothing but the embedded sandbox to generate on."""
+        return self.dashscope_api_key is None and self.dashscope_base_url is None
+
     @property
     def uses_sandbox(self) -> bool:
-        """No key and no explicit base URL: run against the embedded sandbox."""
-        return self.dashscope_api_key is None and self.dashscope_base_url is None
+        """Run against the embedded sandbox: asked for (``WANBOT_SANDBOX``), or nothing else configured."""
+        return self.sandbox or self.no_key
 
     def price_overrides(self) -> dict[str, Decimal]:
         out: dict[str, Decimal] = {}

@@ -98,6 +98,7 @@ class Engine:
         config: EngineConfig | None = None,
         messages: Messages | None = None,
         observer: EngineObserver | None = None,
+        sandbox: bool = False,
     ) -> None:
         self.store = store
         self.observer: EngineObserver = observer or NullObserver()
@@ -107,7 +108,8 @@ class Engine:
         self.config = config or EngineConfig()
         self.messages = messages or Messages()
         self.queue = FairQueue()
-        self.book = JobBook(store, ports, clock=clock, messages=self.messages, position=self.position)
+        self.book = JobBook(store, ports, clock=clock, messages=self.messages, position=self.position,
+                            sandbox=sandbox)
         self.book.listeners.append(self.observer.job_changed)
         self.watcher = Watcher(
             client,

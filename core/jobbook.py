@@ -46,8 +46,11 @@ class JobBook:
         clock: Callable[[], float],
         messages: Messages,
         position: Callable[[str], int | None],
+        sandbox: bool = False,
     ) -> None:
         self.store = store
+        #: Generating on the embedded sandbox: every status view says so (``core.status``).
+        self.sandbox = sandbox
         self.ports = dict(ports)
         self.clock = clock
         self.messages = messages
@@ -109,7 +112,8 @@ class JobBook:
     def view(self, job: Job, *, position: int | None = None) -> StatusView:
         if position is None:
             position = self._position(job.id)
-        return status_view(job, now=self.now(), position=position, messages=self.messages)
+        return status_view(job, now=self.now(), position=position, messages=self.messages,
+                           sandbox=self.sandbox)
 
     async def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Until the job is terminal (or no longer held by this process)."""

@@ -213,6 +213,11 @@ EN: dict[str, str] = {
     "input.option_twice": "{flag} was given twice; give it once",
     "input.option_alias_twice": "{flag} and {other} are the same option, given twice; give it once",
     "input.option_contradiction": "{flag} and {other} contradict each other; give one of them",
+    # bot (issue 9): the embedded sandbox said out loud
+    "status.sandbox": "sandbox — placeholder video, nothing billed",
+    "run.sandbox_refused": "No DASHSCOPE_API_KEY is set, so Discord and Slack users would get placeholder "
+    "sandbox videos: set DASHSCOPE_API_KEY for real videos, or start with `wanbot run --sandbox` (or set "
+    "WANBOT_SANDBOX=1) to serve the sandbox on purpose.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

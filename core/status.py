@@ -1,7 +1,9 @@
 """Builds the ``StatusView`` of a job: what its one status message says in each state.
 
 Pure functions of (job, queue position, now): the engine calls ``status_view`` for every edit, and
-tests assert on the result without a platform.
+tests assert on the result without a platform. ``sandbox=True`` (the engine is told so when it is
+built on the embedded sandbox) leads the line of every view with a short note, so whoever reads any
+status message on any platform knows the video is a placeholder and nothing is billed.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ ACTIONS: dict[JobState, tuple[str, ...]] = {
 }
 
 
-def status_view(job: Job, *, now: datetime, position: int | None, messages: Messages) -> StatusView:
+def status_view(job: Job, *, now: datetime, position: int | None, messages: Messages,
+                sandbox: bool = False) -> StatusView:
     req = job.request
     state = job.state
     title = messages("title", state=messages(f"state.{state.value}"))
@@ -36,6 +39,9 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         line = f"{where} · {elapsed}"
     else:
         line = messages("line.elapsed", elapsed=elapsed)
+    if sandbox:
+        # First, not last: the console's live view replaces the line's trailing " · <elapsed>" as it ticks.
+        line = f"{messages('status.sandbox')} · {line}"
     fields = [
         StatusField(messages("field.model"), req.model),
         StatusField(

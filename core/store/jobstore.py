@@ -56,7 +56,8 @@ def driver_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ConfigError(f"not a database URL: {url!r}") from exc
+        # Not echoed: an unparsable URL may still hold a password.
+        raise ConfigError("not a database URL: use sqlite:///path.db or postgresql://user:password@host/db") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return parsed.set(drivername="sqlite+aiosqlite")
