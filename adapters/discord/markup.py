@@ -5,21 +5,27 @@ descriptions and fields and ephemeral replies; none of them may turn into a mask
 (``[Free Nitro](http://evil)``), a header, a list, a block quote, a spoiler, code or a mention.
 
 ``discord.utils.escape_markdown`` is not enough: its masked-link pattern is greedy, so only the first
-``[`` of a line is escaped (the second link of a prompt stays live); ``*``, ``_``, ``~`` and ``|`` are
-escaped only when another one follows (a lone ``* item`` stays a list); ordered lists (``1. x``) and
-``<#channel>`` / ``<@&role>`` / ``<t:…>`` are left alone, and links are broken by escaping inside them.
-So this module escapes with Discord's own rule — a backslash before any ASCII punctuation shows that
-character literally — applied to:
+``[`` of a line is escaped (the second link of a prompt stays live); ``+`` lists, ordered lists (``1. x``)
+and ``<#channel>`` / ``<@&role>`` / ``<t:…>`` are left alone; and ``escape_mentions`` only handles
+``@everyone``, ``@here`` and long numeric ids. So this module escapes with Discord's own rule — a
+backslash before any ASCII punctuation shows that character literally — applied to:
 
 * everywhere: ``\\ * _ ~ ` | [ ] <`` (emphasis, code, spoilers, masked links, and every ``<…>`` mention,
   channel, role, slash-command, emoji and timestamp tag);
 * at the start of a line (after blanks): ``>`` (quotes), ``#`` (headers, ``-#`` subtext), ``-`` and ``+``
   (lists), and the dot of ``12.`` (ordered lists);
 
-then ``discord.utils.escape_mentions`` puts a zero-width space into ``@everyone`` / ``@here``. Bare links
-(``https://…``, as Discord recognises them, but never containing ``[`` ``]`` ``<`` ``>``) are copied
-unchanged, so they stay clickable and show their real address; Discord treats a link as one literal token,
-so nothing inside one is markup.
+then ``discord.utils.escape_mentions`` puts a zero-width space into ``@everyone`` / ``@here``.
+
+Bare links are the exception. Discord reads ``http(s)://`` up to the next blank or ``<`` as one literal
+link token (its autolink rule, which fires wherever such a link starts), so escaping inside one would only
+put backslashes into the address — and worse, a backslash right after a link becomes part of it, leaving
+the next character live (``http://a\\<@1>`` is a link to ``http://a\\`` and a mention). So a link run is
+copied unchanged, and a ``<`` right after one is preceded by U+FEFF, which ends the link for Discord (its
+parser counts it as a blank) and shows nothing. "Blank" here is JavaScript's ``\\s``, Discord's parser's.
+
+``fitted(text, limit)`` shortens *before* escaping, so a field or a message stays within Discord's limits
+without ever splitting an escape.
 """
 
 from __future__ import annotations
@@ -29,8 +35,12 @@ from collections.abc import Callable
 
 import discord
 
-#: A bare link, as Discord autolinks it, minus brackets (so a masked link can never hide inside one).
-_URL = re.compile(r"(?<![\w\\])https?://[^\s<>\[\]]*[^\s<>\[\].,:;\"')]")
+#: What Discord's parser (JavaScript's ``\s``) takes for a blank; it ends a link.
+_JS_BLANK = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+#: A bare link run as Discord's autolink takes it (it may give back trailing ``.,:;"')]``, which are text).
+_URL = re.compile(f"https?://[^<{_JS_BLANK}]+")
+#: Ends a link run invisibly, so the ``\\<`` after it is an escape and not part of the address.
+_END_LINK = "\ufeff"
 _ANYWHERE = re.compile(r"[\\*_~`|\[\]<]")
 #: Markup that only counts at the start of a line: quotes, headers/subtext, bullets, ordered lists.
 _LINE_START = re.compile(r"^([ \t]*)(?:([>#+-])|(\d+)(\.))", re.MULTILINE)
@@ -64,6 +74,8 @@ def plain(text: str) -> str:
         out.append(_escape_run(text[pos:link.start()], at_line_start=pos == 0 or text[pos - 1] == "\n"))
         out.append(link.group())
         pos = link.end()
+        if text.startswith("<", pos):
+            out.append(_END_LINK)
     out.append(_escape_run(text[pos:], at_line_start=pos == 0 or text[pos - 1] == "\n"))
     return discord.utils.escape_mentions("".join(out))
 

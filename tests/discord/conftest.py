@@ -1,5 +1,8 @@
 """Run wanbot's real Discord client (discord.py) against the local fake Discord and a sandbox.
 
+After each test, every message post and edit the fake saw must have carried ``allowed_mentions`` with
+nothing allowed (``{"parse": []}``).
+
 ``bot_env`` gives a test the fake, a DashScope sandbox and a ``start()`` that runs a complete wanbot
 (runtime + Discord client) over one SQLite file; calling ``start()`` again after ``stop()`` is a restart
 of the process: same database, same fake Discord, same sandbox (so its task counters see everything).
@@ -123,6 +126,9 @@ async def make_env(tmp_path: Path) -> AsyncIterator[Any]:
                 for bot in env.bots:
                     if not bot.task.done():
                         await bot.stop()
+        # Every message and edit any test made, by any route, allowed no mention at all.
+        for env in envs:
+            assert [m for m in env.fake.mentions if m[1] != {"parse": []}] == [], "a message allowed mentions"
 
 
 def status_id(fake: FakeDiscord, inter: Any) -> int:
