@@ -165,14 +165,12 @@ class DiscordPort:
 
     async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
         await self._wait_ready("notify")
-        # Discord has no "only you can see this" outside an interaction: mention the one person instead
-        # (the only ping wanbot ever allows; the text itself is plain, so it cannot add another).
+        # Discord has no "only you can see this" outside an interaction: address the one person instead.
+        # The mention shows who it is for but, like everything wanbot posts, pings nobody.
         text = fitted(text, MAX_CONTENT - 30)
-        mentions = NO_MENTIONS
         if user_id is not None:
             text = f"<@{int(user_id)}> {text}"
-            mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(int(user_id))])
-        await guarded(self._channel(conversation).send(content=text, allowed_mentions=mentions), "notify")
+        await guarded(self._channel(conversation).send(content=text, allowed_mentions=NO_MENTIONS), "notify")
 
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
         """The bot's newest message about ``job_id`` among the channel's last ``STATUS_SCAN`` messages."""

@@ -44,7 +44,7 @@ async def test_forged_payloads_from_elsewhere_find_nothing(make_env) -> None:  #
     # Its owner may still ask for its status from elsewhere in the same guild, and nowhere else.
     own = await fake.slash(fake.alice, "status", job=job_id, channel_id=places["another channel"])
     await fake.wait_for(lambda: fake.response_to(own))
-    assert fake.response_to(own).data["embeds"][0]["title"] == "🎬 Done"  # type: ignore[union-attr]
+    assert fake.response_to(own).data["embeds"][0]["title"] == "🎬 Done"
 
     assert await env.stored_job_ids() == jobs_before, "a forged payload created a job"
     assert status_messages(fake) == messages_before
