@@ -145,8 +145,9 @@ class DiscordPort:
         extra: dict[str, Any] = {}
         if reply_to is not None:
             # A reply, but never a failed upload because someone deleted the status message meanwhile.
+            where = reply_to.conversation
             extra["reference"] = discord.MessageReference(
-                message_id=int(reply_to.message_id), channel_id=int(reply_to.conversation.channel_id),
+                message_id=int(reply_to.message_id), channel_id=int(where.thread_id or where.channel_id),
                 fail_if_not_exists=False,
             )
         handle = await asyncio.to_thread(open_binary, path)  # no blocking open on the loop

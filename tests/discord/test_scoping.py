@@ -100,7 +100,8 @@ async def test_a_thread_counts_as_its_channel(make_env) -> None:  # type: ignore
     assert job.state is JobState.DELIVERED, job.error_message
     # Stored under the parent channel, posted in the thread.
     assert (job.conversation.channel_id, job.conversation.thread_id) == (str(fake.channel_id), str(thread))
-    assert fake.messages[status].channel_id == thread and fake.uploads[0].channel_id == thread
+    assert fake.messages[status].channel_id == thread
+    assert fake.uploads[0].channel_id == thread and fake.uploads[0].reply_to == status, "a reply in the thread"
     await fake.wait_for(lambda: "reroll" in " ".join(button_ids(fake, status)))
     reroll = await fake.click(fake.alice, status, f"wan:reroll:{job.id}")
     again = await fake.wait_for(lambda: fake.message_of(reroll))

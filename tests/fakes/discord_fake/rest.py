@@ -224,8 +224,18 @@ class Rest:
         too_big = f.check_upload(cid, body.files)
         if too_big is not None:
             return too_big
-        ref = (body.payload.get("message_reference") or {}).get("message_id")
-        msg = f.new_message(cid, body.payload, body.files, via="channel", reference=int(ref) if ref else None)
+        reference = body.payload.get("message_reference") or {}
+        ref = int(reference["message_id"]) if reference.get("message_id") else None
+        if ref is not None:
+            # A reply must name a live message of this channel; otherwise Discord refuses, or with
+            # fail_if_not_exists=false sends it as a plain message.
+            target = f.messages.get(ref)
+            in_channel = int(reference.get("channel_id") or cid) == cid
+            if target is None or target.deleted or target.channel_id != cid or not in_channel:
+                if reference.get("fail_if_not_exists", True):
+                    return error(400, 50035, "Invalid Form Body: Unknown message")
+                ref = None
+        msg = f.new_message(cid, body.payload, body.files, via="channel", reference=ref)
         return answer(msg.json())
 
     async def channel_history(self, request: web.Request) -> web.Response:
