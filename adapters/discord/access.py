@@ -1,8 +1,9 @@
-"""Who may use wanbot where, and who may act on a job — from settings and Discord permissions.
+"""Who may use wanbot where, and the Discord facts behind who may act on a job.
 
 Allow-lists (``DISCORD_ALLOWED_GUILDS`` / ``_CHANNELS`` / ``_ROLES``) are empty by default, meaning no
-restriction. A thread counts as its parent channel. Acting on someone else's job (cancel, delete) needs
-the Manage Messages permission in that channel — Discord's own notion of a moderator. Changing a
+restriction. A thread counts as its parent channel. Whether someone may act on a job is decided by
+``core.access.authorize`` (called from ``adapters.discord.actions``); this module only says who is a
+moderator here: Manage Messages in that channel — Discord's own notion of one. Changing a
 channel's ``/wan defaults`` needs Manage Channels or Manage Server, the permissions that already let
 someone reconfigure the channel itself.
 """
@@ -15,7 +16,6 @@ from typing import Any
 import discord
 
 from bot.settings import Settings
-from core.jobs import Job
 
 
 @dataclass(frozen=True)
@@ -52,15 +52,6 @@ class AccessPolicy:
 def is_moderator(interaction: discord.Interaction[Any]) -> bool:
     """Manage Messages in this channel (interaction permissions include overwrites)."""
     return interaction.guild_id is not None and interaction.permissions.manage_messages
-
-
-def is_requester(interaction: discord.Interaction[Any], job: Job) -> bool:
-    return job.requester.user_id == str(interaction.user.id)
-
-
-def may_act(interaction: discord.Interaction[Any], job: Job, *, moderators: bool) -> bool:
-    """The requester always; moderators too when ``moderators`` (cancel and delete, not re-roll)."""
-    return is_requester(interaction, job) or (moderators and is_moderator(interaction))
 
 
 def may_set_defaults(interaction: discord.Interaction[Any]) -> bool:

@@ -36,6 +36,12 @@ def custom_id(action: str, job_id: str) -> str:
     return f"wan:{action}:{job_id}"
 
 
+def parse_custom_id(value: str) -> tuple[str, str] | None:
+    """``(action, job id)`` of a button's ``custom_id``, or ``None`` if it is not one of ours."""
+    match = re.fullmatch(TEMPLATE, value)
+    return (match["action"], match["job"]) if match else None
+
+
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
     """A button acting on one job; rebuilt from its custom_id on every click."""
 

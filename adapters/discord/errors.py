@@ -4,7 +4,9 @@ Every handler (slash commands through ``CommandTree.on_error``, buttons, modals)
 is always ephemeral and always one or two short sentences from ``core.messages`` — a DashScope error
 becomes its friendly explanation (content filter, rate limit, "ask an admin" for a bad key), a local
 cap says when to try again — and never a traceback: anything unexpected is logged with its stack and
-the user gets ``error.internal``.
+the user gets ``error.internal``. A refusal from ``core.access.authorize`` (``ActionRefused``: "not
+found", "not yours") is shown as it is. Words that may come from the user (the reason of an invalid
+request quotes the value given) are shown as plain text, and nothing ever pings.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.discord.markup import plain
+from core.access import ActionRefused
 from core.errors import DashScopeError, InvalidRequest, QuotaExceeded, WanbotError
 from core.messages import Messages
 
@@ -35,8 +39,10 @@ def explain(exc: BaseException, messages: Messages) -> str:
         exc = exc.original
     if isinstance(exc, Refusal):
         return exc.text
+    if isinstance(exc, ActionRefused):
+        return exc.message
     if isinstance(exc, InvalidRequest):
-        return messages("invalid", reason=exc.message)
+        return messages("invalid", reason=plain(exc.message))
     if isinstance(exc, QuotaExceeded):
         return exc.message
     if isinstance(exc, DashScopeError):

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import discord
 
 from adapters.discord.errors import reply_error
+from adapters.discord.markup import plain
 from adapters.discord.port import open_binary
 from core.dashscope import ImageResult
 from core.jobs import new_job_id
@@ -59,7 +60,7 @@ class Images:
                 else:
                     handles.append(await asyncio.to_thread(open_binary, path))  # no blocking open on the loop
                     files.append(discord.File(handles[-1], filename=path.name))
-            text = self.messages("image.done", prompt_short=shorten(request.prompt, 80), size=request.size,
+            text = self.messages("image.done", prompt_short=plain(shorten(request.prompt, 80)), size=request.size,
                                  n=len(result.urls), cost=request.estimated_cost())
             await interaction.edit_original_response(
                 content="\n".join([text, *links]), attachments=files, allowed_mentions=discord.AllowedMentions.none()

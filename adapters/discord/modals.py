@@ -2,7 +2,10 @@
 
 A storyboard becomes Wan 2.7's multi-shot prompt, the shots sharing the total duration in whole seconds:
 ``Shot 1 [0-3 seconds] wide shot: … Shot 2 [3-6 seconds] …``. Submitting either modal queues a new
-job whose status message is the modal's (public) response, exactly like ``/wan video``.
+job whose status message is the modal's (public) response, exactly like ``/wan video``. Submitting a
+Remix is checked again (``Actions.authorized``) with the submit's own user and channel: a modal's id
+can be replayed from elsewhere. The pre-filled prompt is a text input's value, which Discord shows as
+typed (no markup), so it is the prompt itself, unescaped: what is submitted is what is generated.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from adapters.discord.errors import reply_error
+from core.access import JobAction
 from core.errors import InvalidRequest
 from core.jobs import Job
 from core.messages import Messages
@@ -71,7 +75,8 @@ class RemixModal(_JobModal):
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         from adapters.discord.actions import random_seed
 
-        request = self.job.request.with_changes(prompt=self.prompt.value, seed=random_seed())
+        job = await self.actions.authorized(interaction, self.job.id, JobAction.REMIX)
+        request = job.request.with_changes(prompt=self.prompt.value, seed=random_seed())
         await self.actions.submit_video(interaction, request)
 
 

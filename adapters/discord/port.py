@@ -3,7 +3,13 @@
 Every call addresses a channel and message by id (``client.get_partial_messageable``), never an
 interaction token, so a status message can be edited hours later and by a restarted process:
 post → ``POST /channels/{id}/messages``, edit → ``PATCH /channels/{id}/messages/{id}``, upload → a
-multipart ``POST`` replying to the status message. Nothing echoed ever pings (``AllowedMentions.none()``).
+multipart ``POST`` replying to the status message. Every post and edit says ``AllowedMentions.none()``
+(nothing pings), and every text that may carry someone's words is shown as plain text
+(``adapters.discord.markup``): the caption, the notices, the embed (``adapters.discord.render``).
+
+``find_status`` looks through the channel's recent history for the bot's message about a job — by the
+job id in its buttons' ``custom_id`` or in the embed's "Job" field — so a status message posted by a
+process that died before storing its id is adopted, not duplicated.
 
 Discord answers become ``core.errors.PlatformError``: 413 / 40005 → ``code="TooLarge"`` (the engine
 re-encodes), 429 and 5xx → retryable. Before the gateway is ready (the engine resumes jobs while the
@@ -24,6 +30,8 @@ import aiohttp
 import discord
 
 from adapters.discord import PLATFORM
+from adapters.discord.buttons import parse_custom_id
+from adapters.discord.markup import fitted
 from adapters.discord.render import status_buttons, status_embed
 from core.errors import PlatformError
 from core.messages import Messages
@@ -35,7 +43,26 @@ log = logging.getLogger("wanbot.discord")
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 NO_MENTIONS = discord.AllowedMentions.none()
 
+#: Discord's limit on a message's text.
+MAX_CONTENT = 2000
+#: How far back ``find_status`` looks: one page of history. A status message is posted right after its
+#: job is stored, so a restart finds it among the newest messages unless the channel is very busy.
+STATUS_SCAN = 100
+
 T = TypeVar("T")
+
+
+def is_status_of(message: discord.Message, job_id: str, *, job_field: str) -> bool:
+    """Is ``message`` a status message of ``job_id``? A button of it, or the embed's job field, says so.
+
+    Only the field named "Job" counts: another field (the "Avoid" text) may hold anything, even this id.
+    """
+    for row in message.components:
+        for item in getattr(row, "children", ()):
+            parsed = parse_custom_id(getattr(item, "custom_id", None) or "")
+            if parsed is not None and parsed[1] == job_id:
+                return True
+    return any(f.name == job_field and f.value == job_id for embed in message.embeds for f in embed.fields)
 
 
 def platform_error(exc: Exception, what: str) -> PlatformError:
@@ -101,7 +128,8 @@ class DiscordPort:
     async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
         await self._wait_ready("edit status")
         message = self.partial_message(ref)
-        await guarded(message.edit(embed=status_embed(view), view=status_buttons(view, self.messages)), "edit status")
+        await guarded(message.edit(embed=status_embed(view), view=status_buttons(view, self.messages),
+                                   allowed_mentions=NO_MENTIONS), "edit status")
 
     async def upload_video(
         self,
@@ -117,8 +145,9 @@ class DiscordPort:
         extra: dict[str, Any] = {}
         if reply_to is not None:
             # A reply, but never a failed upload because someone deleted the status message meanwhile.
+            where = reply_to.conversation
             extra["reference"] = discord.MessageReference(
-                message_id=int(reply_to.message_id), channel_id=int(reply_to.conversation.channel_id),
+                message_id=int(reply_to.message_id), channel_id=int(where.thread_id or where.channel_id),
                 fail_if_not_exists=False,
             )
         handle = await asyncio.to_thread(open_binary, path)  # no blocking open on the loop
@@ -126,7 +155,7 @@ class DiscordPort:
             file = discord.File(handle, filename=filename)
             message = await guarded(
                 self._channel(conversation).send(
-                    content=caption, file=file, allowed_mentions=NO_MENTIONS, **extra
+                    content=fitted(caption, MAX_CONTENT), file=file, allowed_mentions=NO_MENTIONS, **extra
                 ),
                 "upload video",
             )
@@ -137,15 +166,26 @@ class DiscordPort:
 
     async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
         await self._wait_ready("notify")
-        # Discord has no "only you can see this" outside an interaction: mention the one person instead.
-        mentions = NO_MENTIONS
+        # Discord has no "only you can see this" outside an interaction: address the one person instead.
+        # The mention shows who it is for but, like everything wanbot posts, pings nobody.
+        text = fitted(text, MAX_CONTENT - 30)
         if user_id is not None:
-            text = f"<@{user_id}> {text}"
-            mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(int(user_id))])
-        await guarded(self._channel(conversation).send(content=text, allowed_mentions=mentions), "notify")
+            text = f"<@{int(user_id)}> {text}"
+        await guarded(self._channel(conversation).send(content=text, allowed_mentions=NO_MENTIONS), "notify")
 
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
-        return None  # not looked up yet: a restart posts a new status message
+        """The bot's newest message about ``job_id`` among the channel's last ``STATUS_SCAN`` messages."""
+        await self._wait_ready("find status")
+        me = getattr(self._client.user, "id", None)
+        job_field = self.messages("field.job")
+
+        async def scan() -> MessageRef | None:
+            async for message in self._channel(conversation).history(limit=STATUS_SCAN):
+                if message.author.id == me and is_status_of(message, job_id, job_field=job_field):
+                    return MessageRef(conversation, str(message.id))
+            return None
+
+        return await guarded(scan(), "find status")
 
     async def find_upload(
         self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None

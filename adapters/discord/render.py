@@ -3,13 +3,18 @@
 The engine decides the words (``core.status``); this module only lays them out. A sample per state::
 
     🎬 Queued                                   (title; colour: grey)
-    > a lighthouse at dusk, slow push-in        (the prompt, quoted, markdown escaped)
+    > a lighthouse at dusk, slow push-in        (the prompt, quoted, as plain text)
     Model wan2.7-t2v · Format 720P · 16:9 · 5s · Seed 42 · Estimate ¥3.00 · Job abcd2345
     position 2 in line · 3s                     (footer: queue position or elapsed time)
     [Cancel]
 
 Buttons carry the job id in their ``custom_id`` (``adapters.discord.buttons``), so a click works after a
 restart; a state with no actions sends an empty component list, which removes old buttons.
+
+Everything that may carry someone's text — the prompt, field values (the "Avoid" negative prompt), the
+detail (DashScope's own sentence can echo input) — goes through ``adapters.discord.markup.plain``, so no
+masked link, header or mention survives in it. Titles and footers are wanbot's own words (and footers
+render no markdown); the link is DashScope's URL, left clickable.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from __future__ import annotations
 import discord
 
 from adapters.discord.buttons import JobButton
+from adapters.discord.markup import fitted, plain
 from core.messages import Messages
 from core.port import StatusView
 
-#: Discord shows at most 4096 characters of description; prompts can be 5000.
-_MAX_PROMPT = 1500
+#: Discord takes at most 4096 characters of description (prompts can be 5000) and 1024 per field value;
+#: escaping can double a text, so the quoted prompt gets a budget that leaves room for the detail.
+_MAX_PROMPT = 2500
+_MAX_FIELD = 1024
 
 _COLOURS: dict[str, discord.Colour] = {
     "QUEUED": discord.Colour.light_grey(),
@@ -36,15 +44,19 @@ _COLOURS: dict[str, discord.Colour] = {
 }
 
 
+def _quoted(prompt: str) -> str:
+    return "\n".join(f"> {plain(line)}" for line in prompt.splitlines() or [""])
+
+
 def quote_prompt(prompt: str, limit: int = _MAX_PROMPT) -> str:
-    text = prompt if len(prompt) <= limit else prompt[: limit - 1].rstrip() + "…"
-    return "\n".join(f"> {line}" for line in discord.utils.escape_markdown(text).splitlines() or [""])
+    """The prompt as a block quote of plain text (each line escaped as its own line, then quoted)."""
+    return fitted(prompt, limit, _quoted)
 
 
 def status_embed(view: StatusView) -> discord.Embed:
     parts = [quote_prompt(view.prompt)]
     if view.detail:
-        parts.append(view.detail)
+        parts.append(fitted(view.detail, 1000))
     if view.link:
         parts.append(view.link)
     embed = discord.Embed(
@@ -53,7 +65,7 @@ def status_embed(view: StatusView) -> discord.Embed:
         colour=_COLOURS.get(view.state, discord.Colour.default()),
     )
     for item in view.fields:
-        embed.add_field(name=item.name, value=item.value, inline=True)
+        embed.add_field(name=plain(item.name), value=fitted(item.value, _MAX_FIELD), inline=True)
     if view.line:
         embed.set_footer(text=view.line)
     return embed

@@ -1,5 +1,8 @@
 """Run wanbot's real Discord client (discord.py) against the local fake Discord and a sandbox.
 
+After each test, every message post and edit the fake saw must have carried ``allowed_mentions`` with
+nothing allowed (``{"parse": []}``).
+
 ``bot_env`` gives a test the fake, a DashScope sandbox and a ``start()`` that runs a complete wanbot
 (runtime + Discord client) over one SQLite file; calling ``start()`` again after ``stop()`` is a restart
 of the process: same database, same fake Discord, same sandbox (so its task counters see everything).
@@ -8,6 +11,8 @@ of the process: same database, same fake Discord, same sandbox (so its task coun
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -40,6 +45,13 @@ class Bot:
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
         await self.stack.aclose()
+
+    async def kill(self) -> None:
+        """Die mid-step, as near SIGKILL as one process allows: the engine's background work is cancelled
+        wherever it is (an interaction response in flight stays unanswered and unrecorded), then the rest
+        shuts down. Leases are released on the way out so the restart can take the jobs at once."""
+        await self.rt.engine.stop(release_leases=False)
+        await self.stop()
 
 
 @dataclass
@@ -78,6 +90,15 @@ class BotEnv:
         self.bots.append(bot)
         return bot
 
+    async def stored_job_ids(self) -> set[str]:
+        """Every job in the database, read straight from the file (whichever bot is running)."""
+
+        def read() -> set[str]:
+            with contextlib.closing(sqlite3.connect(self.tmp / "wanbot.db")) as db:
+                return {row[0] for row in db.execute("SELECT id FROM jobs")}
+
+        return await asyncio.to_thread(read)
+
     async def job(self, bot: Bot, job_id: str) -> Job:
         job = await bot.rt.engine.get(job_id)
         assert job is not None
@@ -105,6 +126,9 @@ async def make_env(tmp_path: Path) -> AsyncIterator[Any]:
                 for bot in env.bots:
                     if not bot.task.done():
                         await bot.stop()
+        # Every message and edit any test made, by any route, allowed no mention at all.
+        for env in envs:
+            assert [m for m in env.fake.mentions if m[1] != {"parse": []}] == [], "a message allowed mentions"
 
 
 def status_id(fake: FakeDiscord, inter: Any) -> int:
@@ -135,6 +159,11 @@ async def ephemeral_reply(fake: FakeDiscord, inter: Any) -> str:
 
     text: str = await fake.wait_for(found)
     return text
+
+
+def status_messages(fake: FakeDiscord) -> list[int]:
+    """Every public message that shows a job's status embed (live, not deleted), oldest first."""
+    return sorted(m.id for m in fake.messages.values() if m.embeds and not m.ephemeral and not m.deleted)
 
 
 def button_ids(fake: FakeDiscord, message_id: int) -> list[str]:

@@ -35,7 +35,9 @@ async def test_access_validation_and_cooldown_are_ephemeral(make_env) -> None:  
     assert await ephemeral_reply(fake, missing) == "I can't find job zzzz9999."
     job_id = job_id_of(fake, status_id(fake, first))
     theirs = await fake.slash(fake.bob, "cancel", job=job_id, roles=[role])
-    assert await ephemeral_reply(fake, theirs) == f"Only the person who asked for job {job_id} can cancel it."
+    assert await ephemeral_reply(fake, theirs) == (
+        "Only the person who asked for this video (or a moderator) can do that."
+    )
     for callback in fake.callbacks:
         assert "Traceback" not in str(callback.data)
 

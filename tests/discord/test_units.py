@@ -139,3 +139,22 @@ async def test_edits_before_ready_wait_for_it_or_fail_as_retryable() -> None:
     port.mark_ready()
     await asyncio.wait_for(waiting, 1)
     assert len(sent) == 1
+
+
+def test_a_status_message_is_recognised_by_its_buttons_or_its_job_field_only() -> None:
+    from adapters.discord.port import is_status_of
+
+    def message(custom_ids: list[str], fields: list[tuple[str, str]]) -> object:
+        row = SimpleNamespace(children=[SimpleNamespace(custom_id=c) for c in custom_ids])
+        embed = SimpleNamespace(fields=[SimpleNamespace(name=n, value=v) for n, v in fields])
+        return SimpleNamespace(components=[row], embeds=[embed])
+
+    def found(msg: object) -> bool:
+        return is_status_of(msg, "abcd2345", job_field="Job")  # type: ignore[arg-type]
+
+    assert found(message(["wan:cancel:abcd2345"], []))
+    assert found(message([], [("Model", "wan2.7-t2v"), ("Job", "abcd2345")]))  # a state without buttons
+    assert not found(message(["wan:cancel:abcd2346"], [("Job", "abcd2346")]))
+    # Someone's negative prompt may be another job's id: only the field named "Job" counts.
+    assert not found(message(["wan:cancel:zzzz9999"], [("Avoid", "abcd2345"), ("Job", "zzzz9999")]))
+    assert not found(message(["not-ours:abcd2345"], []))

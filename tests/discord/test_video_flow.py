@@ -5,7 +5,11 @@ from __future__ import annotations
 import aiohttp
 
 from core.jobs import JobState
-from tests.discord.conftest import KEY, job_id_of, status_id
+from tests.discord.conftest import KEY, ephemeral_reply, job_id_of, status_id
+from tests.discord.markup_check import live_markup, unquoted
+from tests.fakes.discord_server import MEMBER_PERMISSIONS
+
+MANAGE_CHANNELS = 1 << 4
 
 
 async def test_video_status_message_edits_and_upload(make_env) -> None:  # type: ignore[no-untyped-def]
@@ -68,3 +72,47 @@ async def test_a_finished_upload_is_found_again_instead_of_repeated(make_env) ->
     found = await port.find_upload(job.conversation, filename=f"wan-{job.id}.mp4", reply_to=job.status_ref)
     assert found is not None and int(found.message_id) == fake.uploads[0].message_id
     assert await port.find_upload(job.conversation, filename="wan-other.mp4", reply_to=job.status_ref) is None
+
+
+HOSTILE = ("[Free Nitro](http://evil.example) and [More](https://evil.example/2) # not a header @everyone @here "
+           "<@123456789012345678> <#42> <@&7> ||spoiler||")
+
+
+async def test_a_hostile_prompt_stays_text_and_nothing_ever_pings(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=150)
+    fake = env.fake
+    bot = await env.start()
+    admin = MEMBER_PERMISSIONS | MANAGE_CHANNELS
+    saved = await fake.slash(fake.alice, "defaults", negative=HOSTILE, permissions=admin)
+    assert live_markup(await ephemeral_reply(fake, saved)) == []
+    shown = await fake.slash(fake.alice, "defaults")
+    assert "Free Nitro" in (reply := await ephemeral_reply(fake, shown)) and live_markup(reply) == []
+
+    inter = await fake.slash(fake.alice, "video", prompt=HOSTILE, duration=2)
+    await fake.wait_for(lambda: fake.response_to(inter))
+    status = status_id(fake, inter)
+    job = await bot.rt.engine.wait(job_id_of(fake, status), timeout=20)
+    assert job.state is JobState.DELIVERED, job.error_message
+    assert job.request.negative_prompt == HOSTILE
+    await fake.wait_for(lambda: "🎬 Done" in fake.titles(status))
+
+    embed = fake.messages[status].embeds[0]
+    lines = unquoted(embed["description"])
+    assert lines and all(live_markup(line) == [] for line in lines), lines
+    avoid = next(f["value"] for f in embed["fields"] if f["name"] == "Avoid")
+    assert "Free Nitro" in avoid and live_markup(avoid) == [], avoid
+    caption = fake.messages[fake.uploads[0].message_id].content
+    assert "Free Nitro" in caption and live_markup(caption) == [], caption
+
+    # Typed text echoed in ephemeral replies, and the ephemeral status embed.
+    typed = await fake.slash(fake.alice, "status", job="[x](http://evil) <@123456789012345678>")
+    assert live_markup(await ephemeral_reply(fake, typed)) == []
+    peek = await fake.slash(fake.alice, "status", job=job.id)
+    await fake.wait_for(lambda: fake.response_to(peek))
+    peeked = fake.response_to(peek).data["embeds"][0]
+    assert all(live_markup(line) == [] for line in unquoted(peeked["description"]))
+
+    # Every post and edit, by every route, allowed no mention at all.
+    routes = {route for route, _ in fake.mentions}
+    assert {"callback", "channel", "channel edit"} <= routes, routes
+    assert [m for m in fake.mentions if m[1] != {"parse": []}] == []

@@ -11,8 +11,14 @@
 State a test asserts on: ``callbacks`` (every interaction callback with its delay), ``messages`` (by id,
 with their current embeds, components and attachments), ``edits`` (every edit, by which route),
 ``uploads`` (real byte sizes), ``requests`` (method, path, status of every REST call), ``gateway_log``.
+``mentions`` records the ``allowed_mentions`` of every request that creates or edits a message (by any
+route), so a test can check that nothing was ever allowed to ping.
 Knobs: ``interaction_deadline`` (3 s), ``token_ttl`` (15 min; ``expire_tokens()`` ends them now), a
-guild's ``premium_tier`` and ``enforced_upload_limit`` (413 / 40005 above it).
+guild's ``premium_tier`` and ``enforced_upload_limit`` (413 / 40005 above it); ``hold_callbacks`` (an
+event: an interaction response makes its message, then waits for it before answering — a process can
+die in between) and ``lose_callback_answers`` (that many responses make their message, then the
+connection drops without an answer). Places: ``add_guild()`` (another server; before the bot connects),
+``add_thread(parent)`` and ``dm_channel()``.
 """
 
 from __future__ import annotations
@@ -107,6 +113,11 @@ class FakeDiscord:
         self.gateway_log: list[str] = []
         #: Sizes of uploads refused with 413.
         self.rejected_uploads: list[int] = []
+        #: (route, ``allowed_mentions`` or ``None`` when absent) of every message post or edit.
+        self.mentions: list[tuple[str, dict[str, Any] | None]] = []
+        self.hold_callbacks: asyncio.Event | None = None
+        self.lose_callback_answers = 0
+        self.dm_channels: set[int] = set()
 
         self._gateway = Gateway(self)
         app = web.Application(middlewares=[self._log_request])
@@ -167,6 +178,32 @@ class FakeDiscord:
 
     # -- state changes (used by the routes) --------------------------------------------------------------
 
+    def add_guild(self, name: str = "Other Guild") -> Guild:
+        """Another server the bot is in, with one text channel (add it before the bot connects)."""
+        gid, cid = snowflake(), snowflake()
+        guild = Guild(gid, name, self.owner.id, [cid], roles={gid: "@everyone"})
+        self.guilds[gid] = guild
+        self.channel_guild[cid] = gid
+        return guild
+
+    def add_thread(self, parent_id: int | None = None) -> int:
+        """A public thread under ``parent_id`` (default: the main channel); returns the thread's id."""
+        parent = parent_id or self.channel_id
+        guild = self.guilds[self.channel_guild[parent]]
+        thread = snowflake()
+        guild.threads[thread] = parent
+        self.channel_guild[thread] = guild.id
+        return thread
+
+    def dm_channel(self) -> int:
+        """A direct-message channel with the bot (interactions there carry no guild)."""
+        cid = snowflake()
+        self.dm_channels.add(cid)
+        return cid
+
+    def record_mentions(self, route: str, payload: dict[str, Any]) -> None:
+        self.mentions.append((route, payload.get("allowed_mentions")))
+
     def check_upload(self, channel_id: int, files: list[Attachment]) -> web.Response | None:
         guild = self.guilds.get(self.channel_guild.get(channel_id, 0))
         limit = guild.upload_limit if guild else 10 * 1024**2
@@ -223,7 +260,8 @@ class FakeDiscord:
         }
         if gid is not None:
             guild = self.guilds[gid]
-            data.update(guild_id=str(gid), guild_locale="en-US", channel=guild.channel_json(cid),
+            channel = guild.thread_json(cid, user.id) if cid in guild.threads else guild.channel_json(cid)
+            data.update(guild_id=str(gid), guild_locale="en-US", channel=channel,
                         guild={"id": str(gid), "locale": "en-US", "features": []},
                         member=member_json(user, roles or [], permissions=permissions))
         else:
@@ -247,10 +285,15 @@ class FakeDiscord:
         return inter
 
     async def click(self, user: User, message_id: int, custom_id: str, *,
-                    permissions: int = MEMBER_PERMISSIONS, roles: list[int] | None = None) -> Interaction:
-        """``user`` clicks the button ``custom_id`` on message ``message_id``."""
+                    permissions: int = MEMBER_PERMISSIONS, roles: list[int] | None = None,
+                    channel_id: int | None = None) -> Interaction:
+        """``user`` clicks the button ``custom_id`` on message ``message_id``.
+
+        ``channel_id`` forges the click as coming from another channel (a hand-made payload).
+        """
         msg = self.messages[message_id]
-        inter, data = self._base(3, user, channel_id=msg.channel_id, permissions=permissions, roles=roles)
+        inter, data = self._base(3, user, channel_id=channel_id or msg.channel_id, permissions=permissions,
+                                 roles=roles)
         inter.source_message_id = msg.id
         data["message"] = msg.json()
         data["data"] = {"custom_id": custom_id, "component_type": 2}
@@ -258,10 +301,12 @@ class FakeDiscord:
         return inter
 
     async def submit_modal(self, user: User, opened_by: Interaction, values: list[str], *,
-                           permissions: int = MEMBER_PERMISSIONS) -> Interaction:
-        """Fill the modal ``opened_by``'s response showed, text inputs in order, and submit it."""
+                           permissions: int = MEMBER_PERMISSIONS, channel_id: int | None = None) -> Interaction:
+        """Fill the modal ``opened_by``'s response showed, text inputs in order, and submit it
+        (``channel_id``: forged as submitted from another channel)."""
         assert opened_by.modal is not None, "that interaction was not answered with a modal"
-        inter, data = self._base(5, user, channel_id=opened_by.channel_id, permissions=permissions, roles=None)
+        inter, data = self._base(5, user, channel_id=channel_id or opened_by.channel_id, permissions=permissions,
+                                 roles=None)
         rows = []
         inputs = iter(values)
         for row in opened_by.modal["components"]:

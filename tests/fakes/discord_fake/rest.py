@@ -141,6 +141,8 @@ class Rest:
             return too_big
         inter.responded = True
         data = body.payload.get("data") or {}
+        if kind in (4, 7):
+            f.record_mentions("callback", data)
         result: dict[str, Any] = {"interaction": {"id": str(inter.id), "type": inter.type}}
         if kind in (4, 5):  # a message (5: "thinking…" until edited through the token)
             flags = int(data.get("flags") or 0) | (128 if kind == 5 else 0)
@@ -150,6 +152,13 @@ class Rest:
             result["interaction"].update(response_message_id=str(msg.id), response_message_loading=kind == 5,
                                          response_message_ephemeral=msg.ephemeral)
             result["resource"] = {"type": kind, "message": msg.json()}
+            if f.hold_callbacks is not None:
+                await f.hold_callbacks.wait()  # the message exists; its answer is not sent yet
+            if f.lose_callback_answers > 0:
+                f.lose_callback_answers -= 1
+                assert request.transport is not None
+                request.transport.abort()  # the message exists; the answer never arrives
+                return answer(result)
         elif kind == 7 and inter.source_message_id is not None:
             f.edit_message(inter.source_message_id, data, body.files, route="callback")
         elif kind == 9:
@@ -173,6 +182,7 @@ class Rest:
         too_big = f.check_upload(inter.channel_id, body.files)
         if too_big is not None:
             return too_big
+        f.record_mentions("followup", body.payload)
         msg = f.new_message(inter.channel_id, body.payload, body.files, via="webhook",
                             flags=int(body.payload.get("flags") or 0), interaction_id=inter.id)
         return answer(msg.json())
@@ -195,6 +205,7 @@ class Rest:
             too_big = f.check_upload(msg.channel_id, body.files)
             if too_big is not None:
                 return too_big
+            f.record_mentions("webhook edit", body.payload)
             msg.flags &= ~128  # no longer "thinking"
             f.edit_message(msg.id, body.payload, body.files, route="webhook")
         return answer(msg.json())
@@ -206,26 +217,39 @@ class Rest:
         if not self._authorized(request):
             return error(401, 0, "401: Unauthorized")
         cid = int(request.match_info["cid"])
-        if cid not in f.channel_guild:
+        if cid not in f.channel_guild and cid not in f.dm_channels:
             return error(404, 10003, "Unknown Channel")
         body = await Body.read(request)
+        f.record_mentions("channel", body.payload)
         too_big = f.check_upload(cid, body.files)
         if too_big is not None:
             return too_big
-        ref = (body.payload.get("message_reference") or {}).get("message_id")
-        msg = f.new_message(cid, body.payload, body.files, via="channel", reference=int(ref) if ref else None)
+        reference = body.payload.get("message_reference") or {}
+        ref = int(reference["message_id"]) if reference.get("message_id") else None
+        if ref is not None:
+            # A reply must name a live message of this channel; otherwise Discord refuses, or with
+            # fail_if_not_exists=false sends it as a plain message.
+            target = f.messages.get(ref)
+            in_channel = int(reference.get("channel_id") or cid) == cid
+            if target is None or target.deleted or target.channel_id != cid or not in_channel:
+                if reference.get("fail_if_not_exists", True):
+                    return error(400, 50035, "Invalid Form Body: Unknown message")
+                ref = None
+        msg = f.new_message(cid, body.payload, body.files, via="channel", reference=ref)
         return answer(msg.json())
 
     async def channel_history(self, request: web.Request) -> web.Response:
-        """``GET /channels/{id}/messages?after=&limit=``: newest first, as Discord answers."""
+        """``GET /channels/{id}/messages?before=|after=&limit=``: newest first, as Discord answers."""
         f = self.fake
         if not self._authorized(request):
             return error(401, 0, "401: Unauthorized")
         cid = int(request.match_info["cid"])
         after = int(request.query.get("after", 0))
+        before = int(request.query.get("before", 0)) or None
         limit = min(100, int(request.query.get("limit", 50)))
         found = [m for m in f.messages.values()
-                 if m.channel_id == cid and m.id > after and not m.deleted and not m.ephemeral]
+                 if m.channel_id == cid and m.id > after and (before is None or m.id < before)
+                 and not m.deleted and not m.ephemeral]
         found.sort(key=lambda m: m.id, reverse=True)
         return answer([m.json() for m in found[:limit]])
 
@@ -242,6 +266,7 @@ class Rest:
             return answer(None, 204)
         if request.method == "PATCH":
             body = await Body.read(request)
+            f.record_mentions("channel edit", body.payload)
             f.edit_message(msg.id, body.payload, body.files, route="channel")
         return answer(msg.json())
 
