@@ -20,6 +20,7 @@ from core.errors import InvalidRequest
 from core.jobs import Job
 from core.messages import Messages
 from core.request import GenerationRequest
+from core.text import has_visible, strip_invisible
 
 if TYPE_CHECKING:
     from adapters.discord.actions import Actions
@@ -31,7 +32,9 @@ _MAX_INPUT = 4000
 
 def compose_storyboard(shots: list[str], duration: int, messages: Messages) -> str:
     """``Shot i [a-b seconds] text`` for each non-empty shot, splitting ``duration`` evenly."""
-    texts = [" ".join(s.split()) for s in shots if s and s.strip()]
+    # A shot of only invisible characters is an empty shot: it must not make a "Shot 2 [3-6 seconds]" with
+    # nothing to film. Control characters are left in, so building the request refuses them by name.
+    texts = [" ".join(s.split()) for s in shots if s and has_visible(strip_invisible(s))]
     if not texts:
         raise InvalidRequest(messages("discord.storyboard.empty"), field="shots")
     if duration < len(texts):

@@ -71,6 +71,10 @@ def test_storyboard_prompt() -> None:
     )
     with pytest.raises(InvalidRequest, match="at least one shot"):
         compose_storyboard(["", " "], 5, m)
+    # Shots of only invisible characters are empty shots, not "Shot 2 [3-6 seconds]" with nothing in it.
+    with pytest.raises(InvalidRequest, match="at least one shot"):
+        compose_storyboard(["\u200b", "\u200b\u200d\ufeff"], 6, m)
+    assert compose_storyboard(["a", "\u2060"], 4, m) == "Shot 1 [0-4 seconds] a"
     with pytest.raises(InvalidRequest, match="3 shots need at least 3 seconds"):
         compose_storyboard(["a", "b", "c"], 2, m)
 
