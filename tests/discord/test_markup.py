@@ -78,15 +78,16 @@ def test_no_embed_part_is_live(prompt: str, negative: str, detail: str) -> None:
 
 
 def test_real_status_embed_of_a_hostile_job() -> None:
-    request = GenerationRequest.build(prompt=HOSTILE + "\n# second line\n1. third", negative_prompt=HOSTILE,
-                                      seed=1, duration=5)
+    # A request folds line breaks into spaces (core.text), so a header can only open the prompt itself.
+    request = GenerationRequest.build(prompt="# " + HOSTILE + "\n# second line\n1. third",
+                                      negative_prompt="> " + HOSTILE, seed=1, duration=5)
     job = Job(id="abcd2345", requester=Requester("discord", "1", "2", "3"),
               conversation=ConversationRef("discord", "2", "3"), request=request, state=JobState.QUEUED,
               created_at=NOW - timedelta(seconds=5), state_times={"QUEUED": NOW})
     embed = status_embed(status_view(job, now=NOW, position=1, messages=Messages()))
     assert embed.description is not None
     lines = unquoted(embed.description)
-    assert len(lines) == 3 and all(live_markup(line) == [] for line in lines)
+    assert len(lines) == 1 and all(live_markup(line) == [] for line in lines)
     avoid = next(f for f in embed.fields if f.name == "Avoid")
     assert avoid.value is not None and live_markup(avoid.value) == [] and "Free Nitro" in avoid.value
     assert len(quote_prompt("*" * 5000)) <= 2500
