@@ -1,0 +1,110 @@
+"""``POST /slack/events`` authenticates the raw bytes before it parses anything, and acts on a request once.
+
+Unsigned or badly signed garbage is a 401 (one log line at most, never a traceback); a body that is
+signed but not what Slack sends is a 400; the same signed request replayed is answered without acting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+
+from adapters.slack.app import EVENTS_PATH
+from tests.slack.conftest import SECRET, SlackBot, until
+
+
+def _signature(body: bytes, timestamp: str, secret: str = SECRET) -> str:
+    digest = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return f"v0={digest}"
+
+
+async def _raw(bot: SlackBot, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    assert bot.service is not None and bot.service.http_url is not None
+    async with aiohttp.ClientSession() as session, session.post(
+        bot.service.http_url + EVENTS_PATH, data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+    ) as response:
+        return response.status, await response.text()
+
+
+def _signed(body: bytes, timestamp: str | None = None) -> dict[str, str]:
+    ts = timestamp if timestamp is not None else str(int(time.time()))
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": _signature(body, ts)}
+
+
+_DEEP = b"payload=" + quote("[" * 2000 + "]" * 2000).encode()
+GARBAGE: dict[str, tuple[bytes, dict[str, str]]] = {
+    "bad utf-8": (b"command=%2Fwan&text=\xff\xfe\xfa", {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=0"}),
+    "non-numeric timestamp": (b"command=%2Fwan", {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=1"}),
+    "payload not json": (b"payload=%7Bnot-json", {}),
+    "2000-deep json": (_DEEP, {}),
+    "json body": (b'{"type": "url_verification", "challenge": "x"' + b"[" * 2000, {}),
+    "no headers at all": (b"", {}),
+    "signature of another body": (b"text=video+a+fox", _signed(b"text=video+a+cat")),
+}
+
+
+@pytest.mark.parametrize("case", list(GARBAGE))
+async def test_unsigned_garbage_is_401_without_a_traceback(
+    bot: SlackBot, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body, headers = GARBAGE[case]
+    caplog.set_level(logging.INFO)
+    status, _ = await _raw(bot, body, headers)
+    assert status == 401
+    loud = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert loud == [], [r.getMessage() for r in loud]
+    assert len([r for r in caplog.records if r.name.startswith("wanbot.slack")]) <= 1
+
+
+SIGNED_MALFORMED: dict[str, bytes] = {
+    "bad utf-8": b"command=%2Fwan&text=\xff\xfe\xfa",
+    "payload not json": b"payload=%7Bnot-json",
+    "2000-deep json": _DEEP,
+    "payload a list": b"payload=" + quote(json.dumps([1, 2])).encode(),
+    "json body not json": b'{"type": "event_callback", ',
+}
+
+
+@pytest.mark.parametrize("case", list(SIGNED_MALFORMED))
+async def test_signed_but_malformed_is_400_without_a_traceback(
+    bot: SlackBot, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = SIGNED_MALFORMED[case]
+    caplog.set_level(logging.INFO)
+    status, _ = await _raw(bot, body, _signed(body))
+    assert status == 400
+    loud = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert loud == [], [r.getMessage() for r in loud]
+    assert bot.rt is not None and await bot.rt.store.active() == []
+
+
+async def test_a_replayed_slash_command_makes_one_job(bot: SlackBot) -> None:
+    body = bot.command_body("video a replayed fox --duration 2").encode()
+    headers = _signed(body)
+    answers = await asyncio.gather(*(_raw(bot, body, headers) for _ in range(3)))
+    assert [status for status, _ in answers] == [200, 200, 200]
+    # A Slack retry is the same body under a fresh timestamp and signature: acted on once as well.
+    status, _ = await _raw(bot, body, {**_signed(body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "x"})
+    assert status == 200
+    await until(lambda: len(bot.status_messages()) >= 1, what="the status message")
+    assert bot.rt is not None
+    jobs = await bot.rt.store.recent_for_user("slack", "T0TEST", "U1", limit=10)
+    assert len(jobs) == 1
+    assert len(bot.status_messages()) == 1
+
+
+async def test_distinct_commands_are_not_mistaken_for_replays(bot: SlackBot) -> None:
+    for _ in range(2):
+        status, _ = await bot.command("video two different foxes --duration 2")
+        assert status == 200
+    assert bot.rt is not None
+    await until(lambda: len(bot.status_messages()) == 2, what="two status messages")
