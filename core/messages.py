@@ -196,6 +196,12 @@ EN: dict[str, str] = {
     "error.CreateUnconfirmed": "wanbot could not confirm whether DashScope started this video, so it did "
     "not retry (that could bill you twice). Check `/wan status` in a minute.",
     "error.Unknown": "DashScope answered with an unexpected error.",
+    # slack (issue 9)
+    "slack.delete.partial": "Deleted what I could, but Slack would not let me delete {what}; "
+    "try again in a moment or ask a workspace admin to remove it.",
+    "slack.delete.the_video": "the video file",
+    "slack.delete.the_status": "the status message",
+    "slack.delete.both": "the status message or the video file",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

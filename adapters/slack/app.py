@@ -36,7 +36,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.actions import REMIX_CALLBACK, Buttons
+from adapters.slack.actions import REMIX_CALLBACK, Buttons, seal_key_for
 from adapters.slack.blocks import ACTION_PREFIX, ACTIONS
 from adapters.slack.commands import ImageMaker, SlashCommand
 from adapters.slack.gate import SlackGate, Verdict
@@ -116,7 +116,9 @@ class SlackService:
     def register(self, rt: Runtime) -> None:
         """Attach the ``/wan`` command, the buttons and the remix modal to ``rt``'s engine."""
         command = SlashCommand(rt.engine, self.port, images=_image_maker(rt.client))
-        buttons = Buttons(rt.engine, self.port)
+        assert self.settings.slack_bot_token is not None  # checked in __init__
+        buttons = Buttons(rt.engine, self.port,
+                          seal_key=seal_key_for(self.settings.slack_bot_token.get_secret_value()))
 
         # Bolt injects arguments by parameter name, so listeners are plain functions, not bound methods.
         async def on_command(ack: Any, body: dict[str, Any], respond: Any) -> None:

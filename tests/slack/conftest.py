@@ -19,7 +19,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 import pytest
@@ -102,7 +102,20 @@ class SlackBot:
         async with aiohttp.ClientSession() as session, session.post(
             self.service.http_url + EVENTS_PATH, data=body.encode(), headers=headers
         ) as response:
-            return response.status, await response.text()
+            status, text = response.status, await response.text()
+        self._shown_ack(body, status, text)
+        return status, text
+
+    def _shown_ack(self, body: str, status: int, text: str) -> None:
+        """What Slack does with a slash command's acknowledgement: its ``text`` is shown to the user alone
+        (kept with the fake's ephemerals, so tests read one list whichever way the bot answered)."""
+        form = dict(parse_qsl(body))
+        if status != 200 or "command" not in form or not text.startswith("{"):
+            return
+        answer = json.loads(text)
+        if answer.get("text"):
+            self.fake.ephemerals.append({"channel": form.get("channel_id"), "user": form.get("user_id"),
+                                         "text": answer["text"], "via": "ack"})
 
     def command_body(self, text: str, *, user: str = "U1", channel: str = "C_MEMBER") -> str:
         return urlencode({

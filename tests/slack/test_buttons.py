@@ -28,7 +28,7 @@ async def test_cancel_while_queued_only_by_the_requester(make_bot: Callable[...,
     assert bot.shown_states(queued) == ["QUEUED"] and _buttons(queued.blocks) == ["wan_cancel"]
 
     await bot.click("cancel", job_id, user="U2")
-    assert f"Only the person who asked for job {job_id}" in await _answer(bot, "U2", 0)
+    assert "Only the person who asked for this video (or a moderator)" in await _answer(bot, "U2", 0)
     await bot.click("cancel", job_id, user="U1")
     assert f"Cancelled job {job_id}. Nothing was billed." in await _answer(bot, "U1", 0)
     await until(lambda: bot.shown_states(queued)[-1] == "CANCELED", what="the cancelled status")
@@ -44,17 +44,20 @@ async def test_reroll_upscale_and_delete_with_a_requester_check(bot: SlackBot) -
     await delivered(bot, first)
     assert bot.rt is not None
 
+    # A re-roll is a new billed job from someone's prompt: the requester's alone.
     await bot.click("reroll", job_id, user="U2")
-    answer = await _answer(bot, "U2", 0)
+    assert "Only the person who asked for this video" in await _answer(bot, "U2", 0)
+    await bot.click("reroll", job_id, user="U1")
+    answer = await _answer(bot, "U1", 0)
     assert answer.startswith(f"Re-rolling job {job_id} with a new seed as job ")
     reroll_id = answer.rsplit(" ", 1)[-1].rstrip(".")
     rerolled = await bot.rt.engine.get(reroll_id)
-    assert rerolled is not None and rerolled.requester.user_id == "U2"
+    assert rerolled is not None and rerolled.requester.user_id == "U1"
     assert rerolled.request.prompt == "a lighthouse at dusk" and rerolled.request.seed != 42
     assert rerolled.conversation.channel_id == "C_MEMBER"
 
     await bot.click("upscale", job_id, user="U1")
-    answer = await _answer(bot, "U1", 0)
+    answer = await _answer(bot, "U1", 1)
     upscale_id = answer.split(" as job ")[-1].rstrip(".")
     upscaled = await bot.rt.engine.get(upscale_id)
     assert upscaled is not None and upscaled.request.resolution == "1080P" and upscaled.request.seed == 42
@@ -65,7 +68,7 @@ async def test_reroll_upscale_and_delete_with_a_requester_check(bot: SlackBot) -
     assert not first.deleted and bot.fake.called("chat.delete") == []
 
     await bot.click("delete", job_id, user="U1")
-    assert await _answer(bot, "U1", 1) == "Deleted."
+    assert await _answer(bot, "U1", 2) == "Deleted."
     assert first.deleted
     [upload] = [u for u in bot.fake.uploads.values() if u.thread_ts == first.ts]
     assert upload.deleted
