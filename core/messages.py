@@ -201,7 +201,8 @@ EN: dict[str, str] = {
     "try again in a moment or ask a workspace admin to remove it.",
     "slack.delete.the_video": "the video file",
     "slack.delete.the_status": "the status message",
-    "slack.delete.both": "the status message or the video file",
+    "slack.delete.failed": "Slack would not let me delete the status message or the video file; "
+    "try again in a moment or ask a workspace admin to remove them.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

@@ -110,23 +110,24 @@ class Buttons:
     async def _delete(self, job: Job) -> str:
         """Delete the video file and the status message, each whatever became of the other."""
         m = self.messages
+        targets: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        delivered, status = job.delivered_ref, job.status_ref
+        if delivered is not None and delivered.message_id.startswith("F"):
+            targets.append((m("slack.delete.the_video"), lambda: self.port.delete_file(delivered.message_id)))
+        if status is not None:
+            targets.append((m("slack.delete.the_status"), lambda: self.port.delete_message(status)))
         kept: list[str] = []
-        if job.delivered_ref is not None and job.delivered_ref.message_id.startswith("F"):
+        for what, delete in targets:
             try:
-                await self.port.delete_file(job.delivered_ref.message_id)
+                await delete()
             except PlatformError as exc:
-                log.warning("job %s: could not delete file %s: %s", job.id, job.delivered_ref.message_id, exc.code)
-                kept.append(m("slack.delete.the_video"))
-        if job.status_ref is not None:
-            try:
-                await self.port.delete_message(job.status_ref)
-            except PlatformError as exc:
-                log.warning("job %s: could not delete the status message: %s", job.id, exc.code)
-                kept.append(m("slack.delete.the_status"))
+                log.warning("job %s: could not delete %s: %s", job.id, what, exc.code)
+                kept.append(what)
         if not kept:
             return m("action.deleted")
-        what = kept[0] if len(kept) == 1 else m("slack.delete.both")
-        return m("slack.delete.partial", what=what)
+        if len(kept) == len(targets) > 1:
+            return m("slack.delete.failed")
+        return m("slack.delete.partial", what=kept[0])
 
     # -- remix -------------------------------------------------------------------------------------------
 

@@ -100,7 +100,7 @@ class SlackPort:
             await self.ephemeral(conversation.channel_id, user_id, text)
             return
         await self._joining(conversation.channel_id, lambda: self._call(self.client.chat_postMessage(
-            channel=conversation.channel_id, text=safe(text), thread_ts=conversation.thread_id,
+            channel=conversation.channel_id, text=safe(text), thread_ts=conversation.thread_id, parse="none",
         )))
 
     async def upload_limit(self, conversation: ConversationRef) -> int:
@@ -158,7 +158,8 @@ class SlackPort:
 
     async def ephemeral(self, channel_id: str, user_id: str, text: str) -> None:
         """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is)."""
-        await self._call(self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=safe(text)))
+        await self._call(self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=safe(text),
+                                                        parse="none"))
 
     async def upload_file(self, conversation: ConversationRef, path: Path, *, caption: str,
                           filename: str | None = None, thread_ts: str | None = None) -> MessageRef:

@@ -107,3 +107,31 @@ async def test_remix_opens_a_modal_and_its_submission_is_validated(bot: SlackBot
     remix = await bot.rt.engine.get(text.split(" as job ")[-1].rstrip("."))
     assert remix is not None and remix.request.prompt == "a paper boat on fire" and remix.request.seed == 7
     await until(lambda: len(bot.status_messages()) == 2, what="the remix's status message")
+
+
+async def test_delete_removes_what_it_can_and_says_what_it_could_not(bot: SlackBot) -> None:
+    first = await video(bot, "video a sandcastle --duration 2")
+    job_id = job_id_of(first)
+    await delivered(bot, first)
+    [upload] = [u for u in bot.fake.uploads.values() if u.thread_ts == first.ts]
+
+    bot.fake.fail("files.delete", "cant_delete_file")
+    await bot.click("delete", job_id, user="U1")
+    answer = await _answer(bot, "U1", 0)
+    assert answer == ("Deleted what I could, but Slack would not let me delete the video file; "
+                      "try again in a moment or ask a workspace admin to remove it.")
+    assert first.deleted and not upload.deleted  # the status message went, whatever became of the file
+
+    # Clicked again (the button is still in a client's view): the file goes now; a gone message is no error.
+    await bot.click("delete", job_id, user="U1")
+    assert await _answer(bot, "U1", 1) == "Deleted."
+    assert upload.deleted
+
+    second = await video(bot, "video a sandcastle at night --duration 2")
+    await delivered(bot, second)
+    bot.fake.fail("files.delete", "cant_delete_file")
+    bot.fake.fail("chat.delete", "cant_delete_message")
+    await bot.click("delete", job_id_of(second), user="U1")
+    assert await _answer(bot, "U1", 2) == ("Slack would not let me delete the status message or the video file; "
+                                           "try again in a moment or ask a workspace admin to remove them.")
+    assert not second.deleted

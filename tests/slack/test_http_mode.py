@@ -129,3 +129,35 @@ async def test_images_are_generated_and_uploaded_to_the_channel(bot: SlackBot) -
     assert first.head.startswith(b"\x89PNG") and first.received == first.length
     assert (first.initial_comment or "").startswith("🖼️ a red apple on a table — 2K, 2 image(s)")
     assert bot.ephemeral_texts()[0].startswith("Generating 2 image(s)")
+
+
+HOSTILE = "<https://evil.example|Free Nitro> @here <!subteam^S1> *big* &amp; <#C_MEMBER>"
+
+
+async def test_hostile_prompts_are_inert_in_every_echo(bot: SlackBot) -> None:
+    message = await video(bot, f"video {HOSTILE} --negative <@U999> @everyone <mailto:a@b.c|x> --duration 2")
+    job_id = job_id_of(message)
+    await delivered(bot, message)
+    [upload] = bot.fake.uploads.values()
+    await bot.click("remix", job_id, user="U1")
+    await until(lambda: bool(bot.fake.views), what="views.open")
+    await bot.command(f"status {job_id}")
+    await until(lambda: len(bot.ephemeral_texts()) >= 1, what="the status answer")
+
+    shown = [json.dumps(message.blocks, ensure_ascii=False), message.text, upload.initial_comment or "",
+             *bot.ephemeral_texts(), *message.history]
+    for text in shown:
+        for raw in ("<https://", "<!subteam", "<#C", "<@U999>", "<mailto", "@here", "@everyone"):
+            assert raw not in text, (raw, text)
+    blocks = json.dumps(message.blocks, ensure_ascii=False)
+    assert "&lt;https://evil.example|Free Nitro&gt;" in blocks and "&amp;amp;" in blocks
+    assert "&lt;@U999&gt;" in blocks  # the negative prompt, in its field
+    assert "&lt;https://evil.example|Free Nitro&gt;" in (upload.initial_comment or "")
+    mrkdwn = [o for b in message.blocks for o in [b.get("text") or {}, *b.get("elements", [])]
+              if o.get("type") == "mrkdwn"]
+    assert mrkdwn and all(o.get("verbatim") is True for o in mrkdwn)
+    # The modal shows the prompt as plain text (an input and a plain_text title): literal, never parsed.
+    modal = bot.fake.views[-1]["view"]
+    assert modal["title"]["type"] == "plain_text" and modal["blocks"][0]["element"]["type"] == "plain_text_input"
+    assert all(c.args.get("parse") == "none" for c in bot.fake.called("chat.postMessage") + bot.fake.called(
+        "chat.update"))
