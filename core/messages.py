@@ -201,6 +201,8 @@ EN: dict[str, str] = {
     "try again in a moment or ask a workspace admin to remove it.",
     "slack.delete.the_video": "the video file",
     "slack.delete.the_status": "the status message",
+    "slack.cancel.none_here": "You have no job in progress in this channel; cancel one from the channel you "
+    "asked for it in, or with /wan cancel <job id> there.",
     "slack.delete.failed": "Slack would not let me delete the status message or the video file; "
     "try again in a moment or ask a workspace admin to remove them.",
 }

@@ -35,7 +35,7 @@ from typing import Any
 from adapters.slack.blocks import ACTION_PREFIX, ACTIONS
 from adapters.slack.context import Caller
 from adapters.slack.errors import reply_for
-from adapters.slack.port import SlackPort
+from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
 from core.access import ActionRefused, JobAction
 from core.engine import Engine
 from core.errors import InvalidRequest, PlatformError
@@ -102,7 +102,7 @@ class Buttons:
         """A new job for whoever clicked, in the job's own channel (authorized: where the click came from);
         stored before the click is acknowledged."""
         conversation = job.conversation
-        await self.port.ensure_member(conversation.channel_id)
+        await self.port.ensure_member(conversation.channel_id, within=MEMBER_CHECK_BUDGET)
         new = await self.engine.accept(caller.requester(conversation.channel_id), conversation, request)
         await caller.acknowledge()
         return new

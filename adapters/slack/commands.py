@@ -27,7 +27,7 @@ from typing import Any
 from adapters.defaults import ChannelDesk
 from adapters.slack.blocks import Mrkdwn, escape
 from adapters.slack.context import Caller
-from adapters.slack.port import PLATFORM, SlackPort
+from adapters.slack.port import MEMBER_CHECK_BUDGET, PLATFORM, SlackPort
 from core.access import JobAction
 from core.commands import (
     HELP_TEXT,
@@ -42,29 +42,17 @@ from core.commands import (
     parse_command,
 )
 from core.engine import Engine
-from core.errors import PlatformError
 from core.messages import shorten
 from core.request import ImageRequest
 
 log = logging.getLogger("wanbot.slack")
 
+#: How many of a user's latest jobs ``/wan cancel`` (no id) looks through: the per-user cap keeps the
+#: unfinished ones among the newest few.
+RECENT_FOR_CANCEL = 20
+
 #: Generates an image request and returns the PNG files (``rt.client.generate_image`` + downloads).
 ImageMaker = Callable[[ImageRequest, Path], Awaitable[list[Path]]]
-#: Seconds the "may the bot post here?" check may take before a job is acknowledged: it is a Slack call
-#: (``conversations.info``, maybe ``conversations.join``) that must leave the ack far inside 3 seconds.
-MEMBER_CHECK_BUDGET = 1.5
-
-
-async def ensure_member_quickly(port: SlackPort, channel_id: str) -> None:
-    """``port.ensure_member`` within ``MEMBER_CHECK_BUDGET``; a slow Slack is a "try again" sentence."""
-    try:
-        async with asyncio.timeout(MEMBER_CHECK_BUDGET):
-            await port.ensure_member(channel_id)
-    except TimeoutError:
-        raise PlatformError("Slack did not say in time whether the bot may post here", code="slack_slow",
-                            retryable=True) from None
-
-
 class SlashCommand:
     """Handles one ``/wan ...`` invocation after it has been acknowledged."""
 
@@ -82,7 +70,7 @@ class SlashCommand:
             defaults = await self.desk.defaults(caller.team_id, caller.channel_id)
             command = parse_command(str(body.get("text") or ""), defaults=defaults)
             if isinstance(command, VideoCommand):
-                await ensure_member_quickly(self.port, caller.channel_id)
+                await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
                 # Stored (durably) before Slack hears anything; the engine posts the status in the background.
                 await self.engine.accept(caller.requester(), caller.conversation, command.request)
             await caller.acknowledge()
@@ -127,13 +115,16 @@ class SlashCommand:
 
     async def _cancel(self, caller: Caller, job_id: str | None) -> str:
         if job_id is None:
-            found = await self.engine.store.latest_active_for_user(PLATFORM, caller.team_id, caller.user_id)
-            if found is None:
-                return self.messages("job.none_active")
-        else:
-            found = await self.engine.get(job_id)
-        job = await caller.authorize(self.port, found, JobAction.CANCEL, self.messages,
-                                     job_id=job_id or (found.id if found else None) or "?")
+            # The caller's latest unfinished job *here*: a job is cancelled from its own channel only.
+            recent = await self.engine.store.recent_for_user(PLATFORM, caller.team_id, caller.user_id,
+                                                             limit=RECENT_FOR_CANCEL)
+            active = [j for j in recent if not j.state.terminal]
+            here = [j for j in active if j.conversation.channel_id == caller.channel_id]
+            if not here:
+                return self.messages("slack.cancel.none_here" if active else "job.none_active")
+            job_id = here[0].id
+        job = await caller.authorize(self.port, await self.engine.get(job_id), JobAction.CANCEL, self.messages,
+                                     job_id=job_id)
         # Authorized above (owner or a moderator of the channel): the engine need not check the owner again.
         return await self.engine.cancel(job.id)
 
@@ -153,7 +144,7 @@ class SlashCommand:
     async def _image(self, caller: Caller, request: ImageRequest) -> None:
         if self.images is None:
             raise RuntimeError("image generation is not wired")
-        await ensure_member_quickly(self.port, caller.channel_id)
+        await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
         await caller.reply(self.port, self.messages("slack.image.working", n=request.n))
         workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="wanbot-slack-image-"))
         try:

@@ -40,6 +40,10 @@ STATUS_EVENT = "wanbot_status"
 FIND_PAGES = 5
 FIND_PAGE_SIZE = 200
 
+#: Seconds the "may the bot post here?" check may take before a new job is acknowledged: it is a Slack call
+#: (``conversations.info``, maybe ``conversations.join``) that must leave the ack far inside 3 seconds.
+MEMBER_CHECK_BUDGET = 1.5
+
 #: Slack's per-file cap for ``files_upload_v2`` (slack_sdk refuses more, and so does Slack).
 UPLOAD_LIMIT = 1024**3
 
@@ -180,10 +184,19 @@ class SlackPort:
         return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts),
                           str(files[0].get("id", "")))
 
-    async def ensure_member(self, channel_id: str) -> None:
+    async def ensure_member(self, channel_id: str, *, within: float | None = None) -> None:
         """Make sure the bot can post here before anything is queued: join a public channel if needed,
-        else raise ``PlatformError(code="not_in_channel")``."""
+        else raise ``PlatformError(code="not_in_channel")``. With ``within``, a Slack slower than that is
+        a retryable ``PlatformError`` (the user is told to try again) rather than a missed deadline."""
         if channel_id in self._member:
+            return
+        if within is not None:
+            try:
+                async with asyncio.timeout(within):
+                    await self.ensure_member(channel_id)
+            except TimeoutError:
+                raise PlatformError("Slack did not say in time whether the bot may post here",
+                                    code="slack_slow", retryable=True) from None
             return
         data = await self._call(self.client.conversations_info(channel=channel_id))
         channel = data.get("channel") or {}

@@ -161,3 +161,11 @@ async def test_hostile_prompts_are_inert_in_every_echo(bot: SlackBot) -> None:
     assert modal["title"]["type"] == "plain_text" and modal["blocks"][0]["element"]["type"] == "plain_text_input"
     assert all(c.args.get("parse") == "none" for c in bot.fake.called("chat.postMessage") + bot.fake.called(
         "chat.update"))
+
+
+async def test_a_slow_slack_is_a_try_again_inside_the_ack_not_a_missed_deadline(bot: SlackBot) -> None:
+    bot.fake.delay("conversations.info", 10.0)  # Slack would answer long after its own 3 s deadline
+    status, body = await bot.command("video a fox", channel="C_PUBLIC")
+    assert status == 200
+    assert json.loads(body)["text"] == "Slack didn't answer wanbot just now. Please try again in a moment."
+    assert bot.rt is not None and await bot.rt.store.active() == []

@@ -142,3 +142,15 @@ async def test_remix_metadata_is_not_trusted(bot: SlackBot, secret: str) -> None
     assert status == 200 and body == ""
     await until(lambda: len(bot.status_messages()) == 2, what="the remix's status message")
     assert {m.channel for m in bot.status_messages()} == {SECRET_CHANNEL}
+
+
+async def test_cancel_without_an_id_means_the_latest_job_in_this_channel(bot: SlackBot) -> None:
+    bot.fake.channels[SECRET_CHANNEL] = Channel(SECRET_CHANNEL, private=True, member=True)
+    stuck = await video(bot, "video [[sandbox:stuck]] in the back room", channel=SECRET_CHANNEL)
+    await bot.command("cancel", user="U1", channel="C_MEMBER")
+    assert (await _answer(bot, "U1", 0)).startswith("You have no job in progress in this channel;")
+    await bot.command("cancel", user="U2", channel=SECRET_CHANNEL)
+    assert await _answer(bot, "U2", 0) == "You have no job in progress."
+    assert bot.rt is not None
+    job = await bot.rt.engine.get(job_id_of(stuck))
+    assert job is not None and job.state is not JobState.CANCELED
