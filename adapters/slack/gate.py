@@ -7,7 +7,9 @@ cost one constant-time comparison and a 401 — no parse, no traceback. (slack_s
 decodes the body and calls ``int()`` on the timestamp first, which is exactly what must not happen.)
 
 Only a signed request is then decoded and parsed the way bolt will parse it; anything Slack would never
-send (not UTF-8, ``payload=`` that is not a JSON object, absurdly deep nesting) is a 400.
+send (not UTF-8, ``payload=`` that is not a JSON object, absurdly deep nesting, a slash command without
+its user or channel, an interaction without its type, user, actions or view — the fields bolt and our
+listeners index without looking) is a 400.
 
 Replays: a signed request is remembered by the digest of its body for twice the timestamp window (a
 timestamp may be up to a window ahead of our clock, and stays valid a window after it). A second request
@@ -116,16 +118,52 @@ def _parse(text: str, content_type: str | None) -> None:
     if not text:
         return
     if (content_type or "").split(";")[0].strip() == "application/json" or text.startswith("{"):
-        _object(json.loads(text))
+        _payload(_object(json.loads(text)))
         return
     params = dict(parse_qsl(text, keep_blank_values=True))
     if "payload" in text:
         payload = params.get("payload")
         if payload is not None:
-            _object(json.loads(payload))
+            _payload(_object(json.loads(payload)))
+        return
+    if "command" in params:
+        for name in ("command", "user_id", "channel_id"):
+            if not params.get(name):
+                raise ValueError(f"a slash command without {name}")
 
 
-def _object(value: Any) -> None:
+#: Interactions that come from a person: bolt and the listeners read ``user.id``.
+_FROM_A_PERSON = frozenset({"block_actions", "view_submission", "view_closed", "shortcut", "message_action",
+                            "block_suggestion", "interactive_message", "dialog_submission"})
+
+
+def _payload(body: dict[str, Any]) -> None:
+    """The fields of a JSON body or an interaction payload that bolt indexes without looking first."""
+    kind = body.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise ValueError("a payload without a type")
+    for name in ("team", "channel", "user", "enterprise", "container"):
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            raise ValueError(f"{name} is not an object")
+    if kind in _FROM_A_PERSON and not isinstance((body.get("user") or {}).get("id"), str):
+        raise ValueError(f"a {kind} payload without user.id")
+    if kind == "block_actions":
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not actions or not all(
+                isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            raise ValueError("block_actions without actions")
+    if kind.startswith("view_") or "view" in body:
+        view = body.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("type"), str) or not isinstance(
+                view.get("callback_id"), str):
+            raise ValueError("a view payload without its view")
+    if kind == "event_callback" or "event" in body:
+        event = body.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise ValueError("an event without its type")
+
+
+def _object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("the payload is not a JSON object")
     # Iterative, so the check itself cannot recurse too deep.
@@ -136,6 +174,7 @@ def _object(value: Any) -> None:
             raise ValueError(f"the payload nests deeper than {MAX_DEPTH} levels")
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return value
 
 
 def _short(exc: BaseException) -> str:

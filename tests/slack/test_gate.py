@@ -11,8 +11,9 @@ import hashlib
 import hmac
 import json
 import logging
+import random
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import pytest
@@ -108,3 +109,57 @@ async def test_distinct_commands_are_not_mistaken_for_replays(bot: SlackBot) -> 
         assert status == 200
     assert bot.rt is not None
     await until(lambda: len(bot.status_messages()) == 2, what="two status messages")
+
+
+_KEYS = ["type", "user", "team", "channel", "actions", "view", "event", "trigger_id", "container", "state",
+         "values", "callback_id", "private_metadata", "id", "action_id", "value", "response_url", "enterprise"]
+_TYPES = ["block_actions", "view_submission", "view_closed", "shortcut", "event_callback", "url_verification",
+          "message_action", "block_suggestion", "nonsense", ""]
+_ACTION_IDS = ["wan_cancel", "wan_reroll", "wan_remix", "wan_upscale", "wan_delete", "wan_nope"]
+
+
+def _value(rng: random.Random, depth: int) -> object:
+    roll = rng.random()
+    if depth > 3 or roll < 0.25:
+        return rng.choice([None, 0, -1, 1.5, True, "", "x", "U1", "C_MEMBER", "T0TEST", "wan_remix_modal",
+                           *_TYPES, *_ACTION_IDS, "{}", "\u0000", "é" * 3])
+    if roll < 0.6:
+        return {k: _value(rng, depth + 1) for k in rng.sample(_KEYS, rng.randint(0, 5))}
+    return [_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+
+
+def _fuzzed_payload(rng: random.Random) -> dict[str, object]:
+    body: dict[str, object] = {k: _value(rng, 1) for k in rng.sample(_KEYS, rng.randint(0, 8))}
+    if rng.random() < 0.8:
+        body["type"] = rng.choice(_TYPES)
+    if rng.random() < 0.5:
+        body["actions"] = [{"action_id": rng.choice(_ACTION_IDS), "value": _value(rng, 3)}]
+    if rng.random() < 0.5:
+        body["user"] = {"id": rng.choice(["U1", "U2", 7, None])}
+    return body
+
+
+async def test_signed_fuzz_never_gets_a_500_or_a_traceback(bot: SlackBot, caplog: pytest.LogCaptureFixture) -> None:
+    """Signed bodies of every plausible and implausible shape (only Slack could send them, but a bug on
+    either side must still be a 4xx, never a 500 with a traceback)."""
+    caplog.set_level(logging.INFO)
+    rng = random.Random(20261202)
+    statuses: set[int] = set()
+    for _ in range(150):
+        payload = _fuzzed_payload(rng)
+        body = b"payload=" + quote(json.dumps(payload)).encode() if rng.random() < 0.7 else json.dumps(
+            payload).encode()
+        status, _ = await _raw(bot, body, _signed(body))
+        statuses.add(status)
+        assert status < 500, (status, payload)
+    for _ in range(50):
+        form = {k: rng.choice(["", "U1", "C_MEMBER", "G_PRIVATE", "T0TEST", "/wan", "help", "status zz"])
+                for k in rng.sample(["command", "user_id", "channel_id", "team_id", "text", "trigger_id"],
+                                    rng.randint(0, 6))}
+        body = urlencode(form).encode()
+        status, _ = await _raw(bot, body, _signed(body))
+        statuses.add(status)
+        assert status < 500, (status, form)
+    assert 400 in statuses and 200 in statuses
+    loud = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert loud == [], [f"{r.name}: {r.getMessage()}" for r in loud]
