@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.jobs import JobState
+from tests.fakes.slack_server import TEAM
 from tests.slack.conftest import SlackBot, delivered, job_id_of, until, video
 
 
@@ -135,3 +136,31 @@ async def test_delete_removes_what_it_can_and_says_what_it_could_not(bot: SlackB
     assert await _answer(bot, "U1", 2) == ("Slack would not let me delete the status message or the video file; "
                                            "try again in a moment or ask a workspace admin to remove them.")
     assert not second.deleted
+
+
+async def test_jobs_made_by_buttons_and_the_modal_are_stored_before_slack_hears_back(bot: SlackBot) -> None:
+    first = await video(bot, "video a stored kite --duration 2 --seed 3")
+    job_id = job_id_of(first)
+    await delivered(bot, first)
+    await bot.stop()
+    await bot.start()  # a fresh process: it must ask Slack again whether it may post in the channel
+    assert bot.rt is not None
+    store = bot.rt.store
+
+    bot.fake.delay("conversations.info", 0.3)
+    status, _ = await bot.click("reroll", job_id, user="U1")
+    assert status == 200
+    # The 200 came back only once the new job was in the store: a kill now would not lose it.
+    assert len(await store.recent_for_user("slack", TEAM, "U1", limit=10)) == 2
+
+    await bot.click("remix", job_id, user="U1")
+    await until(lambda: bool(bot.fake.views), what="views.open")
+    modal = bot.fake.views[-1]["view"]
+    status, body = await bot.interact({
+        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": "U1", "team_id": TEAM},
+        "view": {"id": "V1", "type": "modal", "callback_id": modal["callback_id"],
+                 "private_metadata": modal["private_metadata"],
+                 "state": {"values": {"prompt": {"prompt": {"type": "plain_text_input", "value": "a kite, remixed"}}}}},
+    })
+    assert status == 200 and body == ""
+    assert len(await store.recent_for_user("slack", TEAM, "U1", limit=10)) == 3
