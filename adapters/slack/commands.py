@@ -53,8 +53,10 @@ RECENT_FOR_CANCEL = 20
 
 #: Generates an image request and returns the PNG files (``rt.client.generate_image`` + downloads).
 ImageMaker = Callable[[ImageRequest, Path], Awaitable[list[Path]]]
+
+
 class SlashCommand:
-    """Handles one ``/wan ...`` invocation after it has been acknowledged."""
+    """Handles one ``/wan ...`` invocation (acknowledging it at the right moment)."""
 
     def __init__(self, engine: Engine, port: SlackPort, *, images: ImageMaker | None = None) -> None:
         self.engine = engine

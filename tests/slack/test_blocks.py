@@ -25,7 +25,7 @@ def _view(**changes: Any) -> StatusView:
     return StatusView(**values)
 
 
-def test_escape_only_touches_the_three_control_characters() -> None:
+def test_escape_turns_the_three_control_characters_into_entities() -> None:
     assert escape("<!channel> & <@U1> *bold* 狐狸") == "&lt;!channel&gt; &amp; &lt;@U1&gt; *bold* 狐狸"
     assert safe(Mrkdwn("*already*")) == "*already*" and safe("<x>") == "&lt;x&gt;"
 
