@@ -218,6 +218,15 @@ EN: dict[str, str] = {
     "run.sandbox_refused": "No DASHSCOPE_API_KEY is set, so Discord and Slack users would get placeholder "
     "sandbox videos: set DASHSCOPE_API_KEY for real videos, or start with `wanbot run --sandbox` (or set "
     "WANBOT_SANDBOX=1) to serve the sandbox on purpose.",
+    # slack (issue 9)
+    "slack.delete.partial": "Deleted what I could, but Slack would not let me delete {what}; "
+    "try again in a moment or ask a workspace admin to remove it.",
+    "slack.delete.the_video": "the video file",
+    "slack.delete.the_status": "the status message",
+    "slack.cancel.none_here": "You have no job in progress in this channel; cancel one from the channel you "
+    "asked for it in, or with /wan cancel <job id> there.",
+    "slack.delete.failed": "Slack would not let me delete the status message or the video file; "
+    "try again in a moment or ask a workspace admin to remove them.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

@@ -6,10 +6,12 @@ until cancelled, then closes cleanly.
 
 * **Socket Mode** when ``SLACK_APP_TOKEN`` (``xapp-…``) is set: bolt's ``AsyncSocketModeHandler`` opens
   the websocket from ``apps.connections.open``; no public URL, no signing secret needed.
-* **HTTP mode** otherwise: ``POST /slack/events``, every request checked against ``SLACK_SIGNING_SECRET``
-  (HMAC v0, 5-minute timestamp window) by bolt's request verification. The route is mounted on the bot's
-  one HTTP server (``bot.http``, ``rt.http``: the same port as ``/healthz`` and ``/metrics``); a runtime
-  without one (tests, embedding) gets a server of its own on ``WANBOT_HTTP_HOST:WANBOT_HTTP_PORT``.
+* **HTTP mode** otherwise: ``POST /slack/events``. ``adapters.slack.gate`` checks every request against
+  ``SLACK_SIGNING_SECRET`` (HMAC v0 over the raw bytes, 5-minute timestamp window) before anything is
+  parsed, turns away replays, and only then hands the body to bolt (which checks it again). The route is
+  mounted on the bot's one HTTP server (``bot.http``, ``rt.http``: the same port as ``/healthz`` and
+  ``/metrics``); a runtime without one (tests, embedding) gets a server of its own on
+  ``WANBOT_HTTP_HOST:WANBOT_HTTP_PORT``.
 
 ``SLACK_API_URL`` points slack_sdk's Web API client (and so bolt, Socket Mode and uploads) elsewhere,
 e.g. at the test suite's fake Slack.
@@ -24,18 +26,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.actions import REMIX_CALLBACK, Buttons
+from adapters.slack.actions import REMIX_CALLBACK, Buttons, seal_key_for
 from adapters.slack.blocks import ACTION_PREFIX, ACTIONS
 from adapters.slack.commands import ImageMaker, SlashCommand
+from adapters.slack.gate import SlackGate, Verdict
 from adapters.slack.port import SlackPort
 from bot.http import HttpServer
 from bot.settings import Settings
@@ -90,6 +94,8 @@ class SlackService:
             logger=logging.getLogger("wanbot.slack.bolt"),
             name="wanbot",
         )
+        #: HTTP mode's door: signature first, then replays and shape (``adapters.slack.gate``).
+        self._gate = SlackGate(secret) if secret else None
         self._socket: AsyncSocketModeHandler | None = None
         self._http: HttpServer | None = None
         self._own_http = False
@@ -110,7 +116,9 @@ class SlackService:
     def register(self, rt: Runtime) -> None:
         """Attach the ``/wan`` command, the buttons and the remix modal to ``rt``'s engine."""
         command = SlashCommand(rt.engine, self.port, images=_image_maker(rt.client))
-        buttons = Buttons(rt.engine, self.port)
+        assert self.settings.slack_bot_token is not None  # checked in __init__
+        buttons = Buttons(rt.engine, self.port,
+                          seal_key=seal_key_for(self.settings.slack_bot_token.get_secret_value()))
 
         # Bolt injects arguments by parameter name, so listeners are plain functions, not bound methods.
         async def on_command(ack: Any, body: dict[str, Any], respond: Any) -> None:
@@ -144,8 +152,22 @@ class SlackService:
     # -- HTTP mode ---------------------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
-        """``POST /slack/events``: one Slack request through bolt (signature check, ack, listeners)."""
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        """``POST /slack/events``: the gate (signature on the raw bytes, replays, shape), then bolt.
+
+        401 for anything not signed with our secret, 400 for a signed body Slack would never send, 200
+        without acting for a replay; each turned-away request is one INFO line, never a traceback."""
+        assert self._gate is not None  # HTTP mode always has a signing secret
+        raw = await request.read()
+        checked = self._gate.check(request.headers, raw)
+        if checked.verdict is not Verdict.ACT:
+            log.info("Slack endpoint: %s from %s (%s)", checked.verdict.value, request.remote, checked.reason)
+            status = {Verdict.UNSIGNED: 401, Verdict.MALFORMED: 400, Verdict.REPLAY: 200}[checked.verdict]
+            return web.Response(status=status, text="" if status == 200 else checked.verdict.value)
+        bolt_request = AsyncBoltRequest(body=checked.text, query=request.query_string,
+                                        headers=dict(request.headers))
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        if bolt_response.status >= 500:
+            self._gate.forget(checked)
         response: web.Response = await to_aiohttp_response(bolt_response)
         return response
 

@@ -1,9 +1,13 @@
 """Block Kit rendering of a ``StatusView``, and the escaping that keeps echoed text inert.
 
 Everything a user typed (prompts, negative prompts, job ids in errors) reaches Slack through ``escape``:
-``&``, ``<`` and ``>`` become entities, so ``<!channel>``, ``<!here>`` or ``<@U123>`` in a prompt show
-as text and never notify anyone. Text that is already safe mrkdwn is wrapped in ``Mrkdwn`` so the port
-knows not to escape it twice.
+``&``, ``<`` and ``>`` become entities, so ``<!channel>``, ``<!here>``, ``<@U123>`` or a disguised link
+``<https://evil|Free Nitro>`` in a prompt show as text and never notify anyone or hide a URL; a bare
+``@here``/``@channel``/``@everyone`` gets an invisible word joiner after its ``@``, so no parsing mode
+(a file's comment cannot opt out of it) turns it into a broadcast. Every mrkdwn text object is sent
+``verbatim`` (Slack then auto-links nothing and parses no mention or channel name in it) and messages
+go out with ``parse=none``. Text that is already safe mrkdwn is wrapped in ``Mrkdwn`` so the port knows
+not to escape it twice; what needs no formatting (modal titles, inputs, buttons) is ``plain_text``.
 
 Buttons carry the job id as their ``value`` and a fixed ``action_id`` (``wan_cancel`` …): the handler
 finds the job in the store, so buttons keep working after a restart.
@@ -11,6 +15,7 @@ finds the job in the store, so buttons keep working after a restart.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from core.messages import Messages
@@ -28,9 +33,16 @@ class Mrkdwn(str):
     """Text that is already valid, escaped mrkdwn (the port sends it as is)."""
 
 
+#: Broadcast words some parsing modes turn into ``<!here>`` and friends without any ``<``.
+_BROADCAST = re.compile(r"@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
+#: U+2060 WORD JOINER: invisible, and breaks the word Slack would match.
+_JOINER = "\u2060"
+
+
 def escape(text: str) -> str:
-    """Slack's three control characters as entities; nothing else changes."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's three control characters as entities, and bare broadcast words defused."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub("@" + _JOINER, text)
 
 
 def safe(text: str) -> Mrkdwn:
@@ -40,16 +52,14 @@ def safe(text: str) -> Mrkdwn:
 
 def fit(text: str, limit: int = SECTION_LIMIT) -> Mrkdwn:
     """Escape ``text`` and cut it (on a whole entity, with an ellipsis) so the result fits ``limit``."""
-    out: list[str] = []
-    size = 0
-    for ch in text:
-        piece = escape(ch)
-        if size + len(piece) > limit - 1:
-            out.append("…")
-            break
-        out.append(piece)
-        size += len(piece)
-    return Mrkdwn("".join(out))
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return Mrkdwn(escaped)
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]  # never half an entity
+    return Mrkdwn(cut + "…")
 
 
 def quote(text: str, limit: int = SECTION_LIMIT) -> Mrkdwn:
@@ -63,8 +73,21 @@ def fallback_text(view: StatusView) -> Mrkdwn:
     return fit(view.as_text(), FALLBACK_LIMIT)
 
 
+def _mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object Slack takes as written: no auto-links, no mention or channel parsing."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _link(url: str, label: str) -> str:
+    """``<url|label>`` for a URL the engine produced; a ``|`` or space in it cannot start a label."""
+    if not url.startswith(("https://", "http://")):
+        return fit(f"{label}: {url}", 600)
+    safe_url = escape(url).replace("|", "%7C").replace(" ", "%20")
+    return f"<{safe_url}|{fit(label, 100)}>"
 
 
 def _button(action: str, job_id: str, messages: Messages) -> dict[str, Any]:
@@ -95,15 +118,13 @@ def status_blocks(view: StatusView, messages: Messages) -> list[dict[str, Any]]:
     blocks = [_section(head), _section(quote(view.prompt))]
     if view.fields:
         # A context block takes at most 10 elements; the engine sends about six.
-        elements = [
-            {"type": "mrkdwn", "text": f"*{fit(f.name, 100)}:* {fit(f.value, 600)}"} for f in view.fields[:10]
-        ]
+        elements = [_mrkdwn(f"*{fit(f.name, 100)}:* {fit(f.value, 600)}") for f in view.fields[:10]]
         blocks.append({"type": "context", "elements": elements})
     if view.detail:
         blocks.append(_section(fit(view.detail)))
     if view.link:
         # A link the engine produced (a signed DashScope URL): escaped like any text inside <url|label>.
-        blocks.append(_section(f"<{escape(view.link)}|{fit(messages('slack.download'), 100)}>"))
+        blocks.append(_section(_link(view.link, messages("slack.download"))))
     buttons = [_button(a, view.job_id, messages) for a in view.actions if a in ACTIONS]
     if buttons:
         blocks.append({"type": "actions", "block_id": f"wan_actions_{view.job_id}", "elements": buttons})

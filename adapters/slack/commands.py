@@ -1,11 +1,16 @@
 """The ``/wan`` slash command.
 
-Bolt runs the listener as a task and answers Slack as soon as ``ack()`` is called, so the listener acks
-first (Slack's 3-second deadline) and then does the work: parse the text with the shared
+Bolt runs the listener as a task and answers Slack when ``ack()`` is called, which must happen within
+3 seconds. ``/wan video`` acknowledges only once its job is *stored*: parse the text with the shared
 ``core.commands.parse_command`` over the channel's defaults (``/wan defaults``, set by workspace admins
-and owners), check the bot can post in the channel, and hand the request to the engine, which posts
-and edits the status message. Every problem becomes one ephemeral sentence through
-``Caller.fail``; nothing is queued unless the whole request is valid.
+and owners), check the bot can post in the channel (bounded: ``MEMBER_CHECK_BUDGET``), then
+``engine.accept`` — one insert; the status message is posted in the background — and only then
+``ack()``. A kill right after Slack got its 200 therefore never loses the job. A request that cannot
+be taken is answered inside the acknowledgement itself (one ephemeral sentence, through
+``Caller.fail``), so nothing is queued unless the whole request is valid.
+
+The other subcommands make no job: they acknowledge at once and answer with an ephemeral message.
+``/wan status <id>`` and ``/wan cancel <id>`` go through ``core.access.authorize`` like the buttons.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from typing import Any
 from adapters.defaults import ChannelDesk
 from adapters.slack.blocks import Mrkdwn, escape
 from adapters.slack.context import Caller
-from adapters.slack.port import PLATFORM, SlackPort
+from adapters.slack.port import MEMBER_CHECK_BUDGET, PLATFORM, SlackPort
+from core.access import JobAction
 from core.commands import (
     HELP_TEXT,
     CancelCommand,
@@ -36,18 +42,21 @@ from core.commands import (
     parse_command,
 )
 from core.engine import Engine
-from core.jobs import Job
 from core.messages import shorten
 from core.request import ImageRequest
 
 log = logging.getLogger("wanbot.slack")
+
+#: How many of a user's latest jobs ``/wan cancel`` (no id) looks through: the per-user cap keeps the
+#: unfinished ones among the newest few.
+RECENT_FOR_CANCEL = 20
 
 #: Generates an image request and returns the PNG files (``rt.client.generate_image`` + downloads).
 ImageMaker = Callable[[ImageRequest, Path], Awaitable[list[Path]]]
 
 
 class SlashCommand:
-    """Handles one ``/wan ...`` invocation after it has been acknowledged."""
+    """Handles one ``/wan ...`` invocation (acknowledging it at the right moment)."""
 
     def __init__(self, engine: Engine, port: SlackPort, *, images: ImageMaker | None = None) -> None:
         self.engine = engine
@@ -58,20 +67,24 @@ class SlashCommand:
 
     async def __call__(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
                        respond: Callable[..., Awaitable[Any]]) -> None:
-        await ack()
-        caller = Caller.from_command(body, respond)
+        caller = Caller.from_command(body, respond, ack)
         try:
             defaults = await self.desk.defaults(caller.team_id, caller.channel_id)
             command = parse_command(str(body.get("text") or ""), defaults=defaults)
+            if isinstance(command, VideoCommand):
+                await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
+                # Stored (durably) before Slack hears anything; the engine posts the status in the background.
+                await self.engine.accept(caller.requester(), caller.conversation, command.request)
+            await caller.acknowledge()
             await self.run(caller, command)
         except Exception as exc:
-            await caller.fail(self.port, exc, self.messages)
+            await caller.fail(self.port, exc, self.messages)  # inside the ack when it is still unsent
+        finally:
+            await caller.acknowledge()
 
     async def run(self, caller: Caller, command: Command) -> None:
-        if isinstance(command, VideoCommand):
-            await self.port.ensure_member(caller.channel_id)
-            await self.engine.submit(caller.requester(), caller.conversation, command.request)
-        elif isinstance(command, ImageCommand):
+        """A command that made no job (``/wan video`` was accepted before the ack)."""
+        if isinstance(command, ImageCommand):
             await self._image(caller, command.request)
         elif isinstance(command, StatusCommand):
             await caller.reply(self.port, await self._status(caller, command.job_id))
@@ -94,10 +107,8 @@ class SlashCommand:
 
     async def _status(self, caller: Caller, job_id: str | None) -> str:
         if job_id is not None:
-            job = await self._visible_job(caller, job_id)
-            if job is None:
-                return self.messages("job.not_found", job_id=job_id)
-            jobs = [job]
+            jobs = [await caller.authorize(self.port, await self.engine.get(job_id), JobAction.STATUS,
+                                           self.messages, job_id=job_id)]
         else:
             jobs = await self.engine.store.recent_for_user(PLATFORM, caller.team_id, caller.user_id, limit=5)
             if not jobs:
@@ -106,20 +117,18 @@ class SlashCommand:
 
     async def _cancel(self, caller: Caller, job_id: str | None) -> str:
         if job_id is None:
-            latest = await self.engine.store.latest_active_for_user(PLATFORM, caller.team_id, caller.user_id)
-            if latest is None:
-                return self.messages("job.none_active")
-            job_id = latest.id
-        elif await self._visible_job(caller, job_id) is None:
-            return self.messages("job.not_found", job_id=job_id)
-        return await self.engine.cancel(job_id, user_id=caller.user_id)
-
-    async def _visible_job(self, caller: Caller, job_id: str) -> Job | None:
-        """A job of this Slack workspace (ids of other platforms or workspaces are "not found")."""
-        job = await self.engine.get(job_id)
-        if job is None or job.requester.platform != PLATFORM or job.requester.workspace_id != caller.team_id:
-            return None
-        return job
+            # The caller's latest unfinished job *here*: a job is cancelled from its own channel only.
+            recent = await self.engine.store.recent_for_user(PLATFORM, caller.team_id, caller.user_id,
+                                                             limit=RECENT_FOR_CANCEL)
+            active = [j for j in recent if not j.state.terminal]
+            here = [j for j in active if j.conversation.channel_id == caller.channel_id]
+            if not here:
+                return self.messages("slack.cancel.none_here" if active else "job.none_active")
+            job_id = here[0].id
+        job = await caller.authorize(self.port, await self.engine.get(job_id), JobAction.CANCEL, self.messages,
+                                     job_id=job_id)
+        # Authorized above (owner or a moderator of the channel): the engine need not check the owner again.
+        return await self.engine.cancel(job.id)
 
     async def _usage(self, caller: Caller) -> Mrkdwn:
         m = self.messages
@@ -137,7 +146,7 @@ class SlashCommand:
     async def _image(self, caller: Caller, request: ImageRequest) -> None:
         if self.images is None:
             raise RuntimeError("image generation is not wired")
-        await self.port.ensure_member(caller.channel_id)
+        await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
         await caller.reply(self.port, self.messages("slack.image.working", n=request.n))
         workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="wanbot-slack-image-"))
         try:

@@ -14,6 +14,7 @@ import logging
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from core.access import ActionRefused
 from core.errors import InvalidRequest, PlatformError, QuotaExceeded, WanbotError
 from core.messages import Messages
 
@@ -56,7 +57,7 @@ def reply_for(exc: BaseException, messages: Messages) -> str:
     """What the user reads for ``exc`` (plain text: the port escapes it)."""
     if isinstance(exc, InvalidRequest):
         return messages("invalid", reason=exc.message)
-    if isinstance(exc, QuotaExceeded):
+    if isinstance(exc, QuotaExceeded | ActionRefused):
         return exc.message
     if isinstance(exc, PlatformError):
         if exc.code in NOT_IN_CHANNEL:

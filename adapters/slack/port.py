@@ -1,7 +1,10 @@
 """``SlackPort``: the engine's ``ChatPort`` on Slack's Web API (slack_sdk ``AsyncWebClient``).
 
 * A status message is a ``chat.postMessage`` with Block Kit blocks; it is edited with ``chat.update`` by
-  its ``ts``, which works forever with the bot token (a ``response_url`` dies after 30 minutes).
+  its ``ts``, which works forever with the bot token (a ``response_url`` dies after 30 minutes). It
+  carries message ``metadata`` naming its job, so a process that died between the post and storing the
+  ``ts`` is followed by one that finds the message again (``find_status``: ``conversations.history``, or
+  ``conversations.replies`` in a thread) instead of posting a second one.
 * The video goes up with ``files_upload_v2`` into the status message's thread (``channel_id`` +
   ``thread_ts``). slack_sdk would read a path with a blocking ``open().read()``; we read the bytes in a
   worker thread instead so the event loop never stalls. The returned ``MessageRef`` carries the file id.
@@ -30,6 +33,17 @@ log = logging.getLogger("wanbot.slack")
 
 PLATFORM = "slack"
 
+#: ``metadata.event_type`` of a status message; ``event_payload`` is ``{"job_id": …}``.
+STATUS_EVENT = "wanbot_status"
+#: How far back ``find_status`` looks: the message was posted moments before a crash, but a busy channel
+#: may have moved on by the time the bot is back.
+FIND_PAGES = 5
+FIND_PAGE_SIZE = 200
+
+#: Seconds the "may the bot post here?" check may take before a new job is acknowledged: it is a Slack call
+#: (``conversations.info``, maybe ``conversations.join``) that must leave the ack far inside 3 seconds.
+MEMBER_CHECK_BUDGET = 1.5
+
 #: Slack's per-file cap for ``files_upload_v2`` (slack_sdk refuses more, and so does Slack).
 UPLOAD_LIMIT = 1024**3
 
@@ -46,6 +60,7 @@ class SlackPort:
         self.messages = messages or Messages()
         #: Channels the bot is known to be in: skips a ``conversations.info`` per command.
         self._member: set[str] = set()
+        self._bot_user_id: str | None = None
 
     # -- ChatPort ----------------------------------------------------------------------------------------
 
@@ -55,7 +70,8 @@ class SlackPort:
         async def post() -> Response:
             return await self._call(self.client.chat_postMessage(
                 channel=channel, text=fallback_text(view), blocks=status_blocks(view, self.messages),
-                thread_ts=conversation.thread_id, unfurl_links=False, unfurl_media=False,
+                thread_ts=conversation.thread_id, unfurl_links=False, unfurl_media=False, parse="none",
+                metadata={"event_type": STATUS_EVENT, "event_payload": {"job_id": view.job_id}},
             ))
 
         data = await self._joining(channel, post)
@@ -64,7 +80,7 @@ class SlackPort:
     async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
         await self._call(self.client.chat_update(
             channel=ref.conversation.channel_id, ts=ref.message_id, text=fallback_text(view),
-            blocks=status_blocks(view, self.messages),
+            blocks=status_blocks(view, self.messages), parse="none",
         ))
 
     async def upload_video(
@@ -88,14 +104,44 @@ class SlackPort:
             await self.ephemeral(conversation.channel_id, user_id, text)
             return
         await self._joining(conversation.channel_id, lambda: self._call(self.client.chat_postMessage(
-            channel=conversation.channel_id, text=safe(text), thread_ts=conversation.thread_id,
+            channel=conversation.channel_id, text=safe(text), thread_ts=conversation.thread_id, parse="none",
         )))
 
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return UPLOAD_LIMIT
 
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
-        return None  # not looked up yet: a restart posts a new status message
+        """The bot's own status message of ``job_id`` in the conversation (its thread, if it has one).
+
+        Matched by the job id in the message's metadata, and only among messages this bot posted: a
+        look-alike from anyone else is never adopted (and could not be edited). A conversation the bot
+        cannot read (no ``*:history`` scope, removed from it) answers ``None``, so the job posts afresh
+        rather than never showing; a passing failure (rate limit, 5xx) raises and is retried later."""
+        bot_user = await self._bot_user()
+        cursor: str | None = None
+        for _ in range(FIND_PAGES):
+            try:
+                if conversation.thread_id is not None:
+                    data = await self._call(self.client.conversations_replies(
+                        channel=conversation.channel_id, ts=conversation.thread_id, limit=FIND_PAGE_SIZE,
+                        cursor=cursor, include_all_metadata=True))
+                else:
+                    data = await self._call(self.client.conversations_history(
+                        channel=conversation.channel_id, limit=FIND_PAGE_SIZE, cursor=cursor,
+                        include_all_metadata=True))
+            except PlatformError as exc:
+                if exc.retryable:
+                    raise
+                log.warning("cannot look for job %s's status message in %s: %s", job_id,
+                            conversation.channel_id, exc.code)
+                return None
+            for message in data.get("messages") or []:
+                if message.get("user") == bot_user and _status_job(message) == job_id:
+                    return MessageRef(conversation, str(message["ts"]))
+            cursor = str((data.get("response_metadata") or {}).get("next_cursor") or "") or None
+            if not data.get("has_more") or cursor is None:
+                break
+        return None
 
     async def find_upload(
         self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
@@ -116,7 +162,8 @@ class SlackPort:
 
     async def ephemeral(self, channel_id: str, user_id: str, text: str) -> None:
         """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is)."""
-        await self._call(self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=safe(text)))
+        await self._call(self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=safe(text),
+                                                        parse="none"))
 
     async def upload_file(self, conversation: ConversationRef, path: Path, *, caption: str,
                           filename: str | None = None, thread_ts: str | None = None) -> MessageRef:
@@ -137,10 +184,19 @@ class SlackPort:
         return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts),
                           str(files[0].get("id", "")))
 
-    async def ensure_member(self, channel_id: str) -> None:
+    async def ensure_member(self, channel_id: str, *, within: float | None = None) -> None:
         """Make sure the bot can post here before anything is queued: join a public channel if needed,
-        else raise ``PlatformError(code="not_in_channel")``."""
+        else raise ``PlatformError(code="not_in_channel")``. With ``within``, a Slack slower than that is
+        a retryable ``PlatformError`` (the user is told to try again) rather than a missed deadline."""
         if channel_id in self._member:
+            return
+        if within is not None:
+            try:
+                async with asyncio.timeout(within):
+                    await self.ensure_member(channel_id)
+            except TimeoutError:
+                raise PlatformError("Slack did not say in time whether the bot may post here",
+                                    code="slack_slow", retryable=True) from None
             return
         data = await self._call(self.client.conversations_info(channel=channel_id))
         channel = data.get("channel") or {}
@@ -181,6 +237,13 @@ class SlackPort:
 
     # -- plumbing ----------------------------------------------------------------------------------------
 
+    async def _bot_user(self) -> str:
+        """The bot's own user id (``auth.test``, asked once)."""
+        if self._bot_user_id is None:
+            data = await self._call(self.client.auth_test())
+            self._bot_user_id = str(data.get("user_id") or "")
+        return self._bot_user_id
+
     async def _call(self, request: Awaitable[Any]) -> Response:
         """Await one slack_sdk call; every failure leaves as ``PlatformError``."""
         try:
@@ -212,3 +275,12 @@ class SlackPort:
             raise PlatformError(f"cannot join {channel_id}: {exc.code}", code="not_in_channel",
                                 http_status=exc.http_status) from exc
         self._member.add(channel_id)
+
+
+def _status_job(message: Response) -> str | None:
+    """The job id a message's metadata names, if it is one of our status messages."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != STATUS_EVENT:
+        return None
+    job_id = (metadata.get("event_payload") or {}).get("job_id")
+    return str(job_id) if job_id else None

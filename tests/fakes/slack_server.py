@@ -3,20 +3,25 @@
 It serves ``/api/<method>`` on 127.0.0.1 with Slack's shapes: arguments from the query string, a
 form-encoded or a JSON body; ``Authorization: Bearer xoxb-…`` checked; answers ``{"ok": true, …}`` or
 ``{"ok": false, "error": "…"}``. Implemented: ``auth.test``, ``chat.postMessage`` / ``update`` /
-``postEphemeral`` / ``delete``, ``conversations.join`` / ``info``, ``users.info``, ``files.getUploadURLExternal`` (which
+``postEphemeral`` / ``delete`` (message ``metadata`` kept), ``conversations.join`` / ``info`` / ``history`` /
+``replies``, ``users.info``, ``files.getUploadURLExternal`` (which
 hands out an absolute upload URL on this server), the upload itself (bytes recorded with their real
 size), ``files.completeUploadExternal``, ``files.delete``, ``views.open``, and ``response_url`` posts.
 
 Channels: ``C_PUBLIC`` (public, bot not a member until it joins), ``C_MEMBER`` (public, bot a member),
 ``G_PRIVATE`` (private, bot not a member; Slack hides it: ``channel_not_found``). Users: ``U_ADMIN``
 (workspace admin), ``U_OWNER`` (owner); anyone else is a plain member. Failures are queued per
-method with ``fail(method, ...)``: a 429 ``ratelimited`` with ``Retry-After``, a 5xx, or any error.
+method with ``fail(method, ...)``: a 429 ``ratelimited`` with ``Retry-After``, a 5xx, or any error (e.g.
+``fail("files.delete", "cant_delete_file")``). ``delay(method, seconds)`` lets a call take effect at once
+but answer late — the window in which a bot can be killed after Slack did something and before it
+heard so.
 Everything the bot did is kept in ``calls`` and in the typed records below for assertions.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -46,6 +51,10 @@ class Message:
     deleted: bool = False
     #: The text as posted, then after each ``chat.update``.
     history: list[str] = field(default_factory=list)
+    #: ``chat.postMessage``'s ``metadata`` (``event_type`` + ``event_payload``), shown by ``conversations.*``
+    #: with ``include_all_metadata``.
+    metadata: dict[str, Any] | None = None
+    user: str = BOT_USER
 
 
 @dataclass
@@ -96,6 +105,8 @@ class FakeSlack:
     views: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    #: method → seconds to wait before answering (after the effect), for the next calls (see ``delay``).
+    delays: dict[str, list[float]] = field(default_factory=dict)
     #: Socket Mode: open websockets, and every frame the app sent back (envelope acks).
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_frames: list[dict[str, Any]] = field(default_factory=list)
@@ -105,6 +116,7 @@ class FakeSlack:
     uploads_started: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
+    _closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -123,6 +135,7 @@ class FakeSlack:
         return self.api_url
 
     async def close(self) -> None:
+        self._closing.set()
         for ws in self.sockets:
             await ws.close()
         if self._runner is not None:
@@ -143,6 +156,10 @@ class FakeSlack:
         if error == "ratelimited" and status == 200:
             status = 429
         self.failures.setdefault(method, []).extend(Failure(status, error, retry_after) for _ in range(times))
+
+    def delay(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` take effect at once and answer ``seconds`` later."""
+        self.delays.setdefault(method, []).extend(seconds for _ in range(times))
 
     def called(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -181,6 +198,11 @@ class FakeSlack:
         if handler is None:
             return _fail("unknown_method")
         answer: dict[str, Any] | str = handler(args)
+        pending = self.delays.get(method)
+        if pending:
+            # Cut short by ``close()``: a killed bot never reads this answer, and the test must not wait for it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), pending.pop(0))
         if isinstance(answer, str):
             return _fail(answer)
         return web.json_response({"ok": True, **answer})
@@ -208,7 +230,9 @@ class FakeSlack:
         ts = self._new_ts()
         blocks = _json_arg(args.get("blocks")) or []
         text = str(args.get("text", ""))
-        self.messages[ts] = Message(channel.id, ts, text, blocks, args.get("thread_ts"), history=[text])
+        metadata = _json_arg(args.get("metadata"))
+        self.messages[ts] = Message(channel.id, ts, text, blocks, args.get("thread_ts"), history=[text],
+                                    metadata=metadata if isinstance(metadata, dict) else None)
         return {"channel": channel.id, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any] | str:
@@ -287,13 +311,48 @@ class FakeSlack:
                         "size": upload.received})
         return {"files": out}
 
+    def _shown(self, message: Message, args: dict[str, Any]) -> dict[str, Any]:
+        """A message as ``conversations.history``/``replies`` show it."""
+        shown: dict[str, Any] = {"type": "message", "ts": message.ts, "text": message.text, "blocks": message.blocks,
+                                 "user": message.user}
+        if message.user == BOT_USER:
+            shown["bot_id"] = "B0WANBOT"
+        if message.thread_ts is not None:
+            shown["thread_ts"] = message.thread_ts
+        if message.metadata is not None and str(args.get("include_all_metadata", "")).lower() in ("1", "true"):
+            shown["metadata"] = message.metadata
+        return shown
+
+    def _readable(self, channel_id: str) -> Channel | str:
+        channel = self.channels.get(channel_id)
+        if channel is None or (channel.private and not channel.member):
+            return "channel_not_found"  # Slack hides private channels from non-members
+        return channel
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        """Top-level messages, newest first, ``limit`` a page, paged with an opaque ``cursor``."""
+        channel = self._readable(str(args.get("channel", "")))
+        if isinstance(channel, str):
+            return channel
+        listed = sorted((m for m in self.messages.values()
+                         if m.channel == channel.id and m.thread_ts is None and not m.deleted),
+                        key=lambda m: float(m.ts), reverse=True)
+        start = int(str(args.get("cursor") or "0"))
+        limit = max(1, min(int(str(args.get("limit") or "100")), 999))
+        page = listed[start:start + limit]
+        more = start + limit < len(listed)
+        return {"messages": [self._shown(m, args) for m in page], "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any] | str:
-        """The thread under ``ts``: the parent, then a message per file completed into the thread."""
+        """The thread under ``ts``: the parent, then its replies and a message per file completed into it."""
         channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
         parent = self.messages.get(ts)
         if parent is None or parent.channel != channel:
             return "thread_not_found"
-        replies: list[dict[str, Any]] = [{"ts": ts, "text": parent.text}]
+        replies: list[dict[str, Any]] = [self._shown(parent, args)]
+        replies += [self._shown(m, args) for m in sorted(self.messages.values(), key=lambda m: float(m.ts))
+                    if m.channel == channel and m.thread_ts == ts and not m.deleted]
         for upload in self.uploads.values():
             if upload.completed and not upload.deleted and upload.channel_id == channel and upload.thread_ts == ts:
                 replies.append({"ts": f"{ts}.{upload.file_id}", "thread_ts": ts,

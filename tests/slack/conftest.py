@@ -19,7 +19,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 import pytest
@@ -102,28 +102,42 @@ class SlackBot:
         async with aiohttp.ClientSession() as session, session.post(
             self.service.http_url + EVENTS_PATH, data=body.encode(), headers=headers
         ) as response:
-            return response.status, await response.text()
+            status, text = response.status, await response.text()
+        self._shown_ack(body, status, text)
+        return status, text
 
-    def command_body(self, text: str, *, user: str = "U1", channel: str = "C_MEMBER") -> str:
+    def _shown_ack(self, body: str, status: int, text: str) -> None:
+        """What Slack does with a slash command's acknowledgement: its ``text`` is shown to the user alone
+        (kept with the fake's ephemerals, so tests read one list whichever way the bot answered)."""
+        form = dict(parse_qsl(body))
+        if status != 200 or "command" not in form or not text.startswith("{"):
+            return
+        answer = json.loads(text)
+        if answer.get("text"):
+            self.fake.ephemerals.append({"channel": form.get("channel_id"), "user": form.get("user_id"),
+                                         "text": answer["text"], "via": "ack"})
+
+    def command_body(self, text: str, *, user: str = "U1", channel: str = "C_MEMBER", team: str = TEAM) -> str:
         return urlencode({
-            "token": "legacy-verification-token", "team_id": TEAM, "team_domain": "fake",
+            "token": "legacy-verification-token", "team_id": team, "team_domain": "fake",
             "channel_id": channel, "channel_name": channel.lower(), "user_id": user, "user_name": user.lower(),
             "command": "/wan", "text": text, "api_app_id": "A0WANBOT", "is_enterprise_install": "false",
             "response_url": self.fake.response_url(f"cmd-{user}"), "trigger_id": f"trigger-{time.time_ns()}",
         })
 
-    async def command(self, text: str, *, user: str = "U1", channel: str = "C_MEMBER") -> tuple[int, str]:
-        return await self.post(self.command_body(text, user=user, channel=channel))
+    async def command(self, text: str, *, user: str = "U1", channel: str = "C_MEMBER",
+                      team: str = TEAM) -> tuple[int, str]:
+        return await self.post(self.command_body(text, user=user, channel=channel, team=team))
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
         return await self.post(urlencode({"payload": json.dumps(payload)}))
 
     async def click(self, action: str, job_id: str, *, user: str = "U1", channel: str = "C_MEMBER",
-                    message_ts: str = "") -> tuple[int, str]:
+                    message_ts: str = "", team: str = TEAM) -> tuple[int, str]:
         return await self.interact({
             "type": "block_actions", "api_app_id": "A0WANBOT", "token": "legacy",
-            "team": {"id": TEAM, "domain": "fake"},
-            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
+            "team": {"id": team, "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
             "channel": {"id": channel, "name": channel.lower()},
             "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
             "trigger_id": f"trigger-{time.time_ns()}", "response_url": self.fake.response_url(f"act-{user}"),

@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from adapters.slack.blocks import Mrkdwn, escape, fit, quote, safe, status_blocks
+from adapters.slack.blocks import Mrkdwn, escape, fallback_text, fit, quote, safe, status_blocks
 from adapters.slack.errors import platform_error, reply_for
 from core.errors import InvalidRequest, PlatformError, QuotaExceeded
 from core.messages import Messages
@@ -25,7 +25,7 @@ def _view(**changes: Any) -> StatusView:
     return StatusView(**values)
 
 
-def test_escape_only_touches_the_three_control_characters() -> None:
+def test_escape_turns_the_three_control_characters_into_entities() -> None:
     assert escape("<!channel> & <@U1> *bold* 狐狸") == "&lt;!channel&gt; &amp; &lt;@U1&gt; *bold* 狐狸"
     assert safe(Mrkdwn("*already*")) == "*already*" and safe("<x>") == "&lt;x&gt;"
 
@@ -80,3 +80,43 @@ def test_every_error_becomes_one_plain_sentence() -> None:
     assert reply_for(QuotaExceeded("Easy there: you can try again in 3 s."), M).startswith("Easy there")
     assert "/invite @wanbot" in reply_for(PlatformError("x", code="channel_not_found"), M)
     assert reply_for(RuntimeError("secret internals"), M) == M("error.internal")
+
+
+def _mrkdwn_objects(blocks: Any) -> list[dict[str, Any]]:
+    """Every mrkdwn text object anywhere in ``blocks``."""
+    found: list[dict[str, Any]] = []
+    stack = [blocks]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") == "mrkdwn":
+                found.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def test_every_mrkdwn_object_is_verbatim_so_slack_parses_nothing_in_it() -> None:
+    blocks = status_blocks(_view(prompt="@here see #general and https://evil.example", detail="x @channel"), M)
+    objects = _mrkdwn_objects(blocks)
+    assert len(objects) >= 4  # head, prompt, a field, the detail
+    assert all(o.get("verbatim") is True for o in objects), objects
+
+
+def test_bare_broadcast_words_are_defused_everywhere_they_are_escaped() -> None:
+    for word in ("@here", "@channel", "@everyone", "@HERE"):
+        out = escape(f"hi {word}!")
+        assert word not in out and out == f"hi @\u2060{word[1:]}!"
+    assert escape("mail me at a@herely.com") == "mail me at a@herely.com"  # not a broadcast word
+    assert "@here" not in fallback_text(_view(detail="@here"))
+    assert "@channel" not in json.dumps(status_blocks(_view(prompt="@channel"), M), ensure_ascii=False)
+
+
+def test_a_link_the_engine_makes_cannot_carry_a_label_of_its_own() -> None:
+    blocks = status_blocks(_view(link="https://x/y.mp4?q=a|Free Nitro"), M)
+    [text] = [o["text"] for o in _mrkdwn_objects(blocks) if o["text"].startswith("<https://")]
+    assert text == "<https://x/y.mp4?q=a%7CFree%20Nitro|Download the video>"
+    # Not a web link: shown as text, never as a clickable label.
+    texts = [o["text"] for o in _mrkdwn_objects(status_blocks(_view(link="javascript:alert(1)|Safe"), M))]
+    assert not any(t.startswith("<") for t in texts) and "Download the video: javascript:alert(1)|Safe" in texts

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.jobs import JobState
+from tests.fakes.slack_server import TEAM
 from tests.slack.conftest import SlackBot, delivered, job_id_of, until, video
 
 
@@ -28,7 +29,7 @@ async def test_cancel_while_queued_only_by_the_requester(make_bot: Callable[...,
     assert bot.shown_states(queued) == ["QUEUED"] and _buttons(queued.blocks) == ["wan_cancel"]
 
     await bot.click("cancel", job_id, user="U2")
-    assert f"Only the person who asked for job {job_id}" in await _answer(bot, "U2", 0)
+    assert "Only the person who asked for this video (or a moderator)" in await _answer(bot, "U2", 0)
     await bot.click("cancel", job_id, user="U1")
     assert f"Cancelled job {job_id}. Nothing was billed." in await _answer(bot, "U1", 0)
     await until(lambda: bot.shown_states(queued)[-1] == "CANCELED", what="the cancelled status")
@@ -44,17 +45,20 @@ async def test_reroll_upscale_and_delete_with_a_requester_check(bot: SlackBot) -
     await delivered(bot, first)
     assert bot.rt is not None
 
+    # A re-roll is a new billed job from someone's prompt: the requester's alone.
     await bot.click("reroll", job_id, user="U2")
-    answer = await _answer(bot, "U2", 0)
+    assert "Only the person who asked for this video" in await _answer(bot, "U2", 0)
+    await bot.click("reroll", job_id, user="U1")
+    answer = await _answer(bot, "U1", 0)
     assert answer.startswith(f"Re-rolling job {job_id} with a new seed as job ")
     reroll_id = answer.rsplit(" ", 1)[-1].rstrip(".")
     rerolled = await bot.rt.engine.get(reroll_id)
-    assert rerolled is not None and rerolled.requester.user_id == "U2"
+    assert rerolled is not None and rerolled.requester.user_id == "U1"
     assert rerolled.request.prompt == "a lighthouse at dusk" and rerolled.request.seed != 42
     assert rerolled.conversation.channel_id == "C_MEMBER"
 
     await bot.click("upscale", job_id, user="U1")
-    answer = await _answer(bot, "U1", 0)
+    answer = await _answer(bot, "U1", 1)
     upscale_id = answer.split(" as job ")[-1].rstrip(".")
     upscaled = await bot.rt.engine.get(upscale_id)
     assert upscaled is not None and upscaled.request.resolution == "1080P" and upscaled.request.seed == 42
@@ -65,7 +69,7 @@ async def test_reroll_upscale_and_delete_with_a_requester_check(bot: SlackBot) -
     assert not first.deleted and bot.fake.called("chat.delete") == []
 
     await bot.click("delete", job_id, user="U1")
-    assert await _answer(bot, "U1", 1) == "Deleted."
+    assert await _answer(bot, "U1", 2) == "Deleted."
     assert first.deleted
     [upload] = [u for u in bot.fake.uploads.values() if u.thread_ts == first.ts]
     assert upload.deleted
@@ -104,3 +108,59 @@ async def test_remix_opens_a_modal_and_its_submission_is_validated(bot: SlackBot
     remix = await bot.rt.engine.get(text.split(" as job ")[-1].rstrip("."))
     assert remix is not None and remix.request.prompt == "a paper boat on fire" and remix.request.seed == 7
     await until(lambda: len(bot.status_messages()) == 2, what="the remix's status message")
+
+
+async def test_delete_removes_what_it_can_and_says_what_it_could_not(bot: SlackBot) -> None:
+    first = await video(bot, "video a sandcastle --duration 2")
+    job_id = job_id_of(first)
+    await delivered(bot, first)
+    [upload] = [u for u in bot.fake.uploads.values() if u.thread_ts == first.ts]
+
+    bot.fake.fail("files.delete", "cant_delete_file")
+    await bot.click("delete", job_id, user="U1")
+    answer = await _answer(bot, "U1", 0)
+    assert answer == ("Deleted what I could, but Slack would not let me delete the video file; "
+                      "try again in a moment or ask a workspace admin to remove it.")
+    assert first.deleted and not upload.deleted  # the status message went, whatever became of the file
+
+    # Clicked again (the button is still in a client's view): the file goes now; a gone message is no error.
+    await bot.click("delete", job_id, user="U1")
+    assert await _answer(bot, "U1", 1) == "Deleted."
+    assert upload.deleted
+
+    second = await video(bot, "video a sandcastle at night --duration 2")
+    await delivered(bot, second)
+    bot.fake.fail("files.delete", "cant_delete_file")
+    bot.fake.fail("chat.delete", "cant_delete_message")
+    await bot.click("delete", job_id_of(second), user="U1")
+    assert await _answer(bot, "U1", 2) == ("Slack would not let me delete the status message or the video file; "
+                                           "try again in a moment or ask a workspace admin to remove them.")
+    assert not second.deleted
+
+
+async def test_jobs_made_by_buttons_and_the_modal_are_stored_before_slack_hears_back(bot: SlackBot) -> None:
+    first = await video(bot, "video a stored kite --duration 2 --seed 3")
+    job_id = job_id_of(first)
+    await delivered(bot, first)
+    await bot.stop()
+    await bot.start()  # a fresh process: it must ask Slack again whether it may post in the channel
+    assert bot.rt is not None
+    store = bot.rt.store
+
+    bot.fake.delay("conversations.info", 0.3)
+    status, _ = await bot.click("reroll", job_id, user="U1")
+    assert status == 200
+    # The 200 came back only once the new job was in the store: a kill now would not lose it.
+    assert len(await store.recent_for_user("slack", TEAM, "U1", limit=10)) == 2
+
+    await bot.click("remix", job_id, user="U1")
+    await until(lambda: bool(bot.fake.views), what="views.open")
+    modal = bot.fake.views[-1]["view"]
+    status, body = await bot.interact({
+        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": "U1", "team_id": TEAM},
+        "view": {"id": "V1", "type": "modal", "callback_id": modal["callback_id"],
+                 "private_metadata": modal["private_metadata"],
+                 "state": {"values": {"prompt": {"prompt": {"type": "plain_text_input", "value": "a kite, remixed"}}}}},
+    })
+    assert status == 200 and body == ""
+    assert len(await store.recent_for_user("slack", TEAM, "U1", limit=10)) == 3

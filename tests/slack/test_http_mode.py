@@ -75,22 +75,20 @@ async def test_bad_commands_get_one_ephemeral_sentence_and_queue_nothing(bot: Sl
         "<!channel>": "unknown command '&lt;!channel&gt;'",  # even error messages echo safely
     }
     for text, expected in cases.items():
-        count = len(bot.ephemeral_texts())
         status, body = await bot.command(text)
-        assert status == 200 and body == ""
-        await until(lambda: len(bot.ephemeral_texts()) > count, what=f"a reply to {text!r}")  # noqa: B023
-        assert expected in bot.ephemeral_texts()[-1], (text, bot.ephemeral_texts()[-1])
+        # Answered inside the acknowledgement itself: Slack shows its text to the user alone.
+        assert status == 200, body
+        assert expected in json.loads(body)["text"], (text, body)
+    assert bot.fake.called("chat.postEphemeral") == [] and bot.fake.responses == []
     assert bot.status_messages() == []
     assert bot.rt is not None and await bot.rt.store.active() == []
 
 
 async def test_a_private_channel_without_the_bot_gets_an_invite_hint_not_a_job(bot: SlackBot) -> None:
-    status, _ = await bot.command("video a fox", channel="G_PRIVATE")
+    status, body = await bot.command("video a fox", channel="G_PRIVATE")
     assert status == 200
-    # chat.postEphemeral cannot reach a channel the bot is not in: the answer goes through response_url.
-    await until(lambda: bool(bot.fake.responses), what="the response_url answer")
-    answer = bot.fake.responses[-1]
-    assert answer["response_type"] == "ephemeral" and "/invite @wanbot" in answer["text"]
+    # chat.postEphemeral cannot reach a channel the bot is not in; the acknowledgement can.
+    assert "/invite @wanbot" in json.loads(body)["text"]
     assert bot.fake.called("conversations.join") == [] and bot.status_messages() == []
     assert bot.rt is not None and await bot.rt.store.active() == []
 
@@ -131,3 +129,43 @@ async def test_images_are_generated_and_uploaded_to_the_channel(bot: SlackBot) -
     assert first.head.startswith(b"\x89PNG") and first.received == first.length
     assert (first.initial_comment or "").startswith("🖼️ a red apple on a table — 2K, 2 image(s)")
     assert bot.ephemeral_texts()[0].startswith("Generating 2 image(s)")
+
+
+HOSTILE = "<https://evil.example|Free Nitro> @here <!subteam^S1> *big* &amp; <#C_MEMBER>"
+
+
+async def test_hostile_prompts_are_inert_in_every_echo(bot: SlackBot) -> None:
+    message = await video(bot, f"video {HOSTILE} --negative <@U999> @everyone <mailto:a@b.c|x> --duration 2")
+    job_id = job_id_of(message)
+    await delivered(bot, message)
+    [upload] = bot.fake.uploads.values()
+    await bot.click("remix", job_id, user="U1")
+    await until(lambda: bool(bot.fake.views), what="views.open")
+    await bot.command(f"status {job_id}")
+    await until(lambda: len(bot.ephemeral_texts()) >= 1, what="the status answer")
+
+    shown = [json.dumps(message.blocks, ensure_ascii=False), message.text, upload.initial_comment or "",
+             *bot.ephemeral_texts(), *message.history]
+    for text in shown:
+        for raw in ("<https://", "<!subteam", "<#C", "<@U999>", "<mailto", "@here", "@everyone"):
+            assert raw not in text, (raw, text)
+    blocks = json.dumps(message.blocks, ensure_ascii=False)
+    assert "&lt;https://evil.example|Free Nitro&gt;" in blocks and "&amp;amp;" in blocks
+    assert "&lt;@U999&gt;" in blocks  # the negative prompt, in its field
+    assert "&lt;https://evil.example|Free Nitro&gt;" in (upload.initial_comment or "")
+    mrkdwn = [o for b in message.blocks for o in [b.get("text") or {}, *b.get("elements", [])]
+              if o.get("type") == "mrkdwn"]
+    assert mrkdwn and all(o.get("verbatim") is True for o in mrkdwn)
+    # The modal shows the prompt as plain text (an input and a plain_text title): literal, never parsed.
+    modal = bot.fake.views[-1]["view"]
+    assert modal["title"]["type"] == "plain_text" and modal["blocks"][0]["element"]["type"] == "plain_text_input"
+    assert all(c.args.get("parse") == "none" for c in bot.fake.called("chat.postMessage") + bot.fake.called(
+        "chat.update"))
+
+
+async def test_a_slow_slack_is_a_try_again_inside_the_ack_not_a_missed_deadline(bot: SlackBot) -> None:
+    bot.fake.delay("conversations.info", 10.0)  # Slack would answer long after its own 3 s deadline
+    status, body = await bot.command("video a fox", channel="C_PUBLIC")
+    assert status == 200
+    assert json.loads(body)["text"] == "Slack didn't answer wanbot just now. Please try again in a moment."
+    assert bot.rt is not None and await bot.rt.store.active() == []
