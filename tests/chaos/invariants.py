@@ -301,7 +301,7 @@ def _check_tasks(obs: Observation, verdict: Verdict, subject: str, job: JobRow |
             verdict.add("swap", subject, f"orphan task {task.task_id} was delivered")
         if not recorded:
             unrecorded += 1
-    counted = (1 if own is not None else 0) + unrecorded
+    counted = sum(1 for t in tasks if t.task_id == own) + unrecorded
     if counted > 1:
         faults = Counter(t.fault or "none" for t in others)
         verdict.add("duplicate-task", subject, f"{len(tasks)} tasks for one command ({unrecorded} not owned and "
