@@ -49,6 +49,7 @@ from tests.chaos.invariants import (
     UploadRow,
     Verdict,
     check,
+    orphan_logged,
 )
 from tests.chaos.schedule import CHANNELS, Burst, Command, Kill, Moment, Schedule, Size, build
 from tests.fakes.slack_server import TEAM, TOKEN, Channel, FakeSlack
@@ -60,8 +61,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEED = 60.0
 #: Real-time caps (generous: the machine is shared). Reaching one is reported, never slept through.
 START_CAP = 60.0
-MOMENT_CAP = 20.0
+MOMENT_CAP = 10.0
 SETTLE_CAP = 150.0
+#: After everything ended: how long the bot has to notice a task no job owns (cancel it or log it as an
+#: orphan) before the check counts it as a silent duplicate.
+ORPHAN_CAP = 15.0
 
 
 def _free_port() -> int:
@@ -357,7 +361,18 @@ class Run:
 
     async def settle(self) -> list[str]:
         await poll(self.idle, SETTLE_CAP, turn=0.05)
-        return await self.remaining()
+        left = await self.remaining()
+        if not left:
+            await poll(self.orphans_noticed, ORPHAN_CAP, turn=0.1)
+        return left
+
+    async def orphans_noticed(self) -> bool:
+        """Every task of ours that no job owns is cancelled, or named in the bot's log as an orphan."""
+        owned = {j.task_id for j in await asyncio.to_thread(read_jobs, self.db)}
+        log = await asyncio.to_thread(self.log.read_text, errors="replace")
+        now = self.sandbox.clock()
+        return all(task.task_id in owned or task.status(now).value == "CANCELED" or orphan_logged(log, task.task_id)
+                   for task in self.sandbox.store.tasks_of(key_id(KEY)))
 
     def observe(self, unsettled: list[str]) -> Observation:
         now = self.sandbox.clock()

@@ -277,10 +277,13 @@ def _check_status(verdict: Verdict, subject: str, c: Command, job: JobRow, statu
         verdict.add("status", subject, f"the row points at {job.status_ts}, the live message is {statuses[0].ts}")
 
 
+def orphan_logged(log: str, task_id: str) -> bool:
+    """The bot's log names ``task_id`` on a line that calls it an orphan."""
+    return any("orphan" in line.lower() for line in log.splitlines() if task_id in line)
+
+
 def _orphan_recorded(obs: Observation, task: TaskRow) -> bool:
-    if task.status == "CANCELED":
-        return True
-    return any("orphan" in line.lower() for line in obs.log.splitlines() if task.task_id in line)
+    return task.status == "CANCELED" or orphan_logged(obs.log, task.task_id)
 
 
 def _check_tasks(obs: Observation, verdict: Verdict, subject: str, job: JobRow | None,

@@ -32,7 +32,7 @@ class Moment(StrEnum):
 
     #: 0–20 ms after the first 200 ack of a burst (the rest of the burst may still be in flight).
     AFTER_ACK = "after-ack"
-    #: A random 0–300 ms after a burst started sending: acks may or may not have come back.
+    #: A random 0–80 ms after a burst started sending: acks may or may not have come back.
     MID_BURST = "mid-burst"
     #: As soon as the sandbox received one more video create than before (the create's answer in flight).
     CREATE_SENT = "create-sent"
@@ -50,6 +50,9 @@ class Moment(StrEnum):
 BURST_MOMENTS = (Moment.AFTER_ACK, Moment.MID_BURST)
 JOB_MOMENTS = (Moment.CREATE_SENT, Moment.TASK_CREATED, Moment.SUBMITTING, Moment.PENDING, Moment.RUNNING,
                Moment.UPLOADING)
+MOMENTS = BURST_MOMENTS + JOB_MOMENTS
+#: The kill right after an ack (the issue's lost-command case) is drawn most often.
+WEIGHTS = (3, 2) + (1,) * len(JOB_MOMENTS)
 
 
 @dataclass(frozen=True)
@@ -162,9 +165,9 @@ def build(seed: int, size: Size = Size()) -> Schedule:
     # Every kill is attached to a burst: to the burst itself (ack moments) or waited for after it.
     kills: dict[int, list[Kill]] = {}
     for _ in range(size.kills):
-        moment = rng.choice(BURST_MOMENTS + JOB_MOMENTS + JOB_MOMENTS)
+        moment = rng.choices(MOMENTS, weights=WEIGHTS)[0]
         delay = rng.uniform(0, 0.02) if moment is Moment.AFTER_ACK else \
-            rng.uniform(0, 0.3) if moment is Moment.MID_BURST else rng.uniform(0, 0.05)
+            rng.uniform(0, 0.08) if moment is Moment.MID_BURST else rng.uniform(0, 0.05)
         kills.setdefault(rng.randrange(len(groups)), []).append(Kill(moment, delay))
     bursts: list[Burst] = []
     for n, group in enumerate(groups):
