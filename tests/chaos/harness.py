@@ -286,9 +286,10 @@ class Run:
     async def kill_and_restart(self, kill: Kill, reached: bool) -> None:
         assert self.bot is not None
         await asyncio.sleep(kill.delay)
+        in_flight = self.in_flight
         await self.bot.kill()
         states = Counter(j.state for j in await asyncio.to_thread(read_jobs, self.db))
-        self.kills.append(KillRecord(kill, reached, dict(states), self.in_flight))
+        self.kills.append(KillRecord(kill, reached, dict(states), in_flight))
         await self.bot.start()
 
     async def burst(self, burst: Burst) -> None:
