@@ -76,6 +76,7 @@ def render(results: list[SeedResult], args: argparse.Namespace, planned: list[in
         f"--commands {args.commands} --kills {args.kills}`",
         f"- code: `{_commit()}`; written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node() or 'host'} "
         f"(Python {platform.python_version()}, {platform.machine()})",
+        *([f"- note: {args.note}"] if args.note else []),
         f"- seeds run: {len(results)} of {len(planned)}"
         + ("" if len(done) == len(planned) else f" (not run: {', '.join(map(str, sorted(set(planned) - done)))})"),
         f"- seeds without a violation: {clean} of {len(results)}; violations in all: {total_v}",
@@ -124,6 +125,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=1, help="seeds run at the same time (default 1)")
     p.add_argument("--commands", type=int, default=10, help="slash commands per seed (default 10)")
     p.add_argument("--kills", type=int, default=3, help="SIGKILLs per seed (default 3)")
+    p.add_argument("--note", default="", help="a line to print under the command (what code this is, why)")
     p.add_argument("--out", default=str(ROOT / "bench" / "chaos.md"), help="where the table goes")
     return p.parse_args(argv)
 

@@ -15,22 +15,15 @@ the delay of a kill after its moment) and the 20–50 ms turns of polling loops 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import signal
-import socket
-import sqlite3
-import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from aiohttp import web
 
 from adapters.slack.app import EVENTS_PATH
 from sandbox.config import Limits, SandboxConfig
@@ -51,132 +44,20 @@ from tests.chaos.invariants import (
     check,
     orphan_logged,
 )
-from tests.chaos.schedule import CHANNELS, Burst, Command, Kill, Moment, Schedule, Size, build
-from tests.fakes.slack_server import TEAM, TOKEN, Channel, FakeSlack
+from tests.chaos.schedule import Burst, Command, Kill, Moment, Schedule, Size, build
+from tests.chaos.world import BotProcess, chaos_slack, poll, read_jobs
+from tests.fakes.slack_server import TEAM, TOKEN
 from tests.slack.conftest import SECRET, sign, state_of
 
 KEY = "sk-chaos"
-ROOT = Path(__file__).resolve().parents[2]
 #: A 2 s 720P clip takes ~1–2.5 s: long enough for PENDING and RUNNING to be caught from outside.
 SPEED = 60.0
 #: Real-time caps (generous: the machine is shared). Reaching one is reported, never slept through.
-START_CAP = 60.0
 MOMENT_CAP = 10.0
 SETTLE_CAP = 150.0
 #: After everything ended: how long the bot has to notice a task no job owns (cancel it or log it as an
 #: orphan) before the check counts it as a silent duplicate.
 ORPHAN_CAP = 15.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def poll(condition: Callable[[], Awaitable[bool]], cap: float, turn: float = 0.03) -> bool:
-    """Until ``condition()`` holds (``True``) or ``cap`` real seconds passed (``False``)."""
-    deadline = time.monotonic() + cap
-    while not await condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(turn)
-    return True
-
-
-@dataclass
-class ChaosSlack(FakeSlack):
-    """The fake Slack, also keeping each upload's bytes (to read the sandbox mark from them)."""
-
-    bodies: dict[str, bytes] = field(default_factory=dict)
-
-    async def _upload(self, request: web.Request) -> web.Response:
-        try:
-            response = await super()._upload(request)
-        except (ConnectionError, aiohttp.ClientPayloadError):  # the bot was killed mid-upload
-            return web.Response(status=400, text="upload interrupted")
-        if response.status == 200:
-            self.bodies[request.match_info["file_id"]] = await request.read()  # aiohttp keeps the read body
-        return response
-
-
-def chaos_slack() -> ChaosSlack:
-    channels = {c: Channel(c, member=c != "C_PUBLIC") for c in CHANNELS}
-    channels["G_PRIVATE"] = Channel("G_PRIVATE", private=True)
-    return ChaosSlack(channels=channels)
-
-
-class BotProcess:
-    """``wanbot run`` as a subprocess; every start listens on a new port over the same database."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.proc: asyncio.subprocess.Process | None = None
-        self.starts = 0
-        self.port = 0
-
-    async def start(self) -> None:
-        self.starts += 1
-        self.port = _free_port()
-        with self.log.open("ab") as out:
-            out.write(f"\n----- start {self.starts} -----\n".encode())
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", cwd=ROOT, stdout=out, stderr=out,
-                env={**self.env, "WANBOT_HTTP_PORT": str(self.port)})
-        async with aiohttp.ClientSession() as session:
-            async def listening() -> bool:
-                if self.proc is None or self.proc.returncode is not None:
-                    raise RuntimeError("wanbot run exited:\n" + self.log.read_text()[-3000:])
-                try:  # an unsigned request gets 401 once the Slack endpoint is mounted
-                    async with session.post(f"{self.url}{EVENTS_PATH}", data=b"") as response:
-                        return response.status == 401
-                except aiohttp.ClientError:
-                    return False
-
-            if not await poll(listening, START_CAP, turn=0.05):
-                raise RuntimeError("wanbot run never started listening:\n" + self.log.read_text()[-3000:])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGKILL)
-            await self.proc.wait()
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 30)
-            except TimeoutError:
-                await self.kill()
-
-
-def read_jobs(db: Path) -> list[JobRow]:
-    """The ``jobs`` rows, read-only (the bot may be writing; WAL lets us read alongside)."""
-    if not db.exists():
-        return []
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    except sqlite3.OperationalError:
-        return []
-    try:
-        rows = conn.execute("SELECT id, state, request, user_id, channel_id, task_id, status_ref, error_message, "
-                            "shown_state FROM jobs").fetchall()
-    except sqlite3.OperationalError:  # not migrated yet
-        return []
-    finally:
-        conn.close()
-    out = []
-    for jid, state, request, user, channel, task_id, status_ref, error, shown in rows:
-        ref = json.loads(status_ref) if status_ref else None
-        out.append(JobRow(id=jid, state=state, prompt=json.loads(request)["prompt"], user_id=user,
-                          channel_id=channel, task_id=task_id, status_ts=ref["message_id"] if ref else None,
-                          error_message=error, shown_state=shown))
-    return out
 
 
 @dataclass
@@ -375,7 +256,7 @@ class Run:
         return all(task.task_id in owned or task.status(now).value == "CANCELED" or orphan_logged(log, task.task_id)
                    for task in self.sandbox.store.tasks_of(key_id(KEY)))
 
-    def observe(self, unsettled: list[str]) -> Observation:
+    async def observe(self, unsettled: list[str]) -> Observation:
         now = self.sandbox.clock()
         tasks = [TaskRow(t.task_id, t.job.prompt, t.status(now).value,
                          self.sandbox.stats.fault_by_request.get(t.request_id))
@@ -387,10 +268,10 @@ class Run:
                    for u in self.fake.uploads.values()]
         replies = [Reply(str(e["user"]), str(e["channel"]), str(e["text"])) for e in self.fake.ephemerals]
         replies += [Reply(None, None, str(r.get("text")), str(r["key"])) for r in self.fake.responses]
-        return Observation(sent=sorted(self.sent, key=lambda s: s.command.index), jobs=read_jobs(self.db),
-                           tasks=tasks, posts=posts, uploads=uploads, replies=replies,
-                           log=self.log.read_text(errors="replace") if self.log.exists() else "",
-                           unsettled=unsettled)
+        jobs = await asyncio.to_thread(read_jobs, self.db)
+        log = await asyncio.to_thread(self.log.read_text, errors="replace")
+        return Observation(sent=sorted(self.sent, key=lambda s: s.command.index), jobs=jobs, tasks=tasks,
+                           posts=posts, uploads=uploads, replies=replies, log=log, unsettled=unsettled)
 
     async def play(self) -> SeedResult:
         started = time.monotonic()
@@ -405,7 +286,7 @@ class Run:
                     await self.burst(burst)
                 unsettled = await self.settle()
             await self.bot.stop()
-            observation = self.observe(unsettled)
+            observation = await self.observe(unsettled)
         finally:
             await self.bot.kill()
             await self.sandbox.close()
