@@ -102,6 +102,10 @@ class SeedResult:
     def report(self) -> str:
         lines = [self.summary(), "  " + self.schedule.describe()]
         lines += [f"  kill {n + 1}: {k}" for n, k in enumerate(self.kills)]
+        unacked = [f"#{s.command.index}:{s.status or (s.error or '?')[:40]}" for s in self.observation.sent
+                   if not s.acked]
+        if unacked:
+            lines.append(f"  not acknowledged: {' '.join(unacked)}")
         lines += [f"  VIOLATION {x}" for x in self.verdict.violations]
         lines += [f"  note: {x}" for x in self.verdict.notes]
         return "\n".join(lines)

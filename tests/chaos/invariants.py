@@ -15,7 +15,8 @@ For every command that was acknowledged (and for every command that left a job e
   message's thread; a job that did not deliver uploaded nothing;
 * ``failed-silently``: FAILED/EXPIRED carries an error message and the status message shows that state;
 * ``status``: exactly one live status message for the job, in its channel, the one the row points to,
-  showing the job's final state (so no leftover "Queued" with a Cancel button);
+  showing the job's final state (so no leftover "Queued" with a Cancel button), and no other live message
+  with buttons for it;
 * ``duplicate-task``: at most one task per prompt, not counting orphans the bot found (cancelled, or
   named in a log line with "orphan") and never delivered — those are reported, not violations.
 
@@ -248,6 +249,10 @@ def _check_job(obs: Observation, verdict: Verdict, c: Command, job: JobRow) -> N
             if not (job.error_message or "").strip():
                 verdict.add("failed-silently", subject, f"{job.state} without an error message")
     _check_status(verdict, subject, c, job, statuses)
+    for post in obs.posts:
+        if not post.deleted and job.id in post.button_jobs and status_job_id(post.text) != job.id:
+            verdict.add("status", subject, f"message {post.ts} in {post.channel} carries buttons for this job but "
+                                           f"is not its status message: {post.text[:60]!r}")
 
 
 def _check_upload(verdict: Verdict, subject: str, c: Command, job: JobRow, upload: UploadRow) -> None:

@@ -77,6 +77,8 @@ def test_a_leftover_queued_message_with_cancel_is_caught() -> None:
     assert invariants(obs) == set()
     obs.posts.append(Post("C_MEMBER", "0.6", "[zz] 🎬 Queued · #1", False, "QUEUED", frozenset({"zz"})))
     assert invariants(obs) == {"orphan-status"}
+    obs.posts[-1] = Post("C_MEMBER", "0.7", "Re-roll?", False, None, frozenset({"ja"}))
+    assert invariants(obs) == {"status"}
 
 
 def test_delivery_in_the_wrong_channel_twice_or_for_a_failed_job() -> None:
