@@ -234,9 +234,10 @@ class Run:
         out = [f"job {j.id} {j.state}" for j in jobs if j.state not in TERMINAL]
         out += [f"job {j.id} shows {j.shown_state}, is {j.state}" for j in jobs
                 if j.state in TERMINAL and j.shown_state != j.state]
-        # The live process got these and acked them: their job (or refusal) is due from it.
+        # The live process got these and acked them: their job (or refusal, unless the ack carried it) is due.
         out += [f"command #{s.command.index} acked, nothing made yet" for s in self.sent
-                if s.acked and s.process == self.bot.starts and not self._answered(s.command, jobs)]
+                if s.acked and s.process == self.bot.starts and not s.body.strip()
+                and not self._answered(s.command, jobs)]
         now = self.sandbox.clock()
         out += [f"task {t.task_id} {t.status(now).value}" for t in self.sandbox.store.tasks_of(key_id(KEY))
                 if t.status(now).value not in TASK_TERMINAL]

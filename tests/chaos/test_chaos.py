@@ -6,8 +6,8 @@ mode, a DashScope stand-in that answers a share of creates with 429/500/503 or a
 file — and then checks every acknowledged command (``tests.chaos.invariants``): one job, one task made
 from its own prompt, delivered once into its own channel's status thread, or failed with a message; no
 leftover status message. The seeds run at the same time (each with its own sandbox, fake Slack, bot and
-database), so the whole short form costs about as long as its slowest seed. The one-line summary per
-seed is printed (``-s`` or the CI log shows it).
+database), so the whole short form costs about as long as its slowest seed. Each seed's one-line summary
+is printed in the terminal summary (section "chaos seeds"), its full report in the failure message.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.chaos.conftest import SUMMARIES
 from tests.chaos.harness import SeedResult, run_seed
 from tests.chaos.schedule import Size
 
@@ -34,6 +35,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[int, SeedResult]:
     out = asyncio.run(_all(tmp_path_factory.mktemp("chaos")))
     for result in out.values():
         print("\n" + result.report())
+        SUMMARIES.append(result.summary())
     return out
 
 
