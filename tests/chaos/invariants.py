@@ -63,6 +63,7 @@ class JobRow:
     status_ts: str | None
     error_message: str | None
     shown_state: str | None
+    error_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,8 @@ def _check_job(obs: Observation, verdict: Verdict, c: Command, job: JobRow) -> N
             verdict.add("delivery", subject, f"{job.state} yet {len(uploads)} videos were uploaded")
         if job.state in ("FAILED", "EXPIRED"):
             verdict.failed += 1
+            if c.fate == "ok":  # allowed (failed with a message), but worth a look
+                verdict.notes.append(f"{subject} {job.state} {job.error_code}: {(job.error_message or '')[:70]!r}")
             if not (job.error_message or "").strip():
                 verdict.add("failed-silently", subject, f"{job.state} without an error message")
     _check_status(verdict, subject, c, job, statuses)

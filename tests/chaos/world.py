@@ -130,15 +130,15 @@ def read_jobs(db: Path) -> list[JobRow]:
         return []
     try:
         rows = conn.execute("SELECT id, state, request, user_id, channel_id, task_id, status_ref, error_message, "
-                            "shown_state FROM jobs").fetchall()
+                            "shown_state, error_code FROM jobs").fetchall()
     except sqlite3.OperationalError:  # not migrated yet
         return []
     finally:
         conn.close()
     out = []
-    for jid, state, request, user, channel, task_id, status_ref, error, shown in rows:
+    for jid, state, request, user, channel, task_id, status_ref, error, shown, code in rows:
         ref = json.loads(status_ref) if status_ref else None
         out.append(JobRow(id=jid, state=state, prompt=json.loads(request)["prompt"], user_id=user,
                           channel_id=channel, task_id=task_id, status_ts=ref["message_id"] if ref else None,
-                          error_message=error, shown_state=shown))
+                          error_message=error, shown_state=shown, error_code=code))
     return out
