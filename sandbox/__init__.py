@@ -13,9 +13,9 @@ injects faults on demand. Modules, one concept each:
 - ``listing``     ``GET /tasks`` filters and paging
 - ``render``      JSON shapes of successful answers
 - ``limits``      per-key rate windows
-- ``faults``      injected 429/500/503, drops, latency, stuck tasks
+- ``faults``      injected 429/500/503 and drops/resets, before or after the effect; latency, stuck tasks
 - ``signing``     OSS-style signed result URLs
-- ``media``       MP4/PNG generation and cache
+- ``media``       MP4/PNG generation and cache; result marks (task id + prompt)
 - ``stats``       counters for assertions
 - ``errors``      error bodies (JSON for the API, XML for downloads)
 - ``server``      routes and middleware

@@ -53,9 +53,27 @@ class Faults:
     """Injected misbehaviour for reliability tests, drawn from ``SandboxConfig.seed``'s RNG.
 
     Rates are probabilities per request on ``routes``; at most one fault fires per request, in the
-    order 429, 500, 503, drop-before, drop-after. ``drop_before_rate`` reads the body and closes the
-    connection without doing anything; ``drop_after_rate`` does the work (a create really creates,
-    and bills, the task) and then closes without answering — the ambiguous create.
+    order 429, 500, 503, drop-before, drop-after, 429-after, 500-after, 503-after, reset-after (so a
+    seed that sets none of the later knobs draws exactly what it drew before they existed).
+
+    *Before effect* — the request is answered without being acted on: ``rate_429``/``rate_500``/
+    ``rate_503`` answer the JSON error at once; ``drop_before_rate`` reads the body and closes the
+    connection. A client may safely send these again.
+
+    *After effect* — the handler runs first (a create really creates, and bills, the task; it is in
+    the task store and ``Stats.tasks_created``), then the answer is lost or replaced, which is the
+    ambiguous create a client must resolve before it sends again:
+
+    * ``drop_after_rate``: the connection is closed (FIN) without an answer.
+    * ``reset_after_rate``: the connection is reset (RST, ``SO_LINGER`` 0) without an answer; the
+      client sees ``ECONNRESET`` rather than a clean end of stream.
+    * ``rate_429_after`` / ``rate_500_after`` / ``rate_503_after``: a well-formed JSON error body
+      (``Throttling`` / ``InternalError`` / ``ModelUnavailable``, same shape and ``request_id`` as a
+      real refusal) is sent instead of the 200, so a client that takes a JSON error for "nothing was
+      created" re-sends and bills twice.
+
+    Which request got which fault is kept in ``Stats.faults`` (counts) and ``Stats.fault_by_request``
+    (``request_id`` → fault; a task records the ``request_id`` that created it).
     """
 
     rate_429: float = 0.0
@@ -63,6 +81,10 @@ class Faults:
     rate_503: float = 0.0
     drop_before_rate: float = 0.0
     drop_after_rate: float = 0.0
+    rate_429_after: float = 0.0
+    rate_500_after: float = 0.0
+    rate_503_after: float = 0.0
+    reset_after_rate: float = 0.0
     #: Extra seconds before answering (real seconds, not scaled by speed), plus uniform jitter.
     latency: float = 0.0
     latency_jitter: float = 0.0
@@ -70,10 +92,17 @@ class Faults:
     stuck_rate: float = 0.0
     routes: frozenset[str] = API_ROUTES
 
+    def __post_init__(self) -> None:
+        rates = (self.rate_429, self.rate_500, self.rate_503, self.drop_before_rate, self.drop_after_rate,
+                 self.rate_429_after, self.rate_500_after, self.rate_503_after, self.reset_after_rate)
+        if any(r < 0 for r in rates) or sum(rates) > 1.0 + 1e-9:
+            raise ValueError("fault rates must be non-negative and add up to at most 1")
+
     @property
     def any(self) -> bool:
         return any((self.rate_429, self.rate_500, self.rate_503, self.drop_before_rate,
-                    self.drop_after_rate, self.latency, self.latency_jitter))
+                    self.drop_after_rate, self.rate_429_after, self.rate_500_after, self.rate_503_after,
+                    self.reset_after_rate, self.latency, self.latency_jitter))
 
 
 def _default_cache_dir() -> Path:
@@ -97,6 +126,9 @@ class SandboxConfig:
     seed: int | None = None
     #: Pad result MP4s to at least this many bytes with a trailing ``free`` box (stays playable).
     min_video_bytes: int = 0
+    #: Append a ``free`` box naming the task id and prompt to every result MP4 (``sandbox.media.read_mark``),
+    #: so a test can tell from delivered bytes which task a video came from. Off: the files are untouched.
+    mark_results: bool = False
     #: Frame rate of generated clips (real clips are ~30 fps; low keeps files small).
     fps: int = 10
     #: Where generated MP4/PNG files are cached by parameters.

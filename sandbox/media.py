@@ -7,6 +7,11 @@ H.264 yuv420p, ``+faststart``, low fps, ``ultrafast``, high CRF — tens of kilo
 the exact pixel size and duration asked for. ``min_bytes`` pads a file with a trailing MP4 ``free``
 box, which players skip. PNGs are written by hand (zlib, one colour), in a worker thread.
 
+A spec with a ``mark`` (``SandboxConfig.mark_results``) is the unmarked clip plus one more trailing
+``free`` box holding ``MARK_PREFIX`` and a JSON object (the task id and prompt): still a playable MP4
+and byte-identical up to the mark, but whoever ends up with the bytes — a fake chat platform that
+received an upload — can tell with ``read_mark`` which task, made from which prompt, it came from.
+
 ``MediaStore`` also keeps the registry from object name (what a signed URL names) to ``MediaSpec``,
 so a download knows what to produce.
 """
@@ -14,9 +19,12 @@ so a download knows what to produce.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
+import json
 import os
 import re
+import shutil
 import struct
 import textwrap
 import zlib
@@ -28,6 +36,7 @@ import imageio_ffmpeg
 
 MAX_REGISTERED = 200_000
 _FREE_BOX_MAX = 0xFFFF_FFFF
+MARK_PREFIX = b"wanbot-sandbox-result:"
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,8 @@ class MediaSpec:
     seed: int = 0
     fps: int = 10
     min_bytes: int = 0
+    #: JSON appended in a trailing ``free`` box (see the module docstring); "" = no mark.
+    mark: str = ""
 
     def cache_name(self) -> str:
         digest = hashlib.sha256(repr(self).encode()).hexdigest()[:24]
@@ -90,6 +101,31 @@ def pad_with_free_box(path: Path, min_bytes: int) -> None:
             missing -= box
 
 
+def mark_for(task_id: str, prompt: str) -> str:
+    """The mark of a result: which task it is, and the prompt it was made from."""
+    return json.dumps({"task_id": task_id, "prompt": prompt}, ensure_ascii=False, sort_keys=True)
+
+
+def read_mark(data: bytes) -> dict[str, str] | None:
+    """The mark a marked result carries (``{"task_id", "prompt"}``), or ``None`` when there is none."""
+    at = data.rfind(MARK_PREFIX)
+    if at < 8 or data[at - 4:at] != b"free":
+        return None
+    (size,) = struct.unpack(">I", data[at - 8:at - 4])
+    payload = data[at + len(MARK_PREFIX):at - 8 + size]
+    try:
+        value = json.loads(payload.decode())
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def append_mark(path: Path, mark: str) -> None:
+    body = MARK_PREFIX + mark.encode()
+    with open(path, "ab") as fh:
+        fh.write(struct.pack(">I", 8 + len(body)) + b"free" + body)
+
+
 class MediaStore:
     """Object registry plus an on-disk cache of generated files."""
 
@@ -118,6 +154,8 @@ class MediaStore:
         target = self.cache_dir / spec.cache_name()
         if target.exists():
             return target
+        if spec.mark:
+            return await self._marked(spec, target)
         lock = self._locks.setdefault(target.name, asyncio.Lock())
         async with lock:
             if target.exists():
@@ -136,6 +174,22 @@ class MediaStore:
                 tmp.unlink(missing_ok=True)
             self.generated += 1
         self._locks.pop(target.name, None)
+        return target
+
+    async def _marked(self, spec: MediaSpec, target: Path) -> Path:
+        # The clip itself is encoded (and cached) once without the mark; each mark is a cheap copy.
+        plain = await self.path(dataclasses.replace(spec, mark=""))
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{id(spec)}.part")
+
+        def write() -> None:
+            shutil.copyfile(plain, tmp)
+            append_mark(tmp, spec.mark)
+            os.replace(tmp, target)
+
+        try:
+            await asyncio.to_thread(write)
+        finally:
+            tmp.unlink(missing_ok=True)
         return target
 
     async def has_drawtext(self) -> bool:

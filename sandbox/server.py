@@ -13,15 +13,19 @@ route                                                           answer
 ==============================================================  ======================================
 
 Any other ``/api/v1`` path answers 400 ``InvalidParameter`` "url error, please check url!".
-One middleware gives each request its uuid4 ``request_id``, applies injected faults, renders
-``ApiError`` as the flat error body, counts, and logs one line to ``wanbot.sandbox`` (key hash only).
+One middleware gives each request its uuid4 ``request_id``, applies injected faults (before the
+handler, or after it ran — see ``sandbox.config.Faults``), renders ``ApiError`` as the flat error body,
+counts, and logs one line to ``wanbot.sandbox`` (key hash only).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import socket
+import struct
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -45,7 +49,7 @@ from sandbox.errors import (
 )
 from sandbox.faults import Fault
 from sandbox.listing import list_tasks
-from sandbox.media import MediaSpec
+from sandbox.media import MediaSpec, mark_for
 from sandbox.render import image_object, image_output, image_usage, task_body, unknown_body, video_object
 from sandbox.state import SandboxState
 from sandbox.stats import key_id
@@ -161,15 +165,16 @@ async def create_video(request: web.Request) -> web.Response:
     state, kid, job = await _admit_create(request, parse_video)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.created_by_key[kid] += 1
-    state.media.register(video_object(task), _video_spec(state, job))
+    state.media.register(video_object(task), _video_spec(state, job, task))
     return _task_created(request, task)
 
 
-def _video_spec(state: SandboxState, job: VideoJob) -> MediaSpec:
+def _video_spec(state: SandboxState, job: VideoJob, task: Task) -> MediaSpec:
     label = f"{job.model} {job.resolution} {job.ratio} {job.duration}s"
+    mark = mark_for(task.task_id, job.prompt) if state.config.mark_results else ""
     return MediaSpec(kind="mp4", width=job.width, height=job.height, duration=float(job.duration),
                      text=f"{label} | {job.prompt[:240]}", seed=job.seed or 0, fps=state.config.fps,
-                     min_bytes=state.config.min_video_bytes)
+                     min_bytes=state.config.min_video_bytes, mark=mark)
 
 
 def _register_images(state: SandboxState, job: ImageJob, owner_id: str) -> None:
@@ -278,6 +283,39 @@ def _drop(request: web.Request) -> None:
     raise _Dropped
 
 
+def _reset(request: web.Request) -> None:
+    """Abort the connection with a TCP RST: ``SO_LINGER`` 0 makes the close reset instead of FIN."""
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    raise _Dropped
+
+
+async def _before_effect(request: web.Request, fault: Fault) -> None:
+    """Apply a fault that stands in for the handler: nothing is done."""
+    state = _state(request)
+    if fault.error_answer:
+        raise state.faults.error(fault)
+    await request.read()
+    _drop(request)
+
+
+def _after_effect(request: web.Request, fault: Fault) -> web.Response:
+    """Apply a fault to a request the handler already acted on: lose or replace its answer."""
+    state = _state(request)
+    if fault is Fault.DROP_AFTER:
+        _drop(request)
+    if fault is Fault.RESET_AFTER:
+        _reset(request)
+    err = state.faults.error(fault)
+    state.stats.errors_by_code[err.code] += 1
+    return _json(request, err.body(request[REQUEST_ID]), status=err.status)
+
+
 @web.middleware
 async def sandbox_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = _state(request)
@@ -294,25 +332,21 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
                 await asyncio.sleep(delay)
             fault = state.faults.decide(route)
             if fault is not None:
-                state.stats.faults[fault.value] += 1
-            if fault in (Fault.THROTTLE, Fault.INTERNAL, Fault.UNAVAILABLE):
-                assert fault is not None
-                raise state.faults.error(fault)
-            if fault is Fault.DROP_BEFORE:
-                await request.read()
-                _drop(request)
+                state.stats.record_fault(request[REQUEST_ID], fault.value)
+                if fault.before_effect:
+                    await _before_effect(request, fault)
         try:
             response = await handler(request)
         except ApiError as err:
             state.stats.errors_by_code[err.code] += 1
             response = _json(request, err.body(request[REQUEST_ID]), status=err.status)
-        if fault is Fault.DROP_AFTER:
-            _drop(request)
-    except ApiError as err:  # injected error
+        if fault is not None:
+            response = _after_effect(request, fault)
+    except ApiError as err:  # injected error before the effect
         state.stats.errors_by_code[err.code] += 1
         response = _json(request, err.body(request[REQUEST_ID]), status=err.status)
     except _Dropped:
-        _log(request, route, None, started, "dropped")
+        _log(request, route, None, started, fault.value if fault else "dropped")
         return web.Response(status=499)
     _log(request, route, response, started, fault.value if fault else "")
     state.stats.responses_by_status[response.status] += 1

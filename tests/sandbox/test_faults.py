@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import errno
 import logging
 import random
+from typing import Any
 
 import aiohttp
 import pytest
@@ -13,6 +16,8 @@ from sandbox import Faults, Limits, ManualClock
 from sandbox.config import Faults as FaultsConfig
 from sandbox.faults import Fault, FaultInjector
 from sandbox.runner import serve
+from sandbox.stats import key_id
+from sandbox.tasks import Task
 from sandbox.triggers import ARREARAGE, FAIL, IP_INFRINGEMENT, REJECT, REJECT_INPUT, STUCK
 from tests.sandbox.conftest import KEY, Api, StartApi, image_body, video_body
 
@@ -68,6 +73,67 @@ async def test_drop_after_creates_and_bills_the_task(start: StartApi) -> None:
     with pytest.raises(aiohttp.ServerDisconnectedError):
         await api.create()
     assert api.sandbox.stats.tasks_created(KEY) == 2
+
+
+def _with(faults: FaultsConfig, knob: str, rate: float = 1.0) -> FaultsConfig:
+    changes: dict[str, Any] = {knob: rate}
+    return dataclasses.replace(faults, **changes)
+
+
+def test_after_effect_knobs_draw_after_the_old_ones() -> None:
+    """A seed that sets none of the new knobs draws what it drew before they existed; each knob fires."""
+    old = FaultInjector(FaultsConfig(rate_429=0.3, drop_after_rate=0.2), random.Random(5))
+    new = FaultInjector(FaultsConfig(rate_429=0.3, drop_after_rate=0.2, rate_500_after=0.0), random.Random(5))
+    assert [old.decide("video.create") for _ in range(200)] == [new.decide("video.create") for _ in range(200)]
+    for knob, fault in (("rate_429_after", Fault.THROTTLE_AFTER), ("rate_500_after", Fault.INTERNAL_AFTER),
+                        ("rate_503_after", Fault.UNAVAILABLE_AFTER), ("reset_after_rate", Fault.RESET_AFTER)):
+        inj = FaultInjector(_with(FaultsConfig(), knob), random.Random(1))
+        assert inj.decide("video.create") is fault and not fault.before_effect
+    with pytest.raises(ValueError, match="add up"):
+        FaultsConfig(rate_500=0.6, rate_500_after=0.6)
+
+
+def _tasks(api: Api) -> list[Task]:
+    return list(api.sandbox.store.tasks_of(key_id(KEY)))
+
+
+@pytest.mark.parametrize(("knob", "status", "code", "fault"), [
+    ("rate_429_after", 429, "Throttling", "429_after"),
+    ("rate_500_after", 500, "InternalError", "500_after"),
+    ("rate_503_after", 503, "ModelUnavailable", "503_after"),
+])
+async def test_json_error_after_the_create_took_effect(start: StartApi, knob: str, status: int, code: str,
+                                                       fault: str) -> None:
+    """The answer is a real-looking JSON error, yet the task exists (and is billed) with the prompt sent."""
+    api = await start(faults=_with(Faults(routes=frozenset({"video.create"})), knob))
+    got, body = await api.create(video_body("a heron in the reeds"))
+    assert (got, body["code"]) == (status, code) and body["message"] and body["request_id"]
+    assert "output" not in body  # nothing in the answer says a task was made
+    [task] = _tasks(api)
+    assert task.job.prompt == "a heron in the reeds" and api.sandbox.stats.tasks_created(KEY) == 1
+    assert task.request_id == body["request_id"]
+    assert api.sandbox.stats.fault_by_request == {task.request_id: fault}
+    assert await api.status(task.task_id) == "PENDING"  # a real task: it can be queried, listed, cancelled
+    _, listing = await api.list()
+    assert listing["total"] == 1
+
+
+async def test_reset_after_the_create_took_effect(start: StartApi) -> None:
+    """The connection is reset (not closed cleanly) after the task was made: no answer, one billed task."""
+    api = await start(faults=Faults(reset_after_rate=1.0, routes=frozenset({"video.create"})))
+    with pytest.raises(aiohttp.ClientOSError) as caught:
+        await api.create(video_body("a fox at the edge of a field"))
+    assert caught.value.errno == errno.ECONNRESET, repr(caught.value)
+    [task] = _tasks(api)
+    assert task.job.prompt == "a fox at the edge of a field" and api.sandbox.stats.tasks_created(KEY) == 1
+    assert api.sandbox.stats.fault_by_request == {task.request_id: "reset_after"}
+
+
+@pytest.mark.parametrize("knob", ["rate_429", "rate_500", "rate_503"])
+async def test_json_error_before_effect_creates_nothing(start: StartApi, knob: str) -> None:
+    api = await start(faults=_with(Faults(routes=frozenset({"video.create"})), knob))
+    status, _ = await api.create()
+    assert status >= 429 and _tasks(api) == [] and api.sandbox.stats.tasks_created(KEY) == 0
 
 
 async def test_latency_is_added(start: StartApi) -> None:
