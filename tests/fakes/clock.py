@@ -14,7 +14,9 @@ events waiting on any socket or pipe the loop watches, and no work out in a thre
 ffmpeg). So however slow a SQLite write or a loopback HTTP exchange is under CPU load, no virtual
 time passes while it is in flight; how long real work takes never changes what the test sees. While
 only outside work is pending, the driver waits for it to come back instead of spinning. Work in other
-processes reached over sockets is not visible: tests of those use real time.
+processes reached over sockets is not visible: tests of those use real time. (A child process that
+never exits, or a test task that spins on ``asyncio.sleep(0)``, keeps the loop busy and so holds
+virtual time still: wait with ``until`` or ``clock.stepped()`` instead.)
 
 Tests can wait on the clock's idle points: ``await clock.idle()`` returns once everything runnable
 at the current virtual time has run; ``await clock.stepped()`` once virtual time has moved and the
