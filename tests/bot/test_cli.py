@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
 from bot.cli import main
 from core.store import LATEST_VERSION
+from tests.fakes.until import until
 
 PLATFORM_VARS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DASHSCOPE_API_KEY",
                  "DASHSCOPE_HTTP_BASE_URL")
@@ -68,16 +70,17 @@ async def test_wanbot_sandbox_serves_until_interrupted(tmp_path: Path) -> None:
     try:
         base = f"http://127.0.0.1:{port}/api/v1"
         async with aiohttp.ClientSession() as session:
-            for _ in range(100):
+
+            async def answer() -> tuple[int, Any] | None:
+                assert proc.poll() is None, "the sandbox exited"
                 try:
                     async with session.get(f"{base}/tasks/nope", headers={"Authorization": "Bearer k"}) as resp:
-                        body = await resp.json()
-                        break
+                        return resp.status, await resp.json()
                 except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the sandbox never started")
-        assert resp.status == 200 and body["output"]["task_status"] == "UNKNOWN"
+                    return None
+
+            status, body = await until(answer, "the sandbox to start", poll=0.1)
+        assert status == 200 and body["output"]["task_status"] == "UNKNOWN"
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)

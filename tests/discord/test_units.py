@@ -138,7 +138,8 @@ async def test_edits_before_ready_wait_for_it_or_fail_as_retryable() -> None:
 
     port._ready_timeout = 5
     waiting = asyncio.create_task(port.edit_status(ref, view))
-    await asyncio.sleep(0.01)
+    for _ in range(10):  # a few loop turns: the edit is now parked on the ready event
+        await asyncio.sleep(0)
     assert sent == [] and not waiting.done()
     port.mark_ready()
     await asyncio.wait_for(waiting, 1)

@@ -21,6 +21,7 @@ from core.store import JobStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.dashscope import FakeDashScope
 from tests.fakes.port import RecordingPort
+from tests.fakes.until import until as wait_until
 
 
 class FakeFitter:
@@ -84,17 +85,17 @@ class Harness:
 
     async def finish(self, job_id: str) -> Job:
         assert self.engine is not None
-        return await asyncio.wait_for(self.engine.wait(job_id), timeout=10)
+        return await asyncio.wait_for(self.engine.wait(job_id), timeout=60)  # a bound, not a timing
 
     async def settle(self, until: Callable[[], bool] | None = None, rounds: int = 500) -> None:
-        """Let background steps run until ``until()`` holds (or they go quiet)."""
-        for _ in range(rounds):
-            if until is not None and until():
-                return
-            await asyncio.sleep(0)
-            await asyncio.sleep(0.001)
+        """Let background steps run until ``until()`` holds (checked at every virtual-time step), or
+        without a condition for ``rounds`` steps (fewer if nothing is left asleep)."""
         if until is not None:
-            raise AssertionError("condition never held")
+            await wait_until(until, clock=self.clock, steps=rounds)
+            return
+        for _ in range(rounds):
+            if not await self.clock.stepped():
+                return
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from core.errors import DownloadError, PlatformError
 from core.jobs import JobState
 from core.scheduler import FairQueue
 from tests.engine.conftest import Harness
+from tests.fakes.until import until
 
 
 def test_fair_queue_round_robins_users_and_keeps_each_users_order() -> None:
@@ -132,11 +133,11 @@ async def test_a_failed_final_edit_is_retried_until_the_message_is_right(harness
     engine = await harness.start()
     job = await harness.submit()
     await harness.finish(job.id)
-    for _ in range(500):  # housekeeping retries the edit, then records that it is shown
+
+    async def shown() -> bool:  # housekeeping retries the edit, then records that it is shown
         stored = await engine.store.get(job.id)
-        if stored is not None and stored.shown_state == "DELIVERED":
-            break
-        await asyncio.sleep(0.005)
-    assert stored is not None and stored.shown_state == "DELIVERED"
+        return stored is not None and stored.shown_state == "DELIVERED"
+
+    await until(shown, "the DELIVERED edit recorded as shown", clock=harness.clock)
     assert harness.port.states_shown(job.id)[-1:] == ["DELIVERED"]
     assert harness.port.states_shown(job.id).count("DELIVERED") == 1

@@ -38,7 +38,7 @@ def free_port() -> int:
         return port
 
 
-async def until_listening(port: int, proc: asyncio.subprocess.Process, timeout: float = 15.0) -> None:
+async def until_listening(port: int, proc: asyncio.subprocess.Process, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.returncode is None, "wanbot run exited early"

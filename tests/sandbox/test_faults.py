@@ -19,6 +19,7 @@ from sandbox.runner import serve
 from sandbox.stats import key_id
 from sandbox.tasks import Task
 from sandbox.triggers import ARREARAGE, FAIL, IP_INFRINGEMENT, REJECT, REJECT_INPUT, STUCK
+from tests.fakes.until import until
 from tests.sandbox.conftest import KEY, Api, StartApi, image_body, video_body
 
 
@@ -195,11 +196,12 @@ async def test_one_log_line_per_request_without_the_key(api: Api, caplog: pytest
     assert all(KEY not in line for line in lines)
 
 
-async def test_serve_runs_until_cancelled() -> None:
+async def test_serve_runs_until_cancelled(caplog: pytest.LogCaptureFixture) -> None:
     from sandbox import SandboxConfig
 
+    caplog.set_level(logging.INFO, logger="wanbot.sandbox")
     task = asyncio.create_task(serve("127.0.0.1", 0, SandboxConfig()))
-    await asyncio.sleep(0.05)
+    await until(lambda: "sandbox listening" in caplog.text or task.done(), "the sandbox to listen")
     assert not task.done()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

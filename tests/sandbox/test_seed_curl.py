@@ -18,6 +18,7 @@ import pytest
 
 from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
+from tests.fakes.until import until
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 HOSTS = ("https://dashscope.aliyuncs.com", "https://api.apiyi.com/wan")
@@ -100,8 +101,12 @@ async def test_every_seed_curl_example_behaves_as_documented() -> None:
                 assert status == 200 and isinstance(output, dict) and output["task_id"] == task_id
         # the query example comes before the create in the seeds: run it now that a task exists
         query = next(c for _, c in curl_examples() if "{task_id}" in c)
-        await asyncio.sleep(0.3)  # speed 1000: the task finishes in well under a second
-        status, body = await _run(query, sandbox.origin, task_id)
+        async def finished() -> tuple[int, dict[str, object]] | None:  # speed 1000: well under a second
+            status, body = await _run(query, sandbox.origin, task_id)
+            output = body.get("output")
+            return (status, body) if isinstance(output, dict) and output.get("task_status") == "SUCCEEDED" else None
+
+        status, body = await until(finished, "the task to succeed", poll=0.05)
         output = body["output"]
         assert status == 200 and isinstance(output, dict)
         assert output["task_status"] == "SUCCEEDED" and re.search(r"Expires=\d+", str(output["video_url"]))

@@ -12,6 +12,7 @@ from sandbox import Limits, ManualClock
 from sandbox.clock import dashscope_time
 from sandbox.tasks import MIN_TOTAL_SECONDS, plan_seconds
 from sandbox.validation import VideoJob
+from tests.fakes.until import until
 from tests.sandbox.conftest import Api, StartApi, video_body
 
 
@@ -89,15 +90,13 @@ async def test_speed_divides_durations(start: StartApi, clock: ManualClock, spee
 
 
 async def test_real_clock_high_speed_finishes_quickly(start: StartApi) -> None:
-    import asyncio
-
     api = await start(real_clock=True, speed=5000)
     task_id = await api.create_id()
-    for _ in range(100):
-        if await api.status(task_id) == "SUCCEEDED":
-            break
-        await asyncio.sleep(0.01)
-    assert await api.status(task_id) == "SUCCEEDED"
+
+    async def succeeded() -> bool:
+        return await api.status(task_id) == "SUCCEEDED"
+
+    await until(succeeded, "the task to succeed on the real clock", poll=0.01)
 
 
 async def test_legacy_model_success_shape(api: Api, clock: ManualClock) -> None:

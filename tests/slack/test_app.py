@@ -18,6 +18,7 @@ from bot.runtime import runtime
 from core.errors import ConfigError
 from sandbox.runner import Sandbox
 from tests.fakes.slack_server import TEAM, FakeSlack
+from tests.fakes.until import until as wait_until
 from tests.slack.conftest import sign, slack_settings, until
 
 
@@ -45,12 +46,14 @@ async def test_build_returns_the_port_and_a_runner_that_serves_until_cancelled(
             async with aiohttp.ClientSession() as s, s.post(url, data=body, headers=headers) as r:
                 return r.status
 
-        for _ in range(100):  # until the runner listens
+        async def listening() -> bool:
             try:
                 assert await post() == 200
-                break
             except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.02)
+                return False
+            return True
+
+        await wait_until(listening, "the runner to listen")
         await until(lambda: bool(fake_slack.ephemerals), what="the help text")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

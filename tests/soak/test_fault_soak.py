@@ -30,6 +30,7 @@ from sandbox.config import DOWNLOAD_ROUTE, Faults, Limits, SandboxConfig
 from sandbox.runner import Sandbox
 from sandbox.triggers import REJECT
 from tests.fakes.port import RecordingPort
+from tests.fakes.until import until
 
 JOBS = 500
 KEY = "sk-soak"
@@ -132,12 +133,12 @@ async def test_fault_soak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> N
 
 async def _settle_status_messages(engine: Engine, finished: dict[str, object]) -> None:
     """Wait (bounded) for housekeeping to bring every status message up to date."""
-    import asyncio
+    stale: list[object] = []
 
-    for _ in range(200):
+    async def caught_up() -> bool:
         stored = [await engine.store.get(job_id) for job_id in finished]
-        stale = [j for j in stored if j is not None and j.shown_state != j.state.value]
-        if not stale:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{len(stale)} status messages never caught up")
+        stale[:] = [j.id for j in stored if j is not None and j.shown_state != j.state.value]
+        return not stale
+
+    await until(caught_up, "every status message caught up", timeout=120, poll=0.05,
+                describe=lambda: f"{len(stale)} stale, e.g. {stale[:5]}")

@@ -8,7 +8,6 @@ when its leases run out, and every job must be delivered exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from core.dashscope import DashScopeClient, ReconcilePolicy, RetryPolicy
 from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
-from core.jobs import JobState, Requester
+from core.jobs import Job, JobState, Requester
 from core.messages import Messages
 from core.port import ConversationRef
 from core.request import GenerationRequest
@@ -28,9 +27,11 @@ from core.transcode import fit_to_size
 from sandbox.config import Limits, SandboxConfig
 from sandbox.runner import Sandbox
 from tests.fakes.port import RecordingPort
+from tests.fakes.until import until
 
 KEY = "sk-replicas"
 JOBS = 15
+IN_FLIGHT = (JobState.PENDING, JobState.RUNNING)
 
 
 @pytest.mark.slow
@@ -66,18 +67,21 @@ async def test_three_replicas_one_killed_every_job_delivered_once(db_url: str, t
                 job = await engine.submit(requester, ConversationRef("test", "c", "w"),
                                           GenerationRequest.build(prompt=f"replica job {i}", duration=2))
                 ids.append(job.id)
-            # r2 dies mid-run: its loops stop, its leases are left to expire.
-            await asyncio.sleep(0.8)
+            # r2 dies mid-run, while one of its jobs has a task in flight: its loops stop, its leases
+            # are left to expire.
+            await until(lambda: any(j.state in IN_FLIGHT for j in engines["r2"].book), "r2 has a task in flight",
+                        poll=0.005, describe=lambda: Counter(j.state for j in engines["r2"].book))
             r2_jobs = {j.id for j in engines["r2"].book if not j.state.terminal}
             await engines["r2"].stop(release_leases=False)
 
-            deadline = time.monotonic() + 60
-            while True:
-                jobs = [await stores[0].get(job_id) for job_id in ids]
-                if all(j is not None and j.state.terminal for j in jobs):
-                    break
-                assert time.monotonic() < deadline, Counter(j.state for j in jobs if j)
-                await asyncio.sleep(0.1)
+            jobs: list[Job | None] = []
+
+            async def all_finished() -> bool:
+                jobs[:] = [await stores[0].get(job_id) for job_id in ids]
+                return all(j is not None and j.state.terminal for j in jobs)
+
+            await until(all_finished, "every job finished", timeout=120,
+                        describe=lambda: Counter(j.state for j in jobs if j))
         finally:
             for engine in engines.values():
                 await engine.stop()

@@ -13,6 +13,7 @@ import pytest
 from core import transcode
 from core.errors import WanbotError
 from core.transcode import CannotFit, MediaInfo, TranscodeError, fit_to_size, parse_probe, plan_encode, probe
+from tests.fakes.until import until
 
 
 def leftovers(directory: Path, *keep: Path) -> list[str]:
@@ -174,12 +175,10 @@ async def test_cancellation_kills_ffmpeg_and_removes_the_partial(
     task = asyncio.create_task(
         fit_to_size(clips["audio"], tmp_path / "c.mp4", max_bytes=700_000, preset="veryslow")
     )
-    for _ in range(200):
-        if spawned:
-            break
-        await asyncio.sleep(0.01)
-    assert spawned, "the encoder never started"
-    await asyncio.sleep(0.2)  # let it get going (and open its output)
+    await until(lambda: spawned or task.done(), "the encoder to start")
+    assert spawned, task
+    # Let it get going: once it has opened its output there is a partial file to clean up.
+    await until(lambda: leftovers(tmp_path) or task.done(), "the encoder to open its output")
     assert spawned[0].returncode is None
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
