@@ -9,7 +9,10 @@ hands back fresh copies, so there is no identity map to keep in sync.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,6 +73,26 @@ def _sqlite_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:")
 
 
+async def _switch_to_wal(conn: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the write lock.
+
+    Switching a new (rollback-journal) database reads page 1 and then takes the write lock. SQLite
+    does not apply ``busy_timeout`` to that upgrade, so while another connection is writing — a second
+    process, replica or pooled connection opening the same new file — it fails at once with "database
+    is locked". Once the file is in WAL mode the statement changes nothing and takes no lock.
+    """
+    deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor = await conn.execute("PRAGMA journal_mode=WAL")
+            await cursor.close()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.01)
+
+
 def _make_engine(url: URL) -> AsyncEngine:
     if url.get_backend_name() != "sqlite":
         # pre_ping: a bot idles for hours and PostgreSQL (or a proxy) drops idle connections.
@@ -92,7 +115,7 @@ def _make_engine(url: URL) -> AsyncEngine:
         # opening at the same moment must wait for it rather than fail with "database is locked".
         cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
         # WAL: readers never block the writer, so status queries do not stall job updates.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.run_async(_switch_to_wal)
         # NORMAL is durable across application crashes in WAL mode and avoids an fsync per commit.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

@@ -13,12 +13,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import pytest
-
 from core.store import JobStore
 
 
-@pytest.mark.xfail(strict=True, reason="needs the WAL-switch retry in core/store/jobstore.py (_on_connect)")
 async def test_open_waits_for_another_writer_on_a_new_rollback_journal_database(tmp_path: Path) -> None:
     path = tmp_path / "wanbot.db"
     writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
