@@ -54,7 +54,7 @@ class TaskAPI(Protocol):
     """The DashScope client calls the engine makes (``core.dashscope.DashScopeClient``)."""
 
     async def create_video_task(
-        self, request: GenerationRequest, *, ledger: TaskLedger | None = None
+        self, request: GenerationRequest, *, ledger: TaskLedger | None = None, resend: bool = True
     ) -> TaskInfo: ...
     async def reconcile_create(
         self, model: str, sent_at: float, *, ledger: TaskLedger | None = None, prompt: str | None = None
@@ -421,7 +421,9 @@ class Engine:
         create is resolved: its task stored, a definite refusal, or the list proving no task was made."""
         job = self.book[job_id]
         try:
-            info = await self.client.create_video_task(job.request, ledger=self.ledger)
+            # resend=False: a create proven absent is sent again only through the queue and the store, so a
+            # replica that lost this job meanwhile cannot send a second one.
+            info = await self.client.create_video_task(job.request, ledger=self.ledger, resend=False)
         except CreateAmbiguous as exc:
             await self._create_ambiguous(job_id, exc)
             return

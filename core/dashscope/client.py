@@ -113,6 +113,7 @@ class DashScopeClient:
         *,
         ledger: TaskLedger | None = None,
         exclude_task_ids: Collection[str] = (),
+        resend: bool = True,
     ) -> TaskInfo:
         """Start a text-to-video task; an uncertain answer is resolved through the task list, never resent.
 
@@ -121,12 +122,14 @@ class DashScopeClient:
         proved nothing was made and the attempts are used up; ``CreateAmbiguous`` when several unknown
         tasks could be this create's; ``TransportError(ambiguous=True)`` when the list (or a query of a
         listed task) failed, so the create is still unresolved and must not be resent. ``ledger`` says
-        which tasks the deployment already knows (default: ``exclude_task_ids``).
+        which tasks the deployment already knows (default: ``exclude_task_ids``). ``resend=False`` raises
+        the error of a create proven absent instead of sending again (the engine re-queues the job, so a
+        resend goes through the store, where a replica that lost the job is stopped).
         """
         async with self._create_lock:
-            return await self._create(request, ledger or StaticLedger(exclude_task_ids))
+            return await self._create(request, ledger or StaticLedger(exclude_task_ids), resend)
 
-    async def _create(self, request: GenerationRequest, ledger: TaskLedger) -> TaskInfo:
+    async def _create(self, request: GenerationRequest, ledger: TaskLedger, resend: bool) -> TaskInfo:
         body = request.to_wire()
         first_uncertain: float | None = None
         attempt = 0
@@ -184,7 +187,7 @@ class DashScopeClient:
                     "the task list shows no task was created",
                     ambiguous=False, http_status=refused.http_status, request_id=refused.request_id,
                 )
-            if last or not refused.retryable:
+            if last or not refused.retryable or not resend:
                 raise refused
             log.info("dashscope create for %s: no task was created; sending again", request.model)
             # The re-checks were the backoff; only what is left of a server's Retry-After is waited for.
@@ -208,20 +211,26 @@ class DashScopeClient:
     ) -> TaskInfo | None:
         """The task an unresolved create (first sent at epoch ``sent_at``) produced, or None if none did.
 
-        Looks once, then again after each ``ReconcilePolicy.recheck_delays`` wait (the list lags).
+        Looks once, then again after each ``ReconcilePolicy.recheck_delays`` wait (the list lags), and
+        says "none" only once a create sent at ``sent_at`` can no longer be in flight (``request_timeout``
+        later): the caller may be resuming another process's create, which that process may still send.
         Raises ``TransportError(ambiguous=True)`` when the list or a query of a listed task fails (the
         caller must not resend then), and ``CreateAmbiguous`` when several unknown tasks could be it.
         ``prompt``, when given, rules out tasks whose reported ``orig_prompt`` differs.
         """
         async with self._create_lock:
             return await self._resolve(model, sent_at, ledger=ledger or StaticLedger(exclude_task_ids),
-                                       prompt=prompt)
+                                       prompt=prompt, settled_at=sent_at + self._request_timeout)
 
-    async def _resolve(self, model: str, sent_at: float, *, ledger: TaskLedger, prompt: str | None
-                       ) -> TaskInfo | None:
-        """``reconcile_create`` for a caller that already holds the create lock."""
-        waits = (0.0, *self._reconcile.recheck_delays)
-        for look, wait in enumerate(waits, start=1):
+    async def _resolve(self, model: str, sent_at: float, *, ledger: TaskLedger, prompt: str | None,
+                       settled_at: float | None = None) -> TaskInfo | None:
+        """``reconcile_create`` for a caller that already holds the create lock; ``settled_at`` is when
+        no send of that create can still be on its way (None: the caller saw its send end)."""
+        waits = [0.0, *self._reconcile.recheck_delays]
+        look = 0
+        while waits:
+            wait = waits.pop(0)
+            look += 1
             if wait:
                 await self._sleep(wait)
             start, end = rec.window(sent_at, self._clock(), self._reconcile.skew)
@@ -240,11 +249,13 @@ class DashScopeClient:
             exclude = set(await ledger.known_task_ids()) | self._handed_out.keys()
             found = await self._adopt(rec.candidates(rows, model=model, start=start, end=end, exclude=exclude),
                                       prompt, ledger, model)
-            log.info("dashscope reconcile %s look %d/%d window %s..%s: %d listed, adopted %s",
-                     model, look, len(waits), rec.list_time(start), rec.list_time(end), len(rows),
+            log.info("dashscope reconcile %s look %d window %s..%s: %d listed, adopted %s",
+                     model, look, rec.list_time(start), rec.list_time(end), len(rows),
                      found.task_id if found else "-")
             if found is not None:
                 return found
+            if not waits and settled_at is not None and self._clock() < settled_at:
+                waits.append(settled_at - self._clock())  # one more look once it cannot be in flight
         return None
 
     async def _adopt(self, rows: list[TaskSummary], prompt: str | None, ledger: TaskLedger, model: str

@@ -171,6 +171,9 @@ class FakeDashScope:
         self.get_script: list[str] = []
         self.created: list[str] = []
         self.canceled: list[str] = []
+        #: Awaited by every create once its body is read (before it does anything): lets a test look at
+        #: the world at that moment, or hold the create while it kills the caller.
+        self.on_create: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     def add_task(self, model: str, created: float, *, prompt: str = "p", task_id: str | None = None,
                  status: str = "PENDING") -> str:
@@ -188,6 +191,8 @@ class FakeDashScope:
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         body = json.loads(await request.read())
+        if self.on_create is not None:
+            await self.on_create(body)
         action = self.create_script.pop(0) if self.create_script else "ok"
         errors = {"500": ("InternalError", 500), "503": ("ModelServingError", 503),
                   "429": ("Throttling.RateQuota", 429), "400": ("InvalidParameter", 400)}

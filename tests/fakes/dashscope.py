@@ -66,7 +66,7 @@ class FakeDashScope:
 
     async def create_video_task(
         self, request: GenerationRequest, *, ledger: TaskLedger | None = None,
-        exclude_task_ids: Collection[str] = (),
+        exclude_task_ids: Collection[str] = (), resend: bool = True,
     ) -> TaskInfo:
         if self.create_gate is not None:
             await self.create_gate.wait()
