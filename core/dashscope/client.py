@@ -211,26 +211,20 @@ class DashScopeClient:
     ) -> TaskInfo | None:
         """The task an unresolved create (first sent at epoch ``sent_at``) produced, or None if none did.
 
-        Looks once, then again after each ``ReconcilePolicy.recheck_delays`` wait (the list lags), and
-        says "none" only once a create sent at ``sent_at`` can no longer be in flight (``request_timeout``
-        later): the caller may be resuming another process's create, which that process may still send.
+        Looks once, then again after each ``ReconcilePolicy.recheck_delays`` wait (the list lags).
         Raises ``TransportError(ambiguous=True)`` when the list or a query of a listed task fails (the
         caller must not resend then), and ``CreateAmbiguous`` when several unknown tasks could be it.
         ``prompt``, when given, rules out tasks whose reported ``orig_prompt`` differs.
         """
         async with self._create_lock:
             return await self._resolve(model, sent_at, ledger=ledger or StaticLedger(exclude_task_ids),
-                                       prompt=prompt, settled_at=sent_at + self._request_timeout)
+                                       prompt=prompt)
 
-    async def _resolve(self, model: str, sent_at: float, *, ledger: TaskLedger, prompt: str | None,
-                       settled_at: float | None = None) -> TaskInfo | None:
-        """``reconcile_create`` for a caller that already holds the create lock; ``settled_at`` is when
-        no send of that create can still be on its way (None: the caller saw its send end)."""
-        waits = [0.0, *self._reconcile.recheck_delays]
-        look = 0
-        while waits:
-            wait = waits.pop(0)
-            look += 1
+    async def _resolve(self, model: str, sent_at: float, *, ledger: TaskLedger, prompt: str | None
+                       ) -> TaskInfo | None:
+        """``reconcile_create`` for a caller that already holds the create lock."""
+        waits = (0.0, *self._reconcile.recheck_delays)
+        for look, wait in enumerate(waits, start=1):
             if wait:
                 await self._sleep(wait)
             start, end = rec.window(sent_at, self._clock(), self._reconcile.skew)
@@ -249,13 +243,11 @@ class DashScopeClient:
             exclude = set(await ledger.known_task_ids()) | self._handed_out.keys()
             found = await self._adopt(rec.candidates(rows, model=model, start=start, end=end, exclude=exclude),
                                       prompt, ledger, model)
-            log.info("dashscope reconcile %s look %d window %s..%s: %d listed, adopted %s",
-                     model, look, rec.list_time(start), rec.list_time(end), len(rows),
+            log.info("dashscope reconcile %s look %d/%d window %s..%s: %d listed, adopted %s",
+                     model, look, len(waits), rec.list_time(start), rec.list_time(end), len(rows),
                      found.task_id if found else "-")
             if found is not None:
                 return found
-            if not waits and settled_at is not None and self._clock() < settled_at:
-                waits.append(settled_at - self._clock())  # one more look once it cannot be in flight
         return None
 
     async def _adopt(self, rows: list[TaskSummary], prompt: str | None, ledger: TaskLedger, model: str
