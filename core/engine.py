@@ -8,6 +8,11 @@ the store, and the chat ports. Its promises:
 * one status edit per visible state change (plus queue-position moves while queued), never more;
 * a create is recorded as SUBMITTING before it is sent, so a crash mid-create is reconciled through
   DashScope's task list instead of being resent: one request never starts two billed tasks;
+* SUBMITTING is the deployment's create gate: no job of any replica takes a slot while one is
+  SUBMITTING, and a job leaves it only once its create is resolved (task stored, definite refusal, or
+  the list proving no task was made). With one uncertain create at a time, a task found in the list is
+  adopted only when it is the one unknown candidate (``core.dashscope.reconcile``); an adopted task that
+  later reports another prompt is let go, never delivered (``ADOPTED_TASK``);
 * ``start()`` resumes every unfinished job from the store: no second task, no second upload, the same
   status message edited.
 

@@ -103,7 +103,7 @@ class Rig:
         assert found is not None
         return found
 
-    async def until(self, cond: Callable[[], Awaitable[bool]], rounds: int = 3000) -> None:
+    async def until(self, cond: Callable[[], Awaitable[bool]], rounds: int = 10000) -> None:
         """Let the engines run until ``await cond()`` holds (bounded number of loop turns, no timing)."""
         for _ in range(rounds):
             if await cond():
@@ -149,13 +149,15 @@ def prompt_of(rig: Rig, task_id: str | None) -> str | None:
 async def test_adopted_task_that_succeeds_with_another_prompt_is_not_delivered(rig: Rig) -> None:
     # Alice's earlier create made a task that nobody stored (an orphan). Bob's create is lost and made
     # nothing, so the orphan is the only candidate and is adopted — while PENDING nobody can tell.
-    alices = rig.fake.add_task(MODEL, rig.clock() - 5, prompt="alice's lighthouse at dusk")
     rig.fake.create_script = ["lost"]
     engine = await rig.engine("r1")
+    rig.clock.hold = True  # time stands still: the orphan stays inside the create's window
+    alices = rig.fake.add_task(MODEL, rig.clock() - 5, prompt="alice's lighthouse at dusk")
     bob = await rig.submit(engine, "bob's fox detective in the rain", "bob")
     await rig.until(lambda: _state_is(rig, bob.id, JobState.PENDING))
     adopted = await rig.job(bob.id)
     assert adopted.task_id == alices and adopted.extra.get(ADOPTED_TASK) is True
+    rig.clock.hold = False
 
     rig.fake.tasks[alices]["status"] = "SUCCEEDED"  # now the service reports the prompt it was made from
     await rig.until(lambda: _state_is(rig, bob.id, JobState.FAILED))
@@ -169,9 +171,10 @@ async def test_adopted_task_that_succeeds_with_another_prompt_is_not_delivered(r
 
 
 async def test_lost_create_next_to_an_orphan_fails_clearly_and_cancels_both(rig: Rig) -> None:
-    alices = rig.fake.add_task(MODEL, rig.clock() - 5, prompt="alice's lighthouse at dusk")
     rig.fake.create_script = ["drop"]  # Bob's task is made, the answer is lost
     engine = await rig.engine("r1")
+    rig.clock.hold = True  # time stands still: the orphan stays inside the create's window
+    alices = rig.fake.add_task(MODEL, rig.clock() - 5, prompt="alice's lighthouse at dusk")
     bob = await rig.submit(engine, "bob's fox detective in the rain", "bob")
     await rig.until(lambda: _state_is(rig, bob.id, JobState.FAILED))
     done = await rig.job(bob.id)
