@@ -11,6 +11,7 @@ import asyncio
 import heapq
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,13 @@ from core.metrics import Metrics
 from core.port import ConversationRef
 from core.request import GenerationRequest
 from core.store import JobStore
+from core.store.orphans import OrphanTask
 from core.store.schema import jobs
 from tests.dashscope.conftest import FakeDashScope
 from tests.engine.conftest import FakeFitter
 from tests.fakes.clock import FakeClock
 from tests.fakes.port import RecordingPort
+from tests.store.test_store import T0, make_job
 
 KEY = "sk-create-safety-0123456789"
 MODEL = "wan2.7-t2v"
@@ -269,3 +272,24 @@ async def _all_state(rig: Rig, ids: list[str], state: JobState) -> bool:
 
 async def _created(rig: Rig, n: int) -> bool:
     return len(rig.fake.created) >= n
+
+
+async def test_take_slot_is_the_create_gate(store: JobStore) -> None:
+    first, second = make_job(), make_job()
+    for job in (first, second):
+        await store.insert(job)
+    taken = await store.leases.take_slot(first, max_in_flight=5, now=T0)
+    assert taken is not None and taken.state is JobState.SUBMITTING
+    # Four slots are free, but a create is unresolved: nobody else may send one.
+    assert await store.leases.take_slot(second, max_in_flight=5, now=T0) is None
+    resolved = await store.save(taken.moved_to(JobState.PENDING, T0, task_id="t-1"))
+    assert resolved.state is JobState.PENDING
+    assert await store.leases.take_slot(second, max_in_flight=5, now=T0 + timedelta(seconds=1)) is not None
+
+
+async def test_known_task_ids_include_orphans(store: JobStore) -> None:
+    await store.insert(make_job(state=JobState.PENDING, task_id="mine", updated_at=T0))
+    orphan = OrphanTask(task_id="lost", status="PENDING", action="cancelled", reason="test", found_at=T0)
+    assert await store.orphans.record(orphan) is True
+    assert await store.orphans.record(orphan) is False  # once only
+    assert await store.known_task_ids(T0 - timedelta(days=2)) == {"mine", "lost"}
