@@ -8,6 +8,11 @@ the store, and the chat ports. Its promises:
 * one status edit per visible state change (plus queue-position moves while queued), never more;
 * a create is recorded as SUBMITTING before it is sent, so a crash mid-create is reconciled through
   DashScope's task list instead of being resent: one request never starts two billed tasks;
+* SUBMITTING is the deployment's create gate: no job of any replica takes a slot while one is
+  SUBMITTING, and a job leaves it only once its create is resolved (task stored, definite refusal, or
+  the list proving no task was made). With one uncertain create at a time, a task found in the list is
+  adopted only when it is the one unknown candidate (``core.dashscope.reconcile``); an adopted task that
+  later reports another prompt is let go, never delivered (``ADOPTED_TASK``);
 * ``start()`` resumes every unfinished job from the store: no second task, no second upload, the same
   status message edited.
 
@@ -19,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,31 +32,37 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from core.budget import Budget, BudgetExceeded, checks_for
-from core.dashscope import TaskInfo, TaskStatus
+from core.dashscope import CreateAmbiguous, TaskInfo, TaskLedger, TaskStatus
+from core.dashscope.reconcile import same_prompt
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
 from core.errors import DashScopeError, QuotaExceeded, TransportError, WanbotError
 from core.jobbook import STATUS_POST_STARTED, JobBook, PostStatus, display_state
 from core.jobs import Job, JobState, Requester, new_job_id
+from core.ledger import DeploymentLedger
 from core.messages import Messages, human_duration
 from core.observe import EngineObserver, NullObserver
 from core.port import ChatPort, ConversationRef, StatusView
 from core.replica import ReplicaDuties, default_replica_id
 from core.request import GenerationRequest
 from core.scheduler import FairQueue
-from core.store import JobStore, StaleJob
+from core.store import JobStore, StaleJob, TaskClaimed
 from core.watcher import Watcher
 
 log = logging.getLogger("wanbot.engine")
+
+#: ``Job.extra`` key: the job's task was found in the task list after an uncertain create, not read from
+#: the create's answer. Its owner was inferred, so a prompt the service reports later must still match.
+ADOPTED_TASK = "adopted_task"
 
 class TaskAPI(Protocol):
     """The DashScope client calls the engine makes (``core.dashscope.DashScopeClient``)."""
 
     async def create_video_task(
-        self, request: GenerationRequest, *, exclude_task_ids: Collection[str] = ()
+        self, request: GenerationRequest, *, ledger: TaskLedger | None = None, resend: bool = True
     ) -> TaskInfo: ...
     async def reconcile_create(
-        self, model: str, sent_at: float, *, exclude_task_ids: Collection[str] = (), prompt: str | None = None
+        self, model: str, sent_at: float, *, ledger: TaskLedger | None = None, prompt: str | None = None
     ) -> TaskInfo | None: ...
     async def get_task(self, task_id: str) -> TaskInfo: ...
     async def cancel_task(self, task_id: str) -> None: ...
@@ -143,7 +154,8 @@ class Engine:
         self._shown_position: dict[str, int] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
-        self._known_task_ids: set[str] = set()
+        #: Which DashScope tasks the deployment knows (read from the store) and what to do with orphans.
+        self.ledger = DeploymentLedger(store, cancel=client.cancel_task, observer=self.observer, clock=clock)
         self._last_submit: dict[str, float] = {}
         self._pump_lock = asyncio.Lock()
 
@@ -159,8 +171,6 @@ class Engine:
 
     async def start(self) -> None:
         """Take every unfinished job nobody else runs (after a restart: our own), then start the loops."""
-        since = self.now() - timedelta(days=2)
-        self._known_task_ids = await self.store.task_ids_since(since)
         self._loops.append(asyncio.create_task(self.watcher.run(), name="wanbot-watcher"))
         for i in range(self.config.delivery_workers):
             self._loops.append(asyncio.create_task(self.deliveries.run(), name=f"wanbot-delivery-{i}"))
@@ -414,12 +424,25 @@ class Engine:
         return await self.store.leases.take_slot(job, max_in_flight=self.config.max_in_flight, now=self.now())
 
     async def _create(self, job_id: str) -> None:
+        """Send the job's create. The job holds the deployment's create gate (SUBMITTING) until the
+        create is resolved: its task stored, a definite refusal, or the list proving no task was made."""
         job = self.book[job_id]
         try:
-            info = await self.client.create_video_task(job.request, exclude_task_ids=self._known_task_ids)
+            # resend=False: a create proven absent is sent again only through the queue and the store, so a
+            # replica that lost this job meanwhile cannot send a second one.
+            info = await self.client.create_video_task(job.request, ledger=self.ledger, resend=False)
+        except CreateAmbiguous as exc:
+            await self._create_ambiguous(job_id, exc)
+            return
         except TransportError as exc:
-            # The client already tried to reconcile and could not tell: keep trying to find out.
-            log.warning("job %s: create unconfirmed (%s); reconciling", job_id, exc.code)
+            if not exc.ambiguous:
+                # The task list proved that nothing was created: the create is resolved, try again later.
+                self.observer.dashscope_error(exc.code)
+                log.warning("job %s: create got no answer and made no task (%s); back in line", job_id, exc.code)
+                await self._requeue_later(job_id)
+                return
+            # Still unresolved (the list or a query failed): keep the gate closed and keep looking.
+            log.warning("job %s: create unresolved (%s); reconciling", job_id, exc.code)
             self._spawn(self._reconcile(job_id, delay=self.config.create_retry_delay), job_id)
             return
         except DashScopeError as exc:
@@ -431,13 +454,52 @@ class Engine:
             await self.book.fail(job_id, exc.code, self.messages.explain(exc.code, exc.message))
             await self._pump()
             return
-        await self._accepted(job_id, info)
+        except Exception:
+            # A bug or a broken local resource mid-create: whether a task exists is unknown, so resolve it.
+            log.exception("job %s: create crashed; reconciling", job_id)
+            self._spawn(self._reconcile(job_id, delay=self.config.create_retry_delay), job_id)
+            return
+        await self._store_task(job_id, info)
+
+    async def _store_task(self, job_id: str, info: TaskInfo) -> None:
+        """Store the task a create resolved to (``_accepted``), retrying while the store is unreachable:
+        the task is certain, so it must not be looked for again (this client would exclude it)."""
+        delay = self.config.create_retry_delay
+        while True:
+            job = self.book.peek(job_id)
+            if job is None or job.state is not JobState.SUBMITTING:
+                return
+            try:
+                await self._accepted(job_id, info)
+                return
+            except StaleJob:
+                raise
+            except TaskClaimed:
+                # Another job already holds that task: it is not ours after all. Look again (it is known now).
+                log.warning("job %s: task %s belongs to another job; reconciling", job_id, info.task_id)
+                self._spawn(self._reconcile(job_id, delay=self.config.create_retry_delay), job_id)
+                return
+            except Exception:
+                log.exception("job %s: could not store task %s; retrying in %.0fs", job_id, info.task_id, delay)
+            await self.sleep(delay)
+            delay = min(delay * 2, 60.0)
 
     async def _accepted(self, job_id: str, info: TaskInfo) -> None:
-        self._known_task_ids.add(info.task_id)
-        await self.book.transition(job_id, JobState.PENDING, task_id=info.task_id)
-        log.info("job %s: DashScope task %s accepted", job_id, info.task_id)
+        job = self.book[job_id]
+        changes: dict[str, Any] = {"task_id": info.task_id}
+        if info.adopted:
+            changes["extra"] = {**job.extra, ADOPTED_TASK: True}
+        await self.book.transition(job_id, JobState.PENDING, **changes)
+        log.info("job %s: DashScope task %s %s", job_id, info.task_id, "adopted" if info.adopted else "accepted")
         self.watcher.watch(job_id, info.task_id, first_poll_in=self.config.poll_interval)
+        await self._pump()  # the create gate is open again
+
+    async def _create_ambiguous(self, job_id: str, exc: CreateAmbiguous) -> None:
+        """Several unknown tasks could be this job's: adopt none (the client reported them all as orphans)."""
+        log.warning("job %s: %s", job_id, exc.message)
+        self.observer.dashscope_error(exc.code)
+        await self.book.fail(job_id, exc.code, self.messages("error.CreateAmbiguous"))
+        await self._pump()
 
     async def _requeue_later(self, job_id: str, retry_after: float | None = None) -> None:
         await self.book.transition(job_id, JobState.QUEUED, submit_started_at=None)
@@ -450,24 +512,31 @@ class Engine:
                 await self._pump()
 
         self._spawn(later(), job_id)
+        await self._pump()  # the create gate is open again: another job may go first
 
     async def _reconcile(self, job_id: str, delay: float = 0.0, attempts: int = 10) -> None:
-        """Find out whether an interrupted create started a task; adopt it, or queue the job again."""
+        """Resolve an interrupted or uncertain create: adopt its task, or queue the job again when the list
+        proves none was made. The job stays SUBMITTING (the deployment's create gate stays closed) until then."""
         for attempt in range(attempts):
             if delay or attempt:
                 await self.sleep(delay or self.config.create_retry_delay * (attempt + 1))
-            job = self.book[job_id]
+            job = self.book.peek(job_id)
+            if job is None or job.state is not JobState.SUBMITTING:
+                return  # resolved meanwhile, or another replica runs it now
             sent_at = (job.submit_started_at or job.created_at).timestamp()
             try:
-                # The prompt rules out another job's lost create of the same model in the same window.
+                # The prompt rules out tasks the service reports as made from another prompt.
                 info = await self.client.reconcile_create(
-                    job.request.model, sent_at, exclude_task_ids=self._known_task_ids, prompt=job.request.prompt
+                    job.request.model, sent_at, ledger=self.ledger, prompt=job.request.prompt
                 )
+            except CreateAmbiguous as exc:
+                await self._create_ambiguous(job_id, exc)
+                return
             except WanbotError as exc:
                 log.warning("job %s: reconcile attempt %d failed: %s", job_id, attempt + 1, exc.code)
                 continue
             if info is not None:
-                await self._accepted(job_id, info)
+                await self._store_task(job_id, info)
             else:
                 log.info("job %s: no task was created; back in line", job_id)
                 await self.book.transition(job_id, JobState.QUEUED, submit_started_at=None)
@@ -488,6 +557,10 @@ class Engine:
         job = self.book.peek(job_id)
         if job is None or job.state not in (JobState.PENDING, JobState.RUNNING):
             self.watcher.unwatch(job_id)
+            return
+        if job.extra.get(ADOPTED_TASK) and same_prompt(job.request.prompt, result.orig_prompt) is False:
+            self.watcher.unwatch(job_id)
+            await self._let_go(job, result)
             return
         status = result.status
         if status.terminal and result.end_time is not None:
@@ -512,6 +585,13 @@ class Engine:
             limit = human_duration(self.config.task_timeout)
             await self.book.fail(job_id, "Timeout", self.messages("failed.timeout", limit=limit))
             await self._pump()
+
+    async def _let_go(self, job: Job, info: TaskInfo) -> None:
+        """An adopted task turned out to be made from another prompt: it is an orphan, never delivered."""
+        log.warning("job %s: adopted task %s was made from another prompt; letting go of it", job.id, info.task_id)
+        await self.ledger.orphans_found([info], "adopted, then reported another prompt", job_id=job.id)
+        await self.book.fail(job.id, "ForeignTask", self.messages("error.ForeignTask"))
+        await self._pump()
 
     async def _on_poll_error(self, job_id: str, exc: WanbotError) -> None:
         self.observer.dashscope_error(exc.code)

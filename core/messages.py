@@ -227,6 +227,12 @@ EN: dict[str, str] = {
     "asked for it in, or with /wan cancel <job id> there.",
     "slack.delete.failed": "Slack would not let me delete the status message or the video file; "
     "try again in a moment or ask a workspace admin to remove them.",
+    # -- create safety (issue 9, core-a): one request, one task --------------------------------------------
+    "error.CreateAmbiguous": "DashScope may have started this video, but wanbot could not tell which task "
+    "was yours, so it stopped rather than guess (any such task was cancelled where possible). This request "
+    "is not counted against your usage. Please try again.",
+    "error.ForeignTask": "The video DashScope finished for this request was made from another request's "
+    "prompt, so wanbot did not deliver it. You were not charged for someone else's video. Please try again.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

@@ -16,6 +16,7 @@ name                                           type       meaning
 ``wanbot_dashscope_errors_total{code}``        counter    failed create/query/cancel calls, by code
 ``wanbot_uploaded_bytes_total``                counter    video bytes that reached a chat platform
 ``wanbot_uploaded_videos_total``               counter    videos that reached a chat platform
+``wanbot_orphan_tasks_total{action}``          counter    unknown DashScope tasks found: cancelled / left
 ``process_*``, ``python_*``                    various    prometheus-client's process, GC and platform
 =============================================  =========  ==============================================
 """
@@ -70,6 +71,10 @@ class Metrics:
         self.uploaded_bytes = Counter("wanbot_uploaded_bytes", "Video bytes uploaded to chat platforms.",
                                       registry=r)
         self.uploaded_videos = Counter("wanbot_uploaded_videos", "Videos uploaded to chat platforms.", registry=r)
+        self.orphan_tasks = Counter("wanbot_orphan_tasks", "Unknown DashScope tasks found on the account, by what "
+                                    "was done (cancelled while PENDING, else left).", ["action"], registry=r)
+        for action in ("cancelled", "left"):
+            self.orphan_tasks.labels(action)
         if process:
             ProcessCollector(registry=r)
             PlatformCollector(registry=r)
@@ -117,6 +122,9 @@ class Metrics:
     def uploaded(self, size: int) -> None:
         self.uploaded_bytes.inc(size)
         self.uploaded_videos.inc()
+
+    def orphan_task(self, action: str) -> None:
+        self.orphan_tasks.labels(action).inc()
 
     async def on_uploaded(self, size: int) -> None:
         """``Delivery(on_uploaded=...)``'s async hook."""

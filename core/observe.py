@@ -28,6 +28,9 @@ class EngineObserver(Protocol):
     def uploaded(self, size: int) -> None:
         """A video of ``size`` bytes reached the chat platform."""
 
+    def orphan_task(self, action: str) -> None:
+        """An unknown DashScope task was found on the account: ``cancelled`` (it was PENDING) or ``left``."""
+
 
 class NullObserver:
     def job_changed(self, job: Job) -> None:
@@ -43,4 +46,7 @@ class NullObserver:
         return None
 
     def uploaded(self, size: int) -> None:
+        return None
+
+    def orphan_task(self, action: str) -> None:
         return None

@@ -11,7 +11,7 @@ Modules, one concept each:
 * ``client``    — ``DashScopeClient``, the calls with their retry rules
 """
 
-from core.dashscope.client import CREATE_PATH, IMAGE_PATH, TASKS_PATH, DashScopeClient
+from core.dashscope.client import CREATE_PATH, IMAGE_PATH, TASKS_PATH, CreateAmbiguous, DashScopeClient
 from core.dashscope.download import display_url, parse_storage_error
 from core.dashscope.models import (
     BEIJING,
@@ -24,6 +24,7 @@ from core.dashscope.models import (
     parse_beijing_time,
     url_expiry,
 )
+from core.dashscope.reconcile import StaticLedger, TaskLedger
 from core.dashscope.regions import REGION_BASES, normalize_base, resolve_base_url
 from core.dashscope.retry import ReconcilePolicy, RetryPolicy
 from core.dashscope.transport import Redactor
@@ -34,12 +35,15 @@ __all__ = [
     "IMAGE_PATH",
     "REGION_BASES",
     "TASKS_PATH",
+    "CreateAmbiguous",
     "DashScopeClient",
     "ImageResult",
     "ReconcilePolicy",
     "Redactor",
     "RetryPolicy",
+    "StaticLedger",
     "TaskInfo",
+    "TaskLedger",
     "TaskPage",
     "TaskStatus",
     "TaskSummary",

@@ -4,11 +4,13 @@ Owns the call semantics on top of ``transport`` (one exchange) and ``reconcile``
 ours):
 
 * Reads (query, list) and cancel are retried on 429/5xx/broken connections with jittered backoff.
-* A video create is **never blindly resent**. An error answer with a JSON body proves no task was
-  made, so 429/5xx-with-body are retried like reads. An answer that never arrived (timeout, reset after
-  sending, garbled 2xx, HTML 5xx from a gateway) is *ambiguous*: the client lists the model's tasks
-  around the send time and adopts the task it finds; it sends again only after two re-checks show
-  nothing, and if the list itself fails it raises ``TransportError(ambiguous=True)`` and does not resend.
+* A video create is **never resent while its outcome is uncertain**. Only a 4xx answer with a JSON
+  error body other than 429 is a definite refusal (no task exists). Anything else — 429, any 5xx (JSON
+  or not), a timeout or reset after sending, a garbled 2xx — may have made a task: the client lists the
+  model's tasks around the first uncertain send and adopts the one unknown task it finds (see
+  ``reconcile``); it sends again only after the re-checks show nothing, raises ``CreateAmbiguous`` when
+  several unknown tasks could be it, and ``TransportError(ambiguous=True)`` when the list or a query of
+  a listed task fails.
 * An image create is billed too and has no task to find afterwards, so an ambiguous one is raised.
 
 The session is injected and shared; the key travels on each request only, and never in any text.
@@ -21,6 +23,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ import aiohttp
 from core.dashscope import reconcile as rec
 from core.dashscope.download import CHUNK, Downloader
 from core.dashscope.models import ImageResult, TaskInfo, TaskPage, TaskStatus, TaskSummary
+from core.dashscope.reconcile import StaticLedger, TaskLedger
 from core.dashscope.retry import ReconcilePolicy, RetryPolicy, parse_retry_after
 from core.dashscope.transport import Answer, Redactor, Transport, error_from_answer
 from core.errors import ConfigError, DashScopeError, TransportError, WanbotError
@@ -104,21 +108,38 @@ class DashScopeClient:
     # -- video tasks ------------------------------------------------------------------------------------
 
     async def create_video_task(
-        self, request: GenerationRequest, *, exclude_task_ids: Collection[str] = ()
+        self,
+        request: GenerationRequest,
+        *,
+        ledger: TaskLedger | None = None,
+        exclude_task_ids: Collection[str] = (),
+        resend: bool = True,
     ) -> TaskInfo:
-        """Start a text-to-video task; reconcile instead of resending when the answer was lost."""
-        async with self._create_lock:
-            return await self._create(request, exclude_task_ids)
+        """Start a text-to-video task; an uncertain answer is resolved through the task list, never resent.
 
-    async def _create(self, request: GenerationRequest, exclude_task_ids: Collection[str]) -> TaskInfo:
+        Returns the task (``adopted=True`` when it was found in the list rather than in the answer).
+        Raises the ``DashScopeError`` of a definite refusal, or of an uncertain answer once the list
+        proved nothing was made and the attempts are used up; ``CreateAmbiguous`` when several unknown
+        tasks could be this create's; ``TransportError(ambiguous=True)`` when the list (or a query of a
+        listed task) failed, so the create is still unresolved and must not be resent. ``ledger`` says
+        which tasks the deployment already knows (default: ``exclude_task_ids``). ``resend=False`` raises
+        the error of a create proven absent instead of sending again (the engine re-queues the job, so a
+        resend goes through the store, where a replica that lost the job is stopped).
+        """
+        async with self._create_lock:
+            return await self._create(request, ledger or StaticLedger(exclude_task_ids), resend)
+
+    async def _create(self, request: GenerationRequest, ledger: TaskLedger, resend: bool) -> TaskInfo:
         body = request.to_wire()
-        first_ambiguous: float | None = None
+        first_uncertain: float | None = None
         attempt = 0
         while True:
             attempt += 1
             last = attempt >= self._retry.attempts
             sent_at = self._clock()
-            ambiguity: str
+            answer: Answer | None = None
+            # What the uncertain answer would mean if the list proves no task was made.
+            refused: WanbotError
             try:
                 answer = await self._send_create(body)
             except TransportError as exc:
@@ -127,47 +148,54 @@ class DashScopeClient:
                         raise
                     await self._sleep(self._retry.backoff(attempt, self._rng))
                     continue
-                ambiguity = exc.message
+                uncertainty, refused = exc.message, exc
             else:
                 if answer.ok and answer.body is not None:
                     try:
                         info = TaskInfo.from_wire(answer.body)
                     except ValueError:
-                        if answer.body.get("code") or answer.body.get("error"):
-                            raise error_from_answer(answer, self._redact) from None
-                        ambiguity = "a 2xx answer without a task id"
+                        # A proxy that wraps an error in a 2xx, or a garbled 2xx: the task may exist.
+                        uncertainty = f"a {answer.status} answer without a task id ({answer.snippet})"
+                        refused = (error_from_answer(answer, self._redact)
+                                   if answer.body.get("code") or answer.body.get("error")
+                                   else self._bad_success(answer, "video create"))
                     else:
                         self._hand_out(info.task_id)
                         return info
                 elif answer.ok:
-                    ambiguity = f"an unreadable {answer.status} answer ({answer.snippet})"
-                elif answer.body is None and answer.status >= 500:
-                    # A gateway's HTML 502/504: DashScope behind it may well have made the task.
-                    ambiguity = f"a non-JSON HTTP {answer.status} answer ({answer.snippet})"
+                    uncertainty = f"an unreadable {answer.status} answer ({answer.snippet})"
+                    refused = self._bad_success(answer, "video create")
+                elif _definite_refusal(answer):
+                    # DashScope read the request and said no (InvalidParameter, Arrearage, …): no task.
+                    raise error_from_answer(answer, self._redact)
                 else:
-                    # A JSON error body (or a proxy's 4xx) is a definite refusal: no task exists.
-                    err = error_from_answer(answer, self._redact)
-                    if not err.retryable or last:
-                        raise err
-                    await self._sleep(self._backoff(attempt, answer))
-                    continue
+                    # 429 and every 5xx, JSON or not: the service (or a gateway before it) may have made
+                    # the task before the error, so it is resolved before anything is sent again.
+                    refused = error_from_answer(answer, self._redact)
+                    uncertainty = f"HTTP {answer.status} {refused.code}"
 
-            # Ambiguous: find out whether that send created a task before doing anything else.
-            first_ambiguous = sent_at if first_ambiguous is None else first_ambiguous
-            log.warning("dashscope create for %s is ambiguous (%s); reconciling via the task list",
-                        request.model, ambiguity)
-            found = await self._reconcile_locked(request.model, first_ambiguous,
-                                                exclude_task_ids=exclude_task_ids, prompt=request.prompt)
+            first_uncertain = sent_at if first_uncertain is None else first_uncertain
+            log.warning("dashscope create for %s is uncertain (%s); resolving it via the task list",
+                        request.model, uncertainty)
+            found = await self._resolve(request.model, first_uncertain, ledger=ledger, prompt=request.prompt)
             if found is not None:
                 return found
-            if last:
-                # The list confirms nothing was created, so this is not ambiguous any more.
-                raise TransportError(
+            # Proven absent: the answer meant what it said, so it is now a plain (maybe retryable) error.
+            if isinstance(refused, TransportError):
+                refused = TransportError(
                     f"create for {request.model} got no usable answer in {attempt} attempts; "
                     "the task list shows no task was created",
-                    ambiguous=False,
+                    ambiguous=False, http_status=refused.http_status, request_id=refused.request_id,
                 )
+            if last or not refused.retryable or not resend:
+                raise refused
             log.info("dashscope create for %s: no task was created; sending again", request.model)
+            # The re-checks were the backoff; only what is left of a server's Retry-After is waited for.
+            retry_after = parse_retry_after(answer.headers, sent_at) if answer is not None else None
+            if retry_after is not None:
+                left = min(retry_after, self._retry.max_retry_after) - (self._clock() - sent_at)
+                if left > 0:
+                    await self._sleep(left)
 
     async def _send_create(self, body: Mapping[str, Any]) -> Answer:
         return await self._transport.exchange("POST", CREATE_PATH, json_body=body, async_header=True)
@@ -177,21 +205,23 @@ class DashScopeClient:
         model: str,
         sent_at: float,
         *,
+        ledger: TaskLedger | None = None,
         exclude_task_ids: Collection[str] = (),
         prompt: str | None = None,
     ) -> TaskInfo | None:
-        """The task a possibly-lost create (sent at epoch ``sent_at``) produced, or None if none did.
+        """The task an unresolved create (first sent at epoch ``sent_at``) produced, or None if none did.
 
         Looks once, then again after each ``ReconcilePolicy.recheck_delays`` wait (the list lags).
-        Raises ``TransportError(ambiguous=True)`` when the list cannot be read: the caller must not
-        resend then. ``prompt``, when given, rules out tasks whose reported ``orig_prompt`` differs.
+        Raises ``TransportError(ambiguous=True)`` when the list or a query of a listed task fails (the
+        caller must not resend then), and ``CreateAmbiguous`` when several unknown tasks could be it.
+        ``prompt``, when given, rules out tasks whose reported ``orig_prompt`` differs.
         """
         async with self._create_lock:
-            return await self._reconcile_locked(model, sent_at, exclude_task_ids=exclude_task_ids, prompt=prompt)
+            return await self._resolve(model, sent_at, ledger=ledger or StaticLedger(exclude_task_ids),
+                                       prompt=prompt)
 
-    async def _reconcile_locked(
-        self, model: str, sent_at: float, *, exclude_task_ids: Collection[str], prompt: str | None
-    ) -> TaskInfo | None:
+    async def _resolve(self, model: str, sent_at: float, *, ledger: TaskLedger, prompt: str | None
+                       ) -> TaskInfo | None:
         """``reconcile_create`` for a caller that already holds the create lock."""
         waits = (0.0, *self._reconcile.recheck_delays)
         for look, wait in enumerate(waits, start=1):
@@ -209,9 +239,10 @@ class DashScopeClient:
                     f"(task list failed: {exc}); not resending",
                     ambiguous=True,
                 ) from exc
-            exclude = set(exclude_task_ids) | self._handed_out.keys()
-            found = await self._adopt(rec.candidates(rows, model=model, start=start, end=end,
-                                                     exclude=exclude), prompt)
+            # Read at every look: another replica may have stored a task id (or an orphan) meanwhile.
+            exclude = set(await ledger.known_task_ids()) | self._handed_out.keys()
+            found = await self._adopt(rec.candidates(rows, model=model, start=start, end=end, exclude=exclude),
+                                      prompt, ledger, model)
             log.info("dashscope reconcile %s look %d/%d window %s..%s: %d listed, adopted %s",
                      model, look, len(waits), rec.list_time(start), rec.list_time(end), len(rows),
                      found.task_id if found else "-")
@@ -219,17 +250,44 @@ class DashScopeClient:
                 return found
         return None
 
-    async def _adopt(self, rows: list[TaskSummary], prompt: str | None) -> TaskInfo | None:
-        for row in rows[:5]:
+    async def _adopt(self, rows: list[TaskSummary], prompt: str | None, ledger: TaskLedger, model: str
+                     ) -> TaskInfo | None:
+        """The one row that can be this create's task; None when no row can; ``CreateAmbiguous`` when
+        several can (all of them are then orphans: none may be adopted, every PENDING one is cancelled)."""
+        owners: list[TaskInfo] = []
+        foreign: list[TaskInfo] = []
+        unchecked: list[TaskInfo] = []
+        for row in rows:
+            if len(owners) >= 2:
+                unchecked.append(row.as_task_info())  # already ambiguous: no need to query the rest
+                continue
             try:
                 info = await self.get_task(row.task_id)
-            except WanbotError:
-                # It is listed, so it exists; the id is what matters, details come with the next poll.
-                info = row.as_task_info()
+            except WanbotError as exc:
+                # A bare list row says nothing about whose task it is: this look failed, try later.
+                raise TransportError(
+                    f"could not query listed task {row.task_id} while resolving a create for {model} "
+                    f"({exc}); not adopting it",
+                    ambiguous=True,
+                ) from exc
             if prompt is not None and rec.same_prompt(prompt, info.orig_prompt) is False:
-                continue  # someone else's task (another bot or a person using the same account)
-            self._hand_out(info.task_id)
-            return info
+                foreign.append(info)  # made from another prompt: certainly not this create's
+            else:
+                owners.append(info)
+        if foreign:
+            await ledger.orphans_found(foreign, "made from another prompt")
+        if len(owners) == 1:
+            self._hand_out(owners[0].task_id)
+            return replace(owners[0], adopted=True)
+        if owners:
+            orphans = [*owners, *unchecked]
+            await ledger.orphans_found(orphans, "several unknown tasks could be one uncertain create")
+            for info in orphans:
+                self._hand_out(info.task_id)
+            raise CreateAmbiguous(
+                f"{len(orphans)} unknown {model} tasks could belong to one uncertain create; adopting none",
+                task_ids=tuple(info.task_id for info in orphans),
+            )
         return None
 
     def _hand_out(self, task_id: str) -> None:
@@ -387,6 +445,21 @@ class DashScopeClient:
         )
 
 
+def _definite_refusal(answer: Answer) -> bool:
+    """A 4xx with a JSON error body other than 429: DashScope read the create and made no task."""
+    return 400 <= answer.status < 500 and answer.status != 429 and answer.body is not None
+
+
+class CreateAmbiguous(TransportError):
+    """Several unknown tasks could be one uncertain create's: none is adopted (``task_ids`` lists them)."""
+
+    default_code = "CreateAmbiguous"
+
+    def __init__(self, message: str, *, task_ids: tuple[str, ...]) -> None:
+        super().__init__(message, ambiguous=True, code="CreateAmbiguous")
+        self.task_ids = task_ids
+
+
 def _segment(task_id: str) -> str:
     task_id = task_id.strip()
     if not task_id:
@@ -394,4 +467,4 @@ def _segment(task_id: str) -> str:
     return quote(task_id, safe="")
 
 
-__all__ = ["CREATE_PATH", "IMAGE_PATH", "MAX_LIST_WINDOW", "TASKS_PATH", "DashScopeClient"]
+__all__ = ["CREATE_PATH", "IMAGE_PATH", "MAX_LIST_WINDOW", "TASKS_PATH", "CreateAmbiguous", "DashScopeClient"]

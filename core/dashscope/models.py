@@ -190,6 +190,9 @@ class TaskInfo:
     orig_prompt: str | None = None
     usage: Usage | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: Found in the task list after an uncertain create (not read from the create's own answer): its
+    #: owner is inferred, so a prompt the service reports later must still match.
+    adopted: bool = field(default=False, compare=False)
 
     @classmethod
     def from_wire(cls, body: Mapping[str, Any]) -> TaskInfo:

@@ -1,28 +1,60 @@
-"""Deciding which listed task, if any, an ambiguous create produced — the pure part.
+"""Deciding which listed task, if any, an uncertain create produced — the pure part.
 
-A create whose answer was lost (timeout, reset, garbled body) may or may not have started a billed
-task, and DashScope offers no idempotency key. So the client asks ``GET /tasks`` for the same model in a
-window around the send and adopts a task only if it could be ours:
+A create whose outcome is uncertain (timeout, reset, garbled body, 429, any 5xx) may or may not have
+started a billed task, and DashScope offers no idempotency key. So the client asks ``GET /tasks`` for the
+same model in a window around the send, and adopts a task only when exactly one could be ours:
 
-* created within ``[sent_at - skew, now + skew]`` (the service's clock and ours differ a little, and the
-  service stamps the task after it read the body);
-* not excluded by the caller (task ids other jobs own) and not already handed out by this client;
-* when the prompt is known and the service reports ``orig_prompt``, the same prompt (compared loosely:
-  the service may change the final punctuation, as in the vendor's own examples).
+* created within ``[first uncertain send - skew, now + skew]`` (the service's clock and ours differ a
+  little, and the service stamps the task after it read the body);
+* not one the deployment knows (every job's task id of the last days and every task already judged an
+  orphan — the caller's ``TaskLedger`` reads them from the store at each look, so other replicas' tasks
+  count too) and not one this client handed out;
+* when the service reports ``orig_prompt`` (it does only once a task SUCCEEDED), the same prompt,
+  compared loosely (the service may change the final punctuation, as in the vendor's own examples).
 
-Among candidates the earliest wins: of two lost creates, the first one sent most likely made the first
-task. The I/O (listing, re-checks after the list lags, the final query) lives in ``client``.
+Two or more such tasks cannot be told apart: the create is *ambiguous* and nothing is adopted. The
+deployment lets one create be unresolved at a time (``core.store.leases.Leases.take_slot``), so this is
+rare. The I/O (listing, re-checks after the list lags, the queries) lives in ``client``.
 """
 
 from __future__ import annotations
 
+import logging
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
-from core.dashscope.models import BEIJING, TaskSummary
+from core.dashscope.models import BEIJING, TaskInfo, TaskSummary
+
+log = logging.getLogger("wanbot.dashscope")
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+class TaskLedger(Protocol):
+    """What the caller of a create knows about the account's tasks (the engine reads its store)."""
+
+    async def known_task_ids(self) -> Collection[str]:
+        """Every task id that belongs to a job or was already judged an orphan: never adopted."""
+
+    async def orphans_found(self, tasks: Sequence[TaskInfo], reason: str) -> None:
+        """Tasks on the account that no job owns (``reason`` says why they cannot be adopted)."""
+
+
+class StaticLedger:
+    """A ledger for a caller without a store: a fixed set of known ids; orphans are only logged."""
+
+    def __init__(self, known: Collection[str] = ()) -> None:
+        self._known = frozenset(known)
+
+    async def known_task_ids(self) -> Collection[str]:
+        return self._known
+
+    async def orphans_found(self, tasks: Sequence[TaskInfo], reason: str) -> None:
+        for task in tasks:
+            log.warning("dashscope orphan task %s (%s, created %s): %s", task.task_id, task.status.value,
+                        task.submit_time.isoformat() if task.submit_time else "?", reason)
 
 
 def window(sent_at: float, now: float, skew: float) -> tuple[datetime, datetime]:
@@ -47,7 +79,7 @@ def candidates(
     end: datetime,
     exclude: Collection[str],
 ) -> list[TaskSummary]:
-    """Rows that could be the lost create's task, earliest first."""
+    """Rows that could be the uncertain create's task, earliest first."""
     picked: dict[str, TaskSummary] = {}
     for row in rows:
         if row.task_id in exclude or row.task_id in picked:
@@ -74,4 +106,4 @@ def same_prompt(sent: str, reported: str | None) -> bool | None:
     return _loose(sent) == _loose(reported)
 
 
-__all__ = ["candidates", "list_time", "same_prompt", "window"]
+__all__ = ["StaticLedger", "TaskLedger", "candidates", "list_time", "same_prompt", "window"]

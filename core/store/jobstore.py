@@ -34,6 +34,7 @@ from core.store.channels import ChannelDefaults
 from core.store.errors import CorruptJob, DuplicateJob, StaleJob, TaskClaimed
 from core.store.leases import Leases
 from core.store.limits import check_limits
+from core.store.orphans import OrphanTasks
 from core.store.rows import LEASE_COLUMNS, job_to_row, row_to_job
 from core.store.schema import ACTIVE_STATES, BILLED_STATES, jobs, migrate, require_aware, user_filter
 
@@ -229,6 +230,11 @@ class JobStore:
         """Job leases, global DashScope slots and replica heartbeats (several processes, one database)."""
         return Leases(self._engine)
 
+    @property
+    def orphans(self) -> OrphanTasks:
+        """DashScope tasks on the account that no job owns (never adopted again)."""
+        return OrphanTasks(self._engine)
+
     # -- reads ----------------------------------------------------------------------------------------------
 
     async def _fetch(
@@ -343,3 +349,11 @@ class JobStore:
         )
         async with self._engine.connect() as conn:
             return {str(t) for t in (await conn.scalars(stmt)).all()}
+
+    async def known_task_ids(self, since: datetime) -> set[str]:
+        """Every task id the deployment knows since ``since``: jobs' tasks and recorded orphans.
+
+        A reconciliation never adopts one of these; read from the store each time, so the tasks other
+        replicas stored a moment ago count too.
+        """
+        return await self.task_ids_since(since) | await self.orphans.ids_since(since)

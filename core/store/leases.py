@@ -6,7 +6,8 @@
   never take the same job). Claiming bumps the job's version, so the old owner's next save fails
   instead of overwriting the new owner's work.
 * DashScope's in-flight limit is per account, not per process: ``take_slot`` moves a job to
-  SUBMITTING only if fewer than N jobs of *all* replicas hold a slot, under one lock.
+  SUBMITTING only if fewer than N jobs of *all* replicas hold a slot and none is SUBMITTING (one
+  unresolved create per account at a time), under one lock.
 * ``heartbeat`` records that a replica is alive and says how many are, so each can take its share of
   the account's query budget.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.jobs import Job, JobState
@@ -108,7 +109,14 @@ class Leases:
             )
 
     async def take_slot(self, job: Job, *, max_in_flight: int, now: datetime) -> Job | None:
-        """Store ``job`` as SUBMITTING if a DashScope slot is free across every replica, else ``None``.
+        """Store ``job`` as SUBMITTING if a DashScope slot is free across every replica and no job of any
+        replica is SUBMITTING, else ``None``.
+
+        SUBMITTING is the deployment's create gate: a job stays in it until its create is resolved (task
+        id stored, definite refusal, or proven absent), so at most one create whose outcome is uncertain
+        exists per account at any moment — across replicas, and across a SIGKILL (the row stays
+        SUBMITTING until whoever claims the job resolves it). That is what lets a lost create's task be
+        told apart in the task list (``core.dashscope.reconcile``).
 
         ``job`` must be QUEUED at its current stored version (a ``StaleJob`` race returns ``None`` too).
         """
@@ -119,10 +127,12 @@ class Leases:
             async with conn.begin():
                 if conn.dialect.name == "postgresql":
                     await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SLOTS_LOCK})
-                busy = await conn.scalar(
-                    select(func.count()).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
-                )
-                if int(busy or 0) >= max_in_flight:
+                creating = func.coalesce(func.sum(case((jobs.c.state == JobState.SUBMITTING.value, 1),
+                                                       else_=0)), 0)
+                busy, unresolved = (await conn.execute(
+                    select(func.count(), creating).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
+                )).one()
+                if int(busy or 0) >= max_in_flight or int(unresolved or 0) > 0:
                     return None
                 row = job_to_row(saved)
                 for column in ("id", *LEASE_COLUMNS):

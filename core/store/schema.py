@@ -204,6 +204,25 @@ def _replicas_columns() -> list[Column[Any]]:
     ]
 
 
+def _orphan_tasks_columns() -> list[Column[Any]]:
+    return [
+        Column("task_id", String, primary_key=True),
+        Column("model", String, nullable=True),
+        # The task's status when it was found, and what was done: "cancelled" or "left".
+        Column("status", String, nullable=False),
+        Column("action", String, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("task_created_at", UTCDateTime, nullable=True),
+        Column("found_at", UTCDateTime, nullable=False),
+        # The job that let go of it, when one had adopted it first.
+        Column("job_id", String, nullable=True),
+    ]
+
+
+def _orphan_tasks_indexes(table: Table) -> list[Index]:
+    return [Index("ix_orphan_tasks_found", table.c.found_at)]
+
+
 jobs = Table("jobs", metadata, *_jobs_columns(), *_v2_job_columns(), *_v3_job_columns())
 _jobs_indexes(jobs)
 
@@ -212,6 +231,11 @@ channel_defaults = Table("channel_defaults", metadata, *_channel_defaults_column
 
 #: The wanbot processes sharing this database, with their last heartbeat.
 replicas = Table("replicas", metadata, *_replicas_columns())
+
+#: DashScope tasks on the account that no job owns (lost creates, ambiguous ones, foreign prompts):
+#: never adopted again (``core.store.orphans``).
+orphan_tasks = Table("orphan_tasks", metadata, *_orphan_tasks_columns())
+_orphan_tasks_indexes(orphan_tasks)
 
 
 # -- shared query pieces -----------------------------------------------------------------------------------
@@ -274,11 +298,19 @@ def _v3_leases_and_replicas(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v4_orphan_tasks(conn: Connection) -> None:
+    md = MetaData()
+    table = Table("orphan_tasks", md, *_orphan_tasks_columns())
+    _orphan_tasks_indexes(table)
+    md.create_all(conn)
+
+
 #: Applied in order at open; the database records the highest version it has.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs table", _v1_jobs),
     Migration(2, "budget reservations on jobs; per-channel defaults", _v2_budgets_and_channel_defaults),
     Migration(3, "job leases; replica heartbeats", _v3_leases_and_replicas),
+    Migration(4, "orphan DashScope tasks", _v4_orphan_tasks),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -151,12 +151,16 @@ def bj(ts: float) -> str:
 
 
 class FakeDashScope:
-    """Just enough task state for create/query/list tests, driven by the fake clock.
+    """Just enough task state for create/query/list/cancel tests, driven by the fake clock.
 
     ``create_script`` says what each successive create does: ``ok`` (answer normally), ``drop`` (make
     the task, then cut the connection before answering), ``lost`` (read the body, make nothing, cut),
-    ``500`` (JSON InternalError, nothing made), ``502html`` (make the task, answer a gateway page).
+    ``500``/``503``/``429`` (a JSON error, nothing made), ``500after``/``503after``/``429after`` (make
+    the task, *then* answer that JSON error), ``400`` (a JSON InvalidParameter refusal, nothing made),
+    ``502html`` (make the task, answer a gateway page).
     ``list_script`` likewise for lists: ``ok``, ``empty`` (lagging), ``500`` (always-failing list).
+    ``get_script`` for task queries: ``ok`` or ``500``. Like the real service, a query reports
+    ``orig_prompt`` only once the task SUCCEEDED.
     """
 
     def __init__(self, clock: FakeClock) -> None:
@@ -164,11 +168,17 @@ class FakeDashScope:
         self.tasks: dict[str, dict[str, Any]] = {}
         self.create_script: list[str] = []
         self.list_script: list[str] = []
+        self.get_script: list[str] = []
         self.created: list[str] = []
+        self.canceled: list[str] = []
+        #: Awaited by every create once its body is read (before it does anything): lets a test look at
+        #: the world at that moment, or hold the create while it kills the caller.
+        self.on_create: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
-    def add_task(self, model: str, created: float, *, prompt: str = "p", task_id: str | None = None) -> str:
+    def add_task(self, model: str, created: float, *, prompt: str = "p", task_id: str | None = None,
+                 status: str = "PENDING") -> str:
         task_id = task_id or f"task-{len(self.tasks) + 1}"
-        self.tasks[task_id] = {"model": model, "created": created, "prompt": prompt}
+        self.tasks[task_id] = {"model": model, "created": created, "prompt": prompt, "status": status}
         return task_id
 
     def routes(self) -> dict[str, Handler]:
@@ -176,19 +186,28 @@ class FakeDashScope:
             "POST /api/v1/services/aigc/video-generation/video-synthesis": self.create,
             "GET /api/v1/tasks": self.list,
             "GET /api/v1/tasks/{task_id}": self.get,
+            "POST /api/v1/tasks/{task_id}/cancel": self.cancel,
         }
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         body = json.loads(await request.read())
+        if self.on_create is not None:
+            await self.on_create(body)
         action = self.create_script.pop(0) if self.create_script else "ok"
-        if action in ("lost", "500"):
-            if action == "500":
-                return json_response({"request_id": "r", "code": "InternalError", "message": "boom"}, 500)
+        errors = {"500": ("InternalError", 500), "503": ("ModelServingError", 503),
+                  "429": ("Throttling.RateQuota", 429), "400": ("InvalidParameter", 400)}
+        if action in errors:
+            code, status = errors[action]
+            return json_response({"request_id": "r", "code": code, "message": "nope"}, status)
+        if action == "lost":
             assert request.transport is not None
             request.transport.close()
             return web.Response()
         task_id = self.add_task(body["model"], self.clock(), prompt=body["input"]["prompt"])
         self.created.append(task_id)
+        if action.endswith("after"):
+            code, status = errors[action.removesuffix("after")]
+            return json_response({"request_id": "r", "code": code, "message": "made it, then failed"}, status)
         if action == "drop":
             assert request.transport is not None
             request.transport.close()
@@ -206,7 +225,7 @@ class FakeDashScope:
         lo = datetime.strptime(q["start_time"], "%Y%m%d%H%M%S").replace(tzinfo=BJ).timestamp()
         hi = datetime.strptime(q["end_time"], "%Y%m%d%H%M%S").replace(tzinfo=BJ).timestamp()
         rows = [
-            {"task_id": tid, "status": "PENDING", "model_name": t["model"],
+            {"task_id": tid, "status": t["status"], "model_name": t["model"],
              "gmt_create": int(t["created"] * 1000), "start_time": int(t["created"] * 1000)}
             for tid, t in self.tasks.items()
             if lo <= t["created"] <= hi + 1 and q.get("model_name") in (None, t["model"])
@@ -217,10 +236,24 @@ class FakeDashScope:
                               "page_no": 1, "page_size": int(q.get("page_size", 10)), "data": rows})
 
     async def get(self, request: web.Request) -> web.StreamResponse:
+        action = self.get_script.pop(0) if self.get_script else "ok"
+        if action == "500":
+            return json_response({"request_id": "rg", "code": "InternalError", "message": "query down"}, 500)
         tid = request.match_info["task_id"]
         t = self.tasks.get(tid)
         if t is None:
             return json_response({"request_id": "rg", "output": {"task_id": tid, "task_status": "UNKNOWN"}})
-        return json_response({"request_id": "rg", "output": {
-            "task_id": tid, "task_status": "PENDING", "submit_time": bj(t["created"]),
-            "orig_prompt": t["prompt"]}})
+        output = {"task_id": tid, "task_status": t["status"], "submit_time": bj(t["created"])}
+        if t["status"] == "SUCCEEDED":
+            output |= {"orig_prompt": t["prompt"], "video_url": f"https://results.example/{tid}.mp4"}
+        return json_response({"request_id": "rg", "output": output})
+
+    async def cancel(self, request: web.Request) -> web.StreamResponse:
+        tid = request.match_info["task_id"]
+        t = self.tasks.get(tid)
+        if t is None or t["status"] != "PENDING":
+            return json_response({"request_id": "rx", "code": "UnsupportedOperation",
+                                  "message": "not pending"}, 400)
+        t["status"] = "CANCELED"
+        self.canceled.append(tid)
+        return json_response({"request_id": "rx"})

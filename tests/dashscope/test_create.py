@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 import pytest
 
-from core.dashscope import DashScopeClient, RetryPolicy
+from core.dashscope import CreateAmbiguous, DashScopeClient, RetryPolicy, TaskInfo
 from core.errors import DashScopeError, TransportError
 from core.request import GenerationRequest
 
@@ -17,6 +17,23 @@ Serve = Callable[[dict[str, Handler]], Awaitable[Scripted]]
 MakeClient = Callable[..., DashScopeClient]
 MODEL = "wan2.7-t2v"
 CREATE = "POST /api/v1/services/aigc/video-generation/video-synthesis"
+
+
+class Ledger:
+    """A ``TaskLedger`` that records what the client reports."""
+
+    def __init__(self, known: Collection[str] = ()) -> None:
+        self.known = set(known)
+        self.orphans: list[tuple[str, str]] = []
+        self.looks = 0
+
+    async def known_task_ids(self) -> Collection[str]:
+        self.looks += 1
+        return set(self.known)
+
+    async def orphans_found(self, tasks: Sequence[TaskInfo], reason: str) -> None:
+        self.orphans.extend((t.task_id, t.status.value) for t in tasks)
+        self.known.update(t.task_id for t in tasks)
 
 
 def request(prompt: str = "a fox detective in the rain") -> GenerationRequest:
@@ -35,22 +52,43 @@ async def test_plain_create(serve: Serve, make_client: MakeClient, fake: FakeDas
     assert srv.paths() == [CREATE]
 
 
-async def test_500_with_body_is_retried(serve: Serve, make_client: MakeClient, fake: FakeDashScope,
-                                        sleep: FakeSleep) -> None:
-    fake.create_script = ["500", "ok"]
+@pytest.mark.parametrize("action", ["500after", "503after", "429after"])
+async def test_json_error_answered_after_the_task_was_made_is_adopted_not_resent(
+        serve: Serve, make_client: MakeClient, fake: FakeDashScope, action: str) -> None:
+    fake.create_script = [action]
     srv = await serve(fake.routes())
     info = await make_client(srv.base).create_video_task(request())
-    assert info.task_id == "task-1" and fake.created == ["task-1"]
-    assert srv.paths() == [CREATE, CREATE] and len(sleep.delays) == 1
+    assert fake.created == ["task-1"], "a JSON 429/5xx does not prove that no task was made"
+    assert srv.paths().count(CREATE) == 1
+    assert info.task_id == "task-1" and info.adopted is True
 
 
-async def test_500_with_body_gives_up_after_the_bound(serve: Serve, make_client: MakeClient,
-                                                      fake: FakeDashScope) -> None:
+@pytest.mark.parametrize("action", ["500", "503", "429"])
+async def test_json_error_with_nothing_made_is_sent_again_once_the_list_shows_nothing(
+        serve: Serve, make_client: MakeClient, fake: FakeDashScope, action: str) -> None:
+    fake.create_script = [action, "ok"]
+    srv = await serve(fake.routes())
+    info = await make_client(srv.base).create_video_task(request())
+    assert info.task_id == "task-1" and fake.created == ["task-1"] and info.adopted is False
+    assert srv.paths() == [CREATE] + ["GET /api/v1/tasks"] * 3 + [CREATE]
+
+
+async def test_json_5xx_gives_up_after_the_bound(serve: Serve, make_client: MakeClient,
+                                                 fake: FakeDashScope) -> None:
     fake.create_script = ["500"] * 10
     srv = await serve(fake.routes())
     with pytest.raises(DashScopeError) as info:
         await make_client(srv.base, retry=RetryPolicy(attempts=3)).create_video_task(request())
-    assert info.value.code == "InternalError" and srv.paths() == [CREATE] * 3 and fake.created == []
+    assert info.value.code == "InternalError" and srv.paths().count(CREATE) == 3 and fake.created == []
+
+
+async def test_definite_refusal_is_not_reconciled(serve: Serve, make_client: MakeClient,
+                                                  fake: FakeDashScope) -> None:
+    fake.create_script = ["400"]
+    srv = await serve(fake.routes())
+    with pytest.raises(DashScopeError) as info:
+        await make_client(srv.base).create_video_task(request())
+    assert info.value.code == "InvalidParameter" and srv.paths() == [CREATE]
 
 
 async def test_dropped_connection_is_reconciled_not_resent(serve: Serve, make_client: MakeClient,
@@ -120,11 +158,51 @@ async def test_exclusions_window_and_model_are_respected(serve: Serve, make_clie
 
 async def test_foreign_prompt_is_not_adopted(serve: Serve, make_client: MakeClient, fake: FakeDashScope,
                                              clock: FakeClock) -> None:
-    fake.add_task(MODEL, clock() - 2, prompt="someone else's cat video")
+    other = fake.add_task(MODEL, clock() - 2, prompt="someone else's cat video", status="SUCCEEDED")
     fake.create_script = ["drop"]
     srv = await serve(fake.routes())
-    info = await make_client(srv.base).create_video_task(request("the detective fox。"))
+    ledger = Ledger()
+    info = await make_client(srv.base).create_video_task(request("the detective fox。"), ledger=ledger)
     assert info.task_id == "task-2" == fake.created[0]
+    assert ledger.orphans == [(other, "SUCCEEDED")]
+
+
+async def test_lost_create_next_to_an_orphan_from_another_prompt_adopts_neither(
+        serve: Serve, make_client: MakeClient, fake: FakeDashScope, clock: FakeClock) -> None:
+    # Alice's earlier create made a task nobody stored; Bob's create is lost. While both are PENDING the
+    # service reports no prompt, so the two cannot be told apart: neither is adopted.
+    alices = fake.add_task(MODEL, clock() - 10, prompt="alice's lighthouse")
+    fake.create_script = ["drop"]
+    srv = await serve(fake.routes())
+    ledger = Ledger()
+    with pytest.raises(CreateAmbiguous) as info:
+        await make_client(srv.base).create_video_task(request("bob's fox"), ledger=ledger)
+    bobs = fake.created[0]
+    assert set(info.value.task_ids) == {alices, bobs}
+    assert sorted(ledger.orphans) == sorted([(alices, "PENDING"), (bobs, "PENDING")])
+    assert srv.paths().count(CREATE) == 1
+
+
+async def test_known_tasks_are_read_from_the_ledger_at_each_look(
+        serve: Serve, make_client: MakeClient, fake: FakeDashScope, clock: FakeClock) -> None:
+    stored = fake.add_task(MODEL, clock() - 5, prompt="another replica's job")
+    fake.create_script = ["drop"]
+    srv = await serve(fake.routes())
+    ledger = Ledger(known={stored})
+    info = await make_client(srv.base).create_video_task(request(), ledger=ledger)
+    assert info.task_id == fake.created[0] != stored and ledger.looks >= 1 and ledger.orphans == []
+
+
+async def test_a_failed_query_during_adoption_adopts_nothing(serve: Serve, make_client: MakeClient,
+                                                             fake: FakeDashScope) -> None:
+    fake.create_script = ["drop"]
+    fake.get_script = ["500"] * 10
+    srv = await serve(fake.routes())
+    with pytest.raises(TransportError) as info:
+        await make_client(srv.base, retry=RetryPolicy(attempts=2, base_delay=0.0)).create_video_task(request())
+    assert info.value.ambiguous is True, "the create is still unresolved: the caller must look again later"
+    assert "not adopting" in info.value.message
+    assert srv.paths().count(CREATE) == 1 and fake.created == ["task-1"]
 
 
 async def test_handed_out_task_is_not_adopted_again(serve: Serve, make_client: MakeClient,

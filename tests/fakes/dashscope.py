@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.dashscope import TaskInfo, TaskStatus, Usage
+from core.dashscope import TaskInfo, TaskLedger, TaskStatus, Usage
 from core.errors import DashScopeError, DownloadError, WanbotError
 from core.request import GenerationRequest
 
@@ -65,7 +65,8 @@ class FakeDashScope:
         return task
 
     async def create_video_task(
-        self, request: GenerationRequest, *, exclude_task_ids: Collection[str] = ()
+        self, request: GenerationRequest, *, ledger: TaskLedger | None = None,
+        exclude_task_ids: Collection[str] = (), resend: bool = True,
     ) -> TaskInfo:
         if self.create_gate is not None:
             await self.create_gate.wait()
@@ -76,13 +77,15 @@ class FakeDashScope:
         return TaskInfo(task_id=task.task_id, status=S.PENDING)
 
     async def reconcile_create(
-        self, model: str, sent_at: float, *, exclude_task_ids: Collection[str] = (), prompt: str | None = None
+        self, model: str, sent_at: float, *, ledger: TaskLedger | None = None,
+        exclude_task_ids: Collection[str] = (), prompt: str | None = None,
     ) -> TaskInfo | None:
         self.reconcile_prompts.append(prompt)
+        known = set(exclude_task_ids) | set(await ledger.known_task_ids() if ledger is not None else ())
         for task in sorted(self.tasks.values(), key=lambda t: t.created_at):
             if (task.request.model == model and task.created_at >= sent_at - 5
-                    and task.task_id not in exclude_task_ids and prompt in (None, task.request.prompt)):
-                return self._info(task)
+                    and task.task_id not in known and prompt in (None, task.request.prompt)):
+                return replace(self._info(task), adopted=True)
         return None
 
     async def get_task(self, task_id: str) -> TaskInfo:
