@@ -196,6 +196,9 @@ EN: dict[str, str] = {
     "error.CreateUnconfirmed": "wanbot could not confirm whether DashScope started this video, so it did "
     "not retry (that could bill you twice). Check `/wan status` in a minute.",
     "error.Unknown": "DashScope answered with an unexpected error.",
+    # -- engine races (issue 9, core-b) --
+    "error.TaskClaimed": "wanbot could not tell which DashScope task is this video's, so it stopped rather "
+    "than risk sending you someone else's. Please try again.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
