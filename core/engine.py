@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -589,9 +590,14 @@ class Engine:
             except Exception:
                 log.exception("job %s: a background step crashed", job_id or "-")
 
+        def done(task: asyncio.Task[None]) -> None:
+            self._background.discard(task)
+            if inspect.iscoroutine(coro):
+                coro.close()  # cancelled before it started (a stop right after accept): no "never awaited"
+
         task = asyncio.create_task(guarded())
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(done)
 
 
 __all__ = ["Engine", "EngineConfig", "PostStatus", "TaskAPI", "display_state"]
