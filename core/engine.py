@@ -268,7 +268,7 @@ class Engine:
         """``accept``, then wait until the status message is posted and free slots are filled."""
         job = await self._store_new(requester, conversation, request)
         await self._after_accept(job.id, post_status)
-        return self.book[job.id]
+        return self.book.peek(job.id) or job
 
     async def _store_new(self, requester: Requester, conversation: ConversationRef,
                          request: GenerationRequest) -> Job:

@@ -156,7 +156,11 @@ class JobBook:
     # -- changing ----------------------------------------------------------------------------------------
 
     async def update(self, job_id: str, _state: JobState | None = None, **changes: Any) -> Job:
-        """Store a changed copy of the job (moved to ``_state`` when given) and return it."""
+        """Store a changed copy of the job (moved to ``_state`` when given) and return it.
+
+        ``extra`` is merged into the stored copy's extras (keys added or replaced, never dropped): a caller
+        that built it from a copy read before the lock cannot undo a change made meanwhile.
+        """
 
         async def change(job: Job) -> Job | None:
             if _state is not None and job.state.terminal:
@@ -164,7 +168,10 @@ class JobBook:
                 log.info("job %s: ignoring %s, already %s", job_id, _state.value, job.state.value)
                 return None
             now = self.now()
-            new = job.moved_to(_state, now, **changes) if _state else job.evolve(updated_at=now, **changes)
+            fields = dict(changes)
+            if "extra" in fields:
+                fields["extra"] = {**job.extra, **fields["extra"]}
+            new = job.moved_to(_state, now, **fields) if _state else job.evolve(updated_at=now, **fields)
             return await self.store.save(new)
 
         async with self._lock(job_id):

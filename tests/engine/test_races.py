@@ -122,3 +122,15 @@ async def test_a_task_id_another_job_owns_does_not_leave_the_job_stuck(harness: 
     assert (await harness.finish(after.id)).state is JobState.DELIVERED
     if stuck.state is JobState.FAILED:  # said so, in one clear sentence
         assert harness.port.states_shown(victim.id)[-1] == "FAILED" and stuck.error_message
+
+
+async def test_extras_built_from_an_old_copy_do_not_undo_a_change_made_meanwhile(harness: Harness) -> None:
+    harness.config = replace(harness.config, max_in_flight=0)
+    engine = await harness.start()
+    job = await harness.submit()
+    old = engine.book[job.id]
+    await engine.book.update(job.id, extra={"set_meanwhile": True})
+    await engine.book.update(job.id, extra={**old.extra, "from_the_old_copy": True})
+    stored = await engine.store.get(job.id)
+    assert stored is not None
+    assert stored.extra.get("set_meanwhile") and stored.extra.get("from_the_old_copy")
