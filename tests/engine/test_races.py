@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from dataclasses import replace
 
 import pytest
@@ -90,7 +91,8 @@ async def test_a_row_another_replica_holds_is_let_go(harness: Harness) -> None:
     # a release-then-claim here could be won back by our own housekeeping in between).
     async with engine.store.engine.begin() as conn:
         await conn.execute(update(jobs).where(jobs.c.id == job.id).values(
-            lease_owner="replica-2", lease_until=engine.replica.lease_until(engine.now()),
+            # (a day: replica-2 stays alive however far virtual time runs while real I/O is pending)
+            lease_owner="replica-2", lease_until=engine.now() + timedelta(days=1),
             version=jobs.c.version + 1))
     with pytest.raises(StaleJob):
         await engine.book.update(job.id, extra={"touched": True})
