@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
