@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -119,8 +120,8 @@ class Engine:
         self.config = config or EngineConfig()
         self.messages = messages or Messages()
         self.queue = FairQueue()
-        self.book = JobBook(store, ports, clock=clock, messages=self.messages, position=self.position,
-                            sandbox=sandbox)
+        self.book = JobBook(store, ports, owner=self.config.replica_id, clock=clock, messages=self.messages,
+                            position=self.position, sandbox=sandbox)
         self.book.listeners.append(self.observer.job_changed)
         self.watcher = Watcher(
             client,
@@ -156,8 +157,9 @@ class Engine:
         self._loops: list[asyncio.Task[Any]] = []
         #: Which DashScope tasks the deployment knows (read from the store) and what to do with orphans.
         self.ledger = DeploymentLedger(store, cancel=client.cancel_task, observer=self.observer, clock=clock)
-        self._last_submit: dict[str, float] = {}
         self._pump_lock = asyncio.Lock()
+        #: Position edits are made one pump at a time, so an older line never overwrites a newer one.
+        self._positions_lock = asyncio.Lock()
 
     @property
     def listeners(self) -> list[Callable[[Job], None]]:
@@ -277,15 +279,10 @@ class Engine:
         """``accept``, then wait until the status message is posted and free slots are filled."""
         job = await self._store_new(requester, conversation, request)
         await self._after_accept(job.id, post_status)
-        return self.book[job.id]
+        return self.book.peek(job.id) or job
 
     async def _store_new(self, requester: Requester, conversation: ConversationRef,
                          request: GenerationRequest) -> Job:
-        wait = self._cooldown_left(requester.user_key)
-        if wait > 0:
-            raise QuotaExceeded(
-                self.messages("cap.cooldown", seconds=int(wait + 0.999)), code="Cooldown", retry_after=wait
-            )
         now = self.now()
         job = Job(
             id=new_job_id(),
@@ -307,16 +304,21 @@ class Engine:
             self.config.budgets, now=now, tz=ZoneInfo(self.config.timezone), platform=requester.platform,
             workspace_id=requester.workspace_id, user_id=requester.user_id,
         )
+        # The row is leased to us from the insert on: our own housekeeping must not claim it as a job nobody
+        # runs before it is in the book (a slow insert can outlast the lease).
+        self.book.arriving(job.id)
         try:
-            await self.store.insert(job, within=checks, max_active_for_user=self.config.per_user_cap)
+            await self.store.insert(job, within=checks, max_active_for_user=self.config.per_user_cap,
+                                    cooldown=self.config.cooldown or None)
         except BudgetExceeded as exc:
+            self.book.drop(job.id)
             raise QuotaExceeded(self._budget_sentence(exc), code="Budget") from None
         except QuotaExceeded as exc:
-            if exc.code != "UserCap":
-                raise
-            cap = self.config.per_user_cap
-            raise QuotaExceeded(self.messages("cap.user", count=cap, cap=cap), code="UserCap") from None
-        self._last_submit[requester.user_key] = self.clock()
+            self.book.drop(job.id)
+            raise self._quota_sentence(exc) from None
+        except BaseException:
+            self.book.drop(job.id)
+            raise
         self.book.accepted(job)
         self.queue.push(job.id, requester.user_key)
         # The first post shows this position: the pump's refresh must not edit the message to say it again.
@@ -387,9 +389,16 @@ class Engine:
             reset=self.messages(f"budget.reset.{budget.period.value}", tz=self.config.timezone),
         )
 
-    def _cooldown_left(self, user_key: str) -> float:
-        last = self._last_submit.get(user_key)
-        return 0.0 if last is None else max(0.0, last + self.config.cooldown - self.clock())
+    def _quota_sentence(self, exc: QuotaExceeded) -> QuotaExceeded:
+        """The store's refusal, with the sentence the user sees."""
+        if exc.code == "UserCap":
+            cap = self.config.per_user_cap
+            return QuotaExceeded(self.messages("cap.user", count=cap, cap=cap), code="UserCap")
+        if exc.code == "Cooldown":
+            wait = exc.retry_after or 0.0
+            return QuotaExceeded(self.messages("cap.cooldown", seconds=int(wait + 0.999)), code="Cooldown",
+                                 retry_after=wait)
+        return exc
 
     # -- queue -> DashScope ------------------------------------------------------------------------------
 
@@ -405,7 +414,12 @@ class Engine:
                 if job is None or job.state is not JobState.QUEUED:
                     self.queue.remove(job_id)
                     continue
-                saved = await self.book.take_slot(job_id, self._take_slot)
+                try:
+                    saved = await self.book.take_slot(job_id, self._take_slot)
+                except StaleJob:
+                    if job_id in self.queue:
+                        break  # still ours but the row kept moving: the next pump tries again
+                    continue  # another replica holds it now (the book let go): on to the next
                 if saved is None:
                     break
                 if job_id in self.queue:
@@ -413,8 +427,19 @@ class Engine:
                 self._shown_position.pop(job_id, None)
                 self._spawn(self._create(job_id), job_id)
         self.observer.queue_depth(len(self.queue), self.in_flight())
-        for job_id, position in self.queue.positions().items():
-            if self._shown_position.get(job_id) != position:
+        await self._show_positions()
+
+    async def _show_positions(self) -> None:
+        """Edit the messages of queued jobs whose place in line moved since they last showed it.
+
+        Outside the pump lock (platform edits must not hold up slots) but one refresh at a time, each
+        reading the line when it starts: two refreshes interleaving could record a place the message no
+        longer shows, and edit the same move twice. A job that left the line meanwhile is skipped.
+        """
+        async with self._positions_lock:
+            for job_id, position in self.queue.positions().items():
+                if self._shown_position.get(job_id) == position or self.position(job_id) != position:
+                    continue
                 self._shown_position[job_id] = position
                 await self.book.show(job_id, force=True)
 
@@ -618,6 +643,16 @@ class Engine:
         self.deliveries.schedule(job)
         await self._pump()
 
+    async def _task_claimed(self, job_id: str, exc: TaskClaimed) -> None:
+        """A step of ``job_id`` tried to store a task another job holds. That task is not this job's and
+        whether this job's own create made a task is unknown: fail it clearly (never left SUBMITTING
+        holding a slot, never given the other job's task) and let the next job have the slot."""
+        log.error("job %s: %s; failing the job", job_id, exc.message)
+        job = self.book.peek(job_id)
+        if job is not None and not job.state.terminal:
+            await self.book.fail(job_id, "TaskClaimed", self.messages("error.TaskClaimed"))
+        await self._pump()
+
     # -- plumbing ----------------------------------------------------------------------------------------
 
     def _spawn(self, coro: Awaitable[None], job_id: str | None = None) -> None:
@@ -628,12 +663,22 @@ class Engine:
                 raise
             except StaleJob:
                 pass  # another replica runs that job now (the book logged it and let go)
+            except TaskClaimed as exc:
+                # The task id this step tried to store is another job's: this job did not get it.
+                if job_id is None:
+                    raise
+                await self._task_claimed(job_id, exc)
             except Exception:
                 log.exception("job %s: a background step crashed", job_id or "-")
 
+        def done(task: asyncio.Task[None]) -> None:
+            self._background.discard(task)
+            if inspect.iscoroutine(coro):
+                coro.close()  # cancelled before it started (a stop right after accept): no "never awaited"
+
         task = asyncio.create_task(guarded())
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(done)
 
 
 __all__ = ["Engine", "EngineConfig", "PostStatus", "TaskAPI", "display_state"]

@@ -1,10 +1,15 @@
 """The job book: the jobs this process is running, kept in step with the store and the status messages.
 
-Every change to a job goes through ``JobBook.update`` (stored first, under the job's lock, with the
-optimistic version check), and what a person sees goes through ``JobBook.show``: one edit when the
-visible state differs from what the message last showed, and a post when no message exists yet. A
-failed edit leaves ``shown_state`` behind, so ``show_stale`` (run periodically by the engine) retries it
-— a status message never stays wrong because one edit hit a platform hiccup.
+Every write to a job's row from this process goes through the book, under that job's lock, so one
+writer owns a row at a time: ``update`` (a changed copy, stored first), ``show`` (the status message's
+reference and what it shows) and ``take_slot`` (the move to SUBMITTING). What a person sees goes through
+``show``: one edit when the visible state differs from what the message last showed, and a post when no
+message exists yet. A failed edit leaves ``shown_state`` behind, so ``show_stale`` (run periodically by
+the engine) retries it — a status message never stays wrong because one edit hit a platform hiccup.
+
+A save that finds the row at another version (``StaleJob``) is a takeover only when the row's lease names
+another replica: then the book lets go of the job. Otherwise the row is still ours (our own claim bumped
+its version, say), so the book reloads it and applies the change again.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ STATUS_POST_STARTED = "status_post_started"
 
 PostStatus = Callable[[StatusView], Awaitable[MessageRef]]
 
+#: Times a change is re-applied to a reloaded row before giving up (each retry means a writer outside the
+#: book bumped the row meanwhile, e.g. a claim of our own lease; more than a couple is a bug).
+_STALE_RETRIES = 5
+
 
 def display_state(state: JobState) -> JobState:
     """The state a person sees: SUBMITTING is still "queued" to them."""
@@ -43,6 +52,7 @@ class JobBook:
         store: JobStore,
         ports: Mapping[str, ChatPort],
         *,
+        owner: str,
         clock: Callable[[], float],
         messages: Messages,
         position: Callable[[str], int | None],
@@ -52,11 +62,15 @@ class JobBook:
         #: Generating on the embedded sandbox: every status view says so (``core.status``).
         self.sandbox = sandbox
         self.ports = dict(ports)
+        #: This replica's id: a row whose lease names someone else is not ours to write.
+        self.owner = owner
         self.clock = clock
         self.messages = messages
         self._position = position
         self._jobs: dict[str, Job] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        #: Jobs being inserted right now: already leased to us in the row, not yet in ``_jobs``.
+        self._arriving: set[str] = set()
         #: Jobs stored by this process whose first status post has not been tried yet: no earlier process
         #: can have posted for them, so there is nothing to look for.
         self._fresh: set[str] = set()
@@ -83,21 +97,35 @@ class JobBook:
     def peek(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
+    def held(self) -> set[str]:
+        """Every job this process runs or is inserting: what its own claims must never take."""
+        return set(self._jobs) | self._arriving
+
     def add(self, job: Job) -> None:
-        self._jobs[job.id] = job
+        """Run ``job`` here (claimed from the store); an in-memory copy at a newer version is kept."""
+        current = self._jobs.get(job.id)
+        if current is None or job.version >= current.version:
+            self._jobs[job.id] = job
+
+    def arriving(self, job_id: str) -> None:
+        """About to insert ``job_id`` leased to us: until ``accepted`` (or ``drop``) no claim of ours takes it."""
+        self._arriving.add(job_id)
+
+    def accepted(self, job: Job) -> None:
+        """A job this process has just stored (``STATUS_POST_STARTED`` set) and will post the status of."""
+        self._arriving.discard(job.id)
+        self.add(job)
+        self._fresh.add(job.id)
 
     async def take_slot(self, job_id: str, take: Callable[[Job], Awaitable[Job | None]]) -> Job | None:
         """Run ``take`` (``Leases.take_slot``) on the current copy under the job's lock, and keep what it
         stored: one writer owns a job's row at a time, so a status post saving its reference meanwhile
-        cannot make either write stale."""
+        cannot make either write stale. ``None``: no slot (nothing was written)."""
         async with self._lock(job_id):
-            job = await self._load(job_id)
-            saved = await take(job)
-            if saved is None:
-                return None
-            self._jobs[job_id] = saved
-        for listener in self.listeners:
-            listener(saved)
+            saved = await self._write(job_id, take)
+        if saved is not None:
+            for listener in self.listeners:
+                listener(saved)
         return saved
 
     def drop(self, job_id: str) -> None:
@@ -105,6 +133,7 @@ class JobBook:
         self._jobs.pop(job_id, None)
         self._locks.pop(job_id, None)
         self._fresh.discard(job_id)
+        self._arriving.discard(job_id)
 
     def port(self, job: Job) -> ChatPort:
         return self.ports[job.conversation.platform]
@@ -131,17 +160,28 @@ class JobBook:
     # -- changing ----------------------------------------------------------------------------------------
 
     async def update(self, job_id: str, _state: JobState | None = None, **changes: Any) -> Job:
-        """Store a changed copy of the job (moved to ``_state`` when given) and return it."""
-        async with self._lock(job_id):
-            job = await self._load(job_id)
+        """Store a changed copy of the job (moved to ``_state`` when given) and return it.
+
+        ``extra`` is merged into the stored copy's extras (keys added or replaced, never dropped): a caller
+        that built it from a copy read before the lock cannot undo a change made meanwhile.
+        """
+
+        async def change(job: Job) -> Job | None:
             if _state is not None and job.state.terminal:
                 # Terminal states are final: a late answer (a poll that raced a cancel, say) changes nothing.
                 log.info("job %s: ignoring %s, already %s", job_id, _state.value, job.state.value)
-                return job
+                return None
             now = self.now()
-            new = job.moved_to(_state, now, **changes) if _state else job.evolve(updated_at=now, **changes)
-            saved = await self._save(new)
-            self._jobs[job_id] = saved
+            fields = dict(changes)
+            if "extra" in fields:
+                fields["extra"] = {**job.extra, **fields["extra"]}
+            new = job.moved_to(_state, now, **fields) if _state else job.evolve(updated_at=now, **fields)
+            return await self.store.save(new)
+
+        async with self._lock(job_id):
+            saved = await self._write(job_id, change)
+            if saved is None:
+                return self._jobs[job_id]
         if _state is not None:
             task = f" (task {saved.task_id})" if saved.task_id else ""
             log.info("job %s: %s%s", job_id, _state.value, task)
@@ -160,11 +200,6 @@ class JobBook:
     async def fail(self, job_id: str, code: str, message: str) -> Job:
         log.warning("job %s: failed: %s", job_id, code)
         return await self.transition(job_id, JobState.FAILED, error_code=code, error_message=message)
-
-    def accepted(self, job: Job) -> None:
-        """A job this process has just stored (``STATUS_POST_STARTED`` set) and will post the status of."""
-        self._jobs[job.id] = job
-        self._fresh.add(job.id)
 
     async def show(self, job_id: str, *, force: bool = False, poster: PostStatus | None = None) -> None:
         """Edit the status message if what it shows is out of date (or post it if it never was).
@@ -186,13 +221,12 @@ class JobBook:
                     ref = await port.find_status(job.conversation, job_id)
                     if ref is not None:
                         log.info("job %s: found the status message an earlier run posted", job_id)
-                        job = self._jobs[job_id] = await self._save(job.evolve(status_ref=ref))
+                        job = await self._save_fields(job_id, status_ref=ref)
                 view = self.view(job)
                 if ref is None:
                     if not job.extra.get(STATUS_POST_STARTED):
                         # Stored before the post, so a crash after it looks for the message first.
-                        job = self._jobs[job_id] = await self._save(
-                            job.evolve(extra={**job.extra, STATUS_POST_STARTED: True}))
+                        job = await self._save_fields(job_id, extra={STATUS_POST_STARTED: True})
                     self._fresh.discard(job_id)
                     if poster is not None:
                         ref = await poster(view)
@@ -203,7 +237,7 @@ class JobBook:
             except WanbotError as exc:
                 log.warning("job %s: status edit failed (%s); will retry", job_id, exc.code)
                 return
-            self._jobs[job_id] = await self._save(job.evolve(status_ref=ref, shown_state=shown))
+            await self._save_fields(job_id, status_ref=ref, shown_state=shown)
 
     async def show_stale(self) -> int:
         """Retry every status message that is behind its job; returns how many were still behind."""
@@ -223,22 +257,64 @@ class JobBook:
                 self._jobs.pop(job.id, None)
                 self._locks.pop(job.id, None)
 
-    async def _save(self, job: Job) -> Job:
-        try:
-            return await self.store.save(job)
-        except StaleJob:
-            # Someone else wrote the row: another replica claimed the job after our lease ran out.
-            log.warning("job %s: changed by another replica; letting go of it", job.id)
-            self.on_lost(job.id)
-            raise
+    # -- the one way a row is written (the caller holds the job's lock) -----------------------------------
+
+    async def _write(self, job_id: str, write: Callable[[Job], Awaitable[Job | None]]) -> Job | None:
+        """``write`` the current copy (it returns the stored job, or ``None`` for "nothing to write") and
+        keep the result. On ``StaleJob``: let go if another replica holds the row, else reload and retry."""
+        for _ in range(_STALE_RETRIES):
+            job = await self._load(job_id)
+            try:
+                saved = await write(job)
+            except StaleJob as exc:
+                await self._reload_if_ours(job_id, exc)
+                continue
+            if saved is not None:
+                self._jobs[job_id] = saved
+            return saved
+        log.error("job %s: the row kept changing under %d retries; giving up this change", job_id, _STALE_RETRIES)
+        raise StaleJob(job_id, self._jobs[job_id].version)
+
+    async def _save_fields(self, job_id: str, **changes: Any) -> Job:
+        """Store ``changes`` over the current copy; ``extra`` is merged into the job's, not replaced."""
+
+        async def save(job: Job) -> Job:
+            fields = dict(changes)
+            if "extra" in fields:
+                fields["extra"] = {**job.extra, **fields["extra"]}
+            return await self.store.save(job.evolve(**fields))
+
+        saved = await self._write(job_id, save)
+        assert saved is not None
+        return saved
+
+    async def _reload_if_ours(self, job_id: str, exc: StaleJob) -> None:
+        """After ``StaleJob``: raise it (having let go) when the job is gone or another replica holds its
+        lease; otherwise keep the stored copy so the change can be applied again."""
+        fresh = await self.store.get(job_id)
+        if fresh is None or self._held_elsewhere(fresh):
+            holder = "gone" if fresh is None else f"leased to {fresh.lease_owner}"
+            log.warning("job %s: changed by another replica (%s); letting go of it", job_id, holder)
+            self.on_lost(job_id)
+            raise exc
+        log.info("job %s: row moved to version %d while ours; reloaded", job_id, fresh.version)
+        self._jobs[job_id] = fresh
+
+    def _held_elsewhere(self, job: Job) -> bool:
+        return job.lease_owner is not None and job.lease_owner != self.owner
 
     async def _load(self, job_id: str) -> Job:
-        """The in-memory job, or the stored one brought back (a late step after it was forgotten)."""
+        """The in-memory job, or the stored one brought back (a late step after it was forgotten).
+
+        A row another replica holds is not brought back: writing it would race that replica's writes.
+        """
         job = self._jobs.get(job_id)
         if job is None:
             job = await self.store.get(job_id)
             if job is None:
                 raise KeyError(job_id)
+            if self._held_elsewhere(job):
+                raise StaleJob(job_id, job.version)
             self._jobs[job_id] = job
         return job
 

@@ -212,6 +212,8 @@ EN: dict[str, str] = {
     "characters: write what to avoid, or leave it out",
     "input.option_twice": "{flag} was given twice; give it once",
     "input.option_alias_twice": "{flag} and {other} are the same option, given twice; give it once",
+    "input.audio_url_spaces": "the audio link contains a space or an invisible character; paste the link "
+    "again, on its own",
     "input.option_contradiction": "{flag} and {other} contradict each other; give one of them",
     # bot (issue 9): the embedded sandbox said out loud
     "status.sandbox": "sandbox — placeholder video, nothing billed",
@@ -233,6 +235,9 @@ EN: dict[str, str] = {
     "is not counted against your usage. Please try again.",
     "error.ForeignTask": "The video DashScope finished for this request was made from another request's "
     "prompt, so wanbot did not deliver it. You were not charged for someone else's video. Please try again.",
+    # -- engine races (issue 9, core-b) --
+    "error.TaskClaimed": "wanbot could not tell which DashScope task is this video's, so it stopped rather "
+    "than risk sending you someone else's. Please try again.",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

@@ -59,12 +59,17 @@ class ReplicaDuties:
         ``include_own`` at start-up also takes back what this replica id held before a restart."""
         ids = await self._store.leases.claim(
             self.replica_id, now=now, until=self.lease_until(now), limit=500, platforms=self._platforms(),
-            include_own=include_own, exclude=[job.id for job in self._book],
+            include_own=include_own, exclude=self._book.held(),
         )
         resumed = []
         for job_id in ids:
             job = await self._store.get(job_id)
             if job is None or job.state.terminal:
+                continue
+            if job_id in self._book or job_id in self._book.held():
+                # Ours already (it arrived while the claim ran): a second resume would start a second
+                # create or delivery. Keep the newer row (the claim bumped its version) and carry on.
+                self._book.add(job)
                 continue
             log.info("job %s: claimed by replica %s in state %s", job.id, self.replica_id, job.state)
             self._book.add(job)

@@ -135,6 +135,7 @@ class GenerationRequest(_Base):
     def _audio_text(cls, value: Any) -> Any:
         if isinstance(value, str):
             refuse_forbidden(value, what=_say("input.what.audio_url"), field="audio_url")
+            return value.strip()
         return value
 
     @field_validator("duration", mode="before")
@@ -201,6 +202,9 @@ class GenerationRequest(_Base):
                 raise InvalidRequest(f"{spec.id} cannot take an audio track", field="audio_url")
             if not self.audio_url.startswith(("https://", "http://")):
                 raise InvalidRequest("audio must be an http(s) link to a WAV or MP3 file", field="audio_url")
+            # A link has no spaces or invisible characters; a CR or LF in it could also split a header.
+            if any(ch.isspace() or not ch.isprintable() for ch in self.audio_url):
+                raise InvalidRequest(_say("input.audio_url_spaces"), field="audio_url")
         if self.shot_type is not None and self.shot_type not in spec.shot_types:
             allowed = _either(spec.shot_types) if spec.shot_types else "not supported"
             raise InvalidRequest(f"shot_type for {spec.id}: {allowed}", field="shot_type")

@@ -180,22 +180,24 @@ class JobStore:
         *,
         within: Sequence[BudgetCheck] = (),
         max_active_for_user: int | None = None,
+        cooldown: float | None = None,
     ) -> None:
         """Store a new job as given (its ``version`` is kept, normally 0).
 
-        With ``within`` / ``max_active_for_user``, the budgets and the per-user cap are checked in the
-        same locked transaction as the insert, so concurrent requests (from any replica) cannot both
-        slip under a limit: raises ``BudgetExceeded`` / ``QuotaExceeded`` and stores nothing.
+        With ``within`` / ``max_active_for_user`` / ``cooldown`` (seconds since the user's latest job),
+        the budgets, the per-user cap and the cooldown are checked in the same locked transaction as the
+        insert, so concurrent requests (from any replica) cannot both slip under a limit: raises
+        ``BudgetExceeded`` / ``QuotaExceeded`` and stores nothing.
         """
         row = job_to_row(job)
-        guarded = bool(within) or max_active_for_user is not None
+        guarded = bool(within) or max_active_for_user is not None or bool(cooldown)
         try:
             async with self._engine.connect() as conn:
                 if guarded:
                     conn = await conn.execution_options(sqlite_immediate=True)
                 async with conn.begin():
                     if guarded:
-                        await check_limits(conn, job, within, max_active_for_user)
+                        await check_limits(conn, job, within, max_active_for_user, cooldown)
                     await conn.execute(jobs.insert().values(**row))
         except IntegrityError as exc:
             # Two unique keys can collide; tell the caller which, since the remedies differ.

@@ -23,6 +23,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.jobs import Job, JobState
+from core.store.errors import StaleJob
 from core.store.rows import LEASE_COLUMNS, job_to_row
 from core.store.schema import ACTIVE_STATES, IN_FLIGHT_STATES, jobs, replicas
 
@@ -118,7 +119,8 @@ class Leases:
         SUBMITTING until whoever claims the job resolves it). That is what lets a lost create's task be
         told apart in the task list (``core.dashscope.reconcile``).
 
-        ``job`` must be QUEUED at its current stored version (a ``StaleJob`` race returns ``None`` too).
+        ``job`` must be QUEUED at its current stored version; raises ``StaleJob`` if the row moved on
+        (the caller, ``JobBook.take_slot``, reloads it or lets go of it).
         """
         submitting = job.moved_to(JobState.SUBMITTING, now, submit_started_at=now)
         saved = submitting.evolve(version=job.version + 1)
@@ -141,7 +143,9 @@ class Leases:
                     update(jobs).where(and_(jobs.c.id == job.id, jobs.c.version == job.version)).values(**row)
                 )
                 if result.rowcount != 1:
-                    return None
+                    # Not "no slot": the caller must learn the row changed (a claim bumped it), or it
+                    # would keep offering a copy that can never win and the job would wait forever.
+                    raise StaleJob(job.id, job.version)
         return saved
 
     async def heartbeat(self, replica_id: str, *, now: datetime, ttl: float) -> int:

@@ -1,13 +1,15 @@
-"""Limits checked inside the insert transaction: the per-user cap and the spending budgets.
+"""Limits checked inside the insert transaction: the cooldown, the per-user cap and the spending budgets.
 
 ``check_limits`` runs in the same locked transaction as the job's insert (SQLite: ``BEGIN IMMEDIATE``;
 PostgreSQL: an advisory lock per workspace), so concurrent requests — from one process or many
-replicas — see each other's reservations and cannot both squeeze under a limit.
+replicas — see each other's reservations and cannot both squeeze under a limit. The cooldown is read
+from the user's stored jobs for the same reason: a restart or another replica cannot reset it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, text
@@ -20,13 +22,20 @@ from core.store.schema import ACTIVE_STATES, FREE_STATES, jobs, require_aware, u
 
 
 async def check_limits(
-    conn: AsyncConnection, job: Job, within: Sequence[BudgetCheck], max_active: int | None
+    conn: AsyncConnection,
+    job: Job,
+    within: Sequence[BudgetCheck],
+    max_active: int | None,
+    cooldown: float | None = None,
 ) -> None:
+    """Raise ``QuotaExceeded`` (``Cooldown``, ``UserCap``) or ``BudgetExceeded`` if ``job`` may not be stored."""
     r = job.requester
     if conn.dialect.name == "postgresql":
         # One lock per workspace: the user and workspace budgets of that workspace serialise on it.
         key = f"wanbot-limits:{r.platform}:{r.workspace_id or ''}"
         await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    if cooldown:
+        await _check_cooldown(conn, job, cooldown)
     if max_active is not None:
         active = await conn.scalar(
             select(func.count()).select_from(jobs).where(
@@ -40,6 +49,22 @@ async def check_limits(
         needed = check.needed(job.reserved_seconds or 0.0, job.reserved_cost or Decimal(0))
         if spent + needed > check.budget.limit:
             raise BudgetExceeded(check, spent, needed)
+
+
+async def _check_cooldown(conn: AsyncConnection, job: Job, cooldown: float) -> None:
+    """Refuse when the user's latest stored job (any state) was created less than ``cooldown`` s before."""
+    r = job.requester
+    created = require_aware(job.created_at, "created_at")
+    latest = await conn.scalar(
+        select(jobs.c.created_at)
+        .where(*user_filter(r.platform, r.workspace_id, r.user_id),
+               jobs.c.created_at > created - timedelta(seconds=cooldown))
+        .order_by(jobs.c.created_at.desc())
+        .limit(1)
+    )
+    if latest is not None:
+        wait = max(0.0, (latest - created).total_seconds() + cooldown)
+        raise QuotaExceeded(f"cooldown: {wait:.0f} s left", code="Cooldown", retry_after=wait)
 
 
 async def spent_against(conn: AsyncConnection, check: BudgetCheck) -> Decimal:

@@ -273,3 +273,10 @@ def test_any_accepted_request_sends_only_visible_clean_text(prompt: str, negativ
     assert has_visible(req.prompt) and len(req.prompt) <= req.spec.max_prompt
     assert req.negative_prompt is None or has_visible(req.negative_prompt)
     assert GenerationRequest.build(**req.model_dump()) == req  # stored requests re-validate to themselves
+
+
+@pytest.mark.parametrize("url", ["https://a/x\r\nX-Evil: 1", "https://a/x y.mp3", "https://a/\u200bx.mp3"])
+def test_an_audio_link_with_spaces_or_invisible_characters_is_refused(url: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        GenerationRequest.build(prompt="a fox", model="wan2.7-t2v", audio_url=url)
+    assert refused.value.field == "audio_url"

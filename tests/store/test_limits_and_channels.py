@@ -1,4 +1,5 @@
-"""Budgets and the per-user cap hold under concurrent inserts (both backends); channel defaults; v1 → v2."""
+"""Budgets, the per-user cap and the cooldown hold under concurrent inserts (both backends); channel
+defaults; v1 → v2."""
 
 from __future__ import annotations
 
@@ -11,10 +12,18 @@ import pytest
 from sqlalchemy import MetaData, Table
 
 from core.budget import Budget, BudgetCheck, BudgetExceeded, Period, Scope, Unit
+from core.delivery import Delivery
+from core.engine import Engine, EngineConfig
 from core.errors import QuotaExceeded
-from core.jobs import JobState
+from core.jobs import JobState, Requester
+from core.messages import Messages
+from core.port import ConversationRef
+from core.request import GenerationRequest
 from core.store import JobStore
 from core.store.schema import _jobs_columns, _jobs_indexes, schema_version
+from core.transcode import fit_to_size
+from tests.fakes.dashscope import FakeDashScope
+from tests.fakes.port import RecordingPort
 from tests.store.test_store import T0, make_job
 
 
@@ -89,6 +98,62 @@ async def test_per_user_cap_holds_under_concurrent_inserts(store: JobStore) -> N
         return True
 
     assert sum(await asyncio.gather(*(attempt() for _ in range(6)))) == 2
+
+
+class _Clock:
+    """Time stands still unless a test moves it: the cooldown cannot lapse while real I/O runs."""
+
+    def __init__(self) -> None:
+        self.now = 1_790_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _engine(store: JobStore, clock: _Clock, tmp_path: Path, cooldown: float) -> Engine:
+    api = FakeDashScope(clock)
+    return Engine(
+        store=store, client=api, ports={"test": RecordingPort()}, clock=clock,
+        delivery=Delivery(api, workdir=tmp_path / "work", messages=Messages(), fit=fit_to_size),
+        config=EngineConfig(cooldown=cooldown, per_user_cap=100, max_in_flight=0, replica_id="r1"),
+    )
+
+
+async def _accept(engine: Engine, user: str = "u1") -> str | None:
+    """The job id, or the refusal's code."""
+    requester = Requester(platform="test", user_id=user, channel_id="c", workspace_id="w")
+    try:
+        job = await engine.accept(requester, ConversationRef("test", "c", "w"),
+                                  GenerationRequest.build(prompt="a lighthouse at dusk"))
+    except QuotaExceeded as exc:
+        assert exc.code == "Cooldown" and "try again in" in exc.message
+        assert 0 < (exc.retry_after or 0) <= 60
+        return None
+    return job.id
+
+
+async def test_cooldown_holds_for_concurrent_commands_and_across_a_restart(
+    store: JobStore, db_url: str, tmp_path: Path
+) -> None:
+    clock = _Clock()
+    engine = _engine(store, clock, tmp_path, cooldown=60)
+    try:
+        accepted = [j for j in await asyncio.gather(*(_accept(engine) for _ in range(30))) if j]
+        assert len(accepted) == 1
+        assert len(await store.recent_for_user("test", "w", "u1", limit=50)) == 1
+        assert await _accept(engine, user="u2") is not None  # only that user waits
+    finally:
+        await engine.stop()
+    # A restart (a new engine, a new connection) or another replica still refuses inside the window.
+    clock.now += 30
+    async with await JobStore.open(db_url) as other_store:
+        other = _engine(other_store, clock, tmp_path, cooldown=60)
+        try:
+            assert await _accept(other) is None
+            clock.now += 31
+            assert await _accept(other) is not None
+        finally:
+            await other.stop()
 
 
 async def test_channel_defaults_round_trip(store: JobStore) -> None:
