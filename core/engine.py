@@ -1,22 +1,21 @@
 """The job engine: every job's journey from a chat command to a delivered video.
 
 ``Engine`` owns the lifecycle (``core.jobs.JobState``) and wires the parts that each own one concern:
-the fair queue (``core.scheduler``), the task watcher (``core.watcher``), delivery (``core.delivery``),
-the store, and the chat ports. Its promises:
+the fair queue (``core.scheduler``), sending and settling creates (``core.creates``), the task watcher
+(``core.watcher``) and what its answers mean (``core.outcomes``), delivery (``core.deliveries``), the job
+book and store, replicas (``core.replica``) and the chat ports. Its promises:
 
-* a job is stored before anything is sent, and every state change is stored before it is shown;
+* a job is stored before it is acknowledged (``accept``), and every state change is stored before it is
+  shown;
 * one status edit per visible state change (plus queue-position moves while queued), never more;
-* a create is recorded as SUBMITTING before it is sent, so a crash mid-create is reconciled through
-  DashScope's task list instead of being resent: one request never starts two billed tasks;
-* SUBMITTING is the deployment's create gate: no job of any replica takes a slot while one is
-  SUBMITTING, and a job leaves it only once its create is resolved (task stored, definite refusal, or
-  the list proving no task was made). With one uncertain create at a time, a task found in the list is
-  adopted only when it is the one unknown candidate (``core.dashscope.reconcile``); an adopted task that
-  later reports another prompt is let go, never delivered (``ADOPTED_TASK``);
+* a create is recorded as SUBMITTING before it is sent, and SUBMITTING is the deployment's create gate:
+  no job of any replica takes a slot while one is SUBMITTING, and a job leaves it only once its create is
+  settled (``core.creates``) — one request never starts two billed tasks, and never gets another's;
 * ``start()`` resumes every unfinished job from the store: no second task, no second upload, the same
   status message edited.
 
-Adapters call ``submit``, ``cancel``, ``get`` and ``wait``; nothing here knows which platform is which.
+Adapters call ``accept`` (or ``submit``), ``cancel``, ``get`` and ``wait``; nothing here knows which
+platform is which.
 """
 
 from __future__ import annotations
@@ -27,22 +26,23 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.budget import Budget, BudgetExceeded, checks_for
-from core.dashscope import CreateAmbiguous, TaskInfo, TaskLedger, TaskStatus
-from core.dashscope.reconcile import same_prompt
+from core.creates import Creates, TaskAPI
+from core.dashscope import TaskInfo
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
-from core.errors import DashScopeError, QuotaExceeded, TransportError, WanbotError
+from core.errors import DashScopeError, QuotaExceeded, WanbotError
 from core.jobbook import STATUS_POST_STARTED, JobBook, PostStatus, display_state
 from core.jobs import Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
-from core.messages import Messages, human_duration
+from core.messages import Messages
 from core.observe import EngineObserver, NullObserver
+from core.outcomes import TaskOutcomes
 from core.port import ChatPort, ConversationRef, StatusView
 from core.replica import ReplicaDuties, default_replica_id
 from core.request import GenerationRequest
@@ -51,22 +51,6 @@ from core.store import JobStore, StaleJob, TaskClaimed
 from core.watcher import Watcher
 
 log = logging.getLogger("wanbot.engine")
-
-#: ``Job.extra`` key: the job's task was found in the task list after an uncertain create, not read from
-#: the create's answer. Its owner was inferred, so a prompt the service reports later must still match.
-ADOPTED_TASK = "adopted_task"
-
-class TaskAPI(Protocol):
-    """The DashScope client calls the engine makes (``core.dashscope.DashScopeClient``)."""
-
-    async def create_video_task(
-        self, request: GenerationRequest, *, ledger: TaskLedger | None = None, resend: bool = True
-    ) -> TaskInfo: ...
-    async def reconcile_create(
-        self, model: str, sent_at: float, *, ledger: TaskLedger | None = None, prompt: str | None = None
-    ) -> TaskInfo | None: ...
-    async def get_task(self, task_id: str) -> TaskInfo: ...
-    async def cancel_task(self, task_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -157,6 +141,15 @@ class Engine:
         self._loops: list[asyncio.Task[Any]] = []
         #: Which DashScope tasks the deployment knows (read from the store) and what to do with orphans.
         self.ledger = DeploymentLedger(store, cancel=client.cancel_task, observer=self.observer, clock=clock)
+        self.outcomes = TaskOutcomes(
+            book=self.book, watcher=self.watcher, deliveries=self.deliveries, ledger=self.ledger,
+            observer=self.observer, messages=self.messages, config=self.config, clock=clock, pump=self._pump,
+        )
+        self.creates = Creates(
+            book=self.book, client=client, ledger=self.ledger, watcher=self.watcher, queue=self.queue,
+            observer=self.observer, messages=self.messages, config=self.config, sleep=sleep,
+            spawn=self._spawn, pump=self._pump,
+        )
         self._pump_lock = asyncio.Lock()
         #: Position edits are made one pump at a time, so an older line never overwrites a newer one.
         self._positions_lock = asyncio.Lock()
@@ -187,7 +180,7 @@ class Engine:
         if job.state is JobState.QUEUED:
             self.queue.push(job.id, job.requester.user_key)
         elif job.state is JobState.SUBMITTING:
-            self._spawn(self._reconcile(job.id), job.id)
+            self._spawn(self.creates.settle(job.id), job.id)
         elif job.state in (JobState.PENDING, JobState.RUNNING):
             assert job.task_id is not None
             self.watcher.watch(job.id, job.task_id)
@@ -425,7 +418,7 @@ class Engine:
                 if job_id in self.queue:
                     self.queue.take(job_id)
                 self._shown_position.pop(job_id, None)
-                self._spawn(self._create(job_id), job_id)
+                self._spawn(self.creates.send(job_id), job_id)
         self.observer.queue_depth(len(self.queue), self.in_flight())
         await self._show_positions()
 
@@ -448,200 +441,15 @@ class Engine:
             return None
         return await self.store.leases.take_slot(job, max_in_flight=self.config.max_in_flight, now=self.now())
 
-    async def _create(self, job_id: str) -> None:
-        """Send the job's create. The job holds the deployment's create gate (SUBMITTING) until the
-        create is resolved: its task stored, a definite refusal, or the list proving no task was made."""
-        job = self.book[job_id]
-        try:
-            # resend=False: a create proven absent is sent again only through the queue and the store, so a
-            # replica that lost this job meanwhile cannot send a second one.
-            info = await self.client.create_video_task(job.request, ledger=self.ledger, resend=False)
-        except CreateAmbiguous as exc:
-            await self._create_ambiguous(job_id, exc)
-            return
-        except TransportError as exc:
-            if not exc.ambiguous:
-                # The task list proved that nothing was created: the create is resolved, try again later.
-                self.observer.dashscope_error(exc.code)
-                log.warning("job %s: create got no answer and made no task (%s); back in line", job_id, exc.code)
-                await self._requeue_later(job_id)
-                return
-            # Still unresolved (the list or a query failed): keep the gate closed and keep looking.
-            log.warning("job %s: create unresolved (%s); reconciling", job_id, exc.code)
-            self._spawn(self._reconcile(job_id, delay=self.config.create_retry_delay), job_id)
-            return
-        except DashScopeError as exc:
-            self.observer.dashscope_error(exc.code)
-            if exc.retryable:
-                log.warning("job %s: create refused (%s); back in line", job_id, exc.code)
-                await self._requeue_later(job_id, exc.retry_after)
-                return
-            await self.book.fail(job_id, exc.code, self.messages.explain(exc.code, exc.message))
-            await self._pump()
-            return
-        except Exception:
-            # A bug or a broken local resource mid-create: whether a task exists is unknown, so resolve it.
-            log.exception("job %s: create crashed; reconciling", job_id)
-            self._spawn(self._reconcile(job_id, delay=self.config.create_retry_delay), job_id)
-            return
-        await self._store_task(job_id, info)
-
-    async def _store_task(self, job_id: str, info: TaskInfo) -> None:
-        """Store the task a create resolved to (``_accepted``), retrying while the store is unreachable:
-        the task is certain, so it must not be looked for again (this client would exclude it)."""
-        delay = self.config.create_retry_delay
-        while True:
-            job = self.book.peek(job_id)
-            if job is None or job.state is not JobState.SUBMITTING:
-                return
-            try:
-                await self._accepted(job_id, info)
-                return
-            except StaleJob:
-                raise
-            except TaskClaimed:
-                # Another job already holds that task: it is not ours after all. Look again (it is known now).
-                log.warning("job %s: task %s belongs to another job; reconciling", job_id, info.task_id)
-                self._spawn(self._reconcile(job_id, delay=self.config.create_retry_delay), job_id)
-                return
-            except Exception:
-                log.exception("job %s: could not store task %s; retrying in %.0fs", job_id, info.task_id, delay)
-            await self.sleep(delay)
-            delay = min(delay * 2, 60.0)
-
-    async def _accepted(self, job_id: str, info: TaskInfo) -> None:
-        job = self.book[job_id]
-        changes: dict[str, Any] = {"task_id": info.task_id}
-        if info.adopted:
-            changes["extra"] = {**job.extra, ADOPTED_TASK: True}
-        await self.book.transition(job_id, JobState.PENDING, **changes)
-        log.info("job %s: DashScope task %s %s", job_id, info.task_id, "adopted" if info.adopted else "accepted")
-        self.watcher.watch(job_id, info.task_id, first_poll_in=self.config.poll_interval)
-        await self._pump()  # the create gate is open again
-
-    async def _create_ambiguous(self, job_id: str, exc: CreateAmbiguous) -> None:
-        """Several unknown tasks could be this job's: adopt none (the client reported them all as orphans)."""
-        log.warning("job %s: %s", job_id, exc.message)
-        self.observer.dashscope_error(exc.code)
-        await self.book.fail(job_id, exc.code, self.messages("error.CreateAmbiguous"))
-        await self._pump()
-
-    async def _requeue_later(self, job_id: str, retry_after: float | None = None) -> None:
-        await self.book.transition(job_id, JobState.QUEUED, submit_started_at=None)
-
-        async def later() -> None:
-            await self.sleep(retry_after or self.config.create_retry_delay)
-            job = self.book.peek(job_id)
-            if job is not None and job.state is JobState.QUEUED:
-                self.queue.push(job_id, job.requester.user_key, front=True)
-                await self._pump()
-
-        self._spawn(later(), job_id)
-        await self._pump()  # the create gate is open again: another job may go first
-
-    async def _reconcile(self, job_id: str, delay: float = 0.0, attempts: int = 10) -> None:
-        """Resolve an interrupted or uncertain create: adopt its task, or queue the job again when the list
-        proves none was made. The job stays SUBMITTING (the deployment's create gate stays closed) until then."""
-        for attempt in range(attempts):
-            if delay or attempt:
-                await self.sleep(delay or self.config.create_retry_delay * (attempt + 1))
-            job = self.book.peek(job_id)
-            if job is None or job.state is not JobState.SUBMITTING:
-                return  # resolved meanwhile, or another replica runs it now
-            sent_at = (job.submit_started_at or job.created_at).timestamp()
-            try:
-                # The prompt rules out tasks the service reports as made from another prompt.
-                info = await self.client.reconcile_create(
-                    job.request.model, sent_at, ledger=self.ledger, prompt=job.request.prompt
-                )
-            except CreateAmbiguous as exc:
-                await self._create_ambiguous(job_id, exc)
-                return
-            except WanbotError as exc:
-                log.warning("job %s: reconcile attempt %d failed: %s", job_id, attempt + 1, exc.code)
-                continue
-            if info is not None:
-                await self._store_task(job_id, info)
-            else:
-                log.info("job %s: no task was created; back in line", job_id)
-                await self.book.transition(job_id, JobState.QUEUED, submit_started_at=None)
-                self.queue.push(job_id, job.requester.user_key, front=True)
-                await self._pump()
-            return
-        await self.book.fail(job_id, "CreateUnconfirmed", self.messages("error.CreateUnconfirmed"))
-        await self._pump()
-
     # -- watcher results ---------------------------------------------------------------------------------
 
     async def _on_task_result(self, job_id: str, result: object) -> None:
         assert isinstance(result, TaskInfo)
         with contextlib.suppress(StaleJob):  # another replica runs that job now
-            await self._handle_task_result(job_id, result)
-
-    async def _handle_task_result(self, job_id: str, result: TaskInfo) -> None:
-        job = self.book.peek(job_id)
-        if job is None or job.state not in (JobState.PENDING, JobState.RUNNING):
-            self.watcher.unwatch(job_id)
-            return
-        if job.extra.get(ADOPTED_TASK) and same_prompt(job.request.prompt, result.orig_prompt) is False:
-            self.watcher.unwatch(job_id)
-            await self._let_go(job, result)
-            return
-        status = result.status
-        if status.terminal and result.end_time is not None:
-            self.observer.task_finished_seen(max(0.0, (self.now() - result.end_time).total_seconds()))
-        if status is TaskStatus.RUNNING and job.state is JobState.PENDING:
-            await self.book.transition(job_id, JobState.RUNNING)
-        elif status is TaskStatus.SUCCEEDED:
-            self.watcher.unwatch(job_id)
-            await self._succeeded(job_id, result)
-        elif status in (TaskStatus.FAILED, TaskStatus.UNKNOWN, TaskStatus.CANCELED):
-            self.watcher.unwatch(job_id)
-            if status is TaskStatus.CANCELED:
-                await self.book.transition(job_id, JobState.CANCELED)
-            elif status is TaskStatus.UNKNOWN:
-                await self.book.fail(job_id, "UnknownTask", self.messages("failed.unknown_task"))
-            else:
-                code = result.code or "Unknown"
-                await self.book.fail(job_id, code, self.messages.explain(result.code, result.message))
-            await self._pump()
-        elif self._timed_out(job):
-            self.watcher.unwatch(job_id)
-            limit = human_duration(self.config.task_timeout)
-            await self.book.fail(job_id, "Timeout", self.messages("failed.timeout", limit=limit))
-            await self._pump()
-
-    async def _let_go(self, job: Job, info: TaskInfo) -> None:
-        """An adopted task turned out to be made from another prompt: it is an orphan, never delivered."""
-        log.warning("job %s: adopted task %s was made from another prompt; letting go of it", job.id, info.task_id)
-        await self.ledger.orphans_found([info], "adopted, then reported another prompt", job_id=job.id)
-        await self.book.fail(job.id, "ForeignTask", self.messages("error.ForeignTask"))
-        await self._pump()
+            await self.outcomes.handle(job_id, result)
 
     async def _on_poll_error(self, job_id: str, exc: WanbotError) -> None:
         self.observer.dashscope_error(exc.code)
-
-    def _timed_out(self, job: Job) -> bool:
-        started = job.entered(JobState.PENDING) or job.created_at
-        return (self.now() - started).total_seconds() > self.config.task_timeout
-
-    async def _succeeded(self, job_id: str, info: TaskInfo) -> None:
-        job = self.book[job_id]
-        billed = info.usage.billed_seconds if info.usage and info.usage.billed_seconds is not None else None
-        seconds = billed if billed is not None else float(job.request.seconds)
-        assert job.request.resolution is not None
-        cost = job.request.spec.cost(job.request.resolution, seconds, dict(self.config.price_overrides))
-        expires = info.url_expires_at or (self.now() + timedelta(hours=24))
-        job = await self.book.transition(
-            job_id,
-            JobState.SUCCEEDED,
-            video_url=info.video_url,
-            video_expires_at=expires,
-            billed_seconds=seconds,
-            cost=cost,
-        )
-        self.deliveries.schedule(job)
-        await self._pump()
 
     async def _task_claimed(self, job_id: str, exc: TaskClaimed) -> None:
         """A step of ``job_id`` tried to store a task another job holds. That task is not this job's and

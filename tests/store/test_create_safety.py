@@ -21,9 +21,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
+from core.creates import ADOPTED_TASK
 from core.dashscope import DashScopeClient, ReconcilePolicy, RetryPolicy
 from core.delivery import Delivery
-from core.engine import ADOPTED_TASK, Engine, EngineConfig
+from core.engine import Engine, EngineConfig
 from core.jobs import Job, JobState, Requester
 from core.messages import Messages
 from core.metrics import Metrics

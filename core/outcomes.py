@@ -1,0 +1,124 @@
+"""What the engine does with each answer the watcher reads for a job's DashScope task.
+
+PENDING → RUNNING is shown; SUCCEEDED is priced (billed seconds when DashScope reports them) and handed to
+delivery; FAILED, CANCELED and UNKNOWN end the job with their reason; a task that outlives
+``EngineConfig.task_timeout`` is given up. A task the job *adopted* from the task list (``ADOPTED_TASK``)
+whose reported prompt turns out to be another's is let go: recorded as an orphan, never delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from core.creates import ADOPTED_TASK
+from core.dashscope import TaskInfo, TaskStatus
+from core.dashscope.reconcile import same_prompt
+from core.deliveries import DeliveryWorkers
+from core.jobbook import JobBook
+from core.jobs import Job, JobState
+from core.ledger import DeploymentLedger
+from core.messages import Messages, human_duration
+from core.observe import EngineObserver
+from core.watcher import Watcher
+
+if TYPE_CHECKING:
+    from core.engine import EngineConfig
+
+log = logging.getLogger("wanbot.engine")
+
+
+class TaskOutcomes:
+    def __init__(
+        self,
+        *,
+        book: JobBook,
+        watcher: Watcher,
+        deliveries: DeliveryWorkers,
+        ledger: DeploymentLedger,
+        observer: EngineObserver,
+        messages: Messages,
+        config: EngineConfig,
+        clock: Callable[[], float],
+        pump: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._book = book
+        self._watcher = watcher
+        self._deliveries = deliveries
+        self._ledger = ledger
+        self._observer = observer
+        self._messages = messages
+        self._config = config
+        self._clock = clock
+        #: Fill free slots: a finished task frees one.
+        self._pump = pump
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    async def handle(self, job_id: str, result: TaskInfo) -> None:
+        job = self._book.peek(job_id)
+        if job is None or job.state not in (JobState.PENDING, JobState.RUNNING):
+            self._watcher.unwatch(job_id)
+            return
+        if job.extra.get(ADOPTED_TASK) and same_prompt(job.request.prompt, result.orig_prompt) is False:
+            self._watcher.unwatch(job_id)
+            await self._let_go(job, result)
+            return
+        status = result.status
+        if status.terminal and result.end_time is not None:
+            self._observer.task_finished_seen(max(0.0, (self._now() - result.end_time).total_seconds()))
+        if status is TaskStatus.RUNNING and job.state is JobState.PENDING:
+            await self._book.transition(job_id, JobState.RUNNING)
+        elif status is TaskStatus.SUCCEEDED:
+            self._watcher.unwatch(job_id)
+            await self._succeeded(job_id, result)
+        elif status in (TaskStatus.FAILED, TaskStatus.UNKNOWN, TaskStatus.CANCELED):
+            self._watcher.unwatch(job_id)
+            if status is TaskStatus.CANCELED:
+                await self._book.transition(job_id, JobState.CANCELED)
+            elif status is TaskStatus.UNKNOWN:
+                await self._book.fail(job_id, "UnknownTask", self._messages("failed.unknown_task"))
+            else:
+                code = result.code or "Unknown"
+                await self._book.fail(job_id, code, self._messages.explain(result.code, result.message))
+            await self._pump()
+        elif self._timed_out(job):
+            self._watcher.unwatch(job_id)
+            limit = human_duration(self._config.task_timeout)
+            await self._book.fail(job_id, "Timeout", self._messages("failed.timeout", limit=limit))
+            await self._pump()
+
+    async def _let_go(self, job: Job, info: TaskInfo) -> None:
+        """An adopted task turned out to be made from another prompt: it is an orphan, never delivered."""
+        log.warning("job %s: adopted task %s was made from another prompt; letting go of it", job.id, info.task_id)
+        await self._ledger.orphans_found([info], "adopted, then reported another prompt", job_id=job.id)
+        await self._book.fail(job.id, "ForeignTask", self._messages("error.ForeignTask"))
+        await self._pump()
+
+    def _timed_out(self, job: Job) -> bool:
+        started = job.entered(JobState.PENDING) or job.created_at
+        return (self._now() - started).total_seconds() > self._config.task_timeout
+
+    async def _succeeded(self, job_id: str, info: TaskInfo) -> None:
+        job = self._book[job_id]
+        billed = info.usage.billed_seconds if info.usage and info.usage.billed_seconds is not None else None
+        seconds = billed if billed is not None else float(job.request.seconds)
+        assert job.request.resolution is not None
+        cost = job.request.spec.cost(job.request.resolution, seconds, dict(self._config.price_overrides))
+        expires = info.url_expires_at or (self._now() + timedelta(hours=24))
+        job = await self._book.transition(
+            job_id,
+            JobState.SUCCEEDED,
+            video_url=info.video_url,
+            video_expires_at=expires,
+            billed_seconds=seconds,
+            cost=cost,
+        )
+        self._deliveries.schedule(job)
+        await self._pump()
+
+
+__all__ = ["TaskOutcomes"]
