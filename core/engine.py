@@ -186,6 +186,7 @@ class Engine:
             self.watcher.watch(job.id, job.task_id)
         elif job.state is JobState.SUCCEEDED:
             self.deliveries.schedule(job)
+        # (A finished job is claimed only when its message is behind: showing it is all there is to do.)
         # Not awaited: a platform may still be connecting (its port waits for that), and start() must not
         # wait for it. A status that cannot be shown now is retried by housekeeping.
         self._spawn(self.book.show(job.id), job.id)

@@ -64,7 +64,7 @@ class ReplicaDuties:
         resumed = []
         for job_id in ids:
             job = await self._store.get(job_id)
-            if job is None or job.state.terminal:
+            if job is None:
                 continue
             if job_id in self._book or job_id in self._book.held():
                 # Ours already (it arrived while the claim ran): a second resume would start a second

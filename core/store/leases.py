@@ -27,6 +27,10 @@ from core.store.errors import StaleJob
 from core.store.rows import LEASE_COLUMNS, job_to_row
 from core.store.schema import ACTIVE_STATES, IN_FLIGHT_STATES, jobs, replicas
 
+TERMINAL_STATES = tuple(s.value for s in JobState if s.terminal)
+#: How long after it ended a job whose status message is behind is still brought up to date.
+UNSHOWN_FOR = timedelta(days=1)
+
 # Any fixed 64-bit number: the lock that serialises taking DashScope slots across replicas.
 _PG_SLOTS_LOCK = 0x77616E736C6F7473  # "wanslots"
 
@@ -51,8 +55,9 @@ class Leases:
         include_own: bool = False,
         exclude: Collection[str] = (),
     ) -> list[str]:
-        """Take the unfinished jobs that nobody holds, of ``platforms`` only when given (a replica cannot
-        edit messages on a platform it does not run). ``include_own`` also takes back jobs leased to
+        """Take the unfinished jobs that nobody holds — and the recently finished ones whose status message
+        is behind — of ``platforms`` only when given (a replica cannot edit messages on a platform it does
+        not run). ``include_own`` also takes back jobs leased to
         ``owner`` (a restart under the same replica id); ``exclude`` are jobs the caller runs already.
 
         Returns the ids now leased to ``owner``; each claimed row's version is bumped.
@@ -60,7 +65,15 @@ class Leases:
         free = or_(jobs.c.lease_owner.is_(None), jobs.c.lease_until < now)
         if include_own:
             free = or_(free, jobs.c.lease_owner == owner)
-        conds = [jobs.c.state.in_(ACTIVE_STATES), free]
+        # A job that ended while its status message was behind (killed between storing the end and the
+        # edit) is taken too, for a while: otherwise its message would say "Queued" (with a live Cancel
+        # button) forever. Once shown, it is no longer picked.
+        unshown = and_(
+            jobs.c.state.in_(TERMINAL_STATES),
+            or_(jobs.c.shown_state.is_(None), jobs.c.shown_state != jobs.c.state),
+            jobs.c.updated_at >= now - UNSHOWN_FOR,
+        )
+        conds = [or_(jobs.c.state.in_(ACTIVE_STATES), unshown), free]
         if platforms:
             conds.append(jobs.c.platform.in_(list(platforms)))
         if exclude:
