@@ -33,8 +33,8 @@ from core.messages import Messages
 from core.port import ChatPort, ConversationRef
 from core.request import GenerationRequest
 from core.status import status_view
+from tests.fakes.net import free_port
 from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack
-from tests.ops.test_run_sigterm import free_port
 from tests.slack.conftest import SECRET, job_id_of, sign, state_of, until
 
 NOTE = Messages()("status.sandbox")

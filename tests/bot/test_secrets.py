@@ -23,8 +23,9 @@ from bot.redact import Redactor, redact_url
 from bot.settings import Settings
 from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
+from tests.fakes.net import free_port
 from tests.fakes.slack_server import TOKEN, FakeSlack
-from tests.ops.test_run_sigterm import free_port, until_listening
+from tests.ops.test_run_sigterm import until_listening
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-SECRET-dashscope-0123456789"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import sqlite3
 import sys
 import time
@@ -26,17 +25,13 @@ from aiohttp import web
 from adapters.slack.app import EVENTS_PATH
 from tests.chaos.invariants import JobRow
 from tests.chaos.schedule import CHANNELS
+from tests.fakes.net import free_port
 from tests.fakes.slack_server import Channel, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 #: How long a start may take to listen (generous: the machine is shared).
 START_CAP = 60.0
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def poll(condition: Callable[[], Awaitable[bool]], cap: float, turn: float = 0.03) -> bool:
@@ -83,7 +78,7 @@ class BotProcess:
 
     async def start(self) -> None:
         self.starts += 1
-        self.port = _free_port()
+        self.port = free_port()
         with self.log.open("ab") as out:
             out.write(f"\n----- start {self.starts} -----\n".encode())
             self.proc = await asyncio.create_subprocess_exec(

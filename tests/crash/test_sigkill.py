@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +21,7 @@ import pytest
 
 from sandbox.config import DOWNLOAD_ROUTE, Faults, SandboxConfig
 from sandbox.runner import Sandbox
+from tests.fakes.net import free_port
 from tests.fakes.slack_server import TOKEN, FakeSlack
 from tests.slack.conftest import SECRET, SlackBot, slack_settings, state_of, until
 
@@ -30,11 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Generation takes ~2–4 s: long enough to catch PENDING and RUNNING from outside.
 SPEED = 40.0
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class BotProcess:
@@ -145,7 +140,7 @@ async def test_sigkill_then_restart_delivers_exactly_once(point: str, tmp_path: 
             "WANBOT_POLL_INTERVAL": "0.05", "WANBOT_HTTP_HOST": "127.0.0.1", "WANBOT_LOG_LEVEL": "INFO",
         }
         bot = BotProcess(env, tmp_path / "bot.log")
-        port = _free_port()
+        port = free_port()
         # The test talks to the bot the way Slack does: signed requests to its HTTP endpoint.
         client = SlackBot(slack_settings(tmp_path, fake, sandbox), fake, sandbox)
         try:
@@ -157,7 +152,7 @@ async def test_sigkill_then_restart_delivers_exactly_once(point: str, tmp_path: 
             await bot.kill()
             killed_in = db_state(db)
 
-            await bot.start(_free_port())
+            await bot.start(free_port())
             await until(lambda: _final_state(fake) is not None, timeout=40, what="a final state after restart")
             await until(lambda: db_state(db) == "DELIVERED", timeout=10, what="DELIVERED in the store")
         finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from core.jobs import JobState
 from core.store import JobStore
 from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
+from tests.fakes.net import free_port
 from tests.fakes.slack_server import TOKEN, FakeSlack
 from tests.slack.conftest import DASHSCOPE_KEY, SECRET, SlackBot, job_id_of, sign, slack_settings, until
 
@@ -30,12 +30,6 @@ BOUND = 10.0
 #: 1.5–7.5 s per video: still generating when SIGTERM arrives a moment after the command.
 SPEED = 40.0
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def until_listening(port: int, proc: asyncio.subprocess.Process, timeout: float = 60.0) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -17,22 +16,16 @@ from adapters.slack.port import SlackPort
 from bot.runtime import runtime
 from core.errors import ConfigError
 from sandbox.runner import Sandbox
+from tests.fakes.net import free_port
 from tests.fakes.slack_server import TEAM, FakeSlack
 from tests.fakes.until import until as wait_until
 from tests.slack.conftest import sign, slack_settings, until
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 async def test_build_returns_the_port_and_a_runner_that_serves_until_cancelled(
     tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandbox
 ) -> None:
-    http_port = _free_port()
+    http_port = free_port()
     settings = slack_settings(tmp_path, fake_slack, sandbox, http_port=http_port)
     port, runner = build(settings)
     assert isinstance(port, SlackPort) and port.platform == "slack"
