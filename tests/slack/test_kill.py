@@ -18,7 +18,8 @@ import pytest
 
 from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
-from tests.crash.test_sigkill import BotProcess, _command, _free_port
+from tests.crash.test_sigkill import BotProcess, _command
+from tests.fakes.net import free_port
 from tests.fakes.slack_server import TOKEN, FakeSlack, Message
 from tests.slack.conftest import SECRET, SlackBot, slack_settings, state_of, until
 
@@ -82,13 +83,13 @@ async def test_commands_acknowledged_just_before_a_kill_are_all_delivered(
         for i in range(rounds):
             # Slack is slow to say whether the bot is in the channel: work done after the ack would be cut off.
             fake.delay("conversations.info", 0.4)
-            port = _free_port()
+            port = free_port()
             await bot.start(port)
             status, body = await _command(client, port, f"video kill round {i} --duration 2")
             await bot.kill()
             assert status == 200 and body == "", body
             assert len(_jobs(db)) == i + 1, f"acknowledged command {i} was not stored: {_jobs(db)}"
-        await bot.start(_free_port())
+        await bot.start(free_port())
         await until(lambda: len(_statuses(fake)) == rounds and all(_final(m) for m in _statuses(fake)),
                     timeout=60, what="every acknowledged command finished")
         await until(lambda: {s for _, s in _jobs(db)} == {"DELIVERED"}, timeout=10, what="DELIVERED stored")
@@ -110,7 +111,7 @@ async def test_a_kill_between_posting_the_status_and_storing_it_leaves_no_orphan
     client = SlackBot(slack_settings(tmp_path, fake, sandbox), fake, sandbox)
     fake.delay("chat.postMessage", 30.0)  # the status is in the channel; the bot never hears its ts
     try:
-        port = _free_port()
+        port = free_port()
         await bot.start(port)
         status, _ = await _command(client, port, "video an orphan hunt --duration 2")
         assert status == 200
@@ -123,7 +124,7 @@ async def test_a_kill_between_posting_the_status_and_storing_it_leaves_no_orphan
             "C_MEMBER", "1600000000.000001", f"[{job_id}] 🎬 Queued", [], user="U_SPOOF",
             metadata={"event_type": "wanbot_status", "event_payload": {"job_id": job_id}})
 
-        await bot.start(_free_port())
+        await bot.start(free_port())
         ours = [m for m in _statuses(fake) if m.user != "U_SPOOF"]
         assert len(ours) == 1
         await until(lambda: _final(ours[0]), timeout=40, what="the status message finished")
