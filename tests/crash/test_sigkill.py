@@ -154,7 +154,7 @@ async def test_sigkill_then_restart_delivers_exactly_once(point: str, tmp_path: 
 
             await bot.start(free_port())
             await until(lambda: _final_state(fake) is not None, timeout=40, what="a final state after restart")
-            await until(lambda: db_state(db) == "DELIVERED", timeout=10, what="DELIVERED in the store")
+            await until(lambda: db_state(db) == "DELIVERED", timeout=60, what="DELIVERED in the store")
         finally:
             await bot.stop()
         log = (tmp_path / "bot.log").read_text()

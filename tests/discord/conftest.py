@@ -82,7 +82,7 @@ class BotEnv:
         port, runner = build(self.settings(), guild_ready_timeout=0.05)
         rt = await stack.enter_async_context(runtime(self.settings(), {port.platform: port}))
         task = asyncio.create_task(runner(rt))
-        await self.fake.wait_for(lambda: port.ready or task.done(), timeout=10)
+        await self.fake.wait_for(lambda: port.ready or task.done(), timeout=60)
         if task.done():
             task.result()  # raise what stopped the client
         assert self.fake.gateway_log.count("identify") == identifies + 1

@@ -51,7 +51,7 @@ async def test_dashscope_errors_become_friendly_status_and_replies(make_env) -> 
     inter = await fake.slash(fake.alice, "video", prompt="[[sandbox:reject-input]] a fox", duration=2)
     await fake.wait_for(lambda: fake.response_to(inter))
     status = status_id(fake, inter)
-    await bot.rt.engine.wait(job_id_of(fake, status), timeout=10)
+    await bot.rt.engine.wait(job_id_of(fake, status), timeout=60)
     await fake.wait_for(lambda: "🎬 Failed" in fake.titles(status))
     assert "The content filter flagged the prompt" in fake.messages[status].embeds[0]["description"]
 

@@ -92,7 +92,7 @@ async def test_commands_acknowledged_just_before_a_kill_are_all_delivered(
         await bot.start(free_port())
         await until(lambda: len(_statuses(fake)) == rounds and all(_final(m) for m in _statuses(fake)),
                     timeout=60, what="every acknowledged command finished")
-        await until(lambda: {s for _, s in _jobs(db)} == {"DELIVERED"}, timeout=10, what="DELIVERED stored")
+        await until(lambda: {s for _, s in _jobs(db)} == {"DELIVERED"}, timeout=60, what="DELIVERED stored")
     finally:
         await bot.stop()
     log = (tmp_path / "bot.log").read_text()
@@ -128,7 +128,7 @@ async def test_a_kill_between_posting_the_status_and_storing_it_leaves_no_orphan
         ours = [m for m in _statuses(fake) if m.user != "U_SPOOF"]
         assert len(ours) == 1
         await until(lambda: _final(ours[0]), timeout=40, what="the status message finished")
-        await until(lambda: _jobs(db) == [(job_id, "DELIVERED")], timeout=10, what="DELIVERED stored")
+        await until(lambda: _jobs(db) == [(job_id, "DELIVERED")], timeout=60, what="DELIVERED stored")
     finally:
         await bot.stop()
     log = (tmp_path / "bot.log").read_text()
