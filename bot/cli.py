@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 from pathlib import Path
 
@@ -165,8 +166,24 @@ async def _sandbox(args: argparse.Namespace) -> int:
         faults=Faults(rate_429=share, rate_500=share, rate_503=share, latency=args.latency),
         min_video_bytes=args.min_video_bytes,
     )
-    with contextlib.suppress(asyncio.CancelledError):
-        await serve(args.host, args.port, config)
+    # Stop cleanly on SIGINT and SIGTERM, like ``wanbot run``: handlers of our own, so a sandbox started in
+    # the background by a script (where the shell leaves SIGINT ignored) still stops when asked.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    serving = asyncio.create_task(serve(args.host, args.port, config))
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (serving, stopping):
+            task.cancel()
+        for task in (serving, stopping):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
     return 0
 
 

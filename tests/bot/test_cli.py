@@ -63,8 +63,11 @@ async def test_doctor_reports_a_rejected_key(capsys: pytest.CaptureFixture[str],
 
 async def test_wanbot_sandbox_serves_until_interrupted(tmp_path: Path) -> None:
     port = 18790 + os.getpid() % 1000
+    # Started the way a script starts a background server: with SIGINT ignored (a shell does that for `&`
+    # without job control). The sandbox must still stop when interrupted.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "sandbox", "--port", str(port), "--speed", "1000"],
+        ["bash", "-c", 'trap "" INT; exec "$0" "$@"',
+         sys.executable, "-m", "bot.cli", "sandbox", "--port", str(port), "--speed", "1000"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2],
     )
     try:
@@ -85,4 +88,8 @@ async def test_wanbot_sandbox_serves_until_interrupted(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         # A bound, not a timing: it stops at once when idle, but a loaded 2-core machine (CI runs the suite
         # beside other work) was seen taking over 10 s to schedule the exit.
-        await asyncio.to_thread(proc.wait, 60)
+        try:
+            await asyncio.to_thread(proc.wait, 60)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # leave no server behind, then fail
+            raise
