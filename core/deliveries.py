@@ -18,6 +18,7 @@ from core.delivery import Delivery, format_expiry
 from core.errors import DashScopeError, DownloadError, PlatformError, TransportError
 from core.jobbook import JobBook
 from core.jobs import Job, JobState
+from core.messages import Messages
 from core.store import StaleJob
 
 log = logging.getLogger("wanbot.delivery")
@@ -37,7 +38,9 @@ class DeliveryWorkers:
         spawn: Callable[[Awaitable[None]], None],
         base_delay: float,
         max_backoff: float,
+        messages: Messages,
     ) -> None:
+        self._messages = messages
         self._book = book
         self._delivery = delivery
         self._clock = clock
@@ -102,7 +105,7 @@ class DeliveryWorkers:
                 return
             if not exc.retryable and attempts >= ATTEMPTS_FOR_FINAL_ERRORS:
                 log.error("job %s: delivery failed for good: %s", job_id, exc)
-                await self._book.fail(job_id, exc.code, self._book.messages("failed.generic", message=exc.message))
+                await self._book.fail(job_id, exc.code, self._messages("failed.generic", message=exc.message))
                 return
             backoff = exc.retry_after or min(self._max_backoff, self._base_delay * 2 ** (attempts - 1))
             log.warning("job %s: delivery attempt %d failed (%s); retry in %.0fs", job_id, attempts, exc.code,
@@ -122,5 +125,5 @@ class DeliveryWorkers:
             job_id,
             JobState.EXPIRED,
             error_code="Expired",
-            error_message=self._book.messages("expired.detail", expires=when),
+            error_message=self._messages("expired.detail", expires=when),
         )

@@ -38,7 +38,7 @@ from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
 from core.errors import DashScopeError, QuotaExceeded, WanbotError
 from core.jobbook import STATUS_POST_STARTED, JobBook, PostStatus, display_state
-from core.jobs import Job, JobState, Requester, new_job_id
+from core.jobs import CancelOutcome, Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
 from core.messages import Messages
 from core.observe import EngineObserver, NullObserver
@@ -47,7 +47,9 @@ from core.port import ChatPort, ConversationRef, StatusView
 from core.replica import ReplicaDuties, default_replica_id
 from core.request import GenerationRequest
 from core.scheduler import FairQueue
+from core.status import status_view
 from core.store import JobStore, StaleJob, TaskClaimed
+from core.store.jobstore import UsageTotals
 from core.watcher import Watcher
 
 log = logging.getLogger("wanbot.engine")
@@ -104,8 +106,9 @@ class Engine:
         self.config = config or EngineConfig()
         self.messages = messages or Messages()
         self.queue = FairQueue()
-        self.book = JobBook(store, ports, owner=self.config.replica_id, clock=clock, messages=self.messages,
-                            position=self.position, sandbox=sandbox)
+        #: Generating on the embedded sandbox: every status view says so (``core.status``).
+        self.sandbox = sandbox
+        self.book = JobBook(store, ports, owner=self.config.replica_id, clock=clock, view=self.view)
         self.book.listeners.append(self.observer.job_changed)
         self.watcher = Watcher(
             client,
@@ -124,6 +127,7 @@ class Engine:
             spawn=self._spawn,
             base_delay=self.config.create_retry_delay,
             max_backoff=self.config.max_delivery_backoff,
+            messages=self.messages,
         )
         self.replica = ReplicaDuties(
             store,
@@ -325,31 +329,27 @@ class Engine:
         await self.book.show(job_id, poster=post_status)
         await self._pump()
 
-    async def cancel(self, job_id: str, *, user_id: str | None = None) -> str:
-        """Cancel a job that has not started generating; returns the sentence to show the user."""
+    async def cancel(self, job_id: str) -> CancelOutcome:
+        """Cancel a job that has not started generating (the caller has authorized it: ``core.actions``)."""
         job = await self.get(job_id)
-        if job is None:
-            return self.messages("job.not_found", job_id=job_id)
-        if user_id is not None and job.requester.user_id != user_id:
-            return self.messages("cancel.not_yours", job_id=job_id)
-        if job.state.terminal or job.state is JobState.SUCCEEDED:
-            return self.messages("cancel.finished", job_id=job_id)
+        if job is None or job.state.terminal or job.state is JobState.SUCCEEDED:
+            return CancelOutcome.FINISHED
         if job.state is JobState.QUEUED and self.queue.remove(job_id):
             await self.book.transition(job_id, JobState.CANCELED)
             await self._pump()
-            return self.messages("cancel.done", job_id=job_id)
+            return CancelOutcome.CANCELLED
         if job.state is JobState.PENDING and job.task_id:
             try:
                 await self.client.cancel_task(job.task_id)
             except DashScopeError as exc:
                 if exc.code == "UnsupportedOperation":
-                    return self.messages("cancel.too_late", job_id=job_id)
+                    return CancelOutcome.TOO_LATE
                 raise
             self.watcher.unwatch(job_id)
             await self.book.transition(job_id, JobState.CANCELED)
             await self._pump()
-            return self.messages("cancel.done", job_id=job_id)
-        return self.messages("cancel.too_late", job_id=job_id)
+            return CancelOutcome.CANCELLED
+        return CancelOutcome.TOO_LATE
 
     async def get(self, job_id: str) -> Job | None:
         return self.book.peek(job_id) or await self.store.get(job_id)
@@ -366,7 +366,39 @@ class Engine:
         return self.queue.positions().get(job_id)
 
     def view(self, job: Job, *, position: int | None = None) -> StatusView:
-        return self.book.view(job, position=position)
+        """What ``job``'s status message shows now (``core.status``)."""
+        if position is None:
+            position = self.position(job.id)
+        return status_view(job, now=self.now(), position=position, messages=self.messages, sandbox=self.sandbox)
+
+    # -- queries for the chat actions (``core.actions.face.EngineFace``) ----------------------------------
+
+    @property
+    def timezone(self) -> str:
+        return self.config.timezone
+
+    @property
+    def price_overrides(self) -> Mapping[str, Decimal]:
+        return self.config.price_overrides
+
+    async def recent_jobs(self, platform: str, workspace_id: str | None, user_id: str, *,
+                          limit: int) -> list[Job]:
+        """The user's newest jobs in that workspace, newest first, in any state."""
+        return await self.store.recent_for_user(platform, workspace_id, user_id, limit=limit)
+
+    async def usage(self, *, since: datetime, platform: str, workspace_id: str | None,
+                    user_id: str | None) -> UsageTotals:
+        return await self.store.usage(since=since, platform=platform, workspace_id=workspace_id, user_id=user_id)
+
+    async def channel_defaults(self, platform: str, workspace_id: str | None, channel_id: str) -> dict[str, Any]:
+        return await self.store.channels.get(platform, workspace_id, channel_id)
+
+    async def set_channel_defaults(self, platform: str, workspace_id: str | None, channel_id: str,
+                                   values: dict[str, Any], *, by: str) -> None:
+        await self.store.channels.set(platform, workspace_id, channel_id, values, by=by)
+
+    def port(self, platform: str) -> ChatPort:
+        return self.book.ports[platform]
 
     def in_flight(self) -> int:
         return sum(1 for job in self.book if job.state.in_flight)

@@ -22,9 +22,7 @@ from typing import Any
 
 from core.errors import WanbotError
 from core.jobs import Job, JobState
-from core.messages import Messages
 from core.port import ChatPort, MessageRef, StatusView
-from core.status import status_view
 from core.store import JobStore, StaleJob
 
 log = logging.getLogger("wanbot.engine")
@@ -54,19 +52,15 @@ class JobBook:
         *,
         owner: str,
         clock: Callable[[], float],
-        messages: Messages,
-        position: Callable[[str], int | None],
-        sandbox: bool = False,
+        view: Callable[[Job], StatusView],
     ) -> None:
         self.store = store
-        #: Generating on the embedded sandbox: every status view says so (``core.status``).
-        self.sandbox = sandbox
+        #: What a job's status message shows (the engine's presenter, ``core.status``): the book only posts it.
+        self.view = view
         self.ports = dict(ports)
         #: This replica's id: a row whose lease names someone else is not ours to write.
         self.owner = owner
         self.clock = clock
-        self.messages = messages
-        self._position = position
         self._jobs: dict[str, Job] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         #: Jobs being inserted right now: already leased to us in the row, not yet in ``_jobs``.
@@ -137,12 +131,6 @@ class JobBook:
 
     def port(self, job: Job) -> ChatPort:
         return self.ports[job.conversation.platform]
-
-    def view(self, job: Job, *, position: int | None = None) -> StatusView:
-        if position is None:
-            position = self._position(job.id)
-        return status_view(job, now=self.now(), position=position, messages=self.messages,
-                           sandbox=self.sandbox)
 
     async def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Until the job is terminal (or no longer held by this process)."""

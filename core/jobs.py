@@ -58,6 +58,15 @@ class JobState(StrEnum):
 _TERMINAL = frozenset({JobState.DELIVERED, JobState.FAILED, JobState.CANCELED, JobState.EXPIRED})
 
 
+class CancelOutcome(StrEnum):
+    """What ``Engine.cancel`` did."""
+
+    CANCELLED = "cancelled"
+    #: DashScope is generating (or has finished generating): it cannot be stopped any more.
+    TOO_LATE = "too_late"
+    FINISHED = "finished"
+
+
 def new_job_id() -> str:
     """Eight lower-case characters: short enough to type in ``/wan cancel abcd1234``."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"

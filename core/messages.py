@@ -72,6 +72,8 @@ EN: dict[str, str] = {
     "error.internal": "Something went wrong on wanbot's side; it has been logged. Please try again.",
     "image.done": "🖼️ {prompt_short} — {size}, {n} image(s) · ¥{cost}",
     "usage.line": "{label}: {jobs} video(s), {seconds:g} s billed, ¥{cost}",
+    "usage.row": "{label}: {videos} video(s), {images} image(s), {seconds:g} s billed, ¥{cost}",
+    "usage.label": "{who}, {period}",
     "usage.title": "Usage",
     "usage.you": "You",
     "usage.everyone": "Everyone here",
@@ -108,8 +110,6 @@ EN: dict[str, str] = {
     "discord.storyboard.title": "Storyboard ({duration} s)",
     "discord.storyboard.shot": "Shot {n}",
     "discord.storyboard.placeholder": "wide shot: a lighthouse at dusk, waves crashing below",
-    "discord.storyboard.empty": "describe at least one shot",
-    "discord.storyboard.too_short": "{shots} shots need at least {shots} seconds, and the video is {duration} s",
     "discord.image.link": "Image {n} is too large to upload here: {url}",
     "discord.usage.label": "{who}, {period}",
     "discord.cmd.wan": "Wan 2.7 videos and images",
@@ -135,7 +135,7 @@ EN: dict[str, str] = {
     "discord.cmd.size": "Image size",
     "discord.cmd.n": "How many images (each is billed)",
     "discord.cmd.job": "Job id (from the status message)",
-    "discord.help": "**/wan video** `prompt` — a video; options: model, resolution, ratio, duration, negative, seed, "
+    "help.options": "**/wan video** `prompt` — a video; options: model, resolution, ratio, duration, negative, seed, "
     "prompt_extend, watermark, audio\n"
     "**/wan storyboard** — up to five shots in one video\n"
     "**/wan image** `prompt` — images; options: model, size, n, seed\n"
@@ -221,14 +221,6 @@ EN: dict[str, str] = {
     "sandbox videos: set DASHSCOPE_API_KEY for real videos, or start with `wanbot run --sandbox` (or set "
     "WANBOT_SANDBOX=1) to serve the sandbox on purpose.",
     # slack (issue 9)
-    "slack.delete.partial": "Deleted what I could, but Slack would not let me delete {what}; "
-    "try again in a moment or ask a workspace admin to remove it.",
-    "slack.delete.the_video": "the video file",
-    "slack.delete.the_status": "the status message",
-    "slack.cancel.none_here": "You have no job in progress in this channel; cancel one from the channel you "
-    "asked for it in, or with /wan cancel <job id> there.",
-    "slack.delete.failed": "Slack would not let me delete the status message or the video file; "
-    "try again in a moment or ask a workspace admin to remove them.",
     # -- create safety (issue 9, core-a): one request, one task --------------------------------------------
     "error.CreateAmbiguous": "DashScope may have started this video, but wanbot could not tell which task "
     "was yours, so it stopped rather than guess (any such task was cancelled where possible). This request "
@@ -239,6 +231,38 @@ EN: dict[str, str] = {
     "error.TaskClaimed": "wanbot could not tell which DashScope task is this video's, so it stopped rather "
     "than risk sending you someone else's. Please try again.",
 }
+
+EN.update({
+    # -- the use-case layer (issue 10): one wording for every surface --
+    "delete.partial": "Deleted what I could, but the platform would not let me delete {what}; "
+    "try again in a moment or ask an admin to remove it.",
+    "delete.the_result": "the delivered file",
+    "delete.the_status": "the status message",
+    "delete.failed": "The platform would not let me delete the status message or the delivered file; "
+    "try again in a moment or ask an admin to remove them.",
+    "cancel.none_here": "You have no job in progress in this channel; cancel one from the channel you "
+    "asked for it in, or with /wan cancel <job id> there.",
+    "defaults.denied": "Only this channel's admins may change its defaults.",
+    "defaults.denied.console": "Only this channel's admins may change its defaults.",
+    "upscale.unsupported": "{model} has no 1080P version, so there is nothing sharper to make",
+    "storyboard.empty": "describe at least one shot",
+    "storyboard.too_many": "a storyboard has at most {most} shots, not {shots}",
+    "storyboard.too_short": "{shots} shots need at least {shots} seconds, and the video is {duration} s",
+})
+
+EN.update({
+    # -- legacy keys, removed once every adapter is on core.actions --
+    "discord.storyboard.empty": EN["storyboard.empty"],
+    "discord.storyboard.too_short": EN["storyboard.too_short"],
+    "discord.help": EN["help.options"],
+    "slack.delete.partial": "Deleted what I could, but Slack would not let me delete {what}; "
+    "try again in a moment or ask a workspace admin to remove it.",
+    "slack.delete.the_video": "the video file",
+    "slack.delete.the_status": "the status message",
+    "slack.cancel.none_here": EN["cancel.none_here"],
+    "slack.delete.failed": "Slack would not let me delete the status message or the video file; "
+    "try again in a moment or ask a workspace admin to remove them.",
+})
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 

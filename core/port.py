@@ -124,8 +124,8 @@ class ChatPort(Protocol):
         ``reply_to``), or ``None``. Called before re-uploading after a crash, so nobody gets it twice."""
         ...
 
-    async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
-        """Post a short notice; with ``user_id``, only that user should see it where the platform can."""
+    async def delete_message(self, ref: MessageRef) -> None:
+        """Remove a message (or an uploaded file) the bot posted: ``/wan`` Delete."""
         ...
 
     async def upload_limit(self, conversation: ConversationRef) -> int:

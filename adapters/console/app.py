@@ -18,6 +18,7 @@ from rich.console import Console
 
 from adapters.console.port import PLATFORM, ConsolePort
 from adapters.defaults import ChannelDesk
+from core.actions.chat import cancel_sentence
 from core.commands import (
     HELP_TEXT,
     CancelCommand,
@@ -126,7 +127,7 @@ class ConsoleSession:
             job_id = command.job_id or self._latest_active()
             if job_id is None:
                 return self.messages("job.none_active")
-            return await self.engine.cancel(job_id)
+            return cancel_sentence(await self.engine.cancel(job_id), job_id, self.messages)
         if isinstance(command, UsageCommand):
             return await self._usage()
         if isinstance(command, HelpCommand):

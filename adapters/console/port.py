@@ -113,8 +113,9 @@ class ConsolePort:
         dest = self.out_dir / filename
         return MessageRef(conversation, f"file:{dest}") if dest.exists() else None
 
-    async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
-        self._print(Text(text, style="italic"))
+    async def delete_message(self, ref: MessageRef) -> None:
+        # The console cannot unprint a line; saying so is the honest delete.
+        self._print(Text(f"(deleted {ref.message_id})", style="dim"))
 
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return self._limit

@@ -40,6 +40,7 @@ from adapters.discord.markup import fitted, plain
 from adapters.discord.port import NO_MENTIONS, DiscordPort
 from adapters.discord.render import status_embed
 from core.access import Actor, JobAction, authorize
+from core.actions.chat import cancel_sentence
 from core.commands import DefaultsCommand
 from core.engine import Engine
 from core.errors import PlatformError
@@ -180,7 +181,7 @@ class Actions:
                 raise Refusal(self.messages("job.none_active"))
             job_id = latest.id
         job = await self.authorized(interaction, job_id, JobAction.CANCEL)
-        await send_ephemeral(interaction, await self.engine.cancel(job.id))
+        await send_ephemeral(interaction, cancel_sentence(await self.engine.cancel(job.id), job.id, self.messages))
 
     async def status(self, interaction: discord.Interaction[Any], job_id: str | None) -> None:
         self.check_access(interaction)
@@ -221,7 +222,8 @@ class Actions:
                 raise Refusal(self.messages("job.not_found", job_id=job_id))
             job = await self.authorized(interaction, job_id, action)
             if action == "cancel":
-                await send_ephemeral(interaction, await self.engine.cancel(job.id))
+                outcome = await self.engine.cancel(job.id)
+                await send_ephemeral(interaction, cancel_sentence(outcome, job.id, self.messages))
             elif action == "delete":
                 await self._delete(interaction, job)
             elif action == "reroll":

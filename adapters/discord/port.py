@@ -164,15 +164,6 @@ class DiscordPort:
         log.info("uploaded %s (%d bytes) to channel %s", filename, size, conversation.channel_id)
         return MessageRef(conversation, str(message.id))
 
-    async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
-        await self._wait_ready("notify")
-        # Discord has no "only you can see this" outside an interaction: address the one person instead.
-        # The mention shows who it is for but, like everything wanbot posts, pings nobody.
-        text = fitted(text, MAX_CONTENT - 30)
-        if user_id is not None:
-            text = f"<@{int(user_id)}> {text}"
-        await guarded(self._channel(conversation).send(content=text, allowed_mentions=NO_MENTIONS), "notify")
-
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
         """The bot's newest message about ``job_id`` among the channel's last ``STATUS_SCAN`` messages."""
         await self._wait_ready("find status")

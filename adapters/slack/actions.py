@@ -37,6 +37,7 @@ from adapters.slack.context import Caller
 from adapters.slack.errors import reply_for
 from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
 from core.access import ActionRefused, JobAction
+from core.actions.chat import cancel_sentence
 from core.engine import Engine
 from core.errors import InvalidRequest, PlatformError
 from core.jobs import Job
@@ -84,7 +85,7 @@ class Buttons:
             if kind == JobAction.REMIX:
                 await self._open_remix(body, caller, job)
             elif kind == JobAction.CANCEL:
-                await caller.reply(self.port, await self.engine.cancel(job.id))
+                await caller.reply(self.port, cancel_sentence(await self.engine.cancel(job.id), job.id, self.messages))
             elif kind == JobAction.REROLL:
                 new = await self._again(caller, job, job.request.with_changes(seed=secrets.randbelow(MAX_SEED + 1)))
                 await caller.reply(self.port, m("action.rerolled", job_id=job.id, new_job_id=new.id))

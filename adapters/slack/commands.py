@@ -29,6 +29,7 @@ from adapters.slack.blocks import Mrkdwn, escape
 from adapters.slack.context import Caller
 from adapters.slack.port import MEMBER_CHECK_BUDGET, PLATFORM, SlackPort
 from core.access import JobAction
+from core.actions.chat import cancel_sentence
 from core.commands import (
     HELP_TEXT,
     CancelCommand,
@@ -128,7 +129,7 @@ class SlashCommand:
         job = await caller.authorize(self.port, await self.engine.get(job_id), JobAction.CANCEL, self.messages,
                                      job_id=job_id)
         # Authorized above (owner or a moderator of the channel): the engine need not check the owner again.
-        return await self.engine.cancel(job.id)
+        return cancel_sentence(await self.engine.cancel(job.id), job.id, self.messages)
 
     async def _usage(self, caller: Caller) -> Mrkdwn:
         m = self.messages

@@ -99,14 +99,6 @@ class SlackPort:
                  thread_ts, ref.message_id)
         return ref
 
-    async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
-        if user_id is not None:
-            await self.ephemeral(conversation.channel_id, user_id, text)
-            return
-        await self._joining(conversation.channel_id, lambda: self._call(self.client.chat_postMessage(
-            channel=conversation.channel_id, text=safe(text), thread_ts=conversation.thread_id, parse="none",
-        )))
-
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return UPLOAD_LIMIT
 
@@ -221,7 +213,11 @@ class SlackPort:
         await self._call(self.client.views_open(trigger_id=trigger_id, view=view))
 
     async def delete_message(self, ref: MessageRef) -> None:
-        """Delete a message the bot posted; one that is already gone counts as deleted."""
+        """Delete a message the bot posted, or the file it uploaded (a delivered video's reference is the
+        file's id, ``F…``; a message's is its ``ts``); one that is already gone counts as deleted."""
+        if ref.message_id.startswith("F"):
+            await self.delete_file(ref.message_id)
+            return
         try:
             await self._call(self.client.chat_delete(channel=ref.conversation.channel_id, ts=ref.message_id))
         except PlatformError as exc:

@@ -26,7 +26,7 @@ class RecordingPort:
     posts: list[tuple[MessageRef, StatusView]] = field(default_factory=list)
     edits: list[tuple[MessageRef, StatusView]] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    deleted: list[MessageRef] = field(default_factory=list)
     find_calls: list[str] = field(default_factory=list)
     status_find_calls: list[str] = field(default_factory=list)
     #: Errors to raise from the next calls of each verb, in order.
@@ -68,8 +68,8 @@ class RecordingPort:
         self.uploads.append(Upload(conversation, filename, size, caption, reply_to, path.read_bytes()))
         return MessageRef(conversation, f"u{self._next}")
 
-    async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
-        self.notices.append(text)
+    async def delete_message(self, ref: MessageRef) -> None:
+        self.deleted.append(ref)
 
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
         self.status_find_calls.append(job_id)

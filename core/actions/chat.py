@@ -1,0 +1,280 @@
+"""Every chat action, written once: what ``/wan …``, a button or a modal does on any surface.
+
+``ChatActions`` is the one interface adapters call. Each method takes the ``Caller`` (who, where, their
+permissions as plain data) and typed arguments, checks the operator's allow-list, authorizes against
+the job's platform, workspace and channel (``core.access.authorize``: owner, or a moderator of that
+channel for cancel and delete), and returns a typed result (``core.actions.results``) or raises a typed
+refusal (``ActionRefused``, ``QuotaExceeded``, ``InvalidRequest``). Adapters parse their input, call
+one method, and render what comes back; nothing here knows which platform is which.
+
+Rules that used to drift between adapters and now live only here:
+
+* every new video gets a seed when none was given, so **1080P** can repeat the same video sharper;
+  re-roll takes a new seed, 1080P keeps it, remix keeps the settings with the new prompt and a new seed;
+* new videos start from the channel's ``/wan defaults`` (typed values win), storyboards too; re-roll,
+  remix and 1080P keep the old job's request; a new job from an old one goes into the old one's thread;
+* ``/wan cancel`` without an id means the caller's newest unfinished job *in this channel*;
+  ``/wan status`` without one shows the caller's newest jobs in this workspace.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from core.access import MODERATED, ActionRefused, JobAction, authorize
+from core.actions.caller import AllowList, Caller, granted
+from core.actions.desk import ChannelDesk
+from core.actions.face import AnyRequest, EngineFace
+from core.actions.results import (
+    Cancelled,
+    DefaultsReport,
+    Deleted,
+    HelpText,
+    Origin,
+    Started,
+    StatusReport,
+    UsageReport,
+)
+from core.actions.storyboard import compose_storyboard
+from core.commands import (
+    HELP_TEXT,
+    CancelCommand,
+    Command,
+    DefaultsCommand,
+    HelpCommand,
+    ImageCommand,
+    StatusCommand,
+    UsageCommand,
+    VideoCommand,
+    parse_command,
+    video_request,
+)
+from core.errors import InvalidRequest, PlatformError, WanbotError
+from core.jobbook import PostStatus
+from core.jobs import CancelOutcome, Job
+from core.messages import Messages
+from core.request import MAX_SEED, GenerationRequest, ImageRequest
+
+#: How many of a user's newest jobs ``/wan status`` shows, and ``/wan cancel`` looks through (the per-user
+#: cap keeps the unfinished ones among the newest few).
+STATUS_JOBS = 5
+CANCEL_LOOKBACK = 20
+#: What a typed or forged job id may show of itself in a reply.
+_SHOWN_ID = 40
+
+
+#: What the person who clicked reads when a job was made from another.
+_STARTED_FROM = {Origin.REROLL: "action.rerolled", Origin.UPSCALE: "action.upscaled", Origin.REMIX: "action.remixed"}
+
+
+def cancel_sentence(outcome: CancelOutcome, job_id: str, messages: Messages) -> str:
+    key = {CancelOutcome.CANCELLED: "cancel.done", CancelOutcome.TOO_LATE: "cancel.too_late",
+           CancelOutcome.FINISHED: "cancel.finished"}[outcome]
+    return messages(key, job_id=job_id)
+
+
+def random_seed() -> int:
+    return secrets.randbelow(MAX_SEED + 1)
+
+
+def _with_seed(request: GenerationRequest) -> GenerationRequest:
+    return request if request.seed is not None else request.with_changes(seed=random_seed())
+
+
+class ChatActions:
+    def __init__(self, engine: EngineFace, messages: Messages, *,
+                 allow: Mapping[str, AllowList] | None = None) -> None:
+        self.engine = engine
+        self.messages = messages
+        self.allow = dict(allow or {})
+        self.desk = ChannelDesk(engine, messages)
+
+    # -- the gate every action passes ----------------------------------------------------------------------
+
+    def check_allowed(self, caller: Caller) -> None:
+        """Refuse a person the operator's allow-list leaves out (``access.denied``)."""
+        rules = self.allow.get(caller.platform)
+        if rules is not None and not rules.allows(caller):
+            raise ActionRefused(self.messages("access.denied"), code="AccessDenied")
+
+    async def job_for(self, caller: Caller, job_id: str, action: JobAction) -> Job:
+        """The job, if ``caller`` may take ``action`` on it from where they are; else ``ActionRefused``.
+
+        A moderator's permission is asked for only when someone acts on another person's job."""
+        self.check_allowed(caller)
+        job_id = job_id.strip().lower()
+        shown = job_id if len(job_id) <= _SHOWN_ID else job_id[: _SHOWN_ID - 1] + "…"
+        job = await self.engine.get(job_id) if job_id else None
+        try:
+            return authorize(job, caller.actor(), action, self.messages, job_id=shown)
+        except ActionRefused as refused:
+            if refused.code != "NotYours" or action not in MODERATED or not await granted(caller.moderator):
+                raise
+        return authorize(job, caller.actor(moderator=True), action, self.messages, job_id=shown)
+
+    # -- text surfaces (Slack, the console) -----------------------------------------------------------------
+
+    async def parse(self, caller: Caller, text: str) -> Command:
+        """``/wan …`` as typed, read over this channel's defaults (raises ``InvalidRequest``)."""
+        self.check_allowed(caller)
+        defaults = await self.desk.defaults(caller)
+        return parse_command(text, defaults=defaults)
+
+    async def run(self, caller: Caller, command: Command, *,
+                  post_status: PostStatus | None = None) -> Started | Cancelled | StatusReport | UsageReport | \
+            DefaultsReport | HelpText:
+        """Carry out a parsed command (``parse``)."""
+        if isinstance(command, VideoCommand):
+            return await self._start(caller, _with_seed(command.request), Origin.NEW, post_status=post_status)
+        if isinstance(command, ImageCommand):
+            return await self.image(caller, command.request, post_status=post_status)
+        if isinstance(command, StatusCommand):
+            return await self.status(caller, command.job_id)
+        if isinstance(command, CancelCommand):
+            return await self.cancel(caller, command.job_id)
+        if isinstance(command, UsageCommand):
+            return await self.usage(caller)
+        if isinstance(command, DefaultsCommand):
+            return await self.defaults(caller, command)
+        assert isinstance(command, HelpCommand)
+        return self.help(caller)
+
+    # -- making something ---------------------------------------------------------------------------------
+
+    async def video(self, caller: Caller, typed: Mapping[str, Any], *,
+                    post_status: PostStatus | None = None) -> Started:
+        """A video from typed options (``None`` = not given) over this channel's defaults."""
+        self.check_allowed(caller)
+        request = video_request(typed, await self.desk.defaults(caller))
+        return await self._start(caller, _with_seed(request), Origin.NEW, post_status=post_status)
+
+    async def image(self, caller: Caller, request: ImageRequest, *,
+                    post_status: PostStatus | None = None) -> Started:
+        """Images, as a job like any video: stored, queued, capped, budgeted and counted."""
+        self.check_allowed(caller)
+        return await self._start(caller, request, Origin.NEW, post_status=post_status)
+
+    async def storyboard(self, caller: Caller, shots: list[str], typed: Mapping[str, Any], *,
+                         post_status: PostStatus | None = None) -> Started:
+        """Up to five shots in one video (``core.actions.storyboard``), the options over the channel's
+        defaults. Prompt extension is off: it would rewrite the shots."""
+        base = await self.storyboard_base(caller, typed)
+        prompt = compose_storyboard(shots, base.seconds, self.messages)
+        changes: dict[str, Any] = {"prompt": prompt}
+        if "multi" in base.spec.shot_types:
+            changes["shot_type"] = "multi"  # wan2.6 needs the flag; 2.7 reads the shots from the prompt
+        return await self._start(caller, base.with_changes(**changes), Origin.STORYBOARD, post_status=post_status)
+
+    async def storyboard_base(self, caller: Caller, typed: Mapping[str, Any]) -> GenerationRequest:
+        """Everything of a storyboard but its shots, checked now: a surface that asks for the shots in a
+        form (a modal) calls this first, so a wrong option is refused before anyone types five shots."""
+        self.check_allowed(caller)
+        options = {**typed, "prompt": "storyboard", "prompt_extend": False}
+        return _with_seed(video_request(options, await self.desk.defaults(caller)))
+
+    # -- acting on a job ----------------------------------------------------------------------------------
+
+    async def reroll(self, caller: Caller, job_id: str, *, post_status: PostStatus | None = None) -> Started:
+        job = await self.job_for(caller, job_id, JobAction.REROLL)
+        request = job.request.with_changes(seed=random_seed())
+        return await self._start(caller, request, Origin.REROLL, parent=job, post_status=post_status)
+
+    async def upscale(self, caller: Caller, job_id: str, *, post_status: PostStatus | None = None) -> Started:
+        """The same video at 1080P: same seed, same everything else."""
+        job = await self.job_for(caller, job_id, JobAction.UPSCALE)
+        if not isinstance(job.request, GenerationRequest) or "1080P" not in job.request.spec.resolutions:
+            raise InvalidRequest(self.messages("upscale.unsupported", model=job.request.model), field="resolution")
+        request = _with_seed(job.request).with_changes(resolution="1080P")
+        return await self._start(caller, request, Origin.UPSCALE, parent=job, post_status=post_status)
+
+    async def remix_prompt(self, caller: Caller, job_id: str) -> Job:
+        """The job whose prompt a remix form may show (authorized): open the form only after this."""
+        return await self.job_for(caller, job_id, JobAction.REMIX)
+
+    async def remix(self, caller: Caller, job_id: str, prompt: str, *,
+                    post_status: PostStatus | None = None) -> Started:
+        """The job's settings with a new prompt (and a new seed); authorized again on submit, since a
+        form's job id can be replayed from elsewhere."""
+        job = await self.job_for(caller, job_id, JobAction.REMIX)
+        request: AnyRequest = job.request.with_changes(prompt=prompt, seed=random_seed())
+        return await self._start(caller, request, Origin.REMIX, parent=job, post_status=post_status)
+
+    async def cancel(self, caller: Caller, job_id: str | None = None) -> Cancelled:
+        if job_id is None:
+            job_id = await self._latest_active_here(caller)
+        job = await self.job_for(caller, job_id, JobAction.CANCEL)
+        outcome = await self.engine.cancel(job.id)
+        return Cancelled(job.id, outcome, cancel_sentence(outcome, job.id, self.messages))
+
+    async def delete(self, caller: Caller, job_id: str) -> Deleted:
+        """Remove the delivered result and the status message, each whatever became of the other."""
+        job = await self.job_for(caller, job_id, JobAction.DELETE)
+        m = self.messages
+        port = self.engine.port(job.conversation.platform)
+        targets = [(m("delete.the_result"), job.delivered_ref), (m("delete.the_status"), job.status_ref)]
+        present = [(what, ref) for what, ref in targets if ref is not None]
+        kept: list[str] = []
+        for what, ref in present:
+            try:
+                await port.delete_message(ref)
+            except PlatformError:
+                kept.append(what)
+        if not kept:
+            text = m("action.deleted")
+        elif len(kept) == len(present) > 1:
+            text = m("delete.failed")
+        else:
+            text = m("delete.partial", what=kept[0])
+        return Deleted(job.id, tuple(kept), text)
+
+    async def status(self, caller: Caller, job_id: str | None = None) -> StatusReport:
+        if job_id is not None:
+            job = await self.job_for(caller, job_id, JobAction.STATUS)
+            return StatusReport((self.engine.view(job),))
+        self.check_allowed(caller)
+        jobs = await self.engine.recent_jobs(caller.platform, caller.workspace_id, caller.user_id,
+                                             limit=STATUS_JOBS)
+        if not jobs:
+            raise ActionRefused(self.messages("job.none_active"), code="NoJob")
+        return StatusReport(tuple(self.engine.view(job) for job in jobs))
+
+    # -- the channel ----------------------------------------------------------------------------------------
+
+    async def usage(self, caller: Caller) -> UsageReport:
+        self.check_allowed(caller)
+        return await self.desk.usage(caller)
+
+    async def defaults(self, caller: Caller, command: DefaultsCommand) -> DefaultsReport:
+        self.check_allowed(caller)
+        return await self.desk.run(caller, command)
+
+    def help(self, caller: Caller, *, typed_options: bool = False) -> HelpText:
+        """The command list: flags for text surfaces, option names where the platform types them."""
+        return HelpText(self.messages("help.options") if typed_options else HELP_TEXT)
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+
+    async def _start(self, caller: Caller, request: AnyRequest, origin: Origin, *, parent: Job | None = None,
+                     post_status: PostStatus | None = None) -> Started:
+        # A job made from another lives where that one does (its thread included): authorized from there.
+        conversation = parent.conversation if parent is not None else caller.conversation
+        job = await self.engine.accept(caller.requester, conversation, request, post_status=post_status)
+        text = ""
+        if parent is not None:
+            text = self.messages(_STARTED_FROM[origin], job_id=parent.id, new_job_id=job.id)
+        return Started(job, origin, parent, text)
+
+    async def _latest_active_here(self, caller: Caller) -> str:
+        recent = await self.engine.recent_jobs(caller.platform, caller.workspace_id, caller.user_id,
+                                               limit=CANCEL_LOOKBACK)
+        active = [job for job in recent if not job.state.terminal]
+        here = [job for job in active if job.conversation.channel_id == caller.channel_id]
+        if not here:
+            key = "cancel.none_here" if active else "job.none_active"
+            raise ActionRefused(self.messages(key), code="NoJob")
+        return here[0].id
+
+
+__all__ = ["ChatActions", "WanbotError", "random_seed"]

@@ -1,0 +1,58 @@
+"""The engine as the chat actions see it: the few verbs they need, and nothing else.
+
+``core.engine.Engine`` implements ``EngineFace``; tests of ``core.actions`` may pass anything that does.
+Adapters never see this: they get ``core.actions.ChatActions`` (the use cases) and implement
+``core.port.ChatPort`` (how the engine reaches them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from core.jobbook import PostStatus
+from core.jobs import CancelOutcome, Job, Requester
+from core.port import ChatPort, ConversationRef, StatusView
+from core.request import GenerationRequest, ImageRequest
+from core.store.jobstore import UsageTotals
+
+AnyRequest = GenerationRequest | ImageRequest
+
+
+class EngineFace(Protocol):
+    @property
+    def timezone(self) -> str:
+        """Where budget days and months begin (``EngineConfig.timezone``)."""
+        ...
+
+    @property
+    def price_overrides(self) -> Mapping[str, Decimal]: ...
+
+    def now(self) -> datetime: ...
+
+    async def accept(self, requester: Requester, conversation: ConversationRef, request: AnyRequest, *,
+                     post_status: PostStatus | None = None) -> Job: ...
+
+    async def cancel(self, job_id: str) -> CancelOutcome: ...
+
+    async def get(self, job_id: str) -> Job | None: ...
+
+    def view(self, job: Job) -> StatusView: ...
+
+    async def recent_jobs(self, platform: str, workspace_id: str | None, user_id: str, *,
+                          limit: int) -> list[Job]: ...
+
+    async def usage(self, *, since: datetime, platform: str, workspace_id: str | None,
+                    user_id: str | None) -> UsageTotals: ...
+
+    async def channel_defaults(self, platform: str, workspace_id: str | None, channel_id: str) -> dict[str, Any]: ...
+
+    async def set_channel_defaults(self, platform: str, workspace_id: str | None, channel_id: str,
+                                   values: dict[str, Any], *, by: str) -> None: ...
+
+    def port(self, platform: str) -> ChatPort: ...
+
+
+__all__ = ["AnyRequest", "EngineFace"]

@@ -1,0 +1,104 @@
+"""What a chat action returns: plain, typed facts an adapter renders in its own way.
+
+Refusals are not results: they are raised as ``core.errors`` exceptions (``ActionRefused``,
+``QuotaExceeded``, ``InvalidRequest`` …) and each adapter's one error path shows
+``core.actions.replies.sentence_for`` of them. Every result carries ``text``, the sentence (from the
+message catalogue) a plain-text surface shows, so every adapter shows the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from core.jobs import CancelOutcome, Job
+from core.port import StatusView
+
+
+class Origin(StrEnum):
+    """How a new job came about."""
+
+    NEW = "new"
+    STORYBOARD = "storyboard"
+    REROLL = "reroll"
+    UPSCALE = "upscale"
+    REMIX = "remix"
+
+
+@dataclass(frozen=True)
+class Started:
+    """A new job is stored and queued; its status message follows from the engine."""
+
+    job: Job
+    origin: Origin
+    #: The job it was made from (re-roll, 1080P, remix).
+    parent: Job | None
+    #: "Re-rolling job abc with a new seed as job xyz." — empty for a new request (its status says it all).
+    text: str
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    job_id: str
+    outcome: CancelOutcome
+    text: str
+
+
+@dataclass(frozen=True)
+class Deleted:
+    job_id: str
+    #: What could not be deleted ("the video", "the status message"), in the catalogue's words.
+    kept: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    views: tuple[StatusView, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(view.as_text() for view in self.views)
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    #: "You, today"
+    label: str
+    videos: int
+    images: int
+    billed_seconds: float
+    cost: Decimal
+    #: "You, today: 2 video(s), 10 s billed, ¥5.00"
+    text: str
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    title: str
+    rows: tuple[UsageRow, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join([self.title, *(row.text for row in self.rows)])
+
+
+@dataclass(frozen=True)
+class DefaultsReport:
+    """``/wan defaults``: what the channel's defaults are now (after a change, if one was made)."""
+
+    values: dict[str, object]
+    changed: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class HelpText:
+    text: str
+
+
+Result = Started | Cancelled | Deleted | StatusReport | UsageReport | DefaultsReport | HelpText
+
+__all__ = ["CancelOutcome", "Cancelled", "DefaultsReport", "Deleted", "HelpText", "Origin", "Result", "Started",
+           "StatusReport", "UsageReport", "UsageRow"]
