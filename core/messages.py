@@ -245,6 +245,7 @@ EN.update({
     "defaults.denied": "Only this channel's admins may change its defaults.",
     "defaults.denied.console": "Only this channel's admins may change its defaults.",
     "upscale.unsupported": "{model} has no 1080P version, so there is nothing sharper to make",
+    "error.dashscope_said": "DashScope refused this request: {message}",
     "storyboard.empty": "describe at least one shot",
     "storyboard.too_many": "a storyboard has at most {most} shots, not {shots}",
     "storyboard.too_short": "{shots} shots need at least {shots} seconds, and the video is {duration} s",

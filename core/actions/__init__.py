@@ -15,10 +15,11 @@ from core.actions.results import (
     UsageReport,
     UsageRow,
 )
+from core.actions.replies import sentence_for
 from core.actions.storyboard import MAX_SHOTS, compose_storyboard
 
 __all__ = [
     "MAX_SHOTS", "AllowList", "CancelOutcome", "Cancelled", "Caller", "ChatActions", "DefaultsReport", "Deleted",
     "HelpText", "Origin", "Permission", "Result", "Started", "StatusReport", "UsageReport", "UsageRow",
-    "compose_storyboard", "granted", "random_seed",
+    "compose_storyboard", "granted", "random_seed", "sentence_for",
 ]

@@ -176,3 +176,15 @@ async def test_usage_counts_this_workspace_for_you_and_everyone(harness: Harness
     assert (you_today.videos, all_today.videos) == (1, 2)
     assert you_month.billed_seconds == 5 and all_month.billed_seconds == 10
     assert all_today.text.startswith(M("usage.label", who=M("usage.everyone"), period=M("usage.today")))
+
+
+def test_one_sentence_per_error_on_every_surface() -> None:
+    from core.actions import sentence_for
+    from core.errors import DashScopeError, QuotaExceeded
+
+    assert sentence_for(InvalidRequest("the prompt is empty"), M) == M("invalid", reason="the prompt is empty")
+    assert sentence_for(QuotaExceeded("wait 3 s", code="Cooldown"), M) == "wait 3 s"
+    assert sentence_for(DashScopeError("x", code="Arrearage"), M) == M("error.Arrearage")
+    said = sentence_for(DashScopeError("Input image is too small", code="InvalidParameter.Size"), M)
+    assert said == M("error.dashscope_said", message="Input image is too small")
+    assert sentence_for(RuntimeError("boom"), M) == M("error.internal")
