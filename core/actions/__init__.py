@@ -2,6 +2,7 @@
 
 from core.actions.caller import AllowList, Caller, Permission, granted
 from core.actions.chat import ChatActions, random_seed
+from core.actions.replies import sentence_for
 from core.actions.results import (
     Cancelled,
     CancelOutcome,
@@ -15,7 +16,6 @@ from core.actions.results import (
     UsageReport,
     UsageRow,
 )
-from core.actions.replies import sentence_for
 from core.actions.storyboard import MAX_SHOTS, compose_storyboard
 
 __all__ = [
