@@ -70,7 +70,25 @@ class DefaultsCommand:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-Command = VideoCommand | ImageCommand | StatusCommand | CancelCommand | UsageCommand | HelpCommand | DefaultsCommand
+@dataclass(frozen=True)
+class StoryboardCommand:
+    """``/wan storyboard shot one | shot two [--duration 10 …]``: ``shots`` empty = ask for them (a modal)."""
+
+    shots: tuple[str, ...]
+    typed: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobCommand:
+    """``/wan reroll|upscale|delete <job>`` and ``/wan remix <job> <new prompt>``: the buttons, typed."""
+
+    action: Literal["reroll", "upscale", "delete", "remix"]
+    job_id: str
+    prompt: str | None = None
+
+
+Command = (VideoCommand | ImageCommand | StoryboardCommand | StatusCommand | CancelCommand | UsageCommand
+           | HelpCommand | DefaultsCommand | JobCommand)
 
 
 def tokenize(text: str) -> list[str]:
@@ -156,6 +174,8 @@ _IMAGE_FLAGS: dict[str, _Flag] = {
     "model": _Flag("model", True, hint=" | ".join(image_model_ids())),
     "watermark": _Flag("watermark", False, constant=True),
     "no-thinking": _Flag("thinking_mode", False, constant=False),
+    "thinking": _Flag("thinking_mode", False, constant=True),
+    "no-watermark": _Flag("watermark", False, constant=False),
 }
 
 
@@ -229,7 +249,11 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
     return words, values
 
 
-_REQUEST_VERBS = frozenset({"video", "v", "image", "img", "i", "defaults"})
+_REQUEST_VERBS = frozenset({"video", "v", "image", "img", "i", "defaults", "storyboard", "remix"})
+#: Options a storyboard takes: the video flags that make sense for shots written by hand.
+_STORYBOARD_FLAGS = {name: flag for name, flag in _VIDEO_FLAGS.items()
+                     if flag.field in ("ratio", "duration", "resolution", "seed", "model", "negative_prompt",
+                                       "watermark")}
 
 
 def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Command:
@@ -255,6 +279,21 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
             raise InvalidRequest(f"/wan {verb} takes at most one job id", field="job")
         job_id = rest[0].lower() if rest else None
         return StatusCommand(job_id) if verb == "status" else CancelCommand(job_id)
+    if verb == "storyboard":
+        words, values = _split_flags(rest, _STORYBOARD_FLAGS)
+        shots = tuple(shot.strip() for shot in " ".join(words).split("|")) if words else ()
+        return StoryboardCommand(tuple(shot for shot in shots if shot), values)
+    if verb in ("reroll", "upscale", "delete", "remix"):
+        if not rest:
+            raise InvalidRequest(f"/wan {verb} needs a job id (it is on the status message)", field="job")
+        if verb != "remix" and len(rest) > 1:
+            raise InvalidRequest(f"/wan {verb} takes one job id", field="job")
+        job_id = strip_invisible(rest[0]).lower()
+        refuse_forbidden(job_id, what=_say("input.what.command"), field="job")
+        prompt = " ".join(rest[1:]) if verb == "remix" else None
+        if verb == "remix" and not prompt:
+            raise InvalidRequest("/wan remix needs the job id and the new prompt", field="prompt")
+        return JobCommand(verb, job_id, prompt)  # type: ignore[arg-type]
     if verb == "usage":
         return UsageCommand()
     if verb == "help":
@@ -262,7 +301,8 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
     if verb == "defaults":
         return _parse_defaults(rest)
     raise InvalidRequest(
-        f"unknown command {tokens[0]!r}; try video, image, status, cancel, usage, defaults or help", field="command"
+        f"unknown command {tokens[0]!r}; try video, image, storyboard, status, cancel, reroll, remix, upscale, "
+        "delete, usage, defaults or help", field="command"
     )
 
 
@@ -358,7 +398,10 @@ HELP_TEXT = """\
 /wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
                     [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]
 /wan image <prompt> [--size 1K|2K|4K] [--n 1-4] [--seed N] [--model wan2.7-image|wan2.7-image-pro]
+/wan storyboard <shot 1> | <shot 2> | … [--duration N] [--ratio …] [--resolution …] [--seed N]
+                    up to five shots in one video, sharing its length
 /wan status [job]   /wan cancel [job]   /wan usage   /wan help
+/wan reroll <job>   /wan upscale <job>   /wan remix <job> <new prompt>   /wan delete <job>
 /wan defaults [--model ...] [--resolution ...] [--ratio ...] [--duration N] [--no-extend] [--watermark]
               [--negative "..."]   this channel's defaults for every video (admins set; --clear removes)
 Midjourney-style flags work too: --ar 9:16, --no "text to avoid"."""

@@ -18,7 +18,9 @@ from core.commands import (
     DefaultsCommand,
     HelpCommand,
     ImageCommand,
+    JobCommand,
     StatusCommand,
+    StoryboardCommand,
     UsageCommand,
     VideoCommand,
     defaults_command,
@@ -290,6 +292,11 @@ def _check(text: str) -> None:
     elif isinstance(command, DefaultsCommand):
         assert (command.action == "set") == bool(command.values)
         assert validate_defaults(command.values) == command.values  # stored as they will be read
+    elif isinstance(command, StoryboardCommand):
+        assert all(shot.strip() for shot in command.shots), text
+    elif isinstance(command, JobCommand):
+        assert command.job_id and command.job_id == command.job_id.strip().lower(), text
+        assert (command.prompt is not None) == (command.action == "remix")
     else:
         assert isinstance(command, StatusCommand | CancelCommand | UsageCommand | HelpCommand)
 

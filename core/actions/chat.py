@@ -33,6 +33,7 @@ from core.actions.results import (
     Deleted,
     HelpText,
     Origin,
+    Result,
     Started,
     StatusReport,
     UsageReport,
@@ -45,7 +46,9 @@ from core.commands import (
     DefaultsCommand,
     HelpCommand,
     ImageCommand,
+    JobCommand,
     StatusCommand,
+    StoryboardCommand,
     UsageCommand,
     VideoCommand,
     parse_command,
@@ -123,9 +126,13 @@ class ChatActions:
         return parse_command(text, defaults=defaults)
 
     async def run(self, caller: Caller, command: Command, *,
-                  post_status: PostStatus | None = None) -> Started | Cancelled | StatusReport | UsageReport | \
-            DefaultsReport | HelpText:
-        """Carry out a parsed command (``parse``)."""
+                  post_status: PostStatus | None = None) -> Result:
+        """Carry out a parsed command (``parse``). A storyboard without shots is refused here: a surface
+        with forms asks for the shots instead (``storyboard_base`` first)."""
+        if isinstance(command, JobCommand):
+            return await self.act(caller, command, post_status=post_status)
+        if isinstance(command, StoryboardCommand):
+            return await self.storyboard(caller, list(command.shots), command.typed, post_status=post_status)
         if isinstance(command, VideoCommand):
             return await self._start(caller, _with_seed(command.request), Origin.NEW, post_status=post_status)
         if isinstance(command, ImageCommand):
@@ -140,6 +147,17 @@ class ChatActions:
             return await self.defaults(caller, command)
         assert isinstance(command, HelpCommand)
         return self.help(caller)
+
+    async def act(self, caller: Caller, command: JobCommand, *,
+                  post_status: PostStatus | None = None) -> Started | Deleted:
+        """A button, typed: ``/wan reroll|upscale|delete <job>``, ``/wan remix <job> <prompt>``."""
+        if command.action == "reroll":
+            return await self.reroll(caller, command.job_id, post_status=post_status)
+        if command.action == "upscale":
+            return await self.upscale(caller, command.job_id, post_status=post_status)
+        if command.action == "remix":
+            return await self.remix(caller, command.job_id, command.prompt or "", post_status=post_status)
+        return await self.delete(caller, command.job_id)
 
     # -- making something ---------------------------------------------------------------------------------
 

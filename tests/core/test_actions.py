@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.access import ActionRefused
-from core.actions import AllowList, Caller, ChatActions, Origin
+from core.actions import AllowList, Caller, ChatActions, Deleted, Origin, Started
 from core.commands import DefaultsCommand, VideoCommand, defaults_command
 from core.errors import InvalidRequest, PlatformError
 from core.jobs import CancelOutcome, JobState
@@ -188,3 +188,27 @@ def test_one_sentence_per_error_on_every_surface() -> None:
     said = sentence_for(DashScopeError("Input image is too small", code="InvalidParameter.Size"), M)
     assert said == M("error.dashscope_said", message="Input image is too small")
     assert sentence_for(RuntimeError("boom"), M) == M("error.internal")
+
+
+async def test_every_button_and_the_storyboard_can_be_typed(harness: Harness) -> None:
+    harness.config = harness.config.__class__(per_user_cap=10)
+    chat = await actions(harness)
+    first = await chat.run(who(), await chat.parse(who(), "video a fox --seed 9"))
+    assert isinstance(first, Started)
+    job_id = first.job.id
+    for text, origin in ((f"reroll {job_id}", Origin.REROLL), (f"upscale {job_id.upper()}", Origin.UPSCALE),
+                         (f"remix {job_id} a fox in snow", Origin.REMIX)):
+        started = await chat.run(who(), await chat.parse(who(), text))
+        assert isinstance(started, Started) and started.origin is origin and started.parent is not None
+        assert started.parent.id == job_id
+    assert started.job.request.prompt == "a fox in snow"
+    board = await chat.run(who(), await chat.parse(who(), "storyboard a harbour | a gull --duration 4"))
+    assert isinstance(board, Started) and board.job.request.prompt.startswith("Shot 1 [0-2 seconds] a harbour")
+    with pytest.raises(InvalidRequest, match="at least one shot"):
+        await chat.run(who(), await chat.parse(who(), "storyboard --duration 4"))
+    for bad in ("reroll", "remix abc", "delete a b"):
+        with pytest.raises(InvalidRequest):
+            await chat.parse(who(), bad)
+    await harness.finish(job_id)
+    deleted = await chat.run(who(), await chat.parse(who(), f"delete {job_id}"))
+    assert isinstance(deleted, Deleted) and deleted.kept == ()
