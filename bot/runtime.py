@@ -22,13 +22,17 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import cast
 
 import aiohttp
 from sqlalchemy import text
 
+from adapters.host import AdapterHost
 from bot.http import Health, HttpServer
 from bot.redact import redact_url
 from bot.settings import Settings
+from core.actions import AllowList, ChatActions
+from core.actions.face import EngineFace
 from core.dashscope import DashScopeClient, resolve_base_url
 from core.delivery import Delivery
 from core.engine import Engine
@@ -58,10 +62,23 @@ class EnginePhase(StrEnum):
     STOPPED = "stopped"
 
 
+def allow_lists(settings: Settings) -> dict[str, AllowList]:
+    """The operator's restrictions of where wanbot answers, per platform (empty sets: anywhere)."""
+
+    def ids(raw: str) -> frozenset[str]:
+        return frozenset(str(i) for i in Settings.id_list(raw))
+
+    return {"discord": AllowList(workspaces=ids(settings.discord_allowed_guilds),
+                                 channels=ids(settings.discord_allowed_channels),
+                                 roles=ids(settings.discord_allowed_roles))}
+
+
 @dataclass
 class Runtime:
     settings: Settings
     engine: Engine
+    #: The use cases every adapter calls (``core.actions``).
+    actions: ChatActions
     client: DashScopeClient
     store: JobStore
     session: aiohttp.ClientSession
@@ -72,6 +89,10 @@ class Runtime:
     http: HttpServer | None = None
     phase: EnginePhase = EnginePhase.STARTING
     started_at: float = field(default_factory=time.monotonic)
+
+    def host(self) -> AdapterHost:
+        """What an adapter's runner is handed: the use cases, the catalogue, the HTTP server."""
+        return AdapterHost(actions=self.actions, messages=self.messages, http=self.http)
 
     @property
     def on_sandbox(self) -> bool:
@@ -174,7 +195,9 @@ async def runtime(
             observer=metrics,
             sandbox=sandbox is not None,  # every status message then says the video is a placeholder
         )
-        rt = Runtime(settings, engine, client, store, session, messages, sandbox, metrics)
+        # (cast: until image jobs land, Engine.accept is typed for videos only)
+        actions = ChatActions(cast(EngineFace, engine), messages, allow=allow_lists(settings))
+        rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics)
         if with_http:
             rt.http = HttpServer(settings.http_host, settings.http_port, probe=rt.health, metrics=metrics.render,
                                  metrics_content_type=CONTENT_TYPE)
