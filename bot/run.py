@@ -57,6 +57,8 @@ class Platform:
     #: Builds the platform's port (the engine needs it) and the coroutine that runs its client on the
     #: shared engine until cancelled. ``None`` while the adapter is not part of this build.
     build: Callable[[Settings], tuple[ChatPort, Runner]] | None = None
+    #: (transitional) the runner takes ``rt.host()`` (``adapters.host.AdapterHost``) rather than the runtime.
+    hosted: bool = False
 
 
 def _adapter(module: str) -> Callable[[Settings], tuple[ChatPort, Runner]] | None:
@@ -100,7 +102,7 @@ async def run_platforms(settings: Settings, console: Console, *, force_sandbox: 
         assert platform.build is not None
         port, runner = platform.build(settings)
         ports[port.platform] = port
-        runners.append(runner)
+        runners.append(_hosted(runner) if platform.hosted else runner)
 
     if force_sandbox or settings.uses_sandbox:
         log.warning("serving %s on the embedded sandbox: every video is a placeholder, nothing is billed, and "
@@ -122,6 +124,13 @@ async def run_platforms(settings: Settings, console: Console, *, force_sandbox: 
     for task in failed:
         log.error("platform stopped: %s", task.exception())
     return 1 if failed else 0
+
+
+def _hosted(runner: Callable[[Any], Coroutine[Any, Any, None]]) -> Runner:
+    async def run(rt: Runtime) -> None:
+        await runner(rt.host())
+
+    return run
 
 
 async def _serve(rt: Runtime, runners: list[Runner], shutdown: Shutdown) -> list[asyncio.Task[Any]]:

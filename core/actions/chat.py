@@ -258,6 +258,11 @@ class ChatActions:
             raise ActionRefused(self.messages("job.none_active"), code="NoJob")
         return StatusReport(tuple(self.engine.view(job) for job in jobs))
 
+    async def wait(self, caller: Caller, job_id: str, *, timeout: float | None = None) -> Job:
+        """Until a job ``caller`` may see is finished (the console, ``wanbot try``)."""
+        job = await self.job_for(caller, job_id, JobAction.STATUS)
+        return await self.engine.wait(job.id, timeout)
+
     # -- the channel ----------------------------------------------------------------------------------------
 
     async def usage(self, caller: Caller) -> UsageReport:
