@@ -164,3 +164,20 @@ async def test_jobs_made_by_buttons_and_the_modal_are_stored_before_slack_hears_
     })
     assert status == 200 and body == ""
     assert len(await store.recent_for_user("slack", TEAM, "U1", limit=10)) == 3
+
+
+async def test_the_1080p_button_makes_the_same_video_sharper_with_the_same_seed(bot: SlackBot) -> None:
+    """A video asked for without a seed still gets one, and 1080P repeats it: same seed, same prompt."""
+    first = await video(bot, "video a lighthouse in fog --duration 2")
+    job_id = job_id_of(first)
+    await delivered(bot, first)
+    assert bot.rt is not None
+    original = await bot.rt.engine.get(job_id)
+    assert original is not None and original.request.seed is not None
+
+    await bot.click("upscale", job_id, user="U1")
+    answer = await _answer(bot, "U1", 0)
+    upscaled = await bot.rt.engine.get(answer.split(" as job ")[-1].rstrip("."))
+    assert upscaled is not None and upscaled.request.resolution == "1080P"
+    assert upscaled.request.seed == original.request.seed
+    assert upscaled.request.prompt == original.request.prompt
