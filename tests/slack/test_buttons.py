@@ -106,7 +106,9 @@ async def test_remix_opens_a_modal_and_its_submission_is_validated(bot: SlackBot
     assert text.startswith(f"Remixing job {job_id} as job ")
     assert bot.rt is not None
     remix = await bot.rt.engine.get(text.split(" as job ")[-1].rstrip("."))
-    assert remix is not None and remix.request.prompt == "a paper boat on fire" and remix.request.seed == 7
+    # The old job's settings with the new prompt, and (core.actions: one rule on every surface) a new seed.
+    assert remix is not None and remix.request.prompt == "a paper boat on fire"
+    assert (remix.request.duration, remix.request.seed is not None) == (2, True)
     await until(lambda: len(bot.status_messages()) == 2, what="the remix's status message")
 
 
@@ -119,8 +121,9 @@ async def test_delete_removes_what_it_can_and_says_what_it_could_not(bot: SlackB
     bot.fake.fail("files.delete", "cant_delete_file")
     await bot.click("delete", job_id, user="U1")
     answer = await _answer(bot, "U1", 0)
-    assert answer == ("Deleted what I could, but Slack would not let me delete the video file; "
-                      "try again in a moment or ask a workspace admin to remove it.")
+    # One wording on every surface (core.actions.delete).
+    assert answer == ("Deleted what I could, but the platform would not let me delete the delivered file; "
+                      "try again in a moment or ask an admin to remove it.")
     assert first.deleted and not upload.deleted  # the status message went, whatever became of the file
 
     # Clicked again (the button is still in a client's view): the file goes now; a gone message is no error.
@@ -133,8 +136,8 @@ async def test_delete_removes_what_it_can_and_says_what_it_could_not(bot: SlackB
     bot.fake.fail("files.delete", "cant_delete_file")
     bot.fake.fail("chat.delete", "cant_delete_message")
     await bot.click("delete", job_id_of(second), user="U1")
-    assert await _answer(bot, "U1", 2) == ("Slack would not let me delete the status message or the video file; "
-                                           "try again in a moment or ask a workspace admin to remove them.")
+    assert await _answer(bot, "U1", 2) == ("The platform would not let me delete the status message or the "
+                                           "delivered file; try again in a moment or ask an admin to remove them.")
     assert not second.deleted
 
 
