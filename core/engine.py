@@ -37,13 +37,13 @@ from core.dashscope import TaskInfo
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
 from core.errors import DashScopeError, QuotaExceeded, WanbotError
-from core.jobbook import STATUS_POST_STARTED, JobBook, PostStatus, display_state
+from core.jobbook import STATUS_POST_STARTED, JobBook, display_state
 from core.jobs import CancelOutcome, Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
 from core.messages import Messages
 from core.observe import EngineObserver, NullObserver
 from core.outcomes import TaskOutcomes
-from core.port import ChatPort, ConversationRef, StatusView
+from core.port import ChatPort, ConversationRef, PostStatus, StatusView
 from core.replica import ReplicaDuties
 from core.request import GenerationRequest
 from core.scheduler import FairQueue

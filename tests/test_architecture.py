@@ -166,3 +166,30 @@ def test_the_checks_see_imports_inside_functions_and_type_checking(tmp_path: Pat
     seen = set(_imported("core.x.a", path))
     assert {"b", "core.x.c", "d.e"} <= seen
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+#: What only the core decides: reading the store, pricing, permissions, seeds, the engine itself.
+BUSINESS_NAMES = {"store", "estimated_cost", "authorize", "randbelow", "recent_for_user", "usage_totals",
+                  "JobStore", "Engine", "checks_for"}
+BUSINESS_MODULES = ("core.store", "core.budget", "core.engine", "core.jobbook", "core.creates", "core.ledger")
+
+
+def _business_rules_in(name: str, path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in BUSINESS_NAMES:
+            found.append(f"{name}:{node.lineno} uses .{node.attr}")
+        elif isinstance(node, ast.Name) and node.id in BUSINESS_NAMES:
+            found.append(f"{name}:{node.lineno} uses {node.id}")
+    for imported in _imported(name, path):
+        if imported.startswith(BUSINESS_MODULES):
+            found.append(f"{name} imports {imported}")
+    return found
+
+
+def test_adapters_hold_no_business_rules() -> None:
+    """Adapters parse, call ``core.actions`` and render: they never read the store, price a request, check
+    a permission, pick a seed or touch the engine (a reviewer's grep, made a test)."""
+    found = [hit for name, path in MODULES.items() if _top(name) == "adapters"
+             for hit in _business_rules_in(name, path)]
+    assert found == []
