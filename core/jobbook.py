@@ -23,8 +23,6 @@ from typing import Any
 from core.errors import WanbotError
 from core.jobs import Job, JobState
 from core.port import ChatPort, PostStatus, StatusView
-
-__all__ = ["STATUS_POST_STARTED", "JobBook", "PostStatus", "display_state"]
 from core.store import JobStore, StaleJob
 
 log = logging.getLogger("wanbot.engine")
@@ -308,3 +306,6 @@ class JobBook:
 
     def _lock(self, job_id: str) -> asyncio.Lock:
         return self._locks.setdefault(job_id, asyncio.Lock())
+
+
+__all__ = ["STATUS_POST_STARTED", "JobBook", "PostStatus", "display_state"]
