@@ -83,6 +83,8 @@ class SlackBot:
     rt: Runtime | None = None
     #: Wraps the runtime's use cases before the adapter gets them (``RecordingActions``).
     actions: Callable[[Runtime], ChatActions] | None = None
+    #: What the adapter was handed at the last ``start``.
+    host: AdapterHost | None = None
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def start(self, **engine: Any) -> None:
@@ -96,6 +98,7 @@ class SlackBot:
         host = self.rt.host()
         if self.actions is not None:
             host = AdapterHost(actions=self.actions(self.rt), messages=host.messages, http=host.http)
+        self.host = host
         await self.service.start(host)
         self._stack.push_async_callback(self.service.stop)
         assert self.rt.http is not None
