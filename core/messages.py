@@ -263,6 +263,8 @@ EN.update({
     "slack.storyboard.shot": "Shot {n}",
     "slack.storyboard.placeholder": "wide shot: a lighthouse at dusk, waves crashing below",
     "slack.storyboard.submit": "Make it",
+    "slack.storyboard.stale": "This storyboard form isn't yours or is no longer valid; start a new one with "
+    "/wan storyboard.",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

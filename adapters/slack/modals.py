@@ -118,6 +118,8 @@ class Modals:
         caller = caller_from_interaction(body, self.port, channel_id=str((meta or {}).get("channel_id") or ""))
         if (meta is None or meta.get("kind", "remix") != kind or meta.get("user_id") != caller.user_id
                 or meta.get("team_id") != caller.workspace_id):
+            if kind == "storyboard":
+                raise ActionRefused(self.messages("slack.storyboard.stale"), code="NotFound")
             job_id = str((meta or {}).get("job_id") or "?")
             raise ActionRefused(self.messages("job.not_found", job_id=job_id), code="NotFound")
         return caller, meta

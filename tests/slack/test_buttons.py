@@ -184,3 +184,22 @@ async def test_the_1080p_button_makes_the_same_video_sharper_with_the_same_seed(
     assert upscaled is not None and upscaled.request.resolution == "1080P"
     assert upscaled.request.seed == original.request.seed
     assert upscaled.request.prompt == original.request.prompt
+
+
+async def test_the_buttons_typed_answer_inside_the_ack_once_the_job_is_stored(bot: SlackBot) -> None:
+    first = await video(bot, "video a harbour at night --duration 2 --seed 5")
+    job_id = job_id_of(first)
+    await delivered(bot, first)
+    assert bot.rt is not None
+    for text, said in ((f"upscale {job_id}", f"Making job {job_id} again at 1080P (same seed) as job "),
+                       (f"reroll {job_id}", f"Re-rolling job {job_id} with a new seed as job "),
+                       (f"remix {job_id} a harbour at dawn", f"Remixing job {job_id} as job ")):
+        status, body = await bot.command(text)
+        answer = json.loads(body)["text"]
+        assert status == 200 and answer.startswith(said), answer
+        made = await bot.rt.engine.get(answer.rsplit(" ", 1)[-1].rstrip("."))  # stored before the ack
+        assert made is not None and made.conversation.channel_id == "C_MEMBER"
+    status, _ = await bot.command(f"delete {job_id}", user="U2")
+    assert "Only the person who asked for this video" in await _answer(bot, "U2", 0)
+    await bot.command(f"delete {job_id}")
+    await until(lambda: first.deleted, what="the status message deleted")

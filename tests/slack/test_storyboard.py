@@ -85,7 +85,9 @@ async def test_the_storyboard_modal_is_sealed_to_who_opened_it_and_where(bot: Sl
     for payload in (_submission(modal, ["a"], user="U2"), _submission(modal, ["a"], team="T_OTHER"),
                     _submission(modal, ["a"], metadata=moved)):
         status, body = await bot.interact(payload)
-        assert status == 200 and json.loads(body)["response_action"] == "errors"
+        answer = json.loads(body)
+        assert status == 200 and answer["response_action"] == "errors"
+        assert answer["errors"]["shot_1"].startswith("This storyboard form isn't yours or is no longer valid")
     assert await _jobs(bot) == 0 and await _jobs(bot, "U2") == 0
 
     status, body = await bot.interact(_submission(modal, ["a lantern", "a lake"]))
