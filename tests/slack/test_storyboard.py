@@ -67,6 +67,10 @@ async def test_bad_flags_are_refused_before_any_modal_and_bad_shots_under_the_fi
     status, body = await bot.command("storyboard --duration 99")
     assert status == 200 and "duration must be a whole number of seconds" in json.loads(body)["text"]
     assert bot.fake.views == []
+    # Nobody types five shots for a channel the video could not be posted in.
+    status, body = await bot.command("storyboard", channel="G_PRIVATE")
+    assert status == 200 and "/invite @wanbot" in json.loads(body)["text"]
+    assert bot.fake.views == []
 
     modal = await _open(bot, "storyboard --duration 2")
     status, body = await bot.interact(_submission(modal, ["   ", None]))
