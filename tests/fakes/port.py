@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,8 @@ class RecordingPort:
     posts: list[tuple[MessageRef, StatusView]] = field(default_factory=list)
     edits: list[tuple[MessageRef, StatusView]] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
+    #: Each ``upload_images`` message: its ref, file names, caption and what it replied to.
+    image_messages: list[tuple[MessageRef, list[str], str, MessageRef | None]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     find_calls: list[str] = field(default_factory=list)
     status_find_calls: list[str] = field(default_factory=list)
@@ -67,6 +70,26 @@ class RecordingPort:
         self._next += 1
         self.uploads.append(Upload(conversation, filename, size, caption, reply_to, path.read_bytes()))
         return MessageRef(conversation, f"u{self._next}")
+
+    async def upload_images(
+        self,
+        conversation: ConversationRef,
+        paths: Sequence[Path],
+        *,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        """One message with several attachments: recorded as one ``Upload`` per file, sharing a ref."""
+        if self.upload_failures:
+            raise self.upload_failures.pop(0)
+        sizes = [path.stat().st_size for path in paths]
+        assert sum(sizes) <= self.limit, "the engine must never upload past the limit"
+        self._next += 1
+        ref = MessageRef(conversation, f"u{self._next}")
+        self.image_messages.append((ref, [p.name for p in paths], caption, reply_to))
+        for path, size in zip(paths, sizes, strict=True):
+            self.uploads.append(Upload(conversation, path.name, size, caption, reply_to, path.read_bytes()))
+        return ref
 
     async def notify(self, conversation: ConversationRef, text: str, *, user_id: str | None = None) -> None:
         self.notices.append(text)
