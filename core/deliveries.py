@@ -122,5 +122,6 @@ class DeliveryWorkers:
             job_id,
             JobState.EXPIRED,
             error_code="Expired",
-            error_message=self._book.messages("expired.detail", expires=when),
+            error_message=self._book.messages("image.expired.detail" if job.is_image else "expired.detail",
+                                              expires=when),
         )

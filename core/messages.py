@@ -245,6 +245,8 @@ EN: dict[str, str] = {
     "delivered.image_caption": "🖼️ {prompt_short} — {size}, {count} image(s) · job {job_id}",
     "delivered.image_links": "Too large for this channel's {limit} upload limit; download before {expires}:\n"
     "{links}",
+    "image.expired.detail": "The image links expired at {expires} before they could be delivered. "
+    "Ask again to make new ones.",
     "image.none_returned": "DashScope finished the task but returned no image; nothing was charged for it. "
     "Please try again.",
 }

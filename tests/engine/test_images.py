@@ -288,3 +288,13 @@ async def test_an_engine_stopped_mid_image_job_finishes_it_once(harness: Harness
     assert len(harness.api.image_creates) == 1 and len(harness.port.image_messages) == 1
     assert len(harness.port.posts) == 1
     assert harness.port.states_shown(job.id) == ["QUEUED", "PENDING", "RUNNING", "SUCCEEDED", "DELIVERED"]
+
+
+async def test_image_links_that_expired_while_the_bot_was_down_are_reported(harness: Harness) -> None:
+    expired = datetime.fromtimestamp(harness.clock(), UTC) - timedelta(minutes=5)
+    job = await _left_behind(harness, JobState.SUCCEEDED, task_id="task-x", image_urls=("https://r/a.png",),
+                             video_expires_at=expired, cost=Decimal("0.20"))
+    await harness.start()
+    done = await harness.finish(job.id)
+    assert done.state is JobState.EXPIRED and harness.api.downloads == 0
+    assert done.error_message is not None and "image links expired" in done.error_message
