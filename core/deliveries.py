@@ -125,5 +125,6 @@ class DeliveryWorkers:
             job_id,
             JobState.EXPIRED,
             error_code="Expired",
-            error_message=self._messages("expired.detail", expires=when),
+            error_message=self._messages("image.expired.detail" if job.is_image else "expired.detail",
+                                   expires=when),
         )

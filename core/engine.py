@@ -1,4 +1,4 @@
-"""The job engine: every job's journey from a chat command to a delivered video.
+"""The job engine: every job's journey from a chat command to a delivered video or set of images.
 
 ``Engine`` owns the lifecycle (``core.jobs.JobState``) and wires the parts that each own one concern:
 the fair queue (``core.scheduler``), sending and settling creates (``core.creates``), the task watcher
@@ -15,7 +15,10 @@ book and store, replicas (``core.replica``) and the chat ports. Its promises:
   status message edited.
 
 Adapters call ``accept`` (or ``submit``), ``cancel``, ``get`` and ``wait``; nothing here knows which
-platform is which.
+platform is which. An image request (``ImageRequest``) is a job like a video: same queue, caps, cooldown,
+budgets (its estimate is its price for ``n`` images), create gate, watcher and recovery; only the route it
+is created on, how it is priced and how it is delivered differ (``core.dashscope``, ``core.outcomes``,
+``core.delivery``).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from core.observe import EngineObserver, NullObserver
 from core.outcomes import TaskOutcomes
 from core.port import ChatPort, ConversationRef, PostStatus, StatusView
 from core.replica import ReplicaDuties
-from core.request import GenerationRequest
+from core.request import AnyRequest, GenerationRequest
 from core.scheduler import FairQueue
 from core.status import status_view
 from core.store import JobStore, StaleJob, TaskClaimed
@@ -222,7 +225,7 @@ class Engine:
         self,
         requester: Requester,
         conversation: ConversationRef,
-        request: GenerationRequest,
+        request: AnyRequest,
         *,
         post_status: PostStatus | None = None,
     ) -> Job:
@@ -242,7 +245,7 @@ class Engine:
         self,
         requester: Requester,
         conversation: ConversationRef,
-        request: GenerationRequest,
+        request: AnyRequest,
         *,
         post_status: PostStatus | None = None,
     ) -> Job:
@@ -252,7 +255,7 @@ class Engine:
         return self.book.peek(job.id) or job
 
     async def _store_new(self, requester: Requester, conversation: ConversationRef,
-                         request: GenerationRequest) -> Job:
+                         request: AnyRequest) -> Job:
         now = self.now()
         job = Job(
             id=new_job_id(),
@@ -263,7 +266,8 @@ class Engine:
             created_at=now,
             state_times={JobState.QUEUED.value: now},
             updated_at=now,
-            reserved_seconds=float(request.seconds),
+            # An image job holds no video seconds, only its price (per image asked for).
+            reserved_seconds=float(request.seconds) if isinstance(request, GenerationRequest) else 0.0,
             reserved_cost=request.estimated_cost(dict(self.config.price_overrides)),
             lease_owner=self.config.replica_id,
             lease_until=self.replica.lease_until(now),

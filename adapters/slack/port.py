@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,34 @@ class SlackPort:
         log.info("uploaded %s (%d bytes) to %s thread %s as %s", filename, size, ref.conversation.channel_id,
                  thread_ts, ref.message_id)
         return ref
+
+    async def upload_images(
+        self,
+        conversation: ConversationRef,
+        paths: Sequence[Path],
+        *,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        """One ``files_upload_v2`` call with every image: Slack shares them in one message in the status
+        message's thread. The returned ref's ``message_id`` is the first file's id (as for a video)."""
+        thread_ts = reply_to.message_id if reply_to is not None else conversation.thread_id
+        blobs = [await asyncio.to_thread(path.read_bytes) for path in paths]
+        channel = conversation.channel_id
+        uploads = [{"file": data, "filename": path.name, "title": path.name}
+                   for data, path in zip(blobs, paths, strict=True)]
+
+        async def upload() -> Response:
+            return await self._call(self.client.files_upload_v2(
+                channel=channel, thread_ts=thread_ts, file_uploads=uploads,
+                initial_comment=safe(caption) if caption else None,
+            ))
+
+        answer = await self._joining(channel, upload)
+        files = answer.get("files") or [answer.get("file") or {}]
+        log.info("uploaded %d images to %s thread %s", len(paths), channel, thread_ts)
+        return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts),
+                          str(files[0].get("id", "")))
 
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return UPLOAD_LIMIT

@@ -26,7 +26,7 @@ from typing import Any
 from core.access import MODERATED, ActionRefused, JobAction, authorize
 from core.actions.caller import AllowList, Caller, granted
 from core.actions.desk import ChannelDesk
-from core.actions.face import AnyRequest, EngineFace
+from core.actions.face import EngineFace
 from core.actions.results import (
     Cancelled,
     DefaultsReport,
@@ -58,7 +58,7 @@ from core.errors import InvalidRequest, PlatformError, WanbotError
 from core.jobs import CancelOutcome, Job
 from core.messages import Messages
 from core.port import PostStatus
-from core.request import MAX_SEED, GenerationRequest, ImageRequest
+from core.request import MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
 
 #: How many of a user's newest jobs ``/wan status`` shows, and ``/wan cancel`` looks through (the per-user
 #: cap keeps the unfinished ones among the newest few).
