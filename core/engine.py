@@ -36,7 +36,14 @@ from core.creates import Creates, TaskAPI
 from core.dashscope import TaskInfo
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
-from core.errors import DashScopeError, QuotaExceeded, WanbotError
+from core.errors import (
+    CooldownActive,
+    DashScopeError,
+    DashScopeUnsupportedOperation,
+    QuotaExceeded,
+    UserCapReached,
+    WanbotError,
+)
 from core.jobbook import STATUS_POST_STARTED, JobBook, PostStatus, display_state
 from core.jobs import Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
@@ -306,7 +313,7 @@ class Engine:
                                     cooldown=self.config.cooldown or None)
         except BudgetExceeded as exc:
             self.book.drop(job.id)
-            raise QuotaExceeded(self._budget_sentence(exc), code="Budget") from None
+            raise BudgetExceeded(exc.check, exc.spent, exc.needed, message=self._budget_sentence(exc)) from None
         except QuotaExceeded as exc:
             self.book.drop(job.id)
             raise self._quota_sentence(exc) from None
@@ -342,7 +349,7 @@ class Engine:
             try:
                 await self.client.cancel_task(job.task_id)
             except DashScopeError as exc:
-                if exc.code == "UnsupportedOperation":
+                if isinstance(exc, DashScopeUnsupportedOperation):
                     return self.messages("cancel.too_late", job_id=job_id)
                 raise
             self.watcher.unwatch(job_id)
@@ -385,13 +392,12 @@ class Engine:
 
     def _quota_sentence(self, exc: QuotaExceeded) -> QuotaExceeded:
         """The store's refusal, with the sentence the user sees."""
-        if exc.code == "UserCap":
+        if isinstance(exc, UserCapReached):
             cap = self.config.per_user_cap
-            return QuotaExceeded(self.messages("cap.user", count=cap, cap=cap), code="UserCap")
-        if exc.code == "Cooldown":
+            return UserCapReached(self.messages("cap.user", count=cap, cap=cap))
+        if isinstance(exc, CooldownActive):
             wait = exc.retry_after or 0.0
-            return QuotaExceeded(self.messages("cap.cooldown", seconds=int(wait + 0.999)), code="Cooldown",
-                                 retry_after=wait)
+            return CooldownActive(self.messages("cap.cooldown", seconds=int(wait + 0.999)), retry_after=wait)
         return exc
 
     # -- queue -> DashScope ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from core.dashscope import TaskStatus as S
-from core.errors import DashScopeError, DashScopeRateLimited, QuotaExceeded
+from core.errors import CooldownActive, DashScopeError, DashScopeRateLimited, UserCapReached
 from core.jobs import JobState
 from tests.engine.conftest import Harness
 
@@ -143,9 +143,9 @@ async def test_per_user_cap_refuses_and_stores_nothing(harness: Harness) -> None
     await harness.start()
     await harness.submit(user="a")
     await harness.submit(user="a")
-    with pytest.raises(QuotaExceeded) as refused:
+    with pytest.raises(UserCapReached) as refused:
         await harness.submit(user="a")
-    assert "limit is 2" in refused.value.message
+    assert "limit is 2" in refused.value.message and refused.value.code == "UserCap"
     assert harness.store is not None
     assert await harness.store.count_active_for_user("test", "w1", "a") == 2
     await harness.submit(user="b")  # someone else is not affected
@@ -157,7 +157,7 @@ async def test_cooldown_says_when_to_try_again(harness: Harness) -> None:
     harness.api.script = (S.PENDING,) * 1000
     await harness.start()
     await harness.submit(user="a")
-    with pytest.raises(QuotaExceeded) as refused:
+    with pytest.raises(CooldownActive) as refused:
         await harness.submit(user="a")
     assert refused.value.code == "Cooldown" and 0 < (refused.value.retry_after or 0) <= 3600
     assert "try again in" in refused.value.message

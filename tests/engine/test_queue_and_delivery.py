@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import replace
 
 from core.dashscope import TaskStatus as S
-from core.errors import DownloadError, PlatformError
+from core.errors import DownloadError, PlatformError, UploadTooLarge
 from core.jobs import JobState
 from core.scheduler import FairQueue
 from tests.engine.conftest import Harness
@@ -98,7 +98,7 @@ async def test_video_that_cannot_fit_is_posted_as_a_link_with_its_expiry(harness
 
 
 async def test_platform_413_triggers_a_reencode(harness: Harness) -> None:
-    harness.port.upload_failures = [PlatformError("too big", code="TooLarge", http_status=413)]
+    harness.port.upload_failures = [UploadTooLarge("too big", http_status=413)]
     await harness.start()
     job = await harness.submit()
     done = await harness.finish(job.id)

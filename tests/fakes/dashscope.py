@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.dashscope import TaskInfo, TaskLedger, TaskStatus, Usage
-from core.errors import DashScopeError, DownloadError, WanbotError
+from core.errors import DashScopeUnsupportedOperation, DownloadTooLarge, WanbotError
 from core.request import GenerationRequest
 
 S = TaskStatus
@@ -100,7 +100,7 @@ class FakeDashScope:
     async def cancel_task(self, task_id: str) -> None:
         task = self.tasks[task_id]
         if task.status is not S.PENDING:
-            raise DashScopeError("not pending", code="UnsupportedOperation", http_status=400)
+            raise DashScopeUnsupportedOperation("not pending", http_status=400)
         task.canceled = True
 
     async def download_to(self, url: str, path: Path, *, max_bytes: int) -> int:
@@ -108,7 +108,7 @@ class FakeDashScope:
         if self.download_errors:
             raise self.download_errors.pop(0)
         if len(self.video) > max_bytes:
-            raise DownloadError("too large", code="TooLarge")
+            raise DownloadTooLarge("too large")
         path.write_bytes(self.video)
         return len(self.video)
 
