@@ -83,6 +83,13 @@ class Harness:
         conversation = ConversationRef(platform="test", channel_id="c1", workspace_id="w1")
         return await self.engine.submit(requester, conversation, GenerationRequest.build(prompt=prompt, **fields))
 
+    def live(self, job_id: str) -> Job:
+        """The running engine's in-memory copy of a job it holds; fails the test if it holds none."""
+        assert self.engine is not None, "the engine is not running"
+        job = self.engine.peek(job_id)
+        assert job is not None, f"the engine does not hold job {job_id}"
+        return job
+
     async def finish(self, job_id: str) -> Job:
         assert self.engine is not None
         return await asyncio.wait_for(self.engine.wait(job_id), timeout=60)  # a bound, not a timing

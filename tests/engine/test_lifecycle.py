@@ -120,7 +120,7 @@ async def test_cancel_while_queued_and_while_pending(harness: Harness) -> None:
     assert "Cancelled" in await engine.cancel(second.id, user_id="b")
     assert (await engine.get(second.id)).state is JobState.CANCELED  # type: ignore[union-attr]
     assert "Only the person" in await engine.cancel(first.id, user_id="b")
-    await harness.settle(lambda: engine.peek(first.id).state is JobState.PENDING)
+    await harness.settle(lambda: harness.live(first.id).state is JobState.PENDING)
     assert "Cancelled" in await engine.cancel(first.id, user_id="a")
     done = await harness.finish(first.id)
     assert done.state is JobState.CANCELED
@@ -132,7 +132,7 @@ async def test_cancel_after_generation_started_is_refused(harness: Harness) -> N
     harness.api.script = (S.RUNNING,) * 50 + (S.SUCCEEDED,)
     engine = await harness.start()
     job = await harness.submit()
-    await harness.settle(lambda: engine.peek(job.id).state is JobState.RUNNING)
+    await harness.settle(lambda: harness.live(job.id).state is JobState.RUNNING)
     assert "already generating" in await engine.cancel(job.id)
     assert (await harness.finish(job.id)).state is JobState.DELIVERED
 
