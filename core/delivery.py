@@ -23,11 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from core.errors import DownloadError, PlatformError, WanbotError
+from core.errors import DownloadError, PlatformError, UploadTooLarge, WanbotError
 from core.jobs import Job
 from core.messages import Messages, human_bytes, shorten
 from core.port import ChatPort, MessageRef
 from core.request import GenerationRequest, ImageRequest
+from core.transcode import CannotFit
 
 log = logging.getLogger("wanbot.delivery")
 
@@ -103,7 +104,7 @@ class Delivery:
                     ref = await self._upload(job, port, original, size, before_upload=before_upload)
                     return DeliveryResult(ref, None, size, size)
                 except PlatformError as exc:
-                    if exc.code != "TooLarge":
+                    if not isinstance(exc, UploadTooLarge):
                         raise
                     # The platform's real limit is lower than it told us (e.g. a guild lost its boost).
                     limit = int(size * 0.8)
@@ -127,7 +128,7 @@ class Delivery:
         try:
             await self._fit(original, fitted, max_bytes=limit)
         except WanbotError as exc:
-            if exc.code != "CannotFit":
+            if not isinstance(exc, CannotFit):
                 raise
             log.info("job %s: %s cannot fit %s; posting the link", job.id, human_bytes(size), human_bytes(limit))
             return self._link_result(job, size, limit)
@@ -138,7 +139,7 @@ class Delivery:
         try:
             ref = await self._upload(job, port, fitted, final, note, before_upload=before_upload)
         except PlatformError as exc:
-            if exc.code != "TooLarge":
+            if not isinstance(exc, UploadTooLarge):
                 raise
             return self._link_result(job, size, limit)
         return DeliveryResult(ref, note, size, final)

@@ -39,7 +39,14 @@ from core.creates import Creates, TaskAPI
 from core.dashscope import TaskInfo
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
-from core.errors import DashScopeError, QuotaExceeded, WanbotError
+from core.errors import (
+    CooldownActive,
+    DashScopeError,
+    DashScopeUnsupportedOperation,
+    QuotaExceeded,
+    UserCapReached,
+    WanbotError,
+)
 from core.jobbook import STATUS_POST_STARTED, JobBook, display_state
 from core.jobs import CancelOutcome, Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
@@ -286,7 +293,7 @@ class Engine:
                                     cooldown=self.config.cooldown or None)
         except BudgetExceeded as exc:
             self.book.drop(job.id)
-            raise QuotaExceeded(self._budget_sentence(exc), code="Budget") from None
+            raise BudgetExceeded(exc.check, exc.spent, exc.needed, message=self._budget_sentence(exc)) from None
         except QuotaExceeded as exc:
             self.book.drop(job.id)
             raise self._quota_sentence(exc) from None
@@ -318,7 +325,7 @@ class Engine:
             try:
                 await self.client.cancel_task(job.task_id)
             except DashScopeError as exc:
-                if exc.code == "UnsupportedOperation":
+                if isinstance(exc, DashScopeUnsupportedOperation):
                     return CancelOutcome.TOO_LATE
                 raise
             self.watcher.unwatch(job_id)
@@ -393,13 +400,12 @@ class Engine:
 
     def _quota_sentence(self, exc: QuotaExceeded) -> QuotaExceeded:
         """The store's refusal, with the sentence the user sees."""
-        if exc.code == "UserCap":
+        if isinstance(exc, UserCapReached):
             cap = self.config.per_user_cap
-            return QuotaExceeded(self.messages("cap.user", count=cap, cap=cap), code="UserCap")
-        if exc.code == "Cooldown":
+            return UserCapReached(self.messages("cap.user", count=cap, cap=cap))
+        if isinstance(exc, CooldownActive):
             wait = exc.retry_after or 0.0
-            return QuotaExceeded(self.messages("cap.cooldown", seconds=int(wait + 0.999)), code="Cooldown",
-                                 retry_after=wait)
+            return CooldownActive(self.messages("cap.cooldown", seconds=int(wait + 0.999)), retry_after=wait)
         return exc
 
     # -- queue -> DashScope ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ multipart ``POST`` replying to the status message. Every post and edit says ``Al
 job id in its buttons' ``custom_id`` or in the embed's "Job" field — so a status message posted by a
 process that died before storing its id is adopted, not duplicated.
 
-Discord answers become ``core.errors.PlatformError``: 413 / 40005 → ``code="TooLarge"`` (the engine
+Discord answers become ``core.errors.PlatformError``: 413 / 40005 → ``UploadTooLarge`` (the engine
 re-encodes), 429 and 5xx → retryable. Before the gateway is ready (the engine resumes jobs while the
 client is still logging in) every verb waits for it, up to ``ready_timeout``; past that it fails as
 retryable and the engine tries again later.
@@ -33,7 +33,7 @@ from adapters.discord import PLATFORM
 from adapters.discord.buttons import parse_custom_id
 from adapters.discord.markup import fitted
 from adapters.discord.render import status_buttons, status_embed
-from core.errors import PlatformError
+from core.errors import PlatformError, UploadTooLarge
 from core.messages import Messages
 from core.port import ConversationRef, MessageRef, StatusView
 
@@ -69,7 +69,7 @@ def platform_error(exc: Exception, what: str) -> PlatformError:
     """A discord.py / aiohttp failure as the engine's ``PlatformError``."""
     if isinstance(exc, discord.HTTPException):
         if exc.status == 413 or exc.code == 40005:
-            return PlatformError(f"{what}: file too large for this channel", code="TooLarge", http_status=413)
+            return UploadTooLarge(f"{what}: file too large for this channel", http_status=413)
         code = {403: "Forbidden", 404: "NotFound", 429: "RateLimited"}.get(exc.status, f"HTTP{exc.status}")
         retryable = exc.status == 429 or exc.status >= 500
         return PlatformError(f"{what}: {exc.text or exc.status}", code=code, http_status=exc.status,

@@ -9,7 +9,7 @@
   ``thread_ts``). slack_sdk would read a path with a blocking ``open().read()``; we read the bytes in a
   worker thread instead so the event loop never stalls. The returned ``MessageRef`` carries the file id.
 * ``not_in_channel``: the port joins a public channel once (``conversations.join``) and sends again;
-  private channels and DMs raise ``PlatformError(code="not_in_channel")`` for the handler to explain.
+  private channels and DMs raise ``SlackNotInChannel`` for the handler to explain.
 * Every Slack failure leaves here as ``core.errors.PlatformError`` (see ``errors.platform_error``).
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import fallback_text, safe, status_blocks
-from adapters.slack.errors import platform_error
+from adapters.slack.errors import SlackNotInChannel, platform_error
 from core.errors import PlatformError
 from core.messages import Messages
 from core.port import ConversationRef, MessageRef, StatusView
@@ -206,7 +206,7 @@ class SlackPort:
 
     async def ensure_member(self, channel_id: str, *, within: float | None = None) -> None:
         """Make sure the bot can post here before anything is queued: join a public channel if needed,
-        else raise ``PlatformError(code="not_in_channel")``. With ``within``, a Slack slower than that is
+        else raise ``SlackNotInChannel``. With ``within``, a Slack slower than that is
         a retryable ``PlatformError`` (the user is told to try again) rather than a missed deadline."""
         if channel_id in self._member:
             return
@@ -224,7 +224,7 @@ class SlackPort:
             self._member.add(channel_id)
             return
         if channel.get("is_private") or channel.get("is_mpim") or channel.get("is_group"):
-            raise PlatformError("the bot is not in this private conversation", code="not_in_channel")
+            raise SlackNotInChannel("the bot is not in this private conversation")
         await self._join(channel_id)
 
     async def is_admin(self, user_id: str) -> bool:
@@ -296,8 +296,7 @@ class SlackPort:
             if exc.retryable:
                 raise
             # Private channels answer method_not_supported_for_channel_type: only an invite helps.
-            raise PlatformError(f"cannot join {channel_id}: {exc.code}", code="not_in_channel",
-                                http_status=exc.http_status) from exc
+            raise SlackNotInChannel(f"cannot join {channel_id}: {exc.code}", http_status=exc.http_status) from exc
         self._member.add(channel_id)
 
 

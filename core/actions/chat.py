@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from core.access import MODERATED, ActionRefused, JobAction, authorize
+from core.access import MODERATED, ActionRefused, JobAction, NotYourJob, authorize
 from core.actions.caller import AllowList, Caller, granted
 from core.actions.desk import ChannelDesk
 from core.actions.face import EngineFace
@@ -113,7 +113,7 @@ class ChatActions:
         try:
             return authorize(job, caller.actor(), action, self.messages, job_id=shown)
         except ActionRefused as refused:
-            if refused.code != "NotYours" or action not in MODERATED or not await granted(caller.moderator):
+            if not isinstance(refused, NotYourJob) or action not in MODERATED or not await granted(caller.moderator):
                 raise
         return authorize(job, caller.actor(moderator=True), action, self.messages, job_id=shown)
 

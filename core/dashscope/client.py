@@ -41,7 +41,7 @@ from core.dashscope.models import ImageResult, TaskInfo, TaskPage, TaskStatus, T
 from core.dashscope.reconcile import StaticLedger, TaskLedger
 from core.dashscope.retry import ReconcilePolicy, RetryPolicy, parse_retry_after
 from core.dashscope.transport import Answer, Redactor, Transport, error_from_answer
-from core.errors import ConfigError, DashScopeError, TransportError, WanbotError
+from core.errors import ConfigError, DashScopeError, DashScopeUnsupportedOperation, TransportError, WanbotError
 from core.request import AnyRequest, GenerationRequest, ImageRequest
 
 log = logging.getLogger("wanbot.dashscope")
@@ -337,7 +337,7 @@ class DashScopeClient:
         except DashScopeError as exc:
             # A retried cancel whose first try succeeded unseen is refused as "not PENDING": check.
             if (
-                exc.code == "UnsupportedOperation"
+                isinstance(exc, DashScopeUnsupportedOperation)
                 and getattr(exc, "after_lost_answer", False)
                 and (await self.get_task(task_id)).status is TaskStatus.CANCELED
             ):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.dashscope import TaskInfo, TaskLedger, TaskStatus, Usage
-from core.errors import DashScopeError, DownloadError, WanbotError
+from core.errors import DashScopeUnsupportedOperation, DownloadTooLarge, WanbotError
 from core.request import AnyRequest, GenerationRequest, ImageRequest
 
 S = TaskStatus
@@ -120,7 +120,7 @@ class FakeDashScope:
     async def cancel_task(self, task_id: str) -> None:
         task = self.tasks[task_id]
         if task.status is not S.PENDING:
-            raise DashScopeError("not pending", code="UnsupportedOperation", http_status=400)
+            raise DashScopeUnsupportedOperation("not pending", http_status=400)
         task.canceled = True
 
     async def download_to(self, url: str, path: Path, *, max_bytes: int) -> int:
@@ -129,7 +129,7 @@ class FakeDashScope:
             raise self.download_errors.pop(0)
         data = self.image if ".png" in url else self.video
         if len(data) > max_bytes:
-            raise DownloadError("too large", code="TooLarge")
+            raise DownloadTooLarge("too large")
         path.write_bytes(data)
         return len(data)
 
