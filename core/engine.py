@@ -33,18 +33,16 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.budget import BudgetExceeded, checks_for
+from core.budget import checks_for
 from core.config import EngineConfig
 from core.creates import Creates, TaskAPI
 from core.dashscope import TaskInfo
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
 from core.errors import (
-    CooldownActive,
     DashScopeError,
     DashScopeUnsupportedOperation,
     QuotaExceeded,
-    UserCapReached,
     WanbotError,
 )
 from core.jobbook import STATUS_POST_STARTED, JobBook, display_state
@@ -54,6 +52,7 @@ from core.messages import Messages
 from core.observe import EngineObserver, NullObserver
 from core.outcomes import TaskOutcomes
 from core.port import ChatPort, ConversationRef, PostStatus, StatusView
+from core.refusals import worded
 from core.replica import ReplicaDuties
 from core.request import AnyRequest, GenerationRequest
 from core.scheduler import FairQueue
@@ -291,12 +290,9 @@ class Engine:
         try:
             await self.store.insert(job, within=checks, max_active_for_user=self.config.per_user_cap,
                                     cooldown=self.config.cooldown or None)
-        except BudgetExceeded as exc:
+        except QuotaExceeded as exc:  # the cap, the cooldown or a budget (``BudgetExceeded``)
             self.book.drop(job.id)
-            raise BudgetExceeded(exc.check, exc.spent, exc.needed, message=self._budget_sentence(exc)) from None
-        except QuotaExceeded as exc:
-            self.book.drop(job.id)
-            raise self._quota_sentence(exc) from None
+            raise worded(exc, self.messages, self.config) from None
         except BaseException:
             self.book.drop(job.id)
             raise
@@ -385,28 +381,6 @@ class Engine:
 
     def in_flight(self) -> int:
         return sum(1 for job in self.book if job.state.in_flight)
-
-    def _budget_sentence(self, exc: BudgetExceeded) -> str:
-        budget = exc.check.budget
-        return self.messages(
-            "budget.exceeded",
-            whose=self.messages(f"budget.whose.{budget.scope.value}"),
-            period=self.messages(f"budget.period.{budget.period.value}"),
-            limit=budget.amount_text(budget.limit),
-            spent=budget.amount_text(exc.spent),
-            needed=budget.amount_text(exc.needed),
-            reset=self.messages(f"budget.reset.{budget.period.value}", tz=self.config.timezone),
-        )
-
-    def _quota_sentence(self, exc: QuotaExceeded) -> QuotaExceeded:
-        """The store's refusal, with the sentence the user sees."""
-        if isinstance(exc, UserCapReached):
-            cap = self.config.per_user_cap
-            return UserCapReached(self.messages("cap.user", count=cap, cap=cap))
-        if isinstance(exc, CooldownActive):
-            wait = exc.retry_after or 0.0
-            return CooldownActive(self.messages("cap.cooldown", seconds=int(wait + 0.999)), retry_after=wait)
-        return exc
 
     # -- queue -> DashScope ------------------------------------------------------------------------------
 
