@@ -190,15 +190,11 @@ CASES: dict[str, Callable[[SlackBot], Awaitable[None]]] = {
     "defaults": _defaults, "help": _help,
 }
 
-_NEEDS_IMAGE_JOBS = pytest.mark.xfail(reason="needs image jobs (branch images)", strict=False)
-
-
 def test_every_action_the_table_lists_for_slack_has_a_case() -> None:
     assert sorted(SLACK) == sorted(CASES)
 
 
-@pytest.mark.parametrize("action", [pytest.param(a, marks=_NEEDS_IMAGE_JOBS) if a == "image" else a
-                                    for a in SLACK])
+@pytest.mark.parametrize("action", SLACK)
 async def test_the_action_runs_its_use_case_through_slack(pbot: SlackBot, action: str) -> None:
     await CASES[action](pbot)
     assert action in _spy(pbot).called

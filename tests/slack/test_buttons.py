@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.jobs import JobState
+from core.request import GenerationRequest
 from tests.fakes.slack_server import TEAM
 from tests.slack.conftest import SlackBot, delivered, job_id_of, until, video
 
@@ -61,7 +62,8 @@ async def test_reroll_upscale_and_delete_with_a_requester_check(bot: SlackBot) -
     answer = await _answer(bot, "U1", 1)
     upscale_id = answer.split(" as job ")[-1].rstrip(".")
     upscaled = await bot.rt.engine.get(upscale_id)
-    assert upscaled is not None and upscaled.request.resolution == "1080P" and upscaled.request.seed == 42
+    assert upscaled is not None and isinstance(upscaled.request, GenerationRequest)
+    assert upscaled.request.resolution == "1080P" and upscaled.request.seed == 42
     assert len(bot.status_messages()) == 3  # each new job has its own status message
 
     await bot.click("delete", job_id, user="U2")
@@ -107,7 +109,8 @@ async def test_remix_opens_a_modal_and_its_submission_is_validated(bot: SlackBot
     assert bot.rt is not None
     remix = await bot.rt.engine.get(text.split(" as job ")[-1].rstrip("."))
     # The old job's settings with the new prompt, and (core.actions: one rule on every surface) a new seed.
-    assert remix is not None and remix.request.prompt == "a paper boat on fire"
+    assert remix is not None and isinstance(remix.request, GenerationRequest)
+    assert remix.request.prompt == "a paper boat on fire"
     assert (remix.request.duration, remix.request.seed is not None) == (2, True)
     await until(lambda: len(bot.status_messages()) == 2, what="the remix's status message")
 
@@ -181,7 +184,8 @@ async def test_the_1080p_button_makes_the_same_video_sharper_with_the_same_seed(
     await bot.click("upscale", job_id, user="U1")
     answer = await _answer(bot, "U1", 0)
     upscaled = await bot.rt.engine.get(answer.split(" as job ")[-1].rstrip("."))
-    assert upscaled is not None and upscaled.request.resolution == "1080P"
+    assert upscaled is not None and isinstance(upscaled.request, GenerationRequest)
+    assert upscaled.request.resolution == "1080P"
     assert upscaled.request.seed == original.request.seed
     assert upscaled.request.prompt == original.request.prompt
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
 from core.jobs import JobState
 from tests.fakes.slack_server import TEAM
 from tests.slack.conftest import DASHSCOPE_KEY, SlackBot, delivered, job_id_of, until, video
@@ -121,7 +119,6 @@ async def test_help_status_usage_and_cancel_commands(bot: SlackBot) -> None:
     assert usage.startswith("*Usage*") and "You, today: 1 video(s), 0 image(s), 2 s billed" in usage
 
 
-@pytest.mark.xfail(reason="needs image jobs (branch images)", strict=False)
 async def test_an_image_is_a_job_stored_before_the_ack_and_delivered_by_the_engine(bot: SlackBot) -> None:
     status, body = await bot.command("image a red apple on a table --n 2")
     assert status == 200 and body == ""  # nothing to say: the status message says it
@@ -131,7 +128,10 @@ async def test_an_image_is_a_job_stored_before_the_ack_and_delivered_by_the_engi
     await until(lambda: bool(bot.status_messages()), what="the image job's status message")
     await until(lambda: sum(u.completed for u in bot.fake.uploads.values()) == 2, what="two images", timeout=30)
     first, second = [u for u in bot.fake.uploads.values() if u.completed]
+    status_message = bot.status_messages()[0]
+    assert job_id_of(status_message) == job.id
     assert first.channel_id == second.channel_id == "C_MEMBER"
+    assert first.thread_ts == second.thread_ts == status_message.ts  # into the status message's thread
     assert first.head.startswith(b"\x89PNG") and first.received == first.length
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.request import GenerationRequest
 from tests.fakes.slack_server import TEAM, Channel
 from tests.slack.conftest import SlackBot, job_id_of, until
 
@@ -56,7 +57,7 @@ async def test_storyboard_without_shots_opens_a_modal_and_its_submission_makes_t
     await until(lambda: bool(bot.status_messages()), what="the storyboard's status message")
     assert bot.rt is not None
     job = await bot.rt.engine.get(job_id_of(bot.status_messages()[0]))
-    assert job is not None
+    assert job is not None and isinstance(job.request, GenerationRequest)
     assert job.request.prompt == ("Shot 1 [0-5 seconds] wide shot: a lighthouse at dusk "
                                   "Shot 2 [5-10 seconds] close-up: waves on the rocks")
     assert (job.request.duration, job.request.ratio, job.request.prompt_extend) == (10, "9:16", False)
