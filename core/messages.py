@@ -97,7 +97,6 @@ EN: dict[str, str] = {
     "slack.remix.close": "Close",
     "slack.not_in_channel": "I can't post in this conversation: it's private or a direct message I'm not part of. "
     "Invite me with `/invite @wanbot`, or use /wan in a public channel.",
-    "slack.image.working": "Generating {n} image(s)… they will appear here in a minute.",
     "slack.unreachable": "Slack didn't answer wanbot just now. Please try again in a moment.",
     # Discord adapter (buttons, modals, command descriptions ≤ 100 characters, help)
     "discord.button.cancel": "Cancel",
@@ -267,13 +266,16 @@ EN.update({
     "discord.storyboard.empty": EN["storyboard.empty"],
     "discord.storyboard.too_short": EN["storyboard.too_short"],
     "discord.help": EN["help.options"],
-    "slack.delete.partial": "Deleted what I could, but Slack would not let me delete {what}; "
-    "try again in a moment or ask a workspace admin to remove it.",
-    "slack.delete.the_video": "the video file",
-    "slack.delete.the_status": "the status message",
-    "slack.cancel.none_here": EN["cancel.none_here"],
-    "slack.delete.failed": "Slack would not let me delete the status message or the video file; "
-    "try again in a moment or ask a workspace admin to remove them.",
+})
+
+EN.update({
+    # -- slack storyboard modal (issue 10) --
+    "slack.storyboard.title": "Storyboard ({duration} s)",
+    "slack.storyboard.shot": "Shot {n}",
+    "slack.storyboard.placeholder": "wide shot: a lighthouse at dusk, waves crashing below",
+    "slack.storyboard.submit": "Make it",
+    "slack.storyboard.stale": "This storyboard form isn't yours or is no longer valid; start a new one with "
+    "/wan storyboard.",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

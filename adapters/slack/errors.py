@@ -5,8 +5,8 @@
   again later can help (rate limits, 5xx, a dropped connection) and ``retry_after`` when Slack said.
   Two answers wanbot acts on get a type: ``UploadTooLarge`` (``code="TooLarge"``: delivery re-encodes)
   and ``SlackNotInChannel`` (the bot cannot post here; ``code`` stays Slack's word for why).
-* ``reply_for``: any exception → the one sentence the user reads in an ephemeral reply. Never a
-  traceback; unexpected errors are logged here and the user gets a short apology.
+* ``reply_for``: any exception → the one sentence the user reads in an ephemeral reply: Slack's own
+  failures here, everything else through ``core.actions.sentence_for`` (never a traceback).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import logging
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from core.access import ActionRefused
-from core.errors import InvalidRequest, PlatformError, QuotaExceeded, UploadTooLarge, WanbotError
+from core.actions import sentence_for
+from core.errors import PlatformError, UploadTooLarge
 from core.messages import Messages
 
 log = logging.getLogger("wanbot.slack")
@@ -65,17 +65,11 @@ def platform_error(exc: BaseException) -> PlatformError:
 
 
 def reply_for(exc: BaseException, messages: Messages) -> str:
-    """What the user reads for ``exc`` (plain text: the port escapes it)."""
-    if isinstance(exc, InvalidRequest):
-        return messages("invalid", reason=exc.message)
-    if isinstance(exc, QuotaExceeded | ActionRefused):
-        return exc.message
+    """What the user reads for ``exc`` (plain text: the port escapes it): Slack's own failures first (the
+    bot is not in the conversation; Slack did not answer), then ``core.actions.sentence_for``."""
     if isinstance(exc, SlackNotInChannel):
         return messages("slack.not_in_channel")
     if isinstance(exc, PlatformError):
         log.warning("Slack call failed: %s", exc)
         return messages("slack.unreachable")
-    if isinstance(exc, WanbotError):
-        return messages.explain(exc.code, exc.message)
-    log.error("unexpected error in a Slack handler", exc_info=exc)
-    return messages("error.internal")
+    return sentence_for(exc, messages)
