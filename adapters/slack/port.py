@@ -108,7 +108,8 @@ class SlackPort:
         reply_to: MessageRef | None,
     ) -> MessageRef:
         """One ``files_upload_v2`` call with every image: Slack shares them in one message in the status
-        message's thread. The returned ref's ``message_id`` is the first file's id (as for a video)."""
+        message's thread. The returned ref's ``message_id`` is every file's id, comma-separated, so a Delete
+        removes them all (``delete_message``)."""
         thread_ts = reply_to.message_id if reply_to is not None else conversation.thread_id
         blobs = [await asyncio.to_thread(path.read_bytes) for path in paths]
         channel = conversation.channel_id
@@ -124,8 +125,8 @@ class SlackPort:
         answer = await self._joining(channel, upload)
         files = answer.get("files") or [answer.get("file") or {}]
         log.info("uploaded %d images to %s thread %s", len(paths), channel, thread_ts)
-        return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts),
-                          str(files[0].get("id", "")))
+        ids = ",".join(str(shared.get("id", "")) for shared in files if shared.get("id"))
+        return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts), ids)
 
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return UPLOAD_LIMIT
@@ -166,16 +167,17 @@ class SlackPort:
     async def find_upload(
         self, conversation: ConversationRef, *, filename: str, reply_to: MessageRef | None
     ) -> MessageRef | None:
-        """A file called ``filename`` already shared in the status message's thread (a lost answer)."""
+        """A file called ``filename`` already shared in the status message's thread (a lost answer); the ref
+        names every file of that message (a set of images went up as one)."""
         thread_ts = reply_to.message_id if reply_to is not None else conversation.thread_id
         if thread_ts is None:
             return None
         data = await self._call(self.client.conversations_replies(channel=conversation.channel_id, ts=thread_ts,
                                                                  limit=200))
         for message in data.get("messages") or []:
-            for shared in message.get("files") or []:
-                if shared.get("name") == filename and shared.get("id"):
-                    return MessageRef(conversation, str(shared["id"]))
+            files = [shared for shared in message.get("files") or [] if shared.get("id")]
+            if any(shared.get("name") == filename for shared in files):
+                return MessageRef(conversation, ",".join(str(shared["id"]) for shared in files))
         return None
 
     # -- Slack-only verbs the handlers use ---------------------------------------------------------------
@@ -201,8 +203,8 @@ class SlackPort:
         answer = await self._joining(channel, upload)
         files = answer.get("files") or [answer.get("file") or {}]
         # The file id (not a message ts) is what identifies an upload later, e.g. to delete it.
-        return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts),
-                          str(files[0].get("id", "")))
+        ids = ",".join(str(shared.get("id", "")) for shared in files if shared.get("id"))
+        return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts), ids)
 
     async def ensure_member(self, channel_id: str, *, within: float | None = None) -> None:
         """Make sure the bot can post here before anything is queued: join a public channel if needed,
@@ -242,9 +244,11 @@ class SlackPort:
 
     async def delete_message(self, ref: MessageRef) -> None:
         """Delete a message the bot posted, or the file it uploaded (a delivered video's reference is the
-        file's id, ``F…``; a message's is its ``ts``); one that is already gone counts as deleted."""
+        file's id, ``F…``, and delivered images' their ids joined by commas; a message's is its ``ts``); one
+        that is already gone counts as deleted."""
         if ref.message_id.startswith("F"):
-            await self.delete_file(ref.message_id)
+            for file_id in ref.message_id.split(","):
+                await self.delete_file(file_id)
             return
         try:
             await self._call(self.client.chat_delete(channel=ref.conversation.channel_id, ts=ref.message_id))

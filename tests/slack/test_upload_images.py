@@ -29,8 +29,23 @@ async def test_several_images_go_up_in_one_call_into_the_thread(fake_slack: Fake
     assert {u.thread_ts for u in shared} == {status.message_id}
     assert [u.received for u in sorted(shared, key=lambda u: u.filename)] == [p.stat().st_size for p in paths]
     assert any(u.initial_comment == "three lakes" for u in shared)
-    assert ref.message_id in {u.file_id for u in shared}
+    assert sorted(ref.message_id.split(",")) == sorted(u.file_id for u in shared)
     # A crash after the upload: the first image's name finds it again.
     found = await port.find_upload(conv, filename=paths[0].name, reply_to=status)
     assert isinstance(found, MessageRef)
+    assert sorted(found.message_id.split(",")) == sorted(ref.message_id.split(","))
 
+
+
+async def test_deleting_delivered_images_deletes_every_file(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    port = SlackPort(AsyncWebClient(token=TOKEN, base_url=fake_slack.api_url.rstrip("/") + "/"))
+    paths = []
+    for i in (1, 2):
+        path = tmp_path / f"wan-job2-{i}.png"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes([i]) * 50)
+        paths.append(path)
+    conv = ConversationRef("slack", "C_MEMBER", "T1")
+    ref = await port.upload_images(conv, paths, caption="", reply_to=None)
+    await port.delete_message(ref)
+    deleted = [c.args.get("file") for c in fake_slack.calls if c.method == "files.delete"]
+    assert sorted(deleted) == sorted(ref.message_id.split(",")) and len(deleted) == 2
