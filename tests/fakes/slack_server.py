@@ -69,6 +69,8 @@ class Upload:
     initial_comment: str | None = None
     completed: bool = False
     deleted: bool = False
+    #: Files completed in one ``files.completeUploadExternal`` call share one message (its first file's id).
+    message_of: str | None = None
 
 
 @dataclass
@@ -299,11 +301,13 @@ class FakeSlack:
             if isinstance(channel, str):
                 return channel
         out = []
+        message_of = str(files[0].get("id")) if files else None
         for item in files:
             upload = self.uploads.get(str(item.get("id")))
             if upload is None or upload.received is None:
                 return "file_not_found"
             upload.completed = True
+            upload.message_of = message_of
             upload.channel_id = channel_id
             upload.thread_ts = args.get("thread_ts")
             upload.initial_comment = args.get("initial_comment")
@@ -345,7 +349,8 @@ class FakeSlack:
                 "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any] | str:
-        """The thread under ``ts``: the parent, then its replies and a message per file completed into it."""
+        """The thread under ``ts``: the parent, then its replies and a message per upload call completed into
+        it (holding every file of that call)."""
         channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
         parent = self.messages.get(ts)
         if parent is None or parent.channel != channel:
@@ -353,10 +358,13 @@ class FakeSlack:
         replies: list[dict[str, Any]] = [self._shown(parent, args)]
         replies += [self._shown(m, args) for m in sorted(self.messages.values(), key=lambda m: float(m.ts))
                     if m.channel == channel and m.thread_ts == ts and not m.deleted]
+        shared: dict[str, list[Upload]] = {}
         for upload in self.uploads.values():
             if upload.completed and not upload.deleted and upload.channel_id == channel and upload.thread_ts == ts:
-                replies.append({"ts": f"{ts}.{upload.file_id}", "thread_ts": ts,
-                                "files": [{"id": upload.file_id, "name": upload.filename}]})
+                shared.setdefault(upload.message_of or upload.file_id, []).append(upload)
+        for first, uploads in shared.items():
+            replies.append({"ts": f"{ts}.{first}", "thread_ts": ts,
+                            "files": [{"id": u.file_id, "name": u.filename} for u in uploads]})
         return {"messages": replies, "has_more": False}
 
     def _files_delete(self, args: dict[str, Any]) -> dict[str, Any] | str:
