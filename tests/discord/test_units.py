@@ -14,10 +14,10 @@ import yarl
 
 from adapters.discord.endpoints import DISCORD_GATEWAY, resolve_gateway
 from adapters.discord.invite import client_id_from_token, invite_url
-from adapters.discord.modals import compose_storyboard
 from adapters.discord.port import platform_error
 from adapters.discord.render import status_buttons, status_embed, status_text
 from bot.cli import main
+from core.actions import compose_storyboard
 from core.errors import InvalidRequest
 from core.jobs import Job, JobState, Requester
 from core.messages import Messages
