@@ -33,7 +33,7 @@ from adapters.discord.errors import reply_error, send_ephemeral
 from adapters.discord.markup import fitted
 from adapters.discord.modals import RemixModal, StoryboardModal
 from adapters.discord.port import MAX_CONTENT, DiscordPort
-from adapters.discord.render import status_embed
+from adapters.discord.render import status_embeds
 from adapters.host import AdapterHost
 from core.access import ActionRefused
 from core.actions import Caller, ChatActions
@@ -88,8 +88,7 @@ class Handlers:
 
     async def status(self, interaction: discord.Interaction[Any], job_id: str | None) -> None:
         report = await self.actions.status(caller_of(interaction), job_id)
-        compact = len(report.views) > 1  # several embeds share one message's 6000 characters
-        await send_ephemeral(interaction, embeds=[status_embed(view, compact=compact) for view in report.views])
+        await send_ephemeral(interaction, embeds=status_embeds(report.views))
 
     async def cancel(self, interaction: discord.Interaction[Any], job_id: str | None) -> None:
         cancelled = await self.actions.cancel(caller_of(interaction), job_id)

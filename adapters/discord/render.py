@@ -80,6 +80,20 @@ def status_embed(view: StatusView, *, compact: bool = False) -> discord.Embed:
     return embed
 
 
+def status_embeds(views: tuple[StatusView, ...] | list[StatusView]) -> list[discord.Embed]:
+    """Several jobs' statuses for one message (``/wan status``): one embed for one job; compact ones for
+    more, newest first, as many as fit in a message's ``EMBEDS_TOTAL`` characters (at least the first)."""
+    if len(views) <= 1:
+        return [status_embed(view) for view in views]
+    embeds: list[discord.Embed] = []
+    for view in views:
+        embed = status_embed(view, compact=True)
+        if embeds and sum(len(e) for e in embeds) + len(embed) > EMBEDS_TOTAL:
+            break
+        embeds.append(embed)
+    return embeds
+
+
 def status_buttons(view: StatusView, messages: Messages) -> discord.ui.View:
     """The buttons of this state; an empty view clears earlier ones when the message is edited."""
     buttons = discord.ui.View(timeout=None)

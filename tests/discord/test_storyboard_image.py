@@ -71,3 +71,9 @@ async def test_usage_help_and_upscale(make_env) -> None:  # type: ignore[no-unty
     sharper = await env.job(bot, job_id_of(fake, status_id(fake, upscale)))
     assert (sharper.request.resolution, sharper.request.seed) == ("1080P", job.request.seed)
     assert sharper.request.prompt == job.request.prompt
+
+    # /wan status without a job: the newest jobs, newest first, as ephemeral embeds.
+    peek = await fake.slash(fake.alice, "status")
+    embeds = (await fake.wait_for(lambda: fake.response_to(peek))).data["embeds"]
+    jobs = [next(f["value"] for f in e["fields"] if f["name"] == "Job") for e in embeds]
+    assert jobs == [sharper.id, job.id]
