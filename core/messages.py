@@ -228,6 +228,17 @@ EN: dict[str, str] = {
     # -- engine races (issue 9, core-b) --
     "error.TaskClaimed": "wanbot could not tell which DashScope task is this video's, so it stopped rather "
     "than risk sending you someone else's. Please try again.",
+    # -- images as engine jobs (issue 10, images) --
+    "image.title": "🖼️ {state}",
+    "image.field.size": "Size",
+    "image.field.count": "Images",
+    "delivered.image_caption": "🖼️ {prompt_short} — {size}, {count} image(s) · job {job_id}",
+    "delivered.image_links": "Too large for this channel's {limit} upload limit; download before {expires}:\n"
+    "{links}",
+    "image.expired.detail": "The image links expired at {expires} before they could be delivered. "
+    "Ask again to make new ones.",
+    "image.none_returned": "DashScope finished the task but returned no image; nothing was charged for it. "
+    "Please try again.",
 }
 
 EN.update({

@@ -23,7 +23,7 @@ from typing import Any
 from adapters.slack.blocks import safe
 from adapters.slack.errors import reply_for
 from adapters.slack.port import PLATFORM, SlackPort
-from core.access import MODERATED, ActionRefused, Actor, JobAction, authorize
+from core.access import MODERATED, Actor, JobAction, NotYourJob, authorize
 from core.errors import PlatformError
 from core.jobs import Job, Requester
 from core.messages import Messages
@@ -112,8 +112,8 @@ class Caller:
         channel; ``users.info`` is asked only when someone acts on another person's job, where it matters."""
         try:
             return authorize(job, self.actor(channel_id=channel_id), action, messages, job_id=job_id)
-        except ActionRefused as refused:
-            if refused.code != "NotYours" or action not in MODERATED:
+        except NotYourJob:
+            if action not in MODERATED:
                 raise
             if not await port.is_admin(self.user_id):
                 raise

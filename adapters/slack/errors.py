@@ -3,6 +3,8 @@
 * ``platform_error``: whatever slack_sdk or the network raised → ``core.errors.PlatformError`` with
   Slack's own error string as ``code`` (``not_in_channel``, ``ratelimited`` …), ``retryable`` when sending
   again later can help (rate limits, 5xx, a dropped connection) and ``retry_after`` when Slack said.
+  Two answers wanbot acts on get a type: ``UploadTooLarge`` (``code="TooLarge"``: delivery re-encodes)
+  and ``SlackNotInChannel`` (the bot cannot post here; ``code`` stays Slack's word for why).
 * ``reply_for``: any exception → the one sentence the user reads in an ephemeral reply. Never a
   traceback; unexpected errors are logged here and the user gets a short apology.
 """
@@ -15,7 +17,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from core.access import ActionRefused
-from core.errors import InvalidRequest, PlatformError, QuotaExceeded, WanbotError
+from core.errors import InvalidRequest, PlatformError, QuotaExceeded, UploadTooLarge, WanbotError
 from core.messages import Messages
 
 log = logging.getLogger("wanbot.slack")
@@ -25,6 +27,12 @@ NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "method_not_s
                             "is_archived", "restricted_action"})
 _RETRYABLE = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 _TOO_LARGE = frozenset({"file_too_large", "file_uploads_exceed_limit", "too_large"})
+
+
+class SlackNotInChannel(PlatformError):
+    """The bot cannot post in this conversation (private, archived, not joined): the user must invite it."""
+
+    default_code = "not_in_channel"
 
 
 def platform_error(exc: BaseException) -> PlatformError:
@@ -42,11 +50,14 @@ def platform_error(exc: BaseException) -> PlatformError:
                 retry_after = float(header)
             except ValueError:
                 retry_after = None
+        kind = PlatformError
         if code in _TOO_LARGE or status == 413:
-            code = "TooLarge"  # the name core.delivery reacts to
+            kind, code = UploadTooLarge, "TooLarge"  # the type core.delivery reacts to
+        elif code in NOT_IN_CHANNEL:
+            kind = SlackNotInChannel
         retryable = status == 429 or status >= 500 or code in _RETRYABLE
-        return PlatformError(f"Slack answered {code}", code=code, http_status=status, retryable=retryable,
-                             retry_after=retry_after)
+        return kind(f"Slack answered {code}", code=code, http_status=status, retryable=retryable,
+                    retry_after=retry_after)
     if isinstance(exc, SlackClientError | aiohttp.ClientError | TimeoutError | OSError):
         # SlackRequestError (e.g. the upload URL answered 5xx), connection resets, timeouts.
         return PlatformError(f"Slack could not be reached: {exc}", code="slack_unreachable", retryable=True)
@@ -59,9 +70,9 @@ def reply_for(exc: BaseException, messages: Messages) -> str:
         return messages("invalid", reason=exc.message)
     if isinstance(exc, QuotaExceeded | ActionRefused):
         return exc.message
+    if isinstance(exc, SlackNotInChannel):
+        return messages("slack.not_in_channel")
     if isinstance(exc, PlatformError):
-        if exc.code in NOT_IN_CHANNEL:
-            return messages("slack.not_in_channel")
         log.warning("Slack call failed: %s", exc)
         return messages("slack.unreachable")
     if isinstance(exc, WanbotError):
