@@ -38,9 +38,8 @@ from adapters.host import AdapterHost
 from core.access import ActionRefused
 from core.actions import Caller, ChatActions
 from core.commands import DefaultsCommand
-from core.jobbook import PostStatus
 from core.messages import Messages
-from core.port import MessageRef, StatusView
+from core.port import MessageRef, PostStatus, StatusView
 from core.request import ImageRequest
 
 log = logging.getLogger("wanbot.discord")

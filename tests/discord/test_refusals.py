@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.discord.conftest import ephemeral_reply, job_id_of, status_id
 
 
@@ -58,7 +56,6 @@ async def test_dashscope_errors_become_friendly_status_and_replies(make_env) -> 
     assert "The content filter flagged the prompt" in fake.messages[status].embeds[0]["description"]
 
 
-@pytest.mark.xfail(reason="needs image jobs (branch images)", strict=False)
 async def test_an_image_refused_by_dashscope_says_why_in_its_status_message(make_env) -> None:  # type: ignore[no-untyped-def]
     env = await make_env(speed=150)
     fake = env.fake
@@ -68,5 +65,5 @@ async def test_an_image_refused_by_dashscope_says_why_in_its_status_message(make
     await fake.wait_for(lambda: fake.response_to(image))
     status = status_id(fake, image)
     await bot.rt.engine.wait(job_id_of(fake, status), timeout=60)
-    await fake.wait_for(lambda: "🎬 Failed" in fake.titles(status))
+    await fake.wait_for(lambda: "🖼️ Failed" in fake.titles(status))
     assert "content filter" in fake.messages[status].embeds[0]["description"]

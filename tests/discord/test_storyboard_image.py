@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from core.jobs import JobState
 from core.request import ImageRequest
 from tests.discord.conftest import button_ids, ephemeral_reply, job_id_of, status_id
@@ -29,7 +27,6 @@ async def test_storyboard_modal_composes_a_multi_shot_prompt(make_env) -> None: 
     assert "duration must be" in await ephemeral_reply(fake, wrong)
 
 
-@pytest.mark.xfail(reason="needs image jobs (branch images)", strict=False)
 async def test_an_image_is_a_job_with_a_status_message_and_its_pngs(make_env) -> None:  # type: ignore[no-untyped-def]
     env = await make_env(speed=300)
     fake = env.fake
@@ -45,7 +42,7 @@ async def test_an_image_is_a_job_with_a_status_message_and_its_pngs(make_env) ->
     assert job.state is JobState.DELIVERED, job.error_message
     await fake.wait_for(lambda: len([u for u in fake.uploads if u.filename.endswith(".png")]) == 2)
     usage = await ephemeral_reply(fake, await fake.slash(fake.alice, "usage"))
-    assert "You, today: 0 video(s), 1 image(s)" in usage
+    assert "You, today: 0 video(s), 2 image(s)" in usage  # images counted one by one
 
 
 async def test_usage_help_and_upscale(make_env) -> None:  # type: ignore[no-untyped-def]

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from core.jobs import JobState
 from core.request import ImageRequest
 from tests.discord.conftest import button_ids, ephemeral_reply, job_id_of, make_env, status_id
@@ -101,7 +99,6 @@ async def test_every_action_on_discord_goes_through_its_use_case(make_env) -> No
     assert sorted(seen) == sorted(a for a in on("discord") if a != "image")
 
 
-@pytest.mark.xfail(reason="needs image jobs (branch images)", strict=False)
 async def test_an_image_on_discord_goes_through_its_use_case(make_env) -> None:  # type: ignore[no-untyped-def]
     env = await make_env(speed=300)
     fake = env.fake
@@ -110,8 +107,10 @@ async def test_an_image_on_discord_goes_through_its_use_case(make_env) -> None: 
     callback = await fake.wait_for(lambda: fake.response_to(image))
     assert "image" in _recorder(bot).called
     assert callback.type == 4 and callback.data.get("embeds"), callback.data
-    job = await env.job(bot, job_id_of(fake, status_id(fake, image)))
+    job = await bot.rt.engine.wait(job_id_of(fake, status_id(fake, image)), timeout=20)
     assert isinstance(job.request, ImageRequest) and job.request.watermark and not job.request.thinking_mode
+    assert job.state is JobState.DELIVERED, job.error_message
+    await fake.wait_for(lambda: [u for u in fake.uploads if u.filename == f"wan-{job.id}-1.png"])
 
 
 def _recorder(bot: Any) -> RecordingActions:
