@@ -34,7 +34,8 @@ from typing import Any
 
 from rich.console import Console
 
-from bot.platforms import slack_config
+from adapters.host import AdapterHost
+from bot.platforms import discord_config, slack_config
 from bot.runtime import Runtime, runtime
 from bot.settings import Settings
 from core.messages import Messages
@@ -43,7 +44,8 @@ from core.port import ChatPort
 log = logging.getLogger("wanbot")
 
 
-Runner = Callable[[Runtime], Coroutine[Any, Any, None]]
+#: Runs one platform's client on the shared engine until cancelled, given what the composition root hands it.
+Runner = Callable[[AdapterHost], Coroutine[Any, Any, None]]
 
 #: Share of the shutdown bound kept for stopping the engine and closing the server and store (at most 3 s):
 #: the platforms' own grace periods must not use it all.
@@ -58,18 +60,15 @@ class Platform:
     #: Builds the platform's port (the engine needs it) and the coroutine that runs its client on the
     #: shared engine until cancelled. ``None`` while the adapter is not part of this build.
     build: Callable[[Settings], tuple[ChatPort, Runner]] | None = None
-    #: (transitional) the runner takes ``rt.host()`` (``adapters.host.AdapterHost``) rather than the runtime.
-    hosted: bool = False
 
 
-def _adapter(module: str, config: Callable[[Settings], Any] | None = None,
-             ) -> Callable[[Settings], tuple[ChatPort, Runner]] | None:
-    """The ``build(settings)`` of an adapter package, imported only when its platform is configured;
-    with ``config``, the adapter's ``build`` takes its plain config object (``bot.platforms``) instead."""
+def _adapter(module: str, config: Callable[[Settings], Any]) -> Callable[[Settings], tuple[ChatPort, Runner]] | None:
+    """The ``build`` of an adapter package, imported only when its platform is configured, given
+    ``config(settings)``: the adapter's plain config object (``bot.platforms``)."""
 
     def build(settings: Settings) -> tuple[ChatPort, Runner]:
         loaded = importlib.import_module(module)
-        result: tuple[ChatPort, Runner] = loaded.build(config(settings) if config is not None else settings)
+        result: tuple[ChatPort, Runner] = loaded.build(config(settings))
         return result
 
     return build if importlib.util.find_spec(module) is not None else None
@@ -77,9 +76,9 @@ def _adapter(module: str, config: Callable[[Settings], Any] | None = None,
 
 PLATFORMS: tuple[Platform, ...] = (
     Platform("Discord", ("DISCORD_TOKEN",), lambda s: s.discord_token is not None,
-             _adapter("adapters.discord.app")),
+             _adapter("adapters.discord.app", discord_config)),
     Platform("Slack", ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET"),
-             lambda s: s.slack_bot_token is not None, _adapter("adapters.slack.app", slack_config), hosted=True),
+             lambda s: s.slack_bot_token is not None, _adapter("adapters.slack.app", slack_config)),
 )
 
 
@@ -105,7 +104,7 @@ async def run_platforms(settings: Settings, console: Console, *, force_sandbox: 
         assert platform.build is not None
         port, runner = platform.build(settings)
         ports[port.platform] = port
-        runners.append(_hosted(runner) if platform.hosted else runner)
+        runners.append(runner)
 
     if force_sandbox or settings.uses_sandbox:
         log.warning("serving %s on the embedded sandbox: every video is a placeholder, nothing is billed, and "
@@ -129,18 +128,12 @@ async def run_platforms(settings: Settings, console: Console, *, force_sandbox: 
     return 1 if failed else 0
 
 
-def _hosted(runner: Callable[[Any], Coroutine[Any, Any, None]]) -> Runner:
-    async def run(rt: Runtime) -> None:
-        await runner(rt.host())
-
-    return run
-
-
 async def _serve(rt: Runtime, runners: list[Runner], shutdown: Shutdown) -> list[asyncio.Task[Any]]:
     """Run the platforms until a signal or until one of them stops; then stop them within the bound.
 
     Returns the platform tasks that ended with an error."""
-    tasks = [asyncio.create_task(runner(rt)) for runner in runners]
+    host = rt.host()
+    tasks = [asyncio.create_task(runner(host)) for runner in runners]
     # One turn of the loop lets every runner attach — register its listeners, mount its routes (Slack's
     # /slack/events) — before its first await; only then does the port open, so nothing meets a 404.
     await asyncio.sleep(0)

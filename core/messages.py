@@ -109,8 +109,6 @@ EN: dict[str, str] = {
     "discord.storyboard.title": "Storyboard ({duration} s)",
     "discord.storyboard.shot": "Shot {n}",
     "discord.storyboard.placeholder": "wide shot: a lighthouse at dusk, waves crashing below",
-    "discord.image.link": "Image {n} is too large to upload here: {url}",
-    "discord.usage.label": "{who}, {period}",
     "discord.cmd.wan": "Wan 2.7 videos and images",
     "discord.cmd.video": "Make a video from a text prompt",
     "discord.cmd.storyboard": "Make a multi-shot video: up to five shots in one clip",
@@ -135,9 +133,9 @@ EN: dict[str, str] = {
     "discord.cmd.n": "How many images (each is billed)",
     "discord.cmd.job": "Job id (from the status message)",
     "help.options": "**/wan video** `prompt` — a video; options: model, resolution, ratio, duration, negative, seed, "
-    "prompt_extend, watermark, audio\n"
+    "prompt_extend, watermark, shot_type, audio\n"
     "**/wan storyboard** — up to five shots in one video\n"
-    "**/wan image** `prompt` — images; options: model, size, n, seed\n"
+    "**/wan image** `prompt` — images; options: model, size, n, seed, watermark, thinking_mode\n"
     "**/wan status** `[job]` · **/wan cancel** `[job]` · **/wan usage** · **/wan help**\n"
     "On a status message: **Cancel** while queued, then **Re-roll** (new seed), **Remix** (edit the prompt), "
     "**1080P** (same seed, sharper) and **Delete**.",
@@ -262,13 +260,6 @@ EN.update({
 })
 
 EN.update({
-    # -- legacy keys, removed once every adapter is on core.actions --
-    "discord.storyboard.empty": EN["storyboard.empty"],
-    "discord.storyboard.too_short": EN["storyboard.too_short"],
-    "discord.help": EN["help.options"],
-})
-
-EN.update({
     # -- slack storyboard modal (issue 10) --
     "slack.storyboard.title": "Storyboard ({duration} s)",
     "slack.storyboard.shot": "Shot {n}",
@@ -276,6 +267,12 @@ EN.update({
     "slack.storyboard.submit": "Make it",
     "slack.storyboard.stale": "This storyboard form isn't yours or is no longer valid; start a new one with "
     "/wan storyboard.",
+})
+
+EN.update({
+    # -- discord on core.actions (issue 10) --
+    "discord.cmd.shot_type": "single: one continuous shot; multi: the model may cut between shots",
+    "discord.cmd.thinking_mode": "Let the model plan the image before drawing it (default yes; slower)",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

@@ -2,18 +2,17 @@
 
 ``wan:<action>:<job id>`` (e.g. ``wan:reroll:abcd2345``) is all a click needs: discord.py matches the
 template registered with ``add_dynamic_items`` and rebuilds the button, so buttons keep working after a
-restart and no view lives in memory. What a click does is ``adapters.discord.actions``' business.
+restart and no view lives in memory. What a click does is the client's business: the button hands the
+click to ``interaction.client.on_job_button`` (``JobButtonHandler``; ``adapters.discord.client`` routes it
+to ``adapters.discord.handlers``), so this module, which the renderer and the port use, imports neither.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, cast
 
 import discord
-
-if TYPE_CHECKING:
-    from adapters.discord.client import WanClient
 
 ACTIONS: tuple[str, ...] = ("cancel", "reroll", "remix", "upscale", "delete")
 
@@ -26,6 +25,12 @@ _STYLES: dict[str, discord.ButtonStyle] = {
 }
 
 _EMOJI: dict[str, str] = {"cancel": "✖️", "reroll": "🎲", "remix": "✏️", "upscale": "⬆️", "delete": "🗑️"}
+
+
+class JobButtonHandler(Protocol):
+    """What the client does with a click on a job's button (``adapters.discord.client.WanClient``)."""
+
+    async def on_job_button(self, interaction: discord.Interaction[Any], action: str, job_id: str) -> None: ...
 
 
 #: ``custom_id`` template (≤ 100 characters); job ids are short lower-case strings (``core.jobs.new_job_id``).
@@ -65,5 +70,5 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLAT
         return cls(match["action"], match["job"], label=label if isinstance(label, str) else None)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        client: WanClient = interaction.client
-        await client.actions.on_button(interaction, self.action, self.job_id)
+        handler = cast(JobButtonHandler, interaction.client)
+        await handler.on_job_button(interaction, self.action, self.job_id)

@@ -1,30 +1,24 @@
-"""The ``/wan`` slash command group: typed options in, ``Actions`` calls out.
+"""The ``/wan`` slash command group: typed options in, one ``Handlers`` call out.
 
-Choices come from the catalogue (models, resolutions, ratios, image sizes), ranges from the request
-limits, descriptions from ``core.messages`` (``discord.cmd.*``, ``defaults.cmd.*``). Each handler only
-converts options into a validated request and hands over; ``/wan video`` and ``/wan storyboard`` put
-the channel's defaults under the options actually given (``core.commands.video_request``). Every
-exception reaches ``CommandTree.on_error`` → ``adapters.discord.errors`` (ephemeral, no traceback).
-The group's ``interaction_check`` applies the allow-lists before any subcommand runs.
+Choices come from the catalogue (models, resolutions, ratios, shot types, image sizes), ranges from the
+request limits, descriptions from ``core.messages`` (``discord.cmd.*``, ``defaults.cmd.*``). A handler
+only gathers the options actually given (``None`` = not given, so the channel's defaults apply) and hands
+them over; ``core.actions`` validates, checks the allow-list and decides. Every exception reaches
+``CommandTree.on_error`` → ``adapters.discord.errors`` (ephemeral, no traceback).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 
-from adapters.discord.actions import random_seed
-from adapters.discord.errors import send_ephemeral
-from adapters.discord.modals import StoryboardModal
+from adapters.discord.handlers import Handlers
 from core.catalogue import IMAGE_MODELS, RATIOS, VIDEO_MODELS
-from core.commands import defaults_command, video_request
+from core.commands import defaults_command
 from core.messages import Messages
-from core.request import MAX_SEED, ImageRequest
-
-if TYPE_CHECKING:
-    from adapters.discord.client import WanClient
+from core.request import MAX_SEED
 
 _M = Messages()  # descriptions are registered once, at import, in the default language
 
@@ -44,6 +38,7 @@ def _choices(values: list[str]) -> list[app_commands.Choice[str]]:
 _VIDEO_MODELS = _choices([m.id for m in VIDEO_MODELS])
 _RESOLUTIONS = _choices(sorted({r for m in VIDEO_MODELS for r in m.resolutions}, key=lambda r: int(r[:-1])))
 _RATIOS = _choices(list(RATIOS))
+_SHOT_TYPES = _choices(sorted({s for m in VIDEO_MODELS for s in m.shot_types}, key=["single", "multi"].index))
 _IMAGE_MODELS = _choices([m.id for m in IMAGE_MODELS])
 _IMAGE_SIZES = _choices(sorted({s for m in IMAGE_MODELS for s in m.sizes}))
 _MIN_DURATION = min(d for m in VIDEO_MODELS for d in m.durations)
@@ -55,21 +50,17 @@ Seed = app_commands.Range[int, 0, MAX_SEED]
 
 
 class WanGroup(app_commands.Group):
-    def __init__(self, client: WanClient) -> None:
+    def __init__(self, handlers: Handlers) -> None:
         super().__init__(name="wan", description=_d("wan"))
-        self.client = client
-
-    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        # False becomes app_commands.CheckFailure, which the error handler answers with access.denied.
-        return self.client.actions.access.allows(interaction)
+        self.handlers = handlers
 
     @app_commands.command(name="video", description=_d("video"))
     @app_commands.describe(
         prompt=_d("prompt"), model=_d("model"), resolution=_d("resolution"), ratio=_d("ratio"),
         duration=_d("duration"), negative=_d("negative"), seed=_d("seed"), prompt_extend=_d("prompt_extend"),
-        watermark=_d("watermark"), audio=_d("audio"), audio_url=_d("audio_url"),
+        watermark=_d("watermark"), shot_type=_d("shot_type"), audio=_d("audio"), audio_url=_d("audio_url"),
     )
-    @app_commands.choices(model=_VIDEO_MODELS, resolution=_RESOLUTIONS, ratio=_RATIOS)
+    @app_commands.choices(model=_VIDEO_MODELS, resolution=_RESOLUTIONS, ratio=_RATIOS, shot_type=_SHOT_TYPES)
     async def video(
         self,
         interaction: discord.Interaction[Any],
@@ -82,20 +73,17 @@ class WanGroup(app_commands.Group):
         seed: Seed | None = None,
         prompt_extend: bool | None = None,
         watermark: bool | None = None,
+        shot_type: str | None = None,
         audio: discord.Attachment | None = None,
         audio_url: str | None = None,
     ) -> None:
         # An attachment's CDN URL is signed for about a day: long enough for the queue, which is all
-        # DashScope needs (it fetches the audio when the task is created). Options left out are None, so
-        # only what the user actually gave overrides the channel's defaults.
-        typed = dict(
+        # DashScope needs (it fetches the audio when the task is created).
+        await self.handlers.video(interaction, dict(
             prompt=prompt, model=model, resolution=resolution, ratio=ratio, duration=duration,
-            negative_prompt=negative, seed=seed if seed is not None else random_seed(),
-            prompt_extend=prompt_extend, watermark=watermark, audio_url=audio.url if audio else audio_url,
-        )
-        actions = self.client.actions
-        request = video_request(typed, await actions.channel_defaults(interaction))
-        await actions.submit_video(interaction, request)
+            negative_prompt=negative, seed=seed, prompt_extend=prompt_extend, watermark=watermark,
+            shot_type=shot_type, audio_url=audio.url if audio else audio_url,
+        ))
 
     @app_commands.command(name="storyboard", description=_d("storyboard"))
     @app_commands.describe(duration=_d("duration"), model=_d("model"), resolution=_d("resolution"),
@@ -110,18 +98,13 @@ class WanGroup(app_commands.Group):
         ratio: str | None = None,
         seed: Seed | None = None,
     ) -> None:
-        # Validate everything but the shots now, so a wrong option is refused before any typing.
-        typed = dict(
-            prompt="storyboard", model=model, resolution=resolution, ratio=ratio, duration=duration,
-            seed=seed if seed is not None else random_seed(), prompt_extend=False,
-        )
-        actions = self.client.actions
-        base = video_request(typed, await actions.channel_defaults(interaction))
-        await interaction.response.send_modal(StoryboardModal(actions, base))
+        await self.handlers.storyboard(interaction, dict(
+            model=model, resolution=resolution, ratio=ratio, duration=duration, seed=seed,
+        ))
 
     @app_commands.command(name="image", description=_d("image"))
     @app_commands.describe(prompt=_d("prompt"), model=_d("image_model"), size=_d("size"), n=_d("n"),
-                           seed=_d("seed"))
+                           seed=_d("seed"), watermark=_d("watermark"), thinking_mode=_d("thinking_mode"))
     @app_commands.choices(model=_IMAGE_MODELS, size=_IMAGE_SIZES)
     async def image(
         self,
@@ -131,23 +114,26 @@ class WanGroup(app_commands.Group):
         size: str | None = None,
         n: app_commands.Range[int, 1, 4] | None = None,
         seed: Seed | None = None,
+        watermark: bool | None = None,
+        thinking_mode: bool | None = None,
     ) -> None:
-        request = ImageRequest.build(prompt=prompt, model=model, size=size, n=n, seed=seed)
-        await self.client.images.make(interaction, request)
+        await self.handlers.image(interaction, dict(
+            prompt=prompt, model=model, size=size, n=n, seed=seed, watermark=watermark, thinking_mode=thinking_mode,
+        ))
 
     @app_commands.command(name="status", description=_d("status"))
     @app_commands.describe(job=_d("job"))
     async def status(self, interaction: discord.Interaction[Any], job: str | None = None) -> None:
-        await self.client.actions.status(interaction, job)
+        await self.handlers.status(interaction, job)
 
     @app_commands.command(name="cancel", description=_d("cancel"))
     @app_commands.describe(job=_d("job"))
     async def cancel(self, interaction: discord.Interaction[Any], job: str | None = None) -> None:
-        await self.client.actions.cancel(interaction, job.strip().lower() if job else None)
+        await self.handlers.cancel(interaction, job)
 
     @app_commands.command(name="usage", description=_d("usage"))
     async def usage(self, interaction: discord.Interaction[Any]) -> None:
-        await self.client.actions.usage(interaction)
+        await self.handlers.usage(interaction)
 
     @app_commands.command(name="defaults", description=_M("defaults.cmd")[:100])
     @app_commands.describe(
@@ -173,8 +159,8 @@ class WanGroup(app_commands.Group):
                  prompt_extend=prompt_extend, watermark=watermark),
             clear=bool(clear),
         )
-        await self.client.actions.defaults(interaction, command)
+        await self.handlers.defaults(interaction, command)
 
     @app_commands.command(name="help", description=_d("help"))
     async def help(self, interaction: discord.Interaction[Any]) -> None:
-        await send_ephemeral(interaction, self.client.actions.messages("discord.help"))
+        await self.handlers.help(interaction)

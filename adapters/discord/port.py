@@ -236,7 +236,7 @@ class DiscordPort:
         return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
 
     async def delete_message(self, ref: MessageRef) -> None:
-        """Not a ``ChatPort`` verb: the Delete button removes the status message and the video."""
+        """The Delete button (``ChatActions.delete``) removes the status message and the delivered file."""
         await guarded(self.partial_message(ref).delete(), "delete message")
 
     # -- helpers -----------------------------------------------------------------------------------------

@@ -30,6 +30,13 @@ from core.port import StatusView
 #: escaping can double a text, so the quoted prompt gets a budget that leaves room for the detail.
 _MAX_PROMPT = 2500
 _MAX_FIELD = 1024
+_MAX_DETAIL = 1000
+#: A message holds at most 6000 characters of embeds in all: ``/wan status`` shows up to five jobs, each
+#: compact (shorter prompt, detail and field values), so the five together always fit.
+EMBEDS_TOTAL = 6000
+_COMPACT_PROMPT = 300
+_COMPACT_DETAIL = 300
+_COMPACT_FIELD = 150
 
 _COLOURS: dict[str, discord.Colour] = {
     "QUEUED": discord.Colour.light_grey(),
@@ -53,10 +60,11 @@ def quote_prompt(prompt: str, limit: int = _MAX_PROMPT) -> str:
     return fitted(prompt, limit, _quoted)
 
 
-def status_embed(view: StatusView) -> discord.Embed:
-    parts = [quote_prompt(view.prompt)]
+def status_embed(view: StatusView, *, compact: bool = False) -> discord.Embed:
+    """The status embed; ``compact`` for one of several in a message (see ``EMBEDS_TOTAL``)."""
+    parts = [quote_prompt(view.prompt, _COMPACT_PROMPT if compact else _MAX_PROMPT)]
     if view.detail:
-        parts.append(fitted(view.detail, 1000))
+        parts.append(fitted(view.detail, _COMPACT_DETAIL if compact else _MAX_DETAIL))
     if view.link:
         parts.append(view.link)
     embed = discord.Embed(
@@ -65,10 +73,25 @@ def status_embed(view: StatusView) -> discord.Embed:
         colour=_COLOURS.get(view.state, discord.Colour.default()),
     )
     for item in view.fields:
-        embed.add_field(name=plain(item.name), value=fitted(item.value, _MAX_FIELD), inline=True)
+        embed.add_field(name=plain(item.name), value=fitted(item.value, _COMPACT_FIELD if compact else _MAX_FIELD),
+                        inline=True)
     if view.line:
         embed.set_footer(text=view.line)
     return embed
+
+
+def status_embeds(views: tuple[StatusView, ...] | list[StatusView]) -> list[discord.Embed]:
+    """Several jobs' statuses for one message (``/wan status``): one embed for one job; compact ones for
+    more, newest first, as many as fit in a message's ``EMBEDS_TOTAL`` characters (at least the first)."""
+    if len(views) <= 1:
+        return [status_embed(view) for view in views]
+    embeds: list[discord.Embed] = []
+    for view in views:
+        embed = status_embed(view, compact=True)
+        if embeds and sum(len(e) for e in embeds) + len(embed) > EMBEDS_TOTAL:
+            break
+        embeds.append(embed)
+    return embeds
 
 
 def status_buttons(view: StatusView, messages: Messages) -> discord.ui.View:

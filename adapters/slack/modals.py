@@ -24,7 +24,7 @@ from typing import Any
 from adapters.slack.context import Reply, caller_from_interaction
 from adapters.slack.errors import reply_for
 from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
-from core.access import ActionRefused
+from core.access import JobNotFound
 from core.actions import MAX_SHOTS, Caller, ChatActions
 from core.errors import InvalidRequest
 from core.jobs import Job
@@ -119,9 +119,9 @@ class Modals:
         if (meta is None or meta.get("kind", "remix") != kind or meta.get("user_id") != caller.user_id
                 or meta.get("team_id") != caller.workspace_id):
             if kind == "storyboard":
-                raise ActionRefused(self.messages("slack.storyboard.stale"), code="NotFound")
+                raise JobNotFound(self.messages("slack.storyboard.stale"))
             job_id = str((meta or {}).get("job_id") or "?")
-            raise ActionRefused(self.messages("job.not_found", job_id=job_id), code="NotFound")
+            raise JobNotFound(self.messages("job.not_found", job_id=job_id))
         return caller, meta
 
     async def _refuse(self, ack: Ack, block_id: str, exc: Exception) -> None:

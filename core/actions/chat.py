@@ -279,6 +279,7 @@ class ChatActions:
 
     def help(self, caller: Caller, *, typed_options: bool = False) -> HelpText:
         """The command list: flags for text surfaces, option names where the platform types them."""
+        self.check_allowed(caller)
         return HelpText(self.messages("help.options") if typed_options else HELP_TEXT)
 
     # -- plumbing -------------------------------------------------------------------------------------------

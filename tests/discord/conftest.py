@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +23,11 @@ import pytest
 
 from adapters.discord.app import build
 from adapters.discord.port import DiscordPort
+from adapters.host import AdapterHost
+from bot.platforms import discord_config
 from bot.runtime import Runtime, runtime
 from bot.settings import Settings
+from core.actions import ChatActions
 from core.jobs import Job
 from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
@@ -76,12 +79,14 @@ class BotEnv:
         }
         return Settings(**values)
 
-    async def start(self) -> Bot:
+    async def start(self, *, actions: Callable[[Runtime], ChatActions] | None = None) -> Bot:
+        """A running wanbot; ``actions`` replaces the runtime's use cases for the adapter (a spy)."""
         stack = AsyncExitStack()
         identifies = self.fake.gateway_log.count("identify")
-        port, runner = build(self.settings(), guild_ready_timeout=0.05)
+        port, runner = build(discord_config(self.settings()), guild_ready_timeout=0.05)
         rt = await stack.enter_async_context(runtime(self.settings(), {port.platform: port}))
-        task = asyncio.create_task(runner(rt))
+        host = rt.host() if actions is None else AdapterHost(actions=actions(rt), messages=rt.messages)
+        task = asyncio.create_task(runner(host))
         await self.fake.wait_for(lambda: port.ready or task.done(), timeout=60)
         if task.done():
             task.result()  # raise what stopped the client

@@ -55,8 +55,15 @@ async def test_dashscope_errors_become_friendly_status_and_replies(make_env) -> 
     await fake.wait_for(lambda: "🎬 Failed" in fake.titles(status))
     assert "The content filter flagged the prompt" in fake.messages[status].embeds[0]["description"]
 
-    # An image refused by DashScope: the "thinking…" message goes, an ephemeral explanation comes.
+
+async def test_an_image_refused_by_dashscope_says_why_in_its_status_message(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=150)
+    fake = env.fake
+    bot = await env.start()
+    # Images are jobs now: the refusal is the job's outcome, shown in its status message like a video's.
     image = await fake.slash(fake.alice, "image", prompt="[[sandbox:reject-input]] a cat")
-    reply = await ephemeral_reply(fake, image)
-    assert "content filter" in reply and "Traceback" not in reply
-    await fake.wait_for(lambda: fake.message_of(image) is not None and fake.message_of(image).deleted)
+    await fake.wait_for(lambda: fake.response_to(image))
+    status = status_id(fake, image)
+    await bot.rt.engine.wait(job_id_of(fake, status), timeout=60)
+    await fake.wait_for(lambda: "🖼️ Failed" in fake.titles(status))
+    assert "content filter" in fake.messages[status].embeds[0]["description"]

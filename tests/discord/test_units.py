@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -14,10 +15,10 @@ import yarl
 
 from adapters.discord.endpoints import DISCORD_GATEWAY, resolve_gateway
 from adapters.discord.invite import client_id_from_token, invite_url
-from adapters.discord.modals import compose_storyboard
 from adapters.discord.port import platform_error
 from adapters.discord.render import status_buttons, status_embed, status_text
 from bot.cli import main
+from core.actions import compose_storyboard
 from core.errors import InvalidRequest, UploadTooLarge
 from core.jobs import Job, JobState, Requester
 from core.messages import Messages
@@ -164,3 +165,25 @@ def test_a_status_message_is_recognised_by_its_buttons_or_its_job_field_only() -
     # Someone's negative prompt may be another job's id: only the field named "Job" counts.
     assert not found(message(["wan:cancel:zzzz9999"], [("Avoid", "abcd2345"), ("Job", "zzzz9999")]))
     assert not found(message(["not-ours:abcd2345"], []))
+
+
+def test_several_statuses_fit_in_one_message() -> None:
+    from adapters.discord.render import EMBEDS_TOTAL, status_embeds
+
+    messages = Messages()
+    hostile = ("[x](http://evil) *" * 280)[:5000]  # 5000 characters that mostly need escaping
+    request = GenerationRequest.build(prompt=hostile, negative_prompt=hostile[:500], seed=42, duration=5)
+    views = [
+        status_view(replace(_job(JobState.FAILED, error_message="DashScope said: " + hostile[:900]),
+                            id=f"abcd234{i}", request=request), now=NOW, position=None, messages=messages)
+        for i in range(5)
+    ]
+    embeds = status_embeds(views)
+    assert 1 <= len(embeds) <= 5 and sum(len(e) for e in embeds) <= EMBEDS_TOTAL
+    assert [next(f.value for f in e.fields if f.name == "Job") for e in embeds] == [
+        f"abcd234{i}" for i in range(len(embeds))]
+    # Ordinary jobs all fit; one job alone gets the full embed.
+    short = [status_view(replace(_job(JobState.QUEUED), id=f"abcd234{i}"), now=NOW, position=i,
+                         messages=messages) for i in range(5)]
+    assert len(status_embeds(short)) == 5
+    assert len(status_embeds(views[:1])[0].description or "") > len(embeds[0].description or "")

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from adapters.host import AdapterHost
 from bot import run
 from bot.run import Platform, run_platforms
-from bot.runtime import Runtime
 from bot.settings import Settings
 from core.engine import Engine
 from tests.fakes.port import RecordingPort
@@ -30,7 +30,7 @@ def settings(tmp_path: Path) -> Settings:
 def stubborn_platform(lingering: list[asyncio.Task[Any]]) -> Platform:
     """A platform that sends itself SIGTERM once running, then ignores being cancelled for 30 s."""
 
-    async def runner(rt: Runtime) -> None:
+    async def runner(host: AdapterHost) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
         try:
             await asyncio.Event().wait()

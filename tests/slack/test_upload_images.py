@@ -47,5 +47,5 @@ async def test_deleting_delivered_images_deletes_every_file(fake_slack: FakeSlac
     conv = ConversationRef("slack", "C_MEMBER", "T1")
     ref = await port.upload_images(conv, paths, caption="", reply_to=None)
     await port.delete_message(ref)
-    deleted = [c.args.get("file") for c in fake_slack.calls if c.method == "files.delete"]
+    deleted = [str(c.args.get("file")) for c in fake_slack.calls if c.method == "files.delete"]
     assert sorted(deleted) == sorted(ref.message_id.split(",")) and len(deleted) == 2

@@ -1,0 +1,175 @@
+"""What wanbot does for a Discord user: every slash command, button and modal is one ``ChatActions`` call.
+
+A handler reads the interaction into a ``Caller`` (``adapters.discord.caller``), calls one method of
+``core.actions.ChatActions`` — which checks the operator's allow-list, authorizes against the job's
+guild and channel, and decides everything else — and renders what comes back. Only Discord's mechanics
+live here:
+
+* a new job (``/wan video``, ``/wan image``, ``/wan storyboard``, Re-roll, 1080P, Remix) is stored before
+  Discord hears anything: ``ChatActions`` hands the engine this module's poster (``status_poster``),
+  and the engine posts the first status through it as the interaction's own **non-ephemeral** response
+  — well inside Discord's 3 s, since only the insert came first. Its id is stored, so every later edit
+  goes through the channel endpoint (``DiscordPort``), never the token. If the response fails, the
+  poster adopts the message it may have made anyway (``DiscordPort.find_status``) or posts the status in
+  the channel, so the person still gets a word;
+* ``/wan storyboard`` opens its modal only after ``ChatActions.storyboard_base`` accepted the options,
+  and Remix only after ``ChatActions.remix_prompt`` authorized the click; each submit is a new call (a
+  modal's id can be replayed from elsewhere, so it is authorized again with the submit's own caller);
+* answers are ephemeral — status as embeds, usage as one embed, the rest as text; refusals and errors
+  go through ``adapters.discord.errors`` (the one error path); nothing echoed pings or renders as markup.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import discord
+
+from adapters.discord.caller import caller_of
+from adapters.discord.errors import reply_error, send_ephemeral
+from adapters.discord.markup import fitted
+from adapters.discord.modals import RemixModal, StoryboardModal
+from adapters.discord.port import MAX_CONTENT, DiscordPort
+from adapters.discord.render import status_embeds
+from adapters.host import AdapterHost
+from core.access import JobNotFound
+from core.actions import Caller, ChatActions
+from core.commands import DefaultsCommand
+from core.messages import Messages
+from core.port import MessageRef, PostStatus, StatusView
+from core.request import ImageRequest
+
+log = logging.getLogger("wanbot.discord")
+
+
+class Handlers:
+    def __init__(self, port: DiscordPort, messages: Messages) -> None:
+        self.port = port
+        self.messages = messages
+        self._actions: ChatActions | None = None
+
+    def attach(self, host: AdapterHost) -> None:
+        """Give the handlers the running use cases (done by the runner before the client starts)."""
+        self._actions = host.actions
+        self.messages = host.messages
+
+    @property
+    def actions(self) -> ChatActions:
+        if self._actions is None:
+            raise RuntimeError("Handlers.attach() was not called")
+        return self._actions
+
+    # -- making something ---------------------------------------------------------------------------------
+
+    async def video(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any]) -> None:
+        caller = caller_of(interaction)
+        await self.actions.video(caller, typed, post_status=self.status_poster(interaction, caller))
+
+    async def image(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any]) -> None:
+        caller = caller_of(interaction)
+        request = ImageRequest.build(**typed)
+        await self.actions.image(caller, request, post_status=self.status_poster(interaction, caller))
+
+    async def storyboard(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any]) -> None:
+        # Everything but the shots is checked now, so a wrong option is refused before anyone types five shots.
+        base = await self.actions.storyboard_base(caller_of(interaction), typed)
+
+        async def submit(submitted: discord.Interaction[Any], shots: list[str]) -> None:
+            caller = caller_of(submitted)
+            await self.actions.storyboard(caller, shots, typed, post_status=self.status_poster(submitted, caller))
+
+        await interaction.response.send_modal(StoryboardModal(self.messages, base.seconds, submit, self.fail))
+
+    # -- asking and changing ------------------------------------------------------------------------------
+
+    async def status(self, interaction: discord.Interaction[Any], job_id: str | None) -> None:
+        report = await self.actions.status(caller_of(interaction), job_id)
+        await send_ephemeral(interaction, embeds=status_embeds(report.views))
+
+    async def cancel(self, interaction: discord.Interaction[Any], job_id: str | None) -> None:
+        cancelled = await self.actions.cancel(caller_of(interaction), job_id)
+        await send_ephemeral(interaction, cancelled.text)
+
+    async def usage(self, interaction: discord.Interaction[Any]) -> None:
+        report = await self.actions.usage(caller_of(interaction))
+        embed = discord.Embed(title=report.title, description="\n".join(row.text for row in report.rows))
+        await send_ephemeral(interaction, embeds=[embed])
+
+    async def defaults(self, interaction: discord.Interaction[Any], command: DefaultsCommand) -> None:
+        report = await self.actions.defaults(caller_of(interaction), command)
+        await send_ephemeral(interaction, fitted(report.text, MAX_CONTENT))  # it quotes the stored negative prompt
+
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        await send_ephemeral(interaction, self.actions.help(caller_of(interaction), typed_options=True).text)
+
+    # -- buttons ------------------------------------------------------------------------------------------
+
+    async def on_button(self, interaction: discord.Interaction[Any], action: str, job_id: str) -> None:
+        try:
+            await self._button(interaction, caller_of(interaction), action, job_id)
+        except Exception as exc:
+            await self.fail(interaction, exc)
+
+    async def _button(self, interaction: discord.Interaction[Any], caller: Caller, action: str, job_id: str) -> None:
+        actions = self.actions
+        if action == "cancel":
+            await self._defer(interaction)  # a pending task's cancel asks DashScope: may outlast the 3 s
+            await send_ephemeral(interaction, (await actions.cancel(caller, job_id)).text)
+        elif action == "delete":
+            await self._defer(interaction)  # two message deletes may outlast the 3 s
+            await send_ephemeral(interaction, (await actions.delete(caller, job_id)).text)
+        elif action == "reroll":
+            await actions.reroll(caller, job_id, post_status=self.status_poster(interaction, caller))
+        elif action == "upscale":
+            await actions.upscale(caller, job_id, post_status=self.status_poster(interaction, caller))
+        elif action == "remix":
+            job = await actions.remix_prompt(caller, job_id)
+
+            async def submit(submitted: discord.Interaction[Any], values: list[str]) -> None:
+                again = caller_of(submitted)
+                await self.actions.remix(again, job.id, values[0],
+                                         post_status=self.status_poster(submitted, again))
+
+            await interaction.response.send_modal(RemixModal(self.messages, job.request.prompt, submit, self.fail))
+        else:  # a hand-made custom id with an action no button has
+            raise JobNotFound(self.messages("job.not_found", job_id=job_id))
+
+    # -- plumbing -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _defer(interaction: discord.Interaction[Any]) -> None:
+        """Answer "thinking…" (ephemeral) now; the reply follows when the work is done."""
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException as exc:  # the token died already: there is nobody to answer
+            log.warning("could not defer interaction %s: %s", interaction.id, exc)
+
+    async def fail(self, interaction: discord.Interaction[Any], exc: BaseException) -> None:
+        await reply_error(interaction, exc, self.messages)
+
+    def status_poster(self, interaction: discord.Interaction[Any], caller: Caller) -> PostStatus:
+        """Post a new job's first status as the interaction's response, or else in the channel."""
+        conversation = caller.conversation
+
+        async def post_status(view: StatusView) -> MessageRef:
+            try:
+                answer = await interaction.response.send_message(**self.port.status_payload(view))
+            except (discord.HTTPException, discord.InteractionResponded, aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("job %s: the interaction response failed (%s); posting in the channel", view.job_id,
+                            exc)
+            else:
+                message_id = answer.message_id if answer.resource is None else answer.resource.id
+                if message_id is not None:
+                    return MessageRef(conversation, str(message_id))
+                log.warning("job %s: the interaction response carried no message id", view.job_id)
+            # A lost answer does not mean no message: adopt the one it made rather than post a second.
+            found = await self.port.find_status(conversation, view.job_id)
+            return found if found is not None else await self.port.post_status(conversation, view)
+
+        return post_status
+
+
+__all__ = ["Handlers"]

@@ -1,0 +1,120 @@
+"""Every action the README's parity table lists for Discord, done through Discord: the real discord.py
+client against the fake Discord, with a ``RecordingActions`` as the host's use cases. Each must reach its
+``ChatActions`` method and show the person what that action shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.jobs import JobState
+from core.request import ImageRequest
+from tests.discord.conftest import button_ids, ephemeral_reply, job_id_of, make_env, status_id
+from tests.parity.spy import RecordingActions
+from tests.parity.table import on
+
+__all__ = ["make_env"]  # the Discord end-to-end fixture, used here too
+
+
+def spy(rt: Any) -> RecordingActions:
+    return RecordingActions(rt.engine, rt.messages, allow=rt.actions.allow)
+
+
+def test_the_table_lists_every_action_for_discord() -> None:
+    assert sorted(on("discord")) == sorted(["video", "image", "storyboard", "status", "cancel", "usage", "reroll",
+                                            "remix", "upscale", "delete", "defaults", "help"])
+
+
+async def test_every_action_on_discord_goes_through_its_use_case(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=300)
+    fake = env.fake
+    bot = await env.start(actions=spy)
+    recorder = _recorder(bot)
+    seen: dict[str, str] = {}
+
+    def reached(action: str) -> None:
+        assert action in recorder.called, (action, recorder.called)
+        seen[action] = "ok"
+        recorder.called.clear()
+
+    # video: a public status message, then the MP4.
+    video = await fake.slash(fake.alice, "video", prompt="a kite", duration=2, model="wan2.6-t2v", shot_type="multi")
+    await fake.wait_for(lambda: fake.response_to(video))
+    status = status_id(fake, video)
+    job = await bot.rt.engine.wait(job_id_of(fake, status), timeout=20)
+    assert job.state is JobState.DELIVERED and job.request.shot_type == "multi"
+    reached("video")
+    await fake.wait_for(lambda: f"wan:upscale:{job.id}" in button_ids(fake, status))
+
+    # status: ephemeral embeds of the caller's newest jobs.
+    peek = await fake.slash(fake.alice, "status")
+    assert "Done" in await ephemeral_reply(fake, peek)
+    reached("status")
+
+    # cancel: typed, on a job that has finished.
+    cancel = await fake.slash(fake.alice, "cancel", job=job.id)
+    assert await ephemeral_reply(fake, cancel) == f"Job {job.id} has already finished."
+    reached("cancel")
+
+    usage = await fake.slash(fake.alice, "usage")
+    assert "You, today: 1 video(s)" in await ephemeral_reply(fake, usage)
+    reached("usage")
+
+    defaults = await fake.slash(fake.alice, "defaults")
+    assert await ephemeral_reply(fake, defaults) == "This channel has no defaults: videos use each model's own."
+    reached("defaults")
+
+    help_ = await fake.slash(fake.alice, "help")
+    assert "shot_type" in await ephemeral_reply(fake, help_)
+    reached("help")
+
+    # The buttons: Re-roll and 1080P answer with a new job's public status message, Remix with a modal.
+    for action in ("reroll", "upscale"):
+        click = await fake.click(fake.alice, status, f"wan:{action}:{job.id}")
+        callback = await fake.wait_for(lambda: fake.response_to(click))  # noqa: B023
+        assert callback.type == 4 and callback.data["embeds"], action
+        made = await env.job(bot, job_id_of(fake, status_id(fake, click)))
+        assert made.id != job.id and made.request.prompt == "a kite", action
+        reached(action)
+    remix = await fake.click(fake.alice, status, f"wan:remix:{job.id}")
+    assert (await fake.wait_for(lambda: fake.response_to(remix))).type == 9
+    submitted = await fake.submit_modal(fake.alice, remix, ["a kite at night"])
+    await fake.wait_for(lambda: fake.response_to(submitted))
+    assert (await env.job(bot, job_id_of(fake, status_id(fake, submitted)))).request.prompt == "a kite at night"
+    reached("remix")
+
+    # storyboard: the options are checked, the modal opens, submitting makes the job (Bob's: Alice is at her cap).
+    opened = await fake.slash(fake.bob, "storyboard", duration=4)
+    assert (await fake.wait_for(lambda: fake.response_to(opened))).type == 9
+    shots = await fake.submit_modal(fake.bob, opened, ["a harbour", "a gull", "", "", ""])
+    assert (await fake.wait_for(lambda: fake.response_to(shots))).data.get("embeds"), fake.response_to(shots)
+    board = await env.job(bot, job_id_of(fake, status_id(fake, shots)))
+    assert board.request.prompt.startswith("Shot 1 [0-2 seconds] a harbour")
+    reached("storyboard")
+
+    delete = await fake.click(fake.alice, status, f"wan:delete:{job.id}")
+    assert await ephemeral_reply(fake, delete) == "Deleted."
+    await fake.wait_for(lambda: fake.messages[status].deleted)
+    reached("delete")
+
+    assert sorted(seen) == sorted(a for a in on("discord") if a != "image")
+
+
+async def test_an_image_on_discord_goes_through_its_use_case(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=300)
+    fake = env.fake
+    bot = await env.start(actions=spy)
+    image = await fake.slash(fake.alice, "image", prompt="a red kite", watermark=True, thinking_mode=False)
+    callback = await fake.wait_for(lambda: fake.response_to(image))
+    assert "image" in _recorder(bot).called
+    assert callback.type == 4 and callback.data.get("embeds"), callback.data
+    job = await bot.rt.engine.wait(job_id_of(fake, status_id(fake, image)), timeout=20)
+    assert isinstance(job.request, ImageRequest) and job.request.watermark and not job.request.thinking_mode
+    assert job.state is JobState.DELIVERED, job.error_message
+    await fake.wait_for(lambda: [u for u in fake.uploads if u.filename == f"wan-{job.id}-1.png"])
+
+
+def _recorder(bot: Any) -> RecordingActions:
+    handlers = bot.port._client.handlers
+    recorder = handlers.actions
+    assert isinstance(recorder, RecordingActions)
+    return recorder
