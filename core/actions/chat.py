@@ -134,7 +134,7 @@ class ChatActions:
         if isinstance(command, StoryboardCommand):
             return await self.storyboard(caller, list(command.shots), command.typed, post_status=post_status)
         if isinstance(command, VideoCommand):
-            return await self._start(caller, _with_seed(command.request), Origin.NEW, post_status=post_status)
+            return await self.video(caller, command.request, post_status=post_status)
         if isinstance(command, ImageCommand):
             return await self.image(caller, command.request, post_status=post_status)
         if isinstance(command, StatusCommand):
@@ -161,11 +161,15 @@ class ChatActions:
 
     # -- making something ---------------------------------------------------------------------------------
 
-    async def video(self, caller: Caller, typed: Mapping[str, Any], *,
+    async def video(self, caller: Caller, typed: Mapping[str, Any] | GenerationRequest, *,
                     post_status: PostStatus | None = None) -> Started:
-        """A video from typed options (``None`` = not given) over this channel's defaults."""
+        """A video from typed options (``None`` = not given) over this channel's defaults, or from a request
+        already read (``parse`` merged the defaults; ``wanbot try`` sends exactly what was typed)."""
         self.check_allowed(caller)
-        request = video_request(typed, await self.desk.defaults(caller))
+        if isinstance(typed, GenerationRequest):
+            request = typed
+        else:
+            request = video_request(typed, await self.desk.defaults(caller))
         return await self._start(caller, _with_seed(request), Origin.NEW, post_status=post_status)
 
     async def image(self, caller: Caller, request: ImageRequest, *,
