@@ -43,7 +43,7 @@ async def test_try_saves_a_real_mp4_of_the_requested_shape(tmp_path: Path, conso
     port = ConsolePort(console, tmp_path / "out", live=False)
     async with runtime(_settings(tmp_path), {PLATFORM: port}, sandbox_config=SandboxConfig(speed=150)) as r:
         request = GenerationRequest.build(prompt="a lighthouse at dusk", ratio="9:16", duration=3)
-        job = await run_try(r.engine, port, request)
+        job = await run_try(r.actions, port, request)
         sandbox = r.sandbox
     assert job.state is JobState.DELIVERED
     info = await probe(port.saved[job.id])
@@ -57,7 +57,7 @@ async def test_try_saves_a_real_mp4_of_the_requested_shape(tmp_path: Path, conso
 
 async def test_bad_console_input_gets_a_clear_message_and_queues_nothing(rt: tuple[Runtime, ConsolePort]) -> None:
     runtime_, port = rt
-    session = ConsoleSession(runtime_.engine, port, Console(record=True))
+    session = ConsoleSession(runtime_.actions, port, Console(record=True))
     cases = {
         "/wan video a fox --duration 99": "duration must be a whole number of seconds from 2 to 15",
         "/wan video a fox --ratio 2:1": "ratio must be 16:9, 9:16, 1:1, 4:3 or 3:4",
@@ -76,7 +76,7 @@ async def test_bad_console_input_gets_a_clear_message_and_queues_nothing(rt: tup
 
 async def test_console_defaults_apply_to_later_videos_under_typed_flags(rt: tuple[Runtime, ConsolePort]) -> None:
     runtime_, port = rt
-    session = ConsoleSession(runtime_.engine, port, Console(record=True))
+    session = ConsoleSession(runtime_.actions, port, Console(record=True))
     assert await session.handle("/wan defaults") == "This channel has no defaults: videos use each model's own."
     reply = await session.handle('defaults --res 1080P --ar 9:16 --duration 3 --negative "blurry"')
     assert reply == "Saved. Videos in this channel now default to: 1080P, 9:16, 3 s, avoid “blurry”."
@@ -101,7 +101,7 @@ async def test_oversize_video_is_reencoded_with_ffmpeg_to_fit(tmp_path: Path, co
     port = ConsolePort(console, tmp_path / "out", upload_limit=limit, live=False)
     config = SandboxConfig(speed=FAST, min_video_bytes=1_500_000)
     async with runtime(_settings(tmp_path), {PLATFORM: port}, sandbox_config=config) as r:
-        job = await run_try(r.engine, port, GenerationRequest.build(prompt="big one", duration=2))
+        job = await run_try(r.actions, port, GenerationRequest.build(prompt="big one", duration=2))
     assert job.state is JobState.DELIVERED
     saved = port.saved[job.id]
     assert saved.stat().st_size <= limit
