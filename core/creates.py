@@ -33,7 +33,7 @@ from core.store import StaleJob, TaskClaimed
 from core.watcher import Watcher
 
 if TYPE_CHECKING:
-    from core.engine import EngineConfig
+    from core.config import EngineConfig
 
 log = logging.getLogger("wanbot.engine")
 

@@ -25,26 +25,26 @@ import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.budget import Budget, BudgetExceeded, checks_for
+from core.budget import BudgetExceeded, checks_for
+from core.config import EngineConfig
 from core.creates import Creates, TaskAPI
 from core.dashscope import TaskInfo
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
 from core.errors import DashScopeError, QuotaExceeded, WanbotError
-from core.jobbook import STATUS_POST_STARTED, JobBook, PostStatus, display_state
+from core.jobbook import STATUS_POST_STARTED, JobBook, display_state
 from core.jobs import CancelOutcome, Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
 from core.messages import Messages
 from core.observe import EngineObserver, NullObserver
 from core.outcomes import TaskOutcomes
-from core.port import ChatPort, ConversationRef, StatusView
-from core.replica import ReplicaDuties, default_replica_id
+from core.port import ChatPort, ConversationRef, PostStatus, StatusView
+from core.replica import ReplicaDuties
 from core.request import GenerationRequest
 from core.scheduler import FairQueue
 from core.status import status_view
@@ -53,34 +53,6 @@ from core.store.jobstore import UsageTotals
 from core.watcher import Watcher
 
 log = logging.getLogger("wanbot.engine")
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    max_in_flight: int = 5
-    per_user_cap: int = 3
-    #: Seconds a user must wait between two submissions (0 = no cooldown).
-    cooldown: float = 0.0
-    queries_per_second: float = 10.0
-    poll_interval: float = 1.0
-    #: A task that has not finished this long after it was accepted is abandoned (DashScope: 3 h).
-    task_timeout: float = 4 * 3600.0
-    delivery_workers: int = 2
-    #: Wait before retrying a create that DashScope refused as busy (429) or failed with a 5xx.
-    create_retry_delay: float = 5.0
-    max_delivery_backoff: float = 300.0
-    #: How often status messages that missed an edit (platform hiccup) are retried.
-    housekeeping_interval: float = 5.0
-    #: This process's name among replicas sharing the database (see ``core.replica``).
-    replica_id: str = field(default_factory=default_replica_id)
-    #: A replica that stops renewing for this long loses its jobs to the others.
-    lease_seconds: float = 30.0
-    #: How often a replica with jobs waiting looks for a DashScope slot another replica freed.
-    slot_poll_interval: float = 1.0
-    budgets: tuple[Budget, ...] = ()
-    #: Where budget days and months begin.
-    timezone: str = "UTC"
-    price_overrides: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 class Engine:

@@ -22,7 +22,7 @@ from typing import Any
 
 from core.errors import WanbotError
 from core.jobs import Job, JobState
-from core.port import ChatPort, MessageRef, StatusView
+from core.port import ChatPort, PostStatus, StatusView
 from core.store import JobStore, StaleJob
 
 log = logging.getLogger("wanbot.engine")
@@ -31,8 +31,6 @@ log = logging.getLogger("wanbot.engine")
 #: ``Job.extra`` key, stored before a status message is first posted: a job that has it but no
 #: ``status_ref`` may have a message in the chat already (``ChatPort.find_status``).
 STATUS_POST_STARTED = "status_post_started"
-
-PostStatus = Callable[[StatusView], Awaitable[MessageRef]]
 
 #: Times a change is re-applied to a reloaded row before giving up (each retry means a writer outside the
 #: book bumped the row meanwhile, e.g. a claim of our own lease; more than a couple is a bug).
@@ -308,3 +306,6 @@ class JobBook:
 
     def _lock(self, job_id: str) -> asyncio.Lock:
         return self._locks.setdefault(job_id, asyncio.Lock())
+
+
+__all__ = ["STATUS_POST_STARTED", "JobBook", "PostStatus", "display_state"]

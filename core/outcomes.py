@@ -25,7 +25,7 @@ from core.observe import EngineObserver
 from core.watcher import Watcher
 
 if TYPE_CHECKING:
-    from core.engine import EngineConfig
+    from core.config import EngineConfig
 
 log = logging.getLogger("wanbot.engine")
 

@@ -11,6 +11,7 @@ its own way (a Discord embed, Slack blocks, a rich console line).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -83,6 +84,11 @@ class StatusView:
         if self.link:
             parts.append(self.link)
         return "\n".join(parts)
+
+
+#: Posts a new job's first status message instead of ``ChatPort.post_status`` (Discord answers the slash
+#: command's interaction with it) and returns its reference.
+PostStatus = Callable[[StatusView], Awaitable[MessageRef]]
 
 
 class ChatPort(Protocol):

@@ -55,9 +55,9 @@ from core.commands import (
     video_request,
 )
 from core.errors import InvalidRequest, PlatformError, WanbotError
-from core.jobbook import PostStatus
 from core.jobs import CancelOutcome, Job
 from core.messages import Messages
+from core.port import PostStatus
 from core.request import MAX_SEED, GenerationRequest, ImageRequest
 
 #: How many of a user's newest jobs ``/wan status`` shows, and ``/wan cancel`` looks through (the per-user

@@ -12,9 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from core.jobbook import PostStatus
 from core.jobs import CancelOutcome, Job, Requester
-from core.port import ChatPort, ConversationRef, StatusView
+from core.port import ChatPort, ConversationRef, PostStatus, StatusView
 from core.request import GenerationRequest, ImageRequest
 from core.store.jobstore import UsageTotals
 
