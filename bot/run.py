@@ -34,6 +34,7 @@ from typing import Any
 
 from rich.console import Console
 
+from bot.platforms import slack_config
 from bot.runtime import Runtime, runtime
 from bot.settings import Settings
 from core.messages import Messages
@@ -61,12 +62,14 @@ class Platform:
     hosted: bool = False
 
 
-def _adapter(module: str) -> Callable[[Settings], tuple[ChatPort, Runner]] | None:
-    """The ``build(settings)`` of an adapter package, imported only when its platform is configured."""
+def _adapter(module: str, config: Callable[[Settings], Any] | None = None,
+             ) -> Callable[[Settings], tuple[ChatPort, Runner]] | None:
+    """The ``build(settings)`` of an adapter package, imported only when its platform is configured;
+    with ``config``, the adapter's ``build`` takes its plain config object (``bot.platforms``) instead."""
 
     def build(settings: Settings) -> tuple[ChatPort, Runner]:
         loaded = importlib.import_module(module)
-        result: tuple[ChatPort, Runner] = loaded.build(settings)
+        result: tuple[ChatPort, Runner] = loaded.build(config(settings) if config is not None else settings)
         return result
 
     return build if importlib.util.find_spec(module) is not None else None
@@ -76,7 +79,7 @@ PLATFORMS: tuple[Platform, ...] = (
     Platform("Discord", ("DISCORD_TOKEN",), lambda s: s.discord_token is not None,
              _adapter("adapters.discord.app")),
     Platform("Slack", ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET"),
-             lambda s: s.slack_bot_token is not None, _adapter("adapters.slack.app")),
+             lambda s: s.slack_bot_token is not None, _adapter("adapters.slack.app", slack_config), hosted=True),
 )
 
 

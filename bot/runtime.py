@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import cast
 
 import aiohttp
 from sqlalchemy import text
@@ -32,7 +31,6 @@ from bot.http import Health, HttpServer
 from bot.redact import redact_url
 from bot.settings import Settings
 from core.actions import AllowList, ChatActions
-from core.actions.face import EngineFace
 from core.dashscope import DashScopeClient, resolve_base_url
 from core.delivery import Delivery
 from core.engine import Engine
@@ -195,8 +193,7 @@ async def runtime(
             observer=metrics,
             sandbox=sandbox is not None,  # every status message then says the video is a placeholder
         )
-        # (cast: until image jobs land, Engine.accept is typed for videos only)
-        actions = ChatActions(cast(EngineFace, engine), messages, allow=allow_lists(settings))
+        actions = ChatActions(engine, messages, allow=allow_lists(settings))
         rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics)
         if with_http:
             rt.http = HttpServer(settings.http_host, settings.http_port, probe=rt.health, metrics=metrics.render,

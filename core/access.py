@@ -57,6 +57,18 @@ class ActionRefused(WanbotError):
     default_code = "ActionRefused"
 
 
+class JobNotFound(ActionRefused):
+    """No such job here: the id matched nothing, or a job of another platform, workspace or channel."""
+
+    default_code = "NotFound"
+
+
+class NotYourJob(ActionRefused):
+    """The job is someone else's and the actor does not moderate its channel (or the action is owner-only)."""
+
+    default_code = "NotYours"
+
+
 def authorize(job: Job | None, actor: Actor, action: JobAction | str, messages: Messages, *,
               job_id: str | None = None) -> Job:
     """Return ``job`` if ``actor`` may take ``action`` on it, else raise ``ActionRefused``.
@@ -65,7 +77,7 @@ def authorize(job: Job | None, actor: Actor, action: JobAction | str, messages: 
     """
     action = JobAction(action)
     shown_id = job.id if job is not None else (job_id or "?")
-    not_found = ActionRefused(messages("job.not_found", job_id=shown_id), code="NotFound")
+    not_found = JobNotFound(messages("job.not_found", job_id=shown_id))
     if job is None or not _same_place(job, actor, action):
         raise not_found
     if action is JobAction.STATUS:
@@ -74,7 +86,7 @@ def authorize(job: Job | None, actor: Actor, action: JobAction | str, messages: 
         return job
     if action in MODERATED and actor.moderator:
         return job
-    raise ActionRefused(messages("action.not_yours"), code="NotYours")
+    raise NotYourJob(messages("action.not_yours"))
 
 
 def _same_place(job: Job, actor: Actor, action: JobAction) -> bool:
@@ -89,4 +101,4 @@ def _same_place(job: Job, actor: Actor, action: JobAction) -> bool:
     return action is JobAction.STATUS and job.requester.user_id == actor.user_id
 
 
-__all__ = ["MODERATED", "ActionRefused", "Actor", "JobAction", "authorize"]
+__all__ = ["MODERATED", "ActionRefused", "Actor", "JobAction", "JobNotFound", "NotYourJob", "authorize"]

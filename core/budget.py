@@ -95,16 +95,17 @@ class BudgetCheck:
 
 
 class BudgetExceeded(QuotaExceeded):
-    """Raised by the store when a new job would take a budget over its limit."""
+    """A new job would take a budget over its limit. The store raises it with a log-style ``message``;
+    the engine raises it again with the sentence the user reads (``message=``)."""
 
     default_code = "Budget"
 
-    def __init__(self, check: BudgetCheck, spent: Decimal, needed: Decimal) -> None:
+    def __init__(self, check: BudgetCheck, spent: Decimal, needed: Decimal, *, message: str | None = None) -> None:
         budget = check.budget
         super().__init__(
-            f"{budget.scope.value} {budget.period.value} budget {budget.amount_text(budget.limit)}: "
+            message
+            or f"{budget.scope.value} {budget.period.value} budget {budget.amount_text(budget.limit)}: "
             f"{budget.amount_text(spent)} used, {budget.amount_text(needed)} more needed",
-            code="Budget",
         )
         self.check = check
         self.spent = spent

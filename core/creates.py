@@ -27,7 +27,7 @@ from core.jobbook import JobBook
 from core.jobs import JobState
 from core.messages import Messages
 from core.observe import EngineObserver
-from core.request import GenerationRequest
+from core.request import AnyRequest
 from core.scheduler import FairQueue
 from core.store import StaleJob, TaskClaimed
 from core.watcher import Watcher
@@ -45,8 +45,8 @@ ADOPTED_TASK = "adopted_task"
 class TaskAPI(Protocol):
     """The DashScope client calls the engine makes (``core.dashscope.DashScopeClient``)."""
 
-    async def create_video_task(
-        self, request: GenerationRequest, *, ledger: TaskLedger | None = None, resend: bool = True
+    async def create_task(
+        self, request: AnyRequest, *, ledger: TaskLedger | None = None, resend: bool = True
     ) -> TaskInfo: ...
     async def reconcile_create(
         self, model: str, sent_at: float, *, ledger: TaskLedger | None = None, prompt: str | None = None
@@ -91,7 +91,8 @@ class Creates:
         try:
             # resend=False: a create proven absent is sent again only through the queue and the store, so a
             # replica that lost this job meanwhile cannot send a second one.
-            info = await self._client.create_video_task(job.request, ledger=self._ledger, resend=False)
+            # One path for both kinds: the client picks the video or the image route from the request.
+            info = await self._client.create_task(job.request, ledger=self._ledger, resend=False)
         except CreateAmbiguous as exc:
             await self._ambiguous(job_id, exc)
             return

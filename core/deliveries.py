@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from core.delivery import Delivery, format_expiry
-from core.errors import DashScopeError, DownloadError, PlatformError, TransportError
+from core.errors import DashScopeError, DownloadError, PlatformError, ResultDenied, ResultExpired, TransportError
 from core.jobbook import JobBook
 from core.jobs import Job, JobState
 from core.messages import Messages
@@ -100,7 +100,7 @@ class DeliveryWorkers:
         try:
             result = await self._delivery.deliver(job, self._book.port(job), before_upload=mark_uploading)
         except (DownloadError, PlatformError, TransportError, DashScopeError) as exc:
-            if isinstance(exc, DownloadError) and exc.code in ("Expired", "AccessDenied"):
+            if isinstance(exc, ResultExpired | ResultDenied):
                 await self.expire(job_id)
                 return
             if not exc.retryable and attempts >= ATTEMPTS_FOR_FINAL_ERRORS:
@@ -125,5 +125,6 @@ class DeliveryWorkers:
             job_id,
             JobState.EXPIRED,
             error_code="Expired",
-            error_message=self._messages("expired.detail", expires=when),
+            error_message=self._messages("image.expired.detail" if job.is_image else "expired.detail",
+                                   expires=when),
         )

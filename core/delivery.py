@@ -6,6 +6,11 @@ re-encodes when the file is too big (and says so), and uploads through the port 
 message. When even a re-encode cannot fit, the result is a link with its expiry instead of an upload.
 Temp files are always removed. Retrying transient failures and ordering deliveries by expiry is the
 engine's job; this module does one attempt.
+
+An image job downloads its N PNGs (each bounded by ``MAX_IMAGE_BYTES``) and uploads them as ONE message
+(``ChatPort.upload_images``), as a reply to the status message: the longest run of images from the first
+that fits the upload limit together goes up, the rest are posted as links (all of them when even the
+first does not fit). The first image's name is how an upload a crash interrupted is found again.
 """
 
 from __future__ import annotations
@@ -18,15 +23,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from core.errors import DownloadError, PlatformError, WanbotError
+from core.errors import DownloadError, PlatformError, UploadTooLarge, WanbotError
 from core.jobs import Job
 from core.messages import Messages, human_bytes, shorten
 from core.port import ChatPort, MessageRef
+from core.request import GenerationRequest, ImageRequest
+from core.transcode import CannotFit
 
 log = logging.getLogger("wanbot.delivery")
 
 #: A finished clip is a few MB; anything past this is not a video we asked for.
 MAX_DOWNLOAD_BYTES = 2 * 1024**3
+#: A 4K PNG is a few tens of MB at most; anything past this is not an image we asked for.
+MAX_IMAGE_BYTES = 64 * 1024**2
 
 
 class Downloader(Protocol):
@@ -57,6 +66,7 @@ class Delivery:
         messages: Messages,
         fit: Fitter,
         max_download_bytes: int = MAX_DOWNLOAD_BYTES,
+        max_image_bytes: int = MAX_IMAGE_BYTES,
         on_uploaded: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._downloader = downloader
@@ -64,6 +74,7 @@ class Delivery:
         self._messages = messages
         self._fit = fit
         self._max_download = max_download_bytes
+        self._max_image = max_image_bytes
         self._on_uploaded = on_uploaded
 
     async def deliver(
@@ -72,6 +83,8 @@ class Delivery:
         """One attempt. ``before_upload`` records that an upload is starting: if this process dies
         after the platform took the file but before the job was stored as delivered, the next attempt
         finds that upload (``ChatPort.find_upload``) instead of posting the video twice."""
+        if isinstance(job.request, ImageRequest):
+            return await self._deliver_images(job, job.request, port, before_upload)
         if job.video_url is None:
             raise DownloadError("the task finished without a video URL", code="NoVideo")
         if job.extra.get("upload_started"):
@@ -91,7 +104,7 @@ class Delivery:
                     ref = await self._upload(job, port, original, size, before_upload=before_upload)
                     return DeliveryResult(ref, None, size, size)
                 except PlatformError as exc:
-                    if exc.code != "TooLarge":
+                    if not isinstance(exc, UploadTooLarge):
                         raise
                     # The platform's real limit is lower than it told us (e.g. a guild lost its boost).
                     limit = int(size * 0.8)
@@ -115,7 +128,7 @@ class Delivery:
         try:
             await self._fit(original, fitted, max_bytes=limit)
         except WanbotError as exc:
-            if exc.code != "CannotFit":
+            if not isinstance(exc, CannotFit):
                 raise
             log.info("job %s: %s cannot fit %s; posting the link", job.id, human_bytes(size), human_bytes(limit))
             return self._link_result(job, size, limit)
@@ -126,10 +139,71 @@ class Delivery:
         try:
             ref = await self._upload(job, port, fitted, final, note, before_upload=before_upload)
         except PlatformError as exc:
-            if exc.code != "TooLarge":
+            if not isinstance(exc, UploadTooLarge):
                 raise
             return self._link_result(job, size, limit)
         return DeliveryResult(ref, note, size, final)
+
+    async def _deliver_images(
+        self,
+        job: Job,
+        request: ImageRequest,
+        port: ChatPort,
+        before_upload: Callable[[], Awaitable[None]] | None,
+    ) -> DeliveryResult:
+        if not job.image_urls:
+            raise DownloadError("the task finished without image links", code="NoImage")
+        names = image_names(job)
+        if job.extra.get("upload_started"):
+            found = await port.find_upload(job.conversation, filename=names[0], reply_to=job.status_ref)
+            if found is not None:
+                log.info("job %s: an earlier attempt's images are already there; not uploading again", job.id)
+                return DeliveryResult(found, job.delivery_note, 0, None, link_only=False)
+        folder = self._workdir / f"{job.id}.images"
+        paths = [folder / name for name in names]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            sizes = [await self._downloader.download_to(url, path, max_bytes=self._max_image)
+                     for url, path in zip(job.image_urls, paths, strict=True)]
+            limit = await port.upload_limit(job.conversation)
+            fits = _fitting_prefix(sizes, limit)
+            total = sum(sizes)
+            log.info("job %s: downloaded %d images, %s (upload limit %s); %d fit", job.id, len(sizes),
+                     human_bytes(total), human_bytes(limit), fits)
+            if fits:
+                note = self._images_link_note(job, fits, limit) if fits < len(paths) else None
+                caption = self._messages("delivered.image_caption", prompt_short=shorten(request.prompt, 80),
+                                         size=request.size, count=len(job.image_urls), job_id=job.id)
+                if note:
+                    caption = f"{caption}\n{note}"
+                if before_upload is not None:
+                    await before_upload()
+                try:
+                    ref = await port.upload_images(job.conversation, paths[:fits], caption=caption,
+                                                   reply_to=job.status_ref)
+                except PlatformError as exc:
+                    if exc.code != "TooLarge":
+                        raise
+                    log.warning("job %s: platform refused the images as too large; posting links", job.id)
+                else:
+                    uploaded = sum(sizes[:fits])
+                    if self._on_uploaded is not None:
+                        await self._on_uploaded(uploaded)
+                    return DeliveryResult(ref, note, total, uploaded)
+            return DeliveryResult(None, self._images_link_note(job, 0, limit), total, None, link_only=True)
+        finally:
+            for path in paths:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+    def _images_link_note(self, job: Job, uploaded: int, limit: int) -> str:
+        """The links of the images from ``uploaded`` on, which do not fit this channel's upload limit."""
+        expires = job.video_expires_at
+        when = format_expiry(expires) if expires else "it expires"
+        links = "\n".join(job.image_urls[uploaded:])
+        return self._messages("delivered.image_links", limit=human_bytes(limit), expires=when, links=links)
 
     def _link_result(self, job: Job, size: int, limit: int) -> DeliveryResult:
         expires = job.video_expires_at
@@ -150,6 +224,7 @@ class Delivery:
         before_upload: Callable[[], Awaitable[None]] | None = None,
     ) -> MessageRef:
         req = job.request
+        assert isinstance(req, GenerationRequest)  # image jobs go through _deliver_images
         caption = self._messages(
             "delivered.caption",
             prompt_short=shorten(req.prompt, 80),
@@ -168,6 +243,21 @@ class Delivery:
         if self._on_uploaded is not None:
             await self._on_uploaded(size)
         return ref
+
+
+def _fitting_prefix(sizes: list[int], limit: int) -> int:
+    """How many images from the first fit into one message of at most ``limit`` bytes."""
+    total = 0
+    for count, size in enumerate(sizes):
+        total += size
+        if total > limit:
+            return count
+    return len(sizes)
+
+
+def image_names(job: Job) -> list[str]:
+    """The file names a job's images are uploaded under, in order (the first finds a lost upload)."""
+    return [f"wan-{job.id}-{i}.png" for i in range(1, len(job.image_urls) + 1)]
 
 
 def upload_name(job: Job) -> str:

@@ -1,4 +1,4 @@
-"""The job engine: every job's journey from a chat command to a delivered video.
+"""The job engine: every job's journey from a chat command to a delivered video or set of images.
 
 ``Engine`` owns the lifecycle (``core.jobs.JobState``) and wires the parts that each own one concern:
 the fair queue (``core.scheduler``), sending and settling creates (``core.creates``), the task watcher
@@ -15,7 +15,10 @@ book and store, replicas (``core.replica``) and the chat ports. Its promises:
   status message edited.
 
 Adapters call ``accept`` (or ``submit``), ``cancel``, ``get`` and ``wait``; nothing here knows which
-platform is which.
+platform is which. An image request (``ImageRequest``) is a job like a video: same queue, caps, cooldown,
+budgets (its estimate is its price for ``n`` images), create gate, watcher and recovery; only the route it
+is created on, how it is priced and how it is delivered differ (``core.dashscope``, ``core.outcomes``,
+``core.delivery``).
 """
 
 from __future__ import annotations
@@ -30,13 +33,18 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.budget import BudgetExceeded, checks_for
+from core.budget import checks_for
 from core.config import EngineConfig
 from core.creates import Creates, TaskAPI
 from core.dashscope import TaskInfo
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
-from core.errors import DashScopeError, QuotaExceeded, WanbotError
+from core.errors import (
+    DashScopeError,
+    DashScopeUnsupportedOperation,
+    QuotaExceeded,
+    WanbotError,
+)
 from core.jobbook import STATUS_POST_STARTED, JobBook, display_state
 from core.jobs import CancelOutcome, Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
@@ -44,8 +52,9 @@ from core.messages import Messages
 from core.observe import EngineObserver, NullObserver
 from core.outcomes import TaskOutcomes
 from core.port import ChatPort, ConversationRef, PostStatus, StatusView
+from core.refusals import worded
 from core.replica import ReplicaDuties
-from core.request import GenerationRequest
+from core.request import AnyRequest, GenerationRequest
 from core.scheduler import FairQueue
 from core.status import status_view
 from core.store import JobStore, StaleJob, TaskClaimed
@@ -222,7 +231,7 @@ class Engine:
         self,
         requester: Requester,
         conversation: ConversationRef,
-        request: GenerationRequest,
+        request: AnyRequest,
         *,
         post_status: PostStatus | None = None,
     ) -> Job:
@@ -242,7 +251,7 @@ class Engine:
         self,
         requester: Requester,
         conversation: ConversationRef,
-        request: GenerationRequest,
+        request: AnyRequest,
         *,
         post_status: PostStatus | None = None,
     ) -> Job:
@@ -252,7 +261,7 @@ class Engine:
         return self.book.peek(job.id) or job
 
     async def _store_new(self, requester: Requester, conversation: ConversationRef,
-                         request: GenerationRequest) -> Job:
+                         request: AnyRequest) -> Job:
         now = self.now()
         job = Job(
             id=new_job_id(),
@@ -263,7 +272,8 @@ class Engine:
             created_at=now,
             state_times={JobState.QUEUED.value: now},
             updated_at=now,
-            reserved_seconds=float(request.seconds),
+            # An image job holds no video seconds, only its price (per image asked for).
+            reserved_seconds=float(request.seconds) if isinstance(request, GenerationRequest) else 0.0,
             reserved_cost=request.estimated_cost(dict(self.config.price_overrides)),
             lease_owner=self.config.replica_id,
             lease_until=self.replica.lease_until(now),
@@ -280,12 +290,9 @@ class Engine:
         try:
             await self.store.insert(job, within=checks, max_active_for_user=self.config.per_user_cap,
                                     cooldown=self.config.cooldown or None)
-        except BudgetExceeded as exc:
+        except QuotaExceeded as exc:  # the cap, the cooldown or a budget (``BudgetExceeded``)
             self.book.drop(job.id)
-            raise QuotaExceeded(self._budget_sentence(exc), code="Budget") from None
-        except QuotaExceeded as exc:
-            self.book.drop(job.id)
-            raise self._quota_sentence(exc) from None
+            raise worded(exc, self.messages, self.config) from None
         except BaseException:
             self.book.drop(job.id)
             raise
@@ -314,7 +321,7 @@ class Engine:
             try:
                 await self.client.cancel_task(job.task_id)
             except DashScopeError as exc:
-                if exc.code == "UnsupportedOperation":
+                if isinstance(exc, DashScopeUnsupportedOperation):
                     return CancelOutcome.TOO_LATE
                 raise
             self.watcher.unwatch(job_id)
@@ -374,29 +381,6 @@ class Engine:
 
     def in_flight(self) -> int:
         return sum(1 for job in self.book if job.state.in_flight)
-
-    def _budget_sentence(self, exc: BudgetExceeded) -> str:
-        budget = exc.check.budget
-        return self.messages(
-            "budget.exceeded",
-            whose=self.messages(f"budget.whose.{budget.scope.value}"),
-            period=self.messages(f"budget.period.{budget.period.value}"),
-            limit=budget.amount_text(budget.limit),
-            spent=budget.amount_text(exc.spent),
-            needed=budget.amount_text(exc.needed),
-            reset=self.messages(f"budget.reset.{budget.period.value}", tz=self.config.timezone),
-        )
-
-    def _quota_sentence(self, exc: QuotaExceeded) -> QuotaExceeded:
-        """The store's refusal, with the sentence the user sees."""
-        if exc.code == "UserCap":
-            cap = self.config.per_user_cap
-            return QuotaExceeded(self.messages("cap.user", count=cap, cap=cap), code="UserCap")
-        if exc.code == "Cooldown":
-            wait = exc.retry_after or 0.0
-            return QuotaExceeded(self.messages("cap.cooldown", seconds=int(wait + 0.999)), code="Cooldown",
-                                 retry_after=wait)
-        return exc
 
     # -- queue -> DashScope ------------------------------------------------------------------------------
 

@@ -3,17 +3,44 @@
 Every failure that crosses a module boundary is a ``WanbotError`` carrying structured fields, so the
 place that talks to a person (one per adapter) can turn it into a short reply without parsing text::
 
-    WanbotError                   code, message, request_id, retryable, http_status
-    ├── InvalidRequest            the user's request does not fit the model (names the field)
-    ├── ConfigError               settings are missing or contradict each other
-    ├── QuotaExceeded             a local cap (queue, cooldown, budget) refused the request
-    ├── DashScopeError            DashScope answered with an error body (any HTTP status)
-    │   ├── DashScopeRateLimited  429 Throttling.*        retryable
-    │   └── DashScopeServerError  5xx                     retryable
-    ├── TransportError            no usable answer: connection reset, timeout, bad JSON
-    │                             (``ambiguous``: the request may have reached the server)
-    ├── DownloadError             a result file could not be fetched (expired, too big, 403)
-    └── PlatformError             the chat platform refused an edit or an upload
+    WanbotError                          code, message, request_id, retryable, http_status
+    ├── InvalidRequest                   the user's request does not fit the model (names the field)
+    ├── ConfigError                      settings are missing or contradict each other
+    ├── QuotaExceeded                    a local cap (queue, cooldown, budget) refused the request
+    │   ├── UserCapReached               UserCap: too many of the user's jobs in progress
+    │   ├── CooldownActive               Cooldown: the last request was too recent (retry_after)
+    │   └── BudgetExceeded               (core.budget) Budget: a spending budget would go over its limit
+    ├── DashScopeError                   DashScope answered with an error body (any HTTP status)
+    │   ├── DashScopeUnsupportedOperation  UnsupportedOperation: e.g. cancel of a task past PENDING
+    │   ├── DashScopeRateLimited         429 Throttling.*        retryable
+    │   └── DashScopeServerError         5xx                     retryable
+    ├── TransportError                   no usable answer: connection reset, timeout, bad JSON
+    │   │                                (``ambiguous``: the request may have reached the server)
+    │   └── CreateAmbiguous              (core.dashscope.client) several unknown tasks could be the create's
+    ├── DownloadError                    a result file could not be fetched (timeout, 404, disk full …)
+    │   ├── DownloadTooLarge             TooLarge: over the download cap
+    │   ├── ResultExpired                Expired: the signed URL's time is up
+    │   └── ResultDenied                 AccessDenied: storage refuses the URL
+    ├── PlatformError                    the chat platform refused an edit or an upload
+    │   ├── UploadTooLarge               TooLarge: the upload is over the platform's real limit
+    │   └── SlackNotInChannel            (adapters.slack.errors) Slack's code: the bot cannot post there
+    ├── ActionRefused                    (core.access) the actor may not do that to that job
+    │   ├── JobNotFound                  NotFound: no such job here (or it lives elsewhere)
+    │   └── NotYourJob                   NotYours: someone else's job, and not a moderator of it
+    ├── TranscodeError                   (core.transcode) ffmpeg could not read or re-encode a file
+    │   └── CannotFit                    the clip cannot fit the upload limit: post a link instead
+    ├── StoreError                       (core.store.errors) a job could not be written or read
+    │   ├── StaleJob                     the row changed (or vanished) since it was read
+    │   ├── DuplicateJob                 an insert of an id that exists
+    │   ├── TaskClaimed                  another job already holds that DashScope task id
+    │   └── CorruptJob                   a stored row no longer decodes into a ``Job``
+    └── SchemaError                      (core.store.schema) the database is newer than this wanbot
+
+Code to branch on is the type (``except UploadTooLarge``), never ``code``: each subclass keeps the
+``code`` string logs, metrics and stored jobs have always shown. DashScope's own codes are data
+(``DashScopeError.code``, normalised), except ``UnsupportedOperation``, which wanbot acts on. A class
+drawn with ``(module)`` lives next to the code that raises it; ``tests/core/test_error_tree.py`` checks
+this drawing against the classes.
 
 ``retryable`` answers one question: can sending the same request again later help?  It never means
 "safe to resend a create" — creates are reconciled, not retried (see ``core.dashscope.client``).
@@ -132,10 +159,28 @@ class QuotaExceeded(WanbotError):
     default_code = "QuotaExceeded"
 
 
+class UserCapReached(QuotaExceeded):
+    """The user already has as many jobs in progress as the per-user cap allows."""
+
+    default_code = "UserCap"
+
+
+class CooldownActive(QuotaExceeded):
+    """The user's previous request was too recent; ``retry_after`` says how long is left."""
+
+    default_code = "Cooldown"
+
+
 class DashScopeError(WanbotError):
     """DashScope answered with an error. ``code`` is normalised (see ``normalize_code``)."""
 
     default_code = "Unknown"
+
+
+class DashScopeUnsupportedOperation(DashScopeError):
+    """``UnsupportedOperation``: e.g. cancelling a task that is no longer PENDING."""
+
+    default_code = "UnsupportedOperation"
 
 
 class DashScopeRateLimited(DashScopeError):
@@ -166,15 +211,41 @@ class TransportError(WanbotError, ConnectionError):
 
 
 class DownloadError(WanbotError):
-    """A result file could not be fetched. Codes: ``Expired`` (the signed URL's time is up),
-    ``TooLarge`` (over the size cap), ``Timeout``, ``ConnectionError``, ``WriteFailed``, or the storage's
-    own code (``AccessDenied``, ``SignatureDoesNotMatch``, ``HTTP404`` …)."""
+    """A result file could not be fetched. Codes: ``Timeout``, ``ConnectionError``, ``WriteFailed``, or the
+    storage's own code (``SignatureDoesNotMatch``, ``HTTP404`` …); the ones delivery acts on are subclasses
+    (``DownloadTooLarge``, ``ResultExpired``, ``ResultDenied``)."""
 
     default_code = "DownloadFailed"
 
 
+class DownloadTooLarge(DownloadError):
+    """The file is over the download cap (announced by ``Content-Length`` or seen while streaming)."""
+
+    default_code = "TooLarge"
+
+
+class ResultExpired(DownloadError):
+    """The signed result URL's time is up: only a fresh task gives a new one."""
+
+    default_code = "Expired"
+
+
+class ResultDenied(DownloadError):
+    """Storage answered ``AccessDenied`` for the result URL: it will not serve that link again."""
+
+    default_code = "AccessDenied"
+
+
 class PlatformError(WanbotError):
+    """The chat platform refused a call, or could not be reached."""
+
     default_code = "PlatformError"
+
+
+class UploadTooLarge(PlatformError):
+    """The platform refused an upload as too large (its real limit is lower than it said): re-encode."""
+
+    default_code = "TooLarge"
 
 
 _SERVER_CODES_RETRYABLE = {"InternalError", "InternalError.Upload", "SystemError", "ModelUnavailable",
@@ -198,7 +269,8 @@ def dashscope_error(
         return DashScopeServerError(
             text, code=norm, request_id=request_id, http_status=http_status, retryable=retryable
         )
-    return DashScopeError(
+    kind = DashScopeUnsupportedOperation if norm == "UnsupportedOperation" else DashScopeError
+    return kind(
         text, code=norm, request_id=request_id, http_status=http_status,
         retryable=norm in _SERVER_CODES_RETRYABLE,
     )

@@ -1,4 +1,4 @@
-"""Jobs: one user request for one video, from the chat command to the delivered file.
+"""Jobs: one user request for one video or one set of images, from the chat command to the delivered files.
 
 A ``Job`` is a plain record the store persists and every engine part reads; it carries everything a
 fresh process needs to resume it (the validated request, the DashScope task id, where its status message
@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.port import ConversationRef, MessageRef
-from core.request import GenerationRequest
+from core.request import AnyRequest
 
 
 class JobState(StrEnum):
@@ -90,12 +90,13 @@ class Requester:
 
 @dataclass(frozen=True)
 class Job:
-    """One video job. Immutable: the engine derives a changed copy with ``evolve`` and stores it."""
+    """One video or image job. Immutable: the engine derives a changed copy with ``evolve`` and stores it."""
 
     id: str
     requester: Requester
     conversation: ConversationRef
-    request: GenerationRequest
+    #: A video (``GenerationRequest``) or an image (``ImageRequest``) job, told apart by ``request.kind``.
+    request: AnyRequest
     state: JobState
     created_at: datetime
     #: When the job entered each state it has been in (first entry wins).
@@ -104,7 +105,10 @@ class Job:
     submit_started_at: datetime | None = None
     status_ref: MessageRef | None = None
     video_url: str | None = None
+    #: When the result links (``video_url`` or ``image_urls``) stop working.
     video_expires_at: datetime | None = None
+    #: The signed links of a finished image job's images, in the order DashScope returned them.
+    image_urls: tuple[str, ...] = ()
     delivered_ref: MessageRef | None = None
     delivery_note: str | None = None
     billed_seconds: float | None = None
@@ -131,6 +135,10 @@ class Job:
         times = dict(self.state_times)
         times.setdefault(state.value, now)
         return replace(self, state=state, state_times=times, updated_at=now, **changes)
+
+    @property
+    def is_image(self) -> bool:
+        return self.request.kind == "image"
 
     def entered(self, state: JobState) -> datetime | None:
         return self.state_times.get(state.value)

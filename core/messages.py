@@ -97,7 +97,6 @@ EN: dict[str, str] = {
     "slack.remix.close": "Close",
     "slack.not_in_channel": "I can't post in this conversation: it's private or a direct message I'm not part of. "
     "Invite me with `/invite @wanbot`, or use /wan in a public channel.",
-    "slack.image.working": "Generating {n} image(s)… they will appear here in a minute.",
     "slack.unreachable": "Slack didn't answer wanbot just now. Please try again in a moment.",
     # Discord adapter (buttons, modals, command descriptions ≤ 100 characters, help)
     "discord.button.cancel": "Cancel",
@@ -230,6 +229,17 @@ EN: dict[str, str] = {
     # -- engine races (issue 9, core-b) --
     "error.TaskClaimed": "wanbot could not tell which DashScope task is this video's, so it stopped rather "
     "than risk sending you someone else's. Please try again.",
+    # -- images as engine jobs (issue 10, images) --
+    "image.title": "🖼️ {state}",
+    "image.field.size": "Size",
+    "image.field.count": "Images",
+    "delivered.image_caption": "🖼️ {prompt_short} — {size}, {count} image(s) · job {job_id}",
+    "delivered.image_links": "Too large for this channel's {limit} upload limit; download before {expires}:\n"
+    "{links}",
+    "image.expired.detail": "The image links expired at {expires} before they could be delivered. "
+    "Ask again to make new ones.",
+    "image.none_returned": "DashScope finished the task but returned no image; nothing was charged for it. "
+    "Please try again.",
 }
 
 EN.update({
@@ -256,13 +266,16 @@ EN.update({
     "discord.storyboard.empty": EN["storyboard.empty"],
     "discord.storyboard.too_short": EN["storyboard.too_short"],
     "discord.help": EN["help.options"],
-    "slack.delete.partial": "Deleted what I could, but Slack would not let me delete {what}; "
-    "try again in a moment or ask a workspace admin to remove it.",
-    "slack.delete.the_video": "the video file",
-    "slack.delete.the_status": "the status message",
-    "slack.cancel.none_here": EN["cancel.none_here"],
-    "slack.delete.failed": "Slack would not let me delete the status message or the video file; "
-    "try again in a moment or ask a workspace admin to remove them.",
+})
+
+EN.update({
+    # -- slack storyboard modal (issue 10) --
+    "slack.storyboard.title": "Storyboard ({duration} s)",
+    "slack.storyboard.shot": "Shot {n}",
+    "slack.storyboard.placeholder": "wide shot: a lighthouse at dusk, waves crashing below",
+    "slack.storyboard.submit": "Make it",
+    "slack.storyboard.stale": "This storyboard form isn't yours or is no longer valid; start a new one with "
+    "/wan storyboard.",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

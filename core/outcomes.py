@@ -1,9 +1,10 @@
 """What the engine does with each answer the watcher reads for a job's DashScope task.
 
-PENDING → RUNNING is shown; SUCCEEDED is priced (billed seconds when DashScope reports them) and handed to
-delivery; FAILED, CANCELED and UNKNOWN end the job with their reason; a task that outlives
-``EngineConfig.task_timeout`` is given up. A task the job *adopted* from the task list (``ADOPTED_TASK``)
-whose reported prompt turns out to be another's is let go: recorded as an orphan, never delivered.
+PENDING → RUNNING is shown; SUCCEEDED is priced (a video by billed seconds when DashScope reports them, an
+image job by the images actually returned) and handed to delivery; FAILED, CANCELED and UNKNOWN end the
+job with their reason; a task that outlives ``EngineConfig.task_timeout`` is given up. A task the job
+*adopted* from the task list (``ADOPTED_TASK``) whose reported prompt turns out to be another's is let go:
+recorded as an orphan, never delivered.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core.jobs import Job, JobState
 from core.ledger import DeploymentLedger
 from core.messages import Messages, human_duration
 from core.observe import EngineObserver
+from core.request import ImageRequest
 from core.watcher import Watcher
 
 if TYPE_CHECKING:
@@ -104,6 +106,9 @@ class TaskOutcomes:
 
     async def _succeeded(self, job_id: str, info: TaskInfo) -> None:
         job = self._book[job_id]
+        if isinstance(job.request, ImageRequest):
+            await self._images_succeeded(job_id, job.request, info)
+            return
         billed = info.usage.billed_seconds if info.usage and info.usage.billed_seconds is not None else None
         seconds = billed if billed is not None else float(job.request.seconds)
         assert job.request.resolution is not None
@@ -116,6 +121,21 @@ class TaskOutcomes:
             video_expires_at=expires,
             billed_seconds=seconds,
             cost=cost,
+        )
+        self._deliveries.schedule(job)
+        await self._pump()
+
+    async def _images_succeeded(self, job_id: str, request: ImageRequest, info: TaskInfo) -> None:
+        """Priced per image actually returned (never more than asked); none returned is a failure."""
+        urls = info.image_urls[: request.n]
+        if not urls:
+            await self._book.fail(job_id, "NoImage", self._messages("image.none_returned"))
+            await self._pump()
+            return
+        cost = request.spec.cost(len(urls), dict(self._config.price_overrides))
+        expires = info.url_expires_at or (self._now() + timedelta(hours=24))
+        job = await self._book.transition(
+            job_id, JobState.SUCCEEDED, image_urls=urls, video_expires_at=expires, cost=cost,
         )
         self._deliveries.schedule(job)
         await self._pump()

@@ -11,7 +11,7 @@ its own way (a Discord embed, Slack blocks, a rich console line).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -115,6 +115,19 @@ class ChatPort(Protocol):
         reply_to: MessageRef | None,
     ) -> MessageRef:
         """Upload an MP4 of ``size`` bytes (already within ``upload_limit``) and return its message."""
+        ...
+
+    async def upload_images(
+        self,
+        conversation: ConversationRef,
+        paths: Sequence[Path],
+        *,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        """Upload image files (together within ``upload_limit``; each path's name is its file name) as ONE
+        message with ``caption``, a reply to ``reply_to``, and return that message. ``find_upload`` with the
+        first file's name finds it again."""
         ...
 
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:

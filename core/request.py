@@ -15,9 +15,9 @@ means "no negative prompt", which is how Discord and the CLI leave it out).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from core.catalogue import (
     DEFAULT_IMAGE_MODEL,
@@ -275,7 +275,10 @@ class GenerationRequest(_Base):
 
 
 class ImageRequest(_Base):
-    """A synchronous text-to-image request (wan2.7-image / wan2.7-image-pro)."""
+    """A text-to-image request (wan2.7-image / wan2.7-image-pro): an engine job like a video.
+
+    The same body goes to the asynchronous endpoint (``X-DashScope-Async: enable``, then a task) and to
+    the synchronous one the SDK conformance test still uses."""
 
     kind: Literal["image"] = "image"
     model: str = DEFAULT_IMAGE_MODEL
@@ -329,10 +332,18 @@ class ImageRequest(_Base):
         return spec
 
     def estimated_cost(self, overrides: dict[str, Decimal] | None = None) -> Decimal:
+        """What DashScope bills if all ``n`` images come back (billed per image returned)."""
         return self.spec.cost(self.n, overrides)
 
+    def with_changes(self, **changes: Any) -> ImageRequest:
+        """A new validated request (re-roll with a new seed, remix the prompt)."""
+        values = self.model_dump()
+        values.update(changes)
+        return ImageRequest.build(**values)
+
     def to_wire(self) -> dict[str, Any]:
-        """The JSON body for ``POST /api/v1/services/aigc/multimodal-generation/generation``."""
+        """The JSON body for ``POST /api/v1/services/aigc/image-generation/generation`` (async) and
+        ``POST /api/v1/services/aigc/multimodal-generation/generation`` (sync): the same for both."""
         params: dict[str, Any] = {
             "size": self.size,
             "n": self.n,
@@ -348,6 +359,23 @@ class ImageRequest(_Base):
         }
 
 
+#: What a job asks for: a video or an image, told apart by ``kind`` (how a stored row is read back).
+AnyRequest = GenerationRequest | ImageRequest
+
+_ANY_REQUEST: TypeAdapter[AnyRequest] = TypeAdapter(
+    Annotated[GenerationRequest | ImageRequest, Field(discriminator="kind")]
+)
+
+
+def load_request(data: Any) -> AnyRequest:
+    """A stored request (``model_dump(mode="json")``) read back as the right kind.
+
+    A row written before images were jobs has ``kind: "video"`` too (the field always had a default)."""
+    if isinstance(data, dict) and "kind" not in data:
+        data = {**data, "kind": "video"}
+    return _ANY_REQUEST.validate_python(data)
+
+
 def _either(options: tuple[str, ...] | list[str]) -> str:
     opts = list(options)
     if len(opts) == 1:
@@ -355,4 +383,4 @@ def _either(options: tuple[str, ...] | list[str]) -> str:
     return ", ".join(opts[:-1]) + f" or {opts[-1]}"
 
 
-__all__ = ["GenerationRequest", "ImageRequest", "MAX_SEED", "RATIOS"]
+__all__ = ["AnyRequest", "GenerationRequest", "ImageRequest", "MAX_SEED", "RATIOS", "load_request"]

@@ -4,6 +4,9 @@ Pure functions of (job, queue position, now): the engine calls ``status_view`` f
 tests assert on the result without a platform. ``sandbox=True`` (the engine is told so when it is
 built on the embedded sandbox) leads the line of every view with a short note, so whoever reads any
 status message on any platform knows the video is a placeholder and nothing is billed.
+
+An image job shows its model, size, image count, seed, estimate (or cost) and job id, and once delivered
+offers reroll, remix and delete (never upscale).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import datetime
 from core.jobs import Job, JobState
 from core.messages import Messages, human_duration
 from core.port import StatusField, StatusView
+from core.request import GenerationRequest, ImageRequest
 
 #: Buttons offered in each state (adapters render the ones they support).
 ACTIONS: dict[JobState, tuple[str, ...]] = {
@@ -28,11 +32,18 @@ ACTIONS: dict[JobState, tuple[str, ...]] = {
 }
 
 
+#: An image job offers no upscale (there is no 1080P of an image).
+IMAGE_ACTIONS: dict[JobState, tuple[str, ...]] = {
+    state: tuple(a for a in actions if a != "upscale") for state, actions in ACTIONS.items()
+}
+
+
 def status_view(job: Job, *, now: datetime, position: int | None, messages: Messages,
                 sandbox: bool = False) -> StatusView:
     req = job.request
     state = job.state
-    title = messages("title", state=messages(f"state.{state.value}"))
+    title_key = "image.title" if isinstance(req, ImageRequest) else "title"
+    title = messages(title_key, state=messages(f"state.{state.value}"))
     elapsed = human_duration(job.elapsed(now))
     if state in (JobState.QUEUED, JobState.SUBMITTING) and position is not None:
         where = messages("line.queued_next") if position <= 1 else messages("line.queued", position=position)
@@ -42,16 +53,19 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
     if sandbox:
         # First, not last: the console's live view replaces the line's trailing " · <elapsed>" as it ticks.
         line = f"{messages('status.sandbox')} · {line}"
-    fields = [
-        StatusField(messages("field.model"), req.model),
-        StatusField(
+    fields = [StatusField(messages("field.model"), req.model)]
+    if isinstance(req, ImageRequest):
+        assert req.size is not None
+        fields.append(StatusField(messages("image.field.size"), req.size))
+        fields.append(StatusField(messages("image.field.count"), str(req.n)))
+    else:
+        fields.append(StatusField(
             messages("field.format"),
             messages("format", resolution=req.resolution, ratio=req.ratio, duration=req.seconds),
-        ),
-    ]
+        ))
     if req.seed is not None:
         fields.append(StatusField(messages("field.seed"), str(req.seed)))
-    if req.negative_prompt:
+    if isinstance(req, GenerationRequest) and req.negative_prompt:
         fields.append(StatusField(messages("field.negative"), req.negative_prompt))
     if job.cost is not None:
         fields.append(StatusField(messages("field.cost"), f"¥{job.cost}"))
@@ -59,11 +73,14 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         fields.append(StatusField(messages("field.estimate"), f"¥{req.estimated_cost()}"))
     fields.append(StatusField(messages("field.job"), job.id))
 
-    actions = ACTIONS[state]
-    if state is JobState.DELIVERED and req.resolution == "1080P":
-        actions = tuple(a for a in actions if a != "upscale")
-    if state is JobState.DELIVERED and "1080P" not in req.spec.resolutions:
-        actions = tuple(a for a in actions if a != "upscale")
+    if isinstance(req, ImageRequest):
+        actions = IMAGE_ACTIONS[state]
+    else:
+        actions = ACTIONS[state]
+        if state is JobState.DELIVERED and req.resolution == "1080P":
+            actions = tuple(a for a in actions if a != "upscale")
+        if state is JobState.DELIVERED and "1080P" not in req.spec.resolutions:
+            actions = tuple(a for a in actions if a != "upscale")
 
     detail = None
     link = None
@@ -71,8 +88,8 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         detail = job.error_message
     elif state is JobState.DELIVERED and job.delivery_note:
         detail = job.delivery_note
-        if job.extra.get("link_only"):
-            link = job.video_url
+        if job.extra.get("link_only") and not isinstance(req, ImageRequest):
+            link = job.video_url  # (an image job's links are in the note: there can be several)
     return StatusView(
         job_id=job.id,
         state=state.value,

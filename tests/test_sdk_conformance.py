@@ -21,6 +21,11 @@ import requests
 dashscope = pytest.importorskip("dashscope")
 from dashscope import MultiModalConversation, VideoSynthesis  # noqa: E402
 from dashscope.aigc.image_generation import ImageGeneration  # noqa: E402
+from dashscope.api_entities.dashscope_response import (  # noqa: E402
+    ImageGenerationResponse,
+    Message,
+    MultiModalConversationResponse,
+)
 
 from sandbox import Sandbox, SandboxConfig  # noqa: E402
 from sandbox.validation import VideoJob  # noqa: E402
@@ -107,11 +112,12 @@ async def test_cancel_and_list(slow_sandbox: Sandbox) -> None:
     again = await asyncio.to_thread(VideoSynthesis.cancel, created, api_key=KEY)
     assert again.status_code == 400 and again.code == "UnsupportedOperation"
     await asyncio.to_thread(VideoSynthesis.async_call, api_key=KEY, **WAN27_ARGS)
-    listed = await asyncio.to_thread(VideoSynthesis.list, api_key=KEY, page_size=1)
+    # dashscope ships an __init__.pyi whose VideoSynthesis omits list(), which the class does define.
+    listed = await asyncio.to_thread(VideoSynthesis.list, api_key=KEY, page_size=1)  # type: ignore[attr-defined]
     assert listed.status_code == HTTPStatus.OK and listed.request_id
     assert listed.output["total"] == 2 and listed.output["total_page"] == 2
     assert len(listed.output["data"]) == 1 and listed.output["data"][0]["model_name"] == "wan2.7-t2v"
-    pending = await asyncio.to_thread(VideoSynthesis.list, api_key=KEY, status="PENDING")
+    pending = await asyncio.to_thread(VideoSynthesis.list, api_key=KEY, status="PENDING")  # type: ignore[attr-defined]
     assert pending.output["total"] == 1
 
 
@@ -133,14 +139,17 @@ async def test_legacy_model_call(sandbox: Sandbox) -> None:
     assert rsp.usage.video_duration == 5
 
 
-MESSAGES = [{"role": "user", "content": [{"text": "A serene mountain lake at sunrise, photorealistic"}]}]
+# Message is a dict: the SDK sends exactly {"role": ..., "content": [...]}.
+MESSAGES = [Message(role="user", content=[{"text": "A serene mountain lake at sunrise, photorealistic"}])]
 
 
 async def test_image_generation_sync(sandbox: Sandbox) -> None:
     rsp = await asyncio.to_thread(ImageGeneration.call, model="wan2.7-image-pro", api_key=KEY,
                                   messages=MESSAGES, n=1, size="2K", watermark=False, thinking_mode=True)
+    assert isinstance(rsp, ImageGenerationResponse), rsp  # not a stream: no stream=True was asked for
     assert rsp.status_code == HTTPStatus.OK, rsp
     content = rsp.output.choices[0].message.content
+    assert isinstance(content, list), content
     assert len(content) == 1 and content[0]["type"] == "image"
     assert rsp.usage.image_count == 1 and rsp.usage.size == "2048*2048"
     got = await asyncio.to_thread(_download, content[0]["image"])
@@ -150,6 +159,7 @@ async def test_image_generation_sync(sandbox: Sandbox) -> None:
 async def test_multimodal_conversation_image(sandbox: Sandbox) -> None:
     rsp = await asyncio.to_thread(MultiModalConversation.call, model="wan2.7-image", api_key=KEY,
                                   messages=MESSAGES, n=2, size="1K")
+    assert isinstance(rsp, MultiModalConversationResponse), rsp  # not a stream
     assert rsp.status_code == HTTPStatus.OK, rsp
     assert len(rsp.output.choices[0].message.content) == 2
     assert rsp.usage["image_count"] == 2

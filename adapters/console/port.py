@@ -1,8 +1,8 @@
 """The console port: the chat platform is your terminal.
 
 Status messages are lines that change in place (a rich ``Live`` table on a terminal; one printed line
-per edit when output is piped, so logs and CI read well). "Uploading" a video copies it into the output
-folder. Everything the engine does on Discord or Slack happens here too, which is what lets a newcomer
+per edit when output is piped, so logs and CI read well). "Uploading" a video or images copies them into the
+output folder. Everything the engine does on Discord or Slack happens here too, which is what lets a newcomer
 watch the whole path locally.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -34,6 +35,14 @@ _STYLE = {
     "CANCELED": "dim",
     "EXPIRED": "red",
 }
+
+
+def _copy_in(paths: list[Path], dests: list[Path]) -> None:
+    """Copy each file to a ``.part`` name, then rename them into place, the first one last."""
+    for path, dest in zip(paths, dests, strict=True):
+        shutil.copyfile(path, dest.with_name(dest.name + ".part"))
+    for dest in reversed(dests):
+        dest.with_name(dest.name + ".part").replace(dest)
 
 
 @dataclass
@@ -98,6 +107,26 @@ class ConsolePort:
         self.saved[job_id] = dest
         self._print(Text.assemble(("  saved ", "green"), (str(dest), "bold"), f"  ({size:,} bytes)"))
         return MessageRef(conversation, f"file:{dest}")
+
+    async def upload_images(
+        self,
+        conversation: ConversationRef,
+        paths: Sequence[Path],
+        *,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        """Copy the images into the output folder and print where. The first image is renamed into place
+        last, so ``find_upload`` (which looks for it) never mistakes a half-copied set for a finished one."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        dests = [self.out_dir / path.name for path in paths]
+        await asyncio.to_thread(_copy_in, list(paths), dests)
+        if dests:
+            job_id = dests[0].name.removeprefix("wan-").rsplit("-", 1)[0]
+            self.saved[job_id] = dests[0]
+        for dest in dests:
+            self._print(Text.assemble(("  saved ", "green"), (str(dest), "bold")))
+        return MessageRef(conversation, f"file:{dests[0] if dests else self.out_dir}")
 
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
         # A line an earlier process printed cannot be edited again (that terminal is gone); printing a new

@@ -11,7 +11,7 @@ multipart ``POST`` replying to the status message. Every post and edit says ``Al
 job id in its buttons' ``custom_id`` or in the embed's "Job" field — so a status message posted by a
 process that died before storing its id is adopted, not duplicated.
 
-Discord answers become ``core.errors.PlatformError``: 413 / 40005 → ``code="TooLarge"`` (the engine
+Discord answers become ``core.errors.PlatformError``: 413 / 40005 → ``UploadTooLarge`` (the engine
 re-encodes), 429 and 5xx → retryable. Before the gateway is ready (the engine resumes jobs while the
 client is still logging in) every verb waits for it, up to ``ready_timeout``; past that it fails as
 retryable and the engine tries again later.
@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,7 +33,7 @@ from adapters.discord import PLATFORM
 from adapters.discord.buttons import parse_custom_id
 from adapters.discord.markup import fitted
 from adapters.discord.render import status_buttons, status_embed
-from core.errors import PlatformError
+from core.errors import PlatformError, UploadTooLarge
 from core.messages import Messages
 from core.port import ConversationRef, MessageRef, StatusView
 
@@ -69,7 +69,7 @@ def platform_error(exc: Exception, what: str) -> PlatformError:
     """A discord.py / aiohttp failure as the engine's ``PlatformError``."""
     if isinstance(exc, discord.HTTPException):
         if exc.status == 413 or exc.code == 40005:
-            return PlatformError(f"{what}: file too large for this channel", code="TooLarge", http_status=413)
+            return UploadTooLarge(f"{what}: file too large for this channel", http_status=413)
         code = {403: "Forbidden", 404: "NotFound", 429: "RateLimited"}.get(exc.status, f"HTTP{exc.status}")
         retryable = exc.status == 429 or exc.status >= 500
         return PlatformError(f"{what}: {exc.text or exc.status}", code=code, http_status=exc.status,
@@ -142,6 +142,35 @@ class DiscordPort:
         reply_to: MessageRef | None,
     ) -> MessageRef:
         await self._wait_ready("upload")
+        ref = await self._send_files(conversation, [(path, filename)], caption=caption, reply_to=reply_to,
+                                     what="upload video")
+        log.info("uploaded %s (%d bytes) to channel %s", filename, size, conversation.channel_id)
+        return ref
+
+    async def upload_images(
+        self,
+        conversation: ConversationRef,
+        paths: Sequence[Path],
+        *,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        """One message with every image attached (Discord takes up to 10 attachments per message)."""
+        await self._wait_ready("upload")
+        ref = await self._send_files(conversation, [(path, path.name) for path in paths], caption=caption,
+                                     reply_to=reply_to, what="upload images")
+        log.info("uploaded %d images to channel %s", len(paths), conversation.channel_id)
+        return ref
+
+    async def _send_files(
+        self,
+        conversation: ConversationRef,
+        files: list[tuple[Path, str]],
+        *,
+        caption: str,
+        reply_to: MessageRef | None,
+        what: str,
+    ) -> MessageRef:
         extra: dict[str, Any] = {}
         if reply_to is not None:
             # A reply, but never a failed upload because someone deleted the status message meanwhile.
@@ -150,18 +179,22 @@ class DiscordPort:
                 message_id=int(reply_to.message_id), channel_id=int(where.thread_id or where.channel_id),
                 fail_if_not_exists=False,
             )
-        handle = await asyncio.to_thread(open_binary, path)  # no blocking open on the loop
+        handles: list[io.BufferedReader] = []
         try:
-            file = discord.File(handle, filename=filename)
+            for path, _ in files:
+                handles.append(await asyncio.to_thread(open_binary, path))  # no blocking open on the loop
+            attachments = [discord.File(handle, filename=name)
+                           for handle, (_, name) in zip(handles, files, strict=True)]
             message = await guarded(
                 self._channel(conversation).send(
-                    content=fitted(caption, MAX_CONTENT), file=file, allowed_mentions=NO_MENTIONS, **extra
+                    content=fitted(caption, MAX_CONTENT), files=attachments, allowed_mentions=NO_MENTIONS,
+                    **extra,
                 ),
-                "upload video",
+                what,
             )
         finally:
-            handle.close()
-        log.info("uploaded %s (%d bytes) to channel %s", filename, size, conversation.channel_id)
+            for handle in handles:
+                handle.close()
         return MessageRef(conversation, str(message.id))
 
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:

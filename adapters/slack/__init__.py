@@ -1,11 +1,17 @@
 """The Slack adapter: ``/wan`` as a slash command, status messages as Block Kit, videos in threads.
 
-``app.build(settings)`` is what ``wanbot run`` calls. The modules, one concept each:
+``app.build(config)`` is what ``wanbot run`` calls (``config.SlackConfig``, built by ``bot.platforms``);
+its runner gets the ``adapters.host.AdapterHost``. Every command, button and modal is one
+``core.actions.ChatActions`` use case: this package only reads Slack's payloads, acknowledges at the
+right moment, and renders. The modules, one concept each:
 
 * ``port``     — ``SlackPort``, the ``ChatPort`` over slack_sdk's ``AsyncWebClient``;
-* ``blocks``   — ``StatusView`` → Block Kit, and mrkdwn escaping of every echoed text;
+* ``blocks``   — ``StatusView`` → Block Kit, a result → mrkdwn, and escaping of every echoed text;
 * ``errors``   — Slack failures → ``PlatformError``, and any error → the sentence a user reads;
-* ``commands`` — the ``/wan`` slash command (ack first, then the shared parser and the engine);
-* ``actions``  — the status message's buttons and the remix modal;
+* ``context``  — a payload → ``core.actions.Caller``, and ``Reply``: the ack and the private answers;
+* ``commands`` — the ``/wan`` slash command;
+* ``actions``  — the status message's buttons;
+* ``modals``   — the remix and storyboard modals (sealed metadata) and their submissions;
+* ``gate``     — HTTP mode's signature, replay and shape checks;
 * ``app``      — the bolt ``AsyncApp`` and how it listens (Socket Mode or HTTP).
 """

@@ -1,17 +1,17 @@
 """The bolt ``AsyncApp`` and how it listens: Socket Mode or HTTP.
 
-``build(settings)`` is what ``wanbot run`` calls; it returns the ``SlackPort`` (the engine needs it
-before it starts) and the runner, which registers the listeners on the running engine and serves
-until cancelled, then closes cleanly.
+``build(config)`` is what ``wanbot run`` calls (``config``: ``adapters.slack.config.SlackConfig``); it
+returns the ``SlackPort`` (the engine needs it before it starts) and the runner, which takes the
+``adapters.host.AdapterHost`` — the use cases, the catalogue, the bot's HTTP server — registers the
+listeners and serves until cancelled, then closes cleanly.
 
 * **Socket Mode** when ``SLACK_APP_TOKEN`` (``xapp-…``) is set: bolt's ``AsyncSocketModeHandler`` opens
   the websocket from ``apps.connections.open``; no public URL, no signing secret needed.
 * **HTTP mode** otherwise: ``POST /slack/events``. ``adapters.slack.gate`` checks every request against
   ``SLACK_SIGNING_SECRET`` (HMAC v0 over the raw bytes, 5-minute timestamp window) before anything is
   parsed, turns away replays, and only then hands the body to bolt (which checks it again). The route is
-  mounted on the bot's one HTTP server (``bot.http``, ``rt.http``: the same port as ``/healthz`` and
-  ``/metrics``); a runtime without one (tests, embedding) gets a server of its own on
-  ``WANBOT_HTTP_HOST:WANBOT_HTTP_PORT``.
+  mounted on the bot's one HTTP server (``AdapterHost.http``: the same port as ``/healthz`` and
+  ``/metrics``); HTTP mode without one is a ``ConfigError``.
 
 ``SLACK_API_URL`` points slack_sdk's Web API client (and so bolt, Socket Mode and uploads) elsewhere,
 e.g. at the test suite's fake Slack.
@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -36,20 +35,16 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.actions import REMIX_CALLBACK, Buttons, seal_key_for
+from adapters.host import AdapterHost
+from adapters.slack.actions import Buttons
 from adapters.slack.blocks import ACTION_PREFIX, ACTIONS
-from adapters.slack.commands import ImageMaker, SlashCommand
+from adapters.slack.commands import SlashCommand
+from adapters.slack.config import SlackConfig
 from adapters.slack.gate import SlackGate, Verdict
+from adapters.slack.modals import REMIX_CALLBACK, STORYBOARD_CALLBACK, Modals, seal_key_for
 from adapters.slack.port import SlackPort
-from bot.http import HttpServer
-from bot.settings import Settings
 from core.errors import ConfigError
 from core.messages import Messages
-from core.request import ImageRequest
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
-    from core.dashscope import DashScopeClient
 
 log = logging.getLogger("wanbot.slack")
 
@@ -57,8 +52,6 @@ EVENTS_PATH = "/slack/events"
 COMMAND = "/wan"
 #: Seconds ``stop()`` waits for acknowledged commands to finish their work.
 STOP_GRACE = 10.0
-#: Images are a few MB; anything past this is not an image we asked for.
-MAX_IMAGE_BYTES = 64 * 1024**2
 
 
 def _slack_url(url: str) -> str:
@@ -69,23 +62,21 @@ def _slack_url(url: str) -> str:
 class SlackService:
     """One Slack app: the Web API client, the port, the bolt app and its listener (socket or HTTP)."""
 
-    def __init__(self, settings: Settings) -> None:
-        if settings.slack_bot_token is None:
-            raise ConfigError("SLACK_BOT_TOKEN is not set", code="SlackNotConfigured")
-        self.settings = settings
-        self.app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
-        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    def __init__(self, config: SlackConfig) -> None:
+        self.config = config
+        self.app_token = config.app_token
+        secret = config.signing_secret
         if self.app_token is None and secret is None:
             raise ConfigError("Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)",
                               code="SlackNotConfigured")
         self.client = AsyncWebClient(
-            token=settings.slack_bot_token.get_secret_value(),
-            base_url=_slack_url(settings.slack_api_url),
+            token=config.bot_token,
+            base_url=_slack_url(config.api_url),
             # 429s carry Retry-After and mean "not done": waiting and sending again is safe. 5xx are not
             # retried here (a post might have happened); the engine decides what to do about those.
             retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
         )
-        self.port = SlackPort(self.client, messages=Messages(settings.locale))
+        self.port = SlackPort(self.client, messages=Messages(config.locale))
         self.app = AsyncApp(
             client=self.client,
             signing_secret=secret or "",
@@ -97,8 +88,6 @@ class SlackService:
         #: HTTP mode's door: signature first, then replays and shape (``adapters.slack.gate``).
         self._gate = SlackGate(secret) if secret else None
         self._socket: AsyncSocketModeHandler | None = None
-        self._http: HttpServer | None = None
-        self._own_http = False
         self._unmount: Callable[[], None] | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
 
@@ -106,19 +95,13 @@ class SlackService:
     def socket_mode(self) -> bool:
         return self.app_token is not None
 
-    @property
-    def http_url(self) -> str | None:
-        """``http://host:port`` of the server ``/slack/events`` is mounted on, once it listens."""
-        return self._http.url if self._http is not None else None
-
     # -- listeners ---------------------------------------------------------------------------------------
 
-    def register(self, rt: Runtime) -> None:
-        """Attach the ``/wan`` command, the buttons and the remix modal to ``rt``'s engine."""
-        command = SlashCommand(rt.engine, self.port, images=_image_maker(rt.client))
-        assert self.settings.slack_bot_token is not None  # checked in __init__
-        buttons = Buttons(rt.engine, self.port,
-                          seal_key=seal_key_for(self.settings.slack_bot_token.get_secret_value()))
+    def register(self, host: AdapterHost) -> None:
+        """Attach the ``/wan`` command, the buttons and the two modals to ``host``'s use cases."""
+        modals = Modals(host.actions, self.port, host.messages, seal_key=seal_key_for(self.config.bot_token))
+        command = SlashCommand(host.actions, self.port, host.messages, modals)
+        buttons = Buttons(host.actions, self.port, host.messages, modals)
 
         # Bolt injects arguments by parameter name, so listeners are plain functions, not bound methods.
         async def on_command(ack: Any, body: dict[str, Any], respond: Any) -> None:
@@ -128,12 +111,16 @@ class SlackService:
             await self._tracked(buttons.on_action(ack, body, respond))
 
         async def on_remix(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-            await self._tracked(buttons.on_remix_submit(ack, body, view))
+            await self._tracked(modals.on_remix_submit(ack, body, view))
+
+        async def on_storyboard(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+            await self._tracked(modals.on_storyboard_submit(ack, body, view))
 
         self.app.command(COMMAND)(on_command)
         for action in ACTIONS:
             self.app.action(f"{ACTION_PREFIX}{action}")(on_button)
         self.app.view(REMIX_CALLBACK)(on_remix)
+        self.app.view(STORYBOARD_CALLBACK)(on_storyboard)
 
     async def _tracked(self, work: Awaitable[None]) -> None:
         """Run a listener's work, remembered so ``stop()`` lets it finish before the engine closes.
@@ -173,22 +160,20 @@ class SlackService:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
-    async def start(self, rt: Runtime) -> None:
-        self.register(rt)
+    async def start(self, host: AdapterHost) -> None:
+        if self.app_token is None and host.http is None:
+            raise ConfigError("Slack's HTTP mode needs the bot's HTTP server to mount /slack/events on, and "
+                              "none was given; set SLACK_APP_TOKEN for Socket Mode or run it with `wanbot run`",
+                              code="SlackNotConfigured")
+        self.register(host)
         if self.app_token is not None:
             self._socket = AsyncSocketModeHandler(self.app, self.app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
             log.info("Slack: connected in Socket Mode")
             return
         # Mounted before the first await: ``wanbot run`` opens the shared port right after runners attach.
-        server = rt.http
-        if server is None:
-            server = HttpServer(self.settings.http_host, self.settings.http_port)
-            self._own_http = True
-        self._http = server
-        self._unmount = server.mount("POST", EVENTS_PATH, self.handle)
-        if self._own_http:
-            await server.start()
+        assert host.http is not None
+        self._unmount = host.http.mount("POST", EVENTS_PATH, self.handle)
         log.info("Slack: HTTP mode, requests at %s", EVENTS_PATH)
 
     async def stop(self) -> None:
@@ -199,38 +184,21 @@ class SlackService:
         if self._unmount is not None:
             self._unmount()
             self._unmount = None
-        if self._http is not None and self._own_http:
-            await self._http.close()
-        self._http = None
-        self._own_http = False
         if self._inflight:
             _, late = await asyncio.wait(set(self._inflight), timeout=STOP_GRACE)
             for task in late:
                 task.cancel()
 
-    async def run(self, rt: Runtime) -> None:
+    async def run(self, host: AdapterHost) -> None:
         """Serve until cancelled (``wanbot run``'s runner contract)."""
-        await self.start(rt)
+        await self.start(host)
         try:
             await asyncio.Event().wait()
         finally:
             await self.stop()
 
 
-def _image_maker(client: DashScopeClient) -> ImageMaker:
-    async def make(request: ImageRequest, workdir: Path) -> list[Path]:
-        result = await client.generate_image(request)
-        paths = []
-        for i, url in enumerate(result.urls, start=1):
-            path = workdir / f"wan-image-{i}.png"
-            await client.download_to(url, path, max_bytes=MAX_IMAGE_BYTES)
-            paths.append(path)
-        return paths
-
-    return make
-
-
-def build(settings: Settings) -> tuple[SlackPort, Any]:
+def build(config: SlackConfig) -> tuple[SlackPort, Callable[[AdapterHost], Coroutine[Any, Any, None]]]:
     """``wanbot run``'s entry point: the port for the engine and the runner coroutine function."""
-    service = SlackService(settings)
+    service = SlackService(config)
     return service.port, service.run

@@ -9,6 +9,8 @@ Everything a user typed (prompts, negative prompts, job ids in errors) reaches S
 go out with ``parse=none``. Text that is already safe mrkdwn is wrapped in ``Mrkdwn`` so the port knows
 not to escape it twice; what needs no formatting (modal titles, inputs, buttons) is ``plain_text``.
 
+``shown`` is how a use case's result reads in an ephemeral reply (``core.actions.results``).
+
 Buttons carry the job id as their ``value`` and a fixed ``action_id`` (``wan_cancel`` …): the handler
 finds the job in the store, so buttons keep working after a restart.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.actions import HelpText, Result, UsageReport
 from core.messages import Messages
 from core.port import StatusView
 
@@ -66,6 +69,15 @@ def quote(text: str, limit: int = SECTION_LIMIT) -> Mrkdwn:
     """A block quote of plain ``text``; each line gets its own ``>`` marker (ours, not the user's)."""
     body = fit(text, limit - 2 * (text.count("\n") + 1))
     return Mrkdwn("\n".join(f">{line}" for line in body.split("\n")))
+
+
+def shown(result: Result) -> str:
+    """What a use case's result says to the person who asked (plain text unless already ``Mrkdwn``)."""
+    if isinstance(result, UsageReport):
+        return Mrkdwn("\n".join([f"*{escape(result.title)}*", *(escape(row.text) for row in result.rows)]))
+    if isinstance(result, HelpText):
+        return Mrkdwn(f"```{escape(result.text)}```")
+    return result.text
 
 
 def fallback_text(view: StatusView) -> Mrkdwn:

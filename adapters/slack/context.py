@@ -1,20 +1,23 @@
-"""Who is asking, where, how to answer them, and whether they may touch a job.
+"""Who is asking (a ``core.actions.Caller``), and how to answer them (``Reply``).
 
-``Caller`` is read from a slash command or an interaction payload. It holds the request's ``ack``
-until it is used, because *when* to acknowledge is the handler's decision: a command that makes a job
-acknowledges only once the job is stored (a kill after the 200 must not lose it), everything else at
-once. ``Caller.reply`` answers privately: inside the acknowledgement of a slash command when that has
-not been sent yet (Slack shows it to the user alone, and it reaches private channels the bot is not
-in), else with ``chat.postEphemeral``, falling back to the payload's ``response_url`` when that is
-impossible — fine for one short answer, never used for the long-lived status message.
+``caller_from_command`` and ``caller_from_interaction`` read a slash command's or an interaction's
+payload into the plain facts the use cases decide on: Slack, the team, the channel it came from, the
+user. On Slack a workspace admin or owner moderates every channel and may change its defaults; finding
+out is a ``users.info`` call, so both permissions are the lazy ``port.is_admin(user_id)``, asked only
+when the answer matters (someone acts on another person's job, or changes ``/wan defaults``).
 
-``Caller.authorize`` is the adapter's side of ``core.access.authorize``: it describes the click as an
-``Actor`` (Slack, the team, the channel it came from, the user; a workspace admin or owner moderates
-every channel of it) and asks about ``users.info`` only when the answer matters.
+``Reply`` holds the request's ``ack`` until it is used, because *when* to acknowledge is the handler's
+decision: a command that makes a job acknowledges only once the job is stored (a kill after the 200
+must not lose it), everything else at once. ``Reply.say`` answers privately: inside the acknowledgement
+of a slash command when that has not been sent yet (Slack shows it to the user alone, and it reaches
+private channels the bot is not in), else with ``chat.postEphemeral``, falling back to the payload's
+``response_url`` when that is impossible — fine for one short answer, never used for the long-lived
+status message.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,11 +26,9 @@ from typing import Any
 from adapters.slack.blocks import safe
 from adapters.slack.errors import reply_for
 from adapters.slack.port import PLATFORM, SlackPort
-from core.access import MODERATED, ActionRefused, Actor, JobAction, authorize
+from core.actions import Caller
 from core.errors import PlatformError
-from core.jobs import Job, Requester
 from core.messages import Messages
-from core.port import ConversationRef
 
 log = logging.getLogger("wanbot.slack")
 
@@ -35,12 +36,35 @@ Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
 
 
+def _caller(port: SlackPort, user_id: str, channel_id: str, team_id: str | None,
+            user_name: str | None) -> Caller:
+    is_admin = functools.partial(port.is_admin, user_id)
+    return Caller(platform=PLATFORM, workspace_id=team_id, channel_id=channel_id, user_id=user_id,
+                  user_name=user_name, moderator=is_admin, channel_admin=is_admin)
+
+
+def caller_from_command(body: Mapping[str, Any], port: SlackPort) -> Caller:
+    return _caller(port, str(body["user_id"]), str(body["channel_id"]), body.get("team_id"),
+                   body.get("user_name"))
+
+
+def caller_from_interaction(body: Mapping[str, Any], port: SlackPort, channel_id: str = "") -> Caller:
+    """A click or a modal's submission; ``channel_id`` where the payload names none (a modal: the channel
+    it was opened from, sealed into its metadata)."""
+    user = body.get("user") or {}
+    team = (body.get("team") or {}).get("id") or user.get("team_id")
+    channel = (body.get("channel") or {}).get("id") or channel_id
+    return _caller(port, str(user.get("id", "")), str(channel), team, user.get("username") or user.get("name"))
+
+
 @dataclass
-class Caller:
+class Reply:
+    """The way back to whoever sent one command or interaction."""
+
+    port: SlackPort
+    messages: Messages
     user_id: str
     channel_id: str
-    team_id: str | None
-    user_name: str | None = None
     respond: Respond | None = None
     #: The request's acknowledgement, until it is sent (``acknowledge``).
     ack: Ack | None = field(default=None, repr=False)
@@ -48,27 +72,9 @@ class Caller:
     ack_speaks: bool = False
 
     @classmethod
-    def from_command(cls, body: Mapping[str, Any], respond: Respond | None, ack: Ack | None = None) -> Caller:
-        return cls(str(body["user_id"]), str(body["channel_id"]), body.get("team_id"), body.get("user_name"),
-                   respond, ack, ack_speaks=True)
-
-    @classmethod
-    def from_interaction(cls, body: Mapping[str, Any], respond: Respond | None, channel_id: str = "",
-                         ack: Ack | None = None) -> Caller:
-        user = body.get("user") or {}
-        team = (body.get("team") or {}).get("id") or user.get("team_id")
-        channel = (body.get("channel") or {}).get("id") or channel_id
-        return cls(str(user.get("id", "")), str(channel), team, user.get("username") or user.get("name"), respond,
-                   ack)
-
-    def requester(self, channel_id: str | None = None) -> Requester:
-        return Requester(PLATFORM, self.user_id, channel_id or self.channel_id, self.team_id, self.user_name)
-
-    @property
-    def conversation(self) -> ConversationRef:
-        return ConversationRef(PLATFORM, self.channel_id, workspace_id=self.team_id)
-
-    # -- answering -------------------------------------------------------------------------------------
+    def to(cls, caller: Caller, port: SlackPort, messages: Messages, *, respond: Respond | None, ack: Ack | None,
+           ack_speaks: bool = False) -> Reply:
+        return cls(port, messages, caller.user_id, caller.channel_id, respond, ack, ack_speaks)
 
     async def acknowledge(self, **answer: Any) -> None:
         """Send the acknowledgement now (once; later calls do nothing)."""
@@ -76,14 +82,14 @@ class Caller:
         if ack is not None:
             await ack(**answer)
 
-    async def reply(self, port: SlackPort, text: str) -> None:
+    async def say(self, text: str) -> None:
         """A private answer; plain text is escaped, ``Mrkdwn`` is sent as is. Never raises."""
         if self.ack is not None and self.ack_speaks:
             await self.acknowledge(text=safe(text), response_type="ephemeral")
             return
         await self.acknowledge()
         try:
-            await port.ephemeral(self.channel_id, self.user_id, text)
+            await self.port.ephemeral(self.channel_id, self.user_id, text)
             return
         except PlatformError as exc:
             if self.respond is None:
@@ -94,27 +100,9 @@ class Caller:
         except Exception as exc:  # the user cannot be told anything more; the log must say it
             log.warning("could not answer %s through response_url: %r", self.user_id, exc)
 
-    async def fail(self, port: SlackPort, exc: BaseException, messages: Messages) -> None:
+    async def fail(self, exc: BaseException) -> None:
         """The one way handlers report an error: ``errors.reply_for`` → a private reply."""
-        await self.reply(port, reply_for(exc, messages))
+        await self.say(reply_for(exc, self.messages))
 
-    # -- may they? ---------------------------------------------------------------------------------------
 
-    def actor(self, *, moderator: bool = False, channel_id: str | None = None) -> Actor:
-        return Actor(PLATFORM, self.team_id, channel_id or self.channel_id, self.user_id, moderator=moderator)
-
-    async def authorize(self, port: SlackPort, job: Job | None, action: JobAction, messages: Messages, *,
-                        job_id: str, channel_id: str | None = None) -> Job:
-        """``core.access.authorize`` for this caller; raises ``ActionRefused``.
-
-        ``channel_id`` replaces where the click came from when the payload has none (a modal's submission:
-        the channel the modal was opened from, sealed into it). Workspace admins and owners moderate every
-        channel; ``users.info`` is asked only when someone acts on another person's job, where it matters."""
-        try:
-            return authorize(job, self.actor(channel_id=channel_id), action, messages, job_id=job_id)
-        except ActionRefused as refused:
-            if refused.code != "NotYours" or action not in MODERATED:
-                raise
-            if not await port.is_admin(self.user_id):
-                raise
-        return authorize(job, self.actor(moderator=True, channel_id=channel_id), action, messages, job_id=job_id)
+__all__ = ["Reply", "caller_from_command", "caller_from_interaction"]

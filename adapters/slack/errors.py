@@ -3,8 +3,10 @@
 * ``platform_error``: whatever slack_sdk or the network raised → ``core.errors.PlatformError`` with
   Slack's own error string as ``code`` (``not_in_channel``, ``ratelimited`` …), ``retryable`` when sending
   again later can help (rate limits, 5xx, a dropped connection) and ``retry_after`` when Slack said.
-* ``reply_for``: any exception → the one sentence the user reads in an ephemeral reply. Never a
-  traceback; unexpected errors are logged here and the user gets a short apology.
+  Two answers wanbot acts on get a type: ``UploadTooLarge`` (``code="TooLarge"``: delivery re-encodes)
+  and ``SlackNotInChannel`` (the bot cannot post here; ``code`` stays Slack's word for why).
+* ``reply_for``: any exception → the one sentence the user reads in an ephemeral reply: Slack's own
+  failures here, everything else through ``core.actions.sentence_for`` (never a traceback).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import logging
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from core.access import ActionRefused
-from core.errors import InvalidRequest, PlatformError, QuotaExceeded, WanbotError
+from core.actions import sentence_for
+from core.errors import PlatformError, UploadTooLarge
 from core.messages import Messages
 
 log = logging.getLogger("wanbot.slack")
@@ -25,6 +27,12 @@ NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "method_not_s
                             "is_archived", "restricted_action"})
 _RETRYABLE = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 _TOO_LARGE = frozenset({"file_too_large", "file_uploads_exceed_limit", "too_large"})
+
+
+class SlackNotInChannel(PlatformError):
+    """The bot cannot post in this conversation (private, archived, not joined): the user must invite it."""
+
+    default_code = "not_in_channel"
 
 
 def platform_error(exc: BaseException) -> PlatformError:
@@ -42,11 +50,14 @@ def platform_error(exc: BaseException) -> PlatformError:
                 retry_after = float(header)
             except ValueError:
                 retry_after = None
+        kind = PlatformError
         if code in _TOO_LARGE or status == 413:
-            code = "TooLarge"  # the name core.delivery reacts to
+            kind, code = UploadTooLarge, "TooLarge"  # the type core.delivery reacts to
+        elif code in NOT_IN_CHANNEL:
+            kind = SlackNotInChannel
         retryable = status == 429 or status >= 500 or code in _RETRYABLE
-        return PlatformError(f"Slack answered {code}", code=code, http_status=status, retryable=retryable,
-                             retry_after=retry_after)
+        return kind(f"Slack answered {code}", code=code, http_status=status, retryable=retryable,
+                    retry_after=retry_after)
     if isinstance(exc, SlackClientError | aiohttp.ClientError | TimeoutError | OSError):
         # SlackRequestError (e.g. the upload URL answered 5xx), connection resets, timeouts.
         return PlatformError(f"Slack could not be reached: {exc}", code="slack_unreachable", retryable=True)
@@ -54,17 +65,11 @@ def platform_error(exc: BaseException) -> PlatformError:
 
 
 def reply_for(exc: BaseException, messages: Messages) -> str:
-    """What the user reads for ``exc`` (plain text: the port escapes it)."""
-    if isinstance(exc, InvalidRequest):
-        return messages("invalid", reason=exc.message)
-    if isinstance(exc, QuotaExceeded | ActionRefused):
-        return exc.message
+    """What the user reads for ``exc`` (plain text: the port escapes it): Slack's own failures first (the
+    bot is not in the conversation; Slack did not answer), then ``core.actions.sentence_for``."""
+    if isinstance(exc, SlackNotInChannel):
+        return messages("slack.not_in_channel")
     if isinstance(exc, PlatformError):
-        if exc.code in NOT_IN_CHANNEL:
-            return messages("slack.not_in_channel")
         log.warning("Slack call failed: %s", exc)
         return messages("slack.unreachable")
-    if isinstance(exc, WanbotError):
-        return messages.explain(exc.code, exc.message)
-    log.error("unexpected error in a Slack handler", exc_info=exc)
-    return messages("error.internal")
+    return sentence_for(exc, messages)

@@ -9,7 +9,7 @@
   ``thread_ts``). slack_sdk would read a path with a blocking ``open().read()``; we read the bytes in a
   worker thread instead so the event loop never stalls. The returned ``MessageRef`` carries the file id.
 * ``not_in_channel``: the port joins a public channel once (``conversations.join``) and sends again;
-  private channels and DMs raise ``PlatformError(code="not_in_channel")`` for the handler to explain.
+  private channels and DMs raise ``SlackNotInChannel`` for the handler to explain.
 * Every Slack failure leaves here as ``core.errors.PlatformError`` (see ``errors.platform_error``).
 """
 
@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import fallback_text, safe, status_blocks
-from adapters.slack.errors import platform_error
+from adapters.slack.errors import SlackNotInChannel, platform_error
 from core.errors import PlatformError
 from core.messages import Messages
 from core.port import ConversationRef, MessageRef, StatusView
@@ -98,6 +98,34 @@ class SlackPort:
         log.info("uploaded %s (%d bytes) to %s thread %s as %s", filename, size, ref.conversation.channel_id,
                  thread_ts, ref.message_id)
         return ref
+
+    async def upload_images(
+        self,
+        conversation: ConversationRef,
+        paths: Sequence[Path],
+        *,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        """One ``files_upload_v2`` call with every image: Slack shares them in one message in the status
+        message's thread. The returned ref's ``message_id`` is the first file's id (as for a video)."""
+        thread_ts = reply_to.message_id if reply_to is not None else conversation.thread_id
+        blobs = [await asyncio.to_thread(path.read_bytes) for path in paths]
+        channel = conversation.channel_id
+        uploads = [{"file": data, "filename": path.name, "title": path.name}
+                   for data, path in zip(blobs, paths, strict=True)]
+
+        async def upload() -> Response:
+            return await self._call(self.client.files_upload_v2(
+                channel=channel, thread_ts=thread_ts, file_uploads=uploads,
+                initial_comment=safe(caption) if caption else None,
+            ))
+
+        answer = await self._joining(channel, upload)
+        files = answer.get("files") or [answer.get("file") or {}]
+        log.info("uploaded %d images to %s thread %s", len(paths), channel, thread_ts)
+        return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts),
+                          str(files[0].get("id", "")))
 
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return UPLOAD_LIMIT
@@ -178,7 +206,7 @@ class SlackPort:
 
     async def ensure_member(self, channel_id: str, *, within: float | None = None) -> None:
         """Make sure the bot can post here before anything is queued: join a public channel if needed,
-        else raise ``PlatformError(code="not_in_channel")``. With ``within``, a Slack slower than that is
+        else raise ``SlackNotInChannel``. With ``within``, a Slack slower than that is
         a retryable ``PlatformError`` (the user is told to try again) rather than a missed deadline."""
         if channel_id in self._member:
             return
@@ -196,7 +224,7 @@ class SlackPort:
             self._member.add(channel_id)
             return
         if channel.get("is_private") or channel.get("is_mpim") or channel.get("is_group"):
-            raise PlatformError("the bot is not in this private conversation", code="not_in_channel")
+            raise SlackNotInChannel("the bot is not in this private conversation")
         await self._join(channel_id)
 
     async def is_admin(self, user_id: str) -> bool:
@@ -268,8 +296,7 @@ class SlackPort:
             if exc.retryable:
                 raise
             # Private channels answer method_not_supported_for_channel_type: only an invite helps.
-            raise PlatformError(f"cannot join {channel_id}: {exc.code}", code="not_in_channel",
-                                http_status=exc.http_status) from exc
+            raise SlackNotInChannel(f"cannot join {channel_id}: {exc.code}", http_status=exc.http_status) from exc
         self._member.add(channel_id)
 
 

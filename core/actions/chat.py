@@ -23,10 +23,10 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from core.access import MODERATED, ActionRefused, JobAction, authorize
+from core.access import MODERATED, ActionRefused, JobAction, NotYourJob, authorize
 from core.actions.caller import AllowList, Caller, granted
 from core.actions.desk import ChannelDesk
-from core.actions.face import AnyRequest, EngineFace
+from core.actions.face import EngineFace
 from core.actions.results import (
     Cancelled,
     DefaultsReport,
@@ -58,7 +58,7 @@ from core.errors import InvalidRequest, PlatformError, WanbotError
 from core.jobs import CancelOutcome, Job
 from core.messages import Messages
 from core.port import PostStatus
-from core.request import MAX_SEED, GenerationRequest, ImageRequest
+from core.request import MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
 
 #: How many of a user's newest jobs ``/wan status`` shows, and ``/wan cancel`` looks through (the per-user
 #: cap keeps the unfinished ones among the newest few).
@@ -113,7 +113,7 @@ class ChatActions:
         try:
             return authorize(job, caller.actor(), action, self.messages, job_id=shown)
         except ActionRefused as refused:
-            if refused.code != "NotYours" or action not in MODERATED or not await granted(caller.moderator):
+            if not isinstance(refused, NotYourJob) or action not in MODERATED or not await granted(caller.moderator):
                 raise
         return authorize(job, caller.actor(moderator=True), action, self.messages, job_id=shown)
 
@@ -163,8 +163,8 @@ class ChatActions:
 
     async def video(self, caller: Caller, typed: Mapping[str, Any] | GenerationRequest, *,
                     post_status: PostStatus | None = None) -> Started:
-        """A video from typed options (``None`` = not given) over this channel's defaults, or from a request
-        already read (``parse`` merged the defaults; ``wanbot try`` sends exactly what was typed)."""
+        """A video from typed options (``None`` = not given) over this channel's defaults, or from a
+        request already read over them (``parse``)."""
         self.check_allowed(caller)
         if isinstance(typed, GenerationRequest):
             request = typed

@@ -74,11 +74,10 @@ class ChannelDesk:
                 totals = await self.engine.usage(since=since, platform=caller.platform,
                                                  workspace_id=caller.workspace_id, user_id=user_id)
                 label = m("usage.label", who=who, period=period)
-                images = getattr(totals, "images", 0)
-                videos = totals.jobs - images
-                text = m("usage.row", label=label, videos=videos, images=images,
+                text = m("usage.row", label=label, videos=totals.videos, images=totals.images,
                          seconds=totals.billed_seconds, cost=totals.cost)
-                rows.append(UsageRow(label, videos, images, totals.billed_seconds, totals.cost, text))
+                rows.append(UsageRow(label, totals.videos, totals.images, totals.billed_seconds, totals.cost,
+                                     text))
         return UsageReport(m("usage.title"), tuple(rows))
 
 

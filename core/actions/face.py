@@ -14,10 +14,8 @@ from typing import Any, Protocol
 
 from core.jobs import CancelOutcome, Job, Requester
 from core.port import ChatPort, ConversationRef, PostStatus, StatusView
-from core.request import GenerationRequest, ImageRequest
+from core.request import AnyRequest
 from core.store.jobstore import UsageTotals
-
-AnyRequest = GenerationRequest | ImageRequest
 
 
 class EngineFace(Protocol):
@@ -56,4 +54,4 @@ class EngineFace(Protocol):
     def port(self, platform: str) -> ChatPort: ...
 
 
-__all__ = ["AnyRequest", "EngineFace"]
+__all__ = ["EngineFace"]

@@ -11,7 +11,11 @@ ours):
   ``reconcile``); it sends again only after the re-checks show nothing, raises ``CreateAmbiguous`` when
   several unknown tasks could be it, and ``TransportError(ambiguous=True)`` when the list or a query of
   a listed task fails.
-* An image create is billed too and has no task to find afterwards, so an ambiguous one is raised.
+* An image task (``X-DashScope-Async: enable`` on the image-generation route) is created by the same
+  code as a video task — ``create_task`` picks the route from the request's kind — so it gets the same
+  never-resend-while-uncertain rule and is found again in the task list the same way.
+* The synchronous image call (``generate_image``) has no task to find afterwards, so an ambiguous
+  answer is raised.
 
 The session is injected and shared; the key travels on each request only, and never in any text.
 """
@@ -37,12 +41,15 @@ from core.dashscope.models import ImageResult, TaskInfo, TaskPage, TaskStatus, T
 from core.dashscope.reconcile import StaticLedger, TaskLedger
 from core.dashscope.retry import ReconcilePolicy, RetryPolicy, parse_retry_after
 from core.dashscope.transport import Answer, Redactor, Transport, error_from_answer
-from core.errors import ConfigError, DashScopeError, TransportError, WanbotError
-from core.request import GenerationRequest, ImageRequest
+from core.errors import ConfigError, DashScopeError, DashScopeUnsupportedOperation, TransportError, WanbotError
+from core.request import AnyRequest, GenerationRequest, ImageRequest
 
 log = logging.getLogger("wanbot.dashscope")
 
 CREATE_PATH = "/services/aigc/video-generation/video-synthesis"
+#: Image tasks: the same body as ``IMAGE_PATH``, with ``X-DashScope-Async: enable``, then queried as a task.
+IMAGE_TASK_PATH = "/services/aigc/image-generation/generation"
+#: Synchronous image generation (no task): kept for the SDK conformance check.
 IMAGE_PATH = "/services/aigc/multimodal-generation/generation"
 TASKS_PATH = "/tasks"
 #: ``GET /tasks`` refuses windows longer than this.
@@ -105,7 +112,7 @@ class DashScopeClient:
         key = "'<redacted>'" if self._has_key else "None"
         return f"DashScopeClient(base_url={self.base_url!r}, api_key={key})"
 
-    # -- video tasks ------------------------------------------------------------------------------------
+    # -- tasks (video and image) ------------------------------------------------------------------------
 
     async def create_video_task(
         self,
@@ -115,7 +122,20 @@ class DashScopeClient:
         exclude_task_ids: Collection[str] = (),
         resend: bool = True,
     ) -> TaskInfo:
-        """Start a text-to-video task; an uncertain answer is resolved through the task list, never resent.
+        """``create_task`` for a video request (the name callers used before images were tasks)."""
+        return await self.create_task(request, ledger=ledger, exclude_task_ids=exclude_task_ids, resend=resend)
+
+    async def create_task(
+        self,
+        request: AnyRequest,
+        *,
+        ledger: TaskLedger | None = None,
+        exclude_task_ids: Collection[str] = (),
+        resend: bool = True,
+    ) -> TaskInfo:
+        """Start a DashScope task for ``request`` — a video (``video-synthesis``) or an image job
+        (``image-generation``), both with ``X-DashScope-Async: enable`` — and return it. An uncertain
+        answer is resolved through the task list, never resent.
 
         Returns the task (``adopted=True`` when it was found in the list rather than in the answer).
         Raises the ``DashScopeError`` of a definite refusal, or of an uncertain answer once the list
@@ -129,8 +149,10 @@ class DashScopeClient:
         async with self._create_lock:
             return await self._create(request, ledger or StaticLedger(exclude_task_ids), resend)
 
-    async def _create(self, request: GenerationRequest, ledger: TaskLedger, resend: bool) -> TaskInfo:
+    async def _create(self, request: AnyRequest, ledger: TaskLedger, resend: bool) -> TaskInfo:
         body = request.to_wire()
+        path = IMAGE_TASK_PATH if isinstance(request, ImageRequest) else CREATE_PATH
+        what = f"{request.kind} create"
         first_uncertain: float | None = None
         attempt = 0
         while True:
@@ -141,7 +163,7 @@ class DashScopeClient:
             # What the uncertain answer would mean if the list proves no task was made.
             refused: WanbotError
             try:
-                answer = await self._send_create(body)
+                answer = await self._send_create(body, path)
             except TransportError as exc:
                 if not exc.ambiguous:  # never left this host: a plain retry is safe
                     if last:
@@ -158,13 +180,13 @@ class DashScopeClient:
                         uncertainty = f"a {answer.status} answer without a task id ({answer.snippet})"
                         refused = (error_from_answer(answer, self._redact)
                                    if answer.body.get("code") or answer.body.get("error")
-                                   else self._bad_success(answer, "video create"))
+                                   else self._bad_success(answer, what))
                     else:
                         self._hand_out(info.task_id)
                         return info
                 elif answer.ok:
                     uncertainty = f"an unreadable {answer.status} answer ({answer.snippet})"
-                    refused = self._bad_success(answer, "video create")
+                    refused = self._bad_success(answer, what)
                 elif _definite_refusal(answer):
                     # DashScope read the request and said no (InvalidParameter, Arrearage, …): no task.
                     raise error_from_answer(answer, self._redact)
@@ -197,8 +219,8 @@ class DashScopeClient:
                 if left > 0:
                     await self._sleep(left)
 
-    async def _send_create(self, body: Mapping[str, Any]) -> Answer:
-        return await self._transport.exchange("POST", CREATE_PATH, json_body=body, async_header=True)
+    async def _send_create(self, body: Mapping[str, Any], path: str = CREATE_PATH) -> Answer:
+        return await self._transport.exchange("POST", path, json_body=body, async_header=True)
 
     async def reconcile_create(
         self,
@@ -315,7 +337,7 @@ class DashScopeClient:
         except DashScopeError as exc:
             # A retried cancel whose first try succeeded unseen is refused as "not PENDING": check.
             if (
-                exc.code == "UnsupportedOperation"
+                isinstance(exc, DashScopeUnsupportedOperation)
                 and getattr(exc, "after_lost_answer", False)
                 and (await self.get_task(task_id)).status is TaskStatus.CANCELED
             ):
@@ -467,4 +489,7 @@ def _segment(task_id: str) -> str:
     return quote(task_id, safe="")
 
 
-__all__ = ["CREATE_PATH", "IMAGE_PATH", "MAX_LIST_WINDOW", "TASKS_PATH", "CreateAmbiguous", "DashScopeClient"]
+__all__ = [
+    "CREATE_PATH", "IMAGE_PATH", "IMAGE_TASK_PATH", "MAX_LIST_WINDOW", "TASKS_PATH", "CreateAmbiguous",
+    "DashScopeClient",
+]

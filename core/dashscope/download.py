@@ -3,7 +3,7 @@
 Owns the download path: no ``Authorization`` header (with one, OSS answers 403 SignatureDoesNotMatch),
 a byte cap checked against ``Content-Length`` and again while streaming, connect/read/total timeouts,
 retries with backoff for 5xx and broken connections, OSS XML (or JSON) error bodies mapped to
-``DownloadError`` codes — ``Expired`` when the link has run out — and files written through a worker
+``DownloadError`` codes — ``ResultExpired`` when the link has run out — and files written through a worker
 thread to a temporary sibling that is renamed into place only when complete.
 
 Never the whole file in memory: chunks go straight to disk in ≤ 1 MiB batches.
@@ -28,7 +28,7 @@ import aiohttp
 from core.dashscope.models import url_expiry
 from core.dashscope.retry import RetryPolicy, parse_retry_after
 from core.dashscope.transport import Redactor, log
-from core.errors import DownloadError
+from core.errors import DownloadError, DownloadTooLarge, ResultDenied, ResultExpired
 
 CHUNK = 64 * 1024
 _WRITE_BATCH = 1024 * 1024
@@ -215,8 +215,8 @@ class Downloader:
 
     def _too_large(self, url: str, max_bytes: int, announced: int | None = None) -> DownloadError:
         size = f"{announced} bytes" if announced is not None else f"more than {max_bytes} bytes"
-        return DownloadError(f"the file at {display_url(url)} is {size}; the limit is {max_bytes}",
-                             code="TooLarge", retryable=False)
+        return DownloadTooLarge(f"the file at {display_url(url)} is {size}; the limit is {max_bytes}",
+                                retryable=False)
 
     async def _http_error(self, resp: aiohttp.ClientResponse, url: str) -> DownloadError:
         try:
@@ -232,9 +232,13 @@ class Downloader:
         )
         retryable = resp.status >= 500 or resp.status == 429
         detail = f"{code or 'HTTP ' + str(resp.status)}: {message or resp.reason or 'no detail'}"
+        kind = DownloadError
         if expired:
             code = "Expired"  # the link ran out (24 h): only a fresh task gives a new one
-        err = DownloadError(
+            kind = ResultExpired
+        elif code == "AccessDenied":
+            kind = ResultDenied  # storage's own code, typed because delivery gives up on it
+        err = kind(
             self._redact(f"download of {display_url(url)} refused ({detail})"),
             code=code or f"HTTP{resp.status}",
             request_id=rid,

@@ -138,6 +138,20 @@ def _resolution(value: Any) -> str | None:
     return text + "P" if text.isdigit() else text
 
 
+def image_links(output: Mapping[str, Any]) -> tuple[str, ...]:
+    """The image links in an image answer's ``output`` (sync, or a finished async task: both carry
+    ``choices[].message.content[]`` entries ``{"image": url, "type": "image"}``)."""
+    urls: list[str] = []
+    choices = output.get("choices")
+    for choice in choices if isinstance(choices, list) else []:
+        content = _mapping(_mapping(choice).get("message")).get("content")
+        for part in content if isinstance(content, list) else []:
+            url = as_str(_mapping(part).get("image"))
+            if url:
+                urls.append(url)
+    return tuple(urls)
+
+
 # -- result types ------------------------------------------------------------------------------------------
 
 
@@ -147,6 +161,8 @@ class Usage:
 
     billed_seconds: float | None = None
     video_count: int | None = None
+    #: Images an image task returned (and DashScope bills), when it says.
+    image_count: int | None = None
     resolution: str | None = None
     ratio: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -166,6 +182,7 @@ class Usage:
         return cls(
             billed_seconds=billed,
             video_count=as_int(usage.get("video_count")),
+            image_count=as_int(usage.get("image_count")),
             resolution=_resolution(usage.get("SR", usage.get("resolution"))),
             ratio=as_str(usage.get("ratio")) or as_str(usage.get("video_ratio")),
             raw=dict(usage),
@@ -180,6 +197,8 @@ class TaskInfo:
     status: TaskStatus
     request_id: str | None = None
     video_url: str | None = None
+    #: A finished image task's links (``output.choices[].message.content[].image``), in order.
+    image_urls: tuple[str, ...] = ()
     url_expires_at: datetime | None = None
     submit_time: datetime | None = None
     scheduled_time: datetime | None = None
@@ -207,6 +226,7 @@ class TaskInfo:
             raise ValueError("answer carries no task_id")
         status = TaskStatus.parse(source.get("task_status", source.get("status")))
         video_url = as_str(source.get("video_url")) or as_str(source.get("result_url"))
+        image_urls = image_links(source)
         code = as_str(source.get("code"))
         message = as_str(source.get("message"))
         error = source.get("error")
@@ -224,7 +244,8 @@ class TaskInfo:
             status=status,
             request_id=as_str(body.get("request_id")),
             video_url=video_url,
-            url_expires_at=url_expiry(video_url),
+            image_urls=image_urls,
+            url_expires_at=url_expiry(video_url or (image_urls[0] if image_urls else None)),
             submit_time=parse_beijing_time(source.get("submit_time")),
             scheduled_time=parse_beijing_time(source.get("scheduled_time")),
             end_time=parse_beijing_time(source.get("end_time")),
@@ -314,17 +335,9 @@ class ImageResult:
 
     @classmethod
     def from_wire(cls, body: Mapping[str, Any]) -> ImageResult:
-        urls: list[str] = []
-        choices = _mapping(body.get("output")).get("choices")
-        for choice in choices if isinstance(choices, list) else []:
-            content = _mapping(_mapping(choice).get("message")).get("content")
-            for part in content if isinstance(content, list) else []:
-                url = as_str(_mapping(part).get("image"))
-                if url:
-                    urls.append(url)
         usage = _mapping(body.get("usage"))
         return cls(
-            urls=tuple(urls),
+            urls=image_links(_mapping(body.get("output"))),
             image_count=as_int(usage.get("image_count")),
             size=as_str(usage.get("size")),
             request_id=as_str(body.get("request_id")),
@@ -343,6 +356,7 @@ __all__ = [
     "as_float",
     "as_int",
     "as_str",
+    "image_links",
     "parse_beijing_time",
     "url_expiry",
 ]

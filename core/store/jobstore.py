@@ -43,11 +43,19 @@ log = logging.getLogger("wanbot.store")
 
 @dataclass(frozen=True)
 class UsageTotals:
-    """What ``/wan usage`` shows: billed jobs, seconds and money over a period."""
+    """What ``/wan usage`` shows: billed jobs (videos and image jobs), video seconds, images and money."""
 
     jobs: int = 0
     billed_seconds: float = 0.0
     cost: Decimal = Decimal("0")
+    #: Images billed (returned by DashScope) across the image jobs among ``jobs``.
+    images: int = 0
+    #: How many of ``jobs`` were image jobs (the rest are videos).
+    image_jobs: int = 0
+
+    @property
+    def videos(self) -> int:
+        return self.jobs - self.image_jobs
 
 
 # -- URLs and engines ------------------------------------------------------------------------------------
@@ -328,7 +336,7 @@ class JobStore:
         ]
         if until is not None:
             conds.append(jobs.c.created_at < require_aware(until, "until"))
-        stmt = select(jobs.c.billed_seconds, jobs.c.cost).where(and_(*conds))
+        stmt = select(jobs.c.billed_seconds, jobs.c.cost, jobs.c.image_urls, jobs.c.request).where(and_(*conds))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         # Summed here, not in SQL: costs are exact decimal text, which SQLite's SUM would turn into floats.
@@ -336,6 +344,8 @@ class JobStore:
             jobs=len(rows),
             billed_seconds=sum((r.billed_seconds or 0.0 for r in rows), 0.0),
             cost=sum((r.cost for r in rows if r.cost is not None), Decimal("0")),
+            images=sum(len(r.image_urls or ()) for r in rows),
+            image_jobs=sum(1 for r in rows if isinstance(r.request, dict) and r.request.get("kind") == "image"),
         )
 
     async def task_ids_since(self, since: datetime) -> set[str]:

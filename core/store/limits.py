@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.budget import BudgetCheck, BudgetExceeded, Unit
-from core.errors import QuotaExceeded
+from core.errors import CooldownActive, UserCapReached
 from core.jobs import Job
 from core.store.schema import ACTIVE_STATES, FREE_STATES, jobs, require_aware, user_filter
 
@@ -28,7 +28,7 @@ async def check_limits(
     max_active: int | None,
     cooldown: float | None = None,
 ) -> None:
-    """Raise ``QuotaExceeded`` (``Cooldown``, ``UserCap``) or ``BudgetExceeded`` if ``job`` may not be stored."""
+    """Raise ``CooldownActive``, ``UserCapReached`` or ``BudgetExceeded`` if ``job`` may not be stored."""
     r = job.requester
     if conn.dialect.name == "postgresql":
         # One lock per workspace: the user and workspace budgets of that workspace serialise on it.
@@ -43,7 +43,7 @@ async def check_limits(
             )
         )
         if int(active or 0) >= max_active:
-            raise QuotaExceeded(f"{active} jobs in progress (limit {max_active})", code="UserCap")
+            raise UserCapReached(f"{active} jobs in progress (limit {max_active})")
     for check in within:
         spent = await spent_against(conn, check)
         needed = check.needed(job.reserved_seconds or 0.0, job.reserved_cost or Decimal(0))
@@ -64,7 +64,7 @@ async def _check_cooldown(conn: AsyncConnection, job: Job, cooldown: float) -> N
     )
     if latest is not None:
         wait = max(0.0, (latest - created).total_seconds() + cooldown)
-        raise QuotaExceeded(f"cooldown: {wait:.0f} s left", code="Cooldown", retry_after=wait)
+        raise CooldownActive(f"cooldown: {wait:.0f} s left", retry_after=wait)
 
 
 async def spent_against(conn: AsyncConnection, check: BudgetCheck) -> Decimal:

@@ -11,7 +11,7 @@ from sqlalchemy import Row
 
 from core.jobs import Job, JobState, Requester
 from core.port import ConversationRef, MessageRef
-from core.request import GenerationRequest
+from core.request import load_request
 from core.store.errors import CorruptJob
 from core.store.schema import iso_utc, require_aware
 
@@ -46,6 +46,7 @@ def job_to_row(job: Job) -> dict[str, Any]:
         "status_ref": job.status_ref.to_dict() if job.status_ref else None,
         "video_url": job.video_url,
         "video_expires_at": _aware_or_none(job.video_expires_at, "video_expires_at"),
+        "image_urls": list(job.image_urls) if job.image_urls else None,
         "delivered_ref": job.delivered_ref.to_dict() if job.delivered_ref else None,
         "delivery_note": job.delivery_note,
         "billed_seconds": job.billed_seconds,
@@ -69,7 +70,7 @@ def _ref(data: Mapping[str, Any] | None) -> MessageRef | None:
 def row_to_job(row: Row[Any]) -> Job:
     m = row._mapping
     try:
-        request = GenerationRequest.model_validate(m["request"])
+        request = load_request(m["request"])
         state = JobState(m["state"])
     except (ValidationError, ValueError) as exc:
         raise CorruptJob(f"job {m['id']} cannot be loaded: {exc}") from exc
@@ -92,6 +93,7 @@ def row_to_job(row: Row[Any]) -> Job:
         status_ref=_ref(m["status_ref"]),
         video_url=m["video_url"],
         video_expires_at=m["video_expires_at"],
+        image_urls=tuple(str(u) for u in m["image_urls"] or ()),
         delivered_ref=_ref(m["delivered_ref"]),
         delivery_note=m["delivery_note"],
         billed_seconds=m["billed_seconds"],

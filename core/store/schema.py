@@ -196,6 +196,11 @@ def _v3_job_columns() -> list[Column[Any]]:
     ]
 
 
+def _v5_job_columns() -> list[Column[Any]]:
+    """What v5 added to jobs: the result links of an image job (a JSON list; NULL for a video)."""
+    return [Column("image_urls", JSONText, nullable=True)]
+
+
 def _replicas_columns() -> list[Column[Any]]:
     return [
         Column("replica_id", String, primary_key=True),
@@ -223,7 +228,7 @@ def _orphan_tasks_indexes(table: Table) -> list[Index]:
     return [Index("ix_orphan_tasks_found", table.c.found_at)]
 
 
-jobs = Table("jobs", metadata, *_jobs_columns(), *_v2_job_columns(), *_v3_job_columns())
+jobs = Table("jobs", metadata, *_jobs_columns(), *_v2_job_columns(), *_v3_job_columns(), *_v5_job_columns())
 _jobs_indexes(jobs)
 
 #: Per-channel request defaults an admin set (model, resolution, duration …).
@@ -305,12 +310,17 @@ def _v4_orphan_tasks(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v5_image_results(conn: Connection) -> None:
+    _add_job_columns(conn, _v5_job_columns())
+
+
 #: Applied in order at open; the database records the highest version it has.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs table", _v1_jobs),
     Migration(2, "budget reservations on jobs; per-channel defaults", _v2_budgets_and_channel_defaults),
     Migration(3, "job leases; replica heartbeats", _v3_leases_and_replicas),
     Migration(4, "orphan DashScope tasks", _v4_orphan_tasks),
+    Migration(5, "image jobs: their result links", _v5_image_results),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import AliasChoices
 
 from bot.settings import Settings
 
@@ -25,8 +26,10 @@ def _settings_names() -> set[str]:
     names = set()
     for field in Settings.model_fields.values():
         alias = field.validation_alias
-        assert alias is not None
-        names.add(alias.choices[0])  # type: ignore[union-attr]
+        assert isinstance(alias, AliasChoices), alias
+        name = alias.choices[0]
+        assert isinstance(name, str), name  # the environment variable's name, not an AliasPath
+        names.add(name)
     return names
 
 

@@ -93,7 +93,7 @@ async def test_console_defaults_apply_to_later_videos_under_typed_flags(rt: tupl
     assert await session.handle("a fox --ar 1:1 --duration 2") is None  # the bare-prompt shortcut too
     jobs = [await runtime_.engine.get(job_id) for job_id in session.submitted]
     shapes = [(j.request.resolution, j.request.ratio, j.request.duration, j.request.negative_prompt)
-              for j in jobs if j is not None]
+              for j in jobs if j is not None and isinstance(j.request, GenerationRequest)]
     assert shapes == [("1080P", "9:16", 3, "blurry"), ("1080P", "1:1", 2, "blurry")]
 
     assert await session.handle("/wan defaults --clear") == (
@@ -147,6 +147,25 @@ async def test_an_unexpected_error_is_a_sentence_and_the_session_goes_on(tmp_pat
     session = ConsoleSession(Broken(cast(EngineFace, None), m), port, Console(record=True))
     assert await session.handle("help") == m("error.internal")
     assert await session.handle("help") == m("error.internal")  # still answering, never a traceback
+
+
+async def test_console_images_are_jobs_saved_budgeted_and_counted(tmp_path: Path) -> None:
+    # Issue 10: `image` in the console used to call DashScope synchronously, past every budget. Now it is a job:
+    # its PNGs are saved by the port, the budget refuses the one too many, and usage counts the images.
+    port = ConsolePort(Console(record=True), tmp_path / "out", live=False)
+    settings = _settings(tmp_path).model_copy(update={"budgets": "user:day=¥6", "per_user_cap": 10})
+    async with runtime(settings, {PLATFORM: port}, force_sandbox=True) as r:
+        session = ConsoleSession(r.actions, port, Console(record=True))
+        line = "image a kite --n 4 --model wan2.7-image-pro --size 4K"
+        replies = [await session.handle(line) for _ in range(4)]
+        assert replies[:3] == [None, None, None]  # ¥2 each, within ¥6
+        assert replies[3] is not None and "daily budget of ¥6.00" in replies[3]
+        assert len(session.submitted) == 3
+        done = await session.drain(timeout=30)
+        assert [job.state for job in done] == [JobState.DELIVERED] * 3
+        assert len(list((tmp_path / "out").glob("wan-*.png"))) == 12
+        usage = (await session.handle("usage") or "").splitlines()
+        assert usage[1].startswith("You, today: 0 video(s), 12 image(s)"), usage
 
 
 async def test_oversize_video_is_reencoded_with_ffmpeg_to_fit(tmp_path: Path, console: Console) -> None:

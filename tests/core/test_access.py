@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.access import ActionRefused, Actor, JobAction, authorize
+from core.access import Actor, JobAction, JobNotFound, NotYourJob, authorize
 from core.jobs import Job, JobState, Requester
 from core.messages import Messages
 from core.port import ConversationRef
@@ -53,7 +53,7 @@ _ELSEWHERE: list[dict[str, object]] = [
 ])
 def test_a_click_from_elsewhere_finds_nothing(action: JobAction, where: dict[str, object]) -> None:
     # Even the owner: a re-roll from a public channel must not pull a private prompt into it.
-    with pytest.raises(ActionRefused) as refused:
+    with pytest.raises(JobNotFound) as refused:
         authorize(job(), actor(**where), action, M)
     assert refused.value.code == "NotFound"
     assert "abcd2345" in refused.value.message
@@ -61,7 +61,7 @@ def test_a_click_from_elsewhere_finds_nothing(action: JobAction, where: dict[str
 
 def test_status_from_another_channel_is_for_the_owner_only() -> None:
     assert authorize(job(), actor(channel_id="Cpublic"), "status", M)
-    with pytest.raises(ActionRefused) as refused:
+    with pytest.raises(JobNotFound) as refused:
         authorize(job(), actor(channel_id="Cpublic", user_id="U2"), "status", M)
     assert refused.value.code == "NotFound"
 
@@ -69,20 +69,20 @@ def test_status_from_another_channel_is_for_the_owner_only() -> None:
 @pytest.mark.parametrize("action", [JobAction.CANCEL, JobAction.DELETE])
 def test_a_moderator_of_the_channel_may_cancel_and_delete(action: JobAction) -> None:
     assert authorize(job(), actor(user_id="U2", moderator=True), action, M)
-    with pytest.raises(ActionRefused) as refused:
+    with pytest.raises(NotYourJob) as refused:
         authorize(job(), actor(user_id="U2"), action, M)
     assert refused.value.code == "NotYours"
 
 
 @pytest.mark.parametrize("action", [JobAction.REROLL, JobAction.UPSCALE, JobAction.REMIX])
 def test_only_the_owner_may_spend_on_a_variant(action: JobAction) -> None:
-    with pytest.raises(ActionRefused) as refused:
+    with pytest.raises(NotYourJob) as refused:
         authorize(job(), actor(user_id="U2", moderator=True), action, M)
     assert refused.value.code == "NotYours"
 
 
 def test_an_unknown_id_reads_like_a_foreign_one() -> None:
-    with pytest.raises(ActionRefused) as refused:
+    with pytest.raises(JobNotFound) as refused:
         authorize(None, actor(), "cancel", M, job_id="zzzz9999")
     assert refused.value.code == "NotFound"
     assert "zzzz9999" in refused.value.message

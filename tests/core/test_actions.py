@@ -201,7 +201,8 @@ async def test_every_button_and_the_storyboard_can_be_typed(harness: Harness) ->
         started = await chat.run(who(), await chat.parse(who(), text))
         assert isinstance(started, Started) and started.origin is origin and started.parent is not None
         assert started.parent.id == job_id
-    assert started.job.request.prompt == "a fox in snow"
+        if origin is Origin.REMIX:
+            assert started.job.request.prompt == "a fox in snow"
     board = await chat.run(who(), await chat.parse(who(), "storyboard a harbour | a gull --duration 4"))
     assert isinstance(board, Started) and board.job.request.prompt.startswith("Shot 1 [0-2 seconds] a harbour")
     with pytest.raises(InvalidRequest, match="at least one shot"):
@@ -231,3 +232,17 @@ async def test_a_parsed_video_and_a_built_request_both_go_through_video(harness:
     with pytest.raises(ActionRefused):
         await RecordingActions(engine, M, allow={"test": AllowList(channels=frozenset({"c9"}))}).video(
             who(), GenerationRequest.build(prompt="a hen"))
+
+
+async def test_usage_counts_image_jobs_apart_from_videos(harness: Harness) -> None:
+    from core.request import ImageRequest
+
+    chat = await actions(harness)
+    video = (await chat.video(who(), {"prompt": "a fox", "duration": 5})).job
+    image = (await chat.image(who(), ImageRequest.build(prompt="a fox", n=3))).job
+    for job in (video, image):
+        assert (await harness.finish(job.id)).state is JobState.DELIVERED
+    you_today = (await chat.usage(who())).rows[0]
+    assert (you_today.videos, you_today.images) == (1, 3)
+    assert you_today.cost == (await harness.store.get(video.id)).cost + (await harness.store.get(image.id)).cost  # type: ignore[union-attr,operator]
+    assert "1 video(s), 3 image(s)" in you_today.text

@@ -9,6 +9,7 @@ from core.errors import (
     DashScopeError,
     DashScopeRateLimited,
     DashScopeServerError,
+    DashScopeUnsupportedOperation,
     TransportError,
     normalize_code,
     parse_error_body,
@@ -37,6 +38,13 @@ def test_flat_and_enveloped_error_bodies() -> None:
     assert isinstance(server, DashScopeServerError) and server.retryable
     assert not parse_error_body(500, {"code": "InternalError.Timeout"}).retryable
     assert parse_error_body(502, None).code == "Unknown"
+
+
+def test_unsupported_operation_is_a_type_with_its_code_kept() -> None:
+    refused = parse_error_body(400, {"code": "UnsupportedOperation", "message": "not PENDING"})
+    assert isinstance(refused, DashScopeUnsupportedOperation) and refused.code == "UnsupportedOperation"
+    assert refused.to_dict()["code"] == "UnsupportedOperation" and not refused.retryable
+    assert not isinstance(parse_error_body(400, {"code": "InvalidParameter"}), DashScopeUnsupportedOperation)
 
 
 def test_errors_carry_structured_fields_and_print_them() -> None:

@@ -184,6 +184,7 @@ class FakeDashScope:
     def routes(self) -> dict[str, Handler]:
         return {
             "POST /api/v1/services/aigc/video-generation/video-synthesis": self.create,
+            "POST /api/v1/services/aigc/image-generation/generation": self.create,
             "GET /api/v1/tasks": self.list,
             "GET /api/v1/tasks/{task_id}": self.get,
             "POST /api/v1/tasks/{task_id}/cancel": self.cancel,
@@ -203,7 +204,9 @@ class FakeDashScope:
             assert request.transport is not None
             request.transport.close()
             return web.Response()
-        task_id = self.add_task(body["model"], self.clock(), prompt=body["input"]["prompt"])
+        inp = body["input"]
+        prompt = inp["prompt"] if "prompt" in inp else inp["messages"][0]["content"][0]["text"]
+        task_id = self.add_task(body["model"], self.clock(), prompt=prompt)
         self.created.append(task_id)
         if action.endswith("after"):
             code, status = errors[action.removesuffix("after")]

@@ -18,6 +18,7 @@ from core.errors import (
     ConfigError,
     DashScopeError,
     DashScopeServerError,
+    DashScopeUnsupportedOperation,
     TransportError,
 )
 from core.request import GenerationRequest, ImageRequest
@@ -194,7 +195,7 @@ async def test_cancel_refused_and_cancel_after_lost_answer(serve: Serve, make_cl
         "GET /api/v1/tasks/t1": script(ok({"output": {"task_id": "t1", "task_status": "CANCELED"}})),
     })
     client = make_client(srv.base)
-    with pytest.raises(DashScopeError) as info:
+    with pytest.raises(DashScopeUnsupportedOperation) as info:
         await client.cancel_task("running")
     assert info.value.code == "UnsupportedOperation"
     await client.cancel_task("t1")  # returns normally

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from core.dashscope import DashScopeClient, RetryPolicy
-from core.errors import DownloadError
+from core.errors import DownloadError, DownloadTooLarge, ResultDenied, ResultExpired
 
 from .conftest import T0, FakeSleep, Handler, Scripted
 
@@ -76,7 +76,7 @@ async def test_download_writes_atomically_without_auth(serve: Serve, make_client
 
 async def test_cap_via_content_length(serve: Serve, make_client: MakeClient, tmp_path: Path) -> None:
     srv = await serve({"GET /r/video.mp4": video})
-    with pytest.raises(DownloadError) as info:
+    with pytest.raises(DownloadTooLarge) as info:
         await make_client(srv.base).download_to(srv.url("/r/video.mp4"), tmp_path / "o.mp4", max_bytes=1000)
     assert info.value.code == "TooLarge" and not info.value.retryable
     assert leftovers(tmp_path) == [] and len(srv.hits) == 1
@@ -84,7 +84,7 @@ async def test_cap_via_content_length(serve: Serve, make_client: MakeClient, tmp
 
 async def test_cap_while_streaming_chunked(serve: Serve, make_client: MakeClient, tmp_path: Path) -> None:
     srv = await serve({"GET /r/big": chunked(3 * 1024 * 1024)})
-    with pytest.raises(DownloadError) as info:
+    with pytest.raises(DownloadTooLarge) as info:
         await make_client(srv.base).download_to(srv.url("/r/big"), tmp_path / "o.mp4", max_bytes=2_000_000)
     assert info.value.code == "TooLarge"
     assert leftovers(tmp_path) == []  # the partial file (past the 1 MiB write batch) is removed
@@ -93,7 +93,7 @@ async def test_cap_while_streaming_chunked(serve: Serve, make_client: MakeClient
 async def test_403_expired_xml(serve: Serve, make_client: MakeClient, tmp_path: Path) -> None:
     srv = await serve({"GET /r/video.mp4": xml(403, EXPIRED_XML)})
     url = srv.url("/r/video.mp4") + SIGNED.format(exp=int(T0) + 60)
-    with pytest.raises(DownloadError) as info:
+    with pytest.raises(ResultExpired) as info:
         await make_client(srv.base).download_to(url, tmp_path / "o.mp4", max_bytes=1 << 20)
     err = info.value
     assert err.code == "Expired" and not err.retryable and err.http_status == 403
@@ -105,10 +105,10 @@ async def test_403_past_expires_per_clock(serve: Serve, make_client: MakeClient,
     srv = await serve({"GET /r/v": xml(403, "<Error><Code>AccessDenied</Code><Message>denied</Message></Error>")})
     base = srv.url("/r/v")
     client = make_client(srv.base)
-    with pytest.raises(DownloadError) as expired:
+    with pytest.raises(ResultExpired) as expired:
         await client.download_to(base + SIGNED.format(exp=int(T0) - 1), tmp_path / "o", max_bytes=10)
     assert expired.value.code == "Expired"
-    with pytest.raises(DownloadError) as denied:
+    with pytest.raises(ResultDenied) as denied:
         await client.download_to(base + SIGNED.format(exp=int(T0) + 999), tmp_path / "o", max_bytes=10)
     assert denied.value.code == "AccessDenied" and not denied.value.retryable
 
@@ -163,7 +163,7 @@ async def test_stream_chunks_and_cap(serve: Serve, make_client: MakeClient) -> N
     got = b"".join([c async for c in client.stream(srv.url("/r/v"), max_bytes=1 << 20, chunk_size=4096)])
     assert got == VIDEO
     seen = 0
-    with pytest.raises(DownloadError) as info:
+    with pytest.raises(DownloadTooLarge) as info:
         async for chunk in client.stream(srv.url("/r/big"), max_bytes=100_000):
             seen += len(chunk)
     assert info.value.code == "TooLarge" and seen <= 100_000

@@ -18,7 +18,7 @@ from adapters.discord.modals import compose_storyboard
 from adapters.discord.port import platform_error
 from adapters.discord.render import status_buttons, status_embed, status_text
 from bot.cli import main
-from core.errors import InvalidRequest
+from core.errors import InvalidRequest, UploadTooLarge
 from core.jobs import Job, JobState, Requester
 from core.messages import Messages
 from core.port import ConversationRef
@@ -86,11 +86,12 @@ def _http_error(status: int, code: int) -> discord.HTTPException:
 
 def test_discord_errors_become_platform_errors() -> None:
     too_big = platform_error(_http_error(413, 40005), "upload")
+    assert isinstance(too_big, UploadTooLarge)
     assert (too_big.code, too_big.http_status, too_big.retryable) == ("TooLarge", 413, False)
     assert platform_error(_http_error(503, 0), "edit").retryable
     assert platform_error(_http_error(429, 0), "edit").retryable
     gone = platform_error(_http_error(404, 10008), "edit")
-    assert (gone.code, gone.retryable) == ("NotFound", False)
+    assert (gone.code, gone.retryable) == ("NotFound", False) and not isinstance(gone, UploadTooLarge)
 
 
 async def test_gateway_resolution() -> None:

@@ -12,12 +12,12 @@ import pytest
 
 from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
-from core.errors import WanbotError
 from core.jobs import Job, Requester
 from core.messages import Messages
 from core.port import ConversationRef
 from core.request import GenerationRequest
 from core.store import JobStore
+from core.transcode import CannotFit
 from tests.fakes.clock import FakeClock
 from tests.fakes.dashscope import FakeDashScope
 from tests.fakes.port import RecordingPort
@@ -35,7 +35,7 @@ class FakeFitter:
     async def __call__(self, src: Path, dest: Path, *, max_bytes: int) -> object:
         self.calls.append(max_bytes)
         if self.cannot_fit:
-            raise WanbotError("cannot fit", code="CannotFit")
+            raise CannotFit("cannot fit", max_bytes=max_bytes)
         data = src.read_bytes()
         dest.write_bytes(data[: max(1, int(len(data) * self.ratio))])
         return None
@@ -82,6 +82,13 @@ class Harness:
         requester = Requester(platform="test", user_id=user, channel_id="c1", workspace_id="w1")
         conversation = ConversationRef(platform="test", channel_id="c1", workspace_id="w1")
         return await self.engine.submit(requester, conversation, GenerationRequest.build(prompt=prompt, **fields))
+
+    def live(self, job_id: str) -> Job:
+        """The running engine's in-memory copy of a job it holds; fails the test if it holds none."""
+        assert self.engine is not None, "the engine is not running"
+        job = self.engine.peek(job_id)
+        assert job is not None, f"the engine does not hold job {job_id}"
+        return job
 
     async def finish(self, job_id: str) -> Job:
         assert self.engine is not None

@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from core.budget import parse_budgets
-from core.errors import QuotaExceeded
+from core.budget import BudgetExceeded, parse_budgets
 from tests.engine.conftest import Harness
 
 
@@ -15,7 +14,7 @@ async def test_engine_refuses_over_budget_with_a_sentence(harness: Harness) -> N
     harness.config = replace(harness.config, budgets=parse_budgets("user:day=¥5"), per_user_cap=10)
     await harness.start()
     await harness.submit(duration=5)  # ¥3.00
-    with pytest.raises(QuotaExceeded) as refused:
+    with pytest.raises(BudgetExceeded) as refused:
         await harness.submit(duration=5)
     text = refused.value.message
     assert refused.value.code == "Budget"

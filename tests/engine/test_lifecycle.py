@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from core.dashscope import TaskStatus as S
-from core.errors import DashScopeError, DashScopeRateLimited, QuotaExceeded
+from core.errors import CooldownActive, DashScopeError, DashScopeRateLimited, UserCapReached
 from core.jobs import CancelOutcome, JobState
 from tests.engine.conftest import Harness
 
@@ -119,7 +119,7 @@ async def test_cancel_while_queued_and_while_pending(harness: Harness) -> None:
 
     assert await engine.cancel(second.id) is CancelOutcome.CANCELLED
     assert (await engine.get(second.id)).state is JobState.CANCELED  # type: ignore[union-attr]
-    await harness.settle(lambda: engine.peek(first.id).state is JobState.PENDING)
+    await harness.settle(lambda: harness.live(first.id).state is JobState.PENDING)
     assert await engine.cancel(first.id) is CancelOutcome.CANCELLED
     done = await harness.finish(first.id)
     assert done.state is JobState.CANCELED
@@ -131,7 +131,7 @@ async def test_cancel_after_generation_started_is_refused(harness: Harness) -> N
     harness.api.script = (S.RUNNING,) * 50 + (S.SUCCEEDED,)
     engine = await harness.start()
     job = await harness.submit()
-    await harness.settle(lambda: engine.peek(job.id).state is JobState.RUNNING)
+    await harness.settle(lambda: harness.live(job.id).state is JobState.RUNNING)
     assert await engine.cancel(job.id) is CancelOutcome.TOO_LATE
     assert (await harness.finish(job.id)).state is JobState.DELIVERED
 
@@ -142,9 +142,9 @@ async def test_per_user_cap_refuses_and_stores_nothing(harness: Harness) -> None
     await harness.start()
     await harness.submit(user="a")
     await harness.submit(user="a")
-    with pytest.raises(QuotaExceeded) as refused:
+    with pytest.raises(UserCapReached) as refused:
         await harness.submit(user="a")
-    assert "limit is 2" in refused.value.message
+    assert "limit is 2" in refused.value.message and refused.value.code == "UserCap"
     assert harness.store is not None
     assert await harness.store.count_active_for_user("test", "w1", "a") == 2
     await harness.submit(user="b")  # someone else is not affected
@@ -156,7 +156,7 @@ async def test_cooldown_says_when_to_try_again(harness: Harness) -> None:
     harness.api.script = (S.PENDING,) * 1000
     await harness.start()
     await harness.submit(user="a")
-    with pytest.raises(QuotaExceeded) as refused:
+    with pytest.raises(CooldownActive) as refused:
         await harness.submit(user="a")
     assert refused.value.code == "Cooldown" and 0 < (refused.value.retry_after or 0) <= 3600
     assert "try again in" in refused.value.message

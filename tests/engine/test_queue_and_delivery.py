@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import pytest
+
 from core.dashscope import TaskStatus as S
-from core.errors import DownloadError, PlatformError
+from core.errors import DownloadError, PlatformError, ResultDenied, ResultExpired, UploadTooLarge
 from core.jobs import JobState
 from core.scheduler import FairQueue
 from tests.engine.conftest import Harness
@@ -98,7 +100,7 @@ async def test_video_that_cannot_fit_is_posted_as_a_link_with_its_expiry(harness
 
 
 async def test_platform_413_triggers_a_reencode(harness: Harness) -> None:
-    harness.port.upload_failures = [PlatformError("too big", code="TooLarge", http_status=413)]
+    harness.port.upload_failures = [UploadTooLarge("too big", http_status=413)]
     await harness.start()
     job = await harness.submit()
     done = await harness.finish(job.id)
@@ -126,6 +128,19 @@ async def test_expired_url_is_reported_not_retried_forever(harness: Harness) -> 
     assert "expired" in (done.error_message or "")
     assert harness.port.states_shown(job.id)[-1] == "EXPIRED"
     assert harness.port.uploads == []
+
+
+@pytest.mark.parametrize("refusal", [
+    ResultExpired("the link ran out", http_status=403),
+    ResultDenied("storage refuses the link", http_status=403),
+])
+async def test_a_link_storage_refuses_expires_the_job_at_once(harness: Harness, refusal: DownloadError) -> None:
+    harness.api.download_errors = [refusal]
+    await harness.start()
+    job = await harness.submit()
+    done = await harness.finish(job.id)
+    assert done.state is JobState.EXPIRED and done.error_code == "Expired"
+    assert harness.api.downloads == 1 and harness.port.uploads == []  # not retried: only a new task helps
 
 
 async def test_a_failed_final_edit_is_retried_until_the_message_is_right(harness: Harness) -> None:

@@ -119,9 +119,9 @@ async def test_url_that_expired_while_the_bot_was_down_is_reported(harness: Harn
 
 async def test_engine_restarted_mid_job_finishes_it_once(harness: Harness) -> None:
     harness.api.script = (S.PENDING,) * 3 + (S.RUNNING,) * 3 + (S.SUCCEEDED,)
-    engine = await harness.start()
+    await harness.start()
     job = await harness.submit()
-    await harness.settle(lambda: engine.peek(job.id).shown_state == "RUNNING")
+    await harness.settle(lambda: harness.live(job.id).shown_state == "RUNNING")
     await harness.stop()  # the process goes away mid-generation
 
     await harness.start()

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.dashscope import TaskInfo, TaskLedger, TaskStatus, Usage
-from core.errors import DashScopeError, DownloadError, WanbotError
-from core.request import GenerationRequest
+from core.errors import DashScopeUnsupportedOperation, DownloadTooLarge, WanbotError
+from core.request import AnyRequest, GenerationRequest, ImageRequest
 
 S = TaskStatus
 DEFAULT_SCRIPT = (S.PENDING, S.RUNNING, S.RUNNING, S.SUCCEEDED)
@@ -25,7 +25,7 @@ DEFAULT_SCRIPT = (S.PENDING, S.RUNNING, S.RUNNING, S.SUCCEEDED)
 @dataclass
 class FakeTask:
     task_id: str
-    request: GenerationRequest
+    request: AnyRequest
     created_at: float
     script: list[TaskStatus]
     queries: int = 0
@@ -56,18 +56,38 @@ class FakeDashScope:
     reconcile_prompts: list[str | None] = field(default_factory=list)
     #: When set, creates wait for it: lets a test line up a queue before anything runs.
     create_gate: asyncio.Event | None = None
+    #: Image requests the engine sent (each also in ``creates``).
+    image_creates: list[ImageRequest] = field(default_factory=list)
+    #: Bytes of each image a finished image task returns; ``images_returned`` caps how many come back.
+    image: bytes = b"\x89PNG\r\n\x1a\n" + b"i" * 500
+    images_returned: int | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def add_task(self, request: GenerationRequest, *, created_at: float | None = None,
+    def add_task(self, request: AnyRequest, *, created_at: float | None = None,
                  script: tuple[TaskStatus, ...] | None = None) -> FakeTask:
         task = FakeTask(f"task-{next(self._ids)}", request, created_at or self.clock(), list(script or self.script))
         self.tasks[task.task_id] = task
         return task
 
+    async def create_task(
+        self, request: AnyRequest, *, ledger: TaskLedger | None = None,
+        exclude_task_ids: Collection[str] = (), resend: bool = True,
+    ) -> TaskInfo:
+        """The engine's one create path: images are recorded in ``image_creates`` too."""
+        if isinstance(request, ImageRequest):
+            info = await self._create(request)
+            self.image_creates.append(request)
+            return info
+        return await self.create_video_task(request, ledger=ledger, exclude_task_ids=exclude_task_ids,
+                                            resend=resend)
+
     async def create_video_task(
         self, request: GenerationRequest, *, ledger: TaskLedger | None = None,
         exclude_task_ids: Collection[str] = (), resend: bool = True,
     ) -> TaskInfo:
+        return await self._create(request)
+
+    async def _create(self, request: AnyRequest) -> TaskInfo:
         if self.create_gate is not None:
             await self.create_gate.wait()
         if self.create_errors:
@@ -100,21 +120,30 @@ class FakeDashScope:
     async def cancel_task(self, task_id: str) -> None:
         task = self.tasks[task_id]
         if task.status is not S.PENDING:
-            raise DashScopeError("not pending", code="UnsupportedOperation", http_status=400)
+            raise DashScopeUnsupportedOperation("not pending", http_status=400)
         task.canceled = True
 
     async def download_to(self, url: str, path: Path, *, max_bytes: int) -> int:
         self.downloads += 1
         if self.download_errors:
             raise self.download_errors.pop(0)
-        if len(self.video) > max_bytes:
-            raise DownloadError("too large", code="TooLarge")
-        path.write_bytes(self.video)
-        return len(self.video)
+        data = self.image if ".png" in url else self.video
+        if len(data) > max_bytes:
+            raise DownloadTooLarge("too large")
+        path.write_bytes(data)
+        return len(data)
 
     def _info(self, task: FakeTask) -> TaskInfo:
         status = task.status
+        if status is S.SUCCEEDED and isinstance(task.request, ImageRequest):
+            expires = datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=self.url_ttl)
+            count = task.request.n if self.images_returned is None else min(task.request.n, self.images_returned)
+            urls = tuple(f"https://results.example/{task.task_id}-{i}.png?Expires={int(expires.timestamp())}"
+                         for i in range(count))
+            return TaskInfo(task_id=task.task_id, status=status, image_urls=urls, url_expires_at=expires,
+                            usage=Usage(image_count=count))
         if status is S.SUCCEEDED:
+            assert isinstance(task.request, GenerationRequest)
             expires = datetime.fromtimestamp(self.clock(), UTC) + timedelta(seconds=self.url_ttl)
             return TaskInfo(
                 task_id=task.task_id,

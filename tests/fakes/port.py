@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,8 @@ class RecordingPort:
     edits: list[tuple[MessageRef, StatusView]] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
     deleted: list[MessageRef] = field(default_factory=list)
+    #: Each ``upload_images`` message: its ref, file names, caption and what it replied to.
+    image_messages: list[tuple[MessageRef, list[str], str, MessageRef | None]] = field(default_factory=list)
     find_calls: list[str] = field(default_factory=list)
     status_find_calls: list[str] = field(default_factory=list)
     #: Errors to raise from the next calls of each verb, in order.
@@ -70,6 +73,27 @@ class RecordingPort:
 
     async def delete_message(self, ref: MessageRef) -> None:
         self.deleted.append(ref)
+
+    async def upload_images(
+        self,
+        conversation: ConversationRef,
+        paths: Sequence[Path],
+        *,
+        caption: str,
+        reply_to: MessageRef | None,
+    ) -> MessageRef:
+        """One message with several attachments: recorded as one ``Upload`` per file, sharing a ref."""
+        if self.upload_failures:
+            raise self.upload_failures.pop(0)
+        sizes = [path.stat().st_size for path in paths]
+        assert sum(sizes) <= self.limit, "the engine must never upload past the limit"
+        self._next += 1
+        ref = MessageRef(conversation, f"u{self._next}")
+        self.image_messages.append((ref, [p.name for p in paths], caption, reply_to))
+        for path, size in zip(paths, sizes, strict=True):
+            self.uploads.append(Upload(conversation, path.name, size, caption, reply_to, path.read_bytes()))
+        return ref
+
 
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
         self.status_find_calls.append(job_id)

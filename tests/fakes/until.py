@@ -21,15 +21,19 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 from tests.fakes.clock import FakeClock
 
 T = TypeVar("T")
 
 
+# Two signatures, because one ``Callable[[], T | Awaitable[T]]`` makes mypy solve T as ``Never`` for an
+# ``async def`` condition. The awaitable one comes first: an async condition's value is what it awaits to.
+# ``None`` is falsy, so it is never what ``until`` returns.
+@overload
 async def until(
-    condition: Callable[[], T | Awaitable[T]],
+    condition: Callable[[], Awaitable[T | None]],
     what: str = "",
     *,
     clock: FakeClock | None = None,
@@ -37,7 +41,32 @@ async def until(
     steps: int = 1_000_000,
     poll: float = 0.02,
     describe: Callable[[], object] | None = None,
-) -> T:
+) -> T: ...
+
+
+@overload
+async def until(
+    condition: Callable[[], T | None],
+    what: str = "",
+    *,
+    clock: FakeClock | None = None,
+    timeout: float = 60.0,
+    steps: int = 1_000_000,
+    poll: float = 0.02,
+    describe: Callable[[], object] | None = None,
+) -> T: ...
+
+
+async def until(
+    condition: Callable[[], Any],
+    what: str = "",
+    *,
+    clock: FakeClock | None = None,
+    timeout: float = 60.0,
+    steps: int = 1_000_000,
+    poll: float = 0.02,
+    describe: Callable[[], object] | None = None,
+) -> Any:
     started = time.monotonic()
     virtual_start = clock() if clock is not None else None
     checks = 0

@@ -202,15 +202,13 @@ CASES: dict[str, Case] = {case.__name__: case for case in (
     video, image, storyboard, status, cancel, usage, reroll, remix, upscale, delete, defaults, help)}
 #: Settings a case needs of its world (the sandbox's speed among them).
 WORLDS: dict[str, dict[str, Any]] = {"cancel": {"max_in_flight": 1, "speed": 100.0}}
-NEEDS_IMAGE_JOBS = pytest.mark.xfail(reason="needs image jobs (branch images)", strict=False)
 
 
 def test_every_console_cell_has_a_case() -> None:
     assert on("console") and sorted(on("console")) == sorted(CASES)
 
 
-@pytest.mark.parametrize("action", [pytest.param(a, marks=NEEDS_IMAGE_JOBS) if a == "image" else a
-                                    for a in on("console")])
+@pytest.mark.parametrize("action", on("console"))
 async def test_the_console_does_what_the_table_says(action: str, tmp_path: Path) -> None:
     async with world(tmp_path, **WORLDS.get(action, {})) as w:
         await CASES[action](w)

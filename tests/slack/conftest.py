@@ -1,9 +1,11 @@
 """The Slack adapter against the fake Slack Web API and a DashScope sandbox, with real bolt and slack_sdk.
 
-``SlackBot`` runs the real composition root (``bot.runtime.runtime``) and the adapter in HTTP mode on an
-ephemeral port, and sends Slack-signed slash commands and interactions to ``/slack/events`` the way
-Slack does. The sandbox runs on its own (as a "real" DashScope with a key), so a bot can be stopped and
-started again over the same database while its task keeps running.
+``SlackBot`` runs the real composition root (``bot.runtime.runtime``, with the bot's HTTP server) and the
+adapter in HTTP mode on an ephemeral port, handed ``rt.host()`` as ``wanbot run`` does (or a host whose
+use cases are wrapped, ``actions=``: the parity tests), and sends Slack-signed slash commands and
+interactions to ``/slack/events`` the way Slack does. The sandbox runs on its own (as a "real" DashScope
+with a key), so a bot can be stopped and started again over the same database while its task keeps
+running.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from urllib.parse import parse_qsl, urlencode
 import aiohttp
 import pytest
 
+from adapters.host import AdapterHost
 from adapters.slack.app import EVENTS_PATH, SlackService
+from bot.platforms import slack_config
 from bot.runtime import Runtime, runtime
 from bot.settings import Settings
+from core.actions import ChatActions
 from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
 from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
@@ -76,17 +81,34 @@ class SlackBot:
     sandbox: Sandbox
     service: SlackService | None = None
     rt: Runtime | None = None
+    #: Wraps the runtime's use cases before the adapter gets them (``RecordingActions``).
+    actions: Callable[[Runtime], ChatActions] | None = None
+    #: What the adapter was handed at the last ``start``.
+    host: AdapterHost | None = None
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def start(self, **engine: Any) -> None:
         """A fresh process: runtime (engine resumes from the db) + the Slack app listening over HTTP."""
         self._stack = AsyncExitStack()
-        self.service = SlackService(self.settings)
-        self.rt = await self._stack.enter_async_context(runtime(self.settings, {"slack": self.service.port}))
+        self.service = SlackService(slack_config(self.settings))
+        self.rt = await self._stack.enter_async_context(
+            runtime(self.settings, {"slack": self.service.port}, with_http=True))
         if engine:
             self.rt.engine.config = replace(self.rt.engine.config, **engine)
-        await self.service.start(self.rt)
+        host = self.rt.host()
+        if self.actions is not None:
+            host = AdapterHost(actions=self.actions(self.rt), messages=host.messages, http=host.http)
+        self.host = host
+        await self.service.start(host)
         self._stack.push_async_callback(self.service.stop)
+        assert self.rt.http is not None
+        await self.rt.http.start()
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` of the bot's HTTP server, where ``/slack/events`` is mounted."""
+        assert self.rt is not None and self.rt.http is not None and self.rt.http.url is not None
+        return self.rt.http.url
 
     async def stop(self) -> None:
         await self._stack.aclose()
@@ -96,11 +118,10 @@ class SlackBot:
     # -- what Slack sends --------------------------------------------------------------------------------
 
     async def post(self, body: str, *, timestamp: int | None = None, secret: str = SECRET) -> tuple[int, str]:
-        assert self.service is not None and self.service.http_url is not None
         headers = {"Content-Type": "application/x-www-form-urlencoded",
                    **sign(body, int(time.time()) if timestamp is None else timestamp, secret)}
         async with aiohttp.ClientSession() as session, session.post(
-            self.service.http_url + EVENTS_PATH, data=body.encode(), headers=headers
+            self.url + EVENTS_PATH, data=body.encode(), headers=headers
         ) as response:
             status, text = response.status, await response.text()
         self._shown_ack(body, status, text)

@@ -1,4 +1,4 @@
-"""``build(settings)``: the runner contract of ``wanbot run``, configuration errors, and Socket Mode."""
+"""``build(config)``: the runner contract of ``wanbot run``, configuration errors, and Socket Mode."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from adapters.host import AdapterHost
 from adapters.slack.app import EVENTS_PATH, SlackService, build
 from adapters.slack.port import SlackPort
+from bot.platforms import slack_config
 from bot.runtime import runtime
 from core.errors import ConfigError
 from sandbox.runner import Sandbox
@@ -27,11 +29,14 @@ async def test_build_returns_the_port_and_a_runner_that_serves_until_cancelled(
 ) -> None:
     http_port = free_port()
     settings = slack_settings(tmp_path, fake_slack, sandbox, http_port=http_port)
-    port, runner = build(settings)
+    port, runner = build(slack_config(settings))
     assert isinstance(port, SlackPort) and port.platform == "slack"
     url = f"http://127.0.0.1:{http_port}{EVENTS_PATH}"
-    async with runtime(settings, {"slack": port}) as rt:
-        task = asyncio.create_task(runner(rt))
+    async with runtime(settings, {"slack": port}, with_http=True) as rt:
+        task = asyncio.create_task(runner(rt.host()))
+        await asyncio.sleep(0)  # as ``wanbot run`` does: the runner mounts its route, then the port opens
+        assert rt.http is not None
+        await rt.http.start()
         body = "command=%2Fwan&text=help&user_id=U1&channel_id=C_MEMBER&team_id=" + TEAM
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, int(time.time()))}
 
@@ -59,19 +64,30 @@ async def test_build_returns_the_port_and_a_runner_that_serves_until_cancelled(
 def test_http_mode_needs_a_signing_secret(tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandbox) -> None:
     settings = slack_settings(tmp_path, fake_slack, sandbox, slack_signing_secret=None)
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
-        build(settings)
+        build(slack_config(settings))
+
+
+async def test_http_mode_without_the_bots_http_server_is_a_clear_config_error(
+    tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandbox
+) -> None:
+    settings = slack_settings(tmp_path, fake_slack, sandbox)
+    service = SlackService(slack_config(settings))
+    async with runtime(settings, {"slack": service.port}) as rt:
+        assert rt.http is None
+        with pytest.raises(ConfigError, match="HTTP mode needs the bot's HTTP server"):
+            await service.run(rt.host())
+    assert fake_slack.calls == []
 
 
 async def test_socket_mode_receives_a_command_over_the_websocket(
     tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandbox
 ) -> None:
     settings = slack_settings(tmp_path, fake_slack, sandbox, slack_app_token="xapp-1-test", slack_signing_secret=None)
-    service = SlackService(settings)
+    service = SlackService(slack_config(settings))
     assert service.socket_mode
     async with runtime(settings, {"slack": service.port}) as rt:
-        await service.start(rt)
+        await service.start(AdapterHost(actions=rt.actions, messages=rt.messages))  # no HTTP server needed
         try:
-            assert service.http_url is None  # no HTTP listener in Socket Mode
             await until(lambda: bool(fake_slack.sockets), what="the websocket")
             payload: dict[str, Any] = {
                 "team_id": TEAM, "channel_id": "C_MEMBER", "user_id": "U1", "user_name": "u1", "command": "/wan",

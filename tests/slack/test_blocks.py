@@ -9,8 +9,8 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import Mrkdwn, escape, fallback_text, fit, quote, safe, status_blocks
-from adapters.slack.errors import platform_error, reply_for
-from core.errors import InvalidRequest, PlatformError, QuotaExceeded
+from adapters.slack.errors import SlackNotInChannel, platform_error, reply_for
+from core.errors import InvalidRequest, PlatformError, QuotaExceeded, UploadTooLarge
 from core.messages import Messages
 from core.port import StatusField, StatusView
 
@@ -66,10 +66,14 @@ def test_slack_errors_become_platform_errors() -> None:
     limited = platform_error(_api_error(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}))
     assert (limited.code, limited.retryable, limited.retry_after) == ("ratelimited", True, 7.0)
     absent = platform_error(_api_error(200, {"ok": False, "error": "not_in_channel"}))
-    assert (absent.code, absent.retryable) == ("not_in_channel", False)
+    assert isinstance(absent, SlackNotInChannel) and (absent.code, absent.retryable) == ("not_in_channel", False)
+    private = platform_error(_api_error(200, {"ok": False, "error": "method_not_supported_for_channel_type"}))
+    assert isinstance(private, SlackNotInChannel) and private.code == "method_not_supported_for_channel_type"
     down = platform_error(_api_error(503, {}))
     assert (down.code, down.retryable) == ("http_503", True)
-    assert platform_error(_api_error(200, {"ok": False, "error": "file_too_large"})).code == "TooLarge"
+    too_large = platform_error(_api_error(200, {"ok": False, "error": "file_too_large"}))
+    assert isinstance(too_large, UploadTooLarge) and too_large.code == "TooLarge"
+    assert not isinstance(down, SlackNotInChannel | UploadTooLarge)
     upload = platform_error(SlackRequestError("Failed to upload a file (status: 500)"))
     assert (upload.code, upload.retryable) == ("slack_unreachable", True)
 
@@ -78,7 +82,9 @@ def test_every_error_becomes_one_plain_sentence() -> None:
     assert reply_for(InvalidRequest("--ar needs a value", field="ratio"), M) == (
         "That request doesn't work: --ar needs a value.")
     assert reply_for(QuotaExceeded("Easy there: you can try again in 3 s."), M).startswith("Easy there")
-    assert "/invite @wanbot" in reply_for(PlatformError("x", code="channel_not_found"), M)
+    not_here = platform_error(_api_error(200, {"ok": False, "error": "channel_not_found"}))
+    assert "/invite @wanbot" in reply_for(not_here, M)
+    assert "/invite @wanbot" not in reply_for(PlatformError("x", code="slack_unreachable"), M)
     assert reply_for(RuntimeError("secret internals"), M) == M("error.internal")
 
 

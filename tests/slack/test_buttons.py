@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.jobs import JobState
+from core.request import GenerationRequest
 from tests.fakes.slack_server import TEAM
 from tests.slack.conftest import SlackBot, delivered, job_id_of, until, video
 
@@ -61,7 +62,8 @@ async def test_reroll_upscale_and_delete_with_a_requester_check(bot: SlackBot) -
     answer = await _answer(bot, "U1", 1)
     upscale_id = answer.split(" as job ")[-1].rstrip(".")
     upscaled = await bot.rt.engine.get(upscale_id)
-    assert upscaled is not None and upscaled.request.resolution == "1080P" and upscaled.request.seed == 42
+    assert upscaled is not None and isinstance(upscaled.request, GenerationRequest)
+    assert upscaled.request.resolution == "1080P" and upscaled.request.seed == 42
     assert len(bot.status_messages()) == 3  # each new job has its own status message
 
     await bot.click("delete", job_id, user="U2")
@@ -106,7 +108,10 @@ async def test_remix_opens_a_modal_and_its_submission_is_validated(bot: SlackBot
     assert text.startswith(f"Remixing job {job_id} as job ")
     assert bot.rt is not None
     remix = await bot.rt.engine.get(text.split(" as job ")[-1].rstrip("."))
-    assert remix is not None and remix.request.prompt == "a paper boat on fire" and remix.request.seed == 7
+    # The old job's settings with the new prompt, and (core.actions: one rule on every surface) a new seed.
+    assert remix is not None and isinstance(remix.request, GenerationRequest)
+    assert remix.request.prompt == "a paper boat on fire"
+    assert (remix.request.duration, remix.request.seed is not None) == (2, True)
     await until(lambda: len(bot.status_messages()) == 2, what="the remix's status message")
 
 
@@ -119,8 +124,9 @@ async def test_delete_removes_what_it_can_and_says_what_it_could_not(bot: SlackB
     bot.fake.fail("files.delete", "cant_delete_file")
     await bot.click("delete", job_id, user="U1")
     answer = await _answer(bot, "U1", 0)
-    assert answer == ("Deleted what I could, but Slack would not let me delete the video file; "
-                      "try again in a moment or ask a workspace admin to remove it.")
+    # One wording on every surface (core.actions.delete).
+    assert answer == ("Deleted what I could, but the platform would not let me delete the delivered file; "
+                      "try again in a moment or ask an admin to remove it.")
     assert first.deleted and not upload.deleted  # the status message went, whatever became of the file
 
     # Clicked again (the button is still in a client's view): the file goes now; a gone message is no error.
@@ -133,8 +139,8 @@ async def test_delete_removes_what_it_can_and_says_what_it_could_not(bot: SlackB
     bot.fake.fail("files.delete", "cant_delete_file")
     bot.fake.fail("chat.delete", "cant_delete_message")
     await bot.click("delete", job_id_of(second), user="U1")
-    assert await _answer(bot, "U1", 2) == ("Slack would not let me delete the status message or the video file; "
-                                           "try again in a moment or ask a workspace admin to remove them.")
+    assert await _answer(bot, "U1", 2) == ("The platform would not let me delete the status message or the "
+                                           "delivered file; try again in a moment or ask an admin to remove them.")
     assert not second.deleted
 
 
@@ -164,3 +170,40 @@ async def test_jobs_made_by_buttons_and_the_modal_are_stored_before_slack_hears_
     })
     assert status == 200 and body == ""
     assert len(await store.recent_for_user("slack", TEAM, "U1", limit=10)) == 3
+
+
+async def test_the_1080p_button_makes_the_same_video_sharper_with_the_same_seed(bot: SlackBot) -> None:
+    """A video asked for without a seed still gets one, and 1080P repeats it: same seed, same prompt."""
+    first = await video(bot, "video a lighthouse in fog --duration 2")
+    job_id = job_id_of(first)
+    await delivered(bot, first)
+    assert bot.rt is not None
+    original = await bot.rt.engine.get(job_id)
+    assert original is not None and original.request.seed is not None
+
+    await bot.click("upscale", job_id, user="U1")
+    answer = await _answer(bot, "U1", 0)
+    upscaled = await bot.rt.engine.get(answer.split(" as job ")[-1].rstrip("."))
+    assert upscaled is not None and isinstance(upscaled.request, GenerationRequest)
+    assert upscaled.request.resolution == "1080P"
+    assert upscaled.request.seed == original.request.seed
+    assert upscaled.request.prompt == original.request.prompt
+
+
+async def test_the_buttons_typed_answer_inside_the_ack_once_the_job_is_stored(bot: SlackBot) -> None:
+    first = await video(bot, "video a harbour at night --duration 2 --seed 5")
+    job_id = job_id_of(first)
+    await delivered(bot, first)
+    assert bot.rt is not None
+    for text, said in ((f"upscale {job_id}", f"Making job {job_id} again at 1080P (same seed) as job "),
+                       (f"reroll {job_id}", f"Re-rolling job {job_id} with a new seed as job "),
+                       (f"remix {job_id} a harbour at dawn", f"Remixing job {job_id} as job ")):
+        status, body = await bot.command(text)
+        answer = json.loads(body)["text"]
+        assert status == 200 and answer.startswith(said), answer
+        made = await bot.rt.engine.get(answer.rsplit(" ", 1)[-1].rstrip("."))  # stored before the ack
+        assert made is not None and made.conversation.channel_id == "C_MEMBER"
+    status, _ = await bot.command(f"delete {job_id}", user="U2")
+    assert "Only the person who asked for this video" in await _answer(bot, "U2", 0)
+    await bot.command(f"delete {job_id}")
+    await until(lambda: first.deleted, what="the status message deleted")

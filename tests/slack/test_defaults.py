@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.request import GenerationRequest
 from tests.fakes.slack_server import TEAM
 from tests.slack.conftest import SlackBot, job_id_of, until, video
 
@@ -39,7 +40,7 @@ async def test_admins_set_channel_defaults_and_videos_there_use_them(bot: SlackB
     # A later video by anyone in that channel starts from them; typed flags win.
     message = await video(bot, "video a fox on a frozen lake --duration 2 --ar 1:1")
     job = await bot.rt.engine.get(job_id_of(message))
-    assert job is not None
+    assert job is not None and isinstance(job.request, GenerationRequest)
     assert (job.request.resolution, job.request.ratio, job.request.prompt_extend, job.request.duration) == (
         "1080P", "1:1", False, 2)
 

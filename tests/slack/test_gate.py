@@ -28,9 +28,8 @@ def _signature(body: bytes, timestamp: str, secret: str = SECRET) -> str:
 
 
 async def _raw(bot: SlackBot, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-    assert bot.service is not None and bot.service.http_url is not None
     async with aiohttp.ClientSession() as session, session.post(
-        bot.service.http_url + EVENTS_PATH, data=body,
+        bot.url + EVENTS_PATH, data=body,
         headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
     ) as response:
         return response.status, await response.text()

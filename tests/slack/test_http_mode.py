@@ -6,6 +6,7 @@ import json
 import time
 
 from core.jobs import JobState
+from tests.fakes.slack_server import TEAM
 from tests.slack.conftest import DASHSCOPE_KEY, SlackBot, delivered, job_id_of, until, video
 
 
@@ -115,18 +116,23 @@ async def test_help_status_usage_and_cancel_commands(bot: SlackBot) -> None:
     await bot.command("usage")
     await until(lambda: len(bot.ephemeral_texts()) == 5)
     usage = bot.ephemeral_texts()[-1]
-    assert usage.startswith("*Usage*") and "You, today: 1 video(s), 2 s billed" in usage
+    assert usage.startswith("*Usage*") and "You, today: 1 video(s), 0 image(s), 2 s billed" in usage
 
 
-async def test_images_are_generated_and_uploaded_to_the_channel(bot: SlackBot) -> None:
-    status, _ = await bot.command("image a red apple on a table --n 2")
-    assert status == 200
-    await until(lambda: sum(u.completed for u in bot.fake.uploads.values()) == 2, what="two images")
-    first, second = bot.fake.uploads.values()
-    assert first.channel_id == second.channel_id == "C_MEMBER" and first.thread_ts is None
+async def test_an_image_is_a_job_stored_before_the_ack_and_delivered_by_the_engine(bot: SlackBot) -> None:
+    status, body = await bot.command("image a red apple on a table --n 2")
+    assert status == 200 and body == ""  # nothing to say: the status message says it
+    assert bot.rt is not None
+    [job] = await bot.rt.store.recent_for_user("slack", TEAM, "U1", limit=5)  # stored before Slack heard back
+    assert job.request.prompt == "a red apple on a table"
+    await until(lambda: bool(bot.status_messages()), what="the image job's status message")
+    await until(lambda: sum(u.completed for u in bot.fake.uploads.values()) == 2, what="two images", timeout=30)
+    first, second = [u for u in bot.fake.uploads.values() if u.completed]
+    status_message = bot.status_messages()[0]
+    assert job_id_of(status_message) == job.id
+    assert first.channel_id == second.channel_id == "C_MEMBER"
+    assert first.thread_ts == second.thread_ts == status_message.ts  # into the status message's thread
     assert first.head.startswith(b"\x89PNG") and first.received == first.length
-    assert (first.initial_comment or "").startswith("🖼️ a red apple on a table — 2K, 2 image(s)")
-    assert bot.ephemeral_texts()[0].startswith("Generating 2 image(s)")
 
 
 HOSTILE = "<https://evil.example|Free Nitro> @here <!subteam^S1> *big* &amp; <#C_MEMBER>"

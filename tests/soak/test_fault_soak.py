@@ -11,6 +11,7 @@ import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import aiohttp
@@ -131,7 +132,7 @@ async def test_fault_soak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> N
           f"{api_requests} API requests ({fault_count / api_requests:.0%}); platform failures {dict(port.failures)}")
 
 
-async def _settle_status_messages(engine: Engine, finished: dict[str, object]) -> None:
+async def _settle_status_messages(engine: Engine, finished: Mapping[str, object]) -> None:
     """Wait (bounded) for housekeeping to bring every status message up to date."""
     stale: list[object] = []
 

@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import MetaData, Table
@@ -15,7 +16,7 @@ from core.budget import Budget, BudgetCheck, BudgetExceeded, Period, Scope, Unit
 from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
 from core.errors import QuotaExceeded
-from core.jobs import JobState, Requester
+from core.jobs import Job, JobState, Requester
 from core.messages import Messages
 from core.port import ConversationRef
 from core.request import GenerationRequest
@@ -32,7 +33,7 @@ def _check(limit: str, unit: Unit, scope: Scope = Scope.USER, user: str | None =
     return BudgetCheck(budget, since=T0 - timedelta(hours=1), platform="discord", workspace_id="w1", user_id=user)
 
 
-def _reserved(**changes: object) -> object:
+def _reserved(**changes: Any) -> Job:
     return make_job(reserved_seconds=5.0, reserved_cost=Decimal("3.00"), **changes)
 
 
@@ -41,7 +42,7 @@ async def test_concurrent_requests_cannot_overspend_a_budget(store: JobStore) ->
 
     async def attempt() -> bool:
         try:
-            await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+            await store.insert(_reserved(), within=[check])
         except BudgetExceeded:
             return False
         return True
@@ -54,39 +55,39 @@ async def test_concurrent_requests_cannot_overspend_a_budget(store: JobStore) ->
 async def test_failed_and_cancelled_jobs_give_their_reservation_back(store: JobStore) -> None:
     check = _check("10", Unit.SECONDS)
     first = _reserved()
-    await store.insert(first, within=[check])  # type: ignore[arg-type]
-    await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+    await store.insert(first, within=[check])
+    await store.insert(_reserved(), within=[check])
     with pytest.raises(BudgetExceeded) as refused:
-        await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+        await store.insert(_reserved(), within=[check])
     assert (refused.value.spent, refused.value.needed) == (Decimal("10.0"), Decimal("5.0"))
-    await store.save(first.evolve(state=JobState.FAILED))  # type: ignore[attr-defined]
-    await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+    await store.save(first.evolve(state=JobState.FAILED))
+    await store.insert(_reserved(), within=[check])
 
 
 async def test_billed_figures_replace_the_estimate(store: JobStore) -> None:
     check = _check("5.00", Unit.CNY)
     job = _reserved()
-    await store.insert(job, within=[check])  # type: ignore[arg-type]
-    await store.save(job.evolve(state=JobState.DELIVERED, cost=Decimal("1.00")))  # type: ignore[attr-defined]
-    await store.insert(_reserved(), within=[check])  # type: ignore[arg-type] # 1 + 3 <= 5
+    await store.insert(job, within=[check])
+    await store.save(job.evolve(state=JobState.DELIVERED, cost=Decimal("1.00")))
+    await store.insert(_reserved(), within=[check]) # 1 + 3 <= 5
     with pytest.raises(BudgetExceeded):
-        await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+        await store.insert(_reserved(), within=[check])
 
 
 async def test_workspace_budget_counts_everyone_and_user_budget_only_the_user(store: JobStore) -> None:
     workspace = _check("6.00", Unit.CNY, scope=Scope.WORKSPACE, user=None)
-    await store.insert(_reserved(user="a"), within=[workspace])  # type: ignore[arg-type]
-    await store.insert(_reserved(user="b"), within=[workspace])  # type: ignore[arg-type]
+    await store.insert(_reserved(user="a"), within=[workspace])
+    await store.insert(_reserved(user="b"), within=[workspace])
     with pytest.raises(BudgetExceeded):
-        await store.insert(_reserved(user="c"), within=[workspace])  # type: ignore[arg-type]
+        await store.insert(_reserved(user="c"), within=[workspace])
     mine = _check("3.00", Unit.CNY, user="d")
-    await store.insert(_reserved(user="d"), within=[mine])  # type: ignore[arg-type]
+    await store.insert(_reserved(user="d"), within=[mine])
 
 
 async def test_jobs_before_the_period_do_not_count(store: JobStore) -> None:
     check = _check("3.00", Unit.CNY)
-    await store.insert(_reserved(created_at=T0 - timedelta(days=2)))  # type: ignore[arg-type]
-    await store.insert(_reserved(), within=[check])  # type: ignore[arg-type]
+    await store.insert(_reserved(created_at=T0 - timedelta(days=2)))
+    await store.insert(_reserved(), within=[check])
 
 
 async def test_per_user_cap_holds_under_concurrent_inserts(store: JobStore) -> None:
@@ -191,7 +192,8 @@ async def test_a_v1_database_is_upgraded_and_keeps_its_jobs(tmp_path: Path) -> N
         await conn.run_sync(md.create_all)
         await conn.execute(delete(schema_version).where(schema_version.c.version > 1))
         job = make_job()
-        row = {k: v for k, v in job_to_row(job).items() if not k.startswith(("reserved_", "lease_"))}
+        row = {k: v for k, v in job_to_row(job).items()
+               if not k.startswith(("reserved_", "lease_")) and k != "image_urls"}
         await conn.execute(insert(v1).values(**row))
     upgraded = await JobStore.open(url)
     try:

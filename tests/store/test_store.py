@@ -362,3 +362,46 @@ async def test_an_unreadable_row_does_not_stop_the_others_from_resuming(tmp_path
         assert [j.id for j in await store.active()] == [good.id]
     finally:
         await store.close()
+
+
+# -- image jobs (issue 10) ---------------------------------------------------------------------------------
+
+
+async def test_an_image_job_round_trips_as_an_image_request(store: JobStore) -> None:
+    from core.request import ImageRequest
+
+    request = ImageRequest.build(prompt="a mountain lake", model="wan2.7-image-pro", size="4K", n=3, seed=9,
+                                 watermark=True, thinking_mode=False)
+    job = make_job(request=request, state=JobState.SUCCEEDED, cost=Decimal("1.50"),
+                   image_urls=("https://r/a.png?Expires=1", "https://r/b.png?Expires=1"))
+    await store.insert(job)
+    got = await store.get(job.id)
+    assert got == job and isinstance(got.request, ImageRequest) and got.request == request
+    assert got.image_urls == job.image_urls
+    video = make_job()
+    await store.insert(video)
+    again = await store.get(video.id)
+    assert again is not None and isinstance(again.request, GenerationRequest) and again.image_urls == ()
+
+
+async def test_a_stored_request_without_a_kind_reads_as_a_video(store: JobStore) -> None:
+    job = make_job()
+    await store.insert(job)
+    legacy = job.request.model_dump(mode="json")
+    del legacy["kind"]
+    async with store.engine.begin() as conn:
+        await conn.execute(jobs.update().where(jobs.c.id == job.id).values(request=legacy))
+    assert await store.get(job.id) == job
+
+
+async def test_usage_counts_images(store: JobStore) -> None:
+    from core.request import ImageRequest
+
+    image = make_job(request=ImageRequest.build(prompt="a lake", n=4), state=JobState.DELIVERED,
+                     cost=Decimal("0.60"), image_urls=("u1", "u2", "u3"))
+    video = make_job(state=JobState.DELIVERED, billed_seconds=5.0, cost=Decimal("3.00"))
+    failed = make_job(request=ImageRequest.build(prompt="a lake", n=2), state=JobState.FAILED)
+    for job in (image, video, failed):
+        await store.insert(job)
+    usage = await store.usage(since=T0 - timedelta(days=1), platform="discord", workspace_id="w1")
+    assert (usage.jobs, usage.images, usage.billed_seconds, usage.cost) == (2, 3, 5.0, Decimal("3.60"))
