@@ -109,9 +109,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, console: Conso
 
 
 async def _try(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from adapters.console.app import reply_for, run_try
+    from adapters.console.app import run_try
     from adapters.console.port import PLATFORM, ConsolePort
     from bot.runtime import runtime
+    from core.actions import sentence_for
 
     messages = Messages(settings.locale)
     try:
@@ -121,7 +122,7 @@ async def _try(args: argparse.Namespace, settings: Settings, console: Console) -
             prompt_extend=False if args.no_extend else None, watermark=args.watermark,
         )
     except InvalidRequest as exc:
-        console.print(f"[red]{reply_for(exc, messages)}[/]")
+        console.print(f"[red]{sentence_for(exc, messages)}[/]")
         return 2
     sandbox = args.sandbox or settings.uses_sandbox
     if sandbox:
@@ -130,7 +131,7 @@ async def _try(args: argparse.Namespace, settings: Settings, console: Console) -
             settings = settings.model_copy(update={"sandbox_speed": DEMO_SPEED})
     port = ConsolePort(console, args.out)
     async with runtime(settings, {PLATFORM: port}, force_sandbox=args.sandbox) as rt:
-        job = await run_try(rt.engine, port, request)
+        job = await run_try(rt.actions, port, request)
     if job.state is JobState.DELIVERED and job.id in port.saved:
         print(port.saved[job.id].resolve())  # plain: scripts read this line
         return 0
@@ -140,7 +141,6 @@ async def _try(args: argparse.Namespace, settings: Settings, console: Console) -
 
 async def _console(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from adapters.console.app import ConsoleSession
-    from adapters.console.images import image_saver
     from adapters.console.port import PLATFORM, ConsolePort
     from bot.runtime import runtime
 
@@ -150,7 +150,7 @@ async def _console(args: argparse.Namespace, settings: Settings, console: Consol
             settings = settings.model_copy(update={"sandbox_speed": DEMO_SPEED})
     port = ConsolePort(console, args.out, live=False)
     async with runtime(settings, {PLATFORM: port}, force_sandbox=args.sandbox) as rt:
-        session = ConsoleSession(rt.engine, port, console, image_runner=image_saver(rt.client, args.out))
+        session = ConsoleSession(rt.actions, port, console)
         await session.run()
     return 0
 

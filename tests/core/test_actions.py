@@ -215,6 +215,25 @@ async def test_every_button_and_the_storyboard_can_be_typed(harness: Harness) ->
     assert isinstance(deleted, Deleted) and deleted.kept == ()
 
 
+async def test_a_parsed_video_and_a_built_request_both_go_through_video(harness: Harness) -> None:
+    from tests.parity.spy import RecordingActions
+
+    engine = await harness.start()
+    chat = RecordingActions(engine, M)
+    await chat.defaults(who(channel_admin=True), defaults_command({"resolution": "1080P"}))
+    parsed = await chat.run(who(), await chat.parse(who(), "video a fox"))
+    assert "video" in chat.called  # what the parity tests of text surfaces see
+    assert isinstance(parsed, Started) and isinstance(parsed.job.request, GenerationRequest)
+    assert parsed.job.request.resolution == "1080P" and parsed.job.request.seed is not None
+    built = await chat.video(who(), GenerationRequest.build(prompt="a hen", resolution="720P"))
+    assert isinstance(built.job.request, GenerationRequest)
+    # A request already read is taken as it is (defaults are parse's business), and still gets a seed.
+    assert built.job.request.resolution == "720P" and built.job.request.seed is not None
+    with pytest.raises(ActionRefused):
+        await RecordingActions(engine, M, allow={"test": AllowList(channels=frozenset({"c9"}))}).video(
+            who(), GenerationRequest.build(prompt="a hen"))
+
+
 async def test_usage_counts_image_jobs_apart_from_videos(harness: Harness) -> None:
     from core.request import ImageRequest
 

@@ -50,7 +50,7 @@ async def test_a_delivered_job_moves_the_metrics_and_health_turns_503_when_shutd
         assert health["status"] == "ok" and health["engine"] == "running" and health["store"] == "ok"
         assert health["jobs_in_flight"] == 0 and health["queue_depth"] == 0 and health["platforms"] == [PLATFORM]
 
-        job = await run_try(rt.engine, port, GenerationRequest.build(prompt="a lighthouse", duration=2))
+        job = await run_try(rt.actions, port, GenerationRequest.build(prompt="a lighthouse", duration=2))
         assert job.state is JobState.DELIVERED
         size = port.saved[job.id].stat().st_size
 
