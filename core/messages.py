@@ -51,10 +51,10 @@ EN: dict[str, str] = {
     "cancel.not_yours": "Only the person who asked for job {job_id} can cancel it.",
     "job.not_found": "I can't find job {job_id}.",
     "job.none_active": "You have no job in progress.",
-    "cap.user": "You already have {count} videos in progress (the limit is {cap}). "
+    "cap.user": "You already have {count} jobs in progress (the limit is {cap}). "
     "Wait for one to finish, or cancel one.",
     "budget.exceeded": "That would go over {whose} {period} budget of {limit}: {spent} used so far, and this "
-    "video needs {needed}. It resets {reset}.",
+    "request needs {needed}. It resets {reset}.",
     "budget.whose.user": "your",
     "budget.whose.workspace": "this workspace's",
     "budget.period.day": "daily",
@@ -190,7 +190,7 @@ EN: dict[str, str] = {
     "error.ModelUnavailable": "The model is overloaded right now. Try again in a few minutes.",
     "error.ModelServingError": "The model is overloaded right now. Try again in a few minutes.",
     "error.TransportError": "wanbot could not reach DashScope. It will keep trying.",
-    "error.CreateUnconfirmed": "wanbot could not confirm whether DashScope started this video, so it did "
+    "error.CreateUnconfirmed": "wanbot could not confirm whether DashScope started this job, so it did "
     "not retry (that could bill you twice). Check `/wan status` in a minute.",
     "error.Unknown": "DashScope answered with an unexpected error.",
     # input (issue 9): text wanbot refuses to send (core.text), and options given twice (core.commands)
@@ -214,18 +214,19 @@ EN: dict[str, str] = {
     "input.option_contradiction": "{flag} and {other} contradict each other; give one of them",
     # bot (issue 9): the embedded sandbox said out loud
     "status.sandbox": "sandbox — placeholder video, nothing billed",
+    "status.sandbox.image": "sandbox — placeholder images, nothing billed",
     "run.sandbox_refused": "No DASHSCOPE_API_KEY is set, so Discord and Slack users would get placeholder "
     "sandbox videos: set DASHSCOPE_API_KEY for real videos, or start with `wanbot run --sandbox` (or set "
     "WANBOT_SANDBOX=1) to serve the sandbox on purpose.",
     # slack (issue 9)
     # -- create safety (issue 9, core-a): one request, one task --------------------------------------------
-    "error.CreateAmbiguous": "DashScope may have started this video, but wanbot could not tell which task "
+    "error.CreateAmbiguous": "DashScope may have started this job, but wanbot could not tell which task "
     "was yours, so it stopped rather than guess (any such task was cancelled where possible). This request "
     "is not counted against your usage. Please try again.",
-    "error.ForeignTask": "The video DashScope finished for this request was made from another request's "
-    "prompt, so wanbot did not deliver it. You were not charged for someone else's video. Please try again.",
+    "error.ForeignTask": "What DashScope finished for this request was made from another request's "
+    "prompt, so wanbot did not deliver it. You were not charged for someone else's result. Please try again.",
     # -- engine races (issue 9, core-b) --
-    "error.TaskClaimed": "wanbot could not tell which DashScope task is this video's, so it stopped rather "
+    "error.TaskClaimed": "wanbot could not tell which DashScope task is this job's, so it stopped rather "
     "than risk sending you someone else's. Please try again.",
     # -- images as engine jobs (issue 10, images) --
     "image.title": "🖼️ {state}",

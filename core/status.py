@@ -52,7 +52,8 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         line = messages("line.elapsed", elapsed=elapsed)
     if sandbox:
         # First, not last: the console's live view replaces the line's trailing " · <elapsed>" as it ticks.
-        line = f"{messages('status.sandbox')} · {line}"
+        note = messages("status.sandbox.image" if job.is_image else "status.sandbox")
+        line = f"{note} · {line}"
     fields = [StatusField(messages("field.model"), req.model)]
     if isinstance(req, ImageRequest):
         assert req.size is not None

@@ -246,3 +246,26 @@ async def test_usage_counts_image_jobs_apart_from_videos(harness: Harness) -> No
     assert (you_today.videos, you_today.images) == (1, 3)
     assert you_today.cost == (await harness.store.get(video.id)).cost + (await harness.store.get(image.id)).cost  # type: ignore[union-attr,operator]
     assert "1 video(s), 3 image(s)" in you_today.text
+
+
+async def test_an_image_over_the_budget_is_refused_with_the_same_sentence_as_a_video(harness: Harness) -> None:
+    """Seen on main before issue 10: 10 x pro 4K n=4 spent about ¥20 on an exhausted ¥6 budget."""
+    from decimal import Decimal
+
+    from core.budget import BudgetExceeded, parse_budgets
+    from core.request import ImageRequest
+
+    harness.config = harness.config.__class__(per_user_cap=20, budgets=parse_budgets("user:day=¥6"))
+    chat = await actions(harness)
+    request = ImageRequest.build(prompt="a fox", n=4, model="wan2.7-image-pro", size="4K")
+    assert request.estimated_cost() == Decimal("2")  # so ¥6 buys three
+    refusals: list[str] = []
+    for _ in range(10):
+        try:
+            await chat.image(who(), request)
+        except BudgetExceeded as exc:
+            refusals.append(exc.message)
+    assert len(refusals) == 7
+    with pytest.raises(BudgetExceeded) as video:
+        await chat.video(who(), {"prompt": "a fox", "duration": 15, "resolution": "1080P"})
+    assert "request needs" in refusals[0] and video.value.message.split(":")[0] == refusals[0].split(":")[0]

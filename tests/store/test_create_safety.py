@@ -166,7 +166,7 @@ async def test_adopted_task_that_succeeds_with_another_prompt_is_not_delivered(r
     rig.fake.tasks[alices]["status"] = "SUCCEEDED"  # now the service reports the prompt it was made from
     await rig.until(lambda: _state_is(rig, bob.id, JobState.FAILED))
     done = await rig.job(bob.id)
-    assert done.error_code == "ForeignTask" and "someone else's video" in (done.error_message or "")
+    assert done.error_code == "ForeignTask" and "someone else's result" in (done.error_message or "")
     assert rig.port.uploads == [], "Bob must never receive Alice's video"
     orphans = await rig.stores[0].orphans.all()
     assert [(o.task_id, o.status, o.action, o.job_id) for o in orphans] == [(alices, "SUCCEEDED", "left", bob.id)]
