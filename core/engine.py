@@ -58,6 +58,7 @@ from core.request import AnyRequest, GenerationRequest
 from core.scheduler import FairQueue
 from core.status import status_view
 from core.store import JobStore, StaleJob, TaskClaimed
+from core.store.atomic import settle_writes
 from core.store.jobstore import UsageTotals
 from core.watcher import Watcher
 
@@ -194,6 +195,7 @@ class Engine:
                 await task
         self._loops.clear()
         self._background.clear()
+        await settle_writes()  # a step cancelled mid-write finishes it first (``core.store.atomic``)
         if release_leases:
             with contextlib.suppress(Exception):  # a dead database must not turn a stop into a crash
                 await self.replica.release_all()

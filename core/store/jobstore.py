@@ -30,6 +30,7 @@ from sqlalchemy.pool import StaticPool
 from core.budget import BudgetCheck
 from core.errors import ConfigError
 from core.jobs import Job
+from core.store.atomic import completes, settle_writes
 from core.store.channels import ChannelDefaults
 from core.store.errors import CorruptJob, DuplicateJob, StaleJob, TaskClaimed
 from core.store.leases import Leases
@@ -166,6 +167,7 @@ class JobStore:
         return cls(engine)
 
     async def close(self) -> None:
+        await settle_writes()  # a write its cancelled caller left finishing must not meet a closed pool
         await self._engine.dispose()
 
     async def __aenter__(self) -> Self:
@@ -182,6 +184,7 @@ class JobStore:
 
     # -- writes --------------------------------------------------------------------------------------------
 
+    @completes
     async def insert(
         self,
         job: Job,
@@ -213,6 +216,7 @@ class JobStore:
                 raise DuplicateJob(f"job id {job.id} already exists") from exc
             raise TaskClaimed(f"task {job.task_id} already belongs to another job") from exc
 
+    @completes
     async def save(self, job: Job) -> Job:
         """Write ``job`` over the stored row if that row is still at ``job.version``.
 

@@ -23,6 +23,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.jobs import Job, JobState
+from core.store.atomic import completes
 from core.store.errors import StaleJob
 from core.store.rows import LEASE_COLUMNS, job_to_row
 from core.store.schema import ACTIVE_STATES, IN_FLIGHT_STATES, jobs, replicas
@@ -44,6 +45,7 @@ class Leases:
             return await conn.execution_options(sqlite_immediate=True)
         return conn
 
+    @completes
     async def claim(
         self,
         owner: str,
@@ -97,6 +99,7 @@ class Leases:
                     )
         return ids
 
+    @completes
     async def renew(self, owner: str, job_ids: Collection[str], *, until: datetime) -> set[str]:
         """Extend ``owner``'s leases; returns the ids it still holds (the others were taken over)."""
         if not job_ids:
@@ -111,6 +114,7 @@ class Leases:
                                                               jobs.c.lease_owner == owner))
             return set(held.all())
 
+    @completes
     async def release(self, owner: str, job_ids: Collection[str]) -> None:
         """Give leases back at a clean shutdown, so another replica need not wait for them to expire."""
         if not job_ids:
@@ -122,6 +126,7 @@ class Leases:
                 .values(lease_owner=None, lease_until=None)
             )
 
+    @completes
     async def take_slot(self, job: Job, *, max_in_flight: int, now: datetime) -> Job | None:
         """Store ``job`` as SUBMITTING if a DashScope slot is free across every replica and no job of any
         replica is SUBMITTING, else ``None``.
@@ -161,6 +166,7 @@ class Leases:
                     raise StaleJob(job.id, job.version)
         return saved
 
+    @completes
     async def heartbeat(self, replica_id: str, *, now: datetime, ttl: float) -> int:
         """Record that ``replica_id`` is alive; forget long-silent ones; return how many are alive."""
         async with self._engine.begin() as conn:
