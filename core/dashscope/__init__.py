@@ -11,11 +11,10 @@ Modules, one concept each:
 * ``client``    — ``DashScopeClient``, the calls with their retry rules
 """
 
-from core.dashscope.client import CREATE_PATH, IMAGE_PATH, TASKS_PATH, CreateAmbiguous, DashScopeClient
+from core.dashscope.client import CREATE_PATH, TASKS_PATH, CreateAmbiguous, DashScopeClient
 from core.dashscope.download import display_url, parse_storage_error
 from core.dashscope.models import (
     BEIJING,
-    ImageResult,
     TaskInfo,
     TaskPage,
     TaskStatus,
@@ -32,12 +31,10 @@ from core.dashscope.transport import Redactor
 __all__ = [
     "BEIJING",
     "CREATE_PATH",
-    "IMAGE_PATH",
     "REGION_BASES",
     "TASKS_PATH",
     "CreateAmbiguous",
     "DashScopeClient",
-    "ImageResult",
     "ReconcilePolicy",
     "Redactor",
     "RetryPolicy",

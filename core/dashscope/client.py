@@ -37,7 +37,7 @@ import aiohttp
 
 from core.dashscope import reconcile as rec
 from core.dashscope.download import CHUNK, Downloader
-from core.dashscope.models import ImageResult, TaskInfo, TaskPage, TaskStatus, TaskSummary
+from core.dashscope.models import TaskInfo, TaskPage, TaskStatus, TaskSummary
 from core.dashscope.reconcile import StaticLedger, TaskLedger
 from core.dashscope.retry import ReconcilePolicy, RetryPolicy, parse_retry_after
 from core.dashscope.transport import Answer, Redactor, Transport, error_from_answer
@@ -47,10 +47,10 @@ from core.request import AnyRequest, GenerationRequest, ImageRequest
 log = logging.getLogger("wanbot.dashscope")
 
 CREATE_PATH = "/services/aigc/video-generation/video-synthesis"
-#: Image tasks: the same body as ``IMAGE_PATH``, with ``X-DashScope-Async: enable``, then queried as a task.
+#: Image tasks: the synchronous call's body (``…/multimodal-generation/generation``, which wanbot does not
+#: use: only the sandbox serves it, for the official SDK) with ``X-DashScope-Async: enable``, then queried
+#: as a task — the vendor's advice, since an image can take a minute or two.
 IMAGE_TASK_PATH = "/services/aigc/image-generation/generation"
-#: Synchronous image generation (no task): kept for the SDK conformance check.
-IMAGE_PATH = "/services/aigc/multimodal-generation/generation"
 TASKS_PATH = "/tasks"
 #: ``GET /tasks`` refuses windows longer than this.
 MAX_LIST_WINDOW = timedelta(hours=24)
@@ -71,7 +71,6 @@ class DashScopeClient:
         rng: random.Random | None = None,
         request_timeout: float = 30.0,
         reconcile: ReconcilePolicy = ReconcilePolicy(),  # noqa: B008
-        image_timeout: float = 180.0,
         download_connect_timeout: float = 10.0,
         download_read_timeout: float = 30.0,
     ) -> None:
@@ -89,7 +88,6 @@ class DashScopeClient:
         self._rng = rng or random.Random()
         self._reconcile = reconcile
         self._request_timeout = request_timeout
-        self._image_timeout = image_timeout
         self._downloader = Downloader(session, clock=clock, sleep=sleep, rng=self._rng, retry=retry,
                                       redact=self._redact, connect_timeout=download_connect_timeout,
                                       read_timeout=download_read_timeout)
@@ -388,29 +386,6 @@ class DashScopeClient:
 
     # -- images -----------------------------------------------------------------------------------------
 
-    async def generate_image(self, request: ImageRequest) -> ImageResult:
-        """Synchronous image generation. Billed per image, so a lost answer is raised, never resent."""
-        body = request.to_wire()
-        attempt = 0
-        while True:
-            attempt += 1
-            answer = await self._transport.exchange("POST", IMAGE_PATH, json_body=body,
-                                                    timeout=self._image_timeout)
-            # A TransportError propagates: no image is worth a double charge.
-            if answer.ok and answer.body is not None:
-                result = ImageResult.from_wire(answer.body)
-                if result.urls:
-                    return result
-                if answer.body.get("code") or answer.body.get("error"):
-                    raise error_from_answer(answer, self._redact)
-                raise self._bad_success(answer, "image generation", ambiguous=True)
-            if answer.ok or (answer.body is None and answer.status >= 500):
-                raise self._bad_success(answer, "image generation", ambiguous=True)
-            err = error_from_answer(answer, self._redact)
-            if not err.retryable or attempt >= self._retry.attempts:
-                raise err
-            await self._sleep(self._backoff(attempt, answer))
-
     # -- result files -----------------------------------------------------------------------------------
 
     async def download_to(self, url: str, path: Path, *, max_bytes: int, timeout: float = 600.0) -> int:
@@ -490,6 +465,6 @@ def _segment(task_id: str) -> str:
 
 
 __all__ = [
-    "CREATE_PATH", "IMAGE_PATH", "IMAGE_TASK_PATH", "MAX_LIST_WINDOW", "TASKS_PATH", "CreateAmbiguous",
+    "CREATE_PATH", "IMAGE_TASK_PATH", "MAX_LIST_WINDOW", "TASKS_PATH", "CreateAmbiguous",
     "DashScopeClient",
 ]

@@ -1,6 +1,6 @@
 """Parsed, typed DashScope results: what the rest of wanbot reads instead of raw JSON.
 
-Owns the frozen result types (``TaskInfo``, ``Usage``, ``TaskPage``/``TaskSummary``, ``ImageResult``) and
+Owns the frozen result types (``TaskInfo``, ``Usage``, ``TaskPage``/``TaskSummary``) and
 their tolerant parsers. The service (and the SDK printouts people paste) vary: numbers arrive as ``10``,
 ``10.0`` or ``"10"``, ``SR`` as ``720`` or ``"720"``, statuses in lower case, ``request_id`` missing,
 ``usage`` null, extra keys everywhere. Parsers accept all of that and keep the raw dict, so nothing
@@ -319,35 +319,8 @@ class TaskPage:
         )
 
 
-@dataclass(frozen=True)
-class ImageResult:
-    """A synchronous image generation answer."""
-
-    urls: tuple[str, ...]
-    image_count: int | None = None
-    size: str | None = None
-    request_id: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def url_expires_at(self) -> datetime | None:
-        return url_expiry(self.urls[0]) if self.urls else None
-
-    @classmethod
-    def from_wire(cls, body: Mapping[str, Any]) -> ImageResult:
-        usage = _mapping(body.get("usage"))
-        return cls(
-            urls=image_links(_mapping(body.get("output"))),
-            image_count=as_int(usage.get("image_count")),
-            size=as_str(usage.get("size")),
-            request_id=as_str(body.get("request_id")),
-            raw=dict(body),
-        )
-
-
 __all__ = [
     "BEIJING",
-    "ImageResult",
     "TaskInfo",
     "TaskPage",
     "TaskStatus",

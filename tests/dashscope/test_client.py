@@ -21,7 +21,7 @@ from core.errors import (
     DashScopeUnsupportedOperation,
     TransportError,
 )
-from core.request import GenerationRequest, ImageRequest
+from core.request import GenerationRequest
 
 from .conftest import API_KEY, FakeSleep, Handler, Scripted, fixture, json_response
 
@@ -212,30 +212,6 @@ async def test_iter_tasks_walks_pages(serve: Serve, make_client: MakeClient) -> 
     ids = [t.task_id async for t in client.iter_tasks(start=datetime(2026, 1, 1, tzinfo=UTC),
                                                       end=datetime(2026, 1, 1, 1, tzinfo=UTC), page_size=2)]
     assert ids == ["p1-0", "p1-1", "p2-0"]
-
-
-# -- images -----------------------------------------------------------------------------------------------
-
-
-async def test_image_success_without_async_header(serve: Serve, make_client: MakeClient) -> None:
-    srv = await serve({"POST /api/v1/services/aigc/multimodal-generation/generation":
-                       script(ok({"code": "Throttling"}, 429), ok(fixture("seed000_image_sync.json")))})
-    result = await make_client(srv.base).generate_image(ImageRequest.build(prompt="a mountain lake"))
-    assert result.image_count == 1 and len(result.urls) == 1
-    assert all("X-DashScope-Async" not in h.headers for h in srv.hits)
-    assert json.loads(srv.hits[0].body)["parameters"]["n"] == 1
-
-
-async def test_image_lost_answer_is_raised_not_resent(serve: Serve, make_client: MakeClient) -> None:
-    async def drop(request: web.Request) -> web.StreamResponse:
-        assert request.transport is not None
-        request.transport.close()
-        return web.Response()
-
-    srv = await serve({"POST /api/v1/services/aigc/multimodal-generation/generation": drop})
-    with pytest.raises(TransportError) as info:
-        await make_client(srv.base).generate_image(ImageRequest.build(prompt="x"))
-    assert info.value.ambiguous and len(srv.hits) == 1
 
 
 # -- secrets ----------------------------------------------------------------------------------------------

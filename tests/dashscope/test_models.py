@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.dashscope import ImageResult, TaskInfo, TaskPage, TaskStatus, Usage, parse_beijing_time, url_expiry
+from core.dashscope import TaskInfo, TaskPage, TaskStatus, Usage, parse_beijing_time, url_expiry
 from core.errors import DashScopeRateLimited, DashScopeServerError, parse_error_body
 
 from .conftest import FIXTURES, fixture
@@ -75,13 +75,6 @@ def test_sdk_create_printout_with_null_usage() -> None:
     info = TaskInfo.from_wire(fixture("seed002_sdk_async_create.json"))
     assert info.status is TaskStatus.PENDING and not info.status.terminal
     assert info.task_id == "721164c6-8619-4a35-a6d9-xxxxxx"
-
-
-def test_seed_image_answer() -> None:
-    result = ImageResult.from_wire(fixture("seed000_image_sync.json"))
-    assert result.urls == ("https://dashscope-result.oss-cn-shanghai.aliyuncs.com/xxx.png?Expires=xxx",)
-    assert result.image_count == 1 and result.size == "2985*1405"
-    assert result.request_id == "a3f4befe-cacd-49c9-8298-xxxxxx"
 
 
 # -- the doc's variants -----------------------------------------------------------------------------------
