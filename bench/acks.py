@@ -41,6 +41,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,7 @@ class Probe:
             finally:
                 self.inserts.append(time.perf_counter() - t0)
 
-        JobStore.insert = timed_insert  # type: ignore[method-assign]
+        JobStore.insert = timed_insert  # type: ignore[method-assign,assignment]
 
         def timed(queue: FairQueue) -> list[str]:
             t0 = time.perf_counter()
@@ -127,7 +128,7 @@ class Probe:
                 self.order_calls += 1
                 self.order_seconds += time.perf_counter() - t0
 
-        FairQueue.order = timed  # type: ignore[method-assign]
+        FairQueue.order = timed  # type: ignore[method-assign,assignment]
         self._beat = asyncio.create_task(self._heartbeat())
 
     async def _heartbeat(self) -> None:
@@ -223,10 +224,12 @@ async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: P
 
                 probe = Probe()
                 probe.start()
+                calls_before = len(fake.calls)
                 started = time.perf_counter()
                 await asyncio.gather(*(one(d, h) for d, h in requests))
                 wall = time.perf_counter() - started
                 await probe.stop()
+                during = Counter(c.method for c in fake.calls[calls_before:])
             # Let the engine post the status messages of the burst (what follows the ack).
             await _settle(lambda: len(bot.status_messages()) >= commands + 1, wait)
             posted = len(bot.status_messages()) - 1
@@ -241,10 +244,18 @@ async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: P
              f"burst; {ack_texts} acks carried a sentence (refusal/error); not 200: {len(bad)}"
              + (f" ({', '.join(f'{s} after {lat * 1000:,.0f} ms' for s, lat in bad[:5])}"
                 f"{', …' if len(bad) > 5 else ''}) — yet {max(0, stored - len(ok))} more jobs stored than acked"
-                if bad else "")]
+                if bad else ""),
+             f"Slack ({users} users): Web API calls while the acks were outstanding: "
+             + (", ".join(f"{n} {m}" for m, n in during.most_common()) or "none")]
     notes += [f"Slack ERROR: {line}" for line in first]
     return Result("Slack", commands, users, ok, sum(1 for lat in ok if lat > DEADLINE), commands - len(ok),
                   stored, errors, warnings, wall, probe, notes)
+
+
+def _route(path: str) -> str:
+    """``/channels/123/messages/456`` → ``/channels/{}/messages/{}`` (ids and tokens folded)."""
+    parts = path.split("/")
+    return "/".join("{}" if part.isdigit() or part.startswith("itok-") else part for part in parts)
 
 
 # -- Discord -------------------------------------------------------------------------------------------
@@ -265,6 +276,7 @@ async def run_discord(commands: int, users: int, speed: float, wait: float, tmp:
             logs.reset()
             probe = Probe()
             probe.start()
+            requests_before = len(fake.requests)
             started = time.perf_counter()
             inters = await asyncio.gather(*(
                 fake.slash(people[i % users], "video", prompt=f"{PROMPT} #{i}") for i in range(commands)))
@@ -272,6 +284,7 @@ async def run_discord(commands: int, users: int, speed: float, wait: float, tmp:
             await _settle(lambda: all(fake.response_to(x) is not None for x in inters), wait)
             wall = time.perf_counter() - started
             await probe.stop()
+            during = Counter(f"{m} {_route(path)}" for m, path, _ in fake.requests[requests_before:])
             callbacks = [fake.response_to(x) for x in inters]
             latencies = [c.elapsed for c in callbacks if c is not None]
             # What the late ones turned into: the engine falls back to a channel post (a WARNING each).
@@ -283,7 +296,9 @@ async def run_discord(commands: int, users: int, speed: float, wait: float, tmp:
         finally:
             await bot.stop()
     notes = [f"Discord ({users} users): all {commands} dispatched in {dispatched * 1000:.0f} ms; "
-             f"{channel_posts} status messages posted in the channel instead (after a failed response)"]
+             f"{channel_posts} status messages posted in the channel instead (after a failed response)",
+             f"Discord ({users} users): REST calls until the last callback: "
+             + (", ".join(f"{n} {r}" for r, n in during.most_common()) or "none")]
     notes += [f"Discord ERROR: {line}" for line in first]
     return Result("Discord", commands, users, latencies, sum(1 for lat in latencies if lat > DEADLINE),
                   commands - len(latencies), stored, errors, warnings, wall, probe, notes)
@@ -351,14 +366,14 @@ def table(results: list[Result]) -> str:
 def limit_sqlite_pool(size: int) -> None:
     """What-if (diagnostic only, not wanbot's behaviour): give every store a pool of ``size`` SQLite
     connections and no overflow, so writers queue on asyncio instead of in SQLite's busy handler."""
-    original = jobstore.create_async_engine
+    original = jobstore.create_async_engine  # type: ignore[attr-defined]
 
     def make(url: Any, **kwargs: Any) -> Any:
         if "poolclass" not in kwargs:
             kwargs.update(pool_size=size, max_overflow=0)
         return original(url, **kwargs)
 
-    jobstore.create_async_engine = make  # type: ignore[assignment]
+    jobstore.create_async_engine = make  # type: ignore[attr-defined]
 
 
 async def main_async(args: argparse.Namespace) -> list[Result]:
