@@ -327,8 +327,8 @@ async def run_engine(sc: Scenario, workdir: Path) -> dict[str, Any]:
             await asyncio.wait_for(engine.stop(), 10)
     delivered = 0
     for job_id in ids:
-        job = await store.get(job_id)
-        if job is not None and job.state is JobState.DELIVERED and not job.extra.get("link_only"):
+        stored = await store.get(job_id)
+        if stored is not None and stored.state is JobState.DELIVERED and not stored.extra.get("link_only"):
             delivered += 1
     for close in reversed(closers):
         with contextlib.suppress(Exception):
