@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from core.dashscope import TaskStatus
 from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
 from core.jobbook import STATUS_POST_STARTED
@@ -46,7 +47,7 @@ from core.port import ConversationRef, MessageRef, StatusView
 from core.request import GenerationRequest
 from core.scheduler import FairQueue
 from core.store import JobStore
-from tests.fakes.dashscope import FakeDashScope, TaskStatus
+from tests.fakes.dashscope import FakeDashScope
 
 
 @dataclass

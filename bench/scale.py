@@ -28,6 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
@@ -125,6 +126,7 @@ class Result:
     posts_dup: int = 0
     edits: int = 0
     finds: int = 0
+    writes: dict[str, int] = field(default_factory=dict)
     timed_out: bool = False
     skipped: int = 0
     accept_errors: collections.Counter[str] = field(default_factory=collections.Counter)
@@ -159,6 +161,16 @@ async def run(args: argparse.Namespace) -> Result:
                 done.set()
 
     engine.listeners.append(on_job)
+    writes = collections.Counter[str]()
+
+    def counting(name: str, fn: Any) -> Any:
+        async def wrapped(*a: Any, **kw: Any) -> Any:
+            writes[name] += 1
+            return await fn(*a, **kw)
+        return wrapped
+
+    store.save = counting("save", store.save)  # type: ignore[method-assign]
+    store.insert = counting("insert", store.insert)  # type: ignore[method-assign]
     await engine.start()
     ids: list[str] = []
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -219,6 +231,7 @@ async def run(args: argparse.Namespace) -> Result:
     res.posts_dup = sum(1 for n in port.posts.values() if n > 1)
     res.edits = sum(port.edits.values())
     res.finds = port.finds
+    res.writes = dict(writes)
     await store.close()
     return res
 
@@ -248,6 +261,8 @@ def table(res: Result, args: argparse.Namespace) -> str:
          f" (DELIVERED {delivered:,})"),
         ("status posts twice+ / status edits", f"{res.posts_dup:,} / {res.edits:,}"
          f" ({res.edits / n:.1f} per finished job)"),
+        ("JobStore.save / insert calls per accepted job",
+         " / ".join(f"{res.writes.get(k, 0) / max(res.submitted, 1):.1f}" for k in ("save", "insert"))),
         ("find_status/find_upload calls (a save after a post/upload was lost)", f"{res.finds:,}"),
     ]
     exactly_once = (res.creates == res.submitted and res.creates_per_job_max == 1 and res.uploads_dup == 0
