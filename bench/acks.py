@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import _root  # noqa: F401  (this checkout on sys.path: tests/ is not installed)
 import aiohttp
 
 from adapters.slack.app import EVENTS_PATH

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import _root  # noqa: F401  (this checkout on sys.path: tests/ is not installed)
 import aiohttp
 from aiohttp import web
 

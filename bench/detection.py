@@ -47,6 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import _root  # noqa: F401  (this checkout on sys.path: tests/ is not installed)
 import aiohttp
 from aiohttp import web
 

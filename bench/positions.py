@@ -37,6 +37,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import _root  # noqa: F401  (this checkout on sys.path: tests/ is not installed)
+
 from core.dashscope import TaskStatus
 from core.delivery import Delivery
 from core.engine import Engine, EngineConfig

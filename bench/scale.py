@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import _root  # noqa: F401  (this checkout on sys.path: tests/ is not installed)
+
 from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
 from core.jobs import Job, JobState, Requester
