@@ -48,7 +48,6 @@ EN: dict[str, str] = {
     "cancel.done": "Cancelled job {job_id}. Nothing was billed.",
     "cancel.too_late": "Job {job_id} is already generating; DashScope cannot stop it now.",
     "cancel.finished": "Job {job_id} has already finished.",
-    "cancel.not_yours": "Only the person who asked for job {job_id} can cancel it.",
     "job.not_found": "I can't find job {job_id}.",
     "job.none_active": "You have no job in progress.",
     "cap.user": "You already have {count} jobs in progress (the limit is {cap}). "
@@ -71,7 +70,6 @@ EN: dict[str, str] = {
     "action.remixed": "Remixing job {job_id} as job {new_job_id}.",
     "error.internal": "Something went wrong on wanbot's side; it has been logged. Please try again.",
     "image.done": "🖼️ {prompt_short} — {size}, {n} image(s) · ¥{cost}",
-    "usage.line": "{label}: {jobs} video(s), {seconds:g} s billed, ¥{cost}",
     "usage.row": "{label}: {videos} video(s), {images} image(s), {seconds:g} s billed, ¥{cost}",
     "usage.label": "{who}, {period}",
     "usage.title": "Usage",
@@ -252,7 +250,6 @@ EN.update({
     "cancel.none_here": "You have no job in progress in this channel; cancel one from the channel you "
     "asked for it in, or with /wan cancel <job id> there.",
     "defaults.denied": "Only this channel's admins may change its defaults.",
-    "defaults.denied.console": "Only this channel's admins may change its defaults.",
     "upscale.unsupported": "{model} has no 1080P version, so there is nothing sharper to make",
     "error.dashscope_said": "DashScope refused this request: {message}",
     "storyboard.empty": "describe at least one shot",

@@ -54,7 +54,7 @@ from core.commands import (
     parse_command,
     video_request,
 )
-from core.errors import InvalidRequest, PlatformError, WanbotError
+from core.errors import InvalidRequest, PlatformError
 from core.jobs import CancelOutcome, Job
 from core.messages import Messages
 from core.port import PostStatus
@@ -72,10 +72,9 @@ _SHOWN_ID = 40
 _STARTED_FROM = {Origin.REROLL: "action.rerolled", Origin.UPSCALE: "action.upscaled", Origin.REMIX: "action.remixed"}
 
 
-def cancel_sentence(outcome: CancelOutcome, job_id: str, messages: Messages) -> str:
-    key = {CancelOutcome.CANCELLED: "cancel.done", CancelOutcome.TOO_LATE: "cancel.too_late",
-           CancelOutcome.FINISHED: "cancel.finished"}[outcome]
-    return messages(key, job_id=job_id)
+#: What ``/wan cancel`` says for each outcome.
+_CANCEL_SAID = {CancelOutcome.CANCELLED: "cancel.done", CancelOutcome.TOO_LATE: "cancel.too_late",
+                CancelOutcome.FINISHED: "cancel.finished"}
 
 
 def random_seed() -> int:
@@ -228,7 +227,7 @@ class ChatActions:
             job_id = await self._latest_active_here(caller)
         job = await self.job_for(caller, job_id, JobAction.CANCEL)
         outcome = await self.engine.cancel(job.id)
-        return Cancelled(job.id, outcome, cancel_sentence(outcome, job.id, self.messages))
+        return Cancelled(job.id, outcome, self.messages(_CANCEL_SAID[outcome], job_id=job.id))
 
     async def delete(self, caller: Caller, job_id: str) -> Deleted:
         """Remove the delivered result and the status message, each whatever became of the other."""
@@ -305,4 +304,4 @@ class ChatActions:
         return here[0].id
 
 
-__all__ = ["ChatActions", "WanbotError", "random_seed"]
+__all__ = ["ChatActions", "random_seed"]
