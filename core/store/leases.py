@@ -142,17 +142,24 @@ class Leases:
         """
         submitting = job.moved_to(JobState.SUBMITTING, now, submit_started_at=now)
         saved = submitting.evolve(version=job.version + 1)
+        creating = func.coalesce(func.sum(case((jobs.c.state == JobState.SUBMITTING.value, 1), else_=0)), 0)
+        slots = select(func.count(), creating).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
+
+        def no_slot(busy: int | None, unresolved: int | None) -> bool:
+            return int(busy or 0) >= max_in_flight or int(unresolved or 0) > 0
+
+        # A plain read first: with every slot taken (a burst queues hundreds of jobs, each accept pumps once)
+        # the answer is "no" without taking the write lock that new jobs' inserts are waiting for. A slot
+        # freed after this read is offered again: whoever frees one pumps once it is stored.
+        async with self._engine.connect() as reader:
+            if no_slot(*(await reader.execute(slots)).one()):
+                return None
         async with self._engine.connect() as raw:
             conn = await self._begin_locked(raw)
             async with conn.begin():
                 if conn.dialect.name == "postgresql":
                     await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SLOTS_LOCK})
-                creating = func.coalesce(func.sum(case((jobs.c.state == JobState.SUBMITTING.value, 1),
-                                                       else_=0)), 0)
-                busy, unresolved = (await conn.execute(
-                    select(func.count(), creating).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
-                )).one()
-                if int(busy or 0) >= max_in_flight or int(unresolved or 0) > 0:
+                if no_slot(*(await conn.execute(slots)).one()):
                     return None
                 row = job_to_row(saved)
                 for column in ("id", *LEASE_COLUMNS):
