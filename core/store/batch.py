@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.errors import QuotaExceeded
 from core.jobs import Job
 from core.store.errors import DuplicateJob, TaskClaimed
+from core.store.gate import WriteGate
 from core.store.limits import Admission, Limits
 from core.store.rows import job_to_row
 from core.store.schema import jobs
@@ -72,8 +73,9 @@ def _retrieved(future: asyncio.Future[None]) -> None:
 class InsertBatcher:
     """One writer of new jobs for one database engine (``JobStore.insert`` goes through it)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, gate: WriteGate | None = None) -> None:
         self._engine = engine
+        self._gate = gate or WriteGate(enabled=False)
         self._line: deque[_Waiting] = deque()
         self._writer: asyncio.Task[None] | None = None
         #: Batches written and jobs in them (for tests and benchmarks: how well commits were grouped).
@@ -113,7 +115,8 @@ class InsertBatcher:
     async def _write(self, batch: Sequence[_Waiting]) -> list[BaseException | None]:
         """One transaction for ``batch``; the answer for each job (``None``: stored), valid after commit."""
         items = [(w.job, w.limits) for w in batch]
-        async with self._engine.connect() as raw:
+        # Urgent: chat acknowledgements wait for this batch; the process's other writes go after it.
+        async with self._gate.turn(urgent=True), self._engine.connect() as raw:
             # IMMEDIATE: the limits are read and then written on; the write lock must be ours from the start.
             conn = await raw.execution_options(sqlite_immediate=True)
             async with conn.begin():

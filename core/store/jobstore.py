@@ -34,6 +34,7 @@ from core.store.atomic import completes, settle_writes
 from core.store.batch import InsertBatcher
 from core.store.channels import ChannelDefaults
 from core.store.errors import CorruptJob, StaleJob, TaskClaimed
+from core.store.gate import WriteGate
 from core.store.leases import Leases
 from core.store.limits import Limits
 from core.store.orphans import OrphanTasks
@@ -150,12 +151,14 @@ class JobStore:
     @property
     def channels(self) -> ChannelDefaults:
         """Per-channel request defaults (``/wan defaults``)."""
-        return ChannelDefaults(self._engine)
+        return ChannelDefaults(self._engine, self._gate)
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        #: SQLite: the process's write transactions take turns, new jobs first (``core.store.gate``).
+        self._gate = WriteGate(enabled=engine.dialect.name == "sqlite")
         #: The one writer of new jobs: group commits (``core.store.batch``).
-        self._inserts = InsertBatcher(engine)
+        self._inserts = InsertBatcher(engine, self._gate)
 
     @classmethod
     async def open(cls, url: str) -> JobStore:
@@ -221,7 +224,7 @@ class JobStore:
             del row[column]
         stmt = update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version).values(**row)
         try:
-            async with self._engine.begin() as conn:
+            async with self._gate.turn(), self._engine.begin() as conn:
                 result = await conn.execute(stmt)
         except IntegrityError as exc:
             raise TaskClaimed(f"task {job.task_id} already belongs to another job") from exc
@@ -232,12 +235,12 @@ class JobStore:
     @property
     def leases(self) -> Leases:
         """Job leases, global DashScope slots and replica heartbeats (several processes, one database)."""
-        return Leases(self._engine)
+        return Leases(self._engine, self._gate)
 
     @property
     def orphans(self) -> OrphanTasks:
         """DashScope tasks on the account that no job owns (never adopted again)."""
-        return OrphanTasks(self._engine)
+        return OrphanTasks(self._engine, self._gate)
 
     # -- reads ----------------------------------------------------------------------------------------------
 
