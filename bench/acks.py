@@ -27,6 +27,12 @@ other machines.
     python bench/acks.py                     # 200 commands; 200 users, then 1 user; both platforms
     python bench/acks.py --quick             # 20 commands
     python bench/acks.py --platform discord --users 10
+    python bench/acks.py --floor             # the same bursts answered by a handler that only acks
+
+``--floor`` replaces wanbot's ``/wan`` handler by one that acknowledges at once and does nothing else (Slack:
+``ack()``; Discord: a defer): no parse, no store, no job. What remains is bolt / discord.py, aiohttp, the
+fakes and the loop they share — the part of every figure that is not wanbot's (diagnostic, not wanbot's
+behaviour).
 """
 
 from __future__ import annotations
@@ -364,6 +370,21 @@ def table(results: list[Result]) -> str:
     return "\n".join([head, rule, *rows])
 
 
+def floor_handlers() -> None:
+    """Diagnostic: ``/wan`` answered by a handler that only acknowledges (see the module docstring)."""
+    from adapters.discord.handlers import Handlers
+    from adapters.slack.commands import SlashCommand
+
+    async def slack_ack_only(self: SlashCommand, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+
+    async def discord_defer_only(self: Handlers, interaction: Any, typed: Any) -> None:
+        await interaction.response.defer(thinking=True)
+
+    SlashCommand.__call__ = slack_ack_only  # type: ignore[method-assign]
+    Handlers.video = discord_defer_only  # type: ignore[method-assign]
+
+
 def limit_sqlite_pool(size: int) -> None:
     """What-if (diagnostic only, not wanbot's behaviour): give every store a pool of ``size`` SQLite
     connections and no overflow, so writers queue on asyncio instead of in SQLite's busy handler."""
@@ -380,6 +401,8 @@ def limit_sqlite_pool(size: int) -> None:
 async def main_async(args: argparse.Namespace) -> list[Result]:
     if args.sqlite_pool:
         limit_sqlite_pool(args.sqlite_pool)
+    if args.floor:
+        floor_handlers()
     base = Path(tempfile.mkdtemp(prefix="wanbot-bench-acks-"))
     setup_logging("INFO")
     root = logging.getLogger()
@@ -416,6 +439,8 @@ def main() -> None:
                         help="sandbox speed (default 12, wanbot's own sandbox default)")
     parser.add_argument("--wait", type=float, default=15.0,
                         help="seconds to wait for the last ack / status post after the burst")
+    parser.add_argument("--floor", action="store_true",
+                        help="diagnostic: a /wan handler that only acknowledges (the libraries' and fakes' floor)")
     parser.add_argument("--quick", action="store_true", help="20 commands (a smoke run)")
     parser.add_argument("--sqlite-pool", type=int, default=0, metavar="N",
                         help="what-if, not wanbot's behaviour: N pooled SQLite connections, no overflow "
@@ -423,6 +448,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.commands = min(args.commands, 20)
+    if args.floor:
+        args.wait = min(args.wait, 2.0)  # no job, no status message will come: do not wait for one
     args.users = list(dict.fromkeys(min(int(u), args.commands) for u in args.users.split(",")))
     args.platform = args.platform or ["slack", "discord", "engine"]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -431,7 +458,8 @@ def main() -> None:
     print(f"# ack latency, {args.commands} concurrent `/wan video` ({started}; "
           f"{os.cpu_count()} CPUs, load before {load[0]:.2f}/{load[1]:.2f} after {os.getloadavg()[0]:.2f}, "
           f"sandbox speed {args.speed:g}"
-          + (f", WHAT-IF SQLite pool {args.sqlite_pool}" if args.sqlite_pool else "") + ")\n")
+          + (f", WHAT-IF SQLite pool {args.sqlite_pool}" if args.sqlite_pool else "")
+          + (", FLOOR: the handler only acknowledges" if args.floor else "") + ")\n")
     print(table(results))
     print()
     for r in results:

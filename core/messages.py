@@ -273,6 +273,11 @@ EN.update({
     "discord.cmd.thinking_mode": "Let the model plan the image before drawing it (default yes; slower)",
 })
 
+EN.update({
+    # -- slack: a command whose job is not stored before Slack's 3 s runs out (issue 11) --
+    "slack.working": "Working on it… your status message will appear in the channel in a moment.",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

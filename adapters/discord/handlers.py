@@ -6,12 +6,14 @@ guild and channel, and decides everything else — and renders what comes back. 
 live here:
 
 * a new job (``/wan video``, ``/wan image``, ``/wan storyboard``, Re-roll, 1080P, Remix) is stored before
-  Discord hears anything: ``ChatActions`` hands the engine this module's poster (``status_poster``),
-  and the engine posts the first status through it as the interaction's own **non-ephemeral** response
-  — well inside Discord's 3 s, since only the insert came first. Its id is stored, so every later edit
-  goes through the channel endpoint (``DiscordPort``), never the token. If the response fails, the
-  poster adopts the message it may have made anyway (``DiscordPort.find_status``) or posts the status in
-  the channel, so the person still gets a word;
+  Discord hears anything: ``ChatActions`` hands the engine the poster of a ``FirstAnswer``
+  (``adapters.discord.answer``), and the engine posts the first status through it as the interaction's
+  own **non-ephemeral** response, right after the (group-committed) insert. Should that not have happened
+  ``DEFER_AFTER`` seconds after the interaction was created, it is deferred instead and the status then
+  fills that same response. Its id is stored, so every later edit goes through the channel endpoint
+  (``DiscordPort``), never the token. If the response fails, the poster adopts the message it may have
+  made anyway (``DiscordPort.find_status``) or posts the status in the channel, so the person still gets
+  a word;
 * ``/wan storyboard`` opens its modal only after ``ChatActions.storyboard_base`` accepted the options,
   and Remix only after ``ChatActions.remix_prompt`` authorized the click; each submit is a new call (a
   modal's id can be replayed from elsewhere, so it is authorized again with the submit's own caller);
@@ -22,12 +24,12 @@ live here:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import aiohttp
 import discord
 
+from adapters.discord.answer import DEFER_AFTER, FirstAnswer
 from adapters.discord.caller import caller_of
 from adapters.discord.errors import reply_error, send_ephemeral
 from adapters.discord.markup import fitted
@@ -39,7 +41,7 @@ from core.access import JobNotFound
 from core.actions import Caller, ChatActions
 from core.commands import DefaultsCommand
 from core.messages import Messages
-from core.port import MessageRef, PostStatus, StatusView
+from core.port import PostStatus
 from core.request import ImageRequest
 
 log = logging.getLogger("wanbot.discord")
@@ -50,6 +52,8 @@ class Handlers:
         self.port = port
         self.messages = messages
         self._actions: ChatActions | None = None
+        #: Seconds after an interaction's creation when a job still not stored is deferred (tests: 0).
+        self.defer_after = DEFER_AFTER
 
     def attach(self, host: AdapterHost) -> None:
         """Give the handlers the running use cases (done by the runner before the client starts)."""
@@ -66,12 +70,12 @@ class Handlers:
 
     async def video(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any]) -> None:
         caller = caller_of(interaction)
-        await self.actions.video(caller, typed, post_status=self.status_poster(interaction, caller))
+        await self._making(interaction, caller, lambda post: self.actions.video(caller, typed, post_status=post))
 
     async def image(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any]) -> None:
         caller = caller_of(interaction)
         request = ImageRequest.build(**typed)
-        await self.actions.image(caller, request, post_status=self.status_poster(interaction, caller))
+        await self._making(interaction, caller, lambda post: self.actions.image(caller, request, post_status=post))
 
     async def storyboard(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any]) -> None:
         # Everything but the shots is checked now, so a wrong option is refused before anyone types five shots.
@@ -79,7 +83,8 @@ class Handlers:
 
         async def submit(submitted: discord.Interaction[Any], shots: list[str]) -> None:
             caller = caller_of(submitted)
-            await self.actions.storyboard(caller, shots, typed, post_status=self.status_poster(submitted, caller))
+            await self._making(submitted, caller,
+                               lambda post: self.actions.storyboard(caller, shots, typed, post_status=post))
 
         await interaction.response.send_modal(StoryboardModal(self.messages, base.seconds, submit, self.fail))
 
@@ -122,16 +127,16 @@ class Handlers:
             await self._defer(interaction)  # two message deletes may outlast the 3 s
             await send_ephemeral(interaction, (await actions.delete(caller, job_id)).text)
         elif action == "reroll":
-            await actions.reroll(caller, job_id, post_status=self.status_poster(interaction, caller))
+            await self._making(interaction, caller, lambda post: actions.reroll(caller, job_id, post_status=post))
         elif action == "upscale":
-            await actions.upscale(caller, job_id, post_status=self.status_poster(interaction, caller))
+            await self._making(interaction, caller, lambda post: actions.upscale(caller, job_id, post_status=post))
         elif action == "remix":
             job = await actions.remix_prompt(caller, job_id)
 
             async def submit(submitted: discord.Interaction[Any], values: list[str]) -> None:
                 again = caller_of(submitted)
-                await self.actions.remix(again, job.id, values[0],
-                                         post_status=self.status_poster(submitted, again))
+                await self._making(submitted, again,
+                                   lambda post: self.actions.remix(again, job.id, values[0], post_status=post))
 
             await interaction.response.send_modal(RemixModal(self.messages, job.request.prompt, submit, self.fail))
         else:  # a hand-made custom id with an action no button has
@@ -150,26 +155,15 @@ class Handlers:
     async def fail(self, interaction: discord.Interaction[Any], exc: BaseException) -> None:
         await reply_error(interaction, exc, self.messages)
 
-    def status_poster(self, interaction: discord.Interaction[Any], caller: Caller) -> PostStatus:
-        """Post a new job's first status as the interaction's response, or else in the channel."""
-        conversation = caller.conversation
-
-        async def post_status(view: StatusView) -> MessageRef:
-            try:
-                answer = await interaction.response.send_message(**self.port.status_payload(view))
-            except (discord.HTTPException, discord.InteractionResponded, aiohttp.ClientError, TimeoutError) as exc:
-                log.warning("job %s: the interaction response failed (%s); posting in the channel", view.job_id,
-                            exc)
-            else:
-                message_id = answer.message_id if answer.resource is None else answer.resource.id
-                if message_id is not None:
-                    return MessageRef(conversation, str(message_id))
-                log.warning("job %s: the interaction response carried no message id", view.job_id)
-            # A lost answer does not mean no message: adopt the one it made rather than post a second.
-            found = await self.port.find_status(conversation, view.job_id)
-            return found if found is not None else await self.port.post_status(conversation, view)
-
-        return post_status
+    async def _making(self, interaction: discord.Interaction[Any], caller: Caller,
+                      make: Callable[[PostStatus], Awaitable[object]]) -> None:
+        """Run a use case that makes a job, its first status being the interaction's response."""
+        answer = FirstAnswer.start(interaction, self.port, caller.conversation, defer_after=self.defer_after)
+        try:
+            await make(answer.post)
+        except BaseException:
+            await answer.abandon()  # a "thinking…" answer goes; the error path answers ephemerally
+            raise
 
 
 __all__ = ["Handlers"]

@@ -14,23 +14,33 @@ Bolt runs the listener as a task and answers Slack when ``ack()`` is called, whi
   that the bot may post here, opens the five-shot modal with the command's ``trigger_id``, and then
   acknowledges; the modal's submission makes the video (``adapters.slack.modals``).
 * Everything else makes no job: it acknowledges at once and answers with an ephemeral message.
+* Whatever it is, the acknowledgement is sent by ``ACK_AFTER`` seconds: bolt answers Slack 404 ("didn't
+  call ack()") 3 s after its dispatch and the user reads that the command *failed* — while the listener
+  goes on and stores the job, which then runs and is billed. So a command still not done by then is
+  acknowledged with a short "working on it" (``slack.working``), and its outcome follows the way any later
+  answer does: the job's status message in the channel, or a refusal through ``Reply.say``
+  (``chat.postEphemeral``, else ``response_url``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from adapters.slack.blocks import shown
+from adapters.slack.blocks import safe, shown
 from adapters.slack.context import Reply, caller_from_command
 from adapters.slack.modals import Modals
 from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
-from core.actions import ChatActions
+from core.actions import Caller, ChatActions
 from core.commands import Command, ImageCommand, JobCommand, StoryboardCommand, VideoCommand
 from core.messages import Messages
 
 log = logging.getLogger("wanbot.slack")
+
+#: Seconds after the listener starts when a command still at work is acknowledged anyway (bolt: 3 s).
+ACK_AFTER = 2.0
 
 
 def makes_job(command: Command) -> bool:
@@ -49,11 +59,27 @@ class SlashCommand:
         self.port = port
         self.messages = messages
         self.modals = modals
+        self.ack_after = ACK_AFTER
 
     async def __call__(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
                        respond: Callable[..., Awaitable[Any]]) -> None:
         caller = caller_from_command(body, self.port)
         reply = Reply.to(caller, self.port, self.messages, respond=respond, ack=ack, ack_speaks=True)
+        work = asyncio.ensure_future(self._handle(caller, body, reply))
+        try:
+            done, _ = await asyncio.wait({work}, timeout=self.ack_after)
+            if not done and reply.ack is not None:
+                log.info("slash command from %s still at work after %.1f s: acknowledged as working on it",
+                         caller.user_id, self.ack_after)
+                await reply.acknowledge(text=safe(self.messages("slack.working")), response_type="ephemeral")
+            await work
+        except asyncio.CancelledError:
+            work.cancel()
+            raise
+        finally:
+            await reply.acknowledge()
+
+    async def _handle(self, caller: Caller, body: dict[str, Any], reply: Reply) -> None:
         try:
             command = await self.actions.parse(caller, str(body.get("text") or ""))
             if isinstance(command, StoryboardCommand) and not command.shots:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.store.gate import WriteGate
 from core.store.schema import channel_defaults
 
 #: The request fields a channel default may set.
@@ -19,8 +20,10 @@ ALLOWED_DEFAULTS = ("model", "resolution", "ratio", "duration", "prompt_extend",
 
 
 class ChannelDefaults:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, gate: WriteGate | None = None) -> None:
         self._engine = engine
+        #: The process's SQLite write turns (``core.store.gate``); ungated when none is given.
+        self._gate = gate or WriteGate(enabled=False)
 
     @staticmethod
     def _key(platform: str, workspace_id: str | None, channel_id: str) -> dict[str, str]:
@@ -41,7 +44,7 @@ class ChannelDefaults:
         if unknown:
             raise ValueError(f"not a channel default: {', '.join(sorted(unknown))}")
         key = self._key(platform, workspace_id, channel_id)
-        async with self._engine.begin() as conn:
+        async with self._gate.turn(), self._engine.begin() as conn:
             await conn.execute(delete(channel_defaults).where(*(channel_defaults.c[k] == v for k, v in key.items())))
             if defaults:
                 await conn.execute(

@@ -31,10 +31,12 @@ from core.budget import BudgetCheck
 from core.errors import ConfigError
 from core.jobs import Job
 from core.store.atomic import completes, settle_writes
+from core.store.batch import InsertBatcher
 from core.store.channels import ChannelDefaults
-from core.store.errors import CorruptJob, DuplicateJob, StaleJob, TaskClaimed
+from core.store.errors import CorruptJob, StaleJob, TaskClaimed
+from core.store.gate import WriteGate
 from core.store.leases import Leases
-from core.store.limits import check_limits
+from core.store.limits import Limits
 from core.store.orphans import OrphanTasks
 from core.store.rows import LEASE_COLUMNS, job_to_row, row_to_job
 from core.store.schema import ACTIVE_STATES, BILLED_STATES, jobs, migrate, require_aware, user_filter
@@ -149,10 +151,14 @@ class JobStore:
     @property
     def channels(self) -> ChannelDefaults:
         """Per-channel request defaults (``/wan defaults``)."""
-        return ChannelDefaults(self._engine)
+        return ChannelDefaults(self._engine, self._gate)
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        #: SQLite: the process's write transactions take turns, new jobs first (``core.store.gate``).
+        self._gate = WriteGate(enabled=engine.dialect.name == "sqlite")
+        #: The one writer of new jobs: group commits (``core.store.batch``).
+        self._inserts = InsertBatcher(engine, self._gate)
 
     @classmethod
     async def open(cls, url: str) -> JobStore:
@@ -167,6 +173,7 @@ class JobStore:
         return cls(engine)
 
     async def close(self) -> None:
+        await self._inserts.drain()  # a caller waiting on an insert gets its answer before the pool goes
         await settle_writes()  # a write its cancelled caller left finishing must not meet a closed pool
         await self._engine.dispose()
 
@@ -184,7 +191,6 @@ class JobStore:
 
     # -- writes --------------------------------------------------------------------------------------------
 
-    @completes
     async def insert(
         self,
         job: Job,
@@ -193,28 +199,15 @@ class JobStore:
         max_active_for_user: int | None = None,
         cooldown: float | None = None,
     ) -> None:
-        """Store a new job as given (its ``version`` is kept, normally 0).
+        """Store a new job as given (its ``version`` is kept, normally 0); returns once it is committed.
 
         With ``within`` / ``max_active_for_user`` / ``cooldown`` (seconds since the user's latest job),
         the budgets, the per-user cap and the cooldown are checked in the same locked transaction as the
         insert, so concurrent requests (from any replica) cannot both slip under a limit: raises
-        ``BudgetExceeded`` / ``QuotaExceeded`` and stores nothing.
+        ``BudgetExceeded`` / ``QuotaExceeded`` and stores nothing. Concurrent inserts share one
+        transaction (``core.store.batch``), each checked after the ones before it.
         """
-        row = job_to_row(job)
-        guarded = bool(within) or max_active_for_user is not None or bool(cooldown)
-        try:
-            async with self._engine.connect() as conn:
-                if guarded:
-                    conn = await conn.execution_options(sqlite_immediate=True)
-                async with conn.begin():
-                    if guarded:
-                        await check_limits(conn, job, within, max_active_for_user, cooldown)
-                    await conn.execute(jobs.insert().values(**row))
-        except IntegrityError as exc:
-            # Two unique keys can collide; tell the caller which, since the remedies differ.
-            if await self.get(job.id) is not None:
-                raise DuplicateJob(f"job id {job.id} already exists") from exc
-            raise TaskClaimed(f"task {job.task_id} already belongs to another job") from exc
+        await self._inserts.insert(job, Limits(within, max_active_for_user, cooldown))
 
     @completes
     async def save(self, job: Job) -> Job:
@@ -231,7 +224,7 @@ class JobStore:
             del row[column]
         stmt = update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version).values(**row)
         try:
-            async with self._engine.begin() as conn:
+            async with self._gate.turn(), self._engine.begin() as conn:
                 result = await conn.execute(stmt)
         except IntegrityError as exc:
             raise TaskClaimed(f"task {job.task_id} already belongs to another job") from exc
@@ -242,12 +235,12 @@ class JobStore:
     @property
     def leases(self) -> Leases:
         """Job leases, global DashScope slots and replica heartbeats (several processes, one database)."""
-        return Leases(self._engine)
+        return Leases(self._engine, self._gate)
 
     @property
     def orphans(self) -> OrphanTasks:
         """DashScope tasks on the account that no job owns (never adopted again)."""
-        return OrphanTasks(self._engine)
+        return OrphanTasks(self._engine, self._gate)
 
     # -- reads ----------------------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.jobs import Job, JobState
 from core.store.atomic import completes
 from core.store.errors import StaleJob
+from core.store.gate import WriteGate
 from core.store.rows import LEASE_COLUMNS, job_to_row
 from core.store.schema import ACTIVE_STATES, IN_FLIGHT_STATES, jobs, replicas
 
@@ -37,8 +38,10 @@ _PG_SLOTS_LOCK = 0x77616E736C6F7473  # "wanslots"
 
 
 class Leases:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, gate: WriteGate | None = None) -> None:
         self._engine = engine
+        #: The process's SQLite write turns (``core.store.gate``); ungated when none is given.
+        self._gate = gate or WriteGate(enabled=False)
 
     async def _begin_locked(self, conn: AsyncConnection) -> AsyncConnection:
         if conn.dialect.name == "sqlite":
@@ -87,7 +90,7 @@ class Leases:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        async with self._engine.connect() as raw:
+        async with self._gate.turn(), self._engine.connect() as raw:
             conn = await self._begin_locked(raw)
             async with conn.begin():
                 ids = list((await conn.scalars(pick)).all())
@@ -104,7 +107,7 @@ class Leases:
         """Extend ``owner``'s leases; returns the ids it still holds (the others were taken over)."""
         if not job_ids:
             return set()
-        async with self._engine.begin() as conn:
+        async with self._gate.turn(), self._engine.begin() as conn:
             await conn.execute(
                 update(jobs)
                 .where(jobs.c.id.in_(list(job_ids)), jobs.c.lease_owner == owner)
@@ -119,7 +122,7 @@ class Leases:
         """Give leases back at a clean shutdown, so another replica need not wait for them to expire."""
         if not job_ids:
             return
-        async with self._engine.begin() as conn:
+        async with self._gate.turn(), self._engine.begin() as conn:
             await conn.execute(
                 update(jobs)
                 .where(jobs.c.id.in_(list(job_ids)), jobs.c.lease_owner == owner)
@@ -142,17 +145,24 @@ class Leases:
         """
         submitting = job.moved_to(JobState.SUBMITTING, now, submit_started_at=now)
         saved = submitting.evolve(version=job.version + 1)
-        async with self._engine.connect() as raw:
+        creating = func.coalesce(func.sum(case((jobs.c.state == JobState.SUBMITTING.value, 1), else_=0)), 0)
+        slots = select(func.count(), creating).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
+
+        def no_slot(busy: int | None, unresolved: int | None) -> bool:
+            return int(busy or 0) >= max_in_flight or int(unresolved or 0) > 0
+
+        # A plain read first: with every slot taken (a burst queues hundreds of jobs, each accept pumps once)
+        # the answer is "no" without taking the write lock that new jobs' inserts are waiting for. A slot
+        # freed after this read is offered again: whoever frees one pumps once it is stored.
+        async with self._engine.connect() as reader:
+            if no_slot(*(await reader.execute(slots)).one()):
+                return None
+        async with self._gate.turn(), self._engine.connect() as raw:
             conn = await self._begin_locked(raw)
             async with conn.begin():
                 if conn.dialect.name == "postgresql":
                     await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SLOTS_LOCK})
-                creating = func.coalesce(func.sum(case((jobs.c.state == JobState.SUBMITTING.value, 1),
-                                                       else_=0)), 0)
-                busy, unresolved = (await conn.execute(
-                    select(func.count(), creating).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
-                )).one()
-                if int(busy or 0) >= max_in_flight or int(unresolved or 0) > 0:
+                if no_slot(*(await conn.execute(slots)).one()):
                     return None
                 row = job_to_row(saved)
                 for column in ("id", *LEASE_COLUMNS):
@@ -169,7 +179,7 @@ class Leases:
     @completes
     async def heartbeat(self, replica_id: str, *, now: datetime, ttl: float) -> int:
         """Record that ``replica_id`` is alive; forget long-silent ones; return how many are alive."""
-        async with self._engine.begin() as conn:
+        async with self._gate.turn(), self._engine.begin() as conn:
             updated = await conn.execute(update(replicas).where(replicas.c.replica_id == replica_id)
                                          .values(seen_at=now))
             if updated.rowcount == 0:

@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.store.gate import WriteGate
 from core.store.schema import orphan_tasks, require_aware
 
 
@@ -31,8 +32,10 @@ class OrphanTask:
 
 
 class OrphanTasks:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, gate: WriteGate | None = None) -> None:
         self._engine = engine
+        #: The process's SQLite write turns (``core.store.gate``); ungated when none is given.
+        self._gate = gate or WriteGate(enabled=False)
 
     async def record(self, orphan: OrphanTask) -> bool:
         """Store ``orphan``; False (and nothing changed) when its task id is already recorded."""
@@ -42,7 +45,7 @@ class OrphanTasks:
             "job_id": orphan.job_id,
         }
         try:
-            async with self._engine.begin() as conn:
+            async with self._gate.turn(), self._engine.begin() as conn:
                 await conn.execute(insert(orphan_tasks).values(**row))
         except IntegrityError:
             return False
