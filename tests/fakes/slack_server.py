@@ -127,6 +127,9 @@ class FakeSlack:
     uploads_started: int = 0
     #: Hash every upload (off in the delivery benchmark, where hashing 1 GB would cost the fake's CPU).
     keep_digests: bool = True
+    #: Keep every whole upload's bytes in ``bodies`` by file id (the chaos tests read the sandbox's mark).
+    keep_bodies: bool = False
+    bodies: dict[str, bytes] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _closing: asyncio.Event = field(default_factory=asyncio.Event)
@@ -408,18 +411,22 @@ class FakeSlack:
         self.uploads_started += 1
         if self.upload_delay:
             await asyncio.sleep(self.upload_delay)
-        size, head = 0, b""
+        size, head, kept = 0, b"", bytearray()
         digest = hashlib.sha256() if self.keep_digests else None
         async for chunk in request.content.iter_any():
             if len(head) < 12:
                 head += chunk[:12 - len(head)]
             if digest is not None:
                 digest.update(chunk)
+            if self.keep_bodies:
+                kept += chunk
             size += len(chunk)
         if size != upload.length:
             return web.Response(status=400, text=f"length mismatch: declared {upload.length}, got {size}")
         upload.received, upload.head = size, head
         upload.sha256 = digest.hexdigest() if digest is not None else None
+        if self.keep_bodies:
+            self.bodies[upload.file_id] = bytes(kept)
         return web.Response(text=f"OK - {size}")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
