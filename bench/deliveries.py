@@ -70,7 +70,9 @@ def _status_kb(field: str) -> int:
 
 
 class RssSampler:
-    """VmRSS before, and the peak while running (sampled every 2 ms in a thread, plus VmHWM)."""
+    """VmRSS before, and the peak while running (sampled every 2 ms in a thread, plus VmHWM); and the CPU
+    seconds the whole process (every thread) used meanwhile, which a busy box disturbs far less than wall
+    time."""
 
     def __init__(self) -> None:
         self.before_kb = 0
@@ -79,6 +81,7 @@ class RssSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._hwm_reset = False
+        self.cpu_s = 0.0
 
     def start(self) -> None:
         try:
@@ -89,6 +92,7 @@ class RssSampler:
             self._hwm_reset = False
         self.before_kb = _status_kb("VmRSS")
         self.peak_kb = self.before_kb
+        self.cpu_s = -time.process_time()
         self._thread.start()
 
     def _run(self) -> None:
@@ -96,6 +100,7 @@ class RssSampler:
             self.peak_kb = max(self.peak_kb, _status_kb("VmRSS"))
 
     def stop(self) -> None:
+        self.cpu_s += time.process_time()
         self._stop.set()
         self._thread.join()
         self.peak_kb = max(self.peak_kb, _status_kb("VmRSS"))
@@ -105,7 +110,7 @@ class RssSampler:
     def figures(self) -> dict[str, Any]:
         peak = max(self.peak_kb, self.hwm_kb or 0)
         return {"rss_before_mb": self.before_kb / 1024, "rss_peak_mb": peak / 1024,
-                "rss_growth_mb": (peak - self.before_kb) / 1024, "hwm_reset": self._hwm_reset}
+                "rss_growth_mb": (peak - self.before_kb) / 1024, "hwm_reset": self._hwm_reset, "cpu_s": self.cpu_s}
 
 
 # -- the fakes (child process) --------------------------------------------------------------------------
@@ -406,6 +411,22 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     raise SystemExit(f"scenario {spec['kind']} x{spec['workers']} failed (exit {out.returncode})")
 
 
+def _median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs of one scenario as one: the median of every timing, the WORST memory figures, the
+    fewest delivered, every warning and error counted."""
+    out = dict(results[0])
+    for key in ("seconds", "download_s", "upload_s", "delivery_s", "cpu_s", "rss_before_mb"):
+        values = [r[key] for r in results if r.get(key) is not None]
+        out[key] = statistics.median(values) if values else None
+    for key in ("rss_peak_mb", "rss_growth_mb"):
+        out[key] = max(r[key] for r in results)
+    out["delivered"] = min(r["delivered"] for r in results)
+    for key in ("warnings", "errors"):
+        out[key] = sum(r.get(key, 0) for r in results)
+    out["log"] = [line for r in results for line in r.get("log", [])][:3]
+    return out
+
+
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
@@ -417,6 +438,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4,20", help="delivery worker counts to try, comma-separated")
     parser.add_argument("--platforms", default="slack,discord")
     parser.add_argument("--quick", action="store_true", help="5 x 10 MB")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of every scenario (medians of the timings, the worst RSS)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--scenario", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -431,6 +454,7 @@ def main() -> None:
     workers = [int(w) for w in args.workers.split(",")]
     platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
     size = int(args.size_mb * MB)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="wanbench-files-") as tmp:
         _make_files(Path(tmp), args.count, size)
         fakes = subprocess.Popen([sys.executable, __file__, "--serve", tmp], stdin=subprocess.PIPE,
@@ -438,9 +462,14 @@ def main() -> None:
         try:
             assert fakes.stdout is not None
             where = json.loads(fakes.stdout.readline())
-            bare = {w: _child({"kind": "bare", "workers": w, "count": args.count, "where": where}) for w in workers}
-            rows = {(p, w): _child({"kind": p, "workers": w, "count": args.count, "where": where})
-                    for p in platforms for w in workers}
+            runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+            for _ in range(args.repeat):  # interleaved, so a change of load touches every scenario alike
+                for kind in ("bare", *platforms):
+                    for w in workers:
+                        spec = {"kind": kind, "workers": w, "count": args.count, "where": where}
+                        runs.setdefault((kind, w), []).append(_child(spec))
+            bare = {w: _median_run(runs[("bare", w)]) for w in workers}
+            rows = {(p, w): _median_run(runs[(p, w)]) for p in platforms for w in workers}
         finally:
             assert fakes.stdin is not None
             fakes.stdin.close()
@@ -449,8 +478,8 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 fakes.kill()
     total_mb = args.count * size / MB
-    print(f"\n{args.count} deliveries x {args.size_mb:g} MB ({total_mb:,.0f} MB), "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} at the end\n")
+    print(f"\n{args.count} deliveries x {args.size_mb:g} MB ({total_mb:,.0f} MB), {args.repeat} run(s) each, "
+          f"{os.cpu_count()} cores, load {load_before:.2f} at the start and {os.getloadavg()[0]:.2f} at the end\n")
     print("| path | workers | delivered | wall s | bare loop s | overhead s | overhead/delivery ms "
           "| RSS before MB | RSS peak MB | RSS growth MB | bare RSS growth MB | warnings / errors |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -471,19 +500,21 @@ def main() -> None:
     print("\nPer delivery, median ms (engine: from its attempt being stored to the upload starting, then to "
           "DELIVERED stored; bare: the same two transfers):\n")
     print("| path | workers | download ms | bare download ms | upload ms | bare upload ms | delivery ms "
-          "| bare delivery ms | overhead ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| bare delivery ms | overhead ms | CPU ms | bare CPU ms | CPU overhead ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for p in platforms:
         for w in workers:
             r, b = rows[(p, w)], bare[w]
             over = None if r["delivery_s"] is None or b["delivery_s"] is None else r["delivery_s"] - b["delivery_s"]
+            cpu, bare_cpu = r["cpu_s"] / args.count, b["cpu_s"] / args.count
             print(f"| {p} | {w} | " + " | ".join(_fmt(None if v is None else v * 1000, 0) for v in (
                 r["download_s"], b["download_s"], r["upload_s"], b["upload_s"], r["delivery_s"], b["delivery_s"],
-                over)) + " |")
+                over, cpu, bare_cpu, cpu - bare_cpu)) + " |")
     for (p, w), r in rows.items():
         for line in r["log"]:
             print(f"\n{p} x{w}: {line}")
-    print("\noverhead/delivery = (wall - bare) / deliveries per worker in a row (count / workers, rounded up)")
+    print("\noverhead/delivery = (wall - bare) / deliveries per worker in a row (count / workers, rounded up); "
+          "CPU = the process's CPU seconds over the timed window / deliveries")
 
 
 if __name__ == "__main__":
