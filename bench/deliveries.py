@@ -6,7 +6,8 @@ Every figure is taken in a FRESH process (one per scenario) so one run's heap do
   ``files.getUploadURLExternal`` → upload URL → ``files.completeUploadExternal`` flow),
   ``tests.fakes.discord_server.FakeDiscord`` (REST + gateway, boost tier 3: 100 MB per file), a static file
   server for the result files (``FileResponse`` from disk) and a byte sink for the bare baseline. They live
-  in their own process so their buffers (the Slack fake reads each upload whole) never count as the bot's.
+  in their own process so their buffers never count as the bot's (the Slack fake's upload URL reads its
+  body as a stream, as the sink does).
 - one scenario child per (platform, delivery workers): the project's own parts as ``bot.runtime`` wires
   them — ``JobStore`` (SQLite in a temp dir), ``DashScopeClient`` as the downloader, ``core.delivery.Delivery``
   with ``core.transcode.fit_to_size``, the ``core.engine.Engine`` (so ``core.deliveries.DeliveryWorkers``
@@ -18,9 +19,11 @@ Every figure is taken in a FRESH process (one per scenario) so one run's heap do
   the file to disk, stream it up to the sink): the pure-transfer floor.
 
 RSS: VmRSS just before the clock starts vs the peak (a 2 ms sampler thread, and VmHWM after
-``/proc/self/clear_refs`` reset it). Overhead = wall time minus the bare loop's at the same concurrency.
+``/proc/self/clear_refs`` reset it). Overhead = wall time minus the bare loop's at the same concurrency;
+per delivery, that divided by the deliveries one worker makes in a row. The 1-worker row is the clean
+figure for "overhead beyond pure transfer": one delivery at a time, nothing competing for the cores.
 
-    PYTHONPATH=$PWD python bench/deliveries.py                  # 20 x 50 MB, workers 2 and 20
+    PYTHONPATH=$PWD python bench/deliveries.py                  # 20 x 50 MB, workers 1, 2, 4 and 20
     PYTHONPATH=$PWD python bench/deliveries.py --quick          # 5 x 10 MB
     PYTHONPATH=$PWD python bench/deliveries.py --count 10 --size-mb 20 --workers 2,10 --platforms slack
 """
@@ -33,6 +36,7 @@ import contextlib
 import json
 import logging
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,7 +47,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import _root  # noqa: F401  (this checkout on sys.path: tests/ is not installed)
 import aiohttp
@@ -67,7 +70,9 @@ def _status_kb(field: str) -> int:
 
 
 class RssSampler:
-    """VmRSS before, and the peak while running (sampled every 2 ms in a thread, plus VmHWM)."""
+    """VmRSS before, and the peak while running (sampled every 2 ms in a thread, plus VmHWM); and the CPU
+    seconds the whole process (every thread) used meanwhile, which a busy box disturbs far less than wall
+    time."""
 
     def __init__(self) -> None:
         self.before_kb = 0
@@ -76,6 +81,7 @@ class RssSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._hwm_reset = False
+        self.cpu_s = 0.0
 
     def start(self) -> None:
         try:
@@ -86,6 +92,7 @@ class RssSampler:
             self._hwm_reset = False
         self.before_kb = _status_kb("VmRSS")
         self.peak_kb = self.before_kb
+        self.cpu_s = -time.process_time()
         self._thread.start()
 
     def _run(self) -> None:
@@ -93,6 +100,7 @@ class RssSampler:
             self.peak_kb = max(self.peak_kb, _status_kb("VmRSS"))
 
     def stop(self) -> None:
+        self.cpu_s += time.process_time()
         self._stop.set()
         self._thread.join()
         self.peak_kb = max(self.peak_kb, _status_kb("VmRSS"))
@@ -102,7 +110,7 @@ class RssSampler:
     def figures(self) -> dict[str, Any]:
         peak = max(self.peak_kb, self.hwm_kb or 0)
         return {"rss_before_mb": self.before_kb / 1024, "rss_peak_mb": peak / 1024,
-                "rss_growth_mb": (peak - self.before_kb) / 1024, "hwm_reset": self._hwm_reset}
+                "rss_growth_mb": (peak - self.before_kb) / 1024, "hwm_reset": self._hwm_reset, "cpu_s": self.cpu_s}
 
 
 # -- the fakes (child process) --------------------------------------------------------------------------
@@ -114,12 +122,9 @@ async def serve(files_dir: Path) -> None:
     from tests.fakes.slack_server import FakeSlack
 
     logging.basicConfig(level=logging.WARNING)
-    slack = FakeSlack()
-    # The fake's app keeps aiohttp's default 1 MB body cap, which refuses any real video (Slack takes up to
-    # 1 GB): lift it for this app only. (Its upload handler still reads each body whole, in THIS process.)
-    real_application = web.Application
-    with mock.patch.object(web, "Application", lambda **kw: real_application(client_max_size=2 * 1024**3, **kw)):
-        await slack.start()
+    # The upload URL streams every body (no size cap); hashing 1 GB would only load the shared cores.
+    slack = FakeSlack(keep_digests=False)
+    await slack.start()
     discord_fake = FakeDiscord(premium_tier=3)
     await discord_fake.start()
 
@@ -174,29 +179,44 @@ async def run_bare(sc: Scenario, workdir: Path) -> dict[str, Any]:
     sem = asyncio.Semaphore(sc.workers)
     async with aiohttp.ClientSession() as session:
 
-        async def one(i: int) -> int:
+        phases: list[tuple[float, float]] = []
+
+        async def one(i: int, timed: bool = True) -> int:
             async with sem:
                 path = workdir / f"bare{i}.mp4"
+                began = time.perf_counter()
                 async with session.get(f"{sc.where['files']}f{i}.mp4") as response:
                     response.raise_for_status()
                     with path.open("wb") as handle:
                         async for chunk in response.content.iter_chunked(CHUNK):
                             handle.write(chunk)
+                uploading = time.perf_counter()
                 with path.open("rb") as handle:
                     async with session.post(sc.where["sink"], data=handle) as response:
                         response.raise_for_status()
                         text = await response.text()
+                if timed:
+                    phases.append((uploading - began, time.perf_counter() - uploading))
                 path.unlink()
                 return int(text.rsplit(" ", 1)[1])
 
-        await one(0)  # warm the connection pool and the page cache, as the engine side is warmed
+        await one(0, timed=False)  # warm the connection pool and the page cache, as the engine side is warmed
         rss = RssSampler()
         rss.start()
         t0 = time.perf_counter()
         sizes = await asyncio.gather(*(one(i) for i in range(sc.count)))
         elapsed = time.perf_counter() - t0
         rss.stop()
-    return {"seconds": elapsed, "delivered": len(sizes), "bytes": sum(sizes), **rss.figures()}
+    return {"seconds": elapsed, "delivered": len(sizes), "bytes": sum(sizes), **_phase_medians(phases),
+            **rss.figures()}
+
+
+def _phase_medians(phases: list[tuple[float, float]]) -> dict[str, float | None]:
+    """Median seconds of the download, the upload and both, over the deliveries."""
+    if not phases:
+        return {"download_s": None, "upload_s": None, "delivery_s": None}
+    return {"download_s": statistics.median(d for d, _ in phases), "upload_s": statistics.median(u for _, u in phases),
+            "delivery_s": statistics.median(d + u for d, u in phases)}
 
 
 class _LogCounter(logging.Handler):
@@ -303,9 +323,19 @@ async def run_engine(sc: Scenario, workdir: Path) -> dict[str, Any]:
     finished: dict[str, float] = {}
     t0 = 0.0
 
+    #: Per job: when its attempt began (``delivery_attempts`` stored), its upload began (``upload_started``).
+    began: dict[str, float] = {}
+    uploading: dict[str, float] = {}
+
     def changed(job: Job) -> None:
+        now = time.perf_counter() - t0
+        if job.state is JobState.SUCCEEDED:
+            if job.extra.get("delivery_attempts") and job.id not in began:
+                began[job.id] = now
+            if job.extra.get("upload_started") and job.id not in uploading:
+                uploading[job.id] = now
         if job.state in (JobState.DELIVERED, JobState.FAILED, JobState.EXPIRED) and job.id not in finished:
-            finished[job.id] = time.perf_counter() - t0
+            finished[job.id] = now
             if len(finished) == sc.count:
                 done.set()
 
@@ -337,7 +367,10 @@ async def run_engine(sc: Scenario, workdir: Path) -> dict[str, Any]:
             if asyncio.iscoroutine(result):
                 await asyncio.wait_for(result, 5)  # teardown is not measured; never let it hang the run
     times = sorted(finished.values())
-    return {"seconds": elapsed, "delivered": delivered, "first_done": times[0] if times else None,
+    phases = [(uploading[j] - began[j], finished[j] - uploading[j]) for j in ids
+              if j in began and j in uploading and j in finished]
+    return {"seconds": elapsed, "delivered": delivered, **_phase_medians(phases),
+            "first_done": times[0] if times else None,
             "last_done": times[-1] if times else None, "warnings": counter.warnings, "errors": counter.errors,
             "log": counter.first, "timed_out": timed_out, **rss.figures()}
 
@@ -378,6 +411,22 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     raise SystemExit(f"scenario {spec['kind']} x{spec['workers']} failed (exit {out.returncode})")
 
 
+def _median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs of one scenario as one: the median of every timing, the WORST memory figures, the
+    fewest delivered, every warning and error counted."""
+    out = dict(results[0])
+    for key in ("seconds", "download_s", "upload_s", "delivery_s", "cpu_s", "rss_before_mb"):
+        values = [r[key] for r in results if r.get(key) is not None]
+        out[key] = statistics.median(values) if values else None
+    for key in ("rss_peak_mb", "rss_growth_mb"):
+        out[key] = max(r[key] for r in results)
+    out["delivered"] = min(r["delivered"] for r in results)
+    for key in ("warnings", "errors"):
+        out[key] = sum(r.get(key, 0) for r in results)
+    out["log"] = [line for r in results for line in r.get("log", [])][:3]
+    return out
+
+
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
@@ -386,9 +435,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--size-mb", type=float, default=50.0)
-    parser.add_argument("--workers", default="2,20", help="delivery worker counts to try, comma-separated")
+    parser.add_argument("--workers", default="1,2,4,20", help="delivery worker counts to try, comma-separated")
     parser.add_argument("--platforms", default="slack,discord")
     parser.add_argument("--quick", action="store_true", help="5 x 10 MB")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of every scenario (medians of the timings, the worst RSS)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--scenario", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -403,6 +454,7 @@ def main() -> None:
     workers = [int(w) for w in args.workers.split(",")]
     platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
     size = int(args.size_mb * MB)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="wanbench-files-") as tmp:
         _make_files(Path(tmp), args.count, size)
         fakes = subprocess.Popen([sys.executable, __file__, "--serve", tmp], stdin=subprocess.PIPE,
@@ -410,9 +462,14 @@ def main() -> None:
         try:
             assert fakes.stdout is not None
             where = json.loads(fakes.stdout.readline())
-            bare = {w: _child({"kind": "bare", "workers": w, "count": args.count, "where": where}) for w in workers}
-            rows = {(p, w): _child({"kind": p, "workers": w, "count": args.count, "where": where})
-                    for p in platforms for w in workers}
+            runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+            for _ in range(args.repeat):  # interleaved, so a change of load touches every scenario alike
+                for kind in ("bare", *platforms):
+                    for w in workers:
+                        spec = {"kind": kind, "workers": w, "count": args.count, "where": where}
+                        runs.setdefault((kind, w), []).append(_child(spec))
+            bare = {w: _median_run(runs[("bare", w)]) for w in workers}
+            rows = {(p, w): _median_run(runs[(p, w)]) for p in platforms for w in workers}
         finally:
             assert fakes.stdin is not None
             fakes.stdin.close()
@@ -421,8 +478,8 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 fakes.kill()
     total_mb = args.count * size / MB
-    print(f"\n{args.count} deliveries x {args.size_mb:g} MB ({total_mb:,.0f} MB), "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} at the end\n")
+    print(f"\n{args.count} deliveries x {args.size_mb:g} MB ({total_mb:,.0f} MB), {args.repeat} run(s) each, "
+          f"{os.cpu_count()} cores, load {load_before:.2f} at the start and {os.getloadavg()[0]:.2f} at the end\n")
     print("| path | workers | delivered | wall s | bare loop s | overhead s | overhead/delivery ms "
           "| RSS before MB | RSS peak MB | RSS growth MB | bare RSS growth MB | warnings / errors |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -440,10 +497,24 @@ def main() -> None:
                   f"{_fmt(b['seconds'])} | {_fmt(overhead)} | {_fmt(overhead / waves * 1000, 0)} | "
                   f"{_fmt(r['rss_before_mb'], 0)} | {_fmt(r['rss_peak_mb'], 0)} | {_fmt(r['rss_growth_mb'], 0)} | "
                   f"{_fmt(b['rss_growth_mb'], 0)} | {r['warnings']} / {r['errors']} |")
+    print("\nPer delivery, median ms (engine: from its attempt being stored to the upload starting, then to "
+          "DELIVERED stored; bare: the same two transfers):\n")
+    print("| path | workers | download ms | bare download ms | upload ms | bare upload ms | delivery ms "
+          "| bare delivery ms | overhead ms | CPU ms | bare CPU ms | CPU overhead ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for p in platforms:
+        for w in workers:
+            r, b = rows[(p, w)], bare[w]
+            over = None if r["delivery_s"] is None or b["delivery_s"] is None else r["delivery_s"] - b["delivery_s"]
+            cpu, bare_cpu = r["cpu_s"] / args.count, b["cpu_s"] / args.count
+            print(f"| {p} | {w} | " + " | ".join(_fmt(None if v is None else v * 1000, 0) for v in (
+                r["download_s"], b["download_s"], r["upload_s"], b["upload_s"], r["delivery_s"], b["delivery_s"],
+                over, cpu, bare_cpu, cpu - bare_cpu)) + " |")
     for (p, w), r in rows.items():
         for line in r["log"]:
             print(f"\n{p} x{w}: {line}")
-    print("\noverhead/delivery = (wall - bare) / deliveries per worker in a row (count / workers, rounded up)")
+    print("\noverhead/delivery = (wall - bare) / deliveries per worker in a row (count / workers, rounded up); "
+          "CPU = the process's CPU seconds over the timed window / deliveries")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ from bot.redact import redact_url
 from core.budget import parse_budgets
 from core.engine import EngineConfig
 
+#: More uploads at once than this only split the same uplink thinner (and each may run an ffmpeg).
+MAX_DELIVERY_WORKERS = 32
+
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
@@ -57,6 +60,8 @@ class Settings(BaseSettings):
     queries_per_second: float = Field(10.0, gt=0, le=20, validation_alias=_env("WANBOT_QUERIES_PER_SECOND"))
     poll_interval: float = Field(1.0, gt=0, validation_alias=_env("WANBOT_POLL_INTERVAL"))
     task_timeout: float = Field(4 * 3600.0, gt=0, validation_alias=_env("WANBOT_TASK_TIMEOUT"))
+    #: Finished videos downloaded and uploaded at once (see ``EngineConfig.delivery_workers``).
+    delivery_workers: int = Field(EngineConfig.delivery_workers, validation_alias=_env("WANBOT_DELIVERY_WORKERS"))
     #: ``model:resolution=price`` pairs (CNY per second), e.g. ``wan2.7-t2v:720P=0.6,wan2.7-image=0.2``.
     prices: str = Field("", validation_alias=_env("WANBOT_PRICES"))
     locale: str = Field("en", validation_alias=_env("WANBOT_LOCALE"))
@@ -99,6 +104,15 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("delivery_workers", mode="before")
+    @classmethod
+    def _workers_in_range(cls, value: object) -> int:
+        text = str(value).strip()
+        if not text.isdigit() or not 1 <= int(text) <= MAX_DELIVERY_WORKERS:
+            raise ValueError(f"WANBOT_DELIVERY_WORKERS must be a whole number from 1 to {MAX_DELIVERY_WORKERS} "
+                             f"(uploads at once), not {text!r}")
+        return int(text)
 
     @field_validator("budgets")
     @classmethod
@@ -153,6 +167,7 @@ class Settings(BaseSettings):
             queries_per_second=self.queries_per_second,
             poll_interval=self.poll_interval,
             task_timeout=self.task_timeout,
+            delivery_workers=self.delivery_workers,
             price_overrides=self.price_overrides(),
         )
         return replace(config, replica_id=self.replica_id) if self.replica_id else config

@@ -21,7 +21,10 @@ class EngineConfig:
     poll_interval: float = 1.0
     #: A task that has not finished this long after it was accepted is abandoned (DashScope: 3 h).
     task_timeout: float = 4 * 3600.0
-    delivery_workers: int = 2
+    #: Finished videos downloaded and uploaded at once. Uploads stream, so one costs a few MB whatever its
+    #: size; 4 delivers the 5 tasks DashScope runs at once, finishing together, in two rounds at most,
+    #: while at most 4 re-encodes (ffmpeg, about a core each) share a small box's cores.
+    delivery_workers: int = 4
     #: Wait before retrying a create that DashScope refused as busy (429) or failed with a 5xx.
     create_retry_delay: float = 5.0
     max_delivery_backoff: float = 300.0

@@ -5,9 +5,9 @@
   carries message ``metadata`` naming its job, so a process that died between the post and storing the
   ``ts`` is followed by one that finds the message again (``find_status``: ``conversations.history``, or
   ``conversations.replies`` in a thread) instead of posting a second one.
-* The video goes up with ``files_upload_v2`` into the status message's thread (``channel_id`` +
-  ``thread_ts``). slack_sdk would read a path with a blocking ``open().read()``; we read the bytes in a
-  worker thread instead so the event loop never stalls. The returned ``MessageRef`` carries the file id.
+* The video goes up into the status message's thread (``channel_id`` + ``thread_ts``) through Slack's
+  three upload steps, the file streamed from disk (``adapters.slack.upload``: slack_sdk's
+  ``files_upload_v2`` would hold it in memory). The returned ``MessageRef`` carries the file id.
 * ``not_in_channel``: the port joins a public channel once (``conversations.join``) and sends again;
   private channels and DMs raise ``SlackNotInChannel`` for the handler to explain.
 * Every Slack failure leaves here as ``core.errors.PlatformError`` (see ``errors.platform_error``).
@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import fallback_text, safe, status_blocks
 from adapters.slack.errors import SlackNotInChannel, platform_error
+from adapters.slack.upload import FileToUpload, upload_files
 from core.errors import PlatformError
 from core.messages import Messages
 from core.port import ConversationRef, MessageRef, StatusView
@@ -44,7 +45,7 @@ FIND_PAGE_SIZE = 200
 #: (``conversations.info``, maybe ``conversations.join``) that must leave the ack far inside 3 seconds.
 MEMBER_CHECK_BUDGET = 1.5
 
-#: Slack's per-file cap for ``files_upload_v2`` (slack_sdk refuses more, and so does Slack).
+#: Slack's per-file cap for uploads (files larger than this are refused).
 UPLOAD_LIMIT = 1024**3
 
 Response = dict[str, Any]
@@ -107,26 +108,14 @@ class SlackPort:
         caption: str,
         reply_to: MessageRef | None,
     ) -> MessageRef:
-        """One ``files_upload_v2`` call with every image: Slack shares them in one message in the status
-        message's thread. The returned ref's ``message_id`` is every file's id, comma-separated, so a Delete
-        removes them all (``delete_message``)."""
+        """One upload with every image: Slack shares them in one message in the status message's thread.
+        The returned ref's ``message_id`` is every file's id, comma-separated, so a Delete removes them all
+        (``delete_message``)."""
         thread_ts = reply_to.message_id if reply_to is not None else conversation.thread_id
-        blobs = [await asyncio.to_thread(path.read_bytes) for path in paths]
-        channel = conversation.channel_id
-        uploads = [{"file": data, "filename": path.name, "title": path.name}
-                   for data, path in zip(blobs, paths, strict=True)]
-
-        async def upload() -> Response:
-            return await self._call(self.client.files_upload_v2(
-                channel=channel, thread_ts=thread_ts, file_uploads=uploads,
-                initial_comment=safe(caption) if caption else None,
-            ))
-
-        answer = await self._joining(channel, upload)
-        files = answer.get("files") or [answer.get("file") or {}]
-        log.info("uploaded %d images to %s thread %s", len(paths), channel, thread_ts)
-        ids = ",".join(str(shared.get("id", "")) for shared in files if shared.get("id"))
-        return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts), ids)
+        ref = await self._upload(conversation, [FileToUpload(path, path.name, path.name) for path in paths],
+                                 caption=caption, thread_ts=thread_ts)
+        log.info("uploaded %d images to %s thread %s", len(paths), conversation.channel_id, thread_ts)
+        return ref
 
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return UPLOAD_LIMIT
@@ -189,22 +178,10 @@ class SlackPort:
 
     async def upload_file(self, conversation: ConversationRef, path: Path, *, caption: str,
                           filename: str | None = None, thread_ts: str | None = None) -> MessageRef:
-        """``files_upload_v2`` of one file; the returned ref's ``message_id`` is the Slack file id."""
-        data = await asyncio.to_thread(path.read_bytes)
-        channel = conversation.channel_id
+        """Upload one file; the returned ref's ``message_id`` is the Slack file id."""
         name = filename or path.name
-
-        async def upload() -> Response:
-            return await self._call(self.client.files_upload_v2(
-                channel=channel, thread_ts=thread_ts, file=data, filename=name, title=name,
-                initial_comment=safe(caption) if caption else None,
-            ))
-
-        answer = await self._joining(channel, upload)
-        files = answer.get("files") or [answer.get("file") or {}]
-        # The file id (not a message ts) is what identifies an upload later, e.g. to delete it.
-        ids = ",".join(str(shared.get("id", "")) for shared in files if shared.get("id"))
-        return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts), ids)
+        return await self._upload(conversation, [FileToUpload(path, name, name)], caption=caption,
+                                  thread_ts=thread_ts)
 
     async def ensure_member(self, channel_id: str, *, within: float | None = None) -> None:
         """Make sure the bot can post here before anything is queued: join a public channel if needed,
@@ -264,6 +241,20 @@ class SlackPort:
                 raise
 
     # -- plumbing ----------------------------------------------------------------------------------------
+
+    async def _upload(self, conversation: ConversationRef, files: list[FileToUpload], *, caption: str,
+                      thread_ts: str | None) -> MessageRef:
+        """``files`` as one message (``adapters.slack.upload``); the ref names every file id."""
+        channel = conversation.channel_id
+
+        async def upload() -> Response:
+            return await self._call(upload_files(self.client, files, channel=channel, thread_ts=thread_ts,
+                                                 initial_comment=safe(caption) if caption else None))
+
+        answer = await self._joining(channel, upload)
+        # The file ids (not a message ts) are what identify an upload later, e.g. to delete it.
+        ids = ",".join(str(shared.get("id", "")) for shared in answer.get("files") or [] if shared.get("id"))
+        return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts), ids)
 
     async def _bot_user(self) -> str:
         """The bot's own user id (``auth.test``, asked once)."""

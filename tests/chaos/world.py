@@ -16,7 +16,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -48,16 +48,13 @@ async def poll(condition: Callable[[], Awaitable[bool]], cap: float, turn: float
 class ChaosSlack(FakeSlack):
     """The fake Slack, also keeping each upload's bytes (to read the sandbox mark from them)."""
 
-    bodies: dict[str, bytes] = field(default_factory=dict)
+    keep_bodies: bool = True
 
     async def _upload(self, request: web.Request) -> web.Response:
         try:
-            response = await super()._upload(request)
+            return await super()._upload(request)
         except (ConnectionError, aiohttp.ClientPayloadError):  # the bot was killed mid-upload
             return web.Response(status=400, text="upload interrupted")
-        if response.status == 200:
-            self.bodies[request.match_info["file_id"]] = await request.read()  # aiohttp keeps the read body
-        return response
 
 
 def chaos_slack() -> ChaosSlack:

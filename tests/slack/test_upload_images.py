@@ -1,4 +1,4 @@
-"""``SlackPort.upload_images``: one ``files_upload_v2`` with every image, in the status message's thread."""
+"""``SlackPort.upload_images``: one upload (three steps, streamed) with every image, in the status message's thread."""
 
 from __future__ import annotations
 
