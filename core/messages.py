@@ -273,6 +273,11 @@ EN.update({
     "discord.cmd.thinking_mode": "Let the model plan the image before drawing it (default yes; slower)",
 })
 
+EN.update({
+    # -- queue positions past the first few (issue 11): a range, so a move up one place rarely changes it --
+    "line.queued_range": "position {low}–{high} in line",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 
