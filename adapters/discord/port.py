@@ -49,10 +49,11 @@ MAX_CONTENT = 2000
 #: job is stored, so a restart finds it among the newest messages unless the channel is very busy.
 STATUS_SCAN = 100
 
-#: Discord allows 5 message edits per 5 s per channel: a burst of 2 and 0.6 a second keep every 5 s window
-#: at 5 or fewer.
-EDIT_RATE = 0.6
-EDIT_BURST = 2
+#: Discord allows 5 message edits per 5 s per channel: a burst of 3 and 0.4 a second keep every 5 s window
+#: at 5 or fewer (a token bucket passes at most burst + rate × window), and a job's quick succession of
+#: states (generating, uploading, done) still shows each one.
+EDIT_RATE = 0.4
+EDIT_BURST = 3
 
 T = TypeVar("T")
 
