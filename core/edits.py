@@ -105,6 +105,11 @@ class EditScheduler:
         """Edits waiting for their bucket's budget (all buckets)."""
         return sum(len(b.waiting) for b in self._buckets.values())
 
+    def discard(self, ref: MessageRef) -> None:
+        """Forget the edit of ``ref`` still waiting, if any (its job is another replica's now)."""
+        for bucket in self._buckets.values():
+            bucket.waiting.pop(ref, None)
+
     async def edit(self, port: ChatPort, ref: MessageRef, view: StatusView, *, urgency: Urgency,
                    done: Done) -> bool:
         """Edit ``ref`` to ``view`` now if the budget allows (``True``: it landed; a ``WanbotError`` from the

@@ -137,7 +137,9 @@ class JobBook:
 
     def drop(self, job_id: str) -> None:
         """Forget a job this process no longer runs (another replica holds it now)."""
-        self._jobs.pop(job_id, None)
+        job = self._jobs.pop(job_id, None)
+        if job is not None and job.status_ref is not None:
+            self.edits.discard(job.status_ref)  # its message is the new holder's to edit
         self._locks.pop(job_id, None)
         self._fresh.discard(job_id)
         self._arriving.discard(job_id)

@@ -5,6 +5,10 @@ tests assert on the result without a platform. ``sandbox=True`` (the engine is t
 built on the embedded sandbox) leads the line of every view with a short note, so whoever reads any
 status message on any platform knows the video is a placeholder and nothing is billed.
 
+A queued job's line shows its place exactly for the first ``EXACT_PLACES``, then as a range
+(``place_in_line``): the engine edits a queued message only when that text changes, so a freed slot in a
+line of a thousand edits a dozen or so messages, not a thousand.
+
 An image job shows its model, size, image count, seed, estimate (or cost) and job id, and once delivered
 offers reroll, remix and delete (never upscale).
 """

@@ -162,3 +162,14 @@ async def test_an_immediate_edit_that_fails_raises_to_the_caller(clock: FakeCloc
     with pytest.raises(PlatformError):
         await edits.edit(port, ref("a"), view("a"), urgency=Urgency.STATE, done=Done())
     assert await edits.edit(port, ref("a"), view("a"), urgency=Urgency.STATE, done=Done())
+
+
+async def test_a_discarded_waiting_edit_is_never_made(clock: FakeClock) -> None:
+    port = TimedPort(clock=clock, budget=EditBudget("w1", per_second=1.0, burst=1))
+    edits = EditScheduler(clock=clock, sleep=clock.sleep)
+    await edits.edit(port, ref("a"), view("a"), urgency=Urgency.STATE, done=Done())
+    await edits.edit(port, ref("b"), view("b"), urgency=Urgency.STATE, done=Done())
+    await edits.edit(port, ref("c"), view("c"), urgency=Urgency.STATE, done=Done())
+    edits.discard(ref("b"))  # another replica took b's job over
+    await until(lambda: len(port.edits) == 2 and edits.waiting() == 0, clock=clock)
+    assert [v.job_id for _, v in port.edits] == ["a", "c"]
