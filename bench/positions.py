@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import statistics
@@ -46,6 +47,11 @@ from core.jobbook import STATUS_POST_STARTED
 from core.jobs import Job, JobState, Requester, new_job_id
 from core.messages import Messages
 from core.port import ConversationRef, MessageRef, StatusView
+
+try:
+    from core.port import EditBudget
+except ImportError:  # an older checkout (the "before" run): its engine asks no port for a budget
+    EditBudget = None  # type: ignore[assignment,misc]
 from core.request import GenerationRequest
 from core.scheduler import FairQueue
 from core.store import JobStore
@@ -71,6 +77,10 @@ class CountingPort:
         self.edits += 1
         if view.state == JobState.QUEUED.value:
             self.queued_edits += 1
+
+    def edit_budget(self, ref: MessageRef) -> Any:
+        # No platform limit here: this measures how many messages a freed slot re-renders.
+        return EditBudget("bench", 1e9, 10**9)
 
     async def upload_video(self, conversation: ConversationRef, path: Path, *, filename: str, size: int,
                            caption: str, reply_to: MessageRef | None) -> MessageRef:
@@ -223,6 +233,162 @@ async def _no_fit(src: Path, dest: Path, *, max_bytes: int) -> object:
     raise AssertionError("nothing is delivered in this bench")
 
 
+# -- the 200-command burst: status edits against Slack's and Discord's edit limits ----------------------
+
+#: What each platform enforces (checked here, whatever the port declares): edits per window per bucket.
+PLATFORM_LIMITS = {"slack": (50, 60.0), "discord": (5, 5.0)}
+
+
+def budget_for(platform: str) -> Callable[[MessageRef], Any] | None:
+    """The port's own declared budget (``adapters.*.port``), or ``None`` on a checkout without one."""
+    try:
+        if platform == "slack":
+            from adapters.slack.port import slack_edit_budget
+            return slack_edit_budget
+        from adapters.discord.port import discord_edit_budget
+        return discord_edit_budget
+    except ImportError:
+        return None
+
+
+def bucket_of(platform: str, ref: MessageRef) -> str:
+    """Which limit an edit counts against on the real platform: Slack's workspace, Discord's channel."""
+    conv = ref.conversation
+    return conv.workspace_id or "" if platform == "slack" else conv.thread_id or conv.channel_id
+
+
+@dataclass
+class BurstPort(CountingPort):
+    """Records when every edit reached the platform (virtual time), by the platform's limit bucket."""
+
+    clock: Callable[[], float] = time.time
+    times: dict[str, list[float]] = field(default_factory=dict)
+    last: dict[str, StatusView] = field(default_factory=dict)
+
+    async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
+        self.last[view.job_id] = view
+        return await super().post_status(conversation, view)
+
+    async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
+        await super().edit_status(ref, view)
+        self.last[view.job_id] = view
+        self.times.setdefault(bucket_of(self.platform, ref), []).append(self.clock())
+
+    def edit_budget(self, ref: MessageRef) -> Any:
+        declared = budget_for(self.platform)
+        return declared(ref) if declared is not None else None
+
+    async def upload_video(self, conversation: ConversationRef, path: Path, *, filename: str, size: int,
+                           caption: str, reply_to: MessageRef | None) -> MessageRef:
+        self._next += 1
+        return MessageRef(conversation, f"u{self._next}")
+
+
+def most_in_window(times: list[float], window: float) -> int:
+    """The most edits any ``window`` seconds held (windows starting at each edit; ``times`` sorted)."""
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while times[start] <= t - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def over_limit(times: list[float], limit: int, window: float) -> int:
+    """Edits the platform would have refused: each one that made its trailing ``window`` hold more than
+    ``limit`` (``times`` sorted)."""
+    over, start = 0, 0
+    for end, t in enumerate(times):
+        while times[start] <= t - window:
+            start += 1
+        over += end - start + 1 > limit
+    return over
+
+
+@dataclass
+class BurstResult:
+    platform: str
+    jobs: int
+    edits_30s: int = 0
+    edits_total: int = 0
+    worst_window: int = 0
+    worst_minute: int = 0
+    over_limit: int = 0
+    drained_at: float | None = None
+    final_shown: int = 0
+    cpu: float = 0.0
+
+
+async def one_burst(platform: str, jobs: int, channels: int, horizon: float) -> BurstResult:
+    from tests.fakes.clock import FakeClock
+    from tests.fakes.until import until
+
+    clock = FakeClock()
+    clock.start()
+    res = BurstResult(platform, jobs)
+    tmp = Path(tempfile.mkdtemp(prefix="wanbot-burst-"))
+    store = await JobStore.open(f"sqlite:///{tmp}/jobs.db")
+    # About 12 s a task: PENDING for 3 polls, RUNNING for 8, then done (1 s polls).
+    api = FakeDashScope(clock, script=(TaskStatus.PENDING,) * 3 + (TaskStatus.RUNNING,) * 8 + (TaskStatus.SUCCEEDED,))
+    port = BurstPort(platform=platform, clock=clock)
+    config = EngineConfig(max_in_flight=5, per_user_cap=1, replica_id="bench", create_retry_delay=2.0)
+    engine = Engine(store=store, client=api, ports={platform: port},
+                    delivery=Delivery(api, workdir=tmp / "work", fit=_no_fit, messages=Messages()),
+                    clock=clock, sleep=clock.sleep, config=config)
+    await engine.start()
+    c0 = time.process_time()
+    t0 = clock()
+    try:
+        workspace = "T1" if platform == "slack" else "1001"
+        await asyncio.gather(*(
+            engine.accept(Requester(platform, f"{100 + i}", f"{2000 + i % channels}", workspace),
+                          ConversationRef(platform, f"{2000 + i % channels}", workspace),
+                          GenerationRequest.build(prompt=f"burst #{i}"))
+            for i in range(jobs)))
+
+        def drained() -> bool:
+            done = [v for v in port.last.values() if v.terminal]
+            return len(done) == jobs and all(j.state.terminal for j in engine.book)
+
+        with contextlib.suppress(AssertionError):  # not drained within the horizon: reported as such
+            await until(lambda: drained() or clock() - t0 > horizon, clock=clock, timeout=900.0, steps=10**7)
+        if drained():
+            res.drained_at = clock() - t0
+    finally:
+        res.cpu = time.process_time() - c0
+        await engine.stop()
+        await store.close()
+        await clock.stop()
+    limit, window = PLATFORM_LIMITS[platform]
+    all_times = sorted(t for ts in port.times.values() for t in ts)
+    res.edits_total = len(all_times)
+    res.edits_30s = sum(1 for t in all_times if t - t0 < 30.0)
+    for ts in port.times.values():
+        ts.sort()
+        res.worst_window = max(res.worst_window, most_in_window(ts, window))
+        res.worst_minute = max(res.worst_minute, most_in_window(ts, 60.0))
+        res.over_limit += over_limit(ts, limit, window)
+    res.final_shown = sum(1 for v in port.last.values() if v.terminal)
+    return res
+
+
+def burst_main(jobs: int, channels: int, horizon: float) -> None:
+    print(f"{jobs}-command burst, {channels} channels, 5 in flight, ~12 s tasks (virtual clock), "
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print()
+    print("| platform | limit | status edits in the first 30 s | edits in all | most per bucket in its window "
+          "| edits over the limit | most per bucket per minute | drained (virtual) | final state shown | CPU |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for platform in ("slack", "discord"):
+        r = asyncio.run(one_burst(platform, jobs, channels, horizon))
+        limit, window = PLATFORM_LIMITS[platform]
+        scope = "workspace" if platform == "slack" else "channel"
+        drained = f"{r.drained_at:.0f} s" if r.drained_at is not None else f"no (cut at {horizon:g} s)"
+        print(f"| {platform} | {limit} / {window:g} s per {scope} | {r.edits_30s:,} | {r.edits_total:,} | "
+              f"{r.worst_window:,} | {r.over_limit:,} | {r.worst_minute:,} | {drained} | "
+              f"{r.final_shown}/{r.jobs} | {r.cpu:.1f} s |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--q", default="10,100,500,1000", help="queue depths, comma-separated")
@@ -230,7 +396,16 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=0, help="distinct users in the line (0 = one per job)")
     parser.add_argument("--repeats", type=int, default=5, help="positions() calls timed per Q")
     parser.add_argument("--slot-timeout", type=float, default=600.0, help="cut one freed slot after this")
+    parser.add_argument("--burst", action="store_true",
+                        help="the 200-command burst on Slack and Discord instead: status edits against limits")
+    parser.add_argument("--jobs", type=int, default=200, help="--burst: commands in the burst")
+    parser.add_argument("--channels", type=int, default=10, help="--burst: channels they come from")
+    parser.add_argument("--horizon", type=float, default=3600.0, help="--burst: virtual seconds to run at most")
     args = parser.parse_args()
+    if args.burst:
+        logging.basicConfig(level=logging.ERROR)
+        burst_main(args.jobs, args.channels, args.horizon)
+        return
     depths = [10, 100, 300] if args.quick else [int(x) for x in args.q.split(",")]
     logging.basicConfig(level=logging.WARNING)
     users = "one per job" if not args.users else str(args.users)

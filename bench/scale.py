@@ -36,7 +36,7 @@ from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
 from core.jobs import Job, JobState, Requester
 from core.messages import Messages
-from core.port import ConversationRef, MessageRef, StatusView
+from core.port import ConversationRef, EditBudget, MessageRef, StatusView
 from core.request import GenerationRequest
 from core.store import JobStore
 from tests.fakes.dashscope import FakeDashScope
@@ -75,6 +75,9 @@ class CountingPort:
 
     async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
         self.edits[view.job_id] += 1
+
+    def edit_budget(self, ref: MessageRef) -> EditBudget:
+        return EditBudget("bench", 1e9, 10**9)  # no platform limit: this bench measures the engine
 
     async def upload_video(self, conversation: ConversationRef, path: Path, *, filename: str, size: int,
                            caption: str, reply_to: MessageRef | None) -> MessageRef:

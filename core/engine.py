@@ -7,7 +7,9 @@ book and store, replicas (``core.replica``) and the chat ports. Its promises:
 
 * a job is stored before it is acknowledged (``accept``), and every state change is stored before it is
   shown;
-* one status edit per visible state change (plus queue-position moves while queued), never more;
+* one status edit per visible state change (plus queue-position moves while queued, when the text of
+  the place changes), never more, and never faster than the platform's edit limit (``core.edits``: when
+  a burst outruns it, a message waiting for its edit skips to its newest state; the last one always lands);
 * a create is recorded as SUBMITTING before it is sent, and SUBMITTING is the deployment's create gate:
   no job of any replica takes a slot while one is SUBMITTING, and a job leaves it only once its create is
   settled (``core.creates``) — one request never starts two billed tasks, and never gets another's;
@@ -39,6 +41,7 @@ from core.creates import Creates, TaskAPI
 from core.dashscope import TaskInfo
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
+from core.edits import EditScheduler
 from core.errors import (
     DashScopeError,
     DashScopeUnsupportedOperation,
@@ -56,7 +59,7 @@ from core.refusals import worded
 from core.replica import ReplicaDuties
 from core.request import AnyRequest, GenerationRequest
 from core.scheduler import FairQueue
-from core.status import status_view
+from core.status import place_in_line, status_view
 from core.store import JobStore, StaleJob, TaskClaimed
 from core.store.atomic import settle_writes
 from core.store.jobstore import UsageTotals
@@ -90,7 +93,10 @@ class Engine:
         self.queue = FairQueue()
         #: Generating on the embedded sandbox: every status view says so (``core.status``).
         self.sandbox = sandbox
-        self.book = JobBook(store, ports, owner=self.config.replica_id, clock=clock, view=self.view)
+        #: Status edits, coalesced per message and paced to each platform's edit limit (``core.edits``).
+        self.edits = EditScheduler(clock=clock, sleep=sleep, spawn=self._spawn)
+        self.book = JobBook(store, ports, owner=self.config.replica_id, clock=clock, view=self.view,
+                            edits=self.edits)
         self.book.listeners.append(self.observer.job_changed)
         self.watcher = Watcher(
             client,
@@ -122,7 +128,9 @@ class Engine:
             set_share=lambda alive: self.watcher.set_rate(self.config.queries_per_second / alive),
         )
         self.book.on_lost = self._drop
+        #: The place in line each queued job's message shows (set when it is shown).
         self._shown_position: dict[str, int] = {}
+        self._place_texts: dict[int, str] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         #: Which DashScope tasks the deployment knows (read from the store) and what to do with orphans.
@@ -414,7 +422,11 @@ class Engine:
         await self._show_positions()
 
     async def _show_positions(self) -> None:
-        """Edit the messages of queued jobs whose place in line moved since they last showed it.
+        """Edit the messages of queued jobs whose place in line reads differently from what they show.
+
+        A freed slot moves every later job up one place, but past the first few a place is shown as a
+        range (``core.status.place_in_line``), so only the first few and those crossing a range's edge are
+        edited; the scan itself is a dict lookup per queued job.
 
         Outside the pump lock (platform edits must not hold up slots) but one refresh at a time, each
         reading the line when it starts: two refreshes interleaving could record a place the message no
@@ -422,10 +434,20 @@ class Engine:
         """
         async with self._positions_lock:
             for job_id, position in self.queue.positions().items():
-                if self._shown_position.get(job_id) == position or self.position(job_id) != position:
+                shown = self._shown_position.get(job_id)
+                if shown == position or self.position(job_id) != position:
                     continue
                 self._shown_position[job_id] = position
+                if shown is not None and self._place_text(shown) == self._place_text(position):
+                    continue  # a deep place moved within its range: the message reads the same
                 await self.book.show(job_id, force=True)
+
+    def _place_text(self, position: int) -> str:
+        """What a status line says about ``position`` (remembered: a deep line asks for the same few)."""
+        text = self._place_texts.get(position)
+        if text is None:
+            text = self._place_texts[position] = place_in_line(position, self.messages)
+        return text
 
     async def _take_slot(self, job: Job) -> Job | None:
         if job.state is not JobState.QUEUED:

@@ -4,8 +4,10 @@ Every write to a job's row from this process goes through the book, under that j
 writer owns a row at a time: ``update`` (a changed copy, stored first), ``show`` (the status message's
 reference and what it shows) and ``take_slot`` (the move to SUBMITTING). What a person sees goes through
 ``show``: one edit when the visible state differs from what the message last showed, and a post when no
-message exists yet. A failed edit leaves ``shown_state`` behind, so ``show_stale`` (run periodically by
-the engine) retries it — a status message never stays wrong because one edit hit a platform hiccup.
+message exists yet. Edits pass through ``core.edits`` (coalesced, within the platform's edit limits);
+``shown_state`` is stored when an edit changed the state shown (a queue-position move costs no write).
+A failed edit leaves ``shown_state`` behind, so ``show_stale`` (run periodically by the engine) retries
+it — a status message never stays wrong because one edit hit a platform hiccup.
 
 A save that finds the row at another version (``StaleJob``) is a takeover only when the row's lease names
 another replica: then the book lets go of the job. Otherwise the row is still ours (our own claim bumped
@@ -15,14 +17,17 @@ its version, say), so the book reloads it and applies the change again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from core.edits import EditScheduler, Urgency
 from core.errors import WanbotError
 from core.jobs import Job, JobState
-from core.port import ChatPort, PostStatus, StatusView
+from core.port import ChatPort, MessageRef, PostStatus, StatusView
 from core.store import JobStore, StaleJob
 
 log = logging.getLogger("wanbot.engine")
@@ -42,6 +47,13 @@ def display_state(state: JobState) -> JobState:
     return JobState.QUEUED if state is JobState.SUBMITTING else state
 
 
+def _urgency(job: Job, behind: bool) -> Urgency:
+    """How soon an edit must go out: a state the message does not show yet beats a position move."""
+    if not behind:
+        return Urgency.POSITION
+    return Urgency.TERMINAL if job.state.terminal else Urgency.STATE
+
+
 class JobBook:
     def __init__(
         self,
@@ -51,8 +63,11 @@ class JobBook:
         owner: str,
         clock: Callable[[], float],
         view: Callable[[Job], StatusView],
+        edits: EditScheduler | None = None,
     ) -> None:
         self.store = store
+        #: Between ``show`` and the ports' ``edit_status``: coalesces edits within each platform's limits.
+        self.edits = edits or EditScheduler(clock=clock)
         #: What a job's status message shows (the engine's presenter, ``core.status``): the book only posts it.
         self.view = view
         self.ports = dict(ports)
@@ -122,7 +137,9 @@ class JobBook:
 
     def drop(self, job_id: str) -> None:
         """Forget a job this process no longer runs (another replica holds it now)."""
-        self._jobs.pop(job_id, None)
+        job = self._jobs.pop(job_id, None)
+        if job is not None and job.status_ref is not None:
+            self.edits.discard(job.status_ref)  # its message is the new holder's to edit
         self._locks.pop(job_id, None)
         self._fresh.discard(job_id)
         self._arriving.discard(job_id)
@@ -190,14 +207,18 @@ class JobBook:
     async def show(self, job_id: str, *, force: bool = False, poster: PostStatus | None = None) -> None:
         """Edit the status message if what it shows is out of date (or post it if it never was).
 
-        Posting is done under the job's lock, so a state change racing the first post edits the message
-        that post made rather than posting a second one. ``poster`` replaces the port's ``post_status`` for
-        that first post (Discord answers the interaction with it).
+        ``force`` edits even when the state shown is current (a queue-position move). Edits go through the
+        edit scheduler (``core.edits``): within the platform's budget they are made here and now; beyond it
+        they wait, newest view per message, and ``shown_state`` is stored once the edit lands. Posting is
+        done under the job's lock, so a state change racing the first post edits the message that post
+        made rather than posting a second one. ``poster`` replaces the port's ``post_status`` for that
+        first post (Discord answers the interaction with it).
         """
         async with self._lock(job_id):
             job = await self._load(job_id)
             shown = display_state(job.state).value
-            if not force and job.shown_state == shown and job.status_ref is not None:
+            behind = job.shown_state != shown or job.status_ref is None
+            if not force and not behind:
                 return
             port = self.port(job)
             try:
@@ -219,11 +240,29 @@ class JobBook:
                     else:
                         ref = await port.post_status(job.conversation, view)
                 else:
-                    await port.edit_status(ref, view)
+                    urgency = _urgency(job, behind)
+                    if not await self.edits.edit(port, ref, view, urgency=urgency,
+                                                 done=functools.partial(self._edited, job_id, ref)):
+                        return  # waiting for the platform's budget: ``_edited`` records it once it lands
             except WanbotError as exc:
                 log.warning("job %s: status edit failed (%s); will retry", job_id, exc.code)
                 return
-            await self._save_fields(job_id, status_ref=ref, shown_state=shown)
+            if ref != job.status_ref or shown != job.shown_state:
+                # A position move changes neither: no store write for it.
+                await self._save_fields(job_id, status_ref=ref, shown_state=shown)
+
+    async def _edited(self, job_id: str, ref: MessageRef, view: StatusView, ok: bool) -> None:
+        """A waiting edit of ``ref`` was tried: store the state it shows (a failed one stays behind, so
+        ``show_stale`` retries it)."""
+        if not ok:
+            return
+        shown = display_state(JobState(view.state)).value
+        async with self._lock(job_id):
+            job = self._jobs.get(job_id)
+            if job is None or job.status_ref != ref or job.shown_state == shown:
+                return
+            with contextlib.suppress(StaleJob):  # another replica holds it now (the book let go)
+                await self._save_fields(job_id, shown_state=shown)
 
     async def show_stale(self) -> int:
         """Retry every status message that is behind its job; returns how many were still behind."""

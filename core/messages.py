@@ -276,6 +276,8 @@ EN.update({
 EN.update({
     # -- slack: a command whose job is not stored before Slack's 3 s runs out (issue 11) --
     "slack.working": "Working on it… your status message will appear in the channel in a moment.",
+    # -- queue positions past the first few (issue 11): a range, so a move up one place rarely changes it --
+    "line.queued_range": "position {low}–{high} in line",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

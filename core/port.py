@@ -86,6 +86,16 @@ class StatusView:
         return "\n".join(parts)
 
 
+@dataclass(frozen=True)
+class EditBudget:
+    """How fast a platform lets the bot edit messages: edits sharing ``key`` draw on one token bucket that
+    refills at ``per_second`` and holds at most ``burst`` (``core.edits`` keeps status edits inside it)."""
+
+    key: str
+    per_second: float
+    burst: int
+
+
 #: Posts a new job's first status message instead of ``ChatPort.post_status`` (Discord answers the slash
 #: command's interaction with it) and returns its reference.
 PostStatus = Callable[[StatusView], Awaitable[MessageRef]]
@@ -102,6 +112,10 @@ class ChatPort(Protocol):
 
     async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
         """Replace the content of a status message posted earlier (possibly by another process)."""
+        ...
+
+    def edit_budget(self, ref: MessageRef) -> EditBudget:
+        """The edit limit ``ref``'s edits count against (Slack: per workspace; Discord: per channel)."""
         ...
 
     async def upload_video(

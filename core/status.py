@@ -5,6 +5,10 @@ tests assert on the result without a platform. ``sandbox=True`` (the engine is t
 built on the embedded sandbox) leads the line of every view with a short note, so whoever reads any
 status message on any platform knows the video is a placeholder and nothing is billed.
 
+A queued job's line shows its place exactly for the first ``EXACT_PLACES``, then as a range
+(``place_in_line``): the engine edits a queued message only when that text changes, so a freed slot in a
+line of a thousand edits a dozen or so messages, not a thousand.
+
 An image job shows its model, size, image count, seed, estimate (or cost) and job id, and once delivered
 offers reroll, remix and delete (never upscale).
 """
@@ -38,6 +42,37 @@ IMAGE_ACTIONS: dict[JobState, tuple[str, ...]] = {
 }
 
 
+#: Places shown exactly; past them a place is shown as a range ending at the next 1-2-5 step (21–50,
+#: 51–100, 101–200, …): a freed slot moves everyone up one place, but the text of a deep place changes only
+#: when it crosses a step, so one slot costs about ``EXACT_PLACES`` + a few edits however deep the line.
+EXACT_PLACES = 10
+
+
+def place_range(position: int) -> tuple[int, int]:
+    """The (low, high) places a message at ``position`` shows: ``(p, p)`` for the first ``EXACT_PLACES``."""
+    if position <= EXACT_PLACES:
+        return position, position
+    low, step = EXACT_PLACES, EXACT_PLACES
+    while True:
+        for factor in (2, 5, 10):
+            high = step * factor
+            if position <= high:
+                return low + 1, high
+            low = high
+        step *= 10
+
+
+def place_in_line(position: int, messages: Messages) -> str:
+    """What a queued job's status line says about its place: "next in line", "position 4 in line",
+    "position 21–50 in line". The engine compares this text, not the number, to decide whether to edit."""
+    if position <= 1:
+        return messages("line.queued_next")
+    low, high = place_range(position)
+    if low == high:
+        return messages("line.queued", position=position)
+    return messages("line.queued_range", low=f"{low:,}", high=f"{high:,}")
+
+
 def status_view(job: Job, *, now: datetime, position: int | None, messages: Messages,
                 sandbox: bool = False) -> StatusView:
     req = job.request
@@ -46,8 +81,7 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
     title = messages(title_key, state=messages(f"state.{state.value}"))
     elapsed = human_duration(job.elapsed(now))
     if state in (JobState.QUEUED, JobState.SUBMITTING) and position is not None:
-        where = messages("line.queued_next") if position <= 1 else messages("line.queued", position=position)
-        line = f"{where} · {elapsed}"
+        line = f"{place_in_line(position, messages)} · {elapsed}"
     else:
         line = messages("line.elapsed", elapsed=elapsed)
     if sandbox:

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from core.messages import human_duration
-from core.port import ConversationRef, MessageRef, StatusView
+from core.port import ConversationRef, EditBudget, MessageRef, StatusView
 
 PLATFORM = "console"
 
@@ -89,6 +89,10 @@ class ConsolePort:
             # there is nothing to edit; the job's outcome stays in the store (and `/wan status`).
             return
         self._show(ref.message_id, view)
+
+    def edit_budget(self, ref: MessageRef) -> EditBudget:
+        # A terminal has no edit limit worth the name: every change is shown as it happens.
+        return EditBudget(PLATFORM, 1000.0, 1000)
 
     async def upload_video(
         self,

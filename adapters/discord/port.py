@@ -35,7 +35,7 @@ from adapters.discord.markup import fitted
 from adapters.discord.render import status_buttons, status_embed
 from core.errors import PlatformError, UploadTooLarge
 from core.messages import Messages
-from core.port import ConversationRef, MessageRef, StatusView
+from core.port import ConversationRef, EditBudget, MessageRef, StatusView
 
 log = logging.getLogger("wanbot.discord")
 
@@ -49,7 +49,19 @@ MAX_CONTENT = 2000
 #: job is stored, so a restart finds it among the newest messages unless the channel is very busy.
 STATUS_SCAN = 100
 
+#: Discord allows 5 message edits per 5 s per channel: a burst of 3 and 0.4 a second keep every 5 s window
+#: at 5 or fewer (a token bucket passes at most burst + rate × window), and a job's quick succession of
+#: states (generating, uploading, done) still shows each one.
+EDIT_RATE = 0.4
+EDIT_BURST = 3
+
 T = TypeVar("T")
+
+
+def discord_edit_budget(ref: MessageRef) -> EditBudget:
+    """Status edits in one channel (a thread is its own channel) share that channel's edit limit."""
+    conversation = ref.conversation
+    return EditBudget(f"discord:{conversation.thread_id or conversation.channel_id}", EDIT_RATE, EDIT_BURST)
 
 
 def is_status_of(message: discord.Message, job_id: str, *, job_field: str) -> bool:
@@ -130,6 +142,9 @@ class DiscordPort:
         message = self.partial_message(ref)
         await guarded(message.edit(embed=status_embed(view), view=status_buttons(view, self.messages),
                                    allowed_mentions=NO_MENTIONS), "edit status")
+
+    def edit_budget(self, ref: MessageRef) -> EditBudget:
+        return discord_edit_budget(ref)
 
     async def upload_video(
         self,

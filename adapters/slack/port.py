@@ -28,7 +28,7 @@ from adapters.slack.errors import SlackNotInChannel, platform_error
 from adapters.slack.upload import FileToUpload, upload_files
 from core.errors import PlatformError
 from core.messages import Messages
-from core.port import ConversationRef, MessageRef, StatusView
+from core.port import ConversationRef, EditBudget, MessageRef, StatusView
 
 log = logging.getLogger("wanbot.slack")
 
@@ -48,7 +48,18 @@ MEMBER_CHECK_BUDGET = 1.5
 #: Slack's per-file cap for uploads (files larger than this are refused).
 UPLOAD_LIMIT = 1024**3
 
+#: ``chat.update`` is Tier 3 (~50 a minute per workspace): 40 a minute plus a burst of 10, so no 60 s
+#: window holds more than 50.
+EDIT_RATE = 40 / 60
+EDIT_BURST = 10
+
 Response = dict[str, Any]
+
+
+def slack_edit_budget(ref: MessageRef) -> EditBudget:
+    """Status edits of one workspace share its ``chat.update`` limit (``core.edits`` paces them)."""
+    team = ref.conversation.workspace_id or ref.conversation.channel_id
+    return EditBudget(f"slack:{team}", EDIT_RATE, EDIT_BURST)
 
 
 class SlackPort:
@@ -83,6 +94,9 @@ class SlackPort:
             channel=ref.conversation.channel_id, ts=ref.message_id, text=fallback_text(view),
             blocks=status_blocks(view, self.messages), parse="none",
         ))
+
+    def edit_budget(self, ref: MessageRef) -> EditBudget:
+        return slack_edit_budget(ref)
 
     async def upload_video(
         self,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import PlatformError
-from core.port import ConversationRef, MessageRef, StatusView
+from core.port import ConversationRef, EditBudget, MessageRef, StatusView
 
 
 @dataclass
@@ -37,6 +37,8 @@ class RecordingPort:
     upload_failures: list[PlatformError] = field(default_factory=list)
     #: States whose first edit fails (a platform hiccup at exactly that moment).
     fail_edit_once_in: set[str] = field(default_factory=set)
+    #: The edit limit it declares (``core.edits``): by default more than any test makes.
+    budget: EditBudget = field(default_factory=lambda: EditBudget("test", 1000.0, 1000))
     _next: int = 0
 
     async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
@@ -52,6 +54,9 @@ class RecordingPort:
             self.fail_edit_once_in.discard(view.state)
             raise PlatformError("502 Bad Gateway", code="HTTP502", http_status=502, retryable=True)
         self.edits.append((ref, view))
+
+    def edit_budget(self, ref: MessageRef) -> EditBudget:
+        return self.budget
 
     async def upload_video(
         self,
