@@ -220,7 +220,7 @@ class Watcher:
                     continue
                 self._budget.take()
                 await self._slots.acquire()
-                sweep = [k for k in due if not self._watched[k].read_alone]
+                sweep = self._sweepable(due)
                 if self._lister is not None and len(sweep) >= 2:
                     self._polling.update(sweep)
                     self._start(self._sweep(sweep))
@@ -248,6 +248,15 @@ class Watcher:
         due = sorted((w.next_due, k) for k, w in self._watched.items()
                      if k not in self._polling and w.next_due <= now)
         return [k for _, k in due]
+
+    def _sweepable(self, due: list[str]) -> list[str]:
+        """What one list query would read: the due tasks, and those due within ``min_interval`` (reading
+        them a little early is free; their next look is planned from this answer)."""
+        if self._lister is None:
+            return []
+        horizon = self._clock() + self.min_interval
+        return [k for k, w in self._watched.items()
+                if k not in self._polling and not w.read_alone and w.next_due <= horizon]
 
     def _start(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)
