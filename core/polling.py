@@ -77,10 +77,11 @@ class PollPlanner:
         track = self._tracks.get(key)
         if track is None:
             return now + policy.min_interval
-        started = info is not None and info.status is not TaskStatus.PENDING
-        if started and track.started_after is None and info is not None:
-            if info.scheduled_time is not None and info.submit_time is not None:
-                track.started_after = max(0.0, (info.scheduled_time - info.submit_time).total_seconds())
+        if (
+            info is not None and info.status is not TaskStatus.PENDING and track.started_after is None
+            and info.scheduled_time is not None and info.submit_time is not None
+        ):
+            track.started_after = max(0.0, (info.scheduled_time - info.submit_time).total_seconds())
         low, high = self._window(track)
         if now < low:
             return min(low, now + policy.max_interval)
