@@ -26,7 +26,7 @@ class EngineConfig:
     predictive_polling: bool = True
     #: With predictive polling: spacing around the expected end for a task there alone, and the
     #: longest a task ever goes unlooked-at.
-    solo_poll_interval: float = 3.0
+    solo_poll_interval: float = 2.0
     max_poll_interval: float = 15.0
     #: Multiplies the duration priors (the sandbox runs ``speed`` times faster than DashScope: 1/speed).
     duration_scale: float = 1.0

@@ -31,7 +31,7 @@ class PollPolicy:
     #: The densest polling (also the spacing for tasks the planner does not know).
     min_interval: float = 1.0
     #: Spacing inside the expected window when this task is the only one there.
-    solo_interval: float = 3.0
+    solo_interval: float = 2.0
     #: The sparsest polling: the longest a task ever goes unlooked-at.
     max_interval: float = 15.0
     #: After the window: each second of overrun adds this much to the gap.
