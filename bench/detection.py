@@ -4,7 +4,9 @@ Three pollers run side by side in ONE process and one event loop, each against i
 (``sandbox.runner.Sandbox``, default account limits: 5 tasks in flight, 20 queries/s, 5 creates/s):
 
 * **wanbot** — the real ``core.engine.Engine`` (its ``core.watcher.Watcher``) with ``EngineConfig()``'s
-  defaults (10 queries/s, 1 s poll interval, 5 in flight), the real ``DashScopeClient``, a SQLite store, the
+  defaults (10 queries/s, predictive polling from ``core.polling`` with the reference's duration priors and
+  what this run learns, list sweeps, 5 in flight; ``duration_scale`` = 1/speed, as ``wanbot`` sets it for
+  its embedded sandbox), starting with no history, the real ``DashScopeClient``, a SQLite store, the
   real delivery, and ``tests.fakes.port.RecordingPort`` as the chat platform. Jobs from distinct users, so the
   per-user cap does not bind.
 * **sdk wait()** — the unmodified official ``dashscope`` SDK: ``VideoSynthesis.async_call`` then
@@ -20,8 +22,9 @@ every request's time, route and, for ``GET /tasks/{id}``, the ``task_status`` it
 * *lag* = when the poller had the SUCCEEDED answer − the task's ``finished`` (when the sandbox flipped it):
   wanbot: the engine stored the job as SUCCEEDED (``Engine.listeners``); SDK: ``wait()`` returned in its thread;
   poller: its response was parsed. *server-side lag* = the first answer carrying SUCCEEDED left the sandbox.
-* *queries/task* = ``GET /tasks/{id}`` per task; *peak q/s* = most task queries + lists + cancels of the key in
-  any sliding 1 s window (what DashScope limits to 20/s).
+* *queries/task* = (``GET /tasks/{id}`` + ``GET /tasks`` list calls) per task — every query the key spent on
+  watching, a list counted as one; *lists/task* = the list calls alone; *peak q/s* = most task queries +
+  lists + cancels of the key in any sliding 1 s window (what DashScope limits to 20/s).
 
 Run from the repository root, venv active::
 
@@ -139,7 +142,7 @@ def prompts(n: int, who: str) -> list[str]:
 # -- the three pollers -----------------------------------------------------------------------------------
 
 
-async def run_wanbot(run: Run, videos: int, in_flight: int, workdir: Path) -> None:
+async def run_wanbot(run: Run, videos: int, in_flight: int, workdir: Path, speed: float) -> None:
     started = time.monotonic()
     async with aiohttp.ClientSession() as session:
         client = DashScopeClient(session, base_url=run.sandbox.base_url, api_key=run.key, clock=time.time)
@@ -148,7 +151,7 @@ async def run_wanbot(run: Run, videos: int, in_flight: int, workdir: Path) -> No
         engine = Engine(
             store=store, client=client, ports={"bench": port},
             delivery=Delivery(client, workdir=workdir / "deliveries", messages=Messages(), fit=fit_to_size),
-            clock=time.time, config=EngineConfig(max_in_flight=in_flight),
+            clock=time.time, config=EngineConfig(max_in_flight=in_flight, duration_scale=1 / speed),
         )
 
         def listener(job: Job) -> None:
@@ -271,6 +274,7 @@ class Figures:
     max_lag: float
     server_median_lag: float
     queries_per_task: float
+    lists_per_task: float
     peak_qps: int
     throttled: int
     median_task_seconds: float
@@ -289,6 +293,7 @@ def figures(run: Run) -> Figures:
             first_success.setdefault(h.task_id, h.at)
     lags = [run.learned[tid] - t.finished for tid, t in tasks.items() if tid in run.learned]
     server = [first_success[tid] - t.finished for tid, t in tasks.items() if tid in first_success]
+    lists = sum(1 for h in run.probe.hits if h.route == "task.list")
     budget = [h.at for h in run.probe.hits if h.route in QUERY_ROUTES]
     throttled = sum(1 for h in run.probe.hits if h.http_status == 429)
     errors = list(run.errors)
@@ -299,7 +304,8 @@ def figures(run: Run) -> Figures:
         median_lag=statistics.median(lags) if lags else float("nan"), p90_lag=p90(lags),
         max_lag=max(lags) if lags else float("nan"),
         server_median_lag=statistics.median(server) if server else float("nan"),
-        queries_per_task=len(queries) / len(tasks) if tasks else float("nan"),
+        queries_per_task=(len(queries) + lists) / len(tasks) if tasks else float("nan"),
+        lists_per_task=lists / len(tasks) if tasks else float("nan"),
         peak_qps=peak_per_second(budget), throttled=throttled,
         median_task_seconds=statistics.median(t.finished - t.created for t in tasks.values()) if tasks else 0.0,
         wall=run.wall, errors=errors,
@@ -308,13 +314,14 @@ def figures(run: Run) -> Figures:
 
 def table(rows: Sequence[Figures]) -> str:
     lines = [
-        "| poller | tasks | median lag | p90 lag | max lag | server-side median lag | queries/task | peak q/s "
-        "| 429s | median task | wall |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| poller | tasks | median lag | p90 lag | max lag | server-side median lag | queries/task | lists/task "
+        "| peak q/s | 429s | median task | wall |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for f in rows:
         lines.append(f"| {f.name} | {f.tasks} | {f.median_lag:.2f} s | {f.p90_lag:.2f} s | {f.max_lag:.2f} s "
-                     f"| {f.server_median_lag:.2f} s | {f.queries_per_task:.1f} | {f.peak_qps} | {f.throttled} "
+                     f"| {f.server_median_lag:.2f} s | {f.queries_per_task:.1f} | {f.lists_per_task:.1f} "
+                     f"| {f.peak_qps} | {f.throttled} "
                      f"| {f.median_task_seconds:.1f} s | {f.wall:.0f} s |")
     return "\n".join(lines)
 
@@ -344,7 +351,7 @@ async def main(args: argparse.Namespace) -> int:
         try:
             started = time.monotonic()
             await asyncio.wait_for(asyncio.gather(
-                run_wanbot(runs[0], args.videos, args.in_flight, root),
+                run_wanbot(runs[0], args.videos, args.in_flight, root, args.speed),
                 run_sdk(runs[1], args.videos, args.in_flight),
                 run_poller(runs[2], args.videos, args.in_flight, args.poll_every),
             ), timeout=args.timeout)

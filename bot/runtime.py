@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import aiohttp
@@ -182,13 +182,16 @@ async def runtime(
         metrics.seed(job for job in await store.active() if job.conversation.platform in ports)
         delivery = Delivery(client, workdir=settings.workdir, messages=messages, fit=fit_to_size,
                             on_uploaded=metrics.on_uploaded)
+        engine_config = settings.engine_config()
+        if sandbox is not None:  # its tasks run ``speed`` times faster than DashScope's: so do the priors
+            engine_config = replace(engine_config, duration_scale=1 / sandbox.config.speed)
         engine = Engine(
             store=store,
             client=client,
             ports=ports,
             delivery=delivery,
             clock=time.time,
-            config=settings.engine_config(),
+            config=engine_config,
             messages=messages,
             observer=metrics,
             sandbox=sandbox is not None,  # every status message then says the video is a placeholder

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", validation_alias=_env("WANBOT_TIMEZONE"))
     queries_per_second: float = Field(10.0, gt=0, le=20, validation_alias=_env("WANBOT_QUERIES_PER_SECOND"))
     poll_interval: float = Field(1.0, gt=0, validation_alias=_env("WANBOT_POLL_INTERVAL"))
+    #: Time each look at a task from how long its kind took here (off: every ``poll_interval``).
+    predictive_polling: bool = Field(True, validation_alias=_env("WANBOT_PREDICTIVE_POLLING"))
     task_timeout: float = Field(4 * 3600.0, gt=0, validation_alias=_env("WANBOT_TASK_TIMEOUT"))
     #: Finished videos downloaded and uploaded at once (see ``EngineConfig.delivery_workers``).
     delivery_workers: int = Field(EngineConfig.delivery_workers, validation_alias=_env("WANBOT_DELIVERY_WORKERS"))
@@ -166,6 +168,7 @@ class Settings(BaseSettings):
             timezone=self.timezone,
             queries_per_second=self.queries_per_second,
             poll_interval=self.poll_interval,
+            predictive_polling=self.predictive_polling,
             task_timeout=self.task_timeout,
             delivery_workers=self.delivery_workers,
             price_overrides=self.price_overrides(),

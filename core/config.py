@@ -17,8 +17,21 @@ class EngineConfig:
     per_user_cap: int = 3
     #: Seconds a user must wait between two submissions (0 = no cooldown).
     cooldown: float = 0.0
+    #: This replica's share of the account's 20 task queries/s, before dividing among replicas alive. The
+    #: rest is left for cancels, create reconciliation and other replicas starting up.
     queries_per_second: float = 10.0
+    #: The densest polling of a task (around its expected end, with several tasks there together).
     poll_interval: float = 1.0
+    #: Time each look from the task shape's history (``core.polling``); off = every ``poll_interval``.
+    predictive_polling: bool = True
+    #: With predictive polling: spacing around the expected end for a task there alone, and the
+    #: longest a task ever goes unlooked-at.
+    solo_poll_interval: float = 2.0
+    max_poll_interval: float = 15.0
+    #: Multiplies the duration priors (the sandbox runs ``speed`` times faster than DashScope: 1/speed).
+    duration_scale: float = 1.0
+    #: Read several due tasks with one list query (``GET /tasks``) instead of one query each.
+    list_sweeps: bool = True
     #: A task that has not finished this long after it was accepted is abandoned (DashScope: 3 h).
     task_timeout: float = 4 * 3600.0
     #: Finished videos downloaded and uploaded at once. Uploads stream, so one costs a few MB whatever its

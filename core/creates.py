@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.dashscope import CreateAmbiguous, TaskInfo, TaskLedger
+from core.durations import shape_of
 from core.errors import DashScopeError, TransportError, WanbotError
 from core.jobbook import JobBook
 from core.jobs import JobState
@@ -153,7 +154,11 @@ class Creates:
             changes["extra"] = {**job.extra, ADOPTED_TASK: True}
         await self._book.transition(job_id, JobState.PENDING, **changes)
         log.info("job %s: DashScope task %s %s", job_id, info.task_id, "adopted" if info.adopted else "accepted")
-        self._watcher.watch(job_id, info.task_id, first_poll_in=self._config.poll_interval)
+        job = self._book[job_id]
+        submitted = job.entered(JobState.PENDING)
+        first = None if self._watcher.planner is not None else self._config.poll_interval
+        self._watcher.watch(job_id, info.task_id, first_poll_in=first, shape=shape_of(job.request),
+                            submitted=submitted.timestamp() if submitted else None)
         await self._pump()  # the create gate is open again
 
     async def _ambiguous(self, job_id: str, exc: CreateAmbiguous) -> None:

@@ -38,9 +38,10 @@ from zoneinfo import ZoneInfo
 from core.budget import checks_for
 from core.config import EngineConfig
 from core.creates import Creates, TaskAPI
-from core.dashscope import TaskInfo
+from core.dashscope import TaskInfo, TaskStatus
 from core.deliveries import DeliveryWorkers
 from core.delivery import Delivery
+from core.durations import Durations, shape_of
 from core.edits import EditScheduler
 from core.errors import (
     DashScopeError,
@@ -54,6 +55,7 @@ from core.ledger import DeploymentLedger
 from core.messages import Messages
 from core.observe import EngineObserver, NullObserver
 from core.outcomes import TaskOutcomes
+from core.polling import PollPlanner, PollPolicy
 from core.port import ChatPort, ConversationRef, PostStatus, StatusView
 from core.refusals import worded
 from core.replica import ReplicaDuties
@@ -63,7 +65,7 @@ from core.status import place_in_line, status_view
 from core.store import JobStore, StaleJob, TaskClaimed
 from core.store.atomic import settle_writes
 from core.store.jobstore import UsageTotals
-from core.watcher import Watcher
+from core.watcher import Watcher, task_lister
 
 log = logging.getLogger("wanbot.engine")
 
@@ -98,6 +100,8 @@ class Engine:
         self.book = JobBook(store, ports, owner=self.config.replica_id, clock=clock, view=self.view,
                             edits=self.edits)
         self.book.listeners.append(self.observer.job_changed)
+        #: How long tasks of each shape take here: times the watcher's looks (``core.polling``).
+        self.durations = Durations(scale=self.config.duration_scale)
         self.watcher = Watcher(
             client,
             on_result=self._on_task_result,
@@ -106,6 +110,8 @@ class Engine:
             sleep=sleep,
             queries_per_second=self.config.queries_per_second,
             min_interval=self.config.poll_interval,
+            planner=self._planner(),
+            lister=task_lister(client, clock) if self.config.list_sweeps else None,
         )
         self.deliveries = DeliveryWorkers(
             self.book,
@@ -148,6 +154,13 @@ class Engine:
         #: Position edits are made one pump at a time, so an older line never overwrites a newer one.
         self._positions_lock = asyncio.Lock()
 
+    def _planner(self) -> PollPlanner | None:
+        if not self.config.predictive_polling:
+            return None
+        policy = PollPolicy(min_interval=self.config.poll_interval, solo_interval=self.config.solo_poll_interval,
+                            max_interval=self.config.max_poll_interval)
+        return PollPlanner(self.durations, policy)
+
     @property
     def listeners(self) -> list[Callable[[Job], None]]:
         """Hooks for observers (metrics, the console UI): called with each stored job."""
@@ -163,6 +176,8 @@ class Engine:
         self._loops.append(asyncio.create_task(self.watcher.run(), name="wanbot-watcher"))
         for i in range(self.config.delivery_workers):
             self._loops.append(asyncio.create_task(self.deliveries.run(), name=f"wanbot-delivery-{i}"))
+        learnt = self.durations.prime(await self.store.recently_delivered())
+        log.debug("task durations primed from %d delivered jobs", learnt)
         await self.replica.tick(self.now(), starting=True)
         self._loops.append(asyncio.create_task(self._housekeeping(), name="wanbot-housekeeping"))
         self._loops.append(asyncio.create_task(self._slot_polling(), name="wanbot-slots"))
@@ -177,7 +192,8 @@ class Engine:
             self._spawn(self.creates.settle(job.id), job.id)
         elif job.state in (JobState.PENDING, JobState.RUNNING):
             assert job.task_id is not None
-            self.watcher.watch(job.id, job.task_id)
+            submitted = job.entered(JobState.PENDING) or job.submit_started_at or job.created_at
+            self.watcher.watch(job.id, job.task_id, shape=shape_of(job.request), submitted=submitted.timestamp())
         elif job.state is JobState.SUCCEEDED:
             self.deliveries.schedule(job)
         # (A finished job is claimed only when its message is behind: showing it is all there is to do.)
@@ -458,6 +474,11 @@ class Engine:
 
     async def _on_task_result(self, job_id: str, result: object) -> None:
         assert isinstance(result, TaskInfo)
+        if result.status is TaskStatus.SUCCEEDED:
+            job = self.book.peek(job_id)
+            if job is not None and not job.state.terminal:
+                self.durations.learn(shape_of(job.request), submitted=result.submit_time,
+                                     scheduled=result.scheduled_time, ended=result.end_time)
         with contextlib.suppress(StaleJob):  # another replica runs that job now
             await self.outcomes.handle(job_id, result)
 

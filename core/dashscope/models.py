@@ -285,9 +285,13 @@ class TaskSummary:
         )
 
     def as_task_info(self) -> TaskInfo:
-        """A minimal ``TaskInfo`` when only the list row is known (query failed after adoption)."""
+        """A minimal ``TaskInfo`` when only the list row is known (a sweep; a query failed after adoption).
+
+        A row's ``start_time`` is when the task started running, except while PENDING (then: created).
+        """
+        scheduled = None if self.status is TaskStatus.PENDING else self.started_at
         return TaskInfo(task_id=self.task_id, status=self.status, submit_time=self.created_at,
-                        end_time=self.ended_at, raw=self.raw)
+                        scheduled_time=scheduled, end_time=self.ended_at, raw=self.raw)
 
 
 @dataclass(frozen=True)

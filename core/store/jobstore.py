@@ -29,7 +29,7 @@ from sqlalchemy.pool import StaticPool
 
 from core.budget import BudgetCheck
 from core.errors import ConfigError
-from core.jobs import Job
+from core.jobs import Job, JobState
 from core.store.atomic import completes, settle_writes
 from core.store.batch import InsertBatcher
 from core.store.channels import ChannelDefaults
@@ -344,6 +344,12 @@ class JobStore:
             images=sum(len(r.image_urls or ()) for r in rows),
             image_jobs=sum(1 for r in rows if isinstance(r.request, dict) and r.request.get("kind") == "image"),
         )
+
+    async def recently_delivered(self, limit: int = 200) -> list[Job]:
+        """The latest delivered jobs, oldest first: the history task durations are learnt from."""
+        found = await self._fetch(jobs.c.state == JobState.DELIVERED.value,
+                                  order=(jobs.c.created_at.desc(),), limit=limit, skip_corrupt=True)
+        return found[::-1]
 
     async def task_ids_since(self, since: datetime) -> set[str]:
         """Task ids of jobs created, submitted or updated at or after ``since``.

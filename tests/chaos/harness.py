@@ -137,6 +137,7 @@ class Run:
             "DASHSCOPE_HTTP_BASE_URL": self.sandbox.base_url, "DASHSCOPE_API_KEY": KEY,
             "WANBOT_DATABASE_URL": f"sqlite:///{self.db}", "WANBOT_WORKDIR": str(self.workdir / "work"),
             "WANBOT_POLL_INTERVAL": "0.1", "WANBOT_HTTP_HOST": "127.0.0.1", "WANBOT_LOG_LEVEL": "INFO",
+            "WANBOT_PREDICTIVE_POLLING": "false",  # a sped-up sandbox: plain polling
             "WANBOT_REPLICA_ID": "chaos", "WANBOT_PER_USER_CAP": "50", "WANBOT_SHUTDOWN_TIMEOUT": "5",
         }
 

@@ -138,6 +138,7 @@ async def test_sigkill_then_restart_delivers_exactly_once(point: str, tmp_path: 
             "DASHSCOPE_HTTP_BASE_URL": sandbox.base_url, "DASHSCOPE_API_KEY": KEY,
             "WANBOT_DATABASE_URL": f"sqlite:///{db}", "WANBOT_WORKDIR": str(tmp_path / "work"),
             "WANBOT_POLL_INTERVAL": "0.05", "WANBOT_HTTP_HOST": "127.0.0.1", "WANBOT_LOG_LEVEL": "INFO",
+            "WANBOT_PREDICTIVE_POLLING": "false",  # a sped-up sandbox: plain polling
         }
         bot = BotProcess(env, tmp_path / "bot.log")
         port = free_port()

@@ -75,6 +75,7 @@ class BotEnv:
             "database_url": f"sqlite:///{self.tmp}/wanbot.db",
             "workdir": self.tmp / "work",
             "poll_interval": 0.05,
+            "predictive_polling": False,  # the sandbox runs 150× faster than the priors expect
             **self.overrides,
         }
         return Settings(**values)

@@ -81,8 +81,9 @@ async def test_a_burst_stays_inside_the_edit_budget_and_every_job_ends_on_its_fi
     jobs = [await harness.submit(f"burst {i}", user=f"u{i}") for i in range(20)]
     for job in jobs:
         await harness.finish(job.id)
+    # (What the port showed, not the engine's copy: finished jobs leave the engine's memory after a minute.)
     await harness.settle(lambda: engine.edits.waiting() == 0
-                         and all(harness.live(j.id).shown_state == "DELIVERED" for j in jobs))
+                         and all(port.states_shown(j.id)[-1:] == ["DELIVERED"] for j in jobs))
 
     assert max_in_window(port.times, 10.0) <= 3 + 5  # burst + rate × window, never more
     assert max_in_window(port.times, 60.0) <= 3 + 30

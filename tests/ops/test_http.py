@@ -37,7 +37,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 async def test_a_delivered_job_moves_the_metrics_and_health_turns_503_when_shutdown_begins(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/wanbot.db", workdir=tmp_path / "work",
-                        poll_interval=0.05, http_host="127.0.0.1", http_port=0)
+                        poll_interval=0.05, predictive_polling=False, http_host="127.0.0.1", http_port=0)
     port = ConsolePort(Console(record=True), tmp_path / "out", live=False)
     async with runtime(settings, {PLATFORM: port}, sandbox_config=SandboxConfig(speed=2000),
                        with_http=True) as rt:

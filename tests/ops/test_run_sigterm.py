@@ -58,6 +58,7 @@ async def test_sigterm_drains_and_the_job_resumes_on_the_next_start(tmp_path: Pa
            "DASHSCOPE_API_KEY": DASHSCOPE_KEY, "DASHSCOPE_HTTP_BASE_URL": sandbox.base_url,
            "WANBOT_DATABASE_URL": f"sqlite:///{tmp_path}/wanbot.db", "WANBOT_WORKDIR": str(tmp_path / "work"),
            "WANBOT_HTTP_HOST": "127.0.0.1", "WANBOT_HTTP_PORT": str(http_port), "WANBOT_POLL_INTERVAL": "0.05",
+           "WANBOT_PREDICTIVE_POLLING": "false",  # a sped-up sandbox: plain polling
            "WANBOT_SHUTDOWN_TIMEOUT": str(BOUND), "WANBOT_LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
     log_path = tmp_path / "wanbot.log"
     with log_path.open("wb") as log_file:

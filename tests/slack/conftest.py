@@ -197,6 +197,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 def slack_settings(tmp_path: Path, fake: FakeSlack, sandbox: Sandbox, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": f"sqlite:///{tmp_path}/wanbot.db", "workdir": tmp_path / "work", "poll_interval": 0.05,
+        "predictive_polling": False,
         "dashscope_api_key": DASHSCOPE_KEY, "dashscope_base_url": sandbox.base_url,
         "slack_bot_token": TOKEN, "slack_signing_secret": SECRET, "slack_app_token": None,
         "slack_api_url": fake.api_url, "http_host": "127.0.0.1", "http_port": 0,

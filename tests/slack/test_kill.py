@@ -60,6 +60,7 @@ def _env(tmp_path: Path, fake: FakeSlack, sandbox: Sandbox) -> dict[str, str]:
         "DASHSCOPE_HTTP_BASE_URL": sandbox.base_url, "DASHSCOPE_API_KEY": KEY,
         "WANBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'wanbot.db'}", "WANBOT_WORKDIR": str(tmp_path / "work"),
         "WANBOT_POLL_INTERVAL": "0.05", "WANBOT_HTTP_HOST": "127.0.0.1", "WANBOT_LOG_LEVEL": "INFO",
+        "WANBOT_PREDICTIVE_POLLING": "false",  # a sped-up sandbox: plain polling
     }
 
 

@@ -84,7 +84,8 @@ async def test_fault_soak(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> N
             delivery=Delivery(client, workdir=tmp_path / "work", messages=Messages(), fit=fit_to_size),
             clock=time.time,
             config=EngineConfig(max_in_flight=20, per_user_cap=JOBS, queries_per_second=400, poll_interval=0.05,
-                                create_retry_delay=0.05, max_delivery_backoff=0.5, housekeeping_interval=0.2),
+                                create_retry_delay=0.05, max_delivery_backoff=0.5, housekeeping_interval=0.2,
+                                duration_scale=1 / 5000),
         )
         await engine.start()
         try:

@@ -56,7 +56,7 @@ async def test_three_replicas_one_killed_every_job_delivered_once(db_url: str, t
                 clock=time.time,
                 config=EngineConfig(replica_id=name, max_in_flight=5, per_user_cap=JOBS, poll_interval=0.05,
                                     lease_seconds=1.0, housekeeping_interval=0.2, slot_poll_interval=0.05,
-                                    create_retry_delay=0.1),
+                                    create_retry_delay=0.1, duration_scale=1 / 150),
             )
             await engines[name].start()
         try:
