@@ -54,6 +54,8 @@ from aiohttp import web
 
 CHUNK = 1024 * 1024
 MB = 1024 * 1024
+#: The fake Discord's per-channel message-post limit (posts, seconds): sent as headers, never reached.
+DISCORD_MESSAGE_RATE = (1000, 1.0)
 #: Seconds a scenario may take before it is reported as stuck (a failing upload is retried for ever).
 ENGINE_TIMEOUT = 180.0
 
@@ -125,7 +127,11 @@ async def serve(files_dir: Path) -> None:
     # The upload URL streams every body (no size cap); hashing 1 GB would only load the shared cores.
     slack = FakeSlack(keep_digests=False)
     await slack.start()
-    discord_fake = FakeDiscord(premium_tier=3)
+    # Real Discord sends X-RateLimit-* headers on every message post (5 per 5 s per channel); without them
+    # discord.py never learns the bucket's size and sends one post at a time per channel, so with 2+
+    # workers every upload waited for the one before it (a cost of the fake, not of the bot). The limit
+    # here is one the bench never reaches: the platform's own pacing is not the bot's overhead.
+    discord_fake = FakeDiscord(premium_tier=3, message_rate=DISCORD_MESSAGE_RATE)
     await discord_fake.start()
 
     async def file(request: web.Request) -> web.StreamResponse:

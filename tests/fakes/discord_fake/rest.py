@@ -224,6 +224,12 @@ class Rest:
         if cid not in f.channel_guild and cid not in f.dm_channels:
             return error(404, 10003, "Unknown Channel")
         body = await Body.read(request)
+        allowed, limits = f.take_message_slot(cid)
+        if not allowed:
+            retry = float(limits["X-RateLimit-Reset-After"])
+            refused = answer({"message": "You are being rate limited.", "retry_after": retry, "global": False}, 429)
+            refused.headers.update(limits)
+            return refused
         f.record_mentions("channel", body.payload)
         too_big = f.check_upload(cid, body.files)
         if too_big is not None:
@@ -240,7 +246,9 @@ class Rest:
                     return error(400, 50035, "Invalid Form Body: Unknown message")
                 ref = None
         msg = f.new_message(cid, body.payload, body.files, via="channel", reference=ref)
-        return answer(msg.json())
+        created = answer(msg.json())
+        created.headers.update(limits)
+        return created
 
     async def channel_history(self, request: web.Request) -> web.Response:
         """``GET /channels/{id}/messages?before=|after=&limit=``: newest first, as Discord answers."""
