@@ -6,7 +6,7 @@ retries with backoff for 5xx and broken connections, OSS XML (or JSON) error bod
 ``DownloadError`` codes — ``ResultExpired`` when the link has run out — and files written through a worker
 thread to a temporary sibling that is renamed into place only when complete.
 
-Never the whole file in memory: chunks go straight to disk in ≤ 1 MiB batches.
+Never the whole file in memory: chunks go straight to disk in batches of about 1 MiB (at most two reads).
 """
 
 from __future__ import annotations
@@ -73,11 +73,12 @@ def _write_failed(path: Path, exc: OSError) -> DownloadError:
                          retryable=False)
 
 
-async def _write(handle: IO[bytes], data: bytes, path: Path) -> None:
+async def _write(handle: IO[bytes], chunks: list[bytes], path: Path) -> None:
     # Raised as DownloadError here so the network-error mapping around the response cannot
-    # mistake a full disk (an OSError) for a dropped connection.
+    # mistake a full disk (an OSError) for a dropped connection. ``writelines`` hands each chunk to the
+    # file as it is: joining them first copied every downloaded byte once more on the event loop.
     try:
-        await asyncio.to_thread(handle.write, data)
+        await asyncio.to_thread(handle.writelines, chunks)
     except OSError as exc:
         raise _write_failed(path, exc) from None
 
@@ -167,10 +168,10 @@ class Downloader:
                     batched += len(chunk)
                     if batched >= _WRITE_BATCH:
                         # The disk write happens in a worker thread so the event loop keeps serving chat.
-                        await _write(handle, b"".join(batch), path)
+                        await _write(handle, batch, path)
                         batch, batched = [], 0
                 if batch:
-                    await _write(handle, b"".join(batch), path)
+                    await _write(handle, batch, path)
             try:
                 await asyncio.to_thread(handle.close)
                 await asyncio.to_thread(os.replace, tmp, path)

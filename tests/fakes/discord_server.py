@@ -17,9 +17,11 @@ Knobs: ``interaction_deadline`` (3 s), ``token_ttl`` (15 min; ``expire_tokens()`
 guild's ``premium_tier`` and ``enforced_upload_limit`` (413 / 40005 above it); ``hold_callbacks`` (an
 event: an interaction response makes its message, then waits for it before answering — a process can
 die in between) and ``lose_callback_answers`` (that many responses make their message, then the
-connection drops without an answer); ``message_rate`` (``(limit, seconds)``: channel message posts carry
-Discord's ``X-RateLimit-*`` headers for that per-channel window and get a 429 past it; without it there
-are no such headers, and discord.py then sends one request at a time per channel and route). Places: ``add_guild()`` (another server; before the bot connects),
+connection drops without an answer); ``message_rate`` (``(limit, seconds)``: channel message posts
+carry Discord's ``X-RateLimit-*`` headers for that per-channel window and get a 429 past it; without it
+there are none, and discord.py then sends one request at a time per channel and route); ``hold_uploads``
+(an event: a channel post with files, its body read, waits for it before answering; ``uploads_held``
+counts those waiting). Places: ``add_guild()`` (another server; before the bot connects),
 ``add_thread(parent)`` and ``dm_channel()``.
 """
 
@@ -125,6 +127,8 @@ class FakeDiscord:
         self.rate_windows: dict[int, tuple[float, int]] = {}
         #: Channel posts refused with 429 by ``message_rate``.
         self.rate_limited = 0
+        self.hold_uploads: asyncio.Event | None = None
+        self.uploads_held = 0
 
         self._gateway = Gateway(self)
         app = web.Application(middlewares=[self._log_request])

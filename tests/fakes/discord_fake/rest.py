@@ -224,6 +224,12 @@ class Rest:
         if cid not in f.channel_guild and cid not in f.dm_channels:
             return error(404, 10003, "Unknown Channel")
         body = await Body.read(request)
+        if body.files and f.hold_uploads is not None:
+            f.uploads_held += 1
+            try:
+                await f.hold_uploads.wait()
+            finally:
+                f.uploads_held -= 1
         allowed, limits = f.take_message_slot(cid)
         if not allowed:
             retry = float(limits["X-RateLimit-Reset-After"])
