@@ -322,6 +322,11 @@ async def run_engine(sc: Scenario, workdir: Path) -> dict[str, Any]:
         )
         await store.insert(job)
         ids.append(job.id)
+    # As the bare loop warms its pool with one untimed transfer: a connection to the file server is open
+    # (and the download path has run once) before the clock starts, as in a bot that has been up a while.
+    warm = workdir / "warm.mp4"
+    await downloader.download_to(f"{where['files']}f0.mp4", warm, max_bytes=1 << 32)
+    warm.unlink()
     delivery = Delivery(downloader, workdir=workdir / "work", messages=messages, fit=fit_to_size)
     engine = Engine(store=store, client=downloader, ports={conv.platform: port}, delivery=delivery,
                     clock=time.time, config=EngineConfig(delivery_workers=sc.workers), messages=messages)
