@@ -4,7 +4,8 @@ Every figure is taken in a FRESH process (one per scenario) so one run's heap do
 
 - ``--serve`` (one child for the whole run): the fakes — ``tests.fakes.slack_server.FakeSlack`` (the
   ``files.getUploadURLExternal`` → upload URL → ``files.completeUploadExternal`` flow),
-  ``tests.fakes.discord_server.FakeDiscord`` (REST + gateway, boost tier 3: 100 MB per file), a static file
+  ``tests.fakes.discord_server.FakeDiscord`` (REST + gateway, boost tier 3: 100 MB per file; message posts
+  carry ``X-RateLimit-*`` headers as real Discord's do, with a limit the bench never reaches), a static file
   server for the result files (``FileResponse`` from disk) and a byte sink for the bare baseline. They live
   in their own process so their buffers never count as the bot's (the Slack fake's upload URL reads its
   body as a stream, as the sink does).
@@ -13,10 +14,13 @@ Every figure is taken in a FRESH process (one per scenario) so one run's heap do
   with ``core.transcode.fit_to_size``, the ``core.engine.Engine`` (so ``core.deliveries.DeliveryWorkers``
   runs ``EngineConfig.delivery_workers`` workers) and the real port (``SlackPort`` on slack_sdk's
   ``AsyncWebClient``; ``DiscordPort`` inside a connected ``WanClient``). N jobs are stored SUCCEEDED with
-  their status message already posted (so only delivery is timed); the clock starts at ``engine.start()``
+  their status message already posted and one untimed download made (so only delivery is timed, over
+  warm connections, as the bare loop warms its own); the clock starts at ``engine.start()``
   and stops when the last job is DELIVERED.
 - ``bare`` child per worker count: the same bytes, the same concurrency, by a plain aiohttp loop (stream
-  the file to disk, stream it up to the sink): the pure-transfer floor.
+  the file to disk, stream it up to the sink): the pure-transfer floor. It writes to disk on its event
+  loop, the fastest way one transfer at a time; with 2+ at once those writes hold up the other
+  transfers, so there the engine (which writes from a worker thread) can come out ahead of it.
 
 RSS: VmRSS just before the clock starts vs the peak (a 2 ms sampler thread, and VmHWM after
 ``/proc/self/clear_refs`` reset it). Overhead = wall time minus the bare loop's at the same concurrency;
