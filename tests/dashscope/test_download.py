@@ -62,6 +62,20 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
 
+
+async def test_a_file_of_several_write_batches_arrives_byte_for_byte(serve: Serve, make_client: MakeClient,
+                                                                     tmp_path: Path) -> None:
+    # 1 MiB reads, batches handed to the file as a list of chunks: order and every byte kept across them.
+    body = bytes(i * 7 % 251 for i in range(5 * 1024 * 1024 + 3))
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=body, content_type="video/mp4")
+
+    srv = await serve({"GET /r/big.mp4": big})
+    target = tmp_path / "out.mp4"
+    size = await make_client(srv.base).download_to(srv.url("/r/big.mp4"), target, max_bytes=1 << 23)
+    assert size == len(body) and target.read_bytes() == body
+
 async def test_download_writes_atomically_without_auth(serve: Serve, make_client: MakeClient,
                                                       tmp_path: Path) -> None:
     srv = await serve({"GET /r/video.mp4": video})

@@ -17,7 +17,11 @@ Knobs: ``interaction_deadline`` (3 s), ``token_ttl`` (15 min; ``expire_tokens()`
 guild's ``premium_tier`` and ``enforced_upload_limit`` (413 / 40005 above it); ``hold_callbacks`` (an
 event: an interaction response makes its message, then waits for it before answering — a process can
 die in between) and ``lose_callback_answers`` (that many responses make their message, then the
-connection drops without an answer). Places: ``add_guild()`` (another server; before the bot connects),
+connection drops without an answer); ``message_rate`` (``(limit, seconds)``: channel message posts
+carry Discord's ``X-RateLimit-*`` headers for that per-channel window and get a 429 past it; without it
+there are none, and discord.py then sends one request at a time per channel and route); ``hold_uploads``
+(an event: a channel post with files, its body read, waits for it before answering; ``uploads_held``
+counts those waiting). Places: ``add_guild()`` (another server; before the bot connects),
 ``add_thread(parent)`` and ``dm_channel()``.
 """
 
@@ -85,7 +89,7 @@ class FakeDiscord:
         reply_to: int | None
 
     def __init__(self, *, interaction_deadline: float = 3.0, token_ttl: float = 15 * 60,
-                 premium_tier: int = 0) -> None:
+                 premium_tier: int = 0, message_rate: tuple[int, float] | None = None) -> None:
         self.token = "fake-bot-token." + secrets.token_hex(8)
         self.application_id = snowflake()
         self.bot = User(self.application_id, "wanbot", bot=True)
@@ -118,6 +122,13 @@ class FakeDiscord:
         self.hold_callbacks: asyncio.Event | None = None
         self.lose_callback_answers = 0
         self.dm_channels: set[int] = set()
+        self.message_rate = message_rate
+        #: Per channel: when its rate-limit window began (monotonic) and how many posts it has taken.
+        self.rate_windows: dict[int, tuple[float, int]] = {}
+        #: Channel posts refused with 429 by ``message_rate``.
+        self.rate_limited = 0
+        self.hold_uploads: asyncio.Event | None = None
+        self.uploads_held = 0
 
         self._gateway = Gateway(self)
         app = web.Application(middlewares=[self._log_request])
@@ -211,6 +222,29 @@ class FakeDiscord:
             self.rejected_uploads.append(max(f.size for f in files))
             return error(413, 40005, "Request entity too large")
         return None
+
+    def take_message_slot(self, channel_id: int) -> tuple[bool, dict[str, str]]:
+        """One channel post against ``message_rate``: (allowed, the ``X-RateLimit-*`` headers to send)."""
+        if self.message_rate is None:
+            return True, {}
+        limit, per = self.message_rate
+        now = time.monotonic()
+        began, used = self.rate_windows.get(channel_id, (now, 0))
+        if now - began >= per:
+            began, used = now, 0
+        allowed = used < limit
+        if allowed:
+            used += 1
+        self.rate_windows[channel_id] = (began, used)
+        reset_after = max(0.0, began + per - now)
+        headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - used),
+                   "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+                   "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+                   "X-RateLimit-Bucket": f"channel-messages-{channel_id}"}
+        if not allowed:
+            self.rate_limited += 1
+            headers["X-RateLimit-Scope"] = "user"
+        return allowed, headers
 
     def new_message(self, channel_id: int, payload: dict[str, Any], files: list[Attachment], *, via: str,
                     flags: int = 0, reference: int | None = None, interaction_id: int | None = None) -> Message:
