@@ -11,7 +11,9 @@ listeners and serves until cancelled, then closes cleanly.
   ``SLACK_SIGNING_SECRET`` (HMAC v0 over the raw bytes, 5-minute timestamp window) before anything is
   parsed, turns away replays, and only then hands the body to bolt (which checks it again). The route is
   mounted on the bot's one HTTP server (``AdapterHost.http``: the same port as ``/healthz`` and
-  ``/metrics``); HTTP mode without one is a ``ConfigError``.
+  ``/metrics``); HTTP mode without one is a ``ConfigError``. The request's arrival (``clock`` read
+  before anything else) goes to the listeners in bolt's context (``commands.ARRIVED``), so the
+  "working on it" fallback counts Slack's 3 s from when the request came in.
 
 ``SLACK_API_URL`` points slack_sdk's Web API client (and so bolt, Socket Mode and uploads) elsewhere,
 e.g. at the test suite's fake Slack.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -38,7 +41,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.host import AdapterHost
 from adapters.slack.actions import Buttons
 from adapters.slack.blocks import ACTION_PREFIX, ACTIONS
-from adapters.slack.commands import SlashCommand
+from adapters.slack.commands import ARRIVED, Clock, SlashCommand, Sleep
 from adapters.slack.config import SlackConfig
 from adapters.slack.gate import SlackGate, Verdict
 from adapters.slack.modals import REMIX_CALLBACK, STORYBOARD_CALLBACK, Modals, seal_key_for
@@ -62,8 +65,11 @@ def _slack_url(url: str) -> str:
 class SlackService:
     """One Slack app: the Web API client, the port, the bolt app and its listener (socket or HTTP)."""
 
-    def __init__(self, config: SlackConfig) -> None:
+    def __init__(self, config: SlackConfig, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self.config = config
+        #: Stamps each HTTP request's arrival; the slash command's ack deadline counts on it (``sleep``).
+        self.clock = clock
+        self.sleep = sleep
         self.app_token = config.app_token
         secret = config.signing_secret
         if self.app_token is None and secret is None:
@@ -100,12 +106,12 @@ class SlackService:
     def register(self, host: AdapterHost) -> None:
         """Attach the ``/wan`` command, the buttons and the two modals to ``host``'s use cases."""
         modals = Modals(host.actions, self.port, host.messages, seal_key=seal_key_for(self.config.bot_token))
-        command = SlashCommand(host.actions, self.port, host.messages, modals)
+        command = SlashCommand(host.actions, self.port, host.messages, modals, clock=self.clock, sleep=self.sleep)
         buttons = Buttons(host.actions, self.port, host.messages, modals)
 
         # Bolt injects arguments by parameter name, so listeners are plain functions, not bound methods.
-        async def on_command(ack: Any, body: dict[str, Any], respond: Any) -> None:
-            await self._tracked(command(ack, body, respond))
+        async def on_command(ack: Any, body: dict[str, Any], respond: Any, context: dict[str, Any]) -> None:
+            await self._tracked(command(ack, body, respond, context))
 
         async def on_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
             await self._tracked(buttons.on_action(ack, body, respond))
@@ -144,6 +150,7 @@ class SlackService:
         401 for anything not signed with our secret, 400 for a signed body Slack would never send, 200
         without acting for a replay; each turned-away request is one INFO line, never a traceback."""
         assert self._gate is not None  # HTTP mode always has a signing secret
+        arrived = self.clock()  # first: under a burst everything below may already be late
         raw = await request.read()
         checked = self._gate.check(request.headers, raw)
         if checked.verdict is not Verdict.ACT:
@@ -151,7 +158,7 @@ class SlackService:
             status = {Verdict.UNSIGNED: 401, Verdict.MALFORMED: 400, Verdict.REPLAY: 200}[checked.verdict]
             return web.Response(status=status, text="" if status == 200 else checked.verdict.value)
         bolt_request = AsyncBoltRequest(body=checked.text, query=request.query_string,
-                                        headers=dict(request.headers))
+                                        headers=dict(request.headers), context={ARRIVED: arrived})
         bolt_response = await self.app.async_dispatch(bolt_request)
         if bolt_response.status >= 500:
             self._gate.forget(checked)
