@@ -42,6 +42,45 @@ class Probes:
         self.inserts: list[tuple[float, float]] = []
         self.orders: list[tuple[float, float]] = []
         self.stalls: list[tuple[float, float]] = []
+        #: Wall time of the steps before an ack, by name (``--phases``).
+        self.phases: dict[str, list[tuple[float, float]]] = {}
+
+    def time_phase(self, owner: Any, name: str, label: str) -> None:
+        """Record the wall time of every call of the coroutine method ``owner.name`` as ``label``."""
+        original = getattr(owner, name)
+        rows = self.phases.setdefault(label, [])
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            wall, t0 = time.time(), time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                rows.append((wall, time.perf_counter() - t0))
+
+        setattr(owner, name, timed)
+
+    def install_phases(self) -> None:
+        from adapters.slack.port import SlackPort
+        from core.actions import ChatActions
+        from core.engine import Engine
+        from core.store.channels import ChannelDefaults
+
+        self.time_phase(ChatActions, "parse", "parse (Slack)")
+        self.time_phase(ChannelDefaults, "get", "channel defaults read")
+        self.time_phase(SlackPort, "ensure_member", "ensure_member (Slack)")
+        self.time_phase(ChatActions, "run", "run (Slack: to stored)")
+        self.time_phase(ChatActions, "video", "video (Discord: to stored)")
+        self.time_phase(Engine, "accept", "Engine.accept")
+        import discord
+
+        from adapters.discord.answer import FirstAnswer
+        from adapters.slack.app import SlackService
+        from core.jobbook import JobBook
+
+        self.time_phase(JobBook, "show", "JobBook.show (first status)")
+        self.time_phase(FirstAnswer, "post", "FirstAnswer.post (Discord)")
+        self.time_phase(discord.InteractionResponse, "send_message", "InteractionResponse.send_message")
+        self.time_phase(SlackService, "handle", "SlackService.handle (HTTP)")
 
     def install(self) -> None:
         insert, order = JobStore.insert, FairQueue.order
@@ -73,7 +112,8 @@ class Probes:
                 self.stalls.append((time.time(), stall))
 
     def dump(self, path: Path) -> None:
-        path.write_text(json.dumps({"inserts": self.inserts, "orders": self.orders, "stalls": self.stalls}))
+        path.write_text(json.dumps({"inserts": self.inserts, "orders": self.orders, "stalls": self.stalls,
+                                    "phases": self.phases}))
 
 
 async def serve(settings: Settings, probes: Probes) -> int:
@@ -89,6 +129,7 @@ def main() -> int:
     parser.add_argument("--probe-file", type=Path, required=True)
     parser.add_argument("--floor", action="store_true", help="a /wan handler that only acknowledges")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the process here")
+    parser.add_argument("--phases", action="store_true", help="also time the steps before an ack")
     args = parser.parse_args()
     settings = Settings()
     setup_logging(settings.log_level, console=Console(stderr=True), redact=Redactor.of(settings))
@@ -98,6 +139,8 @@ def main() -> int:
         floor_handlers()
     probes = Probes()
     probes.install()
+    if args.phases:
+        probes.install_phases()
     profiler = cProfile.Profile() if args.profile else None
     if profiler is not None:
         profiler.enable()

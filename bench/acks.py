@@ -346,7 +346,7 @@ async def main_async(args: argparse.Namespace) -> list[Result]:
                 floor = platform.endswith("-floor") or args.floor
                 profile = args.profile / f"{platform}-{users}.prof" if args.profile else None
                 results.append(await apart(args.commands, users, args.speed, min(args.wait, 2.0) if floor
-                                           else args.wait, tmp, floor=floor, profile=profile))
+                                           else args.wait, tmp, floor=floor, profile=profile, phases=args.phases))
     finally:
         root.removeHandler(counter)
         log_file.close()
@@ -364,6 +364,9 @@ def main() -> None:
                         help="run only this platform (repeatable; default: slack, discord, engine and, apart, the "
                              "two floors; engine: Engine.accept alone, no chat platform, always in this process; "
                              "*-floor: that platform with --floor's handler)")
+    parser.add_argument("--phases", action="store_true",
+                        help="apart: time the steps before each ack in the bot process (parse, defaults read, "
+                             "member check, store) and print them under the table")
     parser.add_argument("--in-process", action="store_true",
                         help="the old mode: bot, fakes, sandbox and client on this process's one event loop")
     parser.add_argument("--profile", type=Path, metavar="DIR",
@@ -408,6 +411,8 @@ def main() -> None:
     for r in results:
         for note in r.notes:
             print(f"- {note}")
+        if r.probe.phases:
+            print(f"- {r.platform} ({r.users} users) phases: {r.probe.phase_note()}")
 
 
 if __name__ == "__main__":

@@ -123,7 +123,8 @@ def read_probes(path: Path, start: float, end: float) -> Probed:
     orders = inside(data["orders"])
     stalls = inside(data["stalls"])
     return Probed(order_calls=len(orders), order_seconds=sum(orders), inserts=inside(data["inserts"]),
-                  max_stall=max(stalls, default=0.0))
+                  max_stall=max(stalls, default=0.0),
+                  phases={name: inside(rows) for name, rows in data.get("phases", {}).items() if inside(rows)})
 
 
 def count_log(path: Path, offset: int) -> tuple[int, int, list[str]]:
@@ -163,7 +164,8 @@ class Stack:
         await wait_port(port, proc)
         self.sandbox_url = f"http://127.0.0.1:{port}/api/v1"
 
-    async def start_bot(self, settings: dict[str, str], *, floor: bool, profile: Path | None) -> None:
+    async def start_bot(self, settings: dict[str, str], *, floor: bool, profile: Path | None,
+                        phases: bool = False) -> None:
         env = base_env() | {
             "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": self.sandbox_url,
             "WANBOT_DATABASE_URL": f"sqlite:///{self.tmp}/wanbot.db", "WANBOT_WORKDIR": str(self.tmp / "work"),
@@ -172,6 +174,7 @@ class Stack:
         args = [str(BENCH / "ack_bot.py"), "--probe-file", str(self.probe_file)]
         args += ["--floor"] if floor else []
         args += ["--profile", str(profile)] if profile else []
+        args += ["--phases"] if phases else []
         self.procs.append(await spawn(args, env, self.log, self.tmp))
 
     @property
@@ -200,7 +203,7 @@ def slack_body(fake: FakeSlack, text: str, user: str, channel: str = "C_MEMBER")
 
 
 async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: Path, *, floor: bool = False,
-                    cap: int = 0, profile: Path | None = None) -> Result:
+                    cap: int = 0, profile: Path | None = None, phases: bool = False) -> Result:
     fake = FakeSlack()
     await fake.start()
     stack = Stack(tmp, speed)
@@ -211,7 +214,7 @@ async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: P
         await stack.start_bot({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                                "SLACK_API_URL": fake.api_url, "WANBOT_HTTP_PORT": str(http_port),
                                "WANBOT_PER_USER_CAP": str(cap or commands), "WANBOT_POLL_INTERVAL": "1.0"},
-                              floor=floor, profile=profile)
+                              floor=floor, profile=profile, phases=phases)
         await wait_port(http_port, stack.bot)
         url = f"http://127.0.0.1:{http_port}{EVENTS_PATH}"
 
@@ -273,7 +276,7 @@ async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: P
 
 
 async def run_discord(commands: int, users: int, speed: float, wait: float, tmp: Path, *, floor: bool = False,
-                      cap: int = 0, profile: Path | None = None) -> Result:
+                      cap: int = 0, profile: Path | None = None, phases: bool = False) -> Result:
     fake = await FakeDiscord(interaction_deadline=DEADLINE).start()
     stack = Stack(tmp, speed)
     label = "Discord floor" if floor else "Discord"
@@ -282,7 +285,7 @@ async def run_discord(commands: int, users: int, speed: float, wait: float, tmp:
         await stack.start_bot({"DISCORD_TOKEN": fake.token, "DISCORD_API_BASE": fake.api_base,
                                "DISCORD_GUILD_ID": str(fake.guild.id), "WANBOT_HTTP_PORT": str(free_port()),
                                "WANBOT_PER_USER_CAP": str(cap or commands), "WANBOT_POLL_INTERVAL": "1.0"},
-                              floor=floor, profile=profile)
+                              floor=floor, profile=profile, phases=phases)
         await fake.connected(1, timeout=60)
         people = [User(snowflake(), f"user{i:04d}") for i in range(users)]
         # One command first (not counted), as on Slack; again if the client was not taking them yet.

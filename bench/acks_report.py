@@ -26,6 +26,12 @@ class Probed:
     order_seconds: float = 0.0
     inserts: list[float] = field(default_factory=list)
     max_stall: float = 0.0
+    #: ``--phases``: wall seconds of each timed step before the ack, by name.
+    phases: dict[str, list[float]] = field(default_factory=dict)
+
+    def phase_note(self) -> str:
+        return "; ".join(f"{name} ×{len(v)} p50 {pct(v, 50):,.0f} / p99 {pct(v, 99):,.0f} / max {pct(v, 100):,.0f} ms"
+                         for name, v in self.phases.items())
 
 
 @dataclass
