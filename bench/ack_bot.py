@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import cProfile
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,16 @@ def main() -> int:
         from acks_report import floor_handlers
 
         floor_handlers()
+    if os.environ.get("ACK_BOT_FLOOR_HTTP"):  # diagnostic: Slack answered 200 by the HTTP handler, no bolt
+        from aiohttp import web
+
+        from adapters.slack.app import SlackService
+
+        async def http_only(self: SlackService, request: web.Request) -> web.Response:
+            await request.read()
+            return web.Response(status=200)
+
+        SlackService.handle = http_only  # type: ignore[method-assign]
     probes = Probes()
     probes.install()
     if args.phases:

@@ -127,15 +127,16 @@ def read_probes(path: Path, start: float, end: float) -> Probed:
                   phases={name: inside(rows) for name, rows in data.get("phases", {}).items() if inside(rows)})
 
 
-def count_log(path: Path, offset: int) -> tuple[int, int, list[str]]:
-    """ERROR and WARNING records in the bot's log from byte ``offset`` (``time level logger: message``)."""
+def count_log(path: Path, offset: int, end: int | None = None) -> tuple[int, int, list[str]]:
+    """ERROR and WARNING records in the bot's log from byte ``offset`` to ``end`` (``time level logger:
+    message``)."""
     errors = warnings = 0
     first: list[str] = []
     with path.open("rb") as log:
         log.seek(offset)
-        for raw in log:
+        for raw in log.read(None if end is None else max(0, end - offset)).splitlines():
             parts = raw.decode(errors="replace").split(maxsplit=3)
-            level = parts[2] if len(parts) > 2 else ""
+            level = parts[2] if len(parts) > 2 and parts[0][:2] == "20" else ""
             if level in ("ERROR", "CRITICAL"):
                 errors += 1
                 if len(first) < 3:
@@ -250,9 +251,11 @@ async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: P
         if not floor:  # let the engine post the burst's status messages (what follows the ack)
             await settle(lambda: status_messages() >= commands + 1, wait)
         posted = status_messages() - (0 if floor else 1)
+        end_offset = stack.log_size()
         await stack.close()
         stored = stored_jobs(tmp / "wanbot.db") - (0 if floor else 1) if (tmp / "wanbot.db").exists() else 0
-        errors, warnings, first = count_log(stack.log, offset)
+        errors, warnings, first = count_log(stack.log, offset, end_offset)
+        late_errors, _, late_first = count_log(stack.log, end_offset)
     finally:
         await stack.close()
         await fake.close()
@@ -267,6 +270,8 @@ async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: P
              f"{label} ({users} users): Web API calls while the acks were outstanding: "
              + (", ".join(f"{n} {m}" for m, n in during.most_common()) or "none")]
     notes += [f"{label} ERROR: {line}" for line in first]
+    notes += [f"{label} ({users} users): {late_errors} ERROR record(s) while the harness stopped the bot "
+              f"(SIGTERM, after the row; not counted in the table): {'; '.join(late_first)}"] if late_errors else []
     probe = read_probes(stack.probe_file, start_wall, end_wall)
     return Result(label, commands, users, ok, sum(1 for lat in ok if lat > DEADLINE), commands - len(ok),
                   stored, errors, warnings, wall, probe, notes)
@@ -313,9 +318,11 @@ async def run_discord(commands: int, users: int, speed: float, wait: float, tmp:
             await settle(lambda: stored_jobs(tmp / "wanbot.db") >= commands + 1, 5.0)
             await asyncio.sleep(1.0)  # what the late ones turned into: fallback channel posts (a WARNING each)
         channel_posts = sum(1 for m in fake.messages.values() if m.via == "channel" and m.embeds)
+        end_offset = stack.log_size()
         await stack.close()
         stored = stored_jobs(tmp / "wanbot.db") - (0 if floor else 1) if (tmp / "wanbot.db").exists() else 0
-        errors, warnings, first = count_log(stack.log, offset)
+        errors, warnings, first = count_log(stack.log, offset, end_offset)
+        late_errors, _, late_first = count_log(stack.log, end_offset)
     finally:
         await stack.close()
         await fake.close()
@@ -325,6 +332,8 @@ async def run_discord(commands: int, users: int, speed: float, wait: float, tmp:
              f"{label} ({users} users): REST calls until the last callback: "
              + (", ".join(f"{n} {r}" for r, n in during.most_common()) or "none")]
     notes += [f"{label} ERROR: {line}" for line in first]
+    notes += [f"{label} ({users} users): {late_errors} ERROR record(s) while the harness stopped the bot "
+              f"(SIGTERM, after the row; not counted in the table): {'; '.join(late_first)}"] if late_errors else []
     probe = read_probes(stack.probe_file, start_wall, end_wall)
     return Result(label, commands, users, latencies, sum(1 for lat in latencies if lat > DEADLINE),
                   commands - len(latencies), stored, errors, warnings, wall, probe, notes)

@@ -15,6 +15,14 @@ listeners and serves until cancelled, then closes cleanly.
   before anything else) goes to the listeners in bolt's context (``commands.ARRIVED``), so the
   "working on it" fallback counts Slack's 3 s from when the request came in.
 
+  A ``/wan`` slash command in HTTP mode is answered the moment its listener calls ``ack()``: the handler
+  runs the same listener with bolt's own ``AsyncAck`` / ``AsyncRespond`` and waits on the ack itself.
+  Through bolt's dispatcher every request's HTTP response instead waits in a loop that sleeps 10 ms and
+  looks whether ``ack()`` was called yet (``slack_bolt/listener/asyncio_runner.py``), after bolt's
+  middleware has checked the signature the gate already checked; under a 200-command burst those 200
+  pollers and the middleware cost ~130 ms of every ack even for a handler that does nothing else
+  (``bench/acks.md``). Buttons, modals and Socket Mode still go through bolt.
+
 ``SLACK_API_URL`` points slack_sdk's Web API client (and so bolt, Socket Mode and uploads) elsewhere,
 e.g. at the test suite's fake Slack.
 """
@@ -31,7 +39,10 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -55,6 +66,11 @@ EVENTS_PATH = "/slack/events"
 COMMAND = "/wan"
 #: Seconds ``stop()`` waits for acknowledged commands to finish their work.
 STOP_GRACE = 10.0
+#: Seconds after a request's arrival when a command not acknowledged is answered 404 (bolt's 3 s).
+ACK_TIMEOUT = 3.0
+FORM = "application/x-www-form-urlencoded"
+
+Listener = Callable[..., Awaitable[None]]
 
 
 def _slack_url(url: str) -> str:
@@ -96,6 +112,8 @@ class SlackService:
         self._socket: AsyncSocketModeHandler | None = None
         self._unmount: Callable[[], None] | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
+        #: ``/wan``'s listener, answered without bolt's dispatcher in HTTP mode (``_command``).
+        self._on_command: Listener | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -123,6 +141,7 @@ class SlackService:
             await self._tracked(modals.on_storyboard_submit(ack, body, view))
 
         self.app.command(COMMAND)(on_command)
+        self._on_command = on_command
         for action in ACTIONS:
             self.app.action(f"{ACTION_PREFIX}{action}")(on_button)
         self.app.view(REMIX_CALLBACK)(on_remix)
@@ -157,6 +176,10 @@ class SlackService:
             log.info("Slack endpoint: %s from %s (%s)", checked.verdict.value, request.remote, checked.reason)
             status = {Verdict.UNSIGNED: 401, Verdict.MALFORMED: 400, Verdict.REPLAY: 200}[checked.verdict]
             return web.Response(status=status, text="" if status == 200 else checked.verdict.value)
+        if self._on_command is not None and request.content_type == FORM:
+            body = parse_body(checked.text, FORM)
+            if body.get("command") == COMMAND and "payload" not in body:
+                return await self._command(body, arrived)
         bolt_request = AsyncBoltRequest(body=checked.text, query=request.query_string,
                                         headers=dict(request.headers), context={ARRIVED: arrived})
         bolt_response = await self.app.async_dispatch(bolt_request)
@@ -164,6 +187,40 @@ class SlackService:
             self._gate.forget(checked)
         response: web.Response = await to_aiohttp_response(bolt_response)
         return response
+
+    async def _command(self, body: dict[str, Any], arrived: float) -> web.Response:
+        """Run ``/wan``'s listener as bolt would (its ``ack``, ``respond``, the body, the context, in a
+        task of its own) and answer as soon as it acknowledges — woken by the ack, not by polling."""
+        assert self._on_command is not None
+        ack = AsyncAck()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
+        acked = asyncio.Event()
+
+        async def ack_now(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await ack(*args, **kwargs)
+            finally:
+                acked.set()
+
+        respond = AsyncRespond(response_url=body.get("response_url"), proxy=self.client.proxy, ssl=self.client.ssl)
+        work = asyncio.ensure_future(self._tracked(self._on_command(ack_now, body, respond, {ARRIVED: arrived})))
+        work.add_done_callback(self._log_failure)
+        waiter = asyncio.ensure_future(acked.wait())
+        try:
+            left = max(0.0, ACK_TIMEOUT - (self.clock() - arrived))
+            await asyncio.wait({work, waiter}, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if ack.response is None:  # what bolt answers when ack() was never called
+            log.warning("slash command from %s: not acknowledged within %.0f s", body.get("user_id"), ACK_TIMEOUT)
+            failed = work.done() and not work.cancelled() and work.exception() is not None
+            return web.Response(status=500 if failed else 404, text="")
+        response: web.Response = await to_aiohttp_response(ack.response)
+        return response
+
+    @staticmethod
+    def _log_failure(work: asyncio.Future[None]) -> None:
+        if not work.cancelled() and (exc := work.exception()) is not None:
+            log.error("slash command listener failed", exc_info=exc)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 

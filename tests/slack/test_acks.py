@@ -122,3 +122,40 @@ async def test_without_an_arrival_time_the_2_s_count_from_the_listener_start(mak
     release.set()
     await handled
     assert len(acks) == 1
+
+
+class _CountingAsyncio:
+    """Stands in for ``asyncio`` inside bolt's listener runner: counts its 10 ms "was ack() called yet" sleeps."""
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def sleep(self, seconds: float) -> None:
+        self.polls += 1
+        await asyncio.sleep(seconds)
+
+
+async def test_a_slash_command_is_answered_by_its_ack_not_by_bolts_polling_loop(
+    bot: SlackBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bolt's dispatcher answers HTTP only when a loop sleeping 10 ms at a time sees ``ack()`` was called; under
+    a burst those pollers cost every ack. ``/wan`` is answered by the ack itself; buttons still go through bolt."""
+    import slack_bolt.listener.asyncio_runner as runner
+
+    counting = _CountingAsyncio()
+    monkeypatch.setattr(runner, "asyncio", counting)
+    release = _hold_inserts(bot, monkeypatch)
+    asyncio.get_running_loop().call_soon(release.set)  # the insert waits a loop turn: the ack comes after it
+
+    status, text = await bot.command("video a lighthouse at dusk --duration 2")
+    assert status == 200 and "Working on it" not in text
+    await until(lambda: len(bot.status_messages()) == 1, what="the status message")
+    assert counting.polls == 0  # before: at least one 10 ms poll per command
+
+    status, _ = await bot.command("help")
+    assert status == 200
+    await until(lambda: any("/wan" in t for t in bot.ephemeral_texts()), what="the help")
+    assert counting.polls == 0
