@@ -155,6 +155,7 @@ class Stack:
         self.probe_file = tmp / "probes.json"
         self.procs: list[asyncio.subprocess.Process] = []
         self.sandbox_url = ""
+        self.spy: asyncio.subprocess.Process | None = None
 
     async def start_sandbox(self) -> None:
         port = free_port()
@@ -177,6 +178,14 @@ class Stack:
         args += ["--profile", str(profile)] if profile else []
         args += ["--phases"] if phases else []
         self.procs.append(await spawn(args, env, self.log, self.tmp))
+        # Diagnostic: ACK_BOT_PYSPY=DIR samples the bot process with py-spy (collapsed stacks per row).
+        spy = os.environ.get("ACK_BOT_PYSPY")
+        if spy:
+            out = Path(spy) / f"{self.tmp.name}.txt"
+            self.spy = await asyncio.create_subprocess_exec(
+                "py-spy", "record", "--pid", str(self.bot.pid), "--rate", "200", "--duration", "20",
+                "--format", "raw", "-o", str(out), stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL)
 
     @property
     def bot(self) -> asyncio.subprocess.Process:
@@ -186,6 +195,10 @@ class Stack:
         return self.log.stat().st_size if self.log.exists() else 0
 
     async def close(self) -> None:
+        if self.spy is not None:
+            self.spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled so far
+            await self.spy.wait()
+            self.spy = None
         for proc in reversed(self.procs):  # the bot first: it shuts down gracefully while DashScope is up
             await stop(proc)
 
