@@ -23,6 +23,10 @@ listeners and serves until cancelled, then closes cleanly.
   pollers and the middleware cost ~130 ms of every ack even for a handler that does nothing else
   (``bench/acks.md``). Buttons, modals and Socket Mode still go through bolt.
 
+The Web API client keeps one ``aiohttp.ClientSession`` from ``start`` to ``stop``: without one slack_sdk
+opens a new session — a new connection, a new TLS handshake against real Slack — for every call, and a
+burst's 200 status posts racing its acks each paid that on the bot's one loop.
+
 ``SLACK_API_URL`` points slack_sdk's Web API client (and so bolt, Socket Mode and uploads) elsewhere,
 e.g. at the test suite's fake Slack.
 """
@@ -35,6 +39,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -230,6 +235,9 @@ class SlackService:
                               "none was given; set SLACK_APP_TOKEN for Socket Mode or run it with `wanbot run`",
                               code="SlackNotConfigured")
         self.register(host)
+        if self.client.session is None or self.client.session.closed:
+            # One pool of kept-alive connections for every Web API call (see the module docstring).
+            self.client.session = aiohttp.ClientSession()
         if self.app_token is not None:
             self._socket = AsyncSocketModeHandler(self.app, self.app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
@@ -241,7 +249,7 @@ class SlackService:
         log.info("Slack: HTTP mode, requests at %s", EVENTS_PATH)
 
     async def stop(self) -> None:
-        """Stop listening, then give commands already acknowledged a moment to finish."""
+        """Stop listening, give commands already acknowledged a moment to finish, close the Web API session."""
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
@@ -252,6 +260,9 @@ class SlackService:
             _, late = await asyncio.wait(set(self._inflight), timeout=STOP_GRACE)
             for task in late:
                 task.cancel()
+        session, self.client.session = self.client.session, None
+        if session is not None:
+            await session.close()
 
     async def run(self, host: AdapterHost) -> None:
         """Serve until cancelled (``wanbot run``'s runner contract)."""
