@@ -1,7 +1,18 @@
 """Ack latency for a burst of ``/wan video`` commands on Slack (HTTP mode) and Discord (issue 11, 5a).
 
-Everything runs in this one process, on one event loop, from the project's own parts — the way the test
-suite runs them (``tests/slack/conftest.py``, ``tests/discord/conftest.py``):
+**Default: apart** (``bench/acks_apart.py``). The bot under test runs in a process of its own —
+``bench/ack_bot.py``: ``wanbot run``'s ``run_platforms``, configured through the environment like a
+deployment, with nothing of the harness on its loop — DashScope is a ``wanbot sandbox`` process, and this
+process holds only the load generator and the chat platform's fake. Slack latency is measured here at
+the client (POST → HTTP response); Discord's is the fake's ``Callback.elapsed``. ERROR/WARNING lines are
+the bot process's log records between the burst and the moment the harness stops it. Rows ``Slack floor``
+/ ``Discord floor`` run the same bursts against a bot whose ``/wan`` handler only acknowledges. The
+*engine alone* row always runs in this process (it has no platform to separate). ``--phases`` times the
+steps before the ack inside the bot process (printed under the table).
+
+**``--in-process``**: the old mode, kept for comparison — everything in this one process, on one event
+loop, from the project's own parts, the way the test suite runs them (``tests/slack/conftest.py``,
+``tests/discord/conftest.py``):
 
 * **Slack**: the real runtime (``bot.runtime``) with the bot's HTTP server and the Slack adapter in HTTP
   mode, the fake Slack Web API (``tests/fakes/slack_server.py``) and a DashScope sandbox. ``--commands``
@@ -24,15 +35,22 @@ longest event-loop stall a 10 ms heartbeat saw. The client, the fakes and the sa
 event loop (as in the suite), so their own work is part of every figure; on a real deployment they are
 other machines.
 
-    python bench/acks.py                     # 200 commands; 200 users, then 1 user; both platforms
+    python bench/acks.py                     # apart: 200 commands; 200 users, then 1; Slack, Discord, engine, floors
+    python bench/acks.py --phases            # the same, with the steps before the ack timed in the bot process
     python bench/acks.py --quick             # 20 commands
     python bench/acks.py --platform discord --users 10
-    python bench/acks.py --floor             # the same bursts answered by a handler that only acks
+    python bench/acks.py --floor             # only the floors (a handler that only acks)
+    python bench/acks.py --in-process        # the old one-loop mode (add --floor for its floor)
 
 ``--floor`` replaces wanbot's ``/wan`` handler by one that acknowledges at once and does nothing else (Slack:
 ``ack()``; Discord: a defer): no parse, no store, no job. What remains is bolt / discord.py, aiohttp, the
 fakes and the loop they share — the part of every figure that is not wanbot's (diagnostic, not wanbot's
-behaviour).
+behaviour). Apart, Slack's floor goes through the same HTTP handler as ``/wan`` (the gate, then the
+listener, answered at its ``ack()``).
+
+Diagnostics (apart): ``ACK_BOT_PYSPY=DIR`` samples each bot process with py-spy (collapsed stacks);
+``ACK_BOT_FLOOR_HTTP=1`` makes the bot's Slack handler answer 200 without any listener (aiohttp + the
+client alone); ``--profile DIR`` writes a cProfile per bot process.
 """
 
 from __future__ import annotations
