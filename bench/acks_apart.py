@@ -309,7 +309,7 @@ async def run_discord(commands: int, users: int, speed: float, wait: float, tmp:
         # One command first (not counted), as on Slack; again if the client was not taking them yet.
         for _ in range(6):
             warm = await fake.slash(User(snowflake(), "warmup"), "video", prompt=f"{PROMPT} (warm-up)")
-            await settle(lambda w=warm: fake.response_to(w) is not None, 10.0)  # type: ignore[misc]
+            await settle(lambda w=warm: fake.response_to(w) is not None, 10.0)
             if fake.response_to(warm) is not None:
                 break
         else:

@@ -103,5 +103,5 @@ def floor_handlers() -> None:
     async def discord_defer_only(self: Handlers, interaction: Any, typed: Any) -> None:
         await interaction.response.defer(thinking=True)
 
-    SlashCommand.__call__ = slack_ack_only  # type: ignore[method-assign]
+    SlashCommand.__call__ = slack_ack_only  # type: ignore[method-assign,assignment]
     Handlers.video = discord_defer_only  # type: ignore[method-assign]
