@@ -15,7 +15,7 @@ import adapters.slack.commands as commands_module
 from adapters.slack.commands import SlashCommand
 from adapters.slack.modals import Modals
 from tests.fakes.clock import FakeClock
-from tests.slack.conftest import SlackBot, until
+from tests.slack.conftest import SlackBot, until, video
 
 
 def _hold_inserts(bot: SlackBot, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
@@ -159,3 +159,18 @@ async def test_a_slash_command_is_answered_by_its_ack_not_by_bolts_polling_loop(
     assert status == 200
     await until(lambda: any("/wan" in t for t in bot.ephemeral_texts()), what="the help")
     assert counting.polls == 0
+
+
+async def test_the_web_api_client_keeps_one_session_while_the_service_runs(make_bot: Any) -> None:
+    """Without a session of its own slack_sdk opens one (a connection, a TLS handshake) per call: a burst's
+    status posts raced its acks with a handshake each."""
+    bot = await make_bot()
+    assert bot.service is not None
+    client = bot.service.client
+    session = client.session
+    assert session is not None and not session.closed  # before: None, a new session for every call
+    await video(bot, "video a lighthouse at dusk --duration 2")
+    assert client.session is session
+    service = bot.service
+    await bot.stop()
+    assert session.closed and service.client.session is None
