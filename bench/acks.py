@@ -1,7 +1,18 @@
 """Ack latency for a burst of ``/wan video`` commands on Slack (HTTP mode) and Discord (issue 11, 5a).
 
-Everything runs in this one process, on one event loop, from the project's own parts — the way the test
-suite runs them (``tests/slack/conftest.py``, ``tests/discord/conftest.py``):
+**Default: apart** (``bench/acks_apart.py``). The bot under test runs in a process of its own —
+``bench/ack_bot.py``: ``wanbot run``'s ``run_platforms``, configured through the environment like a
+deployment, with nothing of the harness on its loop — DashScope is a ``wanbot sandbox`` process, and this
+process holds only the load generator and the chat platform's fake. Slack latency is measured here at
+the client (POST → HTTP response); Discord's is the fake's ``Callback.elapsed``. ERROR/WARNING lines are
+the bot process's log records between the burst and the moment the harness stops it. Rows ``Slack floor``
+/ ``Discord floor`` run the same bursts against a bot whose ``/wan`` handler only acknowledges. The
+*engine alone* row always runs in this process (it has no platform to separate). ``--phases`` times the
+steps before the ack inside the bot process (printed under the table).
+
+**``--in-process``**: the old mode, kept for comparison — everything in this one process, on one event
+loop, from the project's own parts, the way the test suite runs them (``tests/slack/conftest.py``,
+``tests/discord/conftest.py``):
 
 * **Slack**: the real runtime (``bot.runtime``) with the bot's HTTP server and the Slack adapter in HTTP
   mode, the fake Slack Web API (``tests/fakes/slack_server.py``) and a DashScope sandbox. ``--commands``
@@ -24,15 +35,22 @@ longest event-loop stall a 10 ms heartbeat saw. The client, the fakes and the sa
 event loop (as in the suite), so their own work is part of every figure; on a real deployment they are
 other machines.
 
-    python bench/acks.py                     # 200 commands; 200 users, then 1 user; both platforms
+    python bench/acks.py                     # apart: 200 commands; 200 users, then 1; Slack, Discord, engine, floors
+    python bench/acks.py --phases            # the same, with the steps before the ack timed in the bot process
     python bench/acks.py --quick             # 20 commands
     python bench/acks.py --platform discord --users 10
-    python bench/acks.py --floor             # the same bursts answered by a handler that only acks
+    python bench/acks.py --floor             # only the floors (a handler that only acks)
+    python bench/acks.py --in-process        # the old one-loop mode (add --floor for its floor)
 
 ``--floor`` replaces wanbot's ``/wan`` handler by one that acknowledges at once and does nothing else (Slack:
 ``ack()``; Discord: a defer): no parse, no store, no job. What remains is bolt / discord.py, aiohttp, the
 fakes and the loop they share — the part of every figure that is not wanbot's (diagnostic, not wanbot's
-behaviour).
+behaviour). Apart, Slack's floor goes through the same HTTP handler as ``/wan`` (the gate, then the
+listener, answered at its ``ack()``).
+
+Diagnostics (apart): ``ACK_BOT_PYSPY=DIR`` samples each bot process with py-spy (collapsed stacks);
+``ACK_BOT_FLOOR_HTTP=1`` makes the bot's Slack handler answer 200 without any listener (aiohttp + the
+client alone); ``--profile DIR`` writes a cProfile per bot process.
 """
 
 from __future__ import annotations
@@ -41,19 +59,18 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import math
 import os
-import sqlite3
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import _root  # noqa: F401  (this checkout on sys.path: tests/ is not installed)
+import acks_apart
 import aiohttp
+from acks_report import DEADLINE, PROMPT, Probed, Result, floor_handlers, route, settle, stored_jobs, table
 
 from adapters.slack.app import EVENTS_PATH
 from bot.logs import setup_logging
@@ -73,10 +90,6 @@ from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.port import RecordingPort
 from tests.fakes.slack_server import FakeSlack
 from tests.slack.conftest import SlackBot, sign, slack_settings
-
-#: Discord's interaction deadline (the fake enforces the same).
-DEADLINE = 3.0
-PROMPT = "a lighthouse at dusk, waves breaking"
 
 
 class LogCounter(logging.Handler):
@@ -101,16 +114,13 @@ class LogCounter(logging.Handler):
         self.first_errors = []
 
 
-class Probe:
+class Probe(Probed):
     """Where the burst's time went, wrapped for the run only: CPU inside ``FairQueue.order`` (every queue
     position the engine computes goes through it), the wall time of each ``JobStore.insert`` (the one
     write before the ack) and how late a 10 ms heartbeat woke (the longest event-loop stall)."""
 
     def __init__(self) -> None:
-        self.order_calls = 0
-        self.order_seconds = 0.0
-        self.inserts: list[float] = []
-        self.max_stall = 0.0
+        super().__init__()
         self._original = FairQueue.order
         self._insert = JobStore.insert
         self._beat: asyncio.Task[None] | None = None
@@ -152,44 +162,6 @@ class Probe:
             await asyncio.gather(self._beat, return_exceptions=True)
 
 
-@dataclass
-class Result:
-    platform: str
-    commands: int
-    users: int
-    latencies: list[float]
-    #: Acks later than ``DEADLINE`` (Discord: refused by the fake; Slack: would be retried by Slack).
-    late: int
-    #: Commands with no ack at all (Discord: no callback within ``--wait``; Slack: no 200).
-    missing: int
-    stored: int
-    errors: int
-    warnings: int
-    wall: float
-    probe: Probe
-    notes: list[str] = field(default_factory=list)
-
-
-def pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (``q`` in 0..100) of ``values``, in milliseconds."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1] * 1000
-
-
-def stored_jobs(db: Path) -> int:
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return int(conn.execute("SELECT count(*) FROM jobs").fetchone()[0])
-
-
-async def _settle(condition: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-
-
 # -- Slack ---------------------------------------------------------------------------------------------
 
 
@@ -204,7 +176,7 @@ async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: P
             # One command first (not counted): bolt's and the adapter's first-call costs stay out of the burst.
             status, _ = await bot.command(f"video {PROMPT} (warm-up)", user="U_WARMUP")
             assert status == 200
-            await _settle(lambda: len(bot.status_messages()) >= 1, wait)
+            await settle(lambda: len(bot.status_messages()) >= 1, wait)
             url = bot.url + EVENTS_PATH
             now = int(time.time())
             requests = []
@@ -238,9 +210,9 @@ async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: P
                 await probe.stop()
                 during = Counter(c.method for c in fake.calls[calls_before:])
             # Let the engine post the status messages of the burst (what follows the ack).
-            await _settle(lambda: len(bot.status_messages()) >= commands + 1, wait)
-            posted = len(bot.status_messages()) - 1
-            stored = stored_jobs(tmp / "wanbot.db") - 1
+            await settle(lambda: len(bot.status_messages()) >= commands + 1, wait)
+            posted = max(0, len(bot.status_messages()) - 1)  # less the warm-up (none under --floor)
+            stored = max(0, stored_jobs(tmp / "wanbot.db") - 1)
             errors, warnings, first = logs.errors, logs.warnings, list(logs.first_errors)
         finally:
             await bot.stop()
@@ -259,12 +231,6 @@ async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: P
                   stored, errors, warnings, wall, probe, notes)
 
 
-def _route(path: str) -> str:
-    """``/channels/123/messages/456`` → ``/channels/{}/messages/{}`` (ids and tokens folded)."""
-    parts = path.split("/")
-    return "/".join("{}" if part.isdigit() or part.startswith("itok-") else part for part in parts)
-
-
 # -- Discord -------------------------------------------------------------------------------------------
 
 
@@ -279,7 +245,7 @@ async def run_discord(commands: int, users: int, speed: float, wait: float, tmp:
             people = [User(snowflake(), f"user{i:04d}") for i in range(users)]
             # One command first (not counted), as on Slack.
             warm = await fake.slash(User(snowflake(), "warmup"), "video", prompt=f"{PROMPT} (warm-up)")
-            await _settle(lambda: fake.response_to(warm) is not None, wait)
+            await settle(lambda: fake.response_to(warm) is not None, wait)
             logs.reset()
             probe = Probe()
             probe.start()
@@ -288,16 +254,16 @@ async def run_discord(commands: int, users: int, speed: float, wait: float, tmp:
             inters = await asyncio.gather(*(
                 fake.slash(people[i % users], "video", prompt=f"{PROMPT} #{i}") for i in range(commands)))
             dispatched = time.perf_counter() - started
-            await _settle(lambda: all(fake.response_to(x) is not None for x in inters), wait)
+            await settle(lambda: all(fake.response_to(x) is not None for x in inters), wait)
             wall = time.perf_counter() - started
             await probe.stop()
-            during = Counter(f"{m} {_route(path)}" for m, path, _ in fake.requests[requests_before:])
+            during = Counter(f"{m} {route(path)}" for m, path, _ in fake.requests[requests_before:])
             callbacks = [fake.response_to(x) for x in inters]
             latencies = [c.elapsed for c in callbacks if c is not None]
             # What the late ones turned into: the engine falls back to a channel post (a WARNING each).
-            await _settle(lambda: stored_jobs(tmp / "wanbot.db") >= commands + 1, 2.0)
+            await settle(lambda: stored_jobs(tmp / "wanbot.db") >= commands + 1, 2.0)
             await asyncio.sleep(1.0)
-            stored = stored_jobs(tmp / "wanbot.db") - 1
+            stored = max(0, stored_jobs(tmp / "wanbot.db") - 1)
             errors, warnings, first = logs.errors, logs.warnings, list(logs.first_errors)
             channel_posts = sum(1 for m in fake.messages.values() if m.via == "channel" and m.embeds)
         finally:
@@ -330,7 +296,7 @@ async def run_engine(commands: int, users: int, speed: float, wait: float, tmp: 
                 return Requester("bench", name, "C1", "W1")
 
             await rt.engine.accept(requester("warmup"), conversation, request)
-            await _settle(lambda: len(port.posts) >= 1, wait)
+            await settle(lambda: len(port.posts) >= 1, wait)
             latencies: list[float] = []
             logs.reset()
 
@@ -345,7 +311,7 @@ async def run_engine(commands: int, users: int, speed: float, wait: float, tmp: 
             await asyncio.gather(*(one(i) for i in range(commands)))
             wall = time.perf_counter() - started
             await probe.stop()
-            await _settle(lambda: len(port.posts) >= commands + 1, wait)
+            await settle(lambda: len(port.posts) >= commands + 1, wait)
             posted = len(port.posts) - 1
             stored = stored_jobs(tmp / "wanbot.db") - 1
             errors, warnings = logs.errors, logs.warnings
@@ -355,34 +321,6 @@ async def run_engine(commands: int, users: int, speed: float, wait: float, tmp: 
 
 
 # -- report --------------------------------------------------------------------------------------------
-
-
-def table(results: list[Result]) -> str:
-    head = ("| platform | commands | users | p50 ms | p99 ms | max ms | late > 3 s | missing | jobs stored "
-            "| ERROR lines | WARNING lines | burst wall s | `FairQueue.order` calls / CPU s "
-            "| insert p50 / max ms | max loop stall ms |")
-    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    rows = [f"| {r.platform} | {r.commands} | {r.users} | {pct(r.latencies, 50):,.0f} | {pct(r.latencies, 99):,.0f} "
-            f"| {pct(r.latencies, 100):,.0f} | {r.late} | {r.missing} | {r.stored} | {r.errors} | {r.warnings} "
-            f"| {r.wall:.2f} | {r.probe.order_calls:,} / {r.probe.order_seconds:.2f} "
-            f"| {pct(r.probe.inserts, 50):,.0f} / {pct(r.probe.inserts, 100):,.0f} "
-            f"| {r.probe.max_stall * 1000:,.0f} |" for r in results]
-    return "\n".join([head, rule, *rows])
-
-
-def floor_handlers() -> None:
-    """Diagnostic: ``/wan`` answered by a handler that only acknowledges (see the module docstring)."""
-    from adapters.discord.handlers import Handlers
-    from adapters.slack.commands import SlashCommand
-
-    async def slack_ack_only(self: SlashCommand, ack: Any, body: dict[str, Any], respond: Any) -> None:
-        await ack()
-
-    async def discord_defer_only(self: Handlers, interaction: Any, typed: Any) -> None:
-        await interaction.response.defer(thinking=True)
-
-    SlashCommand.__call__ = slack_ack_only  # type: ignore[method-assign]
-    Handlers.video = discord_defer_only  # type: ignore[method-assign]
 
 
 def limit_sqlite_pool(size: int) -> None:
@@ -401,7 +339,7 @@ def limit_sqlite_pool(size: int) -> None:
 async def main_async(args: argparse.Namespace) -> list[Result]:
     if args.sqlite_pool:
         limit_sqlite_pool(args.sqlite_pool)
-    if args.floor:
+    if args.floor and args.in_process:
         floor_handlers()
     base = Path(tempfile.mkdtemp(prefix="wanbot-bench-acks-"))
     setup_logging("INFO")
@@ -418,8 +356,15 @@ async def main_async(args: argparse.Namespace) -> list[Result]:
             for platform in args.platform:
                 tmp = base / f"{platform}-{users}"
                 tmp.mkdir()
-                runner = {"slack": run_slack, "discord": run_discord, "engine": run_engine}[platform]
-                results.append(await runner(args.commands, users, args.speed, args.wait, tmp, counter))
+                if platform == "engine" or args.in_process:
+                    runner = {"slack": run_slack, "discord": run_discord, "engine": run_engine}[platform]
+                    results.append(await runner(args.commands, users, args.speed, args.wait, tmp, counter))
+                    continue
+                apart = {"slack": acks_apart.run_slack, "discord": acks_apart.run_discord}[platform.split("-")[0]]
+                floor = platform.endswith("-floor") or args.floor
+                profile = args.profile / f"{platform}-{users}.prof" if args.profile else None
+                results.append(await apart(args.commands, users, args.speed, min(args.wait, 2.0) if floor
+                                           else args.wait, tmp, floor=floor, profile=profile, phases=args.phases))
     finally:
         root.removeHandler(counter)
         log_file.close()
@@ -432,9 +377,18 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=200, help="commands in the burst (default 200)")
     parser.add_argument("--users", default="200,1",
                         help="distinct users, comma-separated for one run each (default 200,1; capped at --commands)")
-    parser.add_argument("--platform", choices=("slack", "discord", "engine"), action="append",
-                        help="run only this platform (repeatable; default all three; engine: "
-                             "Engine.accept alone, no chat platform)")
+    parser.add_argument("--platform", choices=("slack", "discord", "engine", "slack-floor", "discord-floor"),
+                        action="append",
+                        help="run only this platform (repeatable; default: slack, discord, engine and, apart, the "
+                             "two floors; engine: Engine.accept alone, no chat platform, always in this process; "
+                             "*-floor: that platform with --floor's handler)")
+    parser.add_argument("--phases", action="store_true",
+                        help="apart: time the steps before each ack in the bot process (parse, defaults read, "
+                             "member check, store) and print them under the table")
+    parser.add_argument("--in-process", action="store_true",
+                        help="the old mode: bot, fakes, sandbox and client on this process's one event loop")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="apart: write a cProfile of each bot process into DIR")
     parser.add_argument("--speed", type=float, default=12.0,
                         help="sandbox speed (default 12, wanbot's own sandbox default)")
     parser.add_argument("--wait", type=float, default=15.0,
@@ -451,7 +405,14 @@ def main() -> None:
     if args.floor:
         args.wait = min(args.wait, 2.0)  # no job, no status message will come: do not wait for one
     args.users = list(dict.fromkeys(min(int(u), args.commands) for u in args.users.split(",")))
-    args.platform = args.platform or ["slack", "discord", "engine"]
+    if args.in_process and any(p.endswith("-floor") for p in args.platform or []):
+        parser.error("in process, --floor patches the one process: use --in-process --floor")
+    args.platform = args.platform or (["slack", "discord", "engine"] if args.in_process or args.floor
+                                      else ["slack", "discord", "engine", "slack-floor", "discord-floor"])
+    if args.floor:
+        args.platform = [p for p in args.platform if p != "engine"]
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load = os.getloadavg()
     results = asyncio.run(main_async(args))
@@ -459,12 +420,17 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, load before {load[0]:.2f}/{load[1]:.2f} after {os.getloadavg()[0]:.2f}, "
           f"sandbox speed {args.speed:g}"
           + (f", WHAT-IF SQLite pool {args.sqlite_pool}" if args.sqlite_pool else "")
-          + (", FLOOR: the handler only acknowledges" if args.floor else "") + ")\n")
+          + (", FLOOR: the handler only acknowledges" if args.floor else "")
+          + (", IN PROCESS: bot, fakes, sandbox and client on one loop" if args.in_process
+             else ", APART: the bot in its own process, the fakes and the client in this one, the sandbox in a "
+                  "third") + ")\n")
     print(table(results))
     print()
     for r in results:
         for note in r.notes:
             print(f"- {note}")
+        if r.probe.phases:
+            print(f"- {r.platform} ({r.users} users) phases: {r.probe.phase_note()}")
 
 
 if __name__ == "__main__":

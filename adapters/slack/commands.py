@@ -19,14 +19,19 @@ Bolt runs the listener as a task and answers Slack when ``ack()`` is called, whi
   goes on and stores the job, which then runs and is billed. So a command still not done by then is
   acknowledged with a short "working on it" (``slack.working``), and its outcome follows the way any later
   answer does: the job's status message in the channel, or a refusal through ``Reply.say``
-  (``chat.postEphemeral``, else ``response_url``).
+  (``chat.postEphemeral``, else ``response_url``). ``ACK_AFTER`` counts from the request's *arrival*
+  (``ARRIVED``, put in bolt's context by ``adapters.slack.app.SlackService.handle`` before it reads the
+  body), not from when this listener started: under a burst the listener can start a second or more
+  after the request came in, and Slack's 3 s run from the request, not from us. Without an arrival time
+  (Socket Mode) it counts from the listener's start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from adapters.slack.blocks import safe, shown
@@ -39,8 +44,14 @@ from core.messages import Messages
 
 log = logging.getLogger("wanbot.slack")
 
-#: Seconds after the listener starts when a command still at work is acknowledged anyway (bolt: 3 s).
+#: Seconds after the request's arrival when a command still at work is acknowledged anyway (bolt: 3 s).
 ACK_AFTER = 2.0
+#: The key in bolt's request context under which the HTTP handler leaves the request's arrival time
+#: (the ``clock`` reading before the body was read).
+ARRIVED = "wanbot_arrived"
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def makes_job(command: Command) -> bool:
@@ -54,29 +65,38 @@ def makes_job(command: Command) -> bool:
 class SlashCommand:
     """Handles one ``/wan ...`` invocation (acknowledging it at the right moment)."""
 
-    def __init__(self, actions: ChatActions, port: SlackPort, messages: Messages, modals: Modals) -> None:
+    def __init__(self, actions: ChatActions, port: SlackPort, messages: Messages, modals: Modals, *,
+                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self.actions = actions
         self.port = port
         self.messages = messages
         self.modals = modals
         self.ack_after = ACK_AFTER
+        #: The same clock the HTTP handler stamped ``ARRIVED`` with; ``sleep`` waits on it.
+        self.clock = clock
+        self.sleep = sleep
 
     async def __call__(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
-                       respond: Callable[..., Awaitable[Any]]) -> None:
+                       respond: Callable[..., Awaitable[Any]], context: Mapping[str, Any] | None = None) -> None:
+        started = self.clock()
+        arrived = (context or {}).get(ARRIVED)
+        since = started if not isinstance(arrived, float | int) else min(float(arrived), started)
         caller = caller_from_command(body, self.port)
         reply = Reply.to(caller, self.port, self.messages, respond=respond, ack=ack, ack_speaks=True)
         work = asyncio.ensure_future(self._handle(caller, body, reply))
+        timer = asyncio.ensure_future(self.sleep(max(0.0, self.ack_after - (started - since))))
         try:
-            done, _ = await asyncio.wait({work}, timeout=self.ack_after)
-            if not done and reply.ack is not None:
-                log.info("slash command from %s still at work after %.1f s: acknowledged as working on it",
-                         caller.user_id, self.ack_after)
+            await asyncio.wait({work, timer}, return_when=asyncio.FIRST_COMPLETED)
+            if not work.done() and reply.ack is not None:
+                log.info("slash command from %s still at work %.1f s after it arrived: acknowledged as working "
+                         "on it", caller.user_id, self.clock() - since)
                 await reply.acknowledge(text=safe(self.messages("slack.working")), response_type="ephemeral")
             await work
         except asyncio.CancelledError:
             work.cancel()
             raise
         finally:
+            timer.cancel()
             await reply.acknowledge()
 
     async def _handle(self, caller: Caller, body: dict[str, Any], reply: Reply) -> None:
@@ -101,4 +121,4 @@ class SlashCommand:
             await reply.acknowledge()
 
 
-__all__ = ["SlashCommand", "makes_job"]
+__all__ = ["ACK_AFTER", "ARRIVED", "SlashCommand", "makes_job"]

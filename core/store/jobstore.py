@@ -10,6 +10,7 @@ hands back fresh copies, so there is no identity map to keep in sync.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
@@ -148,9 +149,9 @@ def _make_engine(url: URL) -> AsyncEngine:
 class JobStore:
     """Async persistence for jobs. Create with ``await JobStore.open(url)``; close when done."""
 
-    @property
+    @functools.cached_property
     def channels(self) -> ChannelDefaults:
-        """Per-channel request defaults (``/wan defaults``)."""
+        """Per-channel request defaults (``/wan defaults``): one per store, so concurrent reads share."""
         return ChannelDefaults(self._engine, self._gate)
 
     def __init__(self, engine: AsyncEngine) -> None:

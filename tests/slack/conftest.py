@@ -34,6 +34,7 @@ from bot.settings import Settings
 from core.actions import ChatActions
 from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
+from tests.fakes.clock import FakeClock
 from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -85,12 +86,16 @@ class SlackBot:
     actions: Callable[[Runtime], ChatActions] | None = None
     #: What the adapter was handed at the last ``start``.
     host: AdapterHost | None = None
+    #: The Slack service's clock (request arrival, the ack deadline) and its sleep; ``None``: the real one.
+    clock: FakeClock | None = None
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def start(self, **engine: Any) -> None:
         """A fresh process: runtime (engine resumes from the db) + the Slack app listening over HTTP."""
         self._stack = AsyncExitStack()
-        self.service = SlackService(slack_config(self.settings))
+        config = slack_config(self.settings)
+        self.service = (SlackService(config) if self.clock is None
+                        else SlackService(config, clock=self.clock, sleep=self.clock.sleep))
         self.rt = await self._stack.enter_async_context(
             runtime(self.settings, {"slack": self.service.port}, with_http=True))
         if engine:
