@@ -319,7 +319,7 @@ class Watcher:
         try:
             self.polls += 1
             self.sweeps += 1
-            since = min(w.since for w in self._watched.values()) - SWEEP_MARGIN
+            since = min((w.since for w in self._watched.values()), default=self._clock()) - SWEEP_MARGIN
             listed = {info.task_id: info for info in await self._lister(since)}
         except WanbotError as exc:
             self._sweep_failed(due, exc)
