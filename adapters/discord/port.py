@@ -98,6 +98,12 @@ async def guarded(call: Awaitable[T], what: str) -> T:
         return await call
     except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as exc:
         raise platform_error(exc, what) from exc
+    except RuntimeError as exc:
+        # aiohttp's words for a request on a closed session: discord.py's client was closed (a shutdown
+        # under way) while the engine still edits. Retryable: the job's next holder shows it.
+        if "Session is closed" not in str(exc):
+            raise
+        raise PlatformError(f"{what}: the Discord client is closed", code="NotReady", retryable=True) from exc
 
 
 class DiscordPort:
@@ -120,6 +126,8 @@ class DiscordPort:
         return self._ready.is_set()
 
     async def _wait_ready(self, what: str) -> None:
+        if self._client.is_closed():
+            raise PlatformError(f"{what}: the Discord client is closed", code="NotReady", retryable=True)
         try:
             await asyncio.wait_for(self._ready.wait(), self._ready_timeout)
         except TimeoutError:
