@@ -26,12 +26,18 @@ from core.jobs import Job, JobState
 from core.store.atomic import completes
 from core.store.errors import StaleJob
 from core.store.gate import WriteGate
-from core.store.rows import LEASE_COLUMNS, job_to_row
+from core.store.saves import execute_save, save_params
 from core.store.schema import ACTIVE_STATES, IN_FLIGHT_STATES, jobs, replicas
 
 TERMINAL_STATES = tuple(s.value for s in JobState if s.terminal)
 #: How long after it ended a job whose status message is behind is still brought up to date.
 UNSHOWN_FOR = timedelta(days=1)
+
+#: Slots held across every replica, and how many of them are SUBMITTING (built once: asked on every pump).
+_SLOTS = select(
+    func.count(),
+    func.coalesce(func.sum(case((jobs.c.state == JobState.SUBMITTING.value, 1), else_=0)), 0),
+).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
 
 # Any fixed 64-bit number: the lock that serialises taking DashScope slots across replicas.
 _PG_SLOTS_LOCK = 0x77616E736C6F7473  # "wanslots"
@@ -145,8 +151,6 @@ class Leases:
         """
         submitting = job.moved_to(JobState.SUBMITTING, now, submit_started_at=now)
         saved = submitting.evolve(version=job.version + 1)
-        creating = func.coalesce(func.sum(case((jobs.c.state == JobState.SUBMITTING.value, 1), else_=0)), 0)
-        slots = select(func.count(), creating).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
 
         def no_slot(busy: int | None, unresolved: int | None) -> bool:
             return int(busy or 0) >= max_in_flight or int(unresolved or 0) > 0
@@ -155,22 +159,16 @@ class Leases:
         # the answer is "no" without taking the write lock that new jobs' inserts are waiting for. A slot
         # freed after this read is offered again: whoever frees one pumps once it is stored.
         async with self._engine.connect() as reader:
-            if no_slot(*(await reader.execute(slots)).one()):
+            if no_slot(*(await reader.execute(_SLOTS)).one()):
                 return None
         async with self._gate.turn(), self._engine.connect() as raw:
             conn = await self._begin_locked(raw)
             async with conn.begin():
                 if conn.dialect.name == "postgresql":
                     await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SLOTS_LOCK})
-                if no_slot(*(await conn.execute(slots)).one()):
+                if no_slot(*(await conn.execute(_SLOTS)).one()):
                     return None
-                row = job_to_row(saved)
-                for column in ("id", *LEASE_COLUMNS):
-                    del row[column]
-                result = await conn.execute(
-                    update(jobs).where(and_(jobs.c.id == job.id, jobs.c.version == job.version)).values(**row)
-                )
-                if result.rowcount != 1:
+                if await execute_save(conn, save_params(saved, job.version)) != 1:
                     # Not "no slot": the caller must learn the row changed (a claim bumped it), or it
                     # would keep offering a copy that can never win and the job would wait forever.
                     raise StaleJob(job.id, job.version)
