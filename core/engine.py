@@ -390,7 +390,7 @@ class Engine:
         return self.book.ports[platform]
 
     def in_flight(self) -> int:
-        return sum(1 for job in self.book if job.state.in_flight)
+        return self.book.in_flight()
 
     # -- queue -> DashScope ------------------------------------------------------------------------------
 
@@ -401,6 +401,10 @@ class Engine:
         """
         async with self._pump_lock:
             while (job_id := self.queue.peek()) is not None:
+                if self.book.in_flight() >= self.config.max_in_flight or self.book.submitting():
+                    # Our own jobs alone fill the slots (or hold the create gate): the deployment's count
+                    # can only be higher, so no slot is free and the store need not be asked.
+                    break
                 # The job stays in line (and in everyone's position count) until it has won a slot.
                 job = self.book.peek(job_id)
                 if job is None or job.state is not JobState.QUEUED:

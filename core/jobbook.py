@@ -75,6 +75,10 @@ class JobBook:
         self.owner = owner
         self.clock = clock
         self._jobs: dict[str, Job] = {}
+        #: The held jobs in a DashScope slot (``JobState.in_flight``), and those of them SUBMITTING: kept with
+        #: ``_jobs`` (``_put``/``_pop``) so the engine's pump knows in O(1) that no slot can be free.
+        self._in_flight: set[str] = set()
+        self._submitting: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         #: Jobs being inserted right now: already leased to us in the row, not yet in ``_jobs``.
         self._arriving: set[str] = set()
@@ -104,6 +108,14 @@ class JobBook:
     def peek(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
+    def in_flight(self) -> int:
+        """How many jobs this process holds in a DashScope slot (SUBMITTING, PENDING, RUNNING)."""
+        return len(self._in_flight)
+
+    def submitting(self) -> int:
+        """How many jobs this process holds in SUBMITTING (the deployment's create gate)."""
+        return len(self._submitting)
+
     def held(self) -> set[str]:
         """Every job this process runs or is inserting: what its own claims must never take."""
         return set(self._jobs) | self._arriving
@@ -112,7 +124,7 @@ class JobBook:
         """Run ``job`` here (claimed from the store); an in-memory copy at a newer version is kept."""
         current = self._jobs.get(job.id)
         if current is None or job.version >= current.version:
-            self._jobs[job.id] = job
+            self._put(job)
 
     def arriving(self, job_id: str) -> None:
         """About to insert ``job_id`` leased to us: until ``accepted`` (or ``drop``) no claim of ours takes it."""
@@ -137,7 +149,7 @@ class JobBook:
 
     def drop(self, job_id: str) -> None:
         """Forget a job this process no longer runs (another replica holds it now)."""
-        job = self._jobs.pop(job_id, None)
+        job = self._pop(job_id)
         if job is not None and job.status_ref is not None:
             self.edits.discard(job.status_ref)  # its message is the new holder's to edit
         self._locks.pop(job_id, None)
@@ -279,7 +291,7 @@ class JobBook:
             ended = job.entered(job.state)
             if (job.state.terminal and job.shown_state == job.state.value and ended is not None
                     and (self.now() - ended).total_seconds() > older_than):
-                self._jobs.pop(job.id, None)
+                self._pop(job.id)
                 self._locks.pop(job.id, None)
 
     # -- the one way a row is written (the caller holds the job's lock) -----------------------------------
@@ -295,7 +307,7 @@ class JobBook:
                 await self._reload_if_ours(job_id, exc)
                 continue
             if saved is not None:
-                self._jobs[job_id] = saved
+                self._put(saved)
             return saved
         log.error("job %s: the row kept changing under %d retries; giving up this change", job_id, _STALE_RETRIES)
         raise StaleJob(job_id, self._jobs[job_id].version)
@@ -323,7 +335,7 @@ class JobBook:
             self.on_lost(job_id)
             raise exc
         log.info("job %s: row moved to version %d while ours; reloaded", job_id, fresh.version)
-        self._jobs[job_id] = fresh
+        self._put(fresh)
 
     def _held_elsewhere(self, job: Job) -> bool:
         return job.lease_owner is not None and job.lease_owner != self.owner
@@ -340,8 +352,24 @@ class JobBook:
                 raise KeyError(job_id)
             if self._held_elsewhere(job):
                 raise StaleJob(job_id, job.version)
-            self._jobs[job_id] = job
+            self._put(job)
         return job
+
+    def _put(self, job: Job) -> None:
+        self._jobs[job.id] = job
+        if job.state.in_flight:
+            self._in_flight.add(job.id)
+        else:
+            self._in_flight.discard(job.id)
+        if job.state is JobState.SUBMITTING:
+            self._submitting.add(job.id)
+        else:
+            self._submitting.discard(job.id)
+
+    def _pop(self, job_id: str) -> Job | None:
+        self._in_flight.discard(job_id)
+        self._submitting.discard(job_id)
+        return self._jobs.pop(job_id, None)
 
     def _lock(self, job_id: str) -> asyncio.Lock:
         return self._locks.setdefault(job_id, asyncio.Lock())
