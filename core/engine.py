@@ -97,7 +97,7 @@ class Engine:
         #: Status edits, coalesced per message and paced to each platform's edit limit (``core.edits``).
         self.edits = EditScheduler(clock=clock, sleep=sleep, spawn=self._spawn)
         self.book = JobBook(store, ports, owner=self.config.replica_id, clock=clock, view=self.view,
-                            edits=self.edits)
+                            edits=self.edits, sleep=sleep)
         self.book.listeners.append(self.observer.job_changed)
         self.watcher = Watcher(
             client,
@@ -209,6 +209,8 @@ class Engine:
         self._loops.clear()
         self._background.clear()
         await settle_writes()  # a step cancelled mid-write finishes it first (``core.store.atomic``)
+        with contextlib.suppress(Exception):  # what messages show, still in memory (``core.jobbook``)
+            await self.book.close(write=release_leases)  # (not written when the stop stands for a crash)
         if release_leases:
             with contextlib.suppress(Exception):  # a dead database must not turn a stop into a crash
                 await self.replica.release_all()

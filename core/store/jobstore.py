@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import ColumnElement, and_, bindparam, event, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, event, func, or_, select, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -30,7 +30,7 @@ from sqlalchemy.pool import StaticPool
 from core.budget import BudgetCheck
 from core.errors import ConfigError
 from core.jobs import Job
-from core.store.atomic import settle_writes
+from core.store.atomic import completes, settle_writes
 from core.store.batch import InsertBatcher
 from core.store.channels import ChannelDefaults
 from core.store.errors import CorruptJob, StaleJob
@@ -143,6 +143,10 @@ def _make_engine(url: URL) -> AsyncEngine:
     return engine
 
 
+#: ``JobStore.save_shown``'s statement.
+_SHOWN = (update(jobs).where(jobs.c.id == bindparam("s_id"), jobs.c.version == bindparam("s_version"))
+          .values(shown_state=bindparam("s_shown")))
+
 #: ``JobStore.get``'s statement.
 _GET = select(jobs).where(jobs.c.id == bindparam("g_id"))
 
@@ -229,6 +233,21 @@ class JobStore:
         if rows != 1:
             raise StaleJob(job.id, job.version, missing=await self.get(job.id) is None)
         return saved
+
+    @completes
+    async def save_shown(self, shown: Sequence[tuple[str, int, str]]) -> None:
+        """Record what status messages show: ``(job id, version, shown_state)`` each, in one transaction.
+
+        ``shown_state`` is the job book's note of its own edits (``core.jobbook``: written behind, when no
+        save of the job carried it first). Written only where the row is still at that version (a row
+        that moved on was saved, or claimed, with its own), and without bumping the version: the holder's
+        in-memory copy, which has the value already, stays valid for its next save.
+        """
+        if not shown:
+            return
+        params = [{"s_id": job_id, "s_version": version, "s_shown": state} for job_id, version, state in shown]
+        async with self._gate.turn(), self._engine.begin() as conn:
+            await conn.execute(_SHOWN, params)
 
     @property
     def leases(self) -> Leases:
