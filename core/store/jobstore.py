@@ -116,7 +116,10 @@ def _make_engine(url: URL) -> AsyncEngine:
     else:
         assert url.database is not None
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        # No rollback when a connection goes back to the pool: ``Connection.close`` has already rolled back
+        # whatever was open (``async with engine.connect()`` / ``begin()`` always close), so the pool's own
+        # reset was a second, empty ROLLBACK — one more hop to aiosqlite's thread on every store call.
+        engine = create_async_engine(url, pool_reset_on_return=None)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
