@@ -33,7 +33,7 @@ import sqlite3
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy import Dialect, bindparam, update
@@ -105,8 +105,7 @@ class SaveBatcher:
         self._writer: asyncio.Task[None] | None = None
         #: SQLite on a file: a batch is one trip to aiosqlite's thread (below). Not for ``:memory:``, whose
         #: one connection is shared by every checkout (``StaticPool``): a read's transaction may be open on it.
-        self._fast = (engine.dialect.name == "sqlite" and _SQLITE_FAST_PATH
-                      and not isinstance(engine.pool, StaticPool))
+        self._fast = fast_sqlite(engine)
         #: Transactions written and saves in them (for tests and benchmarks: how well saves were grouped).
         self.batches = 0
         self.written = 0
@@ -177,6 +176,11 @@ class SaveBatcher:
 #: path above is used.
 _SQLITE_FAST_PATH = hasattr(aiosqlite.Connection, "_execute") and hasattr(aiosqlite.Connection, "_conn")
 
+def fast_sqlite(engine: AsyncEngine) -> bool:
+    """Whether ``engine``'s writes may take the one-trip path: SQLite on a file."""
+    return engine.dialect.name == "sqlite" and _SQLITE_FAST_PATH and not isinstance(engine.pool, StaticPool)
+
+
 _WHERE_TYPES = {"w_id": jobs.c.id.type, "w_version": jobs.c.version.type}
 
 
@@ -199,22 +203,34 @@ def _run_batch(raw: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -
         counts = [raw.execute(sql, row).rowcount for row in rows]
         raw.execute("COMMIT")
     except BaseException:
-        raw.execute("ROLLBACK")
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
         raise
     return counts
 
 
-async def _sqlite_batch(conn: AsyncConnection, batch: Sequence[dict[str, Any]]) -> list[int]:
-    fairy = await conn.get_raw_connection()
-    aio = fairy.driver_connection
-    assert isinstance(aio, aiosqlite.Connection)
-    sql, order, processors = _compiled_save(conn.dialect, tuple(sorted(batch[0])))
+def sqlite_rows(dialect: Dialect, batch: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[Any, ...]]]:
+    """``SAVE`` as SQLite text and each save's positional, bind-processed values."""
+    sql, order, processors = _compiled_save(dialect, tuple(sorted(batch[0])))
     rows = []
     for params in batch:
         values = [params[name] for name in order]
         rows.append(tuple(p(v) if p is not None else v for p, v in zip(processors, values, strict=True)))
+    return sql, rows
+
+
+T = TypeVar("T")
+
+
+async def on_sqlite_thread(conn: AsyncConnection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(sqlite3_connection, *args)`` on the aiosqlite thread of ``conn``'s connection: one trip.
+    ``fn`` must leave no transaction open (it commits or rolls back what it began)."""
+    fairy = await conn.get_raw_connection()
+    aio = fairy.driver_connection
+    assert isinstance(aio, aiosqlite.Connection)
     try:
-        return list(await aio._execute(_run_batch, aio._conn, sql, rows))  # type: ignore[no-untyped-call]
+        result: T = await aio._execute(fn, aio._conn, *args)  # type: ignore[no-untyped-call]
+        return result
     except sqlite3.IntegrityError:
         raise
     except BaseException:
@@ -224,8 +240,14 @@ async def _sqlite_batch(conn: AsyncConnection, batch: Sequence[dict[str, Any]]) 
         raise
 
 
+async def _sqlite_batch(conn: AsyncConnection, batch: Sequence[dict[str, Any]]) -> list[int]:
+    sql, rows = sqlite_rows(conn.dialect, batch)
+    return list(await on_sqlite_thread(conn, _run_batch, sql, rows))
+
+
 def _claimed(waiting: _Waiting) -> TaskClaimed:
     return TaskClaimed(f"task {waiting.params.get('task_id')} already belongs to another job")
 
 
-__all__ = ["MAX_BATCH", "SAVE", "SaveBatcher", "execute_save", "save_params"]
+__all__ = ["MAX_BATCH", "SAVE", "SaveBatcher", "execute_save", "fast_sqlite", "on_sqlite_thread", "save_params",
+           "sqlite_rows"]
