@@ -6,10 +6,17 @@ SUCCEEDED to successive queries and "downloads" a 2 KB file) and a cheap countin
 kept). The watcher's query budget and poll interval are lifted so DashScope is never the bottleneck: what
 is measured is the engine's own cost (store, queue, status rendering, delivery plumbing). Jobs are sent
 through ``Engine.accept`` by ``--concurrency`` submitters as fast as the engine takes them (not at a
-console's typing speed), spread over ``--users`` users.
+console's typing speed), spread over ``--users`` users in 10 channels.
+
+Status edits: the port declares the edit limit a real port does (``--edits discord``, the default since
+session 3: 0.4 edits/s + a burst of 3 per channel, as ``adapters/discord/port.py``; ``--edits slack``: 40/min
++ 10 per workspace), so ``core.edits`` coalesces them as it would in production and a message shows its
+newest state when its turn comes. ``--edits unlimited`` (the only mode before session 3) makes every edit
+the engine asks for: ~20 per job with 5,000 queued, most of them queue-position moves no platform would
+accept that fast. The table says how many edits were still waiting for the budget at the end.
 
     python bench/scale.py [--jobs 5000] [--quick] [--users 50] [--in-flight 50] [--concurrency 50]
-                          [--window 0] [--time-limit 900]
+                          [--window 0] [--edits discord|slack|unlimited] [--time-limit 900]
 
 Peak RSS is ``VmHWM`` from /proc/self/status (whole process, includes the interpreter and imports); CPU
 is ``time.process_time()`` (user + system, all threads, so aiosqlite's thread counts too). Nothing here
@@ -34,12 +41,22 @@ import _root  # noqa: F401  (this checkout on sys.path: tests/ is not installed)
 
 from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
+from core.jobbook import display_state
 from core.jobs import Job, JobState, Requester
 from core.messages import Messages
 from core.port import ConversationRef, EditBudget, MessageRef, StatusView
 from core.request import GenerationRequest
 from core.store import JobStore
 from tests.fakes.dashscope import FakeDashScope
+
+#: The edit limits the real ports declare (``ChatPort.edit_budget``), copied here so the bench need not
+#: import discord/slack: Discord 0.4/s + a burst of 3 per channel (adapters/discord/port.py), Slack 40/min +
+#: 10 per workspace (adapters/slack/port.py). The bench spreads its jobs over 10 channels of one workspace.
+EDIT_LIMITS: dict[str, tuple[float, int, str] | None] = {
+    "discord": (0.4, 3, "channel"),
+    "slack": (40 / 60, 10, "workspace"),
+    "unlimited": None,
+}
 
 
 def vm_kb(field_name: str) -> int:
@@ -65,6 +82,8 @@ class CountingPort:
     status_refs: dict[str, MessageRef] = field(default_factory=dict)
     upload_refs: dict[str, MessageRef] = field(default_factory=dict)
     finds: int = 0
+    #: (per second, burst, "channel" | "workspace"): the real port's declared edit limit; ``None``: none.
+    edit_limit: tuple[float, int, str] | None = None
     _next: int = 0
 
     async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
@@ -77,7 +96,11 @@ class CountingPort:
         self.edits[view.job_id] += 1
 
     def edit_budget(self, ref: MessageRef) -> EditBudget:
-        return EditBudget("bench", 1e9, 10**9)  # no platform limit: this bench measures the engine
+        if self.edit_limit is None:
+            return EditBudget("bench", 1e9, 10**9)  # --edits unlimited: every edit the engine asks for is made
+        rate, burst, per = self.edit_limit
+        key = ref.conversation.channel_id if per == "channel" else (ref.conversation.workspace_id or "-")
+        return EditBudget(f"bench:{key}", rate, burst)
 
     async def upload_video(self, conversation: ConversationRef, path: Path, *, filename: str, size: int,
                            caption: str, reply_to: MessageRef | None) -> MessageRef:
@@ -133,6 +156,8 @@ class Result:
     finds: int = 0
     writes: dict[str, int] = field(default_factory=dict)
     timed_out: bool = False
+    edits_waiting: int = 0
+    behind: int = 0
     skipped: int = 0
     accept_errors: collections.Counter[str] = field(default_factory=collections.Counter)
     notes: list[str] = field(default_factory=list)
@@ -144,7 +169,7 @@ async def run(args: argparse.Namespace) -> Result:
     tmp = Path(tempfile.mkdtemp(prefix="wanbot-scale-"))
     store = await JobStore.open(f"sqlite:///{tmp}/jobs.db")
     api = FakeDashScope(time.time)
-    port = CountingPort()
+    port = CountingPort(edit_limit=EDIT_LIMITS[args.edits])
     config = EngineConfig(
         max_in_flight=args.in_flight,
         per_user_cap=args.jobs,  # the cap is per user; the bench wants the queue, not refusals
@@ -218,6 +243,8 @@ async def run(args: argparse.Namespace) -> Result:
     res.drain_wall = time.perf_counter() - wall0
     res.cpu_total = time.process_time() - cpu0
     res.hwm_kb = vm_kb("VmHWM")
+    res.edits_waiting = engine.edits.waiting()
+    res.behind = sum(1 for job in engine.book if job.shown_state != display_state(job.state).value)
     await engine.stop()
 
     res.submitted = len(ids)
@@ -273,6 +300,8 @@ def table(res: Result, args: argparse.Namespace) -> str:
          f" ({res.edits / n:.1f} per finished job)"),
         ("JobStore.save / insert calls per accepted job",
          " / ".join(f"{res.writes.get(k, 0) / max(res.submitted, 1):.1f}" for k in ("save", "insert"))),
+        ("status edits still waiting for the budget at the end / messages behind their job",
+         f"{res.edits_waiting:,} / {res.behind:,}"),
         ("find_status/find_upload calls (a save after a post/upload was lost)", f"{res.finds:,}"),
     ]
     exactly_once = (res.creates == res.submitted and res.creates_per_job_max == 1 and res.uploads_dup == 0
@@ -286,7 +315,7 @@ def table(res: Result, args: argparse.Namespace) -> str:
         verdict = "no duplicate so far (not all finished: cannot say more)"
     rows.append(("**exactly-once**", verdict))
     head = (f"scale: {res.jobs:,} jobs, {args.users} users, max_in_flight {args.in_flight}, "
-            f"{args.concurrency} submitters, poll {args.poll:g} s, "
+            f"{args.concurrency} submitters, poll {args.poll:g} s, edit budget {args.edits}, "
             f"backlog {'unbounded (burst)' if not args.window else f'≤ {args.window} unfinished'}, "
             f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     lines = [head, "", "| figure | value |", "|---|---|"]
@@ -304,6 +333,8 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=0,
                         help="keep at most this many jobs unfinished (0 = submit all at once, the issue's case)")
     parser.add_argument("--poll", type=float, default=0.01, help="watcher min interval per task (s)")
+    parser.add_argument("--edits", choices=sorted(EDIT_LIMITS), default="discord",
+                        help="the edit limit the bench port declares (default: Discord's, per channel)")
     parser.add_argument("--time-limit", type=float, default=900.0, help="give up after this many seconds")
     args = parser.parse_args()
     if args.quick:

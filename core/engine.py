@@ -29,13 +29,14 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.budget import checks_for
+from core.coalesce import Coalesced
 from core.config import EngineConfig
 from core.creates import Creates, TaskAPI
 from core.dashscope import TaskInfo, TaskStatus
@@ -98,7 +99,7 @@ class Engine:
         #: Status edits, coalesced per message and paced to each platform's edit limit (``core.edits``).
         self.edits = EditScheduler(clock=clock, sleep=sleep, spawn=self._spawn)
         self.book = JobBook(store, ports, owner=self.config.replica_id, clock=clock, view=self.view,
-                            edits=self.edits)
+                            edits=self.edits, sleep=sleep)
         self.book.listeners.append(self.observer.job_changed)
         #: How long tasks of each shape take here: times the watcher's looks (``core.polling``).
         self.durations = Durations(scale=self.config.duration_scale)
@@ -137,6 +138,8 @@ class Engine:
         #: The place in line each queued job's message shows (set when it is shown).
         self._shown_position: dict[str, int] = {}
         self._place_texts: dict[int, str] = {}
+        #: The line (``FairQueue.positions()``, the same object until the queue changes) last refreshed.
+        self._refreshed: Mapping[str, int] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         #: Which DashScope tasks the deployment knows (read from the store) and what to do with orphans.
@@ -150,9 +153,11 @@ class Engine:
             observer=self.observer, messages=self.messages, config=self.config, sleep=sleep,
             spawn=self._spawn, pump=self._pump,
         )
-        self._pump_lock = asyncio.Lock()
-        #: Position edits are made one pump at a time, so an older line never overwrites a newer one.
-        self._positions_lock = asyncio.Lock()
+        #: Filling slots and refreshing positions look at the state *now*: concurrent pumps share runs
+        #: (``core.coalesce``), one at a time each — so an older line never overwrites a newer one, and a
+        #: burst of 5,000 accepts is a few runs over the queue, not 5,000.
+        self._fill = Coalesced(self._fill_slots, spawn=self._own_task)
+        self._refresh = Coalesced(self._show_positions, spawn=self._own_task)
 
     def _planner(self) -> PollPlanner | None:
         if not self.config.predictive_polling:
@@ -220,6 +225,8 @@ class Engine:
         self._loops.clear()
         self._background.clear()
         await settle_writes()  # a step cancelled mid-write finishes it first (``core.store.atomic``)
+        with contextlib.suppress(Exception):  # what messages show, still in memory (``core.jobbook``)
+            await self.book.close(write=release_leases)  # (not written when the stop stands for a crash)
         if release_leases:
             with contextlib.suppress(Exception):  # a dead database must not turn a stop into a crash
                 await self.replica.release_all()
@@ -368,7 +375,7 @@ class Engine:
         return self.book.peek(job_id)
 
     def position(self, job_id: str) -> int | None:
-        return self.queue.positions().get(job_id)
+        return self.queue.position(job_id)
 
     def view(self, job: Job, *, position: int | None = None) -> StatusView:
         """What ``job``'s status message shows now (``core.status``)."""
@@ -406,7 +413,7 @@ class Engine:
         return self.book.ports[platform]
 
     def in_flight(self) -> int:
-        return sum(1 for job in self.book if job.state.in_flight)
+        return self.book.in_flight()
 
     # -- queue -> DashScope ------------------------------------------------------------------------------
 
@@ -414,28 +421,37 @@ class Engine:
         """Fill free DashScope slots from the fair queue, then refresh the positions people see.
 
         The slots are the account's, shared by every replica: ``take_slot`` counts them in the database.
+        Concurrent calls share runs (``core.coalesce``): when this returns, a run of each that started
+        after the call has finished.
         """
-        async with self._pump_lock:
-            while (job_id := self.queue.peek()) is not None:
-                # The job stays in line (and in everyone's position count) until it has won a slot.
-                job = self.book.peek(job_id)
-                if job is None or job.state is not JobState.QUEUED:
-                    self.queue.remove(job_id)
-                    continue
-                try:
-                    saved = await self.book.take_slot(job_id, self._take_slot)
-                except StaleJob:
-                    if job_id in self.queue:
-                        break  # still ours but the row kept moving: the next pump tries again
-                    continue  # another replica holds it now (the book let go): on to the next
-                if saved is None:
-                    break
-                if job_id in self.queue:
-                    self.queue.take(job_id)
-                self._shown_position.pop(job_id, None)
-                self._spawn(self.creates.send(job_id), job_id)
+        await self._fill()
         self.observer.queue_depth(len(self.queue), self.in_flight())
-        await self._show_positions()
+        await self._refresh()
+
+    async def _fill_slots(self) -> None:
+        """Take slots for the jobs at the head of the line while the deployment has free ones."""
+        while (job_id := self.queue.peek()) is not None:
+            if self.book.in_flight() >= self.config.max_in_flight or self.book.submitting():
+                # Our own jobs alone fill the slots (or hold the create gate): the deployment's count
+                # can only be higher, so no slot is free and the store need not be asked.
+                break
+            # The job stays in line (and in everyone's position count) until it has won a slot.
+            job = self.book.peek(job_id)
+            if job is None or job.state is not JobState.QUEUED:
+                self.queue.remove(job_id)
+                continue
+            try:
+                saved = await self.book.take_slot(job_id, self._take_slot)
+            except StaleJob:
+                if job_id in self.queue:
+                    break  # still ours but the row kept moving: the next pump tries again
+                continue  # another replica holds it now (the book let go): on to the next
+            if saved is None:
+                break
+            if job_id in self.queue:
+                self.queue.take(job_id)
+            self._shown_position.pop(job_id, None)
+            self._spawn(self.creates.send(job_id), job_id)
 
     async def _show_positions(self) -> None:
         """Edit the messages of queued jobs whose place in line reads differently from what they show.
@@ -444,19 +460,23 @@ class Engine:
         range (``core.status.place_in_line``), so only the first few and those crossing a range's edge are
         edited; the scan itself is a dict lookup per queued job.
 
-        Outside the pump lock (platform edits must not hold up slots) but one refresh at a time, each
-        reading the line when it starts: two refreshes interleaving could record a place the message no
-        longer shows, and edit the same move twice. A job that left the line meanwhile is skipped.
+        Apart from filling slots (platform edits must not hold up slots) but one refresh at a time
+        (``self._refresh``), each reading the line when it starts: two refreshes interleaving could record a
+        place the message no longer shows, and edit the same move twice. A job that left the line meanwhile
+        is skipped. Nothing to do when the line has not changed since the last refresh.
         """
-        async with self._positions_lock:
-            for job_id, position in self.queue.positions().items():
-                shown = self._shown_position.get(job_id)
-                if shown == position or self.position(job_id) != position:
-                    continue
-                self._shown_position[job_id] = position
-                if shown is not None and self._place_text(shown) == self._place_text(position):
-                    continue  # a deep place moved within its range: the message reads the same
-                await self.book.show(job_id, force=True)
+        positions = self.queue.positions()
+        if positions is self._refreshed:
+            return
+        self._refreshed = positions
+        for job_id, position in positions.items():
+            shown = self._shown_position.get(job_id)
+            if shown == position or self.position(job_id) != position:
+                continue
+            self._shown_position[job_id] = position
+            if shown is not None and self._place_text(shown) == self._place_text(position):
+                continue  # a deep place moved within its range: the message reads the same
+            await self.book.show(job_id, force=True)
 
     def _place_text(self, position: int) -> str:
         """What a status line says about ``position`` (remembered: a deep line asks for the same few)."""
@@ -496,6 +516,13 @@ class Engine:
         await self._pump()
 
     # -- plumbing ----------------------------------------------------------------------------------------
+
+    def _own_task(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A task of the engine's (cancelled at ``stop``) that reports its own errors to its awaiters."""
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
     def _spawn(self, coro: Awaitable[None], job_id: str | None = None) -> None:
         async def guarded() -> None:

@@ -5,9 +5,19 @@ writer owns a row at a time: ``update`` (a changed copy, stored first), ``show``
 reference and what it shows) and ``take_slot`` (the move to SUBMITTING). What a person sees goes through
 ``show``: one edit when the visible state differs from what the message last showed, and a post when no
 message exists yet. Edits pass through ``core.edits`` (coalesced, within the platform's edit limits);
-``shown_state`` is stored when an edit changed the state shown (a queue-position move costs no write).
 A failed edit leaves ``shown_state`` behind, so ``show_stale`` (run periodically by the engine) retries
 it — a status message never stays wrong because one edit hit a platform hiccup.
+
+``shown_state`` (what the message shows) is *written behind*: a new message's reference is stored at once
+with it, but a later edit only sets it on the in-memory copy, and the job's next save (the next state
+change, which follows within seconds for a running job) carries it; what no save carried within
+``SHOWN_WRITE_BEHIND`` seconds (a finished job's last edit) is written by ``flush_shown``, many jobs in one
+transaction, and at a clean stop (``close``). That was 4 of a video's 11 saves. Why a crash loses nothing
+that matters: the row then says the message shows an *older* state, so the next holder (``show`` on
+resume; ``Leases.claim`` takes finished jobs whose message is behind) edits it once more to the state it
+already shows — an edit too many, never a wrong or a lost one; the state itself, the task, the reference
+of the message and of the upload are all stored before they are shown or acted on, as before. A queue-
+position move costs no write at all.
 
 A save that finds the row at another version (``StaleJob``) is a takeover only when the row's lease names
 another replica: then the book lets go of the job. Otherwise the row is still ours (our own claim bumped
@@ -37,6 +47,10 @@ log = logging.getLogger("wanbot.engine")
 #: ``status_ref`` may have a message in the chat already (``ChatPort.find_status``).
 STATUS_POST_STARTED = "status_post_started"
 
+#: Seconds a status message's ``shown_state`` waits in memory for the job's next save (which writes it
+#: anyway) before it is written on its own, many jobs' in one transaction.
+SHOWN_WRITE_BEHIND = 2.0
+
 #: Times a change is re-applied to a reloaded row before giving up (each retry means a writer outside the
 #: book bumped the row meanwhile, e.g. a claim of our own lease; more than a couple is a bug).
 _STALE_RETRIES = 5
@@ -64,8 +78,10 @@ class JobBook:
         clock: Callable[[], float],
         view: Callable[[Job], StatusView],
         edits: EditScheduler | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.store = store
+        self.sleep = sleep
         #: Between ``show`` and the ports' ``edit_status``: coalesces edits within each platform's limits.
         self.edits = edits or EditScheduler(clock=clock)
         #: What a job's status message shows (the engine's presenter, ``core.status``): the book only posts it.
@@ -75,6 +91,10 @@ class JobBook:
         self.owner = owner
         self.clock = clock
         self._jobs: dict[str, Job] = {}
+        #: The held jobs in a DashScope slot (``JobState.in_flight``), and those of them SUBMITTING: kept with
+        #: ``_jobs`` (``_put``/``_pop``) so the engine's pump knows in O(1) that no slot can be free.
+        self._in_flight: set[str] = set()
+        self._submitting: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         #: Jobs being inserted right now: already leased to us in the row, not yet in ``_jobs``.
         self._arriving: set[str] = set()
@@ -82,6 +102,10 @@ class JobBook:
         #: can have posted for them, so there is nothing to look for.
         self._fresh: set[str] = set()
         self._changed = asyncio.Condition()
+        #: Jobs whose in-memory ``shown_state`` is newer than their row's: written by their next save, or
+        #: by ``flush_shown`` after ``SHOWN_WRITE_BEHIND`` seconds (see the module docstring).
+        self._unsaved_shown: set[str] = set()
+        self._flusher: asyncio.Task[None] | None = None
         #: Hooks for observers (metrics, a UI): called with each stored job.
         self.listeners: list[Callable[[Job], None]] = []
         #: Called when a save finds another replica took the job over (the engine lets go of it).
@@ -104,6 +128,14 @@ class JobBook:
     def peek(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
+    def in_flight(self) -> int:
+        """How many jobs this process holds in a DashScope slot (SUBMITTING, PENDING, RUNNING)."""
+        return len(self._in_flight)
+
+    def submitting(self) -> int:
+        """How many jobs this process holds in SUBMITTING (the deployment's create gate)."""
+        return len(self._submitting)
+
     def held(self) -> set[str]:
         """Every job this process runs or is inserting: what its own claims must never take."""
         return set(self._jobs) | self._arriving
@@ -112,7 +144,7 @@ class JobBook:
         """Run ``job`` here (claimed from the store); an in-memory copy at a newer version is kept."""
         current = self._jobs.get(job.id)
         if current is None or job.version >= current.version:
-            self._jobs[job.id] = job
+            self._put(job)
 
     def arriving(self, job_id: str) -> None:
         """About to insert ``job_id`` leased to us: until ``accepted`` (or ``drop``) no claim of ours takes it."""
@@ -137,12 +169,13 @@ class JobBook:
 
     def drop(self, job_id: str) -> None:
         """Forget a job this process no longer runs (another replica holds it now)."""
-        job = self._jobs.pop(job_id, None)
+        job = self._pop(job_id)
         if job is not None and job.status_ref is not None:
             self.edits.discard(job.status_ref)  # its message is the new holder's to edit
         self._locks.pop(job_id, None)
         self._fresh.discard(job_id)
         self._arriving.discard(job_id)
+        self._unsaved_shown.discard(job_id)
 
     def port(self, job: Job) -> ChatPort:
         return self.ports[job.conversation.platform]
@@ -247,9 +280,12 @@ class JobBook:
             except WanbotError as exc:
                 log.warning("job %s: status edit failed (%s); will retry", job_id, exc.code)
                 return
-            if ref != job.status_ref or shown != job.shown_state:
-                # A position move changes neither: no store write for it.
+            if ref != job.status_ref:
+                # A new message: its reference is stored now (a restart must edit it, not post again).
                 await self._save_fields(job_id, status_ref=ref, shown_state=shown)
+            elif shown != job.shown_state:
+                self._shown_later(job_id, shown)
+            # (A position move changes neither: no store write for it.)
 
     async def _edited(self, job_id: str, ref: MessageRef, view: StatusView, ok: bool) -> None:
         """A waiting edit of ``ref`` was tried: store the state it shows (a failed one stays behind, so
@@ -261,8 +297,7 @@ class JobBook:
             job = self._jobs.get(job_id)
             if job is None or job.status_ref != ref or job.shown_state == shown:
                 return
-            with contextlib.suppress(StaleJob):  # another replica holds it now (the book let go)
-                await self._save_fields(job_id, shown_state=shown)
+            self._shown_later(job_id, shown)
 
     async def show_stale(self) -> int:
         """Retry every status message that is behind its job; returns how many were still behind."""
@@ -278,8 +313,9 @@ class JobBook:
         for job in self:
             ended = job.entered(job.state)
             if (job.state.terminal and job.shown_state == job.state.value and ended is not None
+                    and job.id not in self._unsaved_shown
                     and (self.now() - ended).total_seconds() > older_than):
-                self._jobs.pop(job.id, None)
+                self._pop(job.id)
                 self._locks.pop(job.id, None)
 
     # -- the one way a row is written (the caller holds the job's lock) -----------------------------------
@@ -295,7 +331,8 @@ class JobBook:
                 await self._reload_if_ours(job_id, exc)
                 continue
             if saved is not None:
-                self._jobs[job_id] = saved
+                self._put(saved)
+                self._unsaved_shown.discard(job_id)  # the save wrote the whole in-memory copy
             return saved
         log.error("job %s: the row kept changing under %d retries; giving up this change", job_id, _STALE_RETRIES)
         raise StaleJob(job_id, self._jobs[job_id].version)
@@ -323,7 +360,10 @@ class JobBook:
             self.on_lost(job_id)
             raise exc
         log.info("job %s: row moved to version %d while ours; reloaded", job_id, fresh.version)
-        self._jobs[job_id] = fresh
+        old = self._jobs.get(job_id)
+        if old is not None and job_id in self._unsaved_shown:
+            fresh = fresh.evolve(shown_state=old.shown_state)  # our own edit, not yet written
+        self._put(fresh)
 
     def _held_elsewhere(self, job: Job) -> bool:
         return job.lease_owner is not None and job.lease_owner != self.owner
@@ -340,8 +380,68 @@ class JobBook:
                 raise KeyError(job_id)
             if self._held_elsewhere(job):
                 raise StaleJob(job_id, job.version)
-            self._jobs[job_id] = job
+            self._put(job)
         return job
+
+    # -- what the messages show, written behind ------------------------------------------------------------
+
+    def _shown_later(self, job_id: str, shown: str) -> None:
+        """The message now shows ``shown``: keep it in memory at once, store it with the job's next save or
+        after ``SHOWN_WRITE_BEHIND`` seconds (the caller holds the job's lock)."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            return  # let go of meanwhile: the new holder shows it
+        self._put(job.evolve(shown_state=shown))
+        self._unsaved_shown.add(job_id)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_later(), name="wanbot-shown-states")
+
+    async def _flush_later(self) -> None:
+        await self.sleep(SHOWN_WRITE_BEHIND)
+        try:
+            await self.flush_shown()
+        except Exception:  # the database is down: kept, and tried again in a while
+            log.warning("storing %d status messages' shown states failed; retrying", len(self._unsaved_shown),
+                        exc_info=True)
+            self._flusher = asyncio.create_task(self._flush_later(), name="wanbot-shown-states")
+
+    async def flush_shown(self) -> None:
+        """Store every ``shown_state`` still only in memory, in one transaction (also at a clean stop)."""
+        ids, self._unsaved_shown = self._unsaved_shown, set()
+        items = [(job.id, job.version, job.shown_state) for job_id in ids
+                 if (job := self._jobs.get(job_id)) is not None and job.shown_state is not None]
+        try:
+            await self.store.save_shown(items)
+        except BaseException:
+            self._unsaved_shown |= {job_id for job_id in ids if job_id in self._jobs}
+            raise
+
+    async def close(self, *, write: bool = True) -> None:
+        """Stop writing behind, then store what is left (a clean stop: the next process edits nothing twice).
+        ``write=False`` leaves it unwritten, as a crash would."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._flusher
+            self._flusher = None
+        if write:
+            await self.flush_shown()
+
+    def _put(self, job: Job) -> None:
+        self._jobs[job.id] = job
+        if job.state.in_flight:
+            self._in_flight.add(job.id)
+        else:
+            self._in_flight.discard(job.id)
+        if job.state is JobState.SUBMITTING:
+            self._submitting.add(job.id)
+        else:
+            self._submitting.discard(job.id)
+
+    def _pop(self, job_id: str) -> Job | None:
+        self._in_flight.discard(job_id)
+        self._submitting.discard(job_id)
+        return self._jobs.pop(job_id, None)
 
     def _lock(self, job_id: str) -> asyncio.Lock:
         return self._locks.setdefault(job_id, asyncio.Lock())

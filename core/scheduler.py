@@ -115,6 +115,32 @@ class FairQueue:
             self._positions = MappingProxyType({job_id: i for i, job_id in enumerate(self.order(), start=1)})
         return self._positions
 
+    def position(self, job_id: str) -> int | None:
+        """``positions().get(job_id)``, in O(U + this user's jobs) when the line changed since it was last
+        read: a new job's status shows its place, and a burst of accepts must not rebuild the whole line
+        (O(Q)) once per accept.
+
+        The order is rounds: round ``r`` serves the ``r``-th job of every user with more than ``r``, in the
+        rotation's order (``order``). So the ``i``-th job (0-based) of user ``u`` comes after ``min(len, i)``
+        jobs of every other user, after its own ``i`` earlier jobs, and after the round-``i`` job of each
+        user ahead of ``u`` in the rotation that has one.
+        """
+        if self._positions is not None:
+            return self._positions.get(job_id)
+        user_key = self._owner.get(job_id)
+        if user_key is None:
+            return None
+        index = self._by_user[user_key].index(job_id)
+        place = 1 + index
+        ahead = True
+        for other in sorted(self._by_user, key=lambda u: self._rank(u, self._last_served)):
+            if other == user_key:
+                ahead = False
+                continue
+            waiting = len(self._by_user[other])
+            place += min(waiting, index) + (1 if ahead and waiting > index else 0)
+        return place
+
     def count_for(self, user_key: str) -> int:
         queue = self._by_user.get(user_key)
         return len(queue) if queue else 0

@@ -22,9 +22,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import ColumnElement, and_, event, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, event, func, or_, select, update
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -34,12 +34,13 @@ from core.jobs import Job, JobState
 from core.store.atomic import completes, settle_writes
 from core.store.batch import InsertBatcher
 from core.store.channels import ChannelDefaults
-from core.store.errors import CorruptJob, StaleJob, TaskClaimed
+from core.store.errors import CorruptJob, StaleJob
 from core.store.gate import WriteGate
 from core.store.leases import Leases
 from core.store.limits import Limits
 from core.store.orphans import OrphanTasks
-from core.store.rows import LEASE_COLUMNS, job_to_row, row_to_job
+from core.store.rows import row_to_job
+from core.store.saves import SaveBatcher, save_params
 from core.store.schema import ACTIVE_STATES, BILLED_STATES, jobs, migrate, require_aware, user_filter
 
 log = logging.getLogger("wanbot.store")
@@ -116,7 +117,10 @@ def _make_engine(url: URL) -> AsyncEngine:
     else:
         assert url.database is not None
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        # No rollback when a connection goes back to the pool: ``Connection.close`` has already rolled back
+        # whatever was open (``async with engine.connect()`` / ``begin()`` always close), so the pool's own
+        # reset was a second, empty ROLLBACK — one more hop to aiosqlite's thread on every store call.
+        engine = create_async_engine(url, pool_reset_on_return=None)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -143,6 +147,14 @@ def _make_engine(url: URL) -> AsyncEngine:
     return engine
 
 
+#: ``JobStore.save_shown``'s statement.
+_SHOWN = (update(jobs).where(jobs.c.id == bindparam("s_id"), jobs.c.version == bindparam("s_version"))
+          .values(shown_state=bindparam("s_shown")))
+
+#: ``JobStore.get``'s statement.
+_GET = select(jobs).where(jobs.c.id == bindparam("g_id"))
+
+
 # -- the store ---------------------------------------------------------------------------------------------
 
 
@@ -160,6 +172,8 @@ class JobStore:
         self._gate = WriteGate(enabled=engine.dialect.name == "sqlite")
         #: The one writer of new jobs: group commits (``core.store.batch``).
         self._inserts = InsertBatcher(engine, self._gate)
+        #: The one writer of saves: group commits too (``core.store.saves``).
+        self._saves = SaveBatcher(engine, self._gate)
 
     @classmethod
     async def open(cls, url: str) -> JobStore:
@@ -175,6 +189,7 @@ class JobStore:
 
     async def close(self) -> None:
         await self._inserts.drain()  # a caller waiting on an insert gets its answer before the pool goes
+        await self._saves.drain()
         await settle_writes()  # a write its cancelled caller left finishing must not meet a closed pool
         await self._engine.dispose()
 
@@ -210,28 +225,33 @@ class JobStore:
         """
         await self._inserts.insert(job, Limits(within, max_active_for_user, cooldown))
 
-    @completes
     async def save(self, job: Job) -> Job:
         """Write ``job`` over the stored row if that row is still at ``job.version``.
 
-        Returns the job at its new version; raises ``StaleJob`` if another writer got there first
-        (re-read with ``get`` and re-apply the change) or the row is gone.
+        Returns the job at its new version once it is committed; raises ``StaleJob`` if another writer got
+        there first (re-read with ``get`` and re-apply the change) or the row is gone. Concurrent saves share
+        a transaction (``core.store.saves``); a caller cancelled meanwhile still has its save written.
         """
         saved = job.evolve(version=job.version + 1)
-        row = job_to_row(saved)
-        # The lease is moved only by core.store.leases (renewals do not bump the version, so this copy's
-        # lease may be older than the row's); the version check still stops a replica that lost it.
-        for column in ("id", *LEASE_COLUMNS):
-            del row[column]
-        stmt = update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version).values(**row)
-        try:
-            async with self._gate.turn(), self._engine.begin() as conn:
-                result = await conn.execute(stmt)
-        except IntegrityError as exc:
-            raise TaskClaimed(f"task {job.task_id} already belongs to another job") from exc
-        if result.rowcount != 1:
+        rows = await self._saves.save(save_params(saved, job.version))
+        if rows != 1:
             raise StaleJob(job.id, job.version, missing=await self.get(job.id) is None)
         return saved
+
+    @completes
+    async def save_shown(self, shown: Sequence[tuple[str, int, str]]) -> None:
+        """Record what status messages show: ``(job id, version, shown_state)`` each, in one transaction.
+
+        ``shown_state`` is the job book's note of its own edits (``core.jobbook``: written behind, when no
+        save of the job carried it first). Written only where the row is still at that version (a row
+        that moved on was saved, or claimed, with its own), and without bumping the version: the holder's
+        in-memory copy, which has the value already, stays valid for its next save.
+        """
+        if not shown:
+            return
+        params = [{"s_id": job_id, "s_version": version, "s_shown": state} for job_id, version, state in shown]
+        async with self._gate.turn(), self._engine.begin() as conn:
+            await conn.execute(_SHOWN, params)
 
     @property
     def leases(self) -> Leases:
@@ -270,8 +290,10 @@ class JobStore:
         return out
 
     async def get(self, job_id: str) -> Job | None:
-        found = await self._fetch(jobs.c.id == job_id)
-        return found[0] if found else None
+        # Built once (a job is read by id on every reload): no statement building or cache key per call.
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(_GET, {"g_id": job_id})).first()
+        return None if row is None else row_to_job(row)
 
     async def by_task_id(self, task_id: str) -> Job | None:
         found = await self._fetch(jobs.c.task_id == task_id)

@@ -16,22 +16,59 @@ On SQLite the same calls work for one process (``BEGIN IMMEDIATE`` stands in for
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, text, update
+from sqlalchemy import Dialect, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.jobs import Job, JobState
 from core.store.atomic import completes
 from core.store.errors import StaleJob
 from core.store.gate import WriteGate
-from core.store.rows import LEASE_COLUMNS, job_to_row
+from core.store.saves import execute_save, fast_sqlite, on_sqlite_thread, save_params, sqlite_rows
 from core.store.schema import ACTIVE_STATES, IN_FLIGHT_STATES, jobs, replicas
 
 TERMINAL_STATES = tuple(s.value for s in JobState if s.terminal)
 #: How long after it ended a job whose status message is behind is still brought up to date.
 UNSHOWN_FOR = timedelta(days=1)
+
+#: Slots held across every replica, and how many of them are SUBMITTING (built once: asked on every pump).
+_SLOTS = select(
+    func.count(),
+    func.coalesce(func.sum(case((jobs.c.state == JobState.SUBMITTING.value, 1), else_=0)), 0),
+).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
+
+@functools.cache
+def _slots_sql(dialect: Dialect) -> str:
+    """``_SLOTS`` as plain SQLite text (its only parameters are constant state names)."""
+    return str(_SLOTS.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _no_slot_sqlite(raw: sqlite3.Connection, slots: str, max_in_flight: int) -> bool:
+    busy, unresolved = raw.execute(slots).fetchone()
+    return int(busy or 0) >= max_in_flight or int(unresolved or 0) > 0
+
+
+def _take_sqlite(raw: sqlite3.Connection, slots: str, max_in_flight: int, sql: str,
+                 row: tuple[Any, ...]) -> int | None:
+    """On aiosqlite's thread: ``None`` when no slot is free, else the UPDATE's row count (committed)."""
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        if _no_slot_sqlite(raw, slots, max_in_flight):
+            raw.execute("ROLLBACK")
+            return None
+        changed = raw.execute(sql, row).rowcount
+        raw.execute("COMMIT" if changed == 1 else "ROLLBACK")
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    return int(changed)
+
 
 # Any fixed 64-bit number: the lock that serialises taking DashScope slots across replicas.
 _PG_SLOTS_LOCK = 0x77616E736C6F7473  # "wanslots"
@@ -145,35 +182,45 @@ class Leases:
         """
         submitting = job.moved_to(JobState.SUBMITTING, now, submit_started_at=now)
         saved = submitting.evolve(version=job.version + 1)
-        creating = func.coalesce(func.sum(case((jobs.c.state == JobState.SUBMITTING.value, 1), else_=0)), 0)
-        slots = select(func.count(), creating).select_from(jobs).where(jobs.c.state.in_(IN_FLIGHT_STATES))
 
         def no_slot(busy: int | None, unresolved: int | None) -> bool:
             return int(busy or 0) >= max_in_flight or int(unresolved or 0) > 0
 
+        if fast_sqlite(self._engine):
+            return await self._take_slot_sqlite(job, saved, max_in_flight)
         # A plain read first: with every slot taken (a burst queues hundreds of jobs, each accept pumps once)
         # the answer is "no" without taking the write lock that new jobs' inserts are waiting for. A slot
         # freed after this read is offered again: whoever frees one pumps once it is stored.
         async with self._engine.connect() as reader:
-            if no_slot(*(await reader.execute(slots)).one()):
+            if no_slot(*(await reader.execute(_SLOTS)).one()):
                 return None
         async with self._gate.turn(), self._engine.connect() as raw:
             conn = await self._begin_locked(raw)
             async with conn.begin():
                 if conn.dialect.name == "postgresql":
                     await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SLOTS_LOCK})
-                if no_slot(*(await conn.execute(slots)).one()):
+                if no_slot(*(await conn.execute(_SLOTS)).one()):
                     return None
-                row = job_to_row(saved)
-                for column in ("id", *LEASE_COLUMNS):
-                    del row[column]
-                result = await conn.execute(
-                    update(jobs).where(and_(jobs.c.id == job.id, jobs.c.version == job.version)).values(**row)
-                )
-                if result.rowcount != 1:
+                if await execute_save(conn, save_params(saved, job.version)) != 1:
                     # Not "no slot": the caller must learn the row changed (a claim bumped it), or it
                     # would keep offering a copy that can never win and the job would wait forever.
                     raise StaleJob(job.id, job.version)
+        return saved
+
+    async def _take_slot_sqlite(self, job: Job, saved: Job, max_in_flight: int) -> Job | None:
+        """``take_slot`` on SQLite in two trips to aiosqlite's thread instead of ~19 (``core.store.saves``):
+        the same plain read first, then the same check and UPDATE in one IMMEDIATE transaction."""
+        async with self._engine.connect() as reader:
+            slots = _slots_sql(reader.dialect)
+            if await on_sqlite_thread(reader, _no_slot_sqlite, slots, max_in_flight):
+                return None
+        async with self._gate.turn(), self._engine.connect() as conn:
+            sql, rows = sqlite_rows(conn.dialect, [save_params(saved, job.version)])
+            changed = await on_sqlite_thread(conn, _take_sqlite, slots, max_in_flight, sql, rows[0])
+        if changed is None:
+            return None
+        if changed != 1:
+            raise StaleJob(job.id, job.version)  # the row moved on (see take_slot)
         return saved
 
     @completes

@@ -60,3 +60,24 @@ def test_positions_are_remembered_until_the_queue_changes() -> None:
     assert queue.positions() is first  # no change, no recount
     queue.take("j0")
     assert queue.positions() is not first and dict(queue.positions()) == {"j1": 1, "j2": 2}
+
+
+@settings(max_examples=400, deadline=None)
+@given(_OPS)
+def test_one_position_without_rebuilding_the_line_matches_positions(ops: list[tuple[str, int, bool]]) -> None:
+    """``position(job)`` (computed from the rotation, not the whole line) says what ``positions()`` says,
+    after any history, for every waiting job and for one that left."""
+    queue = FairQueue()
+    made = 0
+    for op, arg, flag in ops:
+        if op == "push":
+            queue.push(f"j{made}", f"u{arg}", front=flag)
+            made += 1
+        elif op == "pop":
+            queue.pop()
+        elif op == "remove":
+            queue.remove(f"j{arg}")
+        expected = {job_id: i for i, job_id in enumerate(_served_order(queue), start=1)}
+        for i in range(made + 1):
+            queue._positions = None  # the fast path, not the remembered map
+            assert queue.position(f"j{i}") == expected.get(f"j{i}")

@@ -70,6 +70,7 @@ async def test_an_image_job_survives_a_store_round_trip(harness: Harness) -> Non
     job = await submit_image(harness, n=3, model="wan2.7-image-pro", size="4K", watermark=True)
     await harness.finish(job.id)
     await harness.settle(lambda: (engine.peek(job.id) or job).shown_state == "DELIVERED")
+    await engine.book.flush_shown()  # what the last edit shows is written behind (``core.jobbook``)
     assert harness.store is not None
     stored = await harness.store.get(job.id)
     # Lease renewals move only the row's lease (core.store.jobstore.save): compare the rest.

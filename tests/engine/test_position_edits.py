@@ -117,3 +117,30 @@ async def test_an_edit_still_waiting_at_a_stop_is_made_after_the_restart(harness
     await harness.start()
     await harness.settle(lambda: harness.port.states_shown(job.id)[-1:] == ["DELIVERED"])
     assert harness.port.refs_used(job.id) == {"m1"}
+
+
+async def test_with_its_own_jobs_in_every_slot_the_pump_does_not_ask_the_store(harness: Harness) -> None:
+    """Each accept pumps the queue; with the slots all held by this process's own jobs the answer is known
+    ("no slot"), so a burst of accepts must not run a slot query each (the store's ``take_slot``)."""
+    harness.config = replace(harness.config, max_in_flight=2)
+    harness.api.script = (S.PENDING,) * 100_000  # every task waits: the two slots stay held
+    engine = await harness.start()
+    holders = [await harness.submit(f"holding {i}", user=f"h{i}") for i in range(2)]
+    await harness.settle(lambda: all(harness.live(h.id).state is JobState.PENDING for h in holders))
+    assert engine.in_flight() == 2
+    assert harness.store is not None
+    asked: list[str] = []
+    take_slot = engine._take_slot
+
+    async def counting(job: Job) -> Job | None:
+        asked.append(job.id)
+        return await take_slot(job)
+
+    engine._take_slot = counting  # type: ignore[method-assign]
+    for i in range(20):
+        await harness.submit(f"waiting {i}", user=f"u{i}")
+    await harness.settle(lambda: len(engine.queue) == 20)
+    assert asked == []
+    await engine.cancel(holders[0].id)  # a freed slot (the local count is below the limit): asked again
+    await harness.settle(lambda: engine.in_flight() == 2 and len(engine.queue) == 19)
+    assert len(asked) >= 1

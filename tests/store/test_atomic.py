@@ -11,15 +11,21 @@ the cancelled caller started runs to its end (before ``core.store.atomic`` it wa
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import event
 
+import core.store.leases as leases_module
 from core.jobs import Job, JobState, Requester
 from core.port import ConversationRef
 from core.request import GenerationRequest
 from core.store import JobStore
+from core.store.atomic import settle_writes
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
@@ -31,7 +37,10 @@ def _job(job_id: str) -> Job:
                lease_until=NOW + timedelta(seconds=30))
 
 
-async def test_a_slot_taken_by_a_cancelled_caller_leaves_the_database_writable(tmp_path: Path) -> None:
+async def test_a_slot_taken_by_a_cancelled_caller_leaves_the_database_writable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through SQLAlchemy's statements (PostgreSQL's path, and SQLite's without the one-trip path)."""
+    monkeypatch.setattr(leases_module, "fast_sqlite", lambda _engine: False)
     store = await JobStore.open(f"sqlite:///{tmp_path}/jobs.db")
     try:
         job = _job("aaaa1111")
@@ -56,4 +65,40 @@ async def test_a_slot_taken_by_a_cancelled_caller_leaves_the_database_writable(t
         assert stored is not None and stored.lease_owner is None
         assert stored.state is JobState.SUBMITTING  # the write the cancelled caller started did finish
     finally:
+        await store.close()
+
+
+async def test_a_slot_taken_on_sqlite_s_one_trip_path_by_a_cancelled_caller_still_commits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-trip path (``core.store.saves.on_sqlite_thread``): the caller is cancelled while its
+    transaction runs on aiosqlite's thread; the transaction still commits and the connection is left clean."""
+    loop = asyncio.get_running_loop()
+    writing = asyncio.Event()
+    proceed = threading.Event()
+    original = leases_module._take_sqlite
+
+    def held(raw: sqlite3.Connection, *args: Any) -> int | None:
+        loop.call_soon_threadsafe(writing.set)
+        proceed.wait(30)  # a bound, not a timing: the test sets it right after cancelling
+        return original(raw, *args)
+
+    monkeypatch.setattr(leases_module, "_take_sqlite", held)
+    store = await JobStore.open(f"sqlite:///{tmp_path}/jobs.db")
+    try:
+        job = _job("aaaa2222")
+        await store.insert(job)
+        taking = asyncio.create_task(store.leases.take_slot(job, max_in_flight=5, now=NOW))
+        await writing.wait()
+        for _ in range(3):
+            taking.cancel()
+            await asyncio.sleep(0)
+        proceed.set()
+        await asyncio.gather(taking, return_exceptions=True)
+        await settle_writes()
+        await store.leases.release("r1", [job.id])
+        stored = await store.get(job.id)
+        assert stored is not None and stored.lease_owner is None
+        assert stored.state is JobState.SUBMITTING
+    finally:
+        proceed.set()
         await store.close()
