@@ -13,7 +13,7 @@ Time is virtual (``FakeClock`` drives the engine, the client and the sandbox).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +61,11 @@ class Stack:
         return await until(done, f"job {job_id} finished", clock=self.clock, steps=steps)
 
 
+MakeStack = Callable[[Dialect, EngineConfig], Awaitable[Stack]]
+
+
 @pytest.fixture
-async def stack_for(tmp_path: Path) -> AsyncIterator[object]:
+async def stack_for(tmp_path: Path) -> AsyncIterator[MakeStack]:
     opened: list[tuple[FakeClock, Sandbox, aiohttp.ClientSession, Engine, JobStore]] = []
 
     async def make(dialect: Dialect, config: EngineConfig) -> Stack:
@@ -93,14 +96,14 @@ async def stack_for(tmp_path: Path) -> AsyncIterator[object]:
 
 def _settings(monkeypatch: pytest.MonkeyPatch, value: str) -> Settings:
     monkeypatch.setenv("WANBOT_DASHSCOPE_GATEWAY", value)
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None)
 
 
-async def test_a_job_behind_a_v1_tasks_gateway_is_delivered(stack_for: object,
+async def test_a_job_behind_a_v1_tasks_gateway_is_delivered(stack_for: MakeStack,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(monkeypatch, "v1-tasks")
     assert settings.dialect() == V1_TASKS and settings.engine_config().list_sweeps is False
-    stack = await stack_for(settings.dialect(), settings.engine_config())  # type: ignore[operator]
+    stack = await stack_for(settings.dialect(), settings.engine_config())
     job = await stack.submit()
     done = await stack.finished(job.id)
     assert done.state is JobState.DELIVERED, (done.state, done.error_code, done.error_message)
@@ -111,9 +114,9 @@ async def test_a_job_behind_a_v1_tasks_gateway_is_delivered(stack_for: object,
     assert stack.sandbox.stats.tasks_created(KEY) == 1
 
 
-async def test_an_unconfigured_gateway_fails_the_job_after_the_grace_not_forever(stack_for: object) -> None:
+async def test_an_unconfigured_gateway_fails_the_job_after_the_grace_not_forever(stack_for: MakeStack) -> None:
     # Reproduction of issue 12 item 4: wanbot pointed at the gateway with DashScope's own routes.
-    stack = await stack_for(DASHSCOPE, EngineConfig())  # type: ignore[operator]
+    stack = await stack_for(DASHSCOPE, EngineConfig())
     job = await stack.submit()
     done = await stack.finished(job.id)
     assert done.state is JobState.FAILED and done.error_code == "TaskNotFound"
