@@ -31,7 +31,7 @@ from core.port import ConversationRef
 from core.request import GenerationRequest
 from core.store import JobStore
 from core.transcode import fit_to_size
-from sandbox.config import SandboxConfig
+from sandbox.config import Faults, SandboxConfig
 from sandbox.runner import Sandbox
 from tests.engine.conftest import Harness
 from tests.fakes.clock import FakeClock
@@ -48,8 +48,8 @@ class Stack:
     engine: Engine
     port: RecordingPort
 
-    async def submit(self, prompt: str = "a lighthouse at dusk") -> Job:
-        requester = Requester(platform="test", user_id="u1", channel_id="c1", workspace_id="w1")
+    async def submit(self, prompt: str = "a lighthouse at dusk", user: str = "u1") -> Job:
+        requester = Requester(platform="test", user_id=user, channel_id="c1", workspace_id="w1")
         return await self.engine.submit(requester, ConversationRef("test", "c1", "w1"),
                                         GenerationRequest.build(prompt=prompt, duration=2))
 
@@ -61,17 +61,18 @@ class Stack:
         return await until(done, f"job {job_id} finished", clock=self.clock, steps=steps)
 
 
-MakeStack = Callable[[Dialect, EngineConfig], Awaitable[Stack]]
+MakeStack = Callable[..., Awaitable[Stack]]
 
 
 @pytest.fixture
 async def stack_for(tmp_path: Path) -> AsyncIterator[MakeStack]:
     opened: list[tuple[FakeClock, Sandbox, aiohttp.ClientSession, Engine, JobStore]] = []
 
-    async def make(dialect: Dialect, config: EngineConfig) -> Stack:
+    async def make(dialect: Dialect, config: EngineConfig, faults: Faults | None = None) -> Stack:
         clock = FakeClock()
         clock.start()
-        sandbox = Sandbox(SandboxConfig(speed=20, api_key=KEY, seed=4, gateway=True), clock=clock)
+        sandbox = Sandbox(SandboxConfig(speed=20, api_key=KEY, seed=4, gateway=True, faults=faults or Faults()),
+                          clock=clock)
         await sandbox.start()
         session = aiohttp.ClientSession()
         client = DashScopeClient(session, base_url=sandbox.base_url, api_key=KEY, clock=clock, sleep=clock.sleep,
@@ -146,3 +147,17 @@ async def test_not_found_for_longer_than_the_grace_fails_the_job(harness: Harnes
     pending, failed = done.entered(JobState.PENDING), done.entered(JobState.FAILED)
     assert pending is not None and failed is not None
     assert NOT_FOUND_GRACE <= (failed - pending).total_seconds() < NOT_FOUND_GRACE + 120
+
+
+async def test_a_lost_create_behind_a_gateway_fails_clearly_and_is_never_resent(stack_for: MakeStack) -> None:
+    # Every create makes its task, then its answer is replaced by a 500: without a task list the create
+    # cannot be looked up, so the job fails instead of paying for a second task; the create gate reopens.
+    faults = Faults(rate_500_after=1.0, routes=frozenset({"video.create"}))
+    stack = await stack_for(V1_TASKS, EngineConfig(list_sweeps=False), faults)
+    first, second = await stack.submit("one"), await stack.submit("two", user="u2")
+    for job in (first, second):
+        done = await stack.finished(job.id)
+        assert done.state is JobState.FAILED and done.error_code == "CreateAmbiguous"
+        assert done.error_message == Messages()("error.CreateAmbiguous")
+    assert stack.sandbox.stats.tasks_created(KEY) == 2  # one per job: nothing was sent twice
+    assert stack.sandbox.stats.requests_by_route["video.create"] == 2
