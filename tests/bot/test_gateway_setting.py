@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,23 @@ async def test_wanbot_sandbox_gateway_flag(monkeypatch: pytest.MonkeyPatch) -> N
     for argv, gateway in ((["sandbox", "--gateway"], True), (["sandbox"], False)):
         assert await cli._sandbox(cli._parser().parse_args(argv)) == 0
         assert seen[-1].gateway is gateway
+
+
+async def test_doctor_probes_a_gateway_at_its_own_task_route(capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    from sandbox.runner import Sandbox
+
+    monkeypatch.chdir(tmp_path)
+    async with Sandbox(SandboxConfig(api_key="sk-right", gateway=True)) as sandbox:
+        monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", sandbox.origin + "/wan")
+        monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-right")
+        monkeypatch.setenv("WANBOT_DASHSCOPE_GATEWAY", "v1-tasks")
+        await asyncio.to_thread(cli.main, ["doctor"])
+        out = capsys.readouterr().out
+        assert "key accepted" in out, out
+        monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-wrong")
+        await asyncio.to_thread(cli.main, ["doctor"])
+        assert "InvalidApiKey" in capsys.readouterr().out
+        routes = sandbox.stats.requests_by_route
+        assert routes["gateway.query"] == 2 and routes["gateway.unknown"] == 0
