@@ -14,7 +14,7 @@ Time is virtual (``FakeClock`` drives the engine, the client and the sandbox).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
@@ -24,6 +24,7 @@ from bot.settings import Settings
 from core.dashscope import DASHSCOPE, V1_TASKS, DashScopeClient, Dialect, RetryPolicy, TaskNotFound
 from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
+from core.errors import DashScopeError
 from core.jobs import Job, JobState, Requester
 from core.messages import Messages
 from core.outcomes import NOT_FOUND_GRACE
@@ -161,3 +162,14 @@ async def test_a_lost_create_behind_a_gateway_fails_clearly_and_is_never_resent(
         assert done.error_message == Messages()("error.CreateAmbiguous")
     assert stack.sandbox.stats.tasks_created(KEY) == 2  # one per job: nothing was sent twice
     assert stack.sandbox.stats.requests_by_route["video.create"] == 2
+
+
+async def test_a_job_whose_queries_only_fail_is_given_up_at_the_task_timeout(harness: Harness) -> None:
+    # Not a 404 (a key revoked mid-task, say): retried as before, but no longer past the job's deadline.
+    harness.config = replace(harness.config, task_timeout=600.0)
+    harness.api.get_errors.extend(DashScopeError("no", code="InvalidApiKey", http_status=401) for _ in range(500))
+    await harness.start()
+    job = await harness.submit()
+    done = await harness.finish(job.id)
+    assert done.state is JobState.FAILED and done.error_code == "Timeout"
+    assert harness.api.get_errors, "given up at the deadline, not when the errors ran out"
