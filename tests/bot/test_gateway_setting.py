@@ -76,3 +76,21 @@ async def test_doctor_probes_a_gateway_at_its_own_task_route(capsys: pytest.Capt
         assert "InvalidApiKey" in capsys.readouterr().out
         routes = sandbox.stats.requests_by_route
         assert routes["gateway.query"] == 2 and routes["gateway.unknown"] == 0
+
+
+async def test_runtime_speaks_the_gateway_to_a_real_base_and_dashscope_to_the_embedded_sandbox(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from adapters.console.port import PLATFORM
+    from bot.runtime import runtime
+    from tests.fakes.port import RecordingPort
+
+    monkeypatch.setenv("WANBOT_DASHSCOPE_GATEWAY", "v1-tasks")
+    monkeypatch.setenv("WANBOT_DATABASE_URL", f"sqlite:///{tmp_path}/w.db")
+    monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", "http://127.0.0.1:9/wan")
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-x")
+    async with runtime(Settings(_env_file=None), {PLATFORM: RecordingPort()}, start_engine=False) as rt:
+        assert rt.client.dialect is V1_TASKS and rt.client.base_url == "http://127.0.0.1:9/wan/api/v1"
+        assert rt.engine.config.list_sweeps is False
+    async with runtime(Settings(_env_file=None), {PLATFORM: RecordingPort()}, force_sandbox=True,
+                       start_engine=False) as rt:
+        assert rt.client.dialect is DASHSCOPE and rt.engine.config.list_sweeps is True
