@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     p_sandbox.add_argument("--fault-rate", type=float, default=0.0, help="share of 429/500/503 answers")
     p_sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     p_sandbox.add_argument("--min-video-bytes", type=int, default=0, help="pad videos to at least this size")
+    p_sandbox.add_argument("--gateway", action="store_true",
+                           help="act as a gateway with its own task route (creates under /wan/api/v1, tasks at "
+                                "GET /v1/tasks/{id}); point wanbot at it with WANBOT_DASHSCOPE_GATEWAY=v1-tasks")
 
     sub.add_parser("doctor", help="check configuration and connectivity")
 
@@ -165,6 +168,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         faults=Faults(rate_429=share, rate_500=share, rate_503=share, latency=args.latency),
         min_video_bytes=args.min_video_bytes,
+        gateway=args.gateway,
     )
     # Stop cleanly on SIGINT and SIGTERM, like ``wanbot run``: handlers of our own, so a sandbox started in
     # the background by a script (where the shell leaves SIGINT ignored) still stops when asked.

@@ -1,7 +1,8 @@
 """``wanbot doctor``: check the configuration and every connection, and say what is missing.
 
 Each check returns a ``Check`` (ok / warning / problem, and a hint naming the variable to set). Nothing
-here spends money: DashScope is probed with the free task-list call, never with a create. Nothing here
+here spends money: DashScope is probed with the free task-list call (a gateway without one: a query of
+a task that cannot exist), never with a create. Nothing here
 prints a secret: URLs are shown redacted and every line is scrubbed of the configuration's secrets
 (``bot.redact``), error texts included.
 """
@@ -9,6 +10,7 @@ prints a secret: URLs are shown redacted and every line is scrubbed of the confi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +21,7 @@ from rich.table import Table
 
 from bot.redact import Redactor, redact_url
 from bot.settings import Settings
-from core.dashscope import DashScopeClient, resolve_base_url
+from core.dashscope import DashScopeClient, TaskNotFound, resolve_base_url
 from core.errors import WanbotError
 from core.messages import Messages
 from core.store import LATEST_VERSION, JobStore
@@ -53,10 +55,17 @@ async def _dashscope(settings: Settings) -> Check:
     if key is None:
         return Check("DashScope", "fail", f"{shown}: DASHSCOPE_API_KEY is not set")
     async with aiohttp.ClientSession() as session:
-        client = DashScopeClient(session, base_url=base, api_key=key, request_timeout=10)
+        client = DashScopeClient(session, base_url=base, api_key=key, request_timeout=10,
+                                 dialect=settings.dialect())
         now = datetime.now(UTC)
         try:
-            await client.list_tasks(start=now - timedelta(hours=1), end=now, page_size=1)
+            if client.dialect.can_list:
+                await client.list_tasks(start=now - timedelta(hours=1), end=now, page_size=1)
+            else:
+                # A gateway without a list: ask its task route for a task that cannot exist (free). "Not found"
+                # means it was reached and did not refuse the key.
+                with contextlib.suppress(TaskNotFound):
+                    await client.get_task("wanbot-doctor-probe")
         except WanbotError as exc:
             hint = {"InvalidApiKey": " (wrong key, or a key from another region than the base URL)"}
             return Check("DashScope", "fail", f"{shown}: {exc.code}{hint.get(exc.code, '')}")

@@ -31,7 +31,7 @@ from bot.http import Health, HttpServer
 from bot.redact import redact_url
 from bot.settings import Settings
 from core.actions import AllowList, ChatActions
-from core.dashscope import DashScopeClient, resolve_base_url
+from core.dashscope import DASHSCOPE, DashScopeClient, resolve_base_url
 from core.delivery import Delivery
 from core.engine import Engine
 from core.messages import Messages
@@ -172,7 +172,9 @@ async def runtime(
             log.info("using DashScope at %s", redact_url(base_url))
 
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        client = DashScopeClient(session, base_url=base_url, api_key=api_key, clock=time.time)
+        # The embedded sandbox is DashScope itself; the configured dialect (a gateway's) is for the real base.
+        dialect = settings.dialect() if sandbox is None else DASHSCOPE
+        client = DashScopeClient(session, base_url=base_url, api_key=api_key, clock=time.time, dialect=dialect)
         store = await JobStore.open(database_url)
         stack.push_async_callback(store.close)
         log.info("store: %s", redact_url(database_url))
@@ -184,7 +186,8 @@ async def runtime(
                             on_uploaded=metrics.on_uploaded)
         engine_config = settings.engine_config()
         if sandbox is not None:  # its tasks run ``speed`` times faster than DashScope's: so do the priors
-            engine_config = replace(engine_config, duration_scale=1 / sandbox.config.speed)
+            # (and it is DashScope itself, with a task list, whatever gateway the settings name)
+            engine_config = replace(engine_config, duration_scale=1 / sandbox.config.speed, list_sweeps=True)
         engine = Engine(
             store=store,
             client=client,

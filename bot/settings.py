@@ -21,7 +21,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.redact import redact_url
 from core.budget import parse_budgets
+from core.dashscope.dialect import Dialect, parse_dialect
 from core.engine import EngineConfig
+from core.errors import ConfigError
 
 #: More uploads at once than this only split the same uplink thinner (and each may run an ffmpeg).
 MAX_DELIVERY_WORKERS = 32
@@ -43,6 +45,9 @@ class Settings(BaseSettings):
         "beijing", validation_alias=_env("DASHSCOPE_REGION")
     )
     dashscope_workspace_id: str | None = Field(None, validation_alias=_env("DASHSCOPE_WORKSPACE_ID"))
+    #: The API dialect behind the base URL: ``dashscope`` (default) or a gateway preset such as ``v1-tasks``,
+    #: optionally followed by route/shape overrides (``core.dashscope.dialect``).
+    dashscope_gateway: str = Field("", validation_alias=_env("WANBOT_DASHSCOPE_GATEWAY"))
 
     # -- engine ------------------------------------------------------------------------------------------
     database_url: str = Field("sqlite:///./wanbot.db", validation_alias=_env("WANBOT_DATABASE_URL"))
@@ -116,6 +121,19 @@ class Settings(BaseSettings):
                              f"(uploads at once), not {text!r}")
         return int(text)
 
+    @field_validator("dashscope_gateway")
+    @classmethod
+    def _gateway_parses(cls, value: str) -> str:
+        try:
+            parse_dialect(value)  # fail at start-up with one sentence, not at the first poll
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+    def dialect(self) -> Dialect:
+        """The routes and answer shape of the configured DashScope (or gateway)."""
+        return parse_dialect(self.dashscope_gateway)
+
     @field_validator("budgets")
     @classmethod
     def _budgets_parse(cls, value: str) -> str:
@@ -172,5 +190,7 @@ class Settings(BaseSettings):
             task_timeout=self.task_timeout,
             delivery_workers=self.delivery_workers,
             price_overrides=self.price_overrides(),
+            # A gateway without ``GET /tasks`` has nothing to sweep with.
+            list_sweeps=self.dialect().can_list,
         )
         return replace(config, replica_id=self.replica_id) if self.replica_id else config

@@ -504,6 +504,8 @@ class Engine:
 
     async def _on_poll_error(self, job_id: str, exc: WanbotError) -> None:
         self.observer.dashscope_error(exc.code)
+        with contextlib.suppress(StaleJob):  # another replica runs that job now
+            await self.outcomes.poll_failed(job_id, exc)
 
     async def _task_claimed(self, job_id: str, exc: TaskClaimed) -> None:
         """A step of ``job_id`` tried to store a task another job holds. That task is not this job's and

@@ -12,6 +12,7 @@ place that talks to a person (one per adapter) can turn it into a short reply wi
     │   └── BudgetExceeded               (core.budget) Budget: a spending budget would go over its limit
     ├── DashScopeError                   DashScope answered with an error body (any HTTP status)
     │   ├── DashScopeUnsupportedOperation  UnsupportedOperation: e.g. cancel of a task past PENDING
+    │   ├── TaskNotFound                 (core.dashscope.client) a task query answered 404 / "not found"
     │   ├── DashScopeRateLimited         429 Throttling.*        retryable
     │   └── DashScopeServerError         5xx                     retryable
     ├── TransportError                   no usable answer: connection reset, timeout, bad JSON

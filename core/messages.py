@@ -280,6 +280,13 @@ EN.update({
     "line.queued_range": "position {low}–{high} in line",
 })
 
+EN.update({
+    # -- gateways with their own task shape (issue 12, gateway): a task query that only says "not found" --
+    "failed.task_not_found": "DashScope kept answering that this job's task does not exist for {limit}, so "
+    "wanbot stopped waiting for it (if the bot goes through a gateway, an admin should check "
+    "WANBOT_DASHSCOPE_GATEWAY).",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

@@ -5,6 +5,12 @@ image job by the images actually returned) and handed to delivery; FAILED, CANCE
 job with their reason; a task that outlives ``EngineConfig.task_timeout`` is given up. A task the job
 *adopted* from the task list (``ADOPTED_TASK``) whose reported prompt turns out to be another's is let go:
 recorded as an orphan, never delivered.
+
+A task query that keeps answering "not found" (``TaskNotFound``: HTTP 404, or a gateway's word for it) for
+``not_found_grace`` seconds in a row fails the job with one sentence: a deployment polling a gateway at the
+wrong route would otherwise wait forever on 404s. A shorter run is tolerated (right after a create a task may
+not be readable yet); any answer ends the run. A job whose queries only fail is given up at
+``task_timeout`` like one whose task never finishes.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from core.creates import ADOPTED_TASK
-from core.dashscope import TaskInfo, TaskStatus
+from core.dashscope import TaskInfo, TaskNotFound, TaskStatus
 from core.dashscope.reconcile import same_prompt
 from core.deliveries import DeliveryWorkers
+from core.errors import WanbotError
 from core.jobbook import JobBook
 from core.jobs import Job, JobState
 from core.ledger import DeploymentLedger
@@ -30,6 +37,10 @@ if TYPE_CHECKING:
     from core.config import EngineConfig
 
 log = logging.getLogger("wanbot.engine")
+
+#: Seconds of "not found" answers in a row after which a job fails (a few minutes: long enough for any
+#: lag between a create and its task becoming readable, short enough that nobody waits on a wrong route).
+NOT_FOUND_GRACE = 180.0
 
 
 class TaskOutcomes:
@@ -56,11 +67,15 @@ class TaskOutcomes:
         self._clock = clock
         #: Fill free slots: a finished task frees one.
         self._pump = pump
+        self.not_found_grace = NOT_FOUND_GRACE
+        #: job id → when its task's queries began answering "not found" (this run of them).
+        self._missing_since: dict[str, float] = {}
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
 
     async def handle(self, job_id: str, result: TaskInfo) -> None:
+        self._missing_since.pop(job_id, None)
         job = self._book.peek(job_id)
         if job is None or job.state not in (JobState.PENDING, JobState.RUNNING):
             self._watcher.unwatch(job_id)
@@ -92,6 +107,32 @@ class TaskOutcomes:
             limit = human_duration(self._config.task_timeout)
             await self._book.fail(job_id, "Timeout", self._messages("failed.timeout", limit=limit))
             await self._pump()
+
+    async def poll_failed(self, job_id: str, exc: WanbotError) -> None:
+        """A query of the job's task failed: fail the job after ``not_found_grace`` of "not found" in a row,
+        or once it is past ``task_timeout``; anything else is the watcher's to retry."""
+        job = self._book.peek(job_id)
+        if job is None or job.state not in (JobState.PENDING, JobState.RUNNING):
+            self._missing_since.pop(job_id, None)
+            return
+        now = self._clock()
+        if isinstance(exc, TaskNotFound):
+            since = self._missing_since.setdefault(job_id, now)
+            if now - since >= self.not_found_grace:
+                log.error("job %s: task %s not found for %.0fs (%s); failing the job", job_id, job.task_id,
+                          now - since, exc.message)
+                await self._give_up(job_id, "TaskNotFound", self._messages(
+                    "failed.task_not_found", limit=human_duration(self.not_found_grace)))
+                return
+        if self._timed_out(job):
+            await self._give_up(job_id, "Timeout", self._messages(
+                "failed.timeout", limit=human_duration(self._config.task_timeout)))
+
+    async def _give_up(self, job_id: str, code: str, sentence: str) -> None:
+        self._watcher.unwatch(job_id)
+        self._missing_since.pop(job_id, None)
+        await self._book.fail(job_id, code, sentence)
+        await self._pump()
 
     async def _let_go(self, job: Job, info: TaskInfo) -> None:
         """An adopted task turned out to be made from another prompt: it is an orphan, never delivered."""

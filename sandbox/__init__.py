@@ -19,6 +19,7 @@ injects faults on demand. Modules, one concept each:
 - ``stats``       counters for assertions
 - ``errors``      error bodies (JSON for the API, XML for downloads)
 - ``server``      routes and middleware
+- ``gateway``     gateway mode: seed 004's own task route and answer shape
 - ``runner``      ``Sandbox`` (in-process) and ``serve`` (CLI)
 """
 

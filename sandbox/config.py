@@ -16,7 +16,7 @@ from core.catalogue import LIMITS
 
 #: Route names, as used by ``Faults.routes`` and ``Stats.requests_by_route``.
 API_ROUTES: frozenset[str] = frozenset(
-    {"video.create", "image.create", "image.sync", "task.query", "task.cancel", "task.list"})
+    {"video.create", "image.create", "image.sync", "task.query", "task.cancel", "task.list", "gateway.query"})
 DOWNLOAD_ROUTE = "result.download"
 
 
@@ -144,6 +144,9 @@ class SandboxConfig:
     #: answers on the generation endpoints), ``True`` = 404 ModelNotFound.
     model_not_found_404: bool = False
     region: str = "cn-beijing"
+    #: Be seed 004's gateway instead of DashScope (``sandbox.gateway``): creates under ``/wan/api/v1``,
+    #: tasks polled at ``GET /v1/tasks/{task_id}`` in the gateway's flat shape, DashScope's task routes 404.
+    gateway: bool = False
 
     def __post_init__(self) -> None:
         if not self.speed > 0:

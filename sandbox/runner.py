@@ -23,6 +23,7 @@ from aiohttp import web
 
 from sandbox.clock import Clock
 from sandbox.config import SandboxConfig
+from sandbox.gateway import PREFIX as GATEWAY_PREFIX
 from sandbox.server import build_app
 from sandbox.state import SandboxState
 from sandbox.stats import Stats
@@ -64,8 +65,9 @@ class Sandbox:
 
     @property
     def base_url(self) -> str:
-        """What DashScope clients take as base: ``http://127.0.0.1:PORT/api/v1``."""
-        return f"{self.origin}/api/v1"
+        """What DashScope clients take as base: ``http://127.0.0.1:PORT/api/v1`` (gateway mode:
+        ``…/wan/api/v1``, the gateway's prefix)."""
+        return f"{self.origin}{GATEWAY_PREFIX if self.config.gateway else ''}/api/v1"
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
@@ -107,6 +109,8 @@ async def serve(host: str, port: int, config: SandboxConfig) -> None:
     sandbox = Sandbox(config)
     base = await sandbox.start(host, port)
     mode = "any Bearer token" if config.api_key is None else "configured key(s) only"
+    if config.gateway:
+        mode += "; gateway mode: tasks at GET /v1/tasks/{task_id}, WANBOT_DASHSCOPE_GATEWAY=v1-tasks"
     log.info("DashScope sandbox listening: base URL %s (speed %g, %s)", base, config.speed, mode)
     try:
         await asyncio.Event().wait()

@@ -13,6 +13,8 @@ route                                                           answer
 ==============================================================  ======================================
 
 Any other ``/api/v1`` path answers 400 ``InvalidParameter`` "url error, please check url!".
+With ``SandboxConfig.gateway`` the sandbox is seed 004's gateway instead (``sandbox.gateway``): the create
+routes under ``/wan/api/v1``, tasks at ``GET /v1/tasks/{task_id}``, DashScope's task routes 404.
 One middleware gives each request its uuid4 ``request_id``, applies injected faults (before the
 handler, or after it ran — see ``sandbox.config.Faults``), renders ``ApiError`` as the flat error body,
 counts, and logs one line to ``wanbot.sandbox`` (key hash only).
@@ -33,6 +35,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from sandbox import gateway
 from sandbox.config import DOWNLOAD_ROUTE
 from sandbox.errors import (
     MSG_CANCEL,
@@ -53,7 +56,7 @@ from sandbox.media import MediaSpec, mark_for
 from sandbox.render import image_object, image_output, image_usage, task_body, unknown_body, video_object
 from sandbox.state import SandboxState
 from sandbox.stats import key_id
-from sandbox.tasks import Task, plan_seconds
+from sandbox.tasks import Status, Task, plan_seconds
 from sandbox.triggers import Outcome, create_error, outcome
 from sandbox.validation import ImageJob, VideoJob, parse_image, parse_video
 
@@ -231,6 +234,31 @@ async def query_task(request: web.Request) -> web.Response:
     return _json(request, task_body(task, state.clock(), request[REQUEST_ID], _url_for(request), url_ttl))
 
 
+async def gateway_query(request: web.Request) -> web.Response:
+    """``GET /v1/tasks/{task_id}`` in gateway mode: the gateway's flat answer; 404 for an unknown id."""
+    state = _state(request)
+    kid = _authenticate(request)
+    _admit(request, kid, submit=False)
+    task_id = request.match_info["task_id"]
+    task = state.store.get(task_id, kid)
+    now = state.clock()
+    status = task.status(now) if task is not None else Status.UNKNOWN
+    if task is None or status is Status.UNKNOWN:
+        return _json(request, gateway.task_not_found_body(task_id), status=404)
+    url = None
+    if status is Status.SUCCEEDED and isinstance(task.job, VideoJob):
+        url = _url_for(request)(video_object(task), task.finished + state.config.scaled(
+            state.config.limits.url_ttl_seconds))
+    error = task.failure() if status is Status.FAILED else None
+    return _json(request, gateway.gateway_body(task_id, status, result_url=url, error=error,
+                                               created=task.created))
+
+
+async def gateway_not_found(request: web.Request) -> web.Response:
+    """What the gateway answers on a route it does not have (DashScope's own task routes)."""
+    return _json(request, gateway.not_found_body(request.method, request.path), status=404)
+
+
 async def cancel_task(request: web.Request) -> web.Response:
     state = _state(request)
     kid = _authenticate(request)
@@ -368,12 +396,18 @@ def build_app(state: SandboxState) -> web.Application:
     app = web.Application(middlewares=[sandbox_middleware], client_max_size=16 * 1024 * 1024)
     app[STATE] = state
     r = app.router
-    r.add_post(f"{API}/services/aigc/video-generation/video-synthesis", create_video, name="video.create")
-    r.add_post(f"{API}/services/aigc/image-generation/generation", create_image_task, name="image.create")
-    r.add_post(f"{API}/services/aigc/multimodal-generation/generation", image_sync, name="image.sync")
-    r.add_get(f"{API}/tasks", list_handler, name="task.list")
-    r.add_get(f"{API}/tasks/{{task_id}}", query_task, name="task.query")
-    r.add_post(f"{API}/tasks/{{task_id}}/cancel", cancel_task, name="task.cancel")
-    r.add_route("*", f"{API}/{{tail:.*}}", wrong_url, name="api.unknown")
+    api = gateway.PREFIX + API if state.config.gateway else API
+    r.add_post(f"{api}/services/aigc/video-generation/video-synthesis", create_video, name="video.create")
+    r.add_post(f"{api}/services/aigc/image-generation/generation", create_image_task, name="image.create")
+    r.add_post(f"{api}/services/aigc/multimodal-generation/generation", image_sync, name="image.sync")
+    if state.config.gateway:
+        r.add_get(gateway.QUERY_ROUTE, gateway_query, name=gateway.ROUTE_NAME)
+        r.add_route("*", f"{api}/tasks{{tail:.*}}", gateway_not_found, name="gateway.unknown")
+        r.add_route("*", f"{API}/{{tail:.*}}", gateway_not_found, name="gateway.native")
+    else:
+        r.add_get(f"{api}/tasks", list_handler, name="task.list")
+        r.add_get(f"{api}/tasks/{{task_id}}", query_task, name="task.query")
+        r.add_post(f"{api}/tasks/{{task_id}}/cancel", cancel_task, name="task.cancel")
+    r.add_route("*", f"{api}/{{tail:.*}}", wrong_url, name="api.unknown")
     r.add_get("/results/{object}", download, name=DOWNLOAD_ROUTE)
     return app

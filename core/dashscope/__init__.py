@@ -3,6 +3,7 @@
 Modules, one concept each:
 
 * ``regions``   — which ``…/api/v1`` base to talk to (region presets, proxies, env precedence)
+* ``dialect``   — which routes and answer shape that base speaks (DashScope's own, or a gateway's)
 * ``models``    — typed, tolerant parsing of every answer shape
 * ``retry``     — backoff timing and the reconciliation policy
 * ``transport`` — one HTTP exchange, key redaction, error answers → ``core.errors``
@@ -11,7 +12,8 @@ Modules, one concept each:
 * ``client``    — ``DashScopeClient``, the calls with their retry rules
 """
 
-from core.dashscope.client import CREATE_PATH, TASKS_PATH, CreateAmbiguous, DashScopeClient
+from core.dashscope.client import CREATE_PATH, TASKS_PATH, CreateAmbiguous, DashScopeClient, TaskNotFound
+from core.dashscope.dialect import DASHSCOPE, V1_TASKS, Dialect, parse_dialect
 from core.dashscope.download import display_url, parse_storage_error
 from core.dashscope.models import (
     BEIJING,
@@ -31,23 +33,28 @@ from core.dashscope.transport import Redactor
 __all__ = [
     "BEIJING",
     "CREATE_PATH",
+    "DASHSCOPE",
     "REGION_BASES",
     "TASKS_PATH",
     "CreateAmbiguous",
     "DashScopeClient",
+    "Dialect",
     "ReconcilePolicy",
     "Redactor",
     "RetryPolicy",
     "StaticLedger",
     "TaskInfo",
     "TaskLedger",
+    "TaskNotFound",
     "TaskPage",
     "TaskStatus",
     "TaskSummary",
     "Usage",
+    "V1_TASKS",
     "display_url",
     "normalize_base",
     "parse_beijing_time",
+    "parse_dialect",
     "parse_storage_error",
     "resolve_base_url",
     "url_expiry",

@@ -16,6 +16,11 @@ ours):
   never-resend-while-uncertain rule and is found again in the task list the same way.
 * The synchronous image call (``generate_image``) has no task to find afterwards, so an ambiguous
   answer is raised.
+* Routes and the task answer's shape come from a ``Dialect`` (``core.dashscope.dialect``): DashScope's own
+  by default, or a gateway's. A dialect without a task list cannot resolve an uncertain create, so such a
+  create raises ``CreateAmbiguous`` (no task ids) at once: the job fails clearly, nothing is sent twice.
+* A task query answered 404 (DashScope itself answers an unknown id with 200 ``UNKNOWN``), or a gateway's
+  "not found" status word, raises ``TaskNotFound``; the engine gives such a task a bounded grace.
 
 The session is injected and shared; the key travels on each request only, and never in any text.
 """
@@ -31,11 +36,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
 from core.dashscope import reconcile as rec
+from core.dashscope.dialect import DASHSCOPE, Dialect
 from core.dashscope.download import CHUNK, Downloader
 from core.dashscope.models import TaskInfo, TaskPage, TaskStatus, TaskSummary
 from core.dashscope.reconcile import StaticLedger, TaskLedger
@@ -73,12 +78,14 @@ class DashScopeClient:
         reconcile: ReconcilePolicy = ReconcilePolicy(),  # noqa: B008
         download_connect_timeout: float = 10.0,
         download_read_timeout: float = 30.0,
+        dialect: Dialect = DASHSCOPE,
     ) -> None:
         # A default Authorization header on the shared session would go to the storage host too
         # (403 SignatureDoesNotMatch on every download) and to anything else using the session.
         if "Authorization" in session.headers or session.auth is not None:
             raise ConfigError("the HTTP session must not carry default auth; the client adds it per request")
         self._redact = Redactor(api_key)
+        self.dialect = dialect
         self._has_key = bool(api_key)
         self._transport = Transport(session, base_url=base_url, api_key=api_key,
                                     request_timeout=request_timeout, redact=self._redact)
@@ -149,7 +156,8 @@ class DashScopeClient:
 
     async def _create(self, request: AnyRequest, ledger: TaskLedger, resend: bool) -> TaskInfo:
         body = request.to_wire()
-        path = IMAGE_TASK_PATH if isinstance(request, ImageRequest) else CREATE_PATH
+        d = self.dialect
+        path = d.route(d.image_create if isinstance(request, ImageRequest) else d.video_create)
         what = f"{request.kind} create"
         first_uncertain: float | None = None
         attempt = 0
@@ -243,6 +251,13 @@ class DashScopeClient:
     async def _resolve(self, model: str, sent_at: float, *, ledger: TaskLedger, prompt: str | None
                        ) -> TaskInfo | None:
         """``reconcile_create`` for a caller that already holds the create lock."""
+        if not self.dialect.can_list:
+            # No list to look in: whether a task was made cannot be known, and a resend could pay twice.
+            raise CreateAmbiguous(
+                f"a create for {model} got no clear answer and the {self.dialect.name} API has no task list "
+                "to check whether a task was made; not resending",
+                task_ids=(),
+            )
         waits = (0.0, *self._reconcile.recheck_delays)
         for look, wait in enumerate(waits, start=1):
             if wait:
@@ -317,10 +332,21 @@ class DashScopeClient:
         self._handed_out[task_id] = now
 
     async def get_task(self, task_id: str) -> TaskInfo:
-        answer = await self._call("GET", f"{TASKS_PATH}/{_segment(task_id)}")
-        assert answer.body is not None
+        """The task's state; ``TaskNotFound`` on a 404 (or the dialect's "not found" word)."""
+        shape = self.dialect.shape
         try:
-            return TaskInfo.from_wire(answer.body)
+            answer = await self._call("GET", self.dialect.route(self.dialect.query, task_id))
+        except DashScopeError as exc:
+            if exc.http_status == 404:
+                raise TaskNotFound(f"task query for {task_id}: HTTP 404 ({exc.message})",
+                                   request_id=exc.request_id, http_status=404) from None
+            raise
+        assert answer.body is not None
+        if shape.says_not_found(answer.body):
+            raise TaskNotFound(f"task query for {task_id}: the service says no such task",
+                               request_id=answer.request_id, http_status=answer.status)
+        try:
+            return TaskInfo.from_wire(answer.body, shape, task_id=task_id)
         except ValueError:
             if answer.body.get("code") or answer.body.get("error"):
                 # A proxy that wraps errors in HTTP 200.
@@ -328,8 +354,12 @@ class DashScopeClient:
             raise self._bad_success(answer, "task query") from None
 
     async def cancel_task(self, task_id: str) -> None:
-        """Cancel a PENDING task; DashScope refuses others with ``UnsupportedOperation``."""
-        path = f"{TASKS_PATH}/{_segment(task_id)}/cancel"
+        """Cancel a PENDING task; DashScope refuses others with ``UnsupportedOperation`` (so does a dialect
+        without a cancel route, for every task)."""
+        if self.dialect.cancel is None:
+            raise DashScopeUnsupportedOperation(f"the {self.dialect.name} API has no cancel route",
+                                                code="UnsupportedOperation")
+        path = self.dialect.route(self.dialect.cancel, task_id)
         try:
             await self._call("POST", path)
         except DashScopeError as exc:
@@ -353,6 +383,9 @@ class DashScopeClient:
         page_size: int = 10,
     ) -> TaskPage:
         """One page of ``GET /tasks`` for ``[start, end]`` (aware datetimes, at most 24 h apart)."""
+        if self.dialect.list is None:
+            raise DashScopeUnsupportedOperation(f"the {self.dialect.name} API has no task list",
+                                                code="UnsupportedOperation")
         if end < start or end - start > MAX_LIST_WINDOW:
             raise ValueError("list_tasks needs start <= end and a window of at most 24 hours")
         params = {"start_time": rec.list_time(start), "end_time": rec.list_time(end),
@@ -361,7 +394,7 @@ class DashScopeClient:
             params["model_name"] = model_name
         if status:
             params["status"] = status
-        answer = await self._call("GET", TASKS_PATH, params=params)
+        answer = await self._call("GET", self.dialect.route(self.dialect.list), params=params)
         assert answer.body is not None
         return TaskPage.from_wire(answer.body)
 
@@ -457,14 +490,13 @@ class CreateAmbiguous(TransportError):
         self.task_ids = task_ids
 
 
-def _segment(task_id: str) -> str:
-    task_id = task_id.strip()
-    if not task_id:
-        raise ValueError("task_id is empty")
-    return quote(task_id, safe="")
+class TaskNotFound(DashScopeError):
+    """A task query answered 404, or a gateway's "not found": the engine fails the job after a grace."""
+
+    default_code = "TaskNotFound"
 
 
 __all__ = [
     "CREATE_PATH", "IMAGE_TASK_PATH", "MAX_LIST_WINDOW", "TASKS_PATH", "CreateAmbiguous",
-    "DashScopeClient",
+    "DashScopeClient", "TaskNotFound",
 ]

@@ -38,8 +38,7 @@ class TaskStatus(StrEnum):
     @classmethod
     def parse(cls, value: Any) -> TaskStatus:
         """Read any spelling seen in the wild; anything unrecognised is ``UNKNOWN`` (terminal)."""
-        text = str(value or "").strip().upper().replace("-", "_")
-        return _STATUS_ALIASES.get(text, TaskStatus.UNKNOWN)
+        return _STATUS_ALIASES.get(status_word(value), TaskStatus.UNKNOWN)
 
 
 _STATUS_ALIASES: dict[str, TaskStatus] = {s.value: s for s in TaskStatus} | {
@@ -214,22 +213,33 @@ class TaskInfo:
     adopted: bool = field(default=False, compare=False)
 
     @classmethod
-    def from_wire(cls, body: Mapping[str, Any]) -> TaskInfo:
-        """Parse a create/query answer (native, SDK printout, or the optional gateway shape).
+    def from_wire(cls, body: Mapping[str, Any], shape: TaskShape | None = None, *,
+                  task_id: str | None = None) -> TaskInfo:
+        """Parse a create/query answer (native, SDK printout, or a gateway's ``shape``).
 
+        ``task_id`` is the id that was asked for (a query): used when an answer with a status names none
+        (a 2xx carrying only an error still raises, so the caller reads it as the error it is).
         Raises ``ValueError`` only when no task id can be found at all.
         """
-        output = _mapping(body.get("output"))
-        source: Mapping[str, Any] = output or body  # the gateway shape is flat
-        task_id = as_str(source.get("task_id")) or as_str(source.get("id")) or as_str(body.get("task_id"))
-        if task_id is None:
+        shape = shape or DEFAULT_SHAPE
+        output: Mapping[str, Any] = {}
+        for key in shape.wrapper:
+            output = _mapping(body.get(key))
+            if output:
+                break
+        source: Mapping[str, Any] = output or body  # a gateway's shape may be flat
+        found_id = _first(source, shape.task_id) or as_str(body.get("task_id"))
+        raw_status = _first_raw(source, shape.status)
+        if found_id is None and raw_status is not None:
+            found_id = as_str(task_id)  # an answer with a status but no id is about the task asked for
+        if found_id is None:
             raise ValueError("answer carries no task_id")
-        status = TaskStatus.parse(source.get("task_status", source.get("status")))
-        video_url = as_str(source.get("video_url")) or as_str(source.get("result_url"))
+        status = shape.status_of(raw_status)
+        video_url = _first(source, shape.result_url)
         image_urls = image_links(source)
         code = as_str(source.get("code"))
         message = as_str(source.get("message"))
-        error = source.get("error")
+        error = _first_raw(source, shape.error)
         if isinstance(error, Mapping):
             code = code or as_str(error.get("code"))
             message = message or as_str(error.get("message"))
@@ -240,7 +250,7 @@ class TaskInfo:
             code = as_str(body.get("code"))
             message = message or as_str(body.get("message"))
         return cls(
-            task_id=task_id,
+            task_id=found_id,
             status=status,
             request_id=as_str(body.get("request_id")),
             video_url=video_url,
@@ -255,6 +265,62 @@ class TaskInfo:
             usage=Usage.from_wire(body.get("usage")),
             raw=dict(body),
         )
+
+
+def _first_raw(source: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if source.get(key) is not None:
+            return source[key]
+    return None
+
+
+def _first(source: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        text = as_str(source.get(key))
+        if text:
+            return text
+    return None
+
+
+def status_word(value: Any) -> str:
+    """A status word as the tables key it: ``"in-progress"`` → ``"IN_PROGRESS"``."""
+    return str(value or "").strip().upper().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class TaskShape:
+    """Where a task answer keeps its fields, and what its status words mean: data, one per API dialect
+    (``core.dashscope.dialect``). The default reads DashScope's own answers (``output.task_status``,
+    ``output.video_url``) and, for tolerance, a flat ``status``/``result_url`` answer too.
+    """
+
+    #: Keys whose object holds the task (the first present one); none present → the answer is flat.
+    wrapper: tuple[str, ...] = ("output",)
+    task_id: tuple[str, ...] = ("task_id", "id")
+    status: tuple[str, ...] = ("task_status", "status")
+    result_url: tuple[str, ...] = ("video_url", "result_url")
+    error: tuple[str, ...] = ("error",)
+    #: Status words (``status_word`` spelling) on top of ``TaskStatus``'s own names and aliases.
+    words: Mapping[str, TaskStatus] = field(default_factory=dict)
+    #: Status words that mean "no such task" (a query then raises ``TaskNotFound``, like an HTTP 404).
+    not_found: frozenset[str] = frozenset()
+
+    def status_of(self, value: Any) -> TaskStatus:
+        word = status_word(value)
+        return self.words.get(word) or TaskStatus.parse(word)
+
+    def says_not_found(self, body: Mapping[str, Any]) -> bool:
+        if not self.not_found:
+            return False
+        output: Mapping[str, Any] = {}
+        for key in self.wrapper:
+            output = _mapping(body.get(key))
+            if output:
+                break
+        return status_word(_first_raw(output or body, self.status)) in self.not_found
+
+
+DEFAULT_SHAPE = TaskShape()
 
 
 @dataclass(frozen=True)
@@ -325,8 +391,10 @@ class TaskPage:
 
 __all__ = [
     "BEIJING",
+    "DEFAULT_SHAPE",
     "TaskInfo",
     "TaskPage",
+    "TaskShape",
     "TaskStatus",
     "TaskSummary",
     "Usage",
@@ -335,5 +403,6 @@ __all__ = [
     "as_str",
     "image_links",
     "parse_beijing_time",
+    "status_word",
     "url_expiry",
 ]

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -114,6 +115,9 @@ class Transport:
     ) -> None:
         self._session = session
         self.base_url = base_url.rstrip("/")
+        parts = urlsplit(self.base_url)
+        #: ``scheme://host[:port]`` of the base: what a dialect's ``{origin}`` route hangs from.
+        self.origin = f"{parts.scheme}://{parts.netloc}"
         self._api_key = api_key
         self._timeout = request_timeout
         self.redact = redact
@@ -148,7 +152,7 @@ class Transport:
         try:
             async with self._session.request(
                 method,
-                self.base_url + path,
+                self.url(path),
                 params=params,
                 data=data,
                 headers=self.headers(async_header=async_header, has_body=data is not None),
@@ -174,6 +178,13 @@ class Transport:
             # Every piece that came from the network is scrubbed: a request id can echo anything.
             log.info("dashscope %s %s -> %s request_id=%s %.0fms", method, self.redact(path), status,
                      self.redact(request_id or "-"), elapsed)
+
+    def url(self, path: str) -> str:
+        """``/tasks/x`` hangs from the base; a dialect's ``{origin}/v1/tasks/x`` from the base's origin
+        (same host: the key never goes anywhere else)."""
+        if path.startswith("{origin}"):
+            return self.origin + path[len("{origin}"):]
+        return self.base_url + path
 
     def _describe(self, method: str, path: str, exc: BaseException) -> str:
         detail = str(exc) or type(exc).__name__
