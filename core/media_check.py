@@ -28,6 +28,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 
@@ -74,6 +75,12 @@ def read_probe(stderr: str) -> tuple[str | None, float | None, str | None]:
     return (container.group(1) if container else None, seconds, codec.group(1) if codec else None)
 
 
+class AudioChecker(Protocol):
+    """What the use-case layer needs of a check (``AudioCheck``, or a test's stand-in)."""
+
+    async def check(self, url: str) -> AudioFacts: ...
+
+
 class AudioCheck:
     """Fetches and probes an audio link against the reference's limits (one instance per bot)."""
 
@@ -99,7 +106,7 @@ class AudioCheck:
                 data = await self._fetch(url)
                 return await self._probe(data)
         except TimeoutError:
-            raise self._refuse("audio.timeout", seconds=round(self.timeout)) from None
+            raise self._refuse("audio.timeout", seconds=f"{self.timeout:g}") from None
 
     async def _fetch(self, url: str) -> bytes:
         limit = f"{self.max_bytes / 1_000_000:g} MB"  # the reference's unit: 15 MB, not 14.3 MiB
@@ -171,4 +178,4 @@ async def _ffmpeg_describe(path: Path) -> str:
 
 
 __all__ = ["AUDIO_FORMATS", "MAX_AUDIO_BYTES", "MAX_AUDIO_SECONDS", "MIN_AUDIO_SECONDS", "AudioCheck",
-           "AudioFacts", "read_probe"]
+           "AudioChecker", "AudioFacts", "read_probe"]
