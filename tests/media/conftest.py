@@ -47,6 +47,8 @@ class AudioHost:
     base: str
     sent_endless: list[int] = field(default_factory=lambda: [0])
     gets: list[str] = field(default_factory=list)
+    #: Names that answer 404 from now on (a chat attachment's link once it expired).
+    gone: set[str] = field(default_factory=set)
 
     def url(self, name: str) -> str:
         return f"{self.base}/f/{name}"
@@ -60,7 +62,7 @@ async def audio_host(audio_files: dict[str, Path]) -> AsyncIterator[AudioHost]:
     async def serve(request: web.Request) -> web.StreamResponse:
         host.gets.append(request.path)
         name = request.match_info["name"]
-        if name not in audio_files:
+        if name not in audio_files or name in host.gone:
             raise web.HTTPNotFound()
         return web.FileResponse(audio_files[name])
 
