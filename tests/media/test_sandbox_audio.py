@@ -24,7 +24,7 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
 
 def _with_audio(url: str) -> dict[str, object]:
     body = video_body(duration=2)
-    body["input"]["audio_url"] = url  # type: ignore[index]
+    body["input"]["audio_url"] = url
     return body
 
 
