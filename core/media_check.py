@@ -15,6 +15,11 @@ How, and why this way:
   (``Input #0, wav`` / ``mp3``), the streams and the duration — the same output ``core.transcode.probe``
   reads — so no second media library is added for a third reading of the same facts. The container is what
   is checked, not the URL's suffix or the ``Content-Type``, which are whatever the host says;
+* with ``public_only`` (the default: real DashScope fetches from the internet) a link whose host resolves to
+  a loopback, private, link-local or otherwise non-global address is refused before it is fetched, and
+  redirects are followed by hand (at most ``MAX_REDIRECTS``) so each hop is checked the same way: a chat
+  user must not be able to make the bot probe its own network (``http://169.254.169.254/…``,
+  ``http://localhost:…/metrics``). The embedded sandbox runs on this machine, so there it is off;
 * ffmpeg runs as an asyncio subprocess and the temporary file is written and removed in a thread: the
   event loop never blocks. The whole check is bounded by ``timeout`` seconds.
 """
@@ -23,14 +28,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import re
+import socket
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import aiohttp
+from yarl import URL
 
 from core.errors import InvalidMedia
 from core.messages import Messages
@@ -47,7 +56,19 @@ AUDIO_FORMATS = frozenset({"wav", "mp3"})
 DURATION_SLACK = 0.1
 #: Seconds for the fetch and the probe together.
 CHECK_TIMEOUT = 20.0
+#: Redirect hops followed (each checked like the first link).
+MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+#: Host name → every address it resolves to.
+Resolve = Callable[[str], Awaitable[list[str]]]
+
+
+async def resolve_host(host: str) -> list[str]:
+    """The addresses ``host`` resolves to (the loop's resolver: a thread, never a blocking call here)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
 
 _INPUT = re.compile(r"^Input #0, ([\w,]+), from", re.MULTILINE)
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
@@ -81,14 +102,29 @@ class AudioChecker(Protocol):
     async def check(self, url: str) -> AudioFacts: ...
 
 
+def on_private_network(base_url: str) -> bool:
+    """True when ``base_url``'s host is this machine or a private address (a sandbox or a proxy run
+    locally): a service there can fetch links on that network too, so ``public_only`` would be wrong."""
+    host = URL(base_url).host or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False  # a name: the real service (or a gateway) on the internet
+
+
 class AudioCheck:
     """Fetches and probes an audio link against the reference's limits (one instance per bot)."""
 
     def __init__(self, session: aiohttp.ClientSession, messages: Messages, *,
                  max_bytes: int = MAX_AUDIO_BYTES, min_seconds: float = MIN_AUDIO_SECONDS,
                  max_seconds: float = MAX_AUDIO_SECONDS, timeout: float = CHECK_TIMEOUT,
-                 workdir: Path | None = None) -> None:
+                 workdir: Path | None = None, public_only: bool = True,
+                 resolve: Resolve = resolve_host) -> None:
         self.session = session
+        self.public_only = public_only
+        self.resolve = resolve
         self.messages = messages
         self.max_bytes = max_bytes
         self.min_seconds = min_seconds
@@ -110,21 +146,43 @@ class AudioCheck:
 
     async def _fetch(self, url: str) -> bytes:
         limit = f"{self.max_bytes / 1_000_000:g} MB"  # the reference's unit: 15 MB, not 14.3 MiB
+        target = URL(url)
         try:
-            # No Authorization header: the link must be readable by DashScope as it is.
-            async with self.session.get(url, allow_redirects=True) as response:
-                if response.status >= 400:
-                    raise self._refuse("audio.http_status", status=response.status)
-                if response.content_length is not None and response.content_length > self.max_bytes:
-                    raise self._refuse("audio.too_big", limit=limit)
-                data = bytearray()
-                async for chunk in response.content.iter_chunked(_CHUNK):
-                    data += chunk
-                    if len(data) > self.max_bytes:
-                        # Stop reading here: a lying or missing Content-Length cannot make us read more.
-                        raise self._refuse("audio.too_big", limit=limit)
+            for _ in range(MAX_REDIRECTS + 1):
+                await self._check_host(target)
+                # No Authorization header: the link must be readable by DashScope as it is.
+                async with self.session.get(target, allow_redirects=False) as response:
+                    location = response.headers.get("Location")
+                    if response.status not in _REDIRECTS or not location:
+                        return await self._read(response, limit)
+                target = target.join(URL(location))
         except aiohttp.ClientError:
             raise self._refuse("audio.unreachable") from None
+        raise self._refuse("audio.redirects", hops=MAX_REDIRECTS)
+
+    async def _check_host(self, target: URL) -> None:
+        if target.scheme not in ("http", "https") or not target.host:
+            raise self._refuse("audio.unreachable")
+        if not self.public_only:
+            return
+        try:
+            addresses = await self.resolve(target.host)
+        except OSError:
+            raise self._refuse("audio.unreachable") from None
+        if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+            raise self._refuse("audio.private")
+
+    async def _read(self, response: aiohttp.ClientResponse, limit: str) -> bytes:
+        if response.status >= 400:
+            raise self._refuse("audio.http_status", status=response.status)
+        if response.content_length is not None and response.content_length > self.max_bytes:
+            raise self._refuse("audio.too_big", limit=limit)
+        data = bytearray()
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            data += chunk
+            if len(data) > self.max_bytes:
+                # Stop reading here: a lying or missing Content-Length cannot make us read more.
+                raise self._refuse("audio.too_big", limit=limit)
         if not data:
             raise self._refuse("audio.not_audio")
         return bytes(data)
@@ -177,5 +235,6 @@ async def _ffmpeg_describe(path: Path) -> str:
     return err.decode("utf-8", errors="replace")
 
 
-__all__ = ["AUDIO_FORMATS", "MAX_AUDIO_BYTES", "MAX_AUDIO_SECONDS", "MIN_AUDIO_SECONDS", "AudioCheck",
-           "AudioChecker", "AudioFacts", "read_probe"]
+__all__ = ["AUDIO_FORMATS", "MAX_AUDIO_BYTES", "MAX_REDIRECTS", "MAX_AUDIO_SECONDS", "MIN_AUDIO_SECONDS", "AudioCheck",
+           "AudioChecker", "AudioFacts", "Resolve", "on_private_network",
+           "read_probe", "resolve_host"]

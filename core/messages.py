@@ -213,6 +213,9 @@ EN: dict[str, str] = {
     "audio.unreachable": "wanbot could not download the audio link; check it opens without signing in",
     "audio.http_status": "the audio link answered HTTP {status} instead of a file; check it opens without "
     "signing in (a chat attachment's link may have expired)",
+    "audio.private": "the audio link points inside a private network, where DashScope cannot fetch it; "
+    "use a public link",
+    "audio.redirects": "the audio link redirects more than {hops} times; use the file's direct link",
     "audio.too_big": "the audio file is over {limit}; DashScope takes WAV or MP3 files up to {limit}",
     "audio.not_audio": "the audio link is not a WAV or MP3 file; DashScope takes only those two",
     "audio.duration": "the audio is {seconds} s long; DashScope takes {low}–{high} s of WAV or MP3",

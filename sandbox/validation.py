@@ -299,6 +299,6 @@ async def check_audio(url: str, *, timeout: float) -> None:
         return
     async with aiohttp.ClientSession() as session:
         try:
-            await AudioCheck(session, Messages(), timeout=timeout).check(url)
+            await AudioCheck(session, Messages(), timeout=timeout, public_only=False).check(url)
         except InvalidMedia as refused:
             raise invalid(f"The parameter `input.audio_url` is invalid: {refused.message}") from None

@@ -42,7 +42,7 @@ def audio_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @dataclass
 class AudioHost:
     """``url(name)`` serves a file; ``/gone/…`` answers 404; ``/endless`` streams zeros with no length
-    (counting what it sent); ``/hang`` never answers."""
+    (counting what it sent); ``/hang`` never answers; ``/redirect?to=…`` answers 302 there."""
 
     base: str
     sent_endless: list[int] = field(default_factory=lambda: [0])
@@ -84,6 +84,10 @@ async def audio_host(audio_files: dict[str, Path]) -> AsyncIterator[AudioHost]:
             pass
         return response
 
+    async def redirect(request: web.Request) -> web.Response:
+        host.gets.append(request.path)
+        raise web.HTTPFound(request.query.get("to", "/redirect"))  # no target: itself, forever
+
     async def hang(request: web.Request) -> web.Response:
         host.gets.append(request.path)
         await never.wait()
@@ -94,6 +98,7 @@ async def audio_host(audio_files: dict[str, Path]) -> AsyncIterator[AudioHost]:
     app.router.add_get("/gone/{name}", gone)
     app.router.add_get("/endless", endless)
     app.router.add_get("/hang", hang)
+    app.router.add_get("/redirect", redirect)
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
