@@ -21,7 +21,8 @@ How, and why this way:
   user must not be able to make the bot probe its own network (``http://169.254.169.254/…``,
   ``http://localhost:…/metrics``). The embedded sandbox runs on this machine, so there it is off;
 * ffmpeg runs as an asyncio subprocess and the temporary file is written and removed in a thread: the
-  event loop never blocks. The whole check is bounded by ``timeout`` seconds.
+  event loop never blocks. The whole check is bounded by ``timeout`` seconds, and at most ``concurrency``
+  checks hold a file in memory at once.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ AUDIO_FORMATS = frozenset({"wav", "mp3"})
 DURATION_SLACK = 0.1
 #: Seconds for the fetch and the probe together.
 CHECK_TIMEOUT = 20.0
+#: Checks running at once: each may hold up to ``max_bytes`` in memory.
+CHECK_CONCURRENCY = 4
 #: Redirect hops followed (each checked like the first link).
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
@@ -121,8 +124,11 @@ class AudioCheck:
                  max_bytes: int = MAX_AUDIO_BYTES, min_seconds: float = MIN_AUDIO_SECONDS,
                  max_seconds: float = MAX_AUDIO_SECONDS, timeout: float = CHECK_TIMEOUT,
                  workdir: Path | None = None, public_only: bool = True,
-                 resolve: Resolve = resolve_host) -> None:
+                 resolve: Resolve = resolve_host, concurrency: int = CHECK_CONCURRENCY) -> None:
         self.session = session
+        #: Bounds memory (``concurrency`` × ``max_bytes``) when many people attach audio at once; a check
+        #: that waits here too long times out like a slow host.
+        self._slots = asyncio.Semaphore(concurrency)
         self.public_only = public_only
         self.resolve = resolve
         self.messages = messages
@@ -138,7 +144,7 @@ class AudioCheck:
     async def check(self, url: str) -> AudioFacts:
         """The file's facts when DashScope would take it; else ``InvalidMedia`` with the sentence to show."""
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.timeout), self._slots:
                 data = await self._fetch(url)
                 return await self._probe(data)
         except TimeoutError:
