@@ -19,7 +19,8 @@ How, and why this way:
   a loopback, private, link-local or otherwise non-global address is refused before it is fetched, and
   redirects are followed by hand (at most ``MAX_REDIRECTS``) so each hop is checked the same way: a chat
   user must not be able to make the bot probe its own network (``http://169.254.169.254/…``,
-  ``http://localhost:…/metrics``). The embedded sandbox runs on this machine, so there it is off;
+  ``http://localhost:…/metrics``). A sandbox (embedded, or at a base on this network: ``on_private_network``)
+  can reach this network's links, so there it is off;
 * ffmpeg runs as an asyncio subprocess and the temporary file is written and removed in a thread: the
   event loop never blocks. The whole check is bounded by ``timeout`` seconds, and at most ``concurrency``
   checks hold a file in memory at once.
