@@ -186,7 +186,9 @@ class Engine:
         await self.replica.tick(self.now(), starting=True)
         self._loops.append(asyncio.create_task(self._housekeeping(), name="wanbot-housekeeping"))
         self._loops.append(asyncio.create_task(self._slot_polling(), name="wanbot-slots"))
-        await self._pump()
+        # Not awaited, like the status shows in ``_resume``: refreshing resumed jobs' places in line may post
+        # their messages, and a platform still connecting (its port waits for it) must not hold up start().
+        self._spawn(self._pump())
 
     async def _resume(self, job: Job) -> None:
         """Carry on with a job from the store (a restart, or a replica that died)."""

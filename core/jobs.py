@@ -55,6 +55,19 @@ class JobState(StrEnum):
         return self is not JobState.SUBMITTING
 
 
+#: ``Job.extra`` key: the rewritten prompt Wan rendered (DashScope's ``actual_prompt``), kept only when prompt
+#: extension changed the prompt. In ``extra`` (a JSON column every job has), not a column of its own: it is
+#: shown and remixed from, never queried, and old databases need no migration to open.
+WAN_PROMPT = "wan_prompt"
+
+
+def rewritten(sent: str, rendered: str | None) -> str | None:
+    """``rendered`` when it is a real rewrite of ``sent`` (not the same words re-spaced), else None."""
+    if not rendered or " ".join(rendered.split()) == " ".join(sent.split()):
+        return None
+    return rendered
+
+
 _TERMINAL = frozenset({JobState.DELIVERED, JobState.FAILED, JobState.CANCELED, JobState.EXPIRED})
 
 
@@ -135,6 +148,12 @@ class Job:
         times = dict(self.state_times)
         times.setdefault(state.value, now)
         return replace(self, state=state, state_times=times, updated_at=now, **changes)
+
+    @property
+    def wan_prompt(self) -> str | None:
+        """The prompt Wan actually rendered when prompt extension rewrote this job's prompt."""
+        value = self.extra.get(WAN_PROMPT)
+        return value if isinstance(value, str) and value else None
 
     @property
     def is_image(self) -> bool:

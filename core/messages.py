@@ -32,6 +32,8 @@ EN: dict[str, str] = {
     "field.estimate": "Estimate",
     "field.job": "Job",
     "field.negative": "Avoid",
+    # prompt extension rewrote the prompt: what Wan rendered, and a remix that starts from it
+    "field.wan_prompt": "Prompt Wan used",
     "format": "{resolution} · {ratio} · {duration}s",
     # delivery
     "delivered.caption": "🎬 {prompt_short} — {resolution} {ratio}, {duration}s · job {job_id}",
@@ -90,6 +92,8 @@ EN: dict[str, str] = {
     "slack.delete.deny": "Keep it",
     "slack.download": "Download the video",
     "slack.remix.title": "Remix job {job_id}",
+    "slack.remix.title_wan": "Wan's prompt, {job_id}",
+    "slack.button.remixwan": "Remix Wan's prompt",
     "slack.remix.prompt": "New prompt",
     "slack.remix.submit": "Remix",
     "slack.remix.close": "Close",
@@ -103,6 +107,8 @@ EN: dict[str, str] = {
     "discord.button.upscale": "1080P",
     "discord.button.delete": "Delete",
     "discord.remix.title": "Remix this video",
+    "discord.remix.title_wan": "Remix from the prompt Wan used",
+    "discord.button.remixwan": "Remix Wan's prompt",
     "discord.remix.prompt": "Prompt",
     "discord.storyboard.title": "Storyboard ({duration} s)",
     "discord.storyboard.shot": "Shot {n}",

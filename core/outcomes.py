@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.creates import ADOPTED_TASK
 from core.dashscope import TaskInfo, TaskNotFound, TaskStatus
@@ -26,7 +26,7 @@ from core.dashscope.reconcile import same_prompt
 from core.deliveries import DeliveryWorkers
 from core.errors import WanbotError
 from core.jobbook import JobBook
-from core.jobs import Job, JobState
+from core.jobs import WAN_PROMPT, Job, JobState, rewritten
 from core.ledger import DeploymentLedger
 from core.messages import Messages, human_duration
 from core.observe import EngineObserver
@@ -162,6 +162,7 @@ class TaskOutcomes:
             video_expires_at=expires,
             billed_seconds=seconds,
             cost=cost,
+            **_wan_prompt(job, info),
         )
         self._deliveries.schedule(job)
         await self._pump()
@@ -177,9 +178,16 @@ class TaskOutcomes:
         expires = info.url_expires_at or (self._now() + timedelta(hours=24))
         job = await self._book.transition(
             job_id, JobState.SUCCEEDED, image_urls=urls, video_expires_at=expires, cost=cost,
+            **_wan_prompt(self._book[job_id], info),
         )
         self._deliveries.schedule(job)
         await self._pump()
+
+
+def _wan_prompt(job: Job, info: TaskInfo) -> dict[str, Any]:
+    """The ``extra`` change that keeps the prompt Wan rendered, when prompt extension rewrote it."""
+    found = rewritten(job.request.prompt, info.actual_prompt)
+    return {"extra": {WAN_PROMPT: found}} if found else {}
 
 
 __all__ = ["TaskOutcomes"]

@@ -74,6 +74,9 @@ class StatusView:
     link: str | None = None
     terminal: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    #: The rewritten prompt Wan rendered (its label, its full text), shown secondary to ``prompt`` when
+    #: prompt extension changed it; adapters fit the text to their limits.
+    wan_prompt: StatusField | None = None
 
     def as_text(self) -> str:
         """A plain-text rendering: the console, logs, and platform fallbacks."""

@@ -9,6 +9,9 @@ A queued job's line shows its place exactly for the first ``EXACT_PLACES``, then
 (``place_in_line``): the engine edits a queued message only when that text changes, so a freed slot in a
 line of a thousand edits a dozen or so messages, not a thousand.
 
+A finished job whose prompt Wan rewrote (prompt extension; ``Job.wan_prompt``) shows the rewritten prompt
+as a secondary item and offers ``remixwan`` beside ``remix``: a remix that starts from Wan's prompt.
+
 An image job shows its model, size, image count, seed, estimate (or cost) and job id, and once delivered
 offers reroll, remix and delete (never upscale).
 """
@@ -117,6 +120,13 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         if state is JobState.DELIVERED and "1080P" not in req.spec.resolutions:
             actions = tuple(a for a in actions if a != "upscale")
 
+    wan_prompt = None
+    if job.wan_prompt and state is JobState.DELIVERED:
+        wan_prompt = StatusField(messages("field.wan_prompt"), job.wan_prompt)
+        if "remix" in actions:
+            at = actions.index("remix") + 1
+            actions = (*actions[:at], "remixwan", *actions[at:])
+
     detail = None
     link = None
     if state in (JobState.FAILED, JobState.EXPIRED, JobState.CANCELED) and job.error_message:
@@ -136,4 +146,5 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         actions=actions,
         link=link,
         terminal=state.terminal,
+        wan_prompt=wan_prompt,
     )

@@ -59,11 +59,28 @@ def task_body(task: Task, now: float, request_id: str, url_for: UrlFor, url_ttl:
     return body
 
 
+#: What the sandbox's "prompt extension" adds: one of these, picked by the prompt (the same prompt always
+#: gets the same rewrite), after the prompt itself — a plausible shape of the service's longer rewrites.
+_EXPANSIONS = (
+    "Cinematic wide shot, soft golden-hour light, slow dolly-in, shallow depth of field, rich natural colours.",
+    "Medium shot with gentle handheld movement, warm practical lighting, fine film grain, calm ambient sound.",
+    "Slow aerial push-in, crisp morning light, high dynamic range, smooth motion, realistic textures.",
+)
+
+
+def extended_prompt(prompt: str) -> str:
+    """The sandbox's stand-in for DashScope's prompt extension: the prompt plus a short cinematic expansion."""
+    expansion = _EXPANSIONS[sum(prompt.encode()) % len(_EXPANSIONS)]
+    return f"{prompt.rstrip().rstrip('.')}. {expansion}"
+
+
 def _video_result(task: Task, job: VideoJob, url: str) -> dict[str, Any]:
     out: dict[str, Any] = {"orig_prompt": job.prompt}
+    # wan2.6 and earlier report the rewrite as ``actual_prompt`` only with prompt_extend on; the seed's
+    # wan2.7-t2v answers (prompt_extend on) carry ``orig_prompt`` alone, so the sandbox does the same.
     if job.family is not Family.WAN27_T2V:
         if job.prompt_extend:
-            out["actual_prompt"] = job.prompt
+            out["actual_prompt"] = extended_prompt(job.prompt)
         out["video_url"] = url
         out["task_metrics"] = {"TOTAL": 1, "SUCCEEDED": 1, "FAILED": 0}
     else:

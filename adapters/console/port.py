@@ -183,6 +183,9 @@ class ConsolePort:
         line = Text.assemble((f"[{view.job_id}] ", "dim"), (view.title, style), f"  {view.line}")
         if view.detail:
             line.append(f"\n  {view.detail}", style="italic")
+        if view.wan_prompt:
+            # One secondary line: the rewrite prompt extension made (copy it into /wan remix to start from it).
+            line.append(f"\n  {view.wan_prompt.name}: {view.wan_prompt.value}", style="dim")
         return line
 
     def _table(self) -> Table:

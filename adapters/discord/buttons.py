@@ -14,17 +14,18 @@ from typing import Any, Protocol, cast
 
 import discord
 
-ACTIONS: tuple[str, ...] = ("cancel", "reroll", "remix", "upscale", "delete")
+ACTIONS: tuple[str, ...] = ("cancel", "reroll", "remix", "remixwan", "upscale", "delete")
 
 _STYLES: dict[str, discord.ButtonStyle] = {
     "cancel": discord.ButtonStyle.secondary,
     "reroll": discord.ButtonStyle.primary,
     "remix": discord.ButtonStyle.secondary,
+    "remixwan": discord.ButtonStyle.secondary,
     "upscale": discord.ButtonStyle.success,
     "delete": discord.ButtonStyle.danger,
 }
 
-_EMOJI: dict[str, str] = {"cancel": "✖️", "reroll": "🎲", "remix": "✏️", "upscale": "⬆️", "delete": "🗑️"}
+_EMOJI: dict[str, str] = {"cancel": "✖️", "reroll": "🎲", "remix": "✏️", "remixwan": "📝", "upscale": "⬆️", "delete": "🗑️"}
 
 
 class JobButtonHandler(Protocol):

@@ -130,15 +130,16 @@ class Handlers:
             await self._making(interaction, caller, lambda post: actions.reroll(caller, job_id, post_status=post))
         elif action == "upscale":
             await self._making(interaction, caller, lambda post: actions.upscale(caller, job_id, post_status=post))
-        elif action == "remix":
-            job = await actions.remix_prompt(caller, job_id)
+        elif action in ("remix", "remixwan"):  # remixwan: start from the prompt Wan rendered
+            job, prompt = await actions.remix_start(caller, job_id, wan=action == "remixwan")
 
             async def submit(submitted: discord.Interaction[Any], values: list[str]) -> None:
                 again = caller_of(submitted)
                 await self._making(submitted, again,
                                    lambda post: self.actions.remix(again, job.id, values[0], post_status=post))
 
-            await interaction.response.send_modal(RemixModal(self.messages, job.request.prompt, submit, self.fail))
+            await interaction.response.send_modal(
+                RemixModal(self.messages, prompt, submit, self.fail, wan=action == "remixwan"))
         else:  # a hand-made custom id with an action no button has
             raise JobNotFound(self.messages("job.not_found", job_id=job_id))
 

@@ -1,4 +1,5 @@
-"""The two modals, as forms only: Remix (the prompt, pre-filled, to edit) and Storyboard (up to five shots).
+"""The two modals, as forms only: Remix (the prompt, pre-filled, to edit — the job's own, or the one Wan
+rendered when prompt extension rewrote it) and Storyboard (up to five shots).
 
 A modal knows its fields and nothing of what submitting does: it hands the typed values to the
 ``submit`` coroutine it was built with (``adapters.discord.handlers``: ``ChatActions.remix`` or
@@ -56,10 +57,10 @@ class _Form(discord.ui.Modal):
 
 
 class RemixModal(_Form):
-    """The job's prompt to edit."""
+    """The job's prompt to edit (``wan``: the prompt Wan rendered, under its own title)."""
 
-    def __init__(self, messages: Messages, prompt: str, submit: Submit, fail: Fail) -> None:
-        super().__init__(messages("discord.remix.title"), submit, fail)
+    def __init__(self, messages: Messages, prompt: str, submit: Submit, fail: Fail, *, wan: bool = False) -> None:
+        super().__init__(messages("discord.remix.title_wan" if wan else "discord.remix.title"), submit, fail)
         self.add_field(messages("discord.remix.prompt"), default=prompt[:_MAX_INPUT])
 
 

@@ -8,6 +8,9 @@ The engine decides the words (``core.status``); this module only lays them out. 
     position 2 in line · 3s                     (footer: queue position or elapsed time)
     [Cancel]
 
+A finished job whose prompt Wan rewrote adds a full-width "Prompt Wan used" field (the rewrite, cut to fit)
+and a "Remix Wan's prompt" button next to Remix.
+
 Buttons carry the job id in their ``custom_id`` (``adapters.discord.buttons``), so a click works after a
 restart; a state with no actions sends an empty component list, which removes old buttons.
 
@@ -77,6 +80,13 @@ def status_embed(view: StatusView, *, compact: bool = False) -> discord.Embed:
                         inline=True)
     if view.line:
         embed.set_footer(text=view.line)
+    if view.wan_prompt and not compact:
+        # Secondary: a full-width field under the facts, cut to what the field and the embed still hold
+        # (the whole text is one click away: the Remix Wan's prompt button pre-fills it in a form).
+        name = plain(view.wan_prompt.name)
+        room = min(_MAX_FIELD, EMBEDS_TOTAL - len(embed) - len(name))
+        if room > 20:
+            embed.add_field(name=name, value=fitted(view.wan_prompt.value, room), inline=False)
     return embed
 
 

@@ -1,16 +1,17 @@
 """The status message's buttons.
 
 A button's ``value`` is the job id and its ``action_id`` says what to do (``wan_cancel``, ``wan_reroll``,
-``wan_remix``, ``wan_upscale``, ``wan_delete``): each is one ``ChatActions`` use case, which finds the job
-(memory or store, so a button works on a message posted before a restart) and decides who may do it.
+``wan_remix``, ``wan_remixwan``, ``wan_upscale``, ``wan_delete``): each is one ``ChatActions`` use case,
+which finds the job (memory or store, so a button works on a message posted before a restart) and decides who may do it.
 Nothing in a payload is trusted: anyone can send any job id, and a refusal is one sentence through
 ``Reply.fail``. New jobs (re-roll, 1080P, remix) go into the job's own channel — the one the click came
 from.
 
 Re-roll and 1080P make a job, so they are acknowledged only once it is stored, like ``/wan video``
 (after checking, bounded, that the bot may post there). Cancel and delete acknowledge at once. Remix
-acknowledges, asks ``ChatActions.remix_prompt`` whether this person may see the prompt, and only then
-opens the modal (``adapters.slack.modals``) with the click's ``trigger_id``.
+acknowledges, asks ``ChatActions.remix_start`` whether this person may see the prompt, and only then
+opens the modal (``adapters.slack.modals``) with the click's ``trigger_id``; "Remix Wan's prompt" does the
+same with the prompt Wan rendered (prompt extension's rewrite) pre-filled.
 """
 
 from __future__ import annotations
@@ -57,9 +58,10 @@ class Buttons:
                 await reply.say(started.text)
                 return
             await reply.acknowledge()  # nothing to store first
-            if kind == "remix":
-                await self.modals.open_remix(str(body.get("trigger_id", "")), caller,
-                                             await self.actions.remix_prompt(caller, job_id))
+            if kind in ("remix", "remixwan"):  # remixwan: start from the prompt Wan rendered
+                wan = kind == "remixwan"
+                job, prompt = await self.actions.remix_start(caller, job_id, wan=wan)
+                await self.modals.open_remix(str(body.get("trigger_id", "")), caller, job, prompt=prompt, wan=wan)
             elif kind == "cancel":
                 await reply.say(shown(await self.actions.cancel(caller, job_id)))
             else:

@@ -29,7 +29,7 @@ SECTION_LIMIT = 3000
 FALLBACK_LIMIT = 3000
 
 ACTION_PREFIX = "wan_"
-ACTIONS = ("cancel", "reroll", "remix", "upscale", "delete")
+ACTIONS = ("cancel", "reroll", "remix", "remixwan", "upscale", "delete")
 
 
 class Mrkdwn(str):
@@ -131,6 +131,12 @@ def status_blocks(view: StatusView, messages: Messages) -> list[dict[str, Any]]:
     if view.fields:
         # A context block takes at most 10 elements; the engine sends about six.
         elements = [_mrkdwn(f"*{fit(f.name, 100)}:* {fit(f.value, 600)}") for f in view.fields[:10]]
+        blocks.append({"type": "context", "elements": elements})
+    if view.wan_prompt:
+        # Secondary, under the facts: the rewrite prompt extension made (the Remix Wan's prompt button
+        # pre-fills all of it in a form).
+        label = f"*{fit(view.wan_prompt.name, 100)}:* "
+        elements = [_mrkdwn(label + fit(view.wan_prompt.value, SECTION_LIMIT - len(label)))]
         blocks.append({"type": "context", "elements": elements})
     if view.detail:
         blocks.append(_section(fit(view.detail)))

@@ -131,19 +131,21 @@ class Modals:
 
     # -- remix -------------------------------------------------------------------------------------------
 
-    async def open_remix(self, trigger_id: str, caller: Caller, job: Job) -> None:
-        """The job's prompt in a form (``job``: what ``ChatActions.remix_prompt`` allowed this caller)."""
+    async def open_remix(self, trigger_id: str, caller: Caller, job: Job, *, prompt: str | None = None,
+                         wan: bool = False) -> None:
+        """A prompt in a form (``job``: what ``ChatActions.remix_start`` allowed this caller; ``prompt``: the
+        one to start from, the job's own by default; ``wan``: it is the prompt Wan rendered)."""
         m = self.messages
         limit = min(_INPUT_LIMIT, job.request.spec.max_prompt)
         view = {
             "type": "modal",
             "callback_id": REMIX_CALLBACK,
             "private_metadata": self._meta(caller, kind="remix", job_id=job.id),
-            "title": _text(m("slack.remix.title", job_id=job.id)[:_TITLE_LIMIT]),
+            "title": _text(m("slack.remix.title_wan" if wan else "slack.remix.title", job_id=job.id)[:_TITLE_LIMIT]),
             "submit": _text(m("slack.remix.submit")),
             "close": _text(m("slack.remix.close")),
             "blocks": [_input(_PROMPT_BLOCK, _PROMPT_INPUT, m("slack.remix.prompt"), limit=limit,
-                              initial=job.request.prompt)],
+                              initial=job.request.prompt if prompt is None else prompt)],
         }
         await self.port.open_view(trigger_id, view)
 

@@ -220,6 +220,12 @@ class ChatActions:
         """The job whose prompt a remix form may show (authorized): open the form only after this."""
         return await self.job_for(caller, job_id, JobAction.REMIX)
 
+    async def remix_start(self, caller: Caller, job_id: str, *, wan: bool = False) -> tuple[Job, str]:
+        """The job (authorized) and the prompt its remix form starts from: the job's own, or with ``wan``
+        the one Wan rendered when prompt extension rewrote it (the job's own when it did not)."""
+        job = await self.remix_prompt(caller, job_id)
+        return job, (job.wan_prompt or job.request.prompt) if wan else job.request.prompt
+
     async def remix(self, caller: Caller, job_id: str, prompt: str, *,
                     post_status: PostStatus | None = None) -> Started:
         """The job's settings with a new prompt (and a new seed); authorized again on submit, since a

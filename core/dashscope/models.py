@@ -151,6 +151,21 @@ def image_links(output: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(urls)
 
 
+def actual_prompt_of(output: Mapping[str, Any]) -> str | None:
+    """The prompt Wan rendered after prompt extension rewrote it: ``output.actual_prompt`` (wan2.x video
+    answers), else the first ``output.results[].actual_prompt`` (the older async image answers). Absent
+    when prompt_extend was off — and in the seeds' wan2.7-t2v answers, which carry only ``orig_prompt``."""
+    found = as_str(output.get("actual_prompt"))
+    if found:
+        return found
+    results = output.get("results")
+    for item in results if isinstance(results, list) else []:
+        found = as_str(_mapping(item).get("actual_prompt"))
+        if found:
+            return found
+    return None
+
+
 # -- result types ------------------------------------------------------------------------------------------
 
 
@@ -206,6 +221,8 @@ class TaskInfo:
     code: str | None = None
     message: str | None = None
     orig_prompt: str | None = None
+    #: The rewritten prompt Wan rendered (prompt_extend on), when the answer reports one.
+    actual_prompt: str | None = None
     usage: Usage | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     #: Found in the task list after an uncertain create (not read from the create's own answer): its
@@ -262,6 +279,7 @@ class TaskInfo:
             code=normalize_code(code) if code else None,
             message=message,
             orig_prompt=as_str(source.get("orig_prompt")),
+            actual_prompt=actual_prompt_of(source),
             usage=Usage.from_wire(body.get("usage")),
             raw=dict(body),
         )

@@ -230,3 +230,23 @@ async def _run_cli(argv: list[str]) -> int:
 
     # main() calls asyncio.run; give it a thread of its own since pytest already runs a loop here.
     return await asyncio.to_thread(main, argv)
+
+
+async def test_a_rewritten_prompt_is_one_secondary_line_and_survives_a_reload(
+        rt: tuple[Runtime, ConsolePort], console: Console) -> None:
+    # wan2.6 reports prompt extension's rewrite as ``output.actual_prompt`` (the sandbox: prompt_extend on only).
+    from sandbox.render import extended_prompt
+    runtime_, port = rt
+    request = GenerationRequest.build(prompt="a lighthouse at dusk", model="wan2.6-t2v", duration=2)
+    job = await run_try(runtime_.actions, port, request)
+    assert job.state is JobState.DELIVERED
+    rewrite = extended_prompt("a lighthouse at dusk")
+    lines = [line.strip() for line in console.export_text().splitlines()]
+    assert lines.count(f"Prompt Wan used: {rewrite}") == 1  # on the Done line only
+    stored = await runtime_.store.get(job.id)
+    assert stored is not None and stored.wan_prompt == rewrite
+
+    off = await run_try(runtime_.actions, port, GenerationRequest.build(
+        prompt="a harbour at dawn", model="wan2.6-t2v", duration=2, prompt_extend=False))
+    assert off.state is JobState.DELIVERED and off.wan_prompt is None
+    assert "a harbour at dawn. " not in console.export_text()

@@ -269,3 +269,14 @@ async def test_an_image_over_the_budget_is_refused_with_the_same_sentence_as_a_v
     with pytest.raises(BudgetExceeded) as video:
         await chat.video(who(), {"prompt": "a fox", "duration": 15, "resolution": "1080P"})
     assert "request needs" in refusals[0] and video.value.message.split(":")[0] == refusals[0].split(":")[0]
+
+
+async def test_remix_start_is_authorized_and_falls_back_to_the_typed_prompt(harness: Harness) -> None:
+    chat = await actions(harness)
+    job = (await chat.video(who(), {"prompt": "a fox"})).job
+    # No rewrite on this job (yet): "from Wan's prompt" starts from the prompt as typed.
+    assert (await chat.remix_start(who(), job.id))[1] == "a fox"
+    assert (await chat.remix_start(who(), job.id, wan=True))[1] == "a fox"
+    for caller in (who(channel="c2"), who("other")):
+        with pytest.raises(ActionRefused):
+            await chat.remix_start(caller, job.id, wan=True)

@@ -185,3 +185,24 @@ def test_error_bodies_via_core_errors(status: int, body: dict[str, object], cls:
     if cls is not None:
         assert isinstance(err, cls)
     assert err.code == code and err.request_id == rid and err.http_status == status
+
+
+def test_actual_prompt_from_the_query_output() -> None:
+    # wan2.x video answers: ``output.actual_prompt`` beside ``orig_prompt`` when prompt_extend rewrote it.
+    body = {"request_id": "r", "output": {"task_id": "t", "task_status": "SUCCEEDED",
+                                          "video_url": "https://x/v.mp4", "orig_prompt": "a fox",
+                                          "actual_prompt": "A red fox trots through snow, low sun."}}
+    info = TaskInfo.from_wire(body)
+    assert info.orig_prompt == "a fox" and info.actual_prompt == "A red fox trots through snow, low sun."
+
+
+def test_actual_prompt_from_output_results() -> None:
+    # The older async image answers keep both prompts on each ``output.results[]`` entry.
+    body = {"request_id": "r", "output": {"task_id": "t", "task_status": "SUCCEEDED", "results": [
+        {"url": "https://x/a.png", "orig_prompt": "a fox", "actual_prompt": "A red fox, studio light."}]}}
+    assert TaskInfo.from_wire(body).actual_prompt == "A red fox, studio light."
+
+
+def test_no_actual_prompt_on_the_seed_wan27_answers() -> None:
+    assert TaskInfo.from_wire(fixture("seed002_sdk_call_succeeded.json")).actual_prompt is None
+    assert TaskInfo.from_wire(fixture("seed002_java_query_succeeded.json")).actual_prompt is None

@@ -7,14 +7,17 @@ DashScope task, no second upload.
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core.dashscope import TaskStatus as S
 from core.jobs import Job, JobState, Requester
-from core.port import ConversationRef, MessageRef
+from core.port import ConversationRef, MessageRef, StatusView
 from core.request import GenerationRequest
 from core.store import JobStore
 from tests.engine.conftest import Harness
+from tests.fakes.port import RecordingPort
 
 CONV = ConversationRef(platform="test", channel_id="c1", workspace_id="w1")
 
@@ -22,14 +25,14 @@ CONV = ConversationRef(platform="test", channel_id="c1", workspace_id="w1")
 async def _left_behind(h: Harness, state: JobState, **fields: object) -> Job:
     now = datetime.fromtimestamp(h.clock(), UTC)
     job = Job(
-        id=f"job{state.value.lower()}",
+        id=str(fields.pop("id", f"job{state.value.lower()}")),
         requester=Requester(platform="test", user_id="u1", channel_id="c1", workspace_id="w1"),
         conversation=CONV,
         request=GenerationRequest.build(prompt=f"resumed from {state.value}"),
         state=state,
         created_at=now - timedelta(seconds=30),
         state_times={"QUEUED": now - timedelta(seconds=30), state.value: now - timedelta(seconds=10)},
-        status_ref=MessageRef(CONV, "original-status"),
+        status_ref=fields.pop("status_ref", MessageRef(CONV, "original-status")),  # type: ignore[arg-type]
         shown_state=fields.pop("shown_state", state.value if state is not JobState.SUBMITTING else "QUEUED"),  # type: ignore[arg-type]
         **fields,  # type: ignore[arg-type]
     )
@@ -163,3 +166,40 @@ async def test_an_upload_that_never_landed_is_sent_again(harness: Harness) -> No
     assert done.state is JobState.DELIVERED and len(harness.port.uploads) == 1
     assert harness.port.find_calls == [f"wan-{job.id}.mp4"] and harness.api.downloads == 1
     assert done.extra.get("upload_started") is False
+
+
+class NotConnectedYet(RecordingPort):
+    """A platform whose client is still connecting: every call waits for it (as ``DiscordPort`` does)."""
+
+    def __init__(self) -> None:
+        super().__init__(platform="test")
+        self.connected = asyncio.Event()
+
+    async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
+        await self.connected.wait()
+        return await super().post_status(conversation, view)
+
+    async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
+        await self.connected.wait()
+        return await super().find_status(conversation, job_id)
+
+    async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
+        await self.connected.wait()
+        await super().edit_status(ref, view)
+
+
+async def test_start_does_not_wait_for_a_platform_still_connecting(harness: Harness) -> None:
+    # Seen on main: a restart whose queued jobs had no stored message waited in start() for the Discord
+    # port (120 s) — and the Discord client is only started after start() returns.
+    harness.config = replace(harness.config, max_in_flight=1)
+    for i in range(3):
+        job = await _left_behind(harness, JobState.QUEUED, id=f"queued{i}", status_ref=None, shown_state=None)
+        assert job.status_ref is None
+    port = NotConnectedYet()
+    harness.port = port
+    starting = asyncio.create_task(harness.start())
+    await harness.settle(lambda: starting.done(), rounds=50)
+    assert starting.done(), "start() waited for the platform to connect"
+    port.connected.set()
+    await harness.settle(lambda: len({v.job_id for _, v in port.posts}) == 3)
+    assert sorted({v.job_id for _, v in port.posts}) == ["queued0", "queued1", "queued2"]

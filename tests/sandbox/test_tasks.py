@@ -172,3 +172,28 @@ async def test_request_ids_are_uuid4(api: Api) -> None:
     _, body = await api.create()
     assert uuid.UUID(body["request_id"]).version == 4
     assert uuid.UUID(body["output"]["task_id"]).version == 4
+
+
+async def test_legacy_prompt_extend_reports_a_rewrite_as_actual_prompt(api: Api, clock: ManualClock) -> None:
+    # The vendor's wan2.x reference: ``output.actual_prompt`` is "the prompt used after intelligent rewriting",
+    # returned only with prompt_extend on; ``orig_prompt`` stays the prompt as sent.
+    prompt = "a lighthouse at dusk, waves on rocks"
+    on = await api.create_id(video_body(prompt=prompt, model="wan2.6-t2v", size="1280*720", duration=5))
+    off = await api.create_id(video_body(prompt=prompt, model="wan2.6-t2v", size="1280*720", duration=5,
+                                         prompt_extend=False))
+    clock.advance(1)  # speed 1000: done well within a second, still known (ttl 86 s)
+    _, body = await api.query(on)
+    out = body["output"]
+    assert out["orig_prompt"] == prompt
+    assert out["actual_prompt"].startswith(prompt) and len(out["actual_prompt"]) > len(prompt)
+    _, body = await api.query(off)
+    assert body["output"]["orig_prompt"] == prompt and "actual_prompt" not in body["output"]
+
+
+async def test_wan27_answers_carry_no_actual_prompt(api: Api, clock: ManualClock) -> None:
+    # Seed 002: both wan2.7-t2v answers of a prompt_extend=True call carry orig_prompt and no actual_prompt.
+    task_id = await api.create_id(video_body(model="wan2.7-t2v", resolution="720P", ratio="16:9", duration=5,
+                                             prompt_extend=True))
+    clock.advance(1)  # speed 1000: done well within a second, still known (ttl 86 s)
+    _, body = await api.query(task_id)
+    assert "orig_prompt" in body["output"] and "actual_prompt" not in body["output"]
