@@ -34,6 +34,7 @@ from core.actions import AllowList, ChatActions
 from core.dashscope import DASHSCOPE, DashScopeClient, resolve_base_url
 from core.delivery import Delivery
 from core.engine import Engine
+from core.media_check import AudioCheck, on_private_network
 from core.messages import Messages
 from core.metrics import CONTENT_TYPE, Metrics
 from core.port import ChatPort
@@ -199,7 +200,11 @@ async def runtime(
             observer=metrics,
             sandbox=sandbox is not None,  # every status message then says the video is a placeholder
         )
-        actions = ChatActions(engine, messages, allow=allow_lists(settings))
+        # Real DashScope fetches from the internet: a private address is refused (and never fetched). A
+        # sandbox (embedded or at a local base) runs on this network and can reach its links.
+        audio = AudioCheck(session, messages, workdir=settings.workdir,
+                           public_only=sandbox is None and not on_private_network(base_url))
+        actions = ChatActions(engine, messages, allow=allow_lists(settings), audio=audio)
         rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics)
         if with_http:
             rt.http = HttpServer(settings.http_host, settings.http_port, probe=rt.health, metrics=metrics.render,

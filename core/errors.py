@@ -5,6 +5,7 @@ place that talks to a person (one per adapter) can turn it into a short reply wi
 
     WanbotError                          code, message, request_id, retryable, http_status
     ├── InvalidRequest                   the user's request does not fit the model (names the field)
+    │   └── InvalidMedia                 InvalidMedia: a linked file (audio) is not one the model takes
     ├── ConfigError                      settings are missing or contradict each other
     ├── QuotaExceeded                    a local cap (queue, cooldown, budget) refused the request
     │   ├── UserCapReached               UserCap: too many of the user's jobs in progress
@@ -148,6 +149,13 @@ class InvalidRequest(WanbotError, ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class InvalidMedia(InvalidRequest):
+    """A file the request links to (``audio_url``) cannot be fetched, or is not what DashScope takes;
+    ``message`` is the sentence for the person (``core.media_check``)."""
+
+    default_code = "InvalidMedia"
 
 
 class ConfigError(WanbotError):

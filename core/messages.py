@@ -215,6 +215,18 @@ EN: dict[str, str] = {
     "input.option_alias_twice": "{flag} and {other} are the same option, given twice; give it once",
     "input.audio_url_spaces": "the audio link contains a space or an invisible character; paste the link "
     "again, on its own",
+    # audio (issue 12): the file behind an audio link, checked before anything is spent (core.media_check)
+    "audio.unreachable": "wanbot could not download the audio link; check it opens without signing in",
+    "audio.http_status": "the audio link answered HTTP {status} instead of a file; check it opens without "
+    "signing in (a chat attachment's link may have expired)",
+    "audio.private": "the audio link points inside a private network, where DashScope cannot fetch it; "
+    "use a public link",
+    "audio.redirects": "the audio link redirects more than {hops} times; use the file's direct link",
+    "audio.too_big": "the audio file is over {limit}; DashScope takes WAV or MP3 files up to {limit}",
+    "audio.not_audio": "the audio link is not a WAV or MP3 file; DashScope takes only those two",
+    "audio.duration": "the audio is {seconds} s long; DashScope takes {low}–{high} s of WAV or MP3",
+    "audio.timeout": "the audio link took over {seconds} s to download and check; try a smaller file "
+    "or another host",
     "input.option_contradiction": "{flag} and {other} contradict each other; give one of them",
     # bot (issue 9): the embedded sandbox said out loud
     "status.sandbox": "sandbox — placeholder video, nothing billed",

@@ -147,6 +147,11 @@ class SandboxConfig:
     #: Be seed 004's gateway instead of DashScope (``sandbox.gateway``): creates under ``/wan/api/v1``,
     #: tasks polled at ``GET /v1/tasks/{task_id}`` in the gateway's flat shape, DashScope's task routes 404.
     gateway: bool = False
+    #: Fetch and probe every ``audio_url`` at create (``sandbox.validation.check_audio``), refusing what the
+    #: reference refuses; off for clients whose audio links are not reachable from here (no network).
+    check_audio: bool = True
+    #: Seconds that fetch may take.
+    audio_timeout: float = 20.0
 
     def __post_init__(self) -> None:
         if not self.speed > 0:

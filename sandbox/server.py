@@ -58,7 +58,7 @@ from sandbox.state import SandboxState
 from sandbox.stats import key_id
 from sandbox.tasks import Status, Task, plan_seconds
 from sandbox.triggers import Outcome, create_error, outcome
-from sandbox.validation import ImageJob, VideoJob, parse_image, parse_video
+from sandbox.validation import ImageJob, VideoJob, check_audio, parse_image, parse_video
 
 log = logging.getLogger("wanbot.sandbox")
 
@@ -166,6 +166,8 @@ async def _admit_create(request: web.Request, parse: Callable[..., J]) -> tuple[
 
 async def create_video(request: web.Request) -> web.Response:
     state, kid, job = await _admit_create(request, parse_video)
+    if job.audio_url and state.config.check_audio:
+        await check_audio(job.audio_url, timeout=state.config.audio_timeout)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.created_by_key[kid] += 1
     state.media.register(video_object(task), _video_spec(state, job, task))

@@ -8,7 +8,10 @@ resolution means 1080P, a duration of ``"5"`` or ``5.0`` is refused.
 
 Sandbox choices where the vendor documents nothing: wan2.7 refuses ``size``/``shot_type`` and the
 legacy models refuse ``resolution``/``ratio`` (so a client mixing the two wire formats is caught);
-an unknown model is 400 ``InvalidParameter`` "Model not exist." (or 404 ``ModelNotFound`` with
+an ``audio_url`` the service cannot fetch, or that is not WAV/MP3 of 2–30 s and at most 15 MB, is
+refused at create time (``check_audio``) with 400 ``InvalidParameter`` — the reference's code for a bad
+parameter (the vendor does not say whether it refuses there or fails the task later); an unknown
+model is 400 ``InvalidParameter`` "Model not exist." (or 404 ``ModelNotFound`` with
 ``SandboxConfig.model_not_found_404``); an image model on the video endpoint (or the reverse) is
 400 ``InvalidParameter`` "url error, please check url!".
 """
@@ -18,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+
 from core.catalogue import (
     IMAGE_PRESET_PIXELS,
     RATIOS,
@@ -26,6 +31,9 @@ from core.catalogue import (
     image_model,
     video_model,
 )
+from core.errors import InvalidMedia
+from core.media_check import AudioCheck
+from core.messages import Messages
 from sandbox.errors import MSG_MODEL_NOT_EXIST, MSG_URL_ERROR, ApiError, invalid
 
 MAX_SEED = 2_147_483_647
@@ -51,6 +59,7 @@ class VideoJob:
     seed: int | None
     audio: bool  # True when an audio_url was given
     shot_type: str | None
+    audio_url: str | None = None
 
     @property
     def size(self) -> str:
@@ -187,6 +196,7 @@ def parse_video(body: Any, *, model_not_found_404: bool = False) -> VideoJob:
         seed=_seed(params),
         audio=bool(audio_url),
         shot_type=shot_type,
+        audio_url=audio_url or None,
     )
 
 
@@ -279,3 +289,16 @@ def _prompt_from_messages(messages: Any) -> str:
     if len(images) > MAX_IMAGES_IN:
         raise invalid(f"input.messages[0].content holds at most {MAX_IMAGES_IN} images")
     return str(texts[0])
+
+
+async def check_audio(url: str, *, timeout: float) -> None:
+    """Fetch and probe ``url`` as the service would before it renders (``SandboxConfig.check_audio``).
+
+    An ``oss://`` link is DashScope's own temporary storage, which the sandbox cannot reach: taken as is."""
+    if url.startswith("oss://"):
+        return
+    async with aiohttp.ClientSession() as session:
+        try:
+            await AudioCheck(session, Messages(), timeout=timeout, public_only=False).check(url)
+        except InvalidMedia as refused:
+            raise invalid(f"The parameter `input.audio_url` is invalid: {refused.message}") from None

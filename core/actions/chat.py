@@ -13,6 +13,9 @@ Rules that used to drift between adapters and now live only here:
   re-roll takes a new seed, 1080P keeps it, remix keeps the settings with the new prompt and a new seed;
 * new videos start from the channel's ``/wan defaults`` (typed values win), storyboards too; re-roll,
   remix and 1080P keep the old job's request; a new job from an old one goes into the old one's thread;
+* an ``audio_url`` is fetched and probed (``core.media_check``) before the job is accepted — a new video,
+  a re-roll, a remix or a 1080P of an old one alike — so a link DashScope would refuse costs no queue
+  slot, no budget and no create, and the person reads one sentence;
 * ``/wan cancel`` without an id means the caller's newest unfinished job *in this channel*;
   ``/wan status`` without one shows the caller's newest jobs in this workspace.
 """
@@ -56,6 +59,7 @@ from core.commands import (
 )
 from core.errors import InvalidRequest, PlatformError
 from core.jobs import CancelOutcome, Job
+from core.media_check import AudioChecker
 from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
@@ -87,8 +91,10 @@ def _with_seed(request: GenerationRequest) -> GenerationRequest:
 
 class ChatActions:
     def __init__(self, engine: EngineFace, messages: Messages, *,
-                 allow: Mapping[str, AllowList] | None = None) -> None:
+                 allow: Mapping[str, AllowList] | None = None, audio: AudioChecker | None = None) -> None:
         self.engine = engine
+        #: Checks an ``audio_url`` before a job is accepted; None leaves that to DashScope.
+        self.audio = audio
         self.messages = messages
         self.allow = dict(allow or {})
         self.desk = ChannelDesk(engine, messages)
@@ -293,6 +299,10 @@ class ChatActions:
                      post_status: PostStatus | None = None) -> Started:
         # A job made from another lives where that one does (its thread included): authorized from there.
         conversation = parent.conversation if parent is not None else caller.conversation
+        if self.audio is not None and isinstance(request, GenerationRequest) and request.audio_url:
+            # Before accept: nothing is stored, queued, reserved or sent for a file DashScope would refuse
+            # (an old job's link is checked again: a chat attachment's signed link may have expired).
+            await self.audio.check(request.audio_url)
         job = await self.engine.accept(caller.requester, conversation, request, post_status=post_status)
         text = ""
         if parent is not None:

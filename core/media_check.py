@@ -1,0 +1,247 @@
+"""The audio check: is the file behind an ``audio_url`` one DashScope takes, before anything is spent.
+
+The reference (``shared/docs/dashscope-wan.md``) allows WAV or MP3, 2–30 s, at most 15 MB; anything else
+is refused by DashScope after the create was sent (and, for a task that fails late, after a queue slot,
+a budget reservation and the user's wait). ``AudioCheck.check`` fetches the link itself and answers with
+``AudioFacts`` or raises ``InvalidMedia`` carrying one sentence from ``core.messages``.
+
+How, and why this way:
+
+* the body is **streamed** and the fetch stops as soon as it passes ``max_bytes`` — a ``Content-Length``
+  over the cap refuses early, but a missing or lying header (HEAD is not even asked) cannot make wanbot
+  read more than the cap plus one chunk;
+* the file is probed with the ffmpeg binary the project already ships (``imageio-ffmpeg``, see
+  ``core.transcode``). imageio-ffmpeg ships no ffprobe, and ``ffmpeg -i`` already names the container
+  (``Input #0, wav`` / ``mp3``), the streams and the duration — the same output ``core.transcode.probe``
+  reads — so no second media library is added for a third reading of the same facts. The container is what
+  is checked, not the URL's suffix or the ``Content-Type``, which are whatever the host says;
+* with ``public_only`` (the default: real DashScope fetches from the internet) a link whose host resolves to
+  a loopback, private, link-local or otherwise non-global address is refused before it is fetched, and
+  redirects are followed by hand (at most ``MAX_REDIRECTS``) so each hop is checked the same way: a chat
+  user must not be able to make the bot probe its own network (``http://169.254.169.254/…``,
+  ``http://localhost:…/metrics``). A sandbox (embedded, or at a base on this network: ``on_private_network``)
+  can reach this network's links, so there it is off;
+* ffmpeg runs as an asyncio subprocess and the temporary file is written and removed in a thread: the
+  event loop never blocks. The whole check is bounded by ``timeout`` seconds, and at most ``concurrency``
+  checks hold a file in memory at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import os
+import re
+import socket
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import aiohttp
+from yarl import URL
+
+from core.errors import InvalidMedia
+from core.messages import Messages
+from core.transcode import ffmpeg_exe
+
+#: The reference's limits for ``audio_url`` (wan2.7-t2v, wan2.6/2.5 t2v, wan2.7-i2v driving audio).
+MAX_AUDIO_BYTES = 15 * 1000 * 1000
+MIN_AUDIO_SECONDS = 2.0
+MAX_AUDIO_SECONDS = 30.0
+#: Containers DashScope takes, as ffmpeg names them.
+AUDIO_FORMATS = frozenset({"wav", "mp3"})
+#: MP3 encoders pad the last frame (a 2.000 s WAV becomes a ~2.04 s MP3): a file within this of a
+#: bound is the length the person meant, not one to refuse.
+DURATION_SLACK = 0.1
+#: Seconds for the fetch and the probe together.
+CHECK_TIMEOUT = 20.0
+#: Checks running at once: each may hold up to ``max_bytes`` in memory.
+CHECK_CONCURRENCY = 4
+#: Redirect hops followed (each checked like the first link).
+MAX_REDIRECTS = 5
+_CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+#: Host name → every address it resolves to.
+Resolve = Callable[[str], Awaitable[list[str]]]
+
+
+async def resolve_host(host: str) -> list[str]:
+    """The addresses ``host`` resolves to (the loop's resolver: a thread, never a blocking call here)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+_INPUT = re.compile(r"^Input #0, ([\w,]+), from", re.MULTILINE)
+_DURATION = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
+_AUDIO_STREAM = re.compile(r"^\s*Stream #\d+:\d+\S*: Audio: (\w+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class AudioFacts:
+    """What the check found: the container (``wav``/``mp3``), the length in seconds, the byte size."""
+
+    format: str
+    duration: float
+    size: int
+
+
+def read_probe(stderr: str) -> tuple[str | None, float | None, str | None]:
+    """The container, the duration and the first audio codec ``ffmpeg -i`` printed (None when absent)."""
+    container = _INPUT.search(stderr)
+    duration = _DURATION.search(stderr)
+    codec = _AUDIO_STREAM.search(stderr)
+    seconds = None
+    if duration is not None:
+        hours, minutes, secs = duration.groups()
+        seconds = int(hours) * 3600 + int(minutes) * 60 + float(secs)
+    return (container.group(1) if container else None, seconds, codec.group(1) if codec else None)
+
+
+class AudioChecker(Protocol):
+    """What the use-case layer needs of a check (``AudioCheck``, or a test's stand-in)."""
+
+    async def check(self, url: str) -> AudioFacts: ...
+
+
+def on_private_network(base_url: str) -> bool:
+    """True when ``base_url``'s host is this machine or a private address (a sandbox or a proxy run
+    locally): a service there can fetch links on that network too, so ``public_only`` would be wrong."""
+    host = URL(base_url).host or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False  # a name: the real service (or a gateway) on the internet
+
+
+class AudioCheck:
+    """Fetches and probes an audio link against the reference's limits (one instance per bot)."""
+
+    def __init__(self, session: aiohttp.ClientSession, messages: Messages, *,
+                 max_bytes: int = MAX_AUDIO_BYTES, min_seconds: float = MIN_AUDIO_SECONDS,
+                 max_seconds: float = MAX_AUDIO_SECONDS, timeout: float = CHECK_TIMEOUT,
+                 workdir: Path | None = None, public_only: bool = True,
+                 resolve: Resolve = resolve_host, concurrency: int = CHECK_CONCURRENCY) -> None:
+        self.session = session
+        #: Bounds memory (``concurrency`` × ``max_bytes``) when many people attach audio at once; a check
+        #: that waits here too long times out like a slow host.
+        self._slots = asyncio.Semaphore(concurrency)
+        self.public_only = public_only
+        self.resolve = resolve
+        self.messages = messages
+        self.max_bytes = max_bytes
+        self.min_seconds = min_seconds
+        self.max_seconds = max_seconds
+        self.timeout = timeout
+        self.workdir = workdir
+
+    def _refuse(self, key: str, **fields: object) -> InvalidMedia:
+        return InvalidMedia(self.messages(key, **fields), field="audio_url")
+
+    async def check(self, url: str) -> AudioFacts:
+        """The file's facts when DashScope would take it; else ``InvalidMedia`` with the sentence to show."""
+        try:
+            async with asyncio.timeout(self.timeout), self._slots:
+                data = await self._fetch(url)
+                return await self._probe(data)
+        except TimeoutError:
+            raise self._refuse("audio.timeout", seconds=f"{self.timeout:g}") from None
+
+    async def _fetch(self, url: str) -> bytes:
+        limit = f"{self.max_bytes / 1_000_000:g} MB"  # the reference's unit: 15 MB, not 14.3 MiB
+        target = URL(url)
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                await self._check_host(target)
+                # No Authorization header: the link must be readable by DashScope as it is.
+                async with self.session.get(target, allow_redirects=False) as response:
+                    location = response.headers.get("Location")
+                    if response.status not in _REDIRECTS or not location:
+                        return await self._read(response, limit)
+                target = target.join(URL(location))
+        except aiohttp.ClientError:
+            raise self._refuse("audio.unreachable") from None
+        raise self._refuse("audio.redirects", hops=MAX_REDIRECTS)
+
+    async def _check_host(self, target: URL) -> None:
+        if target.scheme not in ("http", "https") or not target.host:
+            raise self._refuse("audio.unreachable")
+        if not self.public_only:
+            return
+        try:
+            addresses = await self.resolve(target.host)
+        except OSError:
+            raise self._refuse("audio.unreachable") from None
+        if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+            raise self._refuse("audio.private")
+
+    async def _read(self, response: aiohttp.ClientResponse, limit: str) -> bytes:
+        if response.status >= 400:
+            raise self._refuse("audio.http_status", status=response.status)
+        if response.content_length is not None and response.content_length > self.max_bytes:
+            raise self._refuse("audio.too_big", limit=limit)
+        data = bytearray()
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            data += chunk
+            if len(data) > self.max_bytes:
+                # Stop reading here: a lying or missing Content-Length cannot make us read more.
+                raise self._refuse("audio.too_big", limit=limit)
+        if not data:
+            raise self._refuse("audio.not_audio")
+        return bytes(data)
+
+    async def _probe(self, data: bytes) -> AudioFacts:
+        path = await asyncio.to_thread(_write_temp, data, self.workdir)
+        try:
+            stderr = await _ffmpeg_describe(path)
+        finally:
+            await asyncio.to_thread(_unlink, path)
+        container, seconds, codec = read_probe(stderr)
+        formats = set(container.split(",")) if container else set()
+        found = formats & AUDIO_FORMATS
+        if codec is None or seconds is None or not found:
+            raise self._refuse("audio.not_audio")
+        if seconds < self.min_seconds - DURATION_SLACK or seconds > self.max_seconds + DURATION_SLACK:
+            raise self._refuse("audio.duration", seconds=f"{seconds:.1f}", low=f"{self.min_seconds:g}",
+                               high=f"{self.max_seconds:g}")
+        return AudioFacts(format=sorted(found)[0], duration=seconds, size=len(data))
+
+
+def _write_temp(data: bytes, workdir: Path | None) -> Path:
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="wanbot-audio-", dir=workdir)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    return Path(name)
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+async def _ffmpeg_describe(path: Path) -> str:
+    """``ffmpeg -i``'s description of ``path`` (it exits 1 with no output file named: that is expected)."""
+    proc = await asyncio.create_subprocess_exec(
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await proc.communicate()
+    except BaseException:
+        if proc.returncode is None:  # cancelled or timed out: never leave ffmpeg running
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+        await proc.wait()
+        raise
+    return err.decode("utf-8", errors="replace")
+
+
+__all__ = ["AUDIO_FORMATS", "MAX_AUDIO_BYTES", "MAX_REDIRECTS", "MAX_AUDIO_SECONDS", "MIN_AUDIO_SECONDS", "AudioCheck",
+           "AudioChecker", "AudioFacts", "Resolve", "on_private_network",
+           "read_probe", "resolve_host"]
