@@ -352,11 +352,11 @@ class Watcher:
                 continue
             changed = info.status is not watched.status
             if was_due or changed:
+                # Reported like a poll's answer: the engine checks the job's own deadline on each one.
                 watched.status = info.status
                 watched.failures = 0
                 self._plan(watched, key, info)
-                if changed:
-                    await self._report(key, watched.task_id, info)
+                await self._report(key, watched.task_id, info)
         if finished:
             self._wake.set()
 

@@ -106,7 +106,8 @@ async def test_one_list_reads_every_task_due_and_finished_ones_are_then_read_in_
     assert [t for _, t in service.gets] == ["task3"]  # the list has no video URL: the finished one alone
     assert ("job3", TaskStatus.SUCCEEDED) in seen and "job3" not in watcher
     assert len(service.lists) <= 5  # about one a second for the four still running, not four a second
-    assert seen.count(("job0", TaskStatus.RUNNING)) == 1  # an unchanged status is not reported again
+    # Every look is reported, as a poll's answer is (the engine checks each job's deadline on it).
+    assert seen.count(("job0", TaskStatus.RUNNING)) >= 2
 
 
 async def test_a_task_the_list_misses_is_read_on_its_own() -> None:
