@@ -216,6 +216,17 @@ def slack_body(fake: FakeSlack, text: str, user: str, channel: str = "C_MEMBER")
     })
 
 
+async def stop_and_count(stack: Stack, tmp: Path, floor: bool, offset: int
+                         ) -> tuple[int, tuple[int, int, list[str]], tuple[int, int, list[str]]]:
+    """Stop the bot; the jobs it stored (less the warm-up's), and its log's records during the burst and
+    during the shutdown that followed (``count_log``: errors, warnings, the first records)."""
+    end_offset = stack.log_size()
+    await stack.close()
+    db = tmp / "wanbot.db"
+    stored = stored_jobs(db) - (0 if floor else 1) if db.exists() else 0
+    return stored, count_log(stack.log, offset, end_offset), count_log(stack.log, end_offset)
+
+
 async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: Path, *, floor: bool = False,
                     cap: int = 0, profile: Path | None = None, phases: bool = False) -> Result:
     fake = FakeSlack()
@@ -264,11 +275,8 @@ async def run_slack(commands: int, users: int, speed: float, wait: float, tmp: P
         if not floor:  # let the engine post the burst's status messages (what follows the ack)
             await settle(lambda: status_messages() >= commands + 1, wait)
         posted = status_messages() - (0 if floor else 1)
-        end_offset = stack.log_size()
-        await stack.close()
-        stored = stored_jobs(tmp / "wanbot.db") - (0 if floor else 1) if (tmp / "wanbot.db").exists() else 0
-        errors, warnings, first = count_log(stack.log, offset, end_offset)
-        late_errors, _, late_first = count_log(stack.log, end_offset)
+        stored, (errors, warnings, first), (late_errors, _, late_first) = await stop_and_count(
+            stack, tmp, floor, offset)
     finally:
         await stack.close()
         await fake.close()
@@ -331,11 +339,8 @@ async def run_discord(commands: int, users: int, speed: float, wait: float, tmp:
             await settle(lambda: stored_jobs(tmp / "wanbot.db") >= commands + 1, 5.0)
             await asyncio.sleep(1.0)  # what the late ones turned into: fallback channel posts (a WARNING each)
         channel_posts = sum(1 for m in fake.messages.values() if m.via == "channel" and m.embeds)
-        end_offset = stack.log_size()
-        await stack.close()
-        stored = stored_jobs(tmp / "wanbot.db") - (0 if floor else 1) if (tmp / "wanbot.db").exists() else 0
-        errors, warnings, first = count_log(stack.log, offset, end_offset)
-        late_errors, _, late_first = count_log(stack.log, end_offset)
+        stored, (errors, warnings, first), (late_errors, _, late_first) = await stop_and_count(
+            stack, tmp, floor, offset)
     finally:
         await stack.close()
         await fake.close()

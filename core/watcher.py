@@ -159,7 +159,6 @@ class Watcher:
         self._slots = asyncio.Semaphore(max_concurrent_polls)
         self._tasks: set[asyncio.Task[None]] = set()
         self.polls = 0
-        self.sweeps = 0
 
     # -- control -----------------------------------------------------------------------------------------
 
@@ -318,7 +317,6 @@ class Watcher:
         assert self._lister is not None
         try:
             self.polls += 1
-            self.sweeps += 1
             since = min((w.since for w in self._watched.values()), default=self._clock()) - SWEEP_MARGIN
             listed = {info.task_id: info for info in await self._lister(since)}
         except WanbotError as exc:

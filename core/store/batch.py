@@ -28,6 +28,7 @@ import logging
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -63,9 +64,10 @@ def _answer(waiting: _Waiting, error: BaseException | None) -> None:
         waiting.done.set_exception(error)
 
 
-def _retrieved(future: asyncio.Future[None]) -> None:
-    # A caller cancelled while waiting never reads its answer: read it here, so asyncio does not log
-    # "exception was never retrieved" for a refusal nobody is left to hear.
+def retrieved(future: asyncio.Future[Any]) -> None:
+    """A done-callback for a batched write's answer (inserts here, saves in ``core.store.saves``): a caller
+    cancelled while waiting never reads it, so read it here and asyncio does not log "exception was never
+    retrieved" for a refusal nobody is left to hear."""
     if not future.cancelled():
         future.exception()
 
@@ -85,7 +87,7 @@ class InsertBatcher:
     async def insert(self, job: Job, limits: Limits) -> None:
         """Store ``job`` (after its limits), returning once the transaction that holds it has committed."""
         waiting = _Waiting(job, limits)
-        waiting.done.add_done_callback(_retrieved)
+        waiting.done.add_done_callback(retrieved)
         self._line.append(waiting)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="wanbot-store-inserts")

@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import StaticPool
 
 from core.jobs import Job
+from core.store.batch import retrieved
 from core.store.errors import TaskClaimed
 from core.store.gate import WriteGate
 from core.store.rows import LEASE_COLUMNS, job_to_row
@@ -88,13 +89,6 @@ def _answer(waiting: _Waiting, rows: int | None, error: BaseException | None) ->
         waiting.done.set_exception(error)
 
 
-def _retrieved(future: asyncio.Future[int]) -> None:
-    # A caller cancelled while waiting never reads its answer: read it here, so asyncio does not log
-    # "exception was never retrieved".
-    if not future.cancelled():
-        future.exception()
-
-
 class SaveBatcher:
     """One writer of job saves for one database engine (``JobStore.save`` goes through it)."""
 
@@ -114,7 +108,7 @@ class SaveBatcher:
         """Run ``SAVE`` with ``params`` once its transaction has committed; the rows it changed (0: stale).
         Raises ``TaskClaimed`` when its task id belongs to another job."""
         waiting = _Waiting(params)
-        waiting.done.add_done_callback(_retrieved)
+        waiting.done.add_done_callback(retrieved)
         self._line.append(waiting)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="wanbot-store-saves")

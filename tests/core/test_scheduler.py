@@ -32,21 +32,27 @@ def _served_order(queue: FairQueue) -> list[str]:
     return out
 
 
+def _apply(queue: FairQueue, op: str, arg: int, flag: bool, made: int) -> int:
+    """One step of a random history; returns how many jobs have been pushed so far."""
+    if op == "push":
+        queue.push(f"j{made}", f"u{arg}", front=flag)
+        return made + 1
+    if op == "pop":
+        queue.pop()
+    elif op == "remove":
+        queue.remove(f"j{arg}")
+    else:
+        queue.positions()  # remembered now: a later change must not be hidden by it
+    return made
+
+
 @settings(max_examples=400, deadline=None)
 @given(_OPS)
 def test_order_and_positions_match_what_pop_serves(ops: list[tuple[str, int, bool]]) -> None:
     queue = FairQueue()
     made = 0
     for op, arg, flag in ops:
-        if op == "push":
-            queue.push(f"j{made}", f"u{arg}", front=flag)
-            made += 1
-        elif op == "pop":
-            queue.pop()
-        elif op == "remove":
-            queue.remove(f"j{arg}")
-        else:
-            queue.positions()  # remembered now: a later change must not be hidden by it
+        made = _apply(queue, op, arg, flag, made)
         expected = _served_order(queue)
         assert queue.order() == expected
         assert dict(queue.positions()) == {job_id: i for i, job_id in enumerate(expected, start=1)}
@@ -70,13 +76,7 @@ def test_one_position_without_rebuilding_the_line_matches_positions(ops: list[tu
     queue = FairQueue()
     made = 0
     for op, arg, flag in ops:
-        if op == "push":
-            queue.push(f"j{made}", f"u{arg}", front=flag)
-            made += 1
-        elif op == "pop":
-            queue.pop()
-        elif op == "remove":
-            queue.remove(f"j{arg}")
+        made = _apply(queue, op, arg, flag, made)
         expected = {job_id: i for i, job_id in enumerate(_served_order(queue), start=1)}
         for i in range(made + 1):
             queue._positions = None  # the fast path, not the remembered map

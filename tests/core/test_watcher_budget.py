@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from core.dashscope import TaskInfo, TaskStatus
 from core.errors import DashScopeError, TransportError
 from core.watcher import QueryWindow, Watcher
+from tests.core.test_watcher import _run_for as run_for
 from tests.fakes.clock import FakeClock
 
 
@@ -42,15 +42,17 @@ class Service:
         return [TaskInfo(task_id=t, status=s) for t, s in self.statuses.items() if t not in self.unlisted]
 
 
-async def run_for(watcher: Watcher, clock: FakeClock, seconds: float) -> None:
-    start = clock()
-    task = asyncio.create_task(watcher.run())
-    for _ in range(200_000):  # virtual time only moves while the watcher sleeps
-        if clock() - start >= seconds:
-            break
-        await asyncio.sleep(0)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+def sweeping_two(service: Service, clock: FakeClock) -> Watcher:
+    """A watcher with a lister over ``service``, watching task0 and task1 (answers ignored)."""
+
+    async def on_result(key: str, info: object) -> None:
+        return None
+
+    watcher = Watcher(service, on_result=on_result, clock=clock, sleep=clock.sleep, min_interval=1.0,
+                      lister=service.list_since)
+    watcher.watch("job0", "task0")
+    watcher.watch("job1", "task1")
+    return watcher
 
 
 async def test_no_second_ever_holds_more_queries_than_the_share() -> None:
@@ -114,14 +116,7 @@ async def test_a_task_the_list_misses_is_read_on_its_own() -> None:
     clock = FakeClock()
     service = Service(clock, {"task0": TaskStatus.RUNNING, "task1": TaskStatus.RUNNING})
     service.unlisted = {"task1"}
-
-    async def on_result(key: str, info: object) -> None:
-        return None
-
-    watcher = Watcher(service, on_result=on_result, clock=clock, sleep=clock.sleep, min_interval=1.0,
-                      lister=service.list_since)
-    watcher.watch("job0", "task0")
-    watcher.watch("job1", "task1")
+    watcher = sweeping_two(service, clock)
     await run_for(watcher, clock, 0.5)
     assert [t for _, t in service.gets] == ["task1"]
 
@@ -130,14 +125,7 @@ async def test_a_list_that_cannot_work_is_switched_off_and_each_task_polled() ->
     clock = FakeClock()
     service = Service(clock, {"task0": TaskStatus.RUNNING, "task1": TaskStatus.RUNNING})
     service.list_error = DashScopeError("no such route", code="NotFound", http_status=404)
-
-    async def on_result(key: str, info: object) -> None:
-        return None
-
-    watcher = Watcher(service, on_result=on_result, clock=clock, sleep=clock.sleep, min_interval=1.0,
-                      lister=service.list_since)
-    watcher.watch("job0", "task0")
-    watcher.watch("job1", "task1")
+    watcher = sweeping_two(service, clock)
     await run_for(watcher, clock, 5)
     assert len(service.lists) == 1
     assert {t for _, t in service.gets} == {"task0", "task1"} and len(service.gets) >= 8
@@ -147,14 +135,7 @@ async def test_a_transient_list_failure_keeps_the_sweeps() -> None:
     clock = FakeClock()
     service = Service(clock, {"task0": TaskStatus.RUNNING, "task1": TaskStatus.RUNNING})
     service.list_error = TransportError("connection reset", ambiguous=False)
-
-    async def on_result(key: str, info: object) -> None:
-        return None
-
-    watcher = Watcher(service, on_result=on_result, clock=clock, sleep=clock.sleep, min_interval=1.0,
-                      lister=service.list_since)
-    watcher.watch("job0", "task0")
-    watcher.watch("job1", "task1")
+    watcher = sweeping_two(service, clock)
     await run_for(watcher, clock, 1)
     service.list_error = None
     await run_for(watcher, clock, 30)
