@@ -342,10 +342,14 @@ EN.update({
     "image.not_image": "that file is not a JPEG, PNG, BMP or WEBP image; DashScope takes only those",
     "image.alpha": "the PNG has transparency, which DashScope refuses; save it without an alpha channel "
     "(or as JPEG)",
+    "image.huge": "the image has far too many pixels; each side must be {low}–{high} px",
     "image.side": "the image is {width}×{height} px; each side must be {low}–{high} px",
     "image.aspect": "the image is {width}×{height} px, more elongated than 8:1; DashScope takes 1:8 to 8:1",
     "image.timeout": "the image took over {seconds} s to download and check; try a smaller file or another host",
     "image.no_file": "wanbot cannot read the file {name}",
+    "image.empty": "that file is empty, not a JPEG, PNG, BMP or WEBP image",
+    "audio.empty": "the audio link is not a WAV or MP3 file; DashScope takes only those two",
+    "audio.bad_data_uri": "that data: URI is not base64 audio data",
     "image.bad_data_uri": "that data: URI is not base64 image data",
     # status and delivery of animate and image-edit jobs (core.status)
     "animate.title": "🎞️ Animate · {state}",
