@@ -9,8 +9,9 @@
   probe its own network (``http://169.254.169.254/…``);
 * an ``InputFile``'s one-time ``headers`` (Slack's bot token) go only to the host the file was handed on —
   a redirect elsewhere is fetched without them — and are never logged or kept;
-* a ``data:`` URI is decoded (base64 only) under the same cap; a local path (the console, where the person
-  is the operator) is read in a thread when the caller allows paths.
+* a ``data:`` URI is decoded (base64 only) under the same cap. Nothing here reads a local path: the console
+  (where the person is the operator) turns a path into a ``data:`` URI itself, so no chat user can make
+  the bot read its own files.
 
 Every refusal is ``InvalidMedia`` with one sentence ``<prefix>.<reason>`` from ``core.messages`` (``audio.``
 or ``image.``): unreachable, http_status, private, redirects, too_big, empty.
@@ -24,7 +25,6 @@ import binascii
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
 
 import aiohttp
 from yarl import URL
@@ -52,26 +52,23 @@ class SafeFetch:
     """Reads one file into memory under a byte cap, refusing in ``prefix``'s sentences."""
 
     def __init__(self, session: aiohttp.ClientSession | None, messages: Messages, *, prefix: str, field: str,
-                 public_only: bool = True, resolve: Resolve = resolve_host, allow_paths: bool = False) -> None:
+                 public_only: bool = True, resolve: Resolve = resolve_host) -> None:
         self.session = session
         self.messages = messages
         self.prefix = prefix
         self.field = field
         self.public_only = public_only
         self.resolve = resolve
-        self.allow_paths = allow_paths
 
     def refuse(self, reason: str, **fields: object) -> InvalidMedia:
         return InvalidMedia(self.messages(f"{self.prefix}.{reason}", **fields), field=self.field)
 
     async def file(self, file: InputFile, max_bytes: int) -> bytes:
-        """The bytes of ``file`` (a link, a ``data:`` URI or, when allowed, a local path)."""
+        """The bytes of ``file`` (an http(s) link or a ``data:`` URI)."""
         if file.is_data:
             return await self.data_uri(file.url, max_bytes)
         if file.is_link:
             return await self.url(file.url, max_bytes, headers=file.headers)
-        if self.allow_paths:
-            return await self.path(Path(file.url).expanduser(), max_bytes)
         raise self.refuse("unreachable")
 
     async def url(self, url: str, max_bytes: int, *, headers: Mapping[str, str] | None = None) -> bytes:
@@ -109,24 +106,6 @@ class SafeFetch:
             raise self.refuse("bad_data_uri") from None
         if len(data) > max_bytes:
             raise self.refuse("too_big", limit=_limit(max_bytes))
-        if not data:
-            raise self.refuse("empty")
-        return data
-
-    async def path(self, path: Path, max_bytes: int) -> bytes:
-        def read() -> bytes | None:
-            if not path.is_file():
-                return None
-            if path.stat().st_size > max_bytes:
-                raise self.refuse("too_big", limit=_limit(max_bytes))
-            return path.read_bytes()
-
-        try:
-            data = await asyncio.to_thread(read)
-        except OSError:
-            data = None
-        if data is None:
-            raise InvalidMedia(self.messages("image.no_file", name=path.name or str(path)), field=self.field)
         if not data:
             raise self.refuse("empty")
         return data

@@ -3,7 +3,7 @@ anything is spent.
 
 The reference (``shared/docs/dashscope-wan.md``, image editing and wan2.7-i2v) allows JPEG, PNG without
 alpha, BMP or WEBP, each side 240–8,000 px, aspect 1:8 to 8:1, at most 20 MB. ``ImageCheck.load`` fetches
-an ``InputFile`` (a link with its one-time headers, a ``data:`` URI, or — console only — a local path),
+an ``InputFile`` (a link with its one-time headers, or a ``data:`` URI: the console sends a path as one),
 checks it and answers with ``CheckedImage`` (the bytes to keep in the media stash) or raises
 ``InvalidMedia`` with one sentence from ``core.messages``.
 
@@ -83,13 +83,12 @@ class ImageCheck:
 
     def __init__(self, session: aiohttp.ClientSession | None, messages: Messages, *,
                  max_bytes: int = MAX_IMAGE_BYTES, timeout: float = IMAGE_CHECK_TIMEOUT,
-                 public_only: bool = True, resolve: Resolve = resolve_host, allow_paths: bool = False) -> None:
+                 public_only: bool = True, resolve: Resolve = resolve_host) -> None:
         self.messages = messages
         self.max_bytes = max_bytes
         self.timeout = timeout
-        #: Local paths are read only where the person is the operator (the console): ``allow_paths``.
         self.fetch = SafeFetch(session, messages, prefix="image", field="images", public_only=public_only,
-                               resolve=resolve, allow_paths=allow_paths)
+                               resolve=resolve)
 
     def _refuse(self, key: str, **fields: object) -> InvalidMedia:
         return InvalidMedia(self.messages(key, **fields), field="images")

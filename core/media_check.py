@@ -101,6 +101,7 @@ class AudioChecker(Protocol):
     """What the use-case layer needs of a check (``AudioCheck``, or a test's stand-in)."""
 
     async def check(self, url: str) -> AudioFacts: ...
+    async def load(self, file: InputFile) -> tuple[AudioFacts, bytes]: ...
 
 
 def on_private_network(base_url: str) -> bool:
@@ -122,8 +123,7 @@ class AudioCheck:
                  max_bytes: int = MAX_AUDIO_BYTES, min_seconds: float = MIN_AUDIO_SECONDS,
                  max_seconds: float = MAX_AUDIO_SECONDS, timeout: float = CHECK_TIMEOUT,
                  workdir: Path | None = None, public_only: bool = True,
-                 resolve: Resolve = resolve_host, concurrency: int = CHECK_CONCURRENCY,
-                 allow_paths: bool = False) -> None:
+                 resolve: Resolve = resolve_host, concurrency: int = CHECK_CONCURRENCY) -> None:
         self.session = session
         #: Bounds memory (``concurrency`` × ``max_bytes``) when many people attach audio at once; a check
         #: that waits here too long times out like a slow host.
@@ -137,7 +137,7 @@ class AudioCheck:
         self.timeout = timeout
         self.workdir = workdir
         self.fetch = SafeFetch(session, messages, prefix="audio", field="audio_url", public_only=public_only,
-                               resolve=resolve, allow_paths=allow_paths)
+                               resolve=resolve)
 
     def _refuse(self, key: str, **fields: object) -> InvalidMedia:
         return InvalidMedia(self.messages(key, **fields), field="audio_url")

@@ -318,6 +318,9 @@ EN.update({
     "media.what.image": "an input image",
     "media.what.frame": "the frame",
     "media.what.audio": "the audio",
+    "media.no_stash": "this wanbot was started without a place to keep files, so it cannot take "
+    "attachments; ask the operator",
+    "action.animated": "Animating an image of job {job_id} as job {new_job_id}.",
     "animate.from_job_gone": "that image is no longer kept; attach it",
     "animate.not_image_job": "job {job_id} is not an image result; animate starts from an image",
     "animate.ratio": "an animation has no ratio: its shape follows the first frame",
