@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
 import hashlib
 import math
 import struct
@@ -32,6 +33,7 @@ from pathlib import Path
 import aiohttp
 
 from sandbox.errors import ApiError, invalid
+from sandbox.validation import ImageJob
 
 #: The reference's limits for an input image.
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -268,3 +270,15 @@ def fit_aspect(budget_pixels: int, aspect: float, *, even: bool = False) -> tupl
     if even:
         return max(2, round(width / 2) * 2), max(2, round(height / 2) * 2)
     return max(1, round(width)), max(1, round(height))
+
+
+async def prepare_edit(job: ImageJob, cache_dir: Path, *,
+                       timeout: float = FETCH_TIMEOUT) -> tuple[ImageJob, Path | None]:
+    """An image job with its input images fetched and checked: reshaped to the last image's aspect (the size's
+    pixels kept), and the cached last image the results are rendered from. A text-to-image job is unchanged."""
+    if not job.images:
+        return job, None
+    links = [(url, f"input.messages[0].content image {i + 1}") for i, url in enumerate(job.images)]
+    loaded = await load_images(links, cache_dir, timeout=timeout)
+    width, height = fit_aspect(job.width * job.height, loaded[-1].facts.aspect)
+    return dataclasses.replace(job, width=width, height=height), loaded[-1].path

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -42,6 +43,7 @@ from sandbox.errors import (
     invalid,
     oss_error,
 )
+from sandbox.inputs import prepare_edit
 from sandbox.listing import list_tasks
 from sandbox.media import MediaSpec, mark_for
 from sandbox.middleware import KEY_ID, REQUEST_ID, STATE, sandbox_middleware
@@ -57,6 +59,8 @@ from sandbox.validation import ImageJob, VideoJob, check_audio, parse_image, par
 J = TypeVar("J", VideoJob, ImageJob)
 
 API = "/api/v1"
+#: Largest request body read: one 20 MB input image as a data URI fits (the vendor documents no limit).
+MAX_BODY = 40 * 1024 * 1024
 
 
 def _authenticate(request: web.Request) -> str:
@@ -86,7 +90,10 @@ def _admit(request: web.Request, kid: str, *, submit: bool) -> None:
 
 
 async def _body(request: web.Request) -> Any:
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise invalid(f"The request body is larger than {MAX_BODY // (1024 * 1024)}MB.") from None
     try:
         return json.loads(raw or b"null")
     except ValueError:
@@ -157,18 +164,25 @@ def _video_spec(state: SandboxState, job: VideoJob, task: Task) -> MediaSpec:
                      min_bytes=state.config.min_video_bytes, mark=mark)
 
 
-def _register_images(state: SandboxState, job: ImageJob, owner_id: str) -> None:
+def _register_images(state: SandboxState, job: ImageJob, owner_id: str, source: Path | None) -> None:
+    # An edit is rendered from its last input image; its tint comes from the prompt (so kept in ``text``).
+    sources, text = ((str(source),), job.prompt) if source is not None else ((), "")
     for i in range(job.n):
         state.media.register(image_object(owner_id, i),
                              MediaSpec(kind="png", width=job.width, height=job.height,
-                                       seed=(job.seed or 0) * 10 + i))
+                                       seed=(job.seed or 0) * 10 + i, sources=sources, text=text))
+
+
+async def _edit(state: SandboxState, job: ImageJob) -> tuple[ImageJob, Path | None]:
+    return await prepare_edit(job, state.config.cache_dir, timeout=state.config.input_timeout)
 
 
 async def create_image_task(request: web.Request) -> web.Response:
     state, kid, job = await _admit_create(request, parse_image)
+    job, source = await _edit(state, job)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.images_by_key[kid] += job.n
-    _register_images(state, job, task.task_id)
+    _register_images(state, job, task.task_id, source)
     return _task_created(request, task)
 
 
@@ -180,6 +194,7 @@ async def image_sync(request: web.Request) -> web.Response:
     error = create_error(job.prompt)
     if error is not None:
         raise error
+    job, source = await _edit(state, job)
     forced = outcome(job.prompt)
     _, run = plan_seconds(job, state.rng)
     await asyncio.sleep(state.config.scaled(run))
@@ -188,7 +203,7 @@ async def image_sync(request: web.Request) -> web.Response:
     if forced in (Outcome.FAIL, Outcome.STUCK):
         raise ApiError(500, "InternalError", MSG_INTERNAL)
     rid = request[REQUEST_ID]
-    _register_images(state, job, rid)
+    _register_images(state, job, rid, source)
     state.stats.images_by_key[kid] += job.n
     expires_at = state.clock() + state.config.scaled(state.config.limits.url_ttl_seconds)
     body = {"output": image_output(job, rid, _url_for(request), expires_at),
@@ -279,7 +294,7 @@ async def download(request: web.Request) -> web.StreamResponse:
 
 
 def build_app(state: SandboxState) -> web.Application:
-    app = web.Application(middlewares=[sandbox_middleware], client_max_size=16 * 1024 * 1024)
+    app = web.Application(middlewares=[sandbox_middleware], client_max_size=MAX_BODY)
     app[STATE] = state
     r = app.router
     api = gateway.PREFIX + API if state.config.gateway else API
