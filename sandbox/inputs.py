@@ -164,7 +164,7 @@ def sniff_image(data: bytes) -> ImageFacts | None:
 def check_image(data: bytes, where: str) -> ImageFacts:
     """The facts of an image the service takes; else 400 ``InvalidParameter`` naming ``where``."""
     if len(data) > MAX_IMAGE_BYTES:
-        raise invalid(f"The image at `{where}` is larger than 20MB.")
+        raise _too_large(where, MAX_IMAGE_BYTES)
     facts = sniff_image(data)
     if facts is None:
         raise invalid(f"The image format of `{where}` is not supported: use JPEG, PNG, BMP or WEBP.")
@@ -182,13 +182,17 @@ def check_image(data: bytes, where: str) -> ImageFacts:
 # -- fetching -----------------------------------------------------------------------------------------------
 
 
+def _too_large(where: str, max_bytes: int) -> ApiError:
+    return invalid(f"The file at `{where}` is larger than {max_bytes / (1024 * 1024):g}MB.")
+
+
 def decode_data_uri(uri: str, where: str) -> bytes:
     """The bytes of a ``data:{mime};base64,...`` URI (the only data form the service documents)."""
     head, sep, payload = uri.partition(",")
     if not sep or not head.endswith(";base64"):
         raise invalid(f"The data URI at `{where}` must be data:{{mime}};base64,... .")
     if len(payload) > MAX_IMAGE_BYTES * 4 // 3 + 4:
-        raise invalid(f"The image at `{where}` is larger than 20MB.")
+        raise _too_large(where, MAX_IMAGE_BYTES)
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
@@ -210,13 +214,13 @@ async def fetch(url: str, where: str, *, timeout: float = FETCH_TIMEOUT,
             if rsp.status != 200:
                 raise invalid(MSG_DOWNLOAD_FAILED)
             if (rsp.content_length or 0) > max_bytes:
-                raise invalid(f"The image at `{where}` is larger than 20MB.")
+                raise _too_large(where, max_bytes)
             chunks: list[bytes] = []
             total = 0
             async for chunk in rsp.content.iter_chunked(_CHUNK):
                 total += len(chunk)
                 if total > max_bytes:
-                    raise invalid(f"The image at `{where}` is larger than 20MB.")
+                    raise _too_large(where, max_bytes)
                 chunks.append(chunk)
             return b"".join(chunks)
     except TimeoutError:

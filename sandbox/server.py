@@ -43,6 +43,7 @@ from sandbox.errors import (
     invalid,
     oss_error,
 )
+from sandbox.i2v import I2vInputs, prepare_i2v
 from sandbox.inputs import prepare_edit
 from sandbox.listing import list_tasks
 from sandbox.media import MediaSpec, mark_for
@@ -148,20 +149,26 @@ async def _admit_create(request: web.Request, parse: Callable[..., J]) -> tuple[
 
 async def create_video(request: web.Request) -> web.Response:
     state, kid, job = await _admit_create(request, parse_video)
-    if job.audio_url and state.config.check_audio:
-        await check_audio(job.audio_url, timeout=state.config.audio_timeout)
+    inputs = I2vInputs(frames=())
+    config = state.config
+    if job.media:  # wan2.7-i2v: the frames (and the driving audio) are fetched and checked first
+        job, inputs = await prepare_i2v(job, config.cache_dir, timeout=config.input_timeout,
+                                        check=config.check_audio, audio_timeout=config.audio_timeout)
+    elif job.audio_url and config.check_audio:
+        await check_audio(job.audio_url, timeout=config.audio_timeout)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.created_by_key[kid] += 1
-    state.media.register(video_object(task), _video_spec(state, job, task))
+    state.media.register(video_object(task), _video_spec(state, job, task, inputs))
     return _task_created(request, task)
 
 
-def _video_spec(state: SandboxState, job: VideoJob, task: Task) -> MediaSpec:
+def _video_spec(state: SandboxState, job: VideoJob, task: Task, inputs: I2vInputs) -> MediaSpec:
     label = f"{job.model} {job.resolution} {job.ratio} {job.duration}s"
     mark = mark_for(task.task_id, job.prompt) if state.config.mark_results else ""
     return MediaSpec(kind="mp4", width=job.width, height=job.height, duration=float(job.duration),
                      text=f"{label} | {job.prompt[:240]}", seed=job.seed or 0, fps=state.config.fps,
-                     min_bytes=state.config.min_video_bytes, mark=mark)
+                     min_bytes=state.config.min_video_bytes, mark=mark, sources=inputs.frames,
+                     audio=inputs.audio)
 
 
 def _register_images(state: SandboxState, job: ImageJob, owner_id: str, source: Path | None) -> None:
