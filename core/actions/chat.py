@@ -23,7 +23,7 @@ Rules that used to drift between adapters and now live only here:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.access import MODERATED, ActionRefused, JobAction, NotYourJob, authorize
@@ -58,8 +58,11 @@ from core.commands import (
     video_request,
 )
 from core.errors import InvalidRequest, PlatformError
+from core.image_check import ImageCheck
+from core.inputs import InputFile
 from core.jobs import CancelOutcome, Job
 from core.media_check import AudioChecker
+from core.media_stash import MediaStash
 from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
@@ -91,10 +94,15 @@ def _with_seed(request: GenerationRequest) -> GenerationRequest:
 
 class ChatActions:
     def __init__(self, engine: EngineFace, messages: Messages, *,
-                 allow: Mapping[str, AllowList] | None = None, audio: AudioChecker | None = None) -> None:
+                 allow: Mapping[str, AllowList] | None = None, audio: AudioChecker | None = None,
+                 stash: MediaStash | None = None, images: ImageCheck | None = None) -> None:
         self.engine = engine
         #: Checks an ``audio_url`` before a job is accepted; None leaves that to DashScope.
         self.audio = audio
+        #: Where input files are kept (``edit_image``, ``animate``); None refuses those actions.
+        self.stash = stash
+        #: Fetches and checks input images; None: ``data:`` URIs only (no links, no paths).
+        self.images = images or ImageCheck(None, messages)
         self.messages = messages
         self.allow = dict(allow or {})
         self.desk = ChannelDesk(engine, messages)
@@ -182,6 +190,21 @@ class ChatActions:
         """Images, as a job like any video: stored, queued, capped, budgeted and counted."""
         self.check_allowed(caller)
         return await self._start(caller, request, Origin.NEW, post_status=post_status)
+
+    async def edit_image(self, caller: Caller, typed: Mapping[str, Any], images: Sequence[InputFile], *,
+                         post_status: PostStatus | None = None) -> Started:
+        """Edit 1–9 images: ``typed`` holds the prompt and image options (size, n, seed, watermark, model)
+        like ``ImageCommand``. Each image is fetched, checked and kept before the job is accepted."""
+        raise NotImplementedError  # contract skeleton
+
+    async def animate(self, caller: Caller, typed: Mapping[str, Any], *, first_frame: InputFile | None = None,
+                      last_frame: InputFile | None = None, audio: InputFile | None = None,
+                      from_job: str | None = None, post_status: PostStatus | None = None) -> Started:
+        """A video from an image (wan2.7-i2v). ``typed``: prompt (optional), negative_prompt, resolution,
+        duration, seed, prompt_extend, watermark; a ``ratio`` is refused (the shape follows the image).
+        Exactly one of ``first_frame`` / ``from_job`` (an image job of the caller's, authorized like a
+        re-roll, whose first result image is the first frame)."""
+        raise NotImplementedError  # contract skeleton
 
     async def storyboard(self, caller: Caller, shots: list[str], typed: Mapping[str, Any], *,
                          post_status: PostStatus | None = None) -> Started:
