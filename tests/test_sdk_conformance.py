@@ -186,10 +186,13 @@ async def test_multimodal_conversation_image_edit(sandbox: Sandbox, image_host: 
     assert rsp.status_code == HTTPStatus.OK, rsp
     width, height = (int(x) for x in rsp.usage["size"].split("*"))
     assert abs(height / width - 2.0) < 0.01
-    got = await asyncio.to_thread(_download, rsp.output.choices[0].message.content[0]["image"])
+    content = rsp.output.choices[0].message.content
+    assert isinstance(content, list), content
+    got = await asyncio.to_thread(_download, content[0]["image"])
     assert got.status_code == 200 and got.content[:4] == b"\x89PNG"
     assert image_host.hits["wide.png"] == 1
     refused = await asyncio.to_thread(
         MultiModalConversation.call, model="wan2.7-image-pro", api_key=KEY, size="4K", n=1,
         messages=[Message(role="user", content=[{"text": "edit"}, {"image": wide}])])
+    assert isinstance(refused, MultiModalConversationResponse), refused
     assert refused.status_code == 400 and refused.code == "InvalidParameter"

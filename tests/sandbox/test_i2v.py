@@ -78,8 +78,8 @@ async def run_to_end(api: Api, body: dict[str, Any], tmp_path: Path) -> tuple[di
             break
     assert seen == ["PENDING", "RUNNING", "SUCCEEDED"]
     _, answer = await api.query(task_id)
-    status, ctype, data = await api.fetch(answer["output"]["video_url"])
-    assert (status, ctype) == (200, "video/mp4") and data[4:8] == b"ftyp"
+    got, ctype, data = await api.fetch(answer["output"]["video_url"])
+    assert (got, ctype) == (200, "video/mp4") and data[4:8] == b"ftyp"
     path = tmp_path / f"{task_id}.mp4"
     path.write_bytes(data)
     return answer, path
