@@ -189,6 +189,7 @@ async def create_image_task(request: web.Request) -> web.Response:
     job, source = await _edit(state, job)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.images_by_key[kid] += job.n
+    state.image_jobs.append(job)
     _register_images(state, job, task.task_id, source)
     return _task_created(request, task)
 
@@ -212,6 +213,7 @@ async def image_sync(request: web.Request) -> web.Response:
     rid = request[REQUEST_ID]
     _register_images(state, job, rid, source)
     state.stats.images_by_key[kid] += job.n
+    state.image_jobs.append(job)
     expires_at = state.clock() + state.config.scaled(state.config.limits.url_ttl_seconds)
     body = {"output": image_output(job, rid, _url_for(request), expires_at),
             "usage": image_usage(job), "request_id": rid}

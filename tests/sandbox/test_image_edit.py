@@ -216,3 +216,6 @@ async def test_thinking_mode_is_taken_and_ignored_with_images(api: Api, image_ho
     answer, _ = await results(api, edit_body(PROMPT, [url], n=1, size="1K", thinking_mode=True), "sync")
     width, height = (int(x) for x in answer["usage"]["size"].split("*"))
     assert math.isclose(width / height, 2.0, rel_tol=0.01)
+    # A sync answer leaves no task: the accepted job is kept for assertions on what was sent.
+    (job,) = api.sandbox.image_jobs
+    assert job.images == (url,) and job.thinking_mode is True and (job.width, job.height) == (width, height)
