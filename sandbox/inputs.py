@@ -35,8 +35,9 @@ import aiohttp
 from sandbox.errors import ApiError, invalid
 from sandbox.validation import ImageJob
 
-#: The reference's limits for an input image.
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
+#: The reference's limits for an input image ("20 MB" read as 20,000,000 bytes, as ``core.image_check`` does:
+#: the sandbox and wanbot's own check then agree to the byte).
+MAX_IMAGE_BYTES = 20 * 1000 * 1000
 MIN_SIDE = 240
 MAX_SIDE = 8000
 MAX_ASPECT = 8.0
@@ -183,7 +184,7 @@ def check_image(data: bytes, where: str) -> ImageFacts:
 
 
 def _too_large(where: str, max_bytes: int) -> ApiError:
-    return invalid(f"The file at `{where}` is larger than {max_bytes / (1024 * 1024):g}MB.")
+    return invalid(f"The file at `{where}` is larger than {max_bytes / 1e6:g}MB.")
 
 
 def decode_data_uri(uri: str, where: str) -> bytes:
