@@ -1,16 +1,16 @@
 """HTTP routes of the sandbox: the DashScope API under ``/api/v1`` and signed downloads.
 
-==============================================================  ======================================
+==============================================================  ========================================
 route                                                           answer
-==============================================================  ======================================
-``POST /api/v1/services/aigc/video-generation/video-synthesis``  create a video task (async header)
-``POST /api/v1/services/aigc/image-generation/generation``       create an image task (async header)
-``POST /api/v1/services/aigc/multimodal-generation/generation``  synchronous image generation
+==============================================================  ========================================
+``POST /api/v1/services/aigc/video-generation/video-synthesis``  create a t2v or i2v task (async header)
+``POST /api/v1/services/aigc/image-generation/generation``       create an image or edit task (async)
+``POST /api/v1/services/aigc/multimodal-generation/generation``  synchronous image generation or edit
 ``GET  /api/v1/tasks/{task_id}``                                 task state (UNKNOWN: HTTP 200)
 ``POST /api/v1/tasks/{task_id}/cancel``                          cancel a PENDING task
 ``GET  /api/v1/tasks``                                           list tasks (paged, filtered)
 ``GET  /results/{object}?Expires&OSSAccessKeyId&Signature``      the MP4/PNG (OSS-style errors)
-==============================================================  ======================================
+==============================================================  ========================================
 
 Any other ``/api/v1`` path answers 400 ``InvalidParameter`` "url error, please check url!".
 With ``SandboxConfig.gateway`` the sandbox is seed 004's gateway instead (``sandbox.gateway``): the create

@@ -15,6 +15,7 @@ model is 400 ``InvalidParameter`` "Model not exist." (or 404 ``ModelNotFound`` w
 ``SandboxConfig.model_not_found_404``); an image model on the video endpoint (or the reverse) is
 400 ``InvalidParameter`` "url error, please check url!".
 
+wan2.7-i2v bodies are read by ``sandbox.i2v.parse_i2v`` (``parse_video`` hands them over).
 Image editing (input images in ``content``): ``parse_image`` checks what the body alone says (at most 9
 images, each a string; ``4K`` refused; a ``W*H`` size of 768²–2,048² pixels) and keeps the links in
 ``ImageJob.images``; fetching and checking the files themselves is ``sandbox.inputs``' (after parsing, as the
