@@ -38,6 +38,7 @@ import os
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -111,12 +112,15 @@ class SignedMediaHost:
 
     ``base`` is called at each ``url_for``: a loopback server's port is known only once it listens."""
 
-    def __init__(self, files: StashFiles, secret: bytes, base: Callable[[], str | None], *,
+    def __init__(self, files: StashFiles | None, secret: bytes, base: Callable[[], str | None], *,
                  clock: Callable[[], float] = time.time) -> None:
+        #: The stash whose files are served; may be set after construction (the stash is built with its host).
         self.files = files
         self._secret = secret
         self._base = base
         self.clock = clock
+        #: Files served, per key (what ``doctor``-style checks and tests can read; never the secret).
+        self.served: Counter[str] = Counter()
 
     def sign(self, key: str, exp: int) -> str:
         return hmac.new(self._secret, f"{key}:{exp}".encode(), hashlib.sha256).hexdigest()
@@ -144,7 +148,7 @@ class SignedMediaHost:
             raise web.HTTPNotFound()
         if not self._authorized(key, request.query.get("exp", ""), request.query.get("sig", "")):
             raise web.HTTPForbidden(text="this media link is invalid or has expired")
-        path = self.files.path_of(key)
+        path = self.files.path_of(key) if self.files is not None else None
         if path is None:
             raise web.HTTPNotFound()
         try:
@@ -152,6 +156,8 @@ class SignedMediaHost:
         except FileNotFoundError:
             raise web.HTTPNotFound() from None
         extension = key.rsplit(".", 1)[1]
+        self.served[key] += 1
+        log.debug("media: serving %s to %s", key, request.remote)
         return web.FileResponse(path, headers={"Content-Type": CONTENT_TYPES[extension],
                                                "Cache-Control": "private, no-transform"})
 
