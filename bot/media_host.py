@@ -47,21 +47,11 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.http import HttpServer
+from core.media_stash import CONTENT_TYPES  # the extensions the stash keeps, and what each is served as
 
 log = logging.getLogger("wanbot.media")
 
 MEDIA_PREFIX = "/media/"
-#: The Content-Type each extension is served with (what the stash keeps: images and audio people attach).
-CONTENT_TYPES: dict[str, str] = {
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "webp": "image/webp",
-    "bmp": "image/bmp",
-    "wav": "audio/wav",
-    "mp3": "audio/mpeg",
-    "mp4": "video/mp4",
-}
 _KEY = re.compile(r"[0-9a-f]{64}\.([a-z0-9]{2,4})")
 _SIG = re.compile(r"[0-9a-f]{64}")
 #: The generated secret's file, inside the media directory (not a key, so never served nor swept).
