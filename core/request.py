@@ -10,106 +10,57 @@ characters refused, invisible ones removed, whitespace folded, NFC), so the stor
 cleaned one and the length limits count exactly what goes on the wire. A prompt with no visible character
 is refused; so is a negative prompt that has characters but none visible (an empty or blank one simply
 means "no negative prompt", which is how Discord and the CLI leave it out).
+
+Input files (issue 12): an image edit's ``ImageRequest.images`` and an animation's
+``GenerationRequest.media`` (model wan2.7-i2v) hold media refs (``wanbot-media:…``, ``core.media_stash``) or
+http(s) links, never a platform's signed link or a ``data:`` URI (a stored row stays small). ``to_wire``
+takes ``resolved``: what each ref is sent as (a URL or a ``data:`` URI), built by the create path right
+before the create; a ref missing from it is a bug, not something to send.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from core.catalogue import (
-    DEFAULT_IMAGE_MODEL,
     DEFAULT_VIDEO_MODEL,
     RATIOS,
     Family,
-    ImageModel,
     VideoModel,
-    image_model,
-    image_model_ids,
     video_model,
     video_model_ids,
 )
 from core.errors import InvalidRequest
-from core.messages import Messages
-from core.text import clean, has_visible, is_space, refuse_forbidden
-
-_say = Messages()
-
-MAX_SEED = 2_147_483_647
-
-
-def _first_error(exc: ValidationError) -> InvalidRequest:
-    err = exc.errors(include_url=False)[0]
-    original = (err.get("ctx") or {}).get("error")
-    if isinstance(original, InvalidRequest):
-        return InvalidRequest(original.message, field=original.field)
-    loc = ".".join(str(p) for p in err.get("loc", ()))
-    kind = str(err.get("type", ""))
-    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-    if kind == "extra_forbidden":
-        msg = f"unknown option {loc!r}"
-    elif kind.startswith("int_"):
-        msg = f"{loc} must be a whole number"
-    elif kind.startswith("bool_"):
-        msg = f"{loc} must be yes or no"
-    elif kind == "missing":
-        msg = f"{loc} is required"
-    elif loc and not msg.startswith(loc):
-        msg = f"{loc}: {msg}"
-    return InvalidRequest(msg, field=loc or None)
-
-
-class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    @classmethod
-    def build(cls, **values: Any) -> Self:
-        """Validate ``values`` (``None`` means "use the default"); raise ``InvalidRequest`` if wrong."""
-        try:
-            return cls.model_validate({k: v for k, v in values.items() if v is not None})
-        except ValidationError as exc:
-            raise _first_error(exc) from None
-
-
-def _clean_prompt(value: Any, kind: str) -> Any:
-    """The prompt as sent; ``""`` (refused as empty later) when only whitespace was given."""
-    if not isinstance(value, str):
-        return value  # pydantic's own type error
-    cleaned = clean(value, what=_say("input.what.prompt"), field="prompt")
-    if has_visible(cleaned):
-        return cleaned
-    if any(not is_space(ch) for ch in value):
-        # Something was typed, but nothing the model could read: say so, not "empty".
-        raise InvalidRequest(_say("input.prompt_invisible", kind=kind), field="prompt")
-    return ""
-
-
-def _clean_negative(value: Any) -> Any:
-    """The negative prompt as sent; ``None`` for an empty or blank one (no negative prompt)."""
-    if not isinstance(value, str):
-        return value
-    cleaned = clean(value, what=_say("input.what.negative_prompt"), field="negative_prompt")
-    if has_visible(cleaned):
-        return cleaned
-    if any(not is_space(ch) for ch in value):
-        raise InvalidRequest(_say("input.negative_invisible"), field="negative_prompt")
-    return None
-
-
-def _check_seed(seed: int | None) -> int | None:
-    if seed is not None and not 0 <= seed <= MAX_SEED:
-        raise InvalidRequest(f"seed must be a whole number from 0 to {MAX_SEED}", field="seed")
-    return seed
+from core.image_request import ImageRequest
+from core.media_stash import is_ref, key_of
+from core.request_base import (
+    MAX_INPUT_IMAGES,
+    MAX_SEED,
+    MEDIA_ORDER,
+    MediaItem,
+    MediaType,
+    _Base,
+    _check_seed,
+    _clean_negative,
+    _clean_prompt,
+    _either,
+    _say,
+    wire_ref,
+)
+from core.text import refuse_forbidden
 
 
 class GenerationRequest(_Base):
-    """A text-to-video request, complete and legal for ``model``."""
+    """A video request, complete and legal for ``model``: text-to-video, or an animation (wan2.7-i2v, with
+    ``media``: a first frame, maybe a last frame and driving audio; prompt optional; no ratio)."""
 
     kind: Literal["video"] = "video"
     model: str = DEFAULT_VIDEO_MODEL
-    prompt: str
+    prompt: str = ""
     negative_prompt: str | None = None
     resolution: str | None = None
     ratio: str | None = None
@@ -119,6 +70,7 @@ class GenerationRequest(_Base):
     watermark: bool | None = None
     audio_url: str | None = None
     shot_type: Literal["single", "multi"] | None = None
+    media: tuple[MediaItem, ...] = ()
 
     @field_validator("prompt", mode="before")
     @classmethod
@@ -137,6 +89,19 @@ class GenerationRequest(_Base):
             refuse_forbidden(value, what=_say("input.what.audio_url"), field="audio_url")
             return value.strip()
         return value
+
+    @field_validator("media")
+    @classmethod
+    def _media_order(cls, value: tuple[MediaItem, ...]) -> tuple[MediaItem, ...]:
+        seen: set[str] = set()
+        for item in value:
+            if item.type in seen:
+                raise InvalidRequest(_say("animate.media_twice", type=item.type.replace("_", " ")), field="media")
+            seen.add(item.type)
+        if value and "first_frame" not in seen:
+            raise InvalidRequest(_say("animate.last_without_first" if "last_frame" in seen
+                                      else "animate.no_first_frame"), field="media")
+        return tuple(sorted(value, key=lambda item: MEDIA_ORDER.index(item.type)))
 
     @field_validator("duration", mode="before")
     @classmethod
@@ -169,7 +134,11 @@ class GenerationRequest(_Base):
             raise InvalidRequest(f"unknown model {self.model!r}; choose one of: {known}", field="model")
         # Frozen model: fill defaults through object.__setattr__ once, during validation.
         fill = object.__setattr__
-        if not self.prompt:
+        if spec.animates:
+            self._fit_animation()
+        elif self.media:
+            raise InvalidRequest(_say("animate.no_media", model=spec.id), field="media")
+        if not self.prompt and not spec.animates:
             raise InvalidRequest("the prompt is empty: describe the video you want", field="prompt")
         if len(self.prompt) > spec.max_prompt:
             raise InvalidRequest(
@@ -188,8 +157,8 @@ class GenerationRequest(_Base):
         if resolution not in spec.sizes:
             raise InvalidRequest(f"resolution must be {_either(spec.resolutions)} for {spec.id}",
                                  field="resolution")
-        ratio = self.ratio or spec.default_ratio
-        if ratio not in spec.ratios(resolution):
+        ratio = None if spec.animates else (self.ratio or spec.default_ratio)
+        if ratio is not None and ratio not in spec.ratios(resolution):
             raise InvalidRequest(f"ratio must be {_either(spec.ratios(resolution))}", field="ratio")
         duration = self.duration if self.duration is not None else spec.default_duration
         if duration not in spec.durations:
@@ -200,7 +169,11 @@ class GenerationRequest(_Base):
         if self.audio_url is not None:
             if not spec.supports_audio:
                 raise InvalidRequest(f"{spec.id} cannot take an audio track", field="audio_url")
-            if not self.audio_url.startswith(("https://", "http://")):
+            if is_ref(self.audio_url):
+                # A stashed copy of an attachment (served to DashScope by the media host).
+                if key_of(self.audio_url) is None:
+                    raise InvalidRequest(_say("media.bad_ref"), field="audio_url")
+            elif not self.audio_url.startswith(("https://", "http://")):
                 raise InvalidRequest("audio must be an http(s) link to a WAV or MP3 file", field="audio_url")
             # A link has no spaces or invisible characters; a CR or LF in it could also split a header.
             if any(ch.isspace() or not ch.isprintable() for ch in self.audio_url):
@@ -214,6 +187,19 @@ class GenerationRequest(_Base):
         if self.watermark is None:
             fill(self, "watermark", spec.watermark_default)
         return self
+
+    def _fit_animation(self) -> None:
+        """wan2.7-i2v: a first frame is required (``media``), no ratio (it follows the image), no
+        ``audio_url`` (its audio is the ``driving_audio`` entry), no shot type."""
+        spec = self.spec
+        if not self.media:
+            raise InvalidRequest(_say("animate.needs_media", model=spec.id), field="media")
+        if self.ratio is not None:
+            raise InvalidRequest(_say("animate.ratio"), field="ratio")
+        if self.audio_url is not None:
+            raise InvalidRequest(f"{spec.id} takes its audio as driving audio, not audio_url", field="audio_url")
+        if self.shot_type is not None:
+            raise InvalidRequest(f"shot_type for {spec.id}: not supported", field="shot_type")
 
     # -- derived -----------------------------------------------------------------------------------------
 
@@ -230,8 +216,22 @@ class GenerationRequest(_Base):
 
     @property
     def size(self) -> tuple[int, int]:
+        """The rendered pixel size (text-to-video only: an animation's follows its first frame)."""
         assert self.resolution is not None and self.ratio is not None
         return self.spec.pixel_size(self.resolution, self.ratio)
+
+    @property
+    def animates(self) -> bool:
+        return self.spec.animates
+
+    def frame(self, kind: MediaType) -> str | None:
+        """The ref or link of ``media``'s ``kind`` entry, if any."""
+        return next((item.url for item in self.media if item.type == kind), None)
+
+    def refs(self) -> tuple[str, ...]:
+        """Every stash ref this request sends (what the create path resolves first)."""
+        found = [item.url for item in self.media] + ([self.audio_url] if self.audio_url else [])
+        return tuple(dict.fromkeys(r for r in found if is_ref(r)))
 
     def estimated_cost(self, overrides: dict[str, Decimal] | None = None) -> Decimal:
         """What DashScope bills if the task succeeds (failed generations are free)."""
@@ -244,8 +244,9 @@ class GenerationRequest(_Base):
         values.update(changes)
         return GenerationRequest.build(**values)
 
-    def to_wire(self) -> dict[str, Any]:
-        """The JSON body for ``POST /api/v1/services/aigc/video-generation/video-synthesis``."""
+    def to_wire(self, resolved: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The JSON body for ``POST /api/v1/services/aigc/video-generation/video-synthesis``; ``resolved``
+        maps each stash ref (``refs``) to what DashScope is sent."""
         spec = self.spec
         body_input: dict[str, Any] = {"prompt": self.prompt}
         params: dict[str, Any] = {
@@ -255,11 +256,18 @@ class GenerationRequest(_Base):
         }
         if self.seed is not None:
             params["seed"] = self.seed
-        if spec.family is Family.WAN27_T2V:
+        if spec.family is Family.WAN27_I2V:
+            if not self.prompt:
+                del body_input["prompt"]  # optional for i2v: an empty one is not sent
+            if self.negative_prompt:
+                body_input["negative_prompt"] = self.negative_prompt
+            body_input["media"] = [item.to_wire(resolved) for item in self.media]
+            params = {"resolution": self.resolution, **params}
+        elif spec.family is Family.WAN27_T2V:
             if self.negative_prompt:
                 body_input["negative_prompt"] = self.negative_prompt
             if self.audio_url:
-                body_input["audio_url"] = self.audio_url
+                body_input["audio_url"] = wire_ref(self.audio_url, resolved)
             params["resolution"] = self.resolution
             params["ratio"] = self.ratio
         else:
@@ -268,95 +276,10 @@ class GenerationRequest(_Base):
             if self.negative_prompt:
                 params["negative_prompt"] = self.negative_prompt
             if self.audio_url:
-                body_input["audio_url"] = self.audio_url
+                body_input["audio_url"] = wire_ref(self.audio_url, resolved)
             if self.shot_type is not None:
                 params["shot_type"] = self.shot_type
         return {"model": self.model, "input": body_input, "parameters": params}
-
-
-class ImageRequest(_Base):
-    """A text-to-image request (wan2.7-image / wan2.7-image-pro): an engine job like a video.
-
-    The same body goes to the asynchronous endpoint (``X-DashScope-Async: enable``, then a task) and to
-    the synchronous one the SDK conformance test still uses."""
-
-    kind: Literal["image"] = "image"
-    model: str = DEFAULT_IMAGE_MODEL
-    prompt: str
-    size: str | None = None
-    n: int = 1  # the service defaults to 4 and bills per image: never send more than asked
-    seed: int | None = None
-    watermark: bool = False
-    thinking_mode: bool = True
-
-    @field_validator("seed")
-    @classmethod
-    def _seed_range(cls, value: int | None) -> int | None:
-        return _check_seed(value)
-
-    @field_validator("prompt", mode="before")
-    @classmethod
-    def _prompt_text(cls, value: Any) -> Any:
-        return _clean_prompt(value, "image")
-
-    @field_validator("size", mode="before")
-    @classmethod
-    def _upper_size(cls, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _fit_model(self) -> Self:
-        spec = image_model(self.model)
-        if spec is None:
-            raise InvalidRequest(f"unknown image model {self.model!r}; choose {_either(image_model_ids())}",
-                                 field="model")
-        if not self.prompt:
-            raise InvalidRequest("the prompt is empty: describe the image you want", field="prompt")
-        if len(self.prompt) > spec.max_prompt:
-            raise InvalidRequest(
-                f"the prompt is {len(self.prompt)} characters; {spec.id} takes at most {spec.max_prompt}",
-                field="prompt",
-            )
-        size = self.size or spec.default_size
-        if size not in spec.sizes:
-            raise InvalidRequest(f"size must be {_either(spec.sizes)} for {spec.id}", field="size")
-        if not 1 <= self.n <= spec.max_n:
-            raise InvalidRequest(f"n must be a whole number from 1 to {spec.max_n}", field="n")
-        object.__setattr__(self, "size", size)
-        return self
-
-    @property
-    def spec(self) -> ImageModel:
-        spec = image_model(self.model)
-        assert spec is not None
-        return spec
-
-    def estimated_cost(self, overrides: dict[str, Decimal] | None = None) -> Decimal:
-        """What DashScope bills if all ``n`` images come back (billed per image returned)."""
-        return self.spec.cost(self.n, overrides)
-
-    def with_changes(self, **changes: Any) -> ImageRequest:
-        """A new validated request (re-roll with a new seed, remix the prompt)."""
-        values = self.model_dump()
-        values.update(changes)
-        return ImageRequest.build(**values)
-
-    def to_wire(self) -> dict[str, Any]:
-        """The JSON body for ``POST /api/v1/services/aigc/image-generation/generation`` (async) and
-        ``POST /api/v1/services/aigc/multimodal-generation/generation`` (sync): the same for both."""
-        params: dict[str, Any] = {
-            "size": self.size,
-            "n": self.n,
-            "watermark": self.watermark,
-            "thinking_mode": self.thinking_mode,
-        }
-        if self.seed is not None:
-            params["seed"] = self.seed
-        return {
-            "model": self.model,
-            "input": {"messages": [{"role": "user", "content": [{"text": self.prompt}]}]},
-            "parameters": params,
-        }
 
 
 #: What a job asks for: a video or an image, told apart by ``kind`` (how a stored row is read back).
@@ -376,11 +299,5 @@ def load_request(data: Any) -> AnyRequest:
     return _ANY_REQUEST.validate_python(data)
 
 
-def _either(options: tuple[str, ...] | list[str]) -> str:
-    opts = list(options)
-    if len(opts) == 1:
-        return opts[0]
-    return ", ".join(opts[:-1]) + f" or {opts[-1]}"
-
-
-__all__ = ["AnyRequest", "GenerationRequest", "ImageRequest", "MAX_SEED", "RATIOS", "load_request"]
+__all__ = ["AnyRequest", "GenerationRequest", "ImageRequest", "MAX_INPUT_IMAGES", "MAX_SEED", "MEDIA_ORDER",
+           "MediaItem", "MediaType", "RATIOS", "load_request", "wire_ref"]
