@@ -18,7 +18,9 @@ injects faults on demand. Modules, one concept each:
 - ``media``       MP4/PNG generation and cache; result marks (task id + prompt)
 - ``stats``       counters for assertions
 - ``errors``      error bodies (JSON for the API, XML for downloads)
-- ``server``      routes and middleware
+- ``server``      routes
+- ``middleware``  request ids, injected faults, error bodies, counters, the log line
+- ``inputs``      input images the service fetches itself (image edit, i2v frames): fetch, check, keep
 - ``gateway``     gateway mode: seed 004's own task route and answer shape
 - ``runner``      ``Sandbox`` (in-process) and ``serve`` (CLI)
 """

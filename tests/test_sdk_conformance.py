@@ -29,6 +29,7 @@ from dashscope.api_entities.dashscope_response import (  # noqa: E402
 
 from sandbox import Sandbox, SandboxConfig  # noqa: E402
 from sandbox.validation import VideoJob  # noqa: E402
+from tests.sandbox.inputs_kit import ImageHost, data_uri, png  # noqa: E402
 
 KEY = "sk-sdk-conformance"
 PROMPT = ("Shot from a low angle, in a medium close-up, with warm tones. In a classic detective office, a fox "
@@ -164,3 +165,31 @@ async def test_multimodal_conversation_image(sandbox: Sandbox) -> None:
     assert rsp.status_code == HTTPStatus.OK, rsp
     assert len(rsp.output.choices[0].message.content) == 2
     assert rsp.usage["image_count"] == 2
+
+
+@pytest.fixture
+async def image_host() -> AsyncIterator[ImageHost]:
+    host = await ImageHost().start()
+    yield host
+    await host.close()
+
+
+async def test_multimodal_conversation_image_edit(sandbox: Sandbox, image_host: ImageHost) -> None:
+    # An edit: the input image from a link and a second as a data URI; the output takes the LAST one's 1:2.
+    wide = image_host.put("wide.png", png(800, 400, (200, 30, 40)), "image/png")
+    tall = data_uri(png(300, 600, (20, 40, 210)))
+    messages = [Message(role="user", content=[{"text": "Put the two scenes side by side"},
+                                              {"image": wide}, {"image": tall}])]
+    rsp = await asyncio.to_thread(MultiModalConversation.call, model="wan2.7-image", api_key=KEY,
+                                  messages=messages, n=1, size="1K")
+    assert isinstance(rsp, MultiModalConversationResponse), rsp
+    assert rsp.status_code == HTTPStatus.OK, rsp
+    width, height = (int(x) for x in rsp.usage["size"].split("*"))
+    assert abs(height / width - 2.0) < 0.01
+    got = await asyncio.to_thread(_download, rsp.output.choices[0].message.content[0]["image"])
+    assert got.status_code == 200 and got.content[:4] == b"\x89PNG"
+    assert image_host.hits["wide.png"] == 1
+    refused = await asyncio.to_thread(
+        MultiModalConversation.call, model="wan2.7-image-pro", api_key=KEY, size="4K", n=1,
+        messages=[Message(role="user", content=[{"text": "edit"}, {"image": wide}])])
+    assert refused.status_code == 400 and refused.code == "InvalidParameter"
