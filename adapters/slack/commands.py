@@ -24,12 +24,17 @@ Bolt runs the listener as a task and answers Slack when ``ack()`` is called, whi
   body), not from when this listener started: under a burst the listener can start a second or more
   after the request came in, and Slack's 3 s run from the request, not from us. Without an arrival time
   (Socket Mode) it counts from the listener's start.
+
+Links in the text (``--image <link>``, ``--first <link>``) reach the parser as typed: Slack may send a URL
+wrapped as ``<https://…>`` or ``<https://…|label>``, which ``unwrap_links`` turns back into the bare URL.
+A typed link is fetched without the bot token, whatever host it names (``adapters.slack.files``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -52,6 +57,14 @@ ARRIVED = "wanbot_arrived"
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+
+#: A link as Slack formats it in message text: ``<https://…>`` or ``<https://…|label>``.
+_SLACK_LINK = re.compile(r"<(https?://[^<>|\s]+)(?:\|[^<>]*)?>")
+
+
+def unwrap_links(text: str) -> str:
+    """Slack's ``<url|label>`` link markup back into the bare URL (nothing else in the text changes)."""
+    return _SLACK_LINK.sub(lambda m: m.group(1).replace("&amp;", "&"), text)
 
 
 def makes_job(command: Command) -> bool:
@@ -101,7 +114,7 @@ class SlashCommand:
 
     async def _handle(self, caller: Caller, body: dict[str, Any], reply: Reply) -> None:
         try:
-            command = await self.actions.parse(caller, str(body.get("text") or ""))
+            command = await self.actions.parse(caller, unwrap_links(str(body.get("text") or "")))
             if isinstance(command, StoryboardCommand) and not command.shots:
                 base = await self.actions.storyboard_base(caller, command.typed)
                 await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
@@ -121,4 +134,4 @@ class SlashCommand:
             await reply.acknowledge()
 
 
-__all__ = ["ACK_AFTER", "ARRIVED", "SlashCommand", "makes_job"]
+__all__ = ["ACK_AFTER", "ARRIVED", "SlashCommand", "makes_job", "unwrap_links"]

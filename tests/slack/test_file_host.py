@@ -7,6 +7,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from adapters.slack.commands import unwrap_links
 from adapters.slack.files import FileHost, images_of, input_file
 from adapters.slack.shortcuts import ANIMATE_SHORTCUT, EDIT_SHORTCUT
 from tests.fakes.slack_server import TOKEN, FakeSlack
@@ -85,3 +86,9 @@ def test_the_manifest_declares_both_message_shortcuts_and_files_read() -> None:
                                                                                        "Animate with Wan"]
     assert all(len(s["name"]) <= 24 and len(s["description"]) <= 80 for s in shortcuts.values())
     assert "files:read" in manifest["oauth_config"]["scopes"]["bot"]
+
+
+def test_slack_link_markup_in_the_command_text_becomes_the_bare_url() -> None:
+    text = "animate --first <https://x.example/a.png?a=1&amp;b=2|a.png> --last <https://y.example/b.jpg> a <b> c"
+    assert unwrap_links(text) == "animate --first https://x.example/a.png?a=1&b=2 --last https://y.example/b.jpg a <b> c"
+    assert unwrap_links("<mailto:me@example.com> <#C123|general> <@U1>") == "<mailto:me@example.com> <#C123|general> <@U1>"
