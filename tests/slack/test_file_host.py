@@ -17,7 +17,7 @@ PROD = FileHost.for_api("https://slack.com/api/")
 
 
 def test_real_slack_files_are_on_files_slack_com_over_https_only() -> None:
-    assert PROD == FileHost("https", "files.slack.com", 443)
+    assert FileHost("https", "files.slack.com", 443) == PROD
     assert PROD.serves("https://files.slack.com/files-pri/T1-F1/download/a.png")
     assert PROD.serves("https://FILES.slack.com:443/files-pri/T1-F1/a.png")
     for url in ("http://files.slack.com/files-pri/T1-F1/a.png",          # not https
@@ -90,5 +90,7 @@ def test_the_manifest_declares_both_message_shortcuts_and_files_read() -> None:
 
 def test_slack_link_markup_in_the_command_text_becomes_the_bare_url() -> None:
     text = "animate --first <https://x.example/a.png?a=1&amp;b=2|a.png> --last <https://y.example/b.jpg> a <b> c"
-    assert unwrap_links(text) == "animate --first https://x.example/a.png?a=1&b=2 --last https://y.example/b.jpg a <b> c"
-    assert unwrap_links("<mailto:me@example.com> <#C123|general> <@U1>") == "<mailto:me@example.com> <#C123|general> <@U1>"
+    assert unwrap_links(text) == ("animate --first https://x.example/a.png?a=1&b=2 --last https://y.example/b.jpg "
+                                  "a <b> c")
+    others = "<mailto:me@example.com> <#C123|general> <@U1>"
+    assert unwrap_links(others) == others
