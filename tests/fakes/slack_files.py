@@ -9,7 +9,8 @@ else (a test's "someone else's server").
 
 The host serves a file's bytes only with ``Authorization: Bearer <bot token>``; without it, or with
 another token, it does what Slack does: a ``302`` to the workspace's sign-in page (an HTML page answered
-``200``), so a client that follows redirects gets HTML, not the image. Every fetch is kept in
+``200``), so a client that follows redirects gets HTML, not the image. A file with ``redirect`` set
+answers the token's request with a 302 there instead (a hop to a CDN: the token must not follow). Every fetch is kept in
 ``fetches`` (path, whether the token came along) for the assertions. ``files.info`` answers a file's
 object by id (``file_not_found`` for a deleted or unknown one).
 """
@@ -39,6 +40,8 @@ class SlackFile:
     url_private_download: str
     user: str = "U1"
     deleted: bool = False
+    #: Answer the token's request with a 302 to this URL instead of the bytes (a CDN hop).
+    redirect: str | None = None
 
     def shown(self) -> dict[str, Any]:
         """The file object as Slack shows it in a message, a ``message_action`` payload or ``files.info``."""
@@ -106,6 +109,9 @@ class SlackFiles:
         if found is None or found.deleted:
             self.fetches.append(Fetch(request.path, authorization, 404))
             return web.Response(status=404, text="file not found")
+        if found.redirect is not None:
+            self.fetches.append(Fetch(request.path, authorization, 302))
+            raise web.HTTPFound(found.redirect)
         self.fetches.append(Fetch(request.path, authorization, 200))
         return web.Response(body=found.data, content_type=found.mimetype,
                             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.name)}"})

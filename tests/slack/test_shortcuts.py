@@ -192,7 +192,10 @@ async def test_the_modal_is_sealed_to_who_opened_it(tap_bot: tuple[SlackBot, Wir
     assert tap.creates == [] and bot.fake.files.fetches == []
 
 
-async def test_the_token_never_goes_to_a_host_that_is_not_slacks(tap_bot: tuple[SlackBot, WireTap]) -> None:
+@pytest.mark.parametrize("how", ["named", "redirected"])
+async def test_the_token_never_goes_to_a_host_that_is_not_slacks(tap_bot: tuple[SlackBot, WireTap], how: str) -> None:
+    """A file object naming someone else's server (a forged or odd payload; files.info says the same), or
+    Slack's file host redirecting there: that server never sees the bot token."""
     bot, _ = tap_bot
     seen: list[str] = []
     image = png(300, 300)
@@ -209,9 +212,12 @@ async def test_the_token_never_goes_to_a_host_that_is_not_slacks(tap_bot: tuple[
     await site.start()
     host, port = runner.addresses[0][:2]
     try:
-        # A file object naming someone else's server (a forged or odd payload; files.info says the same).
-        elsewhere = bot.fake.files.add("elsewhere.png", image, "image/png",
-                                       url_private_download=f"http://{host}:{port}/files-pri/T0TEST-F1/x.png")
+        stranger_url = f"http://{host}:{port}/files-pri/T0TEST-F1/x.png"
+        if how == "named":
+            elsewhere = bot.fake.files.add("elsewhere.png", image, "image/png", url_private_download=stranger_url)
+        else:
+            elsewhere = bot.fake.files.add("hop.png", image, "image/png")
+            elsewhere.redirect = stranger_url
         modal = await _shortcut(bot, bot.fake.post_user_message("C_MEMBER", "x", files=[elsewhere]), EDIT_SHORTCUT)
         status, _ = await bot.interact(_submission(modal, "brighter"))
         assert status == 200
