@@ -21,6 +21,8 @@ injects faults on demand. Modules, one concept each:
 - ``server``      routes
 - ``middleware``  request ids, injected faults, error bodies, counters, the log line
 - ``inputs``      input images the service fetches itself (image edit, i2v frames): fetch, check, keep
+- ``i2v``         wan2.7-i2v: ``input.media``, its checks, and the clip's shape
+- ``derive``      results rendered from input media (edited PNGs, i2v MP4s)
 - ``gateway``     gateway mode: seed 004's own task route and answer shape
 - ``runner``      ``Sandbox`` (in-process) and ``serve`` (CLI)
 """

@@ -59,7 +59,7 @@ async def render_i2v(first: Path, last: Path | None, audio: Path | None, *, widt
     args = [*still, "-i", str(first), *still, "-i", str(last or first)]
     if audio is not None:
         args += ["-i", str(audio)]
-    second = _fit(width, height) + ("" if last is not None else f",format=yuv420p,{_tint(colour)}")
+    second = _fit(width, height) + ("" if last is not None else f",format=rgb24,{_tint(colour)}")
     graph = (f"[0:v]{_fit(width, height)},format=yuv420p[a];[1:v]{second},format=yuv420p[b];"
              f"[a][b]xfade=transition=fade:duration={duration * 0.4:.3f}:offset={duration * 0.4:.3f}[v]")
     args += ["-filter_complex", graph, "-map", "[v]"]

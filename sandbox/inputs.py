@@ -35,8 +35,9 @@ import aiohttp
 from sandbox.errors import ApiError, invalid
 from sandbox.validation import ImageJob
 
-#: The reference's limits for an input image.
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
+#: The reference's limits for an input image ("20 MB" read as 20,000,000 bytes, as ``core.image_check`` does:
+#: the sandbox and wanbot's own check then agree to the byte).
+MAX_IMAGE_BYTES = 20 * 1000 * 1000
 MIN_SIDE = 240
 MAX_SIDE = 8000
 MAX_ASPECT = 8.0
@@ -164,7 +165,7 @@ def sniff_image(data: bytes) -> ImageFacts | None:
 def check_image(data: bytes, where: str) -> ImageFacts:
     """The facts of an image the service takes; else 400 ``InvalidParameter`` naming ``where``."""
     if len(data) > MAX_IMAGE_BYTES:
-        raise invalid(f"The image at `{where}` is larger than 20MB.")
+        raise _too_large(where, MAX_IMAGE_BYTES)
     facts = sniff_image(data)
     if facts is None:
         raise invalid(f"The image format of `{where}` is not supported: use JPEG, PNG, BMP or WEBP.")
@@ -182,13 +183,17 @@ def check_image(data: bytes, where: str) -> ImageFacts:
 # -- fetching -----------------------------------------------------------------------------------------------
 
 
+def _too_large(where: str, max_bytes: int) -> ApiError:
+    return invalid(f"The file at `{where}` is larger than {max_bytes / 1e6:g}MB.")
+
+
 def decode_data_uri(uri: str, where: str) -> bytes:
     """The bytes of a ``data:{mime};base64,...`` URI (the only data form the service documents)."""
     head, sep, payload = uri.partition(",")
     if not sep or not head.endswith(";base64"):
         raise invalid(f"The data URI at `{where}` must be data:{{mime}};base64,... .")
     if len(payload) > MAX_IMAGE_BYTES * 4 // 3 + 4:
-        raise invalid(f"The image at `{where}` is larger than 20MB.")
+        raise _too_large(where, MAX_IMAGE_BYTES)
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
@@ -210,13 +215,13 @@ async def fetch(url: str, where: str, *, timeout: float = FETCH_TIMEOUT,
             if rsp.status != 200:
                 raise invalid(MSG_DOWNLOAD_FAILED)
             if (rsp.content_length or 0) > max_bytes:
-                raise invalid(f"The image at `{where}` is larger than 20MB.")
+                raise _too_large(where, max_bytes)
             chunks: list[bytes] = []
             total = 0
             async for chunk in rsp.content.iter_chunked(_CHUNK):
                 total += len(chunk)
                 if total > max_bytes:
-                    raise invalid(f"The image at `{where}` is larger than 20MB.")
+                    raise _too_large(where, max_bytes)
                 chunks.append(chunk)
             return b"".join(chunks)
     except TimeoutError:

@@ -1,16 +1,16 @@
 """HTTP routes of the sandbox: the DashScope API under ``/api/v1`` and signed downloads.
 
-==============================================================  ======================================
+==============================================================  ========================================
 route                                                           answer
-==============================================================  ======================================
-``POST /api/v1/services/aigc/video-generation/video-synthesis``  create a video task (async header)
-``POST /api/v1/services/aigc/image-generation/generation``       create an image task (async header)
-``POST /api/v1/services/aigc/multimodal-generation/generation``  synchronous image generation
+==============================================================  ========================================
+``POST /api/v1/services/aigc/video-generation/video-synthesis``  create a t2v or i2v task (async header)
+``POST /api/v1/services/aigc/image-generation/generation``       create an image or edit task (async)
+``POST /api/v1/services/aigc/multimodal-generation/generation``  synchronous image generation or edit
 ``GET  /api/v1/tasks/{task_id}``                                 task state (UNKNOWN: HTTP 200)
 ``POST /api/v1/tasks/{task_id}/cancel``                          cancel a PENDING task
 ``GET  /api/v1/tasks``                                           list tasks (paged, filtered)
 ``GET  /results/{object}?Expires&OSSAccessKeyId&Signature``      the MP4/PNG (OSS-style errors)
-==============================================================  ======================================
+==============================================================  ========================================
 
 Any other ``/api/v1`` path answers 400 ``InvalidParameter`` "url error, please check url!".
 With ``SandboxConfig.gateway`` the sandbox is seed 004's gateway instead (``sandbox.gateway``): the create
@@ -43,6 +43,7 @@ from sandbox.errors import (
     invalid,
     oss_error,
 )
+from sandbox.i2v import I2vInputs, prepare_i2v
 from sandbox.inputs import prepare_edit
 from sandbox.listing import list_tasks
 from sandbox.media import MediaSpec, mark_for
@@ -148,20 +149,26 @@ async def _admit_create(request: web.Request, parse: Callable[..., J]) -> tuple[
 
 async def create_video(request: web.Request) -> web.Response:
     state, kid, job = await _admit_create(request, parse_video)
-    if job.audio_url and state.config.check_audio:
-        await check_audio(job.audio_url, timeout=state.config.audio_timeout)
+    inputs = I2vInputs(frames=())
+    config = state.config
+    if job.media:  # wan2.7-i2v: the frames (and the driving audio) are fetched and checked first
+        job, inputs = await prepare_i2v(job, config.cache_dir, timeout=config.input_timeout,
+                                        check=config.check_audio, audio_timeout=config.audio_timeout)
+    elif job.audio_url and config.check_audio:
+        await check_audio(job.audio_url, timeout=config.audio_timeout)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.created_by_key[kid] += 1
-    state.media.register(video_object(task), _video_spec(state, job, task))
+    state.media.register(video_object(task), _video_spec(state, job, task, inputs))
     return _task_created(request, task)
 
 
-def _video_spec(state: SandboxState, job: VideoJob, task: Task) -> MediaSpec:
+def _video_spec(state: SandboxState, job: VideoJob, task: Task, inputs: I2vInputs) -> MediaSpec:
     label = f"{job.model} {job.resolution} {job.ratio} {job.duration}s"
     mark = mark_for(task.task_id, job.prompt) if state.config.mark_results else ""
     return MediaSpec(kind="mp4", width=job.width, height=job.height, duration=float(job.duration),
                      text=f"{label} | {job.prompt[:240]}", seed=job.seed or 0, fps=state.config.fps,
-                     min_bytes=state.config.min_video_bytes, mark=mark)
+                     min_bytes=state.config.min_video_bytes, mark=mark, sources=inputs.frames,
+                     audio=inputs.audio)
 
 
 def _register_images(state: SandboxState, job: ImageJob, owner_id: str, source: Path | None) -> None:
@@ -182,6 +189,7 @@ async def create_image_task(request: web.Request) -> web.Response:
     job, source = await _edit(state, job)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.images_by_key[kid] += job.n
+    state.image_jobs.append(job)
     _register_images(state, job, task.task_id, source)
     return _task_created(request, task)
 
@@ -205,6 +213,7 @@ async def image_sync(request: web.Request) -> web.Response:
     rid = request[REQUEST_ID]
     _register_images(state, job, rid, source)
     state.stats.images_by_key[kid] += job.n
+    state.image_jobs.append(job)
     expires_at = state.clock() + state.config.scaled(state.config.limits.url_ttl_seconds)
     body = {"output": image_output(job, rid, _url_for(request), expires_at),
             "usage": image_usage(job), "request_id": rid}

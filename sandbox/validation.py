@@ -15,6 +15,7 @@ model is 400 ``InvalidParameter`` "Model not exist." (or 404 ``ModelNotFound`` w
 ``SandboxConfig.model_not_found_404``); an image model on the video endpoint (or the reverse) is
 400 ``InvalidParameter`` "url error, please check url!".
 
+wan2.7-i2v bodies are read by ``sandbox.i2v.parse_i2v`` (``parse_video`` hands them over).
 Image editing (input images in ``content``): ``parse_image`` checks what the body alone says (at most 9
 images, each a string; ``4K`` refused; a ``W*H`` size of 768²–2,048² pixels) and keeps the links in
 ``ImageJob.images``; fetching and checking the files themselves is ``sandbox.inputs``' (after parsing, as the
@@ -67,7 +68,9 @@ class VideoJob:
     seed: int | None
     audio: bool  # True when an audio_url was given
     shot_type: str | None
-    audio_url: str | None = None
+    audio_url: str | None = None  # wan2.7-i2v: the driving audio's link
+    #: wan2.7-i2v: ``input.media`` as ``(type, url)`` pairs, in the order sent (``sandbox.i2v``).
+    media: tuple[tuple[str, str], ...] = ()
 
     @property
     def size(self) -> str:
@@ -169,6 +172,10 @@ def parse_video(body: Any, *, model_not_found_404: bool = False) -> VideoJob:
         raise unknown_model(model_not_found_404)
     inp = _obj(body.get("input"), "input", required=True)
     params = _obj(body.get("parameters"), "parameters", required=False)
+    if spec.family is Family.WAN27_I2V:
+        from sandbox.i2v import parse_i2v  # built on this module's helpers: imported here, not at the top
+
+        return parse_i2v(model_id, spec, inp, params)
     prompt = _str(inp, "prompt", "input")
     if not prompt or not prompt.strip():
         raise invalid("Field required: input.prompt")
@@ -317,7 +324,7 @@ def _prompt_from_messages(messages: Any) -> tuple[str, tuple[str, ...]]:
     return str(texts[0]), tuple(images)
 
 
-async def check_audio(url: str, *, timeout: float) -> None:
+async def check_audio(url: str, *, timeout: float, where: str = "input.audio_url") -> None:
     """Fetch and probe ``url`` as the service would before it renders (``SandboxConfig.check_audio``).
 
     An ``oss://`` link is DashScope's own temporary storage, which the sandbox cannot reach: taken as is."""
@@ -327,4 +334,4 @@ async def check_audio(url: str, *, timeout: float) -> None:
         try:
             await AudioCheck(session, Messages(), timeout=timeout, public_only=False).check(url)
         except InvalidMedia as refused:
-            raise invalid(f"The parameter `input.audio_url` is invalid: {refused.message}") from None
+            raise invalid(f"The parameter `{where}` is invalid: {refused.message}") from None

@@ -163,8 +163,18 @@ async def test_files_the_reference_refuses(api: Api, image_host: ImageHost, rout
     assert says in message and "image 2" in message
 
 
+def bmp_of_size(total: int) -> bytes:
+    header = b"BM" + b"\x00" * 12 + struct.pack("<Iii", 40, 640, 480)
+    return header + b"\x00" * (total - len(header))
+
+
 async def test_over_20_mb_is_refused_without_reading_it_all(api: Api, image_host: ImageHost) -> None:
-    url = image_host.put("big.bmp", b"BM" + b"\x00" * (20 * 1024 * 1024))
+    # 20 MB is 20,000,000 bytes, as wanbot's own check reads it: the two agree to the byte.
+    at_limit = image_host.put("limit.bmp", bmp_of_size(20_000_000))
+    code, _ = await api.call("POST", IMAGE_ASYNC_PATH, json=edit_body(PROMPT, [at_limit]), async_=True)
+    assert code == 200
+    api.sandbox.stats.reset()
+    url = image_host.put("big.bmp", bmp_of_size(20_000_001))
     assert "larger than 20MB" in await refusal(api, edit_body(PROMPT, [url]), "sync")
     huge = "data:image/png;base64," + "A" * (28 * 1024 * 1024)
     assert "larger than 20MB" in await refusal(api, edit_body(PROMPT, [huge]), "sync")
@@ -216,3 +226,6 @@ async def test_thinking_mode_is_taken_and_ignored_with_images(api: Api, image_ho
     answer, _ = await results(api, edit_body(PROMPT, [url], n=1, size="1K", thinking_mode=True), "sync")
     width, height = (int(x) for x in answer["usage"]["size"].split("*"))
     assert math.isclose(width / height, 2.0, rel_tol=0.01)
+    # A sync answer leaves no task: the accepted job is kept for assertions on what was sent.
+    (job,) = api.sandbox.image_jobs
+    assert job.images == (url,) and job.thinking_mode is True and (job.width, job.height) == (width, height)
