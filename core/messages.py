@@ -367,12 +367,11 @@ EN.update({
 EN.update({
     # -- slack: "Edit with Wan" / "Animate with Wan" message shortcuts and the Animate button (issue 12, i12-slack) --
     "slack.button.animate": "Animate",
-    "slack.shortcut.no_images": "That message has no image files: Wan can edit or animate JPEG, PNG, BMP or "
-    "WEBP images posted in Slack.",
-    "slack.shortcut.not_images": "None of that message's files is an image Wan can read: it takes JPEG, PNG, "
-    "BMP or WEBP images.",
-    "slack.shortcut.gone": "A file on that message is no longer in Slack (deleted, or the bot can't see it); "
-    "use the shortcut again on a message with images.",
+    # (the three below are reasons, read as "That request doesn't work: <reason>.")
+    "slack.shortcut.no_images": "that message has no image files; Wan edits and animates JPEG, PNG, BMP or WEBP "
+    "images posted in Slack",
+    "slack.shortcut.not_images": "none of that message's files is an image Wan can read (JPEG, PNG, BMP or WEBP)",
+    "slack.shortcut.gone": "a file on that message is no longer in Slack (deleted, or the bot can't see it)",
     "slack.shortcut.stale": "This form isn't yours or is no longer valid; use the shortcut on the message again.",
     "slack.edit.title": "Edit with Wan",
     "slack.edit.images": "Editing {names} ({n} of {total} image(s); Wan takes up to 9, and the result follows the "

@@ -56,7 +56,8 @@ def sign(body: str, timestamp: int, secret: str = SECRET) -> dict[str, str]:
 
 def state_of(text: str) -> str:
     """The state a status message shows, read from its fallback text (``[job] 🎬 Generating · 3s``)."""
-    match = re.match(r"\[\w+\] 🎬 ([^·\n]+)", text)
+    # 🎬 a video, 🖼️ images, 🎞️ Animate · an image made a video
+    match = re.match(r"\[\w+\] \S+ (?:Animate · )?([^·\n]+)", text)
     assert match, text
     return _TITLES[match.group(1).strip()]
 
