@@ -240,14 +240,21 @@ class Delivery:
     ) -> MessageRef:
         req = job.request
         assert isinstance(req, GenerationRequest)  # image jobs go through _deliver_images
-        caption = self._messages(
-            "delivered.caption",
-            prompt_short=shorten(req.prompt, 80),
-            resolution=req.resolution,
-            ratio=req.ratio,
-            duration=req.seconds,
-            job_id=job.id,
-        )
+        if req.animates:
+            caption = self._messages(
+                "delivered.animate_caption",
+                prompt_short=shorten(req.prompt, 80) or self._messages("delivered.animate_untitled"),
+                resolution=req.resolution, duration=req.seconds, job_id=job.id,
+            )
+        else:
+            caption = self._messages(
+                "delivered.caption",
+                prompt_short=shorten(req.prompt, 80),
+                resolution=req.resolution,
+                ratio=req.ratio,
+                duration=req.seconds,
+                job_id=job.id,
+            )
         if note:
             caption = f"{caption}\n{note}"
         if before_upload is not None:
