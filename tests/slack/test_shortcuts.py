@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -87,16 +88,18 @@ async def _refused(bot: SlackBot, message: Message, callback_id: str, *, user: s
     return texts[0]
 
 
-def _readable_copy(url: str, original: bytes, content_type: str, bot: SlackBot) -> None:
-    """What DashScope was handed for a Slack file: a data URI of the very bytes, or a bot-hosted URL —
-    never the Slack-private URL (nor anything on the Slack file host)."""
+async def _readable_copy(url: str, original: bytes, content_type: str, bot: SlackBot) -> None:
+    """What DashScope was handed for a Slack file: a data URI of the very bytes, or a URL anyone (DashScope)
+    can fetch the very bytes from without a token — never the Slack-private URL, nor the Slack file host."""
     assert bot.fake.origin not in url and "files-pri" not in url and "files.slack.com" not in url
     if url.startswith("data:"):
         head, _, b64 = url.partition(",")
         assert head == f"data:{content_type};base64"
         assert base64.b64decode(b64) == original
-    else:
-        assert url.startswith(("http://", "https://")), url
+        return
+    assert url.startswith(("http://", "https://")), url
+    async with aiohttp.ClientSession() as session, session.get(url) as answer:
+        assert answer.status == 200 and await answer.read() == original
 
 
 def _thread_files(bot: SlackBot, status: Message) -> list[Any]:
@@ -145,8 +148,8 @@ async def test_edit_with_wan_sends_the_prompt_and_every_image_and_delivers_into_
     content = user_message["content"]
     assert content[0] == {"text": "make it a snowy winter night"}
     assert [list(entry) for entry in content[1:]] == [["image"], ["image"]]
-    _readable_copy(content[1]["image"], first, "image/png", bot)
-    _readable_copy(content[2]["image"], second, "image/png", bot)
+    await _readable_copy(content[1]["image"], first, "image/png", bot)
+    await _readable_copy(content[2]["image"], second, "image/png", bot)
     assert "thinking_mode" not in wire.get("parameters", {})  # only without input images
     assert wire.get("parameters", {}).get("size", "2K") in ("1K", "2K")
 
@@ -163,11 +166,14 @@ async def test_a_message_without_images_gets_one_sentence_and_nothing_is_spent(
         tap_bot: tuple[SlackBot, WireTap]) -> None:
     bot, tap = tap_bot
     plain = bot.fake.post_user_message("C_MEMBER", "no files here")
-    assert (await _refused(bot, plain, EDIT_SHORTCUT)).startswith("That request doesn't work: that message has no image files")
+    assert await _refused(bot, plain, EDIT_SHORTCUT) == (
+        "That request doesn't work: that message has no image files; Wan edits and animates JPEG, PNG, BMP or "
+        "WEBP images posted in Slack.")
     pdf = bot.fake.files.add("report.pdf", b"%PDF-1.7 not an image", "application/pdf")
     gif = bot.fake.files.add("cat.gif", b"GIF89a....", "image/gif")
     others = bot.fake.post_user_message("C_MEMBER", "a pdf and a gif", files=[pdf, gif])
-    assert (await _refused(bot, others, ANIMATE_SHORTCUT)).startswith("That request doesn't work: none of that message's files")
+    assert await _refused(bot, others, ANIMATE_SHORTCUT) == (
+        "That request doesn't work: none of that message's files is an image Wan can read (JPEG, PNG, BMP or WEBP).")
     assert bot.fake.views == [] and tap.creates == [] and bot.fake.files.fetches == []
     assert bot.status_messages() == []
 
@@ -286,7 +292,7 @@ async def test_animate_with_wan_starts_a_video_from_the_first_image_in_the_messa
     assert wire["model"] == "wan2.7-i2v"
     [media] = wire["input"]["media"]
     assert media["type"] == "first_frame"
-    _readable_copy(media["url"], first, "image/png", bot)
+    await _readable_copy(media["url"], first, "image/png", bot)
     assert not wire["input"].get("prompt")
     parameters = wire["parameters"]
     assert "ratio" not in parameters and "size" not in parameters  # the video follows the image
