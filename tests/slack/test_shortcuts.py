@@ -346,3 +346,23 @@ async def test_the_animate_button_on_an_image_result_animates_its_image(tap_bot:
     assert "ratio" not in wire["parameters"]
     await delivered(bot, video, timeout=30)
     assert bot.shown_states(video)[-1] == "DELIVERED"
+
+
+async def test_ten_images_edit_the_first_nine_and_a_channel_the_bot_cannot_post_in_is_refused_first(
+        tap_bot: tuple[SlackBot, WireTap]) -> None:
+    bot, tap = tap_bot
+    files = [bot.fake.files.add(f"p{n}.png", png(240 + n, 240), "image/png") for n in range(10)]
+    modal = await _shortcut(bot, bot.fake.post_user_message("C_MEMBER", "ten", files=files), EDIT_SHORTCUT)
+    assert "(9 of 10 image(s)" in json.dumps(modal["blocks"])
+    status, body = await bot.interact(_submission(modal, "as a mosaic"))
+    assert status == 200 and body == ""
+    await until(lambda: bool(tap.creates), what="the create")
+    images = [entry for entry in tap.creates[0]["body"]["input"]["messages"][0]["content"] if "image" in entry]
+    assert len(images) == 9
+    assert bot.fake.files.fetched(files[9]) == []
+
+    # A private channel the bot is not in: nobody types a prompt for a result that could not be posted.
+    private = bot.fake.post_user_message("G_PRIVATE", "secret", files=[files[0]])
+    views = len(bot.fake.views)
+    assert "/invite @wanbot" in await _refused(bot, private, ANIMATE_SHORTCUT)
+    assert len(bot.fake.views) == views and len(tap.creates) == 1
