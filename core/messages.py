@@ -370,7 +370,6 @@ EN.update({
 
 EN.update({
     # -- slack: "Edit with Wan" / "Animate with Wan" message shortcuts and the Animate button (issue 12, i12-slack) --
-    "slack.button.animate": "Animate",
     # (the three below are reasons, read as "That request doesn't work: <reason>.")
     "slack.shortcut.no_images": "that message has no image files; Wan edits and animates JPEG, PNG, BMP or WEBP "
     "images posted in Slack",

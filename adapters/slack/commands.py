@@ -3,7 +3,8 @@
 Bolt runs the listener as a task and answers Slack when ``ack()`` is called, which must happen within
 3 seconds. The text is read by ``ChatActions.parse`` (the shared parser, over the channel's defaults).
 
-* Anything that makes a job — ``/wan video``, ``image``, ``storyboard a | b``, and the buttons typed
+* Anything that makes a job — ``/wan video``, ``image`` (with ``--image`` links: an edit), ``animate``,
+  ``storyboard a | b``, and the buttons typed
   (``reroll``, ``upscale``, ``remix <job> <prompt>``) — acknowledges only once its job is *stored*:
   check the bot can post in the channel (bounded: ``MEMBER_CHECK_BUDGET``), ``ChatActions.run`` (one
   insert; the engine posts the status message in the background), and only then ``ack()``. A kill
@@ -45,6 +46,7 @@ from adapters.slack.modals import Modals
 from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
 from core.actions import Caller, ChatActions
 from core.commands import Command, ImageCommand, JobCommand, StoryboardCommand, VideoCommand
+from core.media_commands import AnimateCommand, EditCommand
 from core.messages import Messages
 
 log = logging.getLogger("wanbot.slack")
@@ -72,7 +74,7 @@ def makes_job(command: Command) -> bool:
         return command.action != "delete"
     if isinstance(command, StoryboardCommand):
         return bool(command.shots)
-    return isinstance(command, VideoCommand | ImageCommand)
+    return isinstance(command, VideoCommand | ImageCommand | EditCommand | AnimateCommand)
 
 
 class SlashCommand:

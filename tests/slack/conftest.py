@@ -36,6 +36,7 @@ from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
+from tests.slack.wire import WireTap
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 DASHSCOPE_KEY = "sk-slack-tests"
@@ -251,3 +252,22 @@ async def make_bot(tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandbox) -> A
     for b in made:
         if b.rt is not None:
             await b.stop()
+
+
+@pytest.fixture
+async def tap_bot(tmp_path: Path) -> AsyncIterator[tuple[SlackBot, WireTap]]:
+    """A bot whose DashScope is the sandbox behind a ``WireTap`` (every create body kept)."""
+    fake = FakeSlack()
+    await fake.start()
+    async with Sandbox(SandboxConfig(speed=SPEED, seed=7)) as sandbox:
+        tap = WireTap(sandbox.origin)
+        await tap.start()
+        settings = slack_settings(tmp_path, fake, sandbox, dashscope_base_url=tap.base_url(sandbox.base_url))
+        bot = SlackBot(settings, fake, sandbox)
+        await bot.start()
+        try:
+            yield bot, tap
+        finally:
+            await bot.stop()
+            await tap.close()
+            await fake.close()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,10 +16,8 @@ from aiohttp import web
 
 import adapters.slack.shortcuts as shortcuts_module
 from adapters.slack.shortcuts import ANIMATE_SHORTCUT, EDIT_SHORTCUT
-from sandbox.config import SandboxConfig
-from sandbox.runner import Sandbox
-from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, FakeSlack, Message
-from tests.slack.conftest import SPEED, SlackBot, delivered, job_id_of, slack_settings, until
+from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, Message
+from tests.slack.conftest import SlackBot, delivered, job_id_of, until
 from tests.slack.wire import WireTap, png
 
 IMAGE_MODELS = ("wan2.7-image", "wan2.7-image-pro")
@@ -31,24 +27,6 @@ IMAGE_MODELS = ("wan2.7-image", "wan2.7-image-pro")
 def _patient_modals(monkeypatch: pytest.MonkeyPatch) -> None:
     # Under any CPU load the fetch-and-check finishes inside the window: each test sees one path.
     monkeypatch.setattr(shortcuts_module, "ACK_AFTER", 60.0)
-
-
-@pytest.fixture
-async def tap_bot(tmp_path: Path) -> AsyncIterator[tuple[SlackBot, WireTap]]:
-    fake = FakeSlack()
-    await fake.start()
-    async with Sandbox(SandboxConfig(speed=SPEED, seed=7)) as sandbox:
-        tap = WireTap(sandbox.origin)
-        await tap.start()
-        settings = slack_settings(tmp_path, fake, sandbox, dashscope_base_url=tap.base_url(sandbox.base_url))
-        bot = SlackBot(settings, fake, sandbox)
-        await bot.start()
-        try:
-            yield bot, tap
-        finally:
-            await bot.stop()
-            await tap.close()
-            await fake.close()
 
 
 # -- helpers -------------------------------------------------------------------------------------------
