@@ -26,8 +26,9 @@ Bolt runs the listener as a task and answers Slack when ``ack()`` is called, whi
   after the request came in, and Slack's 3 s run from the request, not from us. Without an arrival time
   (Socket Mode) it counts from the listener's start.
 
-Links in the text (``--image <link>``, ``--first <link>``) reach the parser as typed: Slack may send a URL
-wrapped as ``<https://…>`` or ``<https://…|label>``, which ``unwrap_links`` turns back into the bare URL.
+Links in the text (``--image <link>``, ``--first <link>``): Slack may send a URL wrapped as ``<https://…>``
+or ``<https://…|label>``, with ``&`` as ``&amp;``; ``unwrap_links`` turns a link flag's value back into the
+bare URL.
 A typed link is fetched without the bot token, whatever host it names (``adapters.slack.files``).
 """
 
@@ -60,13 +61,15 @@ ARRIVED = "wanbot_arrived"
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-#: A link as Slack formats it in message text: ``<https://…>`` or ``<https://…|label>``.
-_SLACK_LINK = re.compile(r"<(https?://[^<>|\s]+)(?:\|[^<>]*)?>")
+#: A link flag's value as Slack may format it: ``--image <https://…>`` or ``--image <https://…|label>``.
+_SLACK_LINK = re.compile(r"(--(?:image|first|last|audio)(?:=|\s+))<(https?://[^<>|\s]+)(?:\|[^<>]*)?>",
+                         re.IGNORECASE)
 
 
 def unwrap_links(text: str) -> str:
-    """Slack's ``<url|label>`` link markup back into the bare URL (nothing else in the text changes)."""
-    return _SLACK_LINK.sub(lambda m: m.group(1).replace("&amp;", "&"), text)
+    """A link flag's Slack markup back into the bare URL (its ``&amp;`` too); the prompt is left as typed, so
+    a disguised link in it is echoed as the inert text it is (``adapters.slack.blocks``)."""
+    return _SLACK_LINK.sub(lambda m: m.group(1) + m.group(2).replace("&amp;", "&"), text)
 
 
 def makes_job(command: Command) -> bool:

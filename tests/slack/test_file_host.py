@@ -88,9 +88,10 @@ def test_the_manifest_declares_both_message_shortcuts_and_files_read() -> None:
     assert "files:read" in manifest["oauth_config"]["scopes"]["bot"]
 
 
-def test_slack_link_markup_in_the_command_text_becomes_the_bare_url() -> None:
-    text = "animate --first <https://x.example/a.png?a=1&amp;b=2|a.png> --last <https://y.example/b.jpg> a <b> c"
-    assert unwrap_links(text) == ("animate --first https://x.example/a.png?a=1&b=2 --last https://y.example/b.jpg "
-                                  "a <b> c")
-    others = "<mailto:me@example.com> <#C123|general> <@U1>"
+def test_slack_link_markup_in_a_link_flag_becomes_the_bare_url_and_the_prompt_stays_as_typed() -> None:
+    text = ("animate <https://evil.example|Free Nitro> --first <https://x.example/a.png?a=1&amp;b=2|a.png> "
+            "--last=<https://y.example/b.jpg> --IMAGE <http://z.example/c.png>")
+    assert unwrap_links(text) == ("animate <https://evil.example|Free Nitro> --first https://x.example/a.png?a=1&b=2 "
+                                  "--last=https://y.example/b.jpg --IMAGE http://z.example/c.png")
+    others = "<mailto:me@example.com> <#C123|general> <@U1> --first <mailto:x@y.z> --seed <https://x.y>"
     assert unwrap_links(others) == others
