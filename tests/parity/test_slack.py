@@ -220,11 +220,8 @@ async def _animate(bot: SlackBot) -> None:
 CASES: dict[str, Callable[[SlackBot], Awaitable[None]]] = {
     "video": _video, "image": _image, "storyboard": _storyboard, "status": _status, "cancel": _cancel,
     "usage": _usage, "reroll": _reroll, "remix": _remix, "upscale": _upscale, "delete": _delete,
-    "defaults": _defaults, "help": _help,
+    "defaults": _defaults, "help": _help, "edit_image": _edit_image, "animate": _animate,
 }
-#: Issue 12's actions, in CASES once the README's parity table lists them for Slack.
-NEW_CASES: dict[str, Callable[[SlackBot], Awaitable[None]]] = {"edit_image": _edit_image, "animate": _animate}
-CASES.update({name: case for name, case in NEW_CASES.items() if name in SLACK})
 
 def test_every_action_the_table_lists_for_slack_has_a_case() -> None:
     assert sorted(SLACK) == sorted(CASES)
