@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -15,9 +16,13 @@ import pytest
 from aiohttp import web
 
 import adapters.slack.shortcuts as shortcuts_module
+from adapters.slack.app import SlackService
 from adapters.slack.shortcuts import ANIMATE_SHORTCUT, EDIT_SHORTCUT
-from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, Message
-from tests.slack.conftest import SlackBot, delivered, job_id_of, until
+from bot.platforms import slack_config
+from bot.runtime import runtime
+from sandbox.runner import Sandbox
+from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, FakeSlack, Message
+from tests.slack.conftest import SlackBot, delivered, job_id_of, slack_settings, until
 from tests.slack.wire import WireTap, png
 
 IMAGE_MODELS = ("wan2.7-image", "wan2.7-image-pro")
@@ -225,21 +230,27 @@ async def test_the_token_never_goes_to_a_host_that_is_not_slacks(tap_bot: tuple[
     assert all(TOKEN not in auth for auth in seen)
 
 
-async def test_a_slow_check_closes_the_modal_and_its_refusal_follows_as_one_sentence(
-        tap_bot: tuple[SlackBot, WireTap], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("side", [100, 300])  # 100 px: refused by the check; 300 px: a job
+async def test_a_slow_check_closes_the_modal_and_its_outcome_follows(
+        tap_bot: tuple[SlackBot, WireTap], monkeypatch: pytest.MonkeyPatch, side: int) -> None:
     bot, tap = tap_bot
-    tiny = bot.fake.files.add("tiny.png", png(100, 100), "image/png")  # under 240 px a side
-    modal = await _shortcut(bot, bot.fake.post_user_message("C_MEMBER", "x", files=[tiny]), ANIMATE_SHORTCUT)
-    assert bot.service is not None
+    image = bot.fake.files.add("frame.png", png(side, side), "image/png")
+    modal = await _shortcut(bot, bot.fake.post_user_message("C_MEMBER", "x", files=[image]), ANIMATE_SHORTCUT)
     monkeypatch.setattr(shortcuts_module, "ACK_AFTER", 0.0)
     await bot.stop()  # a fresh process reads the window
     await bot.start()
     before = len(bot.ephemeral_texts())
     status, body = await bot.interact(_submission(modal, ""))
     assert status == 200 and body == ""  # closed at once: Slack's 3 s are not spent on the fetch
-    await until(lambda: len(bot.ephemeral_texts()) > before, what="the refusal")
-    assert len(bot.ephemeral_texts()[before:]) == 1
-    assert tap.creates == [] and bot.status_messages() == []
+    if side < 240:
+        await until(lambda: len(bot.ephemeral_texts()) > before, what="the refusal")
+        [said] = bot.ephemeral_texts()[before:]
+        assert said.startswith("That request doesn't work: the image is 100×100 px"), said
+        assert tap.creates == [] and bot.status_messages() == []
+    else:
+        await _status_after(bot, set())  # the job, stored after the modal closed
+        await until(lambda: bool(tap.creates), what="the create")
+        assert tap.creates[0]["body"]["model"] == "wan2.7-i2v" and bot.ephemeral_texts()[before:] == []
 
 
 # -- Animate with Wan ------------------------------------------------------------------------------------
@@ -344,3 +355,26 @@ async def test_ten_images_edit_the_first_nine_and_a_channel_the_bot_cannot_post_
     views = len(bot.fake.views)
     assert "/invite @wanbot" in await _refused(bot, private, ANIMATE_SHORTCUT)
     assert len(bot.fake.views) == views and len(tap.creates) == 1
+
+
+async def test_in_socket_mode_the_shortcut_and_its_modal_arrive_over_the_websocket(
+        tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandbox) -> None:
+    settings = slack_settings(tmp_path, fake_slack, sandbox, slack_app_token="xapp-1-test", slack_signing_secret=None)
+    service = SlackService(slack_config(settings))
+    async with runtime(settings, {"slack": service.port}) as rt:
+        await service.start(rt.host())
+        try:
+            await until(lambda: bool(fake_slack.sockets), what="the websocket")
+            image = fake_slack.files.add("a.png", png(300, 240), "image/png")
+            message = fake_slack.post_user_message("C_MEMBER", "x", files=[image])
+            await fake_slack.send_envelope("interactive", fake_slack.message_action(message, ANIMATE_SHORTCUT))
+            await until(lambda: bool(fake_slack.views), what="the modal")
+            modal = fake_slack.views[-1]["view"]
+            envelope = await fake_slack.send_envelope("interactive", _submission(modal, "waves"))
+            await until(lambda: any(f.get("envelope_id") == envelope for f in fake_slack.socket_frames),
+                        what="the submission's ack")
+            await until(lambda: any(m.text.startswith("[") for m in fake_slack.posts()), what="the status message")
+            job = (await rt.store.recent_for_user("slack", TEAM, "U1", limit=1))[0]
+            assert job.request.model == "wan2.7-i2v" and job.request.prompt == "waves"
+        finally:
+            await service.stop()
