@@ -188,10 +188,7 @@ async def test_the_modal_is_sealed_to_who_opened_it(tap_bot: tuple[SlackBot, Wir
 
 
 @pytest.mark.parametrize(("how", "stranger_host"), [
-    ("named", "127.0.0.1"), ("named", "127.0.0.2"), ("redirected", "127.0.0.2"),
-    pytest.param("redirected", "127.0.0.1", marks=pytest.mark.xfail(
-        reason="core/fetching.py keeps the one-time headers on a redirect to the same host name on another "
-               "port or scheme (it compares hosts, not origins); i12-core to fix", strict=False)),
+    ("named", "127.0.0.1"), ("named", "127.0.0.2"), ("redirected", "127.0.0.2"), ("redirected", "127.0.0.1"),
 ])
 async def test_the_token_never_goes_to_a_host_that_is_not_slacks(tap_bot: tuple[SlackBot, WireTap], how: str,
                                                                  stranger_host: str) -> None:
