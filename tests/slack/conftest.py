@@ -11,6 +11,7 @@ running.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -35,7 +36,7 @@ from core.actions import ChatActions
 from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
 from tests.fakes.clock import FakeClock
-from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
+from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, FakeSlack, Message
 from tests.slack.wire import WireTap
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -271,3 +272,27 @@ async def tap_bot(tmp_path: Path) -> AsyncIterator[tuple[SlackBot, WireTap]]:
             await bot.stop()
             await tap.close()
             await fake.close()
+
+
+async def readable_copy(url: str, original: bytes, content_type: str, bot: SlackBot) -> None:
+    """What DashScope was handed for a Slack file: a data URI of the very bytes, or a URL anyone (DashScope)
+    can fetch the very bytes from without a token — never the Slack-private URL, nor the Slack file host."""
+    assert bot.fake.origin not in url and "files-pri" not in url and "files.slack.com" not in url
+    if url.startswith("data:"):
+        head, _, b64 = url.partition(",")
+        assert head == f"data:{content_type};base64"
+        assert base64.b64decode(b64) == original
+        return
+    assert url.startswith(("http://", "https://")), url
+    async with aiohttp.ClientSession() as session, session.get(url) as answer:
+        assert answer.status == 200 and await answer.read() == original
+
+
+def statuses(bot: SlackBot) -> list[Message]:
+    """The bot's status messages, in the channel or in a thread."""
+    return [m for m in bot.fake.messages.values() if m.user == BOT_USER and m.text.startswith("[")]
+
+
+async def status_after(bot: SlackBot, before: set[str]) -> Message:
+    await until(lambda: any(m.ts not in before for m in statuses(bot)), what="a new status message")
+    return next(m for m in statuses(bot) if m.ts not in before)

@@ -6,12 +6,10 @@ a tap that keeps every create body — asserted against the API reference
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -21,8 +19,8 @@ from adapters.slack.shortcuts import ANIMATE_SHORTCUT, EDIT_SHORTCUT
 from bot.platforms import slack_config
 from bot.runtime import runtime
 from sandbox.runner import Sandbox
-from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, FakeSlack, Message
-from tests.slack.conftest import SlackBot, delivered, job_id_of, slack_settings, until
+from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
+from tests.slack.conftest import SlackBot, delivered, job_id_of, readable_copy, slack_settings, status_after, until
 from tests.slack.wire import WireTap, png
 
 IMAGE_MODELS = ("wan2.7-image", "wan2.7-image-pro")
@@ -71,33 +69,9 @@ async def _refused(bot: SlackBot, message: Message, callback_id: str, *, user: s
     return texts[0]
 
 
-async def _readable_copy(url: str, original: bytes, content_type: str, bot: SlackBot) -> None:
-    """What DashScope was handed for a Slack file: a data URI of the very bytes, or a URL anyone (DashScope)
-    can fetch the very bytes from without a token — never the Slack-private URL, nor the Slack file host."""
-    assert bot.fake.origin not in url and "files-pri" not in url and "files.slack.com" not in url
-    if url.startswith("data:"):
-        head, _, b64 = url.partition(",")
-        assert head == f"data:{content_type};base64"
-        assert base64.b64decode(b64) == original
-        return
-    assert url.startswith(("http://", "https://")), url
-    async with aiohttp.ClientSession() as session, session.get(url) as answer:
-        assert answer.status == 200 and await answer.read() == original
-
-
 def _thread_files(bot: SlackBot, status: Message) -> list[Any]:
     return [u for u in bot.fake.uploads.values()
             if u.completed and u.channel_id == status.channel and u.thread_ts == status.ts]
-
-
-def _statuses(bot: SlackBot) -> list[Message]:
-    """The bot's status messages, in the channel or in a thread."""
-    return [m for m in bot.fake.messages.values() if m.user == BOT_USER and m.text.startswith("[")]
-
-
-async def _status_after(bot: SlackBot, before: set[str]) -> Message:
-    await until(lambda: any(m.ts not in before for m in _statuses(bot)), what="a new status message")
-    return next(m for m in _statuses(bot) if m.ts not in before)
 
 
 # -- Edit with Wan -------------------------------------------------------------------------------------
@@ -119,7 +93,7 @@ async def test_edit_with_wan_sends_the_prompt_and_every_image_and_delivers_into_
 
     status, body = await bot.interact(_submission(modal, "make it a snowy winter night"))
     assert status == 200 and body == ""  # stored before the modal closed
-    result = await _status_after(bot, set())
+    result = await status_after(bot, set())
     assert result.channel == "C_MEMBER" and result.thread_ts is None
 
     await until(lambda: bool(tap.creates), what="the create")
@@ -131,8 +105,8 @@ async def test_edit_with_wan_sends_the_prompt_and_every_image_and_delivers_into_
     content = user_message["content"]
     assert content[0] == {"text": "make it a snowy winter night"}
     assert [list(entry) for entry in content[1:]] == [["image"], ["image"]]
-    await _readable_copy(content[1]["image"], first, "image/png", bot)
-    await _readable_copy(content[2]["image"], second, "image/png", bot)
+    await readable_copy(content[1]["image"], first, "image/png", bot)
+    await readable_copy(content[2]["image"], second, "image/png", bot)
     assert "thinking_mode" not in wire.get("parameters", {})  # only without input images
     assert wire.get("parameters", {}).get("size", "2K") in ("1K", "2K")
 
@@ -245,7 +219,7 @@ async def test_a_slow_check_closes_the_modal_and_its_outcome_follows(
         assert said.startswith("That request doesn't work: the image is 100×100 px"), said
         assert tap.creates == [] and bot.status_messages() == []
     else:
-        await _status_after(bot, set())  # the job, stored after the modal closed
+        await status_after(bot, set())  # the job, stored after the modal closed
         await until(lambda: bool(tap.creates), what="the create")
         assert tap.creates[0]["body"]["model"] == "wan2.7-i2v" and bot.ephemeral_texts()[before:] == []
 
@@ -268,7 +242,7 @@ async def test_animate_with_wan_starts_a_video_from_the_first_image_in_the_messa
     assert prompt_input["optional"] is True
     status, body = await bot.interact(_submission(modal, None))  # no prompt: it is optional for i2v
     assert status == 200 and body == ""
-    result = await _status_after(bot, set())
+    result = await status_after(bot, set())
     assert (result.channel, result.thread_ts) == ("C_MEMBER", parent.ts)  # the message's own thread
 
     await until(lambda: bool(tap.creates), what="the create")
@@ -278,7 +252,7 @@ async def test_animate_with_wan_starts_a_video_from_the_first_image_in_the_messa
     assert wire["model"] == "wan2.7-i2v"
     [media] = wire["input"]["media"]
     assert media["type"] == "first_frame"
-    await _readable_copy(media["url"], first, "image/png", bot)
+    await readable_copy(media["url"], first, "image/png", bot)
     assert not wire["input"].get("prompt")
     parameters = wire["parameters"]
     assert "ratio" not in parameters and "size" not in parameters  # the video follows the image
@@ -298,7 +272,7 @@ async def test_the_animate_button_on_an_image_result_animates_its_image(tap_bot:
     bot, tap = tap_bot
     status, _ = await bot.command("image a red apple on a table --n 1")
     assert status == 200
-    image_status = await _status_after(bot, set())
+    image_status = await status_after(bot, set())
     await delivered(bot, image_status, timeout=30)
     buttons = [e["action_id"] for b in bot.status_messages()[0].blocks if b["type"] == "actions"
                for e in b["elements"]]
@@ -318,7 +292,7 @@ async def test_the_animate_button_on_an_image_result_animates_its_image(tap_bot:
     seen = {m.ts for m in bot.status_messages()}
     status, body = await bot.interact(_submission(modal, "the apple rolls off the table"))
     assert status == 200 and body == ""
-    video = await _status_after(bot, seen)
+    video = await status_after(bot, seen)
 
     await until(lambda: any(c["body"]["model"] == "wan2.7-i2v" for c in tap.creates), what="the i2v create")
     i2v = [c["body"] for c in tap.creates if c["body"]["model"] == "wan2.7-i2v"]

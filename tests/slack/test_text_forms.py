@@ -14,8 +14,7 @@ import pytest
 from aiohttp import web
 
 from tests.fakes.slack_server import TOKEN
-from tests.slack.conftest import SlackBot, until
-from tests.slack.test_shortcuts import _readable_copy, _status_after
+from tests.slack.conftest import SlackBot, readable_copy, status_after, until
 from tests.slack.wire import WireTap, png
 
 
@@ -55,12 +54,12 @@ async def test_image_with_linked_images_is_an_edit_of_them(tap_bot: tuple[SlackB
     status, body = await bot.command(f"image a red boat at sea --image <{cdn.origin}/a.png> "
                                      f"--image {cdn.origin}/b.png")
     assert status == 200 and body == "", body  # stored before the ack
-    await _status_after(bot, set())
+    await status_after(bot, set())
     await until(lambda: bool(tap.creates), what="the create")
     content = tap.creates[0]["body"]["input"]["messages"][0]["content"]
     assert content[0] == {"text": "a red boat at sea"} and len(content) == 3
-    await _readable_copy(content[1]["image"], cdn.files["/a.png"], "image/png", bot)
-    await _readable_copy(content[2]["image"], cdn.files["/b.png"], "image/png", bot)
+    await readable_copy(content[1]["image"], cdn.files["/a.png"], "image/png", bot)
+    await readable_copy(content[2]["image"], cdn.files["/b.png"], "image/png", bot)
     assert "thinking_mode" not in tap.creates[0]["body"].get("parameters", {})
     assert all(auth == "" for _, auth in cdn.seen)
 
@@ -70,14 +69,14 @@ async def test_animate_typed_with_a_first_frame(tap_bot: tuple[SlackBot, WireTap
     status, body = await bot.command(f"animate the boat drifts --first <{cdn.origin}/a.png|a.png> --duration 3 "
                                      "--seed 42")
     assert status == 200 and body == "", body
-    await _status_after(bot, set())
+    await status_after(bot, set())
     await until(lambda: bool(tap.creates), what="the create")
     wire = tap.creates[0]["body"]
     assert tap.creates[0]["path"].endswith("/video-generation/video-synthesis")
     assert wire["model"] == "wan2.7-i2v" and wire["input"]["prompt"] == "the boat drifts"
     [media] = wire["input"]["media"]
     assert media["type"] == "first_frame"
-    await _readable_copy(media["url"], cdn.files["/a.png"], "image/png", bot)
+    await readable_copy(media["url"], cdn.files["/a.png"], "image/png", bot)
     assert wire["parameters"]["duration"] == 3 and wire["parameters"]["seed"] == 42
     assert "ratio" not in wire["parameters"] and "resolution" in wire["parameters"]
 
