@@ -94,6 +94,7 @@ EN: dict[str, str] = {
     "slack.remix.title": "Remix job {job_id}",
     "slack.remix.title_wan": "Wan's prompt, {job_id}",
     "slack.button.remixwan": "Remix Wan's prompt",
+    "slack.button.animate": "Animate",
     "slack.remix.prompt": "New prompt",
     "slack.remix.submit": "Remix",
     "slack.remix.close": "Close",
@@ -109,6 +110,7 @@ EN: dict[str, str] = {
     "discord.remix.title": "Remix this video",
     "discord.remix.title_wan": "Remix from the prompt Wan used",
     "discord.button.remixwan": "Remix Wan's prompt",
+    "discord.button.animate": "Animate",
     "discord.remix.prompt": "Prompt",
     "discord.storyboard.title": "Storyboard ({duration} s)",
     "discord.storyboard.shot": "Shot {n}",
@@ -356,12 +358,14 @@ EN.update({
     "image.bad_data_uri": "that data: URI is not base64 image data",
     # status and delivery of animate and image-edit jobs (core.status)
     "animate.title": "🎞️ Animate · {state}",
+    "title.from": "{title} · {source}",
     "animate.from_image": "from an image",
     "animate.from_frames": "from a first and a last frame",
     "edit.from_images": "from {count} images",
     "edit.from_image": "from an image",
-    "field.source": "From",
     "format.animate": "{resolution} · {duration}s",
+    "delivered.animate_caption": "🎞️ {prompt_short} — {resolution}, {duration}s · job {job_id}",
+    "delivered.animate_untitled": "Animate",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
