@@ -368,6 +368,28 @@ EN.update({
     "delivered.animate_untitled": "Animate",
 })
 
+EN.update({
+    # -- slack: "Edit with Wan" / "Animate with Wan" message shortcuts and the Animate button (issue 12, i12-slack) --
+    # (the three below are reasons, read as "That request doesn't work: <reason>.")
+    "slack.shortcut.no_images": "that message has no image files; Wan edits and animates JPEG, PNG, BMP or WEBP "
+    "images posted in Slack",
+    "slack.shortcut.not_images": "none of that message's files is an image Wan can read (JPEG, PNG, BMP or WEBP)",
+    "slack.shortcut.gone": "a file on that message is no longer in Slack (deleted, or the bot can't see it)",
+    "slack.shortcut.stale": "This form isn't yours or is no longer valid; use the shortcut on the message again.",
+    "slack.edit.title": "Edit with Wan",
+    "slack.edit.images": "Editing {names} ({n} of {total} image(s); Wan takes up to 9, and the result follows the "
+    "last one's shape).",
+    "slack.edit.prompt": "What should change?",
+    "slack.edit.placeholder": "make it a watercolour painting, keep the lighthouse",
+    "slack.edit.submit": "Edit",
+    "slack.animate.title": "Animate with Wan",
+    "slack.animate.first_frame": "The video starts from {names}.",
+    "slack.animate.from_job": "The video starts from job {job_id}'s image.",
+    "slack.animate.prompt": "What should happen? (optional)",
+    "slack.animate.placeholder": "the waves start rolling, the camera slowly pulls back",
+    "slack.animate.submit": "Animate",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

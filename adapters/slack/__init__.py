@@ -12,6 +12,8 @@ right moment, and renders. The modules, one concept each:
 * ``commands`` — the ``/wan`` slash command;
 * ``actions``  — the status message's buttons;
 * ``modals``   — the remix and storyboard modals (sealed metadata) and their submissions;
+* ``shortcuts`` — the "Edit with Wan" / "Animate with Wan" message shortcuts and the Animate button's modal;
+* ``files``    — files people posted as ``core.inputs.InputFile``: the bot token only for Slack's file host;
 * ``gate``     — HTTP mode's signature, replay and shape checks;
 * ``app``      — the bolt ``AsyncApp`` and how it listens (Socket Mode or HTTP).
 """

@@ -1,8 +1,9 @@
 """The status message's buttons.
 
 A button's ``value`` is the job id and its ``action_id`` says what to do (``wan_cancel``, ``wan_reroll``,
-``wan_remix``, ``wan_remixwan``, ``wan_upscale``, ``wan_delete``): each is one ``ChatActions`` use case,
-which finds the job (memory or store, so a button works on a message posted before a restart) and decides who may do it.
+``wan_remix``, ``wan_remixwan``, ``wan_upscale``, ``wan_animate``, ``wan_delete``): each is one
+``ChatActions`` use case, which finds the job (memory or store, so a button works on a message posted
+before a restart) and decides who may do it.
 Nothing in a payload is trusted: anyone can send any job id, and a refusal is one sentence through
 ``Reply.fail``. New jobs (re-roll, 1080P, remix) go into the job's own channel — the one the click came
 from.
@@ -11,7 +12,9 @@ Re-roll and 1080P make a job, so they are acknowledged only once it is stored, l
 (after checking, bounded, that the bot may post there). Cancel and delete acknowledge at once. Remix
 acknowledges, asks ``ChatActions.remix_start`` whether this person may see the prompt, and only then
 opens the modal (``adapters.slack.modals``) with the click's ``trigger_id``; "Remix Wan's prompt" does the
-same with the prompt Wan rendered (prompt extension's rewrite) pre-filled.
+same with the prompt Wan rendered (prompt extension's rewrite) pre-filled. Animate (on an image result)
+acknowledges, checks the person may (``adapters.slack.shortcuts``), and opens a modal with an optional
+prompt; its submission animates the job's first image.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from adapters.slack.blocks import ACTION_PREFIX, ACTIONS, shown
 from adapters.slack.context import Reply, caller_from_interaction
 from adapters.slack.modals import Modals
 from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
+from adapters.slack.shortcuts import Shortcuts
 from core.actions import ChatActions
 from core.messages import Messages
 
@@ -36,11 +40,13 @@ _MAKING = ("reroll", "upscale")
 
 
 class Buttons:
-    def __init__(self, actions: ChatActions, port: SlackPort, messages: Messages, modals: Modals) -> None:
+    def __init__(self, actions: ChatActions, port: SlackPort, messages: Messages, modals: Modals,
+                 shortcuts: Shortcuts) -> None:
         self.actions = actions
         self.port = port
         self.messages = messages
         self.modals = modals
+        self.shortcuts = shortcuts
 
     async def on_action(self, ack: Ack, body: dict[str, Any], respond: Callable[..., Awaitable[Any]]) -> None:
         action = (body.get("actions") or [{}])[0]
@@ -62,6 +68,8 @@ class Buttons:
                 wan = kind == "remixwan"
                 job, prompt = await self.actions.remix_start(caller, job_id, wan=wan)
                 await self.modals.open_remix(str(body.get("trigger_id", "")), caller, job, prompt=prompt, wan=wan)
+            elif kind == "animate":
+                await self.shortcuts.open_animate_job(str(body.get("trigger_id", "")), caller, job_id)
             elif kind == "cancel":
                 await reply.say(shown(await self.actions.cancel(caller, job_id)))
             else:

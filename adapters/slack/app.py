@@ -59,9 +59,11 @@ from adapters.slack.actions import Buttons
 from adapters.slack.blocks import ACTION_PREFIX, ACTIONS
 from adapters.slack.commands import ARRIVED, Clock, SlashCommand, Sleep
 from adapters.slack.config import SlackConfig
+from adapters.slack.files import FileHost
 from adapters.slack.gate import SlackGate, Verdict
 from adapters.slack.modals import REMIX_CALLBACK, STORYBOARD_CALLBACK, Modals, seal_key_for
 from adapters.slack.port import SlackPort
+from adapters.slack.shortcuts import ANIMATE_MODAL, ANIMATE_SHORTCUT, EDIT_MODAL, EDIT_SHORTCUT, Shortcuts
 from core.errors import ConfigError
 from core.messages import Messages
 
@@ -127,10 +129,14 @@ class SlackService:
     # -- listeners ---------------------------------------------------------------------------------------
 
     def register(self, host: AdapterHost) -> None:
-        """Attach the ``/wan`` command, the buttons and the two modals to ``host``'s use cases."""
-        modals = Modals(host.actions, self.port, host.messages, seal_key=seal_key_for(self.config.bot_token))
+        """Attach the ``/wan`` command, the buttons, the message shortcuts and the modals to ``host``'s use cases."""
+        seal_key = seal_key_for(self.config.bot_token)
+        modals = Modals(host.actions, self.port, host.messages, seal_key=seal_key)
         command = SlashCommand(host.actions, self.port, host.messages, modals, clock=self.clock, sleep=self.sleep)
-        buttons = Buttons(host.actions, self.port, host.messages, modals)
+        shortcuts = Shortcuts(host.actions, self.port, host.messages, seal_key=seal_key,
+                              file_host=FileHost.for_api(self.config.api_url), bot_token=self.config.bot_token,
+                              clock=self.clock, sleep=self.sleep)
+        buttons = Buttons(host.actions, self.port, host.messages, modals, shortcuts)
 
         # Bolt injects arguments by parameter name, so listeners are plain functions, not bound methods.
         async def on_command(ack: Any, body: dict[str, Any], respond: Any, context: dict[str, Any]) -> None:
@@ -145,12 +151,25 @@ class SlackService:
         async def on_storyboard(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
             await self._tracked(modals.on_storyboard_submit(ack, body, view))
 
+        async def on_shortcut(ack: Any, body: dict[str, Any], respond: Any) -> None:
+            await self._tracked(shortcuts.on_message_action(ack, body, respond))
+
+        async def on_edit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
+            await self._tracked(shortcuts.on_edit_submit(ack, body, view, context))
+
+        async def on_animate(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
+            await self._tracked(shortcuts.on_animate_submit(ack, body, view, context))
+
         self.app.command(COMMAND)(on_command)
         self._on_command = on_command
         for action in ACTIONS:
             self.app.action(f"{ACTION_PREFIX}{action}")(on_button)
         self.app.view(REMIX_CALLBACK)(on_remix)
         self.app.view(STORYBOARD_CALLBACK)(on_storyboard)
+        self.app.message_shortcut(EDIT_SHORTCUT)(on_shortcut)
+        self.app.message_shortcut(ANIMATE_SHORTCUT)(on_shortcut)
+        self.app.view(EDIT_MODAL)(on_edit)
+        self.app.view(ANIMATE_MODAL)(on_animate)
 
     async def _tracked(self, work: Awaitable[None]) -> None:
         """Run a listener's work, remembered so ``stop()`` lets it finish before the engine closes.

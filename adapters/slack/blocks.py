@@ -29,7 +29,7 @@ SECTION_LIMIT = 3000
 FALLBACK_LIMIT = 3000
 
 ACTION_PREFIX = "wan_"
-ACTIONS = ("cancel", "reroll", "remix", "remixwan", "upscale", "delete")
+ACTIONS = ("cancel", "reroll", "remix", "remixwan", "upscale", "animate", "delete")
 
 
 class Mrkdwn(str):

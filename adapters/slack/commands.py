@@ -3,7 +3,8 @@
 Bolt runs the listener as a task and answers Slack when ``ack()`` is called, which must happen within
 3 seconds. The text is read by ``ChatActions.parse`` (the shared parser, over the channel's defaults).
 
-* Anything that makes a job — ``/wan video``, ``image``, ``storyboard a | b``, and the buttons typed
+* Anything that makes a job — ``/wan video``, ``image`` (with ``--image`` links: an edit), ``animate``,
+  ``storyboard a | b``, and the buttons typed
   (``reroll``, ``upscale``, ``remix <job> <prompt>``) — acknowledges only once its job is *stored*:
   check the bot can post in the channel (bounded: ``MEMBER_CHECK_BUDGET``), ``ChatActions.run`` (one
   insert; the engine posts the status message in the background), and only then ``ack()``. A kill
@@ -24,12 +25,18 @@ Bolt runs the listener as a task and answers Slack when ``ack()`` is called, whi
   body), not from when this listener started: under a burst the listener can start a second or more
   after the request came in, and Slack's 3 s run from the request, not from us. Without an arrival time
   (Socket Mode) it counts from the listener's start.
+
+Links in the text (``--image <link>``, ``--first <link>``): Slack may send a URL wrapped as ``<https://…>``
+or ``<https://…|label>``, with ``&`` as ``&amp;``; ``unwrap_links`` turns a link flag's value back into the
+bare URL.
+A typed link is fetched without the bot token, whatever host it names (``adapters.slack.files``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -40,6 +47,7 @@ from adapters.slack.modals import Modals
 from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
 from core.actions import Caller, ChatActions
 from core.commands import Command, ImageCommand, JobCommand, StoryboardCommand, VideoCommand
+from core.media_commands import AnimateCommand, EditCommand
 from core.messages import Messages
 
 log = logging.getLogger("wanbot.slack")
@@ -53,13 +61,23 @@ ARRIVED = "wanbot_arrived"
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
+#: A link flag's value as Slack may format it: ``--image <https://…>`` or ``--image <https://…|label>``.
+_SLACK_LINK = re.compile(r"(--(?:image|first|last|audio)(?:=|\s+))<(https?://[^<>|\s]+)(?:\|[^<>]*)?>",
+                         re.IGNORECASE)
+
+
+def unwrap_links(text: str) -> str:
+    """A link flag's Slack markup back into the bare URL (its ``&amp;`` too); the prompt is left as typed, so
+    a disguised link in it is echoed as the inert text it is (``adapters.slack.blocks``)."""
+    return _SLACK_LINK.sub(lambda m: m.group(1) + m.group(2).replace("&amp;", "&"), text)
+
 
 def makes_job(command: Command) -> bool:
     if isinstance(command, JobCommand):
         return command.action != "delete"
     if isinstance(command, StoryboardCommand):
         return bool(command.shots)
-    return isinstance(command, VideoCommand | ImageCommand)
+    return isinstance(command, VideoCommand | ImageCommand | EditCommand | AnimateCommand)
 
 
 class SlashCommand:
@@ -101,7 +119,7 @@ class SlashCommand:
 
     async def _handle(self, caller: Caller, body: dict[str, Any], reply: Reply) -> None:
         try:
-            command = await self.actions.parse(caller, str(body.get("text") or ""))
+            command = await self.actions.parse(caller, unwrap_links(str(body.get("text") or "")))
             if isinstance(command, StoryboardCommand) and not command.shots:
                 base = await self.actions.storyboard_base(caller, command.typed)
                 await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
@@ -121,4 +139,4 @@ class SlashCommand:
             await reply.acknowledge()
 
 
-__all__ = ["ACK_AFTER", "ARRIVED", "SlashCommand", "makes_job"]
+__all__ = ["ACK_AFTER", "ARRIVED", "SlashCommand", "makes_job", "unwrap_links"]

@@ -78,22 +78,23 @@ class Seal:
         return data if isinstance(data, dict) else None
 
 
-def _text(text: str) -> dict[str, Any]:
+def text_object(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text}
 
 
-def _input(block_id: str, action_id: str, label: str, *, limit: int, initial: str | None = None,
+def input_block(block_id: str, action_id: str, label: str, *, limit: int, initial: str | None = None,
            placeholder: str | None = None, optional: bool = False) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": True,
                                "max_length": limit}
     if initial:
         element["initial_value"] = initial[:limit]
     if placeholder:
-        element["placeholder"] = _text(placeholder)
-    return {"type": "input", "block_id": block_id, "optional": optional, "label": _text(label), "element": element}
+        element["placeholder"] = text_object(placeholder)
+    return {"type": "input", "block_id": block_id, "optional": optional, "label": text_object(label),
+            "element": element}
 
 
-def _value(view: dict[str, Any], block_id: str, action_id: str) -> str:
+def value_of(view: dict[str, Any], block_id: str, action_id: str) -> str:
     values = (view.get("state") or {}).get("values") or {}
     return str(((values.get(block_id) or {}).get(action_id) or {}).get("value") or "")
 
@@ -141,10 +142,11 @@ class Modals:
             "type": "modal",
             "callback_id": REMIX_CALLBACK,
             "private_metadata": self._meta(caller, kind="remix", job_id=job.id),
-            "title": _text(m("slack.remix.title_wan" if wan else "slack.remix.title", job_id=job.id)[:_TITLE_LIMIT]),
-            "submit": _text(m("slack.remix.submit")),
-            "close": _text(m("slack.remix.close")),
-            "blocks": [_input(_PROMPT_BLOCK, _PROMPT_INPUT, m("slack.remix.prompt"), limit=limit,
+            "title": text_object(m("slack.remix.title_wan" if wan else "slack.remix.title",
+                                   job_id=job.id)[:_TITLE_LIMIT]),
+            "submit": text_object(m("slack.remix.submit")),
+            "close": text_object(m("slack.remix.close")),
+            "blocks": [input_block(_PROMPT_BLOCK, _PROMPT_INPUT, m("slack.remix.prompt"), limit=limit,
                               initial=job.request.prompt if prompt is None else prompt)],
         }
         await self.port.open_view(trigger_id, view)
@@ -154,7 +156,7 @@ class Modals:
             caller, meta = self._submitted(body, view, "remix")
             await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
             started = await self.actions.remix(caller, str(meta.get("job_id") or ""),
-                                               _value(view, _PROMPT_BLOCK, _PROMPT_INPUT))
+                                               value_of(view, _PROMPT_BLOCK, _PROMPT_INPUT))
         except Exception as exc:
             await self._refuse(ack, _PROMPT_BLOCK, exc)
             return
@@ -168,16 +170,16 @@ class Modals:
         """Five shot fields (the first required) for a storyboard whose flags ``base`` already checked."""
         m = self.messages
         limit = min(_INPUT_LIMIT, base.spec.max_prompt)
-        blocks = [_input(shot_block(n), _SHOT_INPUT, m("slack.storyboard.shot", n=n), limit=limit,
+        blocks = [input_block(shot_block(n), _SHOT_INPUT, m("slack.storyboard.shot", n=n), limit=limit,
                          placeholder=m("slack.storyboard.placeholder") if n == 1 else None, optional=n > 1)
                   for n in range(1, MAX_SHOTS + 1)]
         view = {
             "type": "modal",
             "callback_id": STORYBOARD_CALLBACK,
             "private_metadata": self._meta(caller, kind="storyboard", typed=typed),
-            "title": _text(m("slack.storyboard.title", duration=base.duration)[:_TITLE_LIMIT]),
-            "submit": _text(m("slack.storyboard.submit")),
-            "close": _text(m("slack.remix.close")),
+            "title": text_object(m("slack.storyboard.title", duration=base.duration)[:_TITLE_LIMIT]),
+            "submit": text_object(m("slack.storyboard.submit")),
+            "close": text_object(m("slack.remix.close")),
             "blocks": blocks,
         }
         await self.port.open_view(trigger_id, view)
@@ -186,7 +188,7 @@ class Modals:
         try:
             caller, meta = self._submitted(body, view, "storyboard")
             typed = meta.get("typed")
-            shots = [_value(view, shot_block(n), _SHOT_INPUT) for n in range(1, MAX_SHOTS + 1)]
+            shots = [value_of(view, shot_block(n), _SHOT_INPUT) for n in range(1, MAX_SHOTS + 1)]
             await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
             await self.actions.storyboard(caller, shots, typed if isinstance(typed, dict) else {})
         except Exception as exc:
@@ -195,4 +197,5 @@ class Modals:
         await ack()  # the status message, posted by the engine, says the rest
 
 
-__all__ = ["REMIX_CALLBACK", "STORYBOARD_CALLBACK", "Modals", "Seal", "seal_key_for", "shot_block"]
+__all__ = ["REMIX_CALLBACK", "STORYBOARD_CALLBACK", "Modals", "Seal", "input_block", "seal_key_for", "shot_block",
+           "text_object", "value_of"]

@@ -230,6 +230,13 @@ class SlackPort:
         user = data.get("user") or {}
         return any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
 
+    async def file_info(self, file_id: str) -> Response:
+        """A file's object as Slack has it now (``files.info``, scope ``files:read``): its ``url_private_download``,
+        ``mimetype``, ``name``, ``size``; ``PlatformError`` ``file_not_found`` when it is gone."""
+        data = await self._call(self.client.files_info(file=file_id))
+        found = data.get("file")
+        return found if isinstance(found, dict) else {}
+
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call(self.client.views_open(trigger_id=trigger_id, view=view))
 

@@ -6,7 +6,12 @@ form-encoded or a JSON body; ``Authorization: Bearer xoxb-…`` checked; answers
 ``postEphemeral`` / ``delete`` (message ``metadata`` kept), ``conversations.join`` / ``info`` / ``history`` /
 ``replies``, ``users.info``, ``files.getUploadURLExternal`` (which
 hands out an absolute upload URL on this server), the upload itself, ``files.completeUploadExternal``,
-``files.delete``, ``views.open``, and ``response_url`` posts.
+``files.delete``, ``files.info``, ``views.open``, and ``response_url`` posts.
+
+Files people posted (``post_user_message(channel, text, files=[…])`` with files made by
+``files.add(name, data, mimetype)``) live in ``tests.fakes.slack_files``: their ``url_private_download``
+is on this server and serves the bytes only with the bot token (else a 302 to a sign-in page, as
+Slack does); ``message_action(…)`` builds the payload a message shortcut on such a message sends.
 
 The upload URL reads its body as a stream, with no size cap (real Slack takes up to 1 GB a file; the
 ``/api`` routes keep aiohttp's 1 MB one), and keeps only what a test asks about — the size, the first
@@ -30,10 +35,13 @@ import contextlib
 import hashlib
 import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes.slack_files import SlackFiles
 
 TOKEN = "xoxb-test-token"
 TEAM = "T0TEST"
@@ -61,6 +69,8 @@ class Message:
     #: with ``include_all_metadata``.
     metadata: dict[str, Any] | None = None
     user: str = BOT_USER
+    #: Files a person posted with the message (Slack's file objects), for message shortcuts.
+    files: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -130,6 +140,8 @@ class FakeSlack:
     #: Keep every whole upload's bytes in ``bodies`` by file id (the chaos tests read the sandbox's mark).
     keep_bodies: bool = False
     bodies: dict[str, bytes] = field(default_factory=dict)
+    #: Files people posted, and the private file host that serves them (``tests.fakes.slack_files``).
+    files: SlackFiles = field(default_factory=lambda: SlackFiles(TOKEN, TEAM))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _closing: asyncio.Event = field(default_factory=asyncio.Event)
@@ -142,12 +154,14 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/respond/{key}", self._respond)
         app.router.add_get("/socket", self._socket)
+        self.files.mount(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.origin = f"http://{host}:{port}"
+        self.files.origin = self.origin
         return self.api_url
 
     async def close(self) -> None:
@@ -184,7 +198,35 @@ class FakeSlack:
         return [u for u in self.updates if u["ts"] == ts]
 
     def posts(self) -> list[Message]:
-        return [m for m in self.messages.values() if m.thread_ts is None]
+        return [m for m in self.messages.values() if m.thread_ts is None and m.user == BOT_USER]
+
+    def post_user_message(self, channel: str, text: str, *, files: Sequence[Any] = (),
+                          user: str = "U1", thread_ts: str | None = None) -> Message:
+        """A message a person posted (with ``files.add``'s files): what a message shortcut acts on."""
+        ts = self._new_ts()
+        shown = [f.shown() if hasattr(f, "shown") else dict(f) for f in files]
+        self.messages[ts] = Message(channel, ts, text, [], thread_ts, history=[text], user=user, files=shown)
+        return self.messages[ts]
+
+    def message_action(self, message: Message, callback_id: str, *, user: str = "U1", team: str = TEAM,
+                       trigger_id: str | None = None) -> dict[str, Any]:
+        """The interactivity payload Slack sends when ``user`` picks a message shortcut on ``message``."""
+        shown: dict[str, Any] = {"type": "message", "user": message.user, "ts": message.ts, "text": message.text}
+        if message.files:
+            shown["files"] = message.files
+            shown["upload"] = False
+        if message.thread_ts is not None:
+            shown["thread_ts"] = message.thread_ts
+        n = next(self._ids)
+        return {
+            "type": "message_action", "token": "legacy", "action_ts": f"{1_700_000_000 + n}.{n:06d}",
+            "team": {"id": team, "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+            "channel": {"id": message.channel, "name": message.channel.lower()},
+            "is_enterprise_install": False, "enterprise": None, "callback_id": callback_id,
+            "trigger_id": trigger_id or f"trigger-msg-{n}", "response_url": self.response_url(f"msg-{user}"),
+            "message_ts": message.ts, "message": shown,
+        }
 
     # -- the Web API ---------------------------------------------------------------------------------------
 
@@ -337,6 +379,8 @@ class FakeSlack:
             shown["bot_id"] = "B0WANBOT"
         if message.thread_ts is not None:
             shown["thread_ts"] = message.thread_ts
+        if message.files:
+            shown["files"] = message.files
         if message.metadata is not None and str(args.get("include_all_metadata", "")).lower() in ("1", "true"):
             shown["metadata"] = message.metadata
         return shown
@@ -387,6 +431,9 @@ class FakeSlack:
             return "file_not_found"
         upload.deleted = True
         return {}
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        return self.files.info(args)
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any] | str:
         if not args.get("trigger_id"):

@@ -14,21 +14,25 @@ from typing import Any, cast
 
 import pytest
 
+from adapters.slack.shortcuts import ANIMATE_SHORTCUT, EDIT_SHORTCUT
 from bot.runtime import Runtime
 from core.actions import ChatActions
 from core.actions.face import EngineFace
 from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
-from tests.fakes.slack_server import TEAM, FakeSlack
+from tests.fakes.slack_server import TEAM, FakeSlack, Message
 from tests.parity.spy import RecordingActions
 from tests.parity.table import on
 from tests.slack.conftest import SPEED, SlackBot, delivered, job_id_of, slack_settings, until, video
+from tests.slack.wire import png
 
 SLACK = on("slack")
 
 
 def _recording(rt: Runtime) -> ChatActions:
-    return RecordingActions(cast(EngineFace, rt.engine), rt.messages, allow=rt.actions.allow)
+    # The runtime's own file handling (kept files, the image check), so edit and animate work as in production.
+    return RecordingActions(cast(EngineFace, rt.engine), rt.messages, allow=rt.actions.allow, audio=rt.actions.audio,
+                            stash=rt.actions.stash, images=rt.actions.images)
 
 
 @pytest.fixture
@@ -184,10 +188,39 @@ async def _help(bot: SlackBot) -> None:
     assert "/wan video &lt;prompt&gt;" in await _said(bot, "help")
 
 
+async def _shortcut_submitted(bot: SlackBot, callback_id: str, prompt: str) -> Message:
+    """A message shortcut on a message with an image, its modal submitted; the status message it made."""
+    image = bot.fake.files.add("photo.png", png(320, 240), "image/png")
+    message = bot.fake.post_user_message("C_MEMBER", "a photo", files=[image], user="U2")
+    status, _ = await bot.interact(bot.fake.message_action(message, callback_id))
+    assert status == 200
+    await until(lambda: bool(bot.fake.views), what="the shortcut's modal")
+    modal = bot.fake.views[-1]["view"]
+    status, body = await bot.interact({
+        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": "U1", "team_id": TEAM},
+        "view": {"id": "V1", "type": "modal", "callback_id": modal["callback_id"],
+                 "private_metadata": modal["private_metadata"],
+                 "state": {"values": {"prompt": {"prompt": {"type": "plain_text_input", "value": prompt}}}}},
+    })
+    assert status == 200 and body == ""
+    await until(lambda: bool(bot.status_messages()), what="the status message")
+    return bot.status_messages()[0]
+
+
+async def _edit_image(bot: SlackBot) -> None:
+    made = await _shortcut_submitted(bot, EDIT_SHORTCUT, "make it snow")
+    assert "make it snow" in json.dumps(made.blocks)
+
+
+async def _animate(bot: SlackBot) -> None:
+    made = await _shortcut_submitted(bot, ANIMATE_SHORTCUT, "the boat sails away")
+    assert "the boat sails away" in json.dumps(made.blocks)
+
+
 CASES: dict[str, Callable[[SlackBot], Awaitable[None]]] = {
     "video": _video, "image": _image, "storyboard": _storyboard, "status": _status, "cancel": _cancel,
     "usage": _usage, "reroll": _reroll, "remix": _remix, "upscale": _upscale, "delete": _delete,
-    "defaults": _defaults, "help": _help,
+    "defaults": _defaults, "help": _help, "edit_image": _edit_image, "animate": _animate,
 }
 
 def test_every_action_the_table_lists_for_slack_has_a_case() -> None:

@@ -11,6 +11,7 @@ running.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -35,7 +36,8 @@ from core.actions import ChatActions
 from sandbox.config import SandboxConfig
 from sandbox.runner import Sandbox
 from tests.fakes.clock import FakeClock
-from tests.fakes.slack_server import TEAM, TOKEN, FakeSlack, Message
+from tests.fakes.slack_server import BOT_USER, TEAM, TOKEN, FakeSlack, Message
+from tests.slack.wire import WireTap
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 DASHSCOPE_KEY = "sk-slack-tests"
@@ -56,7 +58,8 @@ def sign(body: str, timestamp: int, secret: str = SECRET) -> dict[str, str]:
 
 def state_of(text: str) -> str:
     """The state a status message shows, read from its fallback text (``[job] 🎬 Generating · 3s``)."""
-    match = re.match(r"\[\w+\] 🎬 ([^·\n]+)", text)
+    # 🎬 a video, 🖼️ images, 🎞️ Animate · an image made a video
+    match = re.match(r"\[\w+\] \S+ (?:Animate · )?([^·\n]+)", text)
     assert match, text
     return _TITLES[match.group(1).strip()]
 
@@ -250,3 +253,46 @@ async def make_bot(tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandbox) -> A
     for b in made:
         if b.rt is not None:
             await b.stop()
+
+
+@pytest.fixture
+async def tap_bot(tmp_path: Path) -> AsyncIterator[tuple[SlackBot, WireTap]]:
+    """A bot whose DashScope is the sandbox behind a ``WireTap`` (every create body kept)."""
+    fake = FakeSlack()
+    await fake.start()
+    async with Sandbox(SandboxConfig(speed=SPEED, seed=7)) as sandbox:
+        tap = WireTap(sandbox.origin)
+        await tap.start()
+        settings = slack_settings(tmp_path, fake, sandbox, dashscope_base_url=tap.base_url(sandbox.base_url))
+        bot = SlackBot(settings, fake, sandbox)
+        await bot.start()
+        try:
+            yield bot, tap
+        finally:
+            await bot.stop()
+            await tap.close()
+            await fake.close()
+
+
+async def readable_copy(url: str, original: bytes, content_type: str, bot: SlackBot) -> None:
+    """What DashScope was handed for a Slack file: a data URI of the very bytes, or a URL anyone (DashScope)
+    can fetch the very bytes from without a token — never the Slack-private URL, nor the Slack file host."""
+    assert bot.fake.origin not in url and "files-pri" not in url and "files.slack.com" not in url
+    if url.startswith("data:"):
+        head, _, b64 = url.partition(",")
+        assert head == f"data:{content_type};base64"
+        assert base64.b64decode(b64) == original
+        return
+    assert url.startswith(("http://", "https://")), url
+    async with aiohttp.ClientSession() as session, session.get(url) as answer:
+        assert answer.status == 200 and await answer.read() == original
+
+
+def statuses(bot: SlackBot) -> list[Message]:
+    """The bot's status messages, in the channel or in a thread."""
+    return [m for m in bot.fake.messages.values() if m.user == BOT_USER and m.text.startswith("[")]
+
+
+async def status_after(bot: SlackBot, before: set[str]) -> Message:
+    await until(lambda: any(m.ts not in before for m in statuses(bot)), what="a new status message")
+    return next(m for m in statuses(bot) if m.ts not in before)
