@@ -305,6 +305,30 @@ EN.update({
     "WANBOT_DASHSCOPE_GATEWAY).",
 })
 
+EN.update({
+    # -- discord: editing and animating images (issue 12, helper i12-discord) --
+    "discord.cmd.edit_image": "An image to edit instead (up to 9; the result takes the last one's shape)",
+    "discord.cmd.edit_image_more": "Another image to edit",
+    "discord.cmd.animate": "Animate an image into a video (wan2.7-i2v)",
+    "discord.cmd.first_frame": "The image the video starts from",
+    "discord.cmd.last_frame": "An image the video ends on",
+    "discord.cmd.driving_audio": "A WAV or MP3 (2–30 s) the video moves to",
+    "discord.cmd.animate_prompt": "What happens in the video (optional)",
+    "discord.cmd.animate_job": "Or: the job id of one of your image results, to animate its first image",
+    "discord.cmd.animate_duration": "Length in seconds, 2–15 (default 5)",
+    "discord.menu.edit": "Edit with Wan",
+    "discord.menu.animate": "Animate with Wan",
+    "discord.menu.no_images": "That message has no image to work from; use this on a message with an image "
+    "attached.",
+    "discord.edit.title": "Edit with Wan ({count} image(s))",
+    "discord.edit.prompt": "What to change",
+    "discord.edit.placeholder": "make the sky stormy, keep everything else as it is",
+    "discord.animate.title": "Animate with Wan",
+    "discord.animate.prompt": "What happens (optional)",
+    "discord.animate.placeholder": "the camera slowly pushes in as the waves roll",
+    "discord.button.animate": "Animate",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

@@ -125,6 +125,11 @@ class Injecting:
         an ``Attachment`` from ``attachment()`` for a file option)."""
         inter, data = self._base(2, user, channel_id=channel_id, permissions=permissions, roles=roles)
         scope, command = self.registered("wan")
+        if command is not None:  # Discord's client offers only the options the command was registered with
+            subs = {o["name"]: o for o in command.get("options", [])}
+            known = {o["name"] for o in subs[sub].get("options", [])} if sub in subs else set()
+            unknown = sorted(set(options) - known)
+            assert not unknown, f"/wan {sub} has no option(s) {unknown}: Discord would not send them"
         kinds = {bool: 5, int: 4, str: 3}
         opts: list[dict[str, Any]] = []
         files: dict[str, Any] = {}
