@@ -307,6 +307,8 @@ EN.update({
 
 EN.update({
     # -- discord: editing and animating images (issue 12, helper i12-discord) --
+    # (replaces the earlier description: /wan image now also edits the images attached to it)
+    "discord.cmd.image": "Make images from a text prompt, or edit the images you attach",
     "discord.cmd.edit_image": "An image to edit instead (up to 9; the result takes the last one's shape)",
     "discord.cmd.edit_image_more": "Another image to edit",
     "discord.cmd.animate": "Animate an image into a video (wan2.7-i2v)",
