@@ -27,6 +27,8 @@ class Family(StrEnum):
     LEGACY_T2V = "legacy-t2v"
     #: wan2.7-image(-pro): synchronous multimodal-generation with ``messages``.
     WAN27_IMAGE = "wan2.7-image"
+    #: wan2.7-i2v: ``input.media`` (first frame, last frame, driving audio), ``resolution``, no ``ratio``.
+    WAN27_I2V = "wan2.7-i2v"
 
 
 # Output pixel sizes per resolution class, in RATIOS order. 2.7 renders 4:3 at 1104×832; the older
@@ -75,6 +77,15 @@ class VideoModel:
         return tuple(self.sizes)
 
     @property
+    def animates(self) -> bool:
+        """An image-to-video model: it starts from a first frame, and its shape follows that image."""
+        return self.family is Family.WAN27_I2V
+
+    @property
+    def takes_ratio(self) -> bool:
+        return any(self.sizes.values())
+
+    @property
     def default_resolution(self) -> str:
         # The cheapest class at or above 720P when there is one: the service itself defaults to the
         # costlier 1080P, which is why wanbot always sends a resolution.
@@ -84,6 +95,7 @@ class VideoModel:
         return next(iter(self.sizes))
 
     def ratios(self, resolution: str) -> tuple[str, ...]:
+        """The ratios the model offers at ``resolution`` (none for image-to-video: it follows the image)."""
         return tuple(self.sizes.get(resolution, {}))
 
     def pixel_size(self, resolution: str, ratio: str) -> tuple[int, int]:
@@ -194,6 +206,24 @@ VIDEO_MODELS: tuple[VideoModel, ...] = (
     ),
 )
 
+#: Image-to-video models (``/wan animate``): kept apart from ``VIDEO_MODELS`` so text-to-video choices
+#: never offer them. The reference gives no i2v price: it is priced as wan2.7-t2v (720P ¥0.6/s, 1080P
+#: ¥1.0/s), an assumption ``price_overrides`` (``wan2.7-i2v:720P``) can correct. Its ``sizes`` have no ratios:
+#: the output follows the first frame.
+I2V_MODELS: tuple[VideoModel, ...] = (
+    VideoModel(
+        id="wan2.7-i2v",
+        family=Family.WAN27_I2V,
+        sizes={"720P": {}, "1080P": {}},
+        durations=tuple(range(2, 16)),
+        price_per_second={"720P": _P("0.6"), "1080P": _P("1.0")},
+        max_prompt=5000,
+        supports_audio=True,
+        snapshots=("wan2.7-i2v-2026-04-25",),
+        description="Wan 2.7 image-to-video: animates a first frame (and a last one), with sound",
+    ),
+)
+
 IMAGE_MODELS: tuple[ImageModel, ...] = (
     ImageModel(id="wan2.7-image", sizes=("1K", "2K"), price_per_image=_P("0.2"),
                description="Wan 2.7 image"),
@@ -203,6 +233,7 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
 
 DEFAULT_VIDEO_MODEL = "wan2.7-t2v"
 DEFAULT_IMAGE_MODEL = "wan2.7-image"
+DEFAULT_I2V_MODEL = "wan2.7-i2v"
 
 #: Approximate pixel sizes of the image presets (the service picks the exact size by content).
 IMAGE_PRESET_PIXELS: dict[str, tuple[int, int]] = {"1K": (1024, 1024), "2K": (2048, 2048), "4K": (4096, 4096)}
@@ -210,7 +241,7 @@ IMAGE_PRESET_PIXELS: dict[str, tuple[int, int]] = {"1K": (1024, 1024), "2K": (20
 
 def _index_video() -> dict[str, VideoModel]:
     out: dict[str, VideoModel] = {}
-    for model in VIDEO_MODELS:
+    for model in (*VIDEO_MODELS, *I2V_MODELS):
         out[model.id] = model
         for snap in model.snapshots:
             out[snap] = model
@@ -231,9 +262,16 @@ def image_model(model_id: str) -> ImageModel | None:
 
 
 def video_model_ids(include_snapshots: bool = True) -> tuple[str, ...]:
+    """The text-to-video model ids (``/wan video --model``); image-to-video ones are ``i2v_model_ids``."""
     if include_snapshots:
-        return tuple(_VIDEO_BY_ID)
+        return tuple(k for k, m in _VIDEO_BY_ID.items() if not m.animates)
     return tuple(m.id for m in VIDEO_MODELS)
+
+
+def i2v_model_ids(include_snapshots: bool = True) -> tuple[str, ...]:
+    if include_snapshots:
+        return tuple(k for k, m in _VIDEO_BY_ID.items() if m.animates)
+    return tuple(m.id for m in I2V_MODELS)
 
 
 def image_model_ids() -> tuple[str, ...]:

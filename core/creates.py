@@ -13,19 +13,26 @@ any replica take a slot while one is SUBMITTING — until its create is settled:
 
 ``Engine`` owns one ``Creates`` and calls ``send`` for a job that won a slot and ``settle`` for a job that
 was SUBMITTING when a process died.
+
+A request that names stashed input files (``request.refs()``: an image edit's images, an animation's
+frames, a re-hosted audio file) has each resolved through the media stash right before its create
+(``MediaStash.resolve``: the host's signed URL, or an image's ``data:`` URI). One that cannot be resolved
+(the file is gone, audio with no host) fails the job with its sentence before anything is sent: nothing
+is billed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.dashscope import CreateAmbiguous, TaskInfo, TaskLedger
 from core.durations import shape_of
-from core.errors import DashScopeError, TransportError, WanbotError
+from core.errors import DashScopeError, InvalidMedia, TransportError, WanbotError
 from core.jobbook import JobBook
 from core.jobs import JobState
+from core.media_stash import MediaStash
 from core.messages import Messages
 from core.observe import EngineObserver
 from core.request import AnyRequest
@@ -47,7 +54,8 @@ class TaskAPI(Protocol):
     """The DashScope client calls the engine makes (``core.dashscope.DashScopeClient``)."""
 
     async def create_task(
-        self, request: AnyRequest, *, ledger: TaskLedger | None = None, resend: bool = True
+        self, request: AnyRequest, *, ledger: TaskLedger | None = None, resend: bool = True,
+        resolved: Mapping[str, str] | None = None,
     ) -> TaskInfo: ...
     async def reconcile_create(
         self, model: str, sent_at: float, *, ledger: TaskLedger | None = None, prompt: str | None = None
@@ -71,8 +79,10 @@ class Creates:
         sleep: Callable[[float], Awaitable[None]],
         spawn: Callable[[Awaitable[None], str | None], None],
         pump: Callable[[], Awaitable[None]],
+        stash: MediaStash | None = None,
     ) -> None:
         self._book = book
+        self._stash = stash
         self._client = client
         self._ledger = ledger
         self._watcher = watcher
@@ -90,10 +100,19 @@ class Creates:
         create is resolved: its task stored, a definite refusal, or the list proving no task was made."""
         job = self._book[job_id]
         try:
+            resolved = await self._resolve(job.request)
+        except InvalidMedia as exc:
+            # Before the create: nothing was sent, so nothing is billed; the person reads why.
+            log.info("job %s: an input file cannot be sent (%s)", job_id, exc.code)
+            await self._book.fail(job_id, exc.code, exc.message)
+            await self._pump()
+            return
+        try:
             # resend=False: a create proven absent is sent again only through the queue and the store, so a
             # replica that lost this job meanwhile cannot send a second one.
             # One path for both kinds: the client picks the video or the image route from the request.
-            info = await self._client.create_task(job.request, ledger=self._ledger, resend=False)
+            info = await self._client.create_task(job.request, ledger=self._ledger, resend=False,
+                                                  resolved=resolved)
         except CreateAmbiguous as exc:
             await self._ambiguous(job_id, exc)
             return
@@ -123,6 +142,15 @@ class Creates:
             self._spawn(self.settle(job_id, delay=self._config.create_retry_delay), job_id)
             return
         await self._store_task(job_id, info)
+
+    async def _resolve(self, request: AnyRequest) -> Mapping[str, str] | None:
+        """What each stashed file of ``request`` is sent as (None when it names none)."""
+        refs = request.refs()
+        if not refs:
+            return None
+        if self._stash is None:
+            raise InvalidMedia(self._messages("media.gone"), field="media")
+        return {ref: await self._stash.resolve(ref) for ref in refs}
 
     async def _store_task(self, job_id: str, info: TaskInfo) -> None:
         """Store the task a create resolved to (``_accepted``), retrying while the store is unreachable:

@@ -53,6 +53,7 @@ from core.errors import (
 from core.jobbook import STATUS_POST_STARTED, JobBook, display_state
 from core.jobs import CancelOutcome, Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
+from core.media_stash import MediaStash
 from core.messages import Messages
 from core.observe import EngineObserver, NullObserver
 from core.outcomes import TaskOutcomes
@@ -85,8 +86,11 @@ class Engine:
         messages: Messages | None = None,
         observer: EngineObserver | None = None,
         sandbox: bool = False,
+        stash: MediaStash | None = None,
     ) -> None:
         self.store = store
+        #: Input files and delivered images (``core.media_stash``): resolved before creates, kept on delivery.
+        self.stash = stash
         self.observer: EngineObserver = observer or NullObserver()
         self.client = client
         self.clock = clock
@@ -151,7 +155,7 @@ class Engine:
         self.creates = Creates(
             book=self.book, client=client, ledger=self.ledger, watcher=self.watcher, queue=self.queue,
             observer=self.observer, messages=self.messages, config=self.config, sleep=sleep,
-            spawn=self._spawn, pump=self._pump,
+            spawn=self._spawn, pump=self._pump, stash=stash,
         )
         #: Filling slots and refreshing positions look at the state *now*: concurrent pumps share runs
         #: (``core.coalesce``), one at a time each — so an older line never overwrites a newer one, and a

@@ -5,7 +5,8 @@ place that talks to a person (one per adapter) can turn it into a short reply wi
 
     WanbotError                          code, message, request_id, retryable, http_status
     ├── InvalidRequest                   the user's request does not fit the model (names the field)
-    │   └── InvalidMedia                 InvalidMedia: a linked file (audio) is not one the model takes
+    │   └── InvalidMedia                 InvalidMedia: a linked file (audio, image) is not one the model takes
+    │       └── MediaGone                a stashed input file is no longer kept: attach it again
     ├── ConfigError                      settings are missing or contradict each other
     ├── QuotaExceeded                    a local cap (queue, cooldown, budget) refused the request
     │   ├── UserCapReached               UserCap: too many of the user's jobs in progress
@@ -156,6 +157,12 @@ class InvalidMedia(InvalidRequest):
     ``message`` is the sentence for the person (``core.media_check``)."""
 
     default_code = "InvalidMedia"
+
+
+class MediaGone(InvalidMedia):
+    """A media ref (``wanbot-media:…``) names a file the stash no longer keeps: attach the file again."""
+
+    default_code = "MediaGone"
 
 
 class ConfigError(WanbotError):

@@ -7,9 +7,10 @@ a budget reservation and the user's wait). ``AudioCheck.check`` fetches the link
 
 How, and why this way:
 
-* the body is **streamed** and the fetch stops as soon as it passes ``max_bytes`` — a ``Content-Length``
-  over the cap refuses early, but a missing or lying header (HEAD is not even asked) cannot make wanbot
-  read more than the cap plus one chunk;
+* the fetch is ``core.fetching.SafeFetch`` (shared with the image check, ``core.image_check``): the body is
+  **streamed** and the fetch stops as soon as it passes ``max_bytes`` — a ``Content-Length`` over the cap
+  refuses early, but a missing or lying header (HEAD is not even asked) cannot make wanbot read more than
+  the cap plus one chunk;
 * the file is probed with the ffmpeg binary the project already ships (``imageio-ffmpeg``, see
   ``core.transcode``). imageio-ffmpeg ships no ffprobe, and ``ffmpeg -i`` already names the container
   (``Input #0, wav`` / ``mp3``), the streams and the duration — the same output ``core.transcode.probe``
@@ -24,6 +25,9 @@ How, and why this way:
 * ffmpeg runs as an asyncio subprocess and the temporary file is written and removed in a thread: the
   event loop never blocks. The whole check is bounded by ``timeout`` seconds, and at most ``concurrency``
   checks hold a file in memory at once.
+
+``load`` checks an ``InputFile`` (an attachment with its one-time headers, issue 12) the same way and also
+returns the bytes, for the media stash to keep.
 """
 
 from __future__ import annotations
@@ -33,9 +37,7 @@ import contextlib
 import ipaddress
 import os
 import re
-import socket
 import tempfile
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -44,6 +46,8 @@ import aiohttp
 from yarl import URL
 
 from core.errors import InvalidMedia
+from core.fetching import MAX_REDIRECTS, Resolve, SafeFetch, resolve_host
+from core.inputs import InputFile
 from core.messages import Messages
 from core.transcode import ffmpeg_exe
 
@@ -60,19 +64,8 @@ DURATION_SLACK = 0.1
 CHECK_TIMEOUT = 20.0
 #: Checks running at once: each may hold up to ``max_bytes`` in memory.
 CHECK_CONCURRENCY = 4
-#: Redirect hops followed (each checked like the first link).
-MAX_REDIRECTS = 5
-_CHUNK = 64 * 1024
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-#: Host name → every address it resolves to.
-Resolve = Callable[[str], Awaitable[list[str]]]
-
-
-async def resolve_host(host: str) -> list[str]:
-    """The addresses ``host`` resolves to (the loop's resolver: a thread, never a blocking call here)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
+#: The content type the stash keeps each container under.
+AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 
 _INPUT = re.compile(r"^Input #0, ([\w,]+), from", re.MULTILINE)
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
@@ -86,6 +79,10 @@ class AudioFacts:
     format: str
     duration: float
     size: int
+
+    @property
+    def content_type(self) -> str:
+        return AUDIO_TYPES[self.format]
 
 
 def read_probe(stderr: str) -> tuple[str | None, float | None, str | None]:
@@ -104,6 +101,7 @@ class AudioChecker(Protocol):
     """What the use-case layer needs of a check (``AudioCheck``, or a test's stand-in)."""
 
     async def check(self, url: str) -> AudioFacts: ...
+    async def load(self, file: InputFile) -> tuple[AudioFacts, bytes]: ...
 
 
 def on_private_network(base_url: str) -> bool:
@@ -138,61 +136,25 @@ class AudioCheck:
         self.max_seconds = max_seconds
         self.timeout = timeout
         self.workdir = workdir
+        self.fetch = SafeFetch(session, messages, prefix="audio", field="audio_url", public_only=public_only,
+                               resolve=resolve)
 
     def _refuse(self, key: str, **fields: object) -> InvalidMedia:
         return InvalidMedia(self.messages(key, **fields), field="audio_url")
 
     async def check(self, url: str) -> AudioFacts:
         """The file's facts when DashScope would take it; else ``InvalidMedia`` with the sentence to show."""
+        facts, _ = await self.load(InputFile(url))
+        return facts
+
+    async def load(self, file: InputFile) -> tuple[AudioFacts, bytes]:
+        """``check`` for a file handed over (its one-time headers used for the fetch), with its bytes."""
         try:
             async with asyncio.timeout(self.timeout), self._slots:
-                data = await self._fetch(url)
-                return await self._probe(data)
+                data = await self.fetch.file(file, self.max_bytes)
+                return await self._probe(data), data
         except TimeoutError:
             raise self._refuse("audio.timeout", seconds=f"{self.timeout:g}") from None
-
-    async def _fetch(self, url: str) -> bytes:
-        limit = f"{self.max_bytes / 1_000_000:g} MB"  # the reference's unit: 15 MB, not 14.3 MiB
-        target = URL(url)
-        try:
-            for _ in range(MAX_REDIRECTS + 1):
-                await self._check_host(target)
-                # No Authorization header: the link must be readable by DashScope as it is.
-                async with self.session.get(target, allow_redirects=False) as response:
-                    location = response.headers.get("Location")
-                    if response.status not in _REDIRECTS or not location:
-                        return await self._read(response, limit)
-                target = target.join(URL(location))
-        except aiohttp.ClientError:
-            raise self._refuse("audio.unreachable") from None
-        raise self._refuse("audio.redirects", hops=MAX_REDIRECTS)
-
-    async def _check_host(self, target: URL) -> None:
-        if target.scheme not in ("http", "https") or not target.host:
-            raise self._refuse("audio.unreachable")
-        if not self.public_only:
-            return
-        try:
-            addresses = await self.resolve(target.host)
-        except OSError:
-            raise self._refuse("audio.unreachable") from None
-        if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
-            raise self._refuse("audio.private")
-
-    async def _read(self, response: aiohttp.ClientResponse, limit: str) -> bytes:
-        if response.status >= 400:
-            raise self._refuse("audio.http_status", status=response.status)
-        if response.content_length is not None and response.content_length > self.max_bytes:
-            raise self._refuse("audio.too_big", limit=limit)
-        data = bytearray()
-        async for chunk in response.content.iter_chunked(_CHUNK):
-            data += chunk
-            if len(data) > self.max_bytes:
-                # Stop reading here: a lying or missing Content-Length cannot make us read more.
-                raise self._refuse("audio.too_big", limit=limit)
-        if not data:
-            raise self._refuse("audio.not_audio")
-        return bytes(data)
 
     async def _probe(self, data: bytes) -> AudioFacts:
         path = await asyncio.to_thread(_write_temp, data, self.workdir)
@@ -242,6 +204,7 @@ async def _ffmpeg_describe(path: Path) -> str:
     return err.decode("utf-8", errors="replace")
 
 
-__all__ = ["AUDIO_FORMATS", "MAX_AUDIO_BYTES", "MAX_REDIRECTS", "MAX_AUDIO_SECONDS", "MIN_AUDIO_SECONDS", "AudioCheck",
+__all__ = ["AUDIO_FORMATS", "AUDIO_TYPES", "MAX_AUDIO_BYTES", "MAX_REDIRECTS", "MAX_AUDIO_SECONDS",
+           "MIN_AUDIO_SECONDS", "AudioCheck",
            "AudioChecker", "AudioFacts", "Resolve", "on_private_network",
            "read_probe", "resolve_host"]

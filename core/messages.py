@@ -306,6 +306,65 @@ EN.update({
 })
 
 EN.update({
+    # -- image editing and animate (issue 12, i12-core) --
+    "media.gone": "that file is no longer kept; attach it again",
+    "media.bad_ref": "that file reference is not one wanbot made; attach the file instead",
+    "media.needs_host": "audio from a chat attachment needs a public address: the operator must set "
+    "WANBOT_PUBLIC_URL, or use a public link to the audio",
+    "media.slack_private_audio": "Slack files are private: the operator must set WANBOT_PUBLIC_URL for audio "
+    "from Slack",
+    "media.not_link": "{what} must be an http(s) link or a file wanbot keeps",
+    "media.link_spaces": "{what} contains a space or an invisible character; paste the link again, on its own",
+    "media.what.image": "an input image",
+    "media.what.frame": "the frame",
+    "media.what.audio": "the audio",
+    "media.no_stash": "this wanbot was started without a place to keep files, so it cannot take "
+    "attachments; ask the operator",
+    "action.animated": "Animating an image of job {job_id} as job {new_job_id}.",
+    "animate.from_job_gone": "that image is no longer kept; attach it",
+    "animate.not_image_job": "job {job_id} is not an image result; animate starts from an image",
+    "animate.ratio": "an animation has no ratio: its shape follows the first frame",
+    "animate.no_first_frame": "animate needs a first frame: attach an image, or animate an image result",
+    "animate.two_sources": "give either a first frame or an image result to animate, not both",
+    "animate.last_without_first": "a last frame needs a first frame too",
+    "animate.media_twice": "{type} was given twice; give it once",
+    "animate.needs_media": "{model} animates an image: use /wan animate with a first frame",
+    "animate.no_media": "{model} makes video from text alone; to start from an image use /wan animate",
+    "animate.prompt_empty": "the prompt is empty: describe the video you want",
+    "edit.count": "image editing takes 1 to {most} images, not {count}",
+    "edit.no_4k": "4K is only for images made from text alone; with input images choose 1K or 2K",
+    "edit.too_many_refs": "a request takes at most {most} input images, not {count}",
+    # the input image check (core.image_check), before anything is spent
+    "image.unreachable": "wanbot could not download the image; check it opens without signing in",
+    "image.http_status": "the image link answered HTTP {status} instead of a file; check it opens without "
+    "signing in (a chat attachment's link may have expired)",
+    "image.private": "the image link points inside a private network, where DashScope cannot fetch it; "
+    "use a public link",
+    "image.redirects": "the image link redirects more than {hops} times; use the file's direct link",
+    "image.too_big": "the image is over {limit}; DashScope takes images up to {limit}",
+    "image.not_image": "that file is not a JPEG, PNG, BMP or WEBP image; DashScope takes only those",
+    "image.alpha": "the PNG has transparency, which DashScope refuses; save it without an alpha channel "
+    "(or as JPEG)",
+    "image.huge": "the image has far too many pixels; each side must be {low}–{high} px",
+    "image.side": "the image is {width}×{height} px; each side must be {low}–{high} px",
+    "image.aspect": "the image is {width}×{height} px, more elongated than 8:1; DashScope takes 1:8 to 8:1",
+    "image.timeout": "the image took over {seconds} s to download and check; try a smaller file or another host",
+    "image.no_file": "wanbot cannot read the file {name}",
+    "image.empty": "that file is empty, not a JPEG, PNG, BMP or WEBP image",
+    "audio.empty": "the audio link is not a WAV or MP3 file; DashScope takes only those two",
+    "audio.bad_data_uri": "that data: URI is not base64 audio data",
+    "image.bad_data_uri": "that data: URI is not base64 image data",
+    # status and delivery of animate and image-edit jobs (core.status)
+    "animate.title": "🎞️ Animate · {state}",
+    "animate.from_image": "from an image",
+    "animate.from_frames": "from a first and a last frame",
+    "edit.from_images": "from {count} images",
+    "edit.from_image": "from an image",
+    "field.source": "From",
+    "format.animate": "{resolution} · {duration}s",
+})
+
+EN.update({
     # -- discord: editing and animating images (issue 12, helper i12-discord) --
     # (replaces the earlier description: /wan image now also edits the images attached to it)
     "discord.cmd.image": "Make images from a text prompt, or edit the images you attach",

@@ -10,10 +10,17 @@ characters refused, invisible ones removed, whitespace folded, NFC), so the stor
 cleaned one and the length limits count exactly what goes on the wire. A prompt with no visible character
 is refused; so is a negative prompt that has characters but none visible (an empty or blank one simply
 means "no negative prompt", which is how Discord and the CLI leave it out).
+
+Input files (issue 12): an image edit's ``ImageRequest.images`` and an animation's
+``GenerationRequest.media`` (model wan2.7-i2v) hold media refs (``wanbot-media:…``, ``core.media_stash``) or
+http(s) links, never a platform's signed link or a ``data:`` URI (a stored row stays small). ``to_wire``
+takes ``resolved``: what each ref is sent as (a URL or a ``data:`` URI), built by the create path right
+before the create; a ref missing from it is a bug, not something to send.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
@@ -32,12 +39,19 @@ from core.catalogue import (
     video_model_ids,
 )
 from core.errors import InvalidRequest
+from core.media_stash import is_ref, key_of
 from core.messages import Messages
 from core.text import clean, has_visible, is_space, refuse_forbidden
 
 _say = Messages()
 
 MAX_SEED = 2_147_483_647
+#: Input images an edit takes (the reference: 0–9 ``image`` entries; 0 is text-to-image).
+MAX_INPUT_IMAGES = 9
+
+MediaType = Literal["first_frame", "last_frame", "driving_audio"]
+#: The order ``media`` is kept and sent in.
+MEDIA_ORDER: tuple[MediaType, ...] = ("first_frame", "last_frame", "driving_audio")
 
 
 def _first_error(exc: ValidationError) -> InvalidRequest:
@@ -98,6 +112,49 @@ def _clean_negative(value: Any) -> Any:
     return None
 
 
+def _check_link(value: Any, what: str, field: str) -> Any:
+    """A media reference as stored: a stash ref, or an http(s) link with no space or invisible character."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if is_ref(value):
+        if key_of(value) is None:
+            raise InvalidRequest(_say("media.bad_ref"), field=field)
+        return value
+    if not value.startswith(("https://", "http://")):
+        raise InvalidRequest(_say("media.not_link", what=what), field=field)
+    # A link has no spaces or invisible characters; a CR or LF in it could also split a header.
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise InvalidRequest(_say("media.link_spaces", what=what), field=field)
+    return value
+
+
+def wire_ref(ref: str, resolved: Mapping[str, str] | None) -> str:
+    """What ``ref`` is sent as: its ``resolved`` value, else an http(s) link unchanged."""
+    if resolved is not None and ref in resolved:
+        return resolved[ref]
+    if is_ref(ref):
+        raise ValueError(f"media ref {ref!r} was not resolved before the create")
+    return ref
+
+
+class MediaItem(BaseModel):
+    """One ``input.media`` entry of an animation: a frame or the driving audio, as a ref or a link."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: MediaType
+    url: str
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url_text(cls, value: Any) -> Any:
+        return _check_link(value, _say("media.what.frame"), "media")
+
+    def to_wire(self, resolved: Mapping[str, str] | None = None) -> dict[str, str]:
+        return {"type": self.type, "url": wire_ref(self.url, resolved)}
+
+
 def _check_seed(seed: int | None) -> int | None:
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InvalidRequest(f"seed must be a whole number from 0 to {MAX_SEED}", field="seed")
@@ -105,11 +162,12 @@ def _check_seed(seed: int | None) -> int | None:
 
 
 class GenerationRequest(_Base):
-    """A text-to-video request, complete and legal for ``model``."""
+    """A video request, complete and legal for ``model``: text-to-video, or an animation (wan2.7-i2v, with
+    ``media``: a first frame, maybe a last frame and driving audio; prompt optional; no ratio)."""
 
     kind: Literal["video"] = "video"
     model: str = DEFAULT_VIDEO_MODEL
-    prompt: str
+    prompt: str = ""
     negative_prompt: str | None = None
     resolution: str | None = None
     ratio: str | None = None
@@ -119,6 +177,7 @@ class GenerationRequest(_Base):
     watermark: bool | None = None
     audio_url: str | None = None
     shot_type: Literal["single", "multi"] | None = None
+    media: tuple[MediaItem, ...] = ()
 
     @field_validator("prompt", mode="before")
     @classmethod
@@ -137,6 +196,19 @@ class GenerationRequest(_Base):
             refuse_forbidden(value, what=_say("input.what.audio_url"), field="audio_url")
             return value.strip()
         return value
+
+    @field_validator("media")
+    @classmethod
+    def _media_order(cls, value: tuple[MediaItem, ...]) -> tuple[MediaItem, ...]:
+        seen: set[str] = set()
+        for item in value:
+            if item.type in seen:
+                raise InvalidRequest(_say("animate.media_twice", type=item.type.replace("_", " ")), field="media")
+            seen.add(item.type)
+        if value and "first_frame" not in seen:
+            raise InvalidRequest(_say("animate.last_without_first" if "last_frame" in seen
+                                      else "animate.no_first_frame"), field="media")
+        return tuple(sorted(value, key=lambda item: MEDIA_ORDER.index(item.type)))
 
     @field_validator("duration", mode="before")
     @classmethod
@@ -169,7 +241,11 @@ class GenerationRequest(_Base):
             raise InvalidRequest(f"unknown model {self.model!r}; choose one of: {known}", field="model")
         # Frozen model: fill defaults through object.__setattr__ once, during validation.
         fill = object.__setattr__
-        if not self.prompt:
+        if spec.animates:
+            self._fit_animation()
+        elif self.media:
+            raise InvalidRequest(_say("animate.no_media", model=spec.id), field="media")
+        if not self.prompt and not spec.animates:
             raise InvalidRequest("the prompt is empty: describe the video you want", field="prompt")
         if len(self.prompt) > spec.max_prompt:
             raise InvalidRequest(
@@ -188,8 +264,8 @@ class GenerationRequest(_Base):
         if resolution not in spec.sizes:
             raise InvalidRequest(f"resolution must be {_either(spec.resolutions)} for {spec.id}",
                                  field="resolution")
-        ratio = self.ratio or spec.default_ratio
-        if ratio not in spec.ratios(resolution):
+        ratio = None if spec.animates else (self.ratio or spec.default_ratio)
+        if ratio is not None and ratio not in spec.ratios(resolution):
             raise InvalidRequest(f"ratio must be {_either(spec.ratios(resolution))}", field="ratio")
         duration = self.duration if self.duration is not None else spec.default_duration
         if duration not in spec.durations:
@@ -200,7 +276,11 @@ class GenerationRequest(_Base):
         if self.audio_url is not None:
             if not spec.supports_audio:
                 raise InvalidRequest(f"{spec.id} cannot take an audio track", field="audio_url")
-            if not self.audio_url.startswith(("https://", "http://")):
+            if is_ref(self.audio_url):
+                # A stashed copy of an attachment (served to DashScope by the media host).
+                if key_of(self.audio_url) is None:
+                    raise InvalidRequest(_say("media.bad_ref"), field="audio_url")
+            elif not self.audio_url.startswith(("https://", "http://")):
                 raise InvalidRequest("audio must be an http(s) link to a WAV or MP3 file", field="audio_url")
             # A link has no spaces or invisible characters; a CR or LF in it could also split a header.
             if any(ch.isspace() or not ch.isprintable() for ch in self.audio_url):
@@ -214,6 +294,19 @@ class GenerationRequest(_Base):
         if self.watermark is None:
             fill(self, "watermark", spec.watermark_default)
         return self
+
+    def _fit_animation(self) -> None:
+        """wan2.7-i2v: a first frame is required (``media``), no ratio (it follows the image), no
+        ``audio_url`` (its audio is the ``driving_audio`` entry), no shot type."""
+        spec = self.spec
+        if not self.media:
+            raise InvalidRequest(_say("animate.needs_media", model=spec.id), field="media")
+        if self.ratio is not None:
+            raise InvalidRequest(_say("animate.ratio"), field="ratio")
+        if self.audio_url is not None:
+            raise InvalidRequest(f"{spec.id} takes its audio as driving audio, not audio_url", field="audio_url")
+        if self.shot_type is not None:
+            raise InvalidRequest(f"shot_type for {spec.id}: not supported", field="shot_type")
 
     # -- derived -----------------------------------------------------------------------------------------
 
@@ -230,8 +323,22 @@ class GenerationRequest(_Base):
 
     @property
     def size(self) -> tuple[int, int]:
+        """The rendered pixel size (text-to-video only: an animation's follows its first frame)."""
         assert self.resolution is not None and self.ratio is not None
         return self.spec.pixel_size(self.resolution, self.ratio)
+
+    @property
+    def animates(self) -> bool:
+        return self.spec.animates
+
+    def frame(self, kind: MediaType) -> str | None:
+        """The ref or link of ``media``'s ``kind`` entry, if any."""
+        return next((item.url for item in self.media if item.type == kind), None)
+
+    def refs(self) -> tuple[str, ...]:
+        """Every stash ref this request sends (what the create path resolves first)."""
+        found = [item.url for item in self.media] + ([self.audio_url] if self.audio_url else [])
+        return tuple(dict.fromkeys(r for r in found if is_ref(r)))
 
     def estimated_cost(self, overrides: dict[str, Decimal] | None = None) -> Decimal:
         """What DashScope bills if the task succeeds (failed generations are free)."""
@@ -244,8 +351,9 @@ class GenerationRequest(_Base):
         values.update(changes)
         return GenerationRequest.build(**values)
 
-    def to_wire(self) -> dict[str, Any]:
-        """The JSON body for ``POST /api/v1/services/aigc/video-generation/video-synthesis``."""
+    def to_wire(self, resolved: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The JSON body for ``POST /api/v1/services/aigc/video-generation/video-synthesis``; ``resolved``
+        maps each stash ref (``refs``) to what DashScope is sent."""
         spec = self.spec
         body_input: dict[str, Any] = {"prompt": self.prompt}
         params: dict[str, Any] = {
@@ -255,11 +363,18 @@ class GenerationRequest(_Base):
         }
         if self.seed is not None:
             params["seed"] = self.seed
-        if spec.family is Family.WAN27_T2V:
+        if spec.family is Family.WAN27_I2V:
+            if not self.prompt:
+                del body_input["prompt"]  # optional for i2v: an empty one is not sent
+            if self.negative_prompt:
+                body_input["negative_prompt"] = self.negative_prompt
+            body_input["media"] = [item.to_wire(resolved) for item in self.media]
+            params = {"resolution": self.resolution, **params}
+        elif spec.family is Family.WAN27_T2V:
             if self.negative_prompt:
                 body_input["negative_prompt"] = self.negative_prompt
             if self.audio_url:
-                body_input["audio_url"] = self.audio_url
+                body_input["audio_url"] = wire_ref(self.audio_url, resolved)
             params["resolution"] = self.resolution
             params["ratio"] = self.ratio
         else:
@@ -268,15 +383,17 @@ class GenerationRequest(_Base):
             if self.negative_prompt:
                 params["negative_prompt"] = self.negative_prompt
             if self.audio_url:
-                body_input["audio_url"] = self.audio_url
+                body_input["audio_url"] = wire_ref(self.audio_url, resolved)
             if self.shot_type is not None:
                 params["shot_type"] = self.shot_type
         return {"model": self.model, "input": body_input, "parameters": params}
 
 
 class ImageRequest(_Base):
-    """A text-to-image request (wan2.7-image / wan2.7-image-pro): an engine job like a video.
+    """A text-to-image or image-editing request (wan2.7-image / wan2.7-image-pro): an engine job like a video.
 
+    With ``images`` (1–9 refs or links) it edits them: size 1K or 2K only (4K is refused, not sent), and
+    ``thinking_mode`` is not sent (the service ignores it then); the output follows the last image's shape.
     The same body goes to the asynchronous endpoint (``X-DashScope-Async: enable``, then a task) and to
     the synchronous one the SDK conformance test still uses."""
 
@@ -288,6 +405,7 @@ class ImageRequest(_Base):
     seed: int | None = None
     watermark: bool = False
     thinking_mode: bool = True
+    images: tuple[str, ...] = ()
 
     @field_validator("seed")
     @classmethod
@@ -298,6 +416,15 @@ class ImageRequest(_Base):
     @classmethod
     def _prompt_text(cls, value: Any) -> Any:
         return _clean_prompt(value, "image")
+
+    @field_validator("images", mode="before")
+    @classmethod
+    def _image_links(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            if len(value) > MAX_INPUT_IMAGES:
+                raise InvalidRequest(_say("edit.count", most=MAX_INPUT_IMAGES, count=len(value)), field="images")
+            return tuple(_check_link(v, _say("media.what.image"), "images") for v in value)
+        return value
 
     @field_validator("size", mode="before")
     @classmethod
@@ -320,6 +447,8 @@ class ImageRequest(_Base):
         size = self.size or spec.default_size
         if size not in spec.sizes:
             raise InvalidRequest(f"size must be {_either(spec.sizes)} for {spec.id}", field="size")
+        if self.images and size == "4K":
+            raise InvalidRequest(_say("edit.no_4k"), field="size")
         if not 1 <= self.n <= spec.max_n:
             raise InvalidRequest(f"n must be a whole number from 1 to {spec.max_n}", field="n")
         object.__setattr__(self, "size", size)
@@ -331,6 +460,15 @@ class ImageRequest(_Base):
         assert spec is not None
         return spec
 
+    @property
+    def edits(self) -> bool:
+        """An edit of input images (else text-to-image)."""
+        return bool(self.images)
+
+    def refs(self) -> tuple[str, ...]:
+        """Every stash ref this request sends (what the create path resolves first)."""
+        return tuple(dict.fromkeys(r for r in self.images if is_ref(r)))
+
     def estimated_cost(self, overrides: dict[str, Decimal] | None = None) -> Decimal:
         """What DashScope bills if all ``n`` images come back (billed per image returned)."""
         return self.spec.cost(self.n, overrides)
@@ -341,20 +479,20 @@ class ImageRequest(_Base):
         values.update(changes)
         return ImageRequest.build(**values)
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self, resolved: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The JSON body for ``POST /api/v1/services/aigc/image-generation/generation`` (async) and
-        ``POST /api/v1/services/aigc/multimodal-generation/generation`` (sync): the same for both."""
-        params: dict[str, Any] = {
-            "size": self.size,
-            "n": self.n,
-            "watermark": self.watermark,
-            "thinking_mode": self.thinking_mode,
-        }
+        ``POST /api/v1/services/aigc/multimodal-generation/generation`` (sync): the same for both.
+        ``resolved`` maps each stash ref in ``images`` to the URL or ``data:`` URI DashScope is sent."""
+        params: dict[str, Any] = {"size": self.size, "n": self.n, "watermark": self.watermark}
+        if not self.images:
+            params["thinking_mode"] = self.thinking_mode  # only takes effect without input images
         if self.seed is not None:
             params["seed"] = self.seed
+        content: list[dict[str, str]] = [{"text": self.prompt}]
+        content += [{"image": wire_ref(ref, resolved)} for ref in self.images]
         return {
             "model": self.model,
-            "input": {"messages": [{"role": "user", "content": [{"text": self.prompt}]}]},
+            "input": {"messages": [{"role": "user", "content": content}]},
             "parameters": params,
         }
 
@@ -383,4 +521,5 @@ def _either(options: tuple[str, ...] | list[str]) -> str:
     return ", ".join(opts[:-1]) + f" or {opts[-1]}"
 
 
-__all__ = ["AnyRequest", "GenerationRequest", "ImageRequest", "MAX_SEED", "RATIOS", "load_request"]
+__all__ = ["AnyRequest", "GenerationRequest", "ImageRequest", "MAX_INPUT_IMAGES", "MAX_SEED", "MEDIA_ORDER",
+           "MediaItem", "MediaType", "RATIOS", "load_request", "wire_ref"]

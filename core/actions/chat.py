@@ -16,6 +16,9 @@ Rules that used to drift between adapters and now live only here:
 * an ``audio_url`` is fetched and probed (``core.media_check``) before the job is accepted — a new video,
   a re-roll, a remix or a 1080P of an old one alike — so a link DashScope would refuse costs no queue
   slot, no budget and no create, and the person reads one sentence;
+* an input file (an image to edit or animate, a frame, driving audio: ``core.inputs.InputFile``) is fetched,
+  checked and kept in the media stash before the job is accepted (``core.actions.media``); a job made from
+  an old one first checks that the files it names are still kept;
 * ``/wan cancel`` without an id means the caller's newest unfinished job *in this channel*;
   ``/wan status`` without one shows the caller's newest jobs in this workspace.
 """
@@ -23,13 +26,14 @@ Rules that used to drift between adapters and now live only here:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.access import MODERATED, ActionRefused, JobAction, NotYourJob, authorize
 from core.actions.caller import AllowList, Caller, granted
 from core.actions.desk import ChannelDesk
 from core.actions.face import EngineFace
+from core.actions.media import PLACEHOLDER_LINK, MediaDesk, refuse_ratio
 from core.actions.results import (
     Cancelled,
     DefaultsReport,
@@ -42,6 +46,7 @@ from core.actions.results import (
     UsageReport,
 )
 from core.actions.storyboard import compose_storyboard
+from core.catalogue import DEFAULT_I2V_MODEL
 from core.commands import (
     HELP_TEXT,
     CancelCommand,
@@ -58,11 +63,14 @@ from core.commands import (
     video_request,
 )
 from core.errors import InvalidRequest, PlatformError
+from core.image_check import ImageCheck
+from core.inputs import InputFile
 from core.jobs import CancelOutcome, Job
 from core.media_check import AudioChecker
+from core.media_stash import MediaStash
 from core.messages import Messages
 from core.port import PostStatus
-from core.request import MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
+from core.request import MAX_INPUT_IMAGES, MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
 
 #: How many of a user's newest jobs ``/wan status`` shows, and ``/wan cancel`` looks through (the per-user
 #: cap keeps the unfinished ones among the newest few).
@@ -73,7 +81,13 @@ _SHOWN_ID = 40
 
 
 #: What the person who clicked reads when a job was made from another.
-_STARTED_FROM = {Origin.REROLL: "action.rerolled", Origin.UPSCALE: "action.upscaled", Origin.REMIX: "action.remixed"}
+_STARTED_FROM = {Origin.REROLL: "action.rerolled", Origin.UPSCALE: "action.upscaled", Origin.REMIX: "action.remixed",
+                 Origin.ANIMATE: "action.animated"}
+#: ``typed`` keys an image edit takes (the rest of ``ImageCommand``'s options; thinking mode is not sent).
+_EDIT_OPTIONS = ("prompt", "size", "n", "seed", "watermark", "model")
+#: ``typed`` keys an animation takes (``ratio`` is refused: the shape follows the image).
+_ANIMATE_OPTIONS = ("prompt", "negative_prompt", "resolution", "duration", "seed", "prompt_extend", "watermark",
+                    "model")
 
 
 #: What ``/wan cancel`` says for each outcome.
@@ -91,10 +105,16 @@ def _with_seed(request: GenerationRequest) -> GenerationRequest:
 
 class ChatActions:
     def __init__(self, engine: EngineFace, messages: Messages, *,
-                 allow: Mapping[str, AllowList] | None = None, audio: AudioChecker | None = None) -> None:
+                 allow: Mapping[str, AllowList] | None = None, audio: AudioChecker | None = None,
+                 stash: MediaStash | None = None, images: ImageCheck | None = None) -> None:
         self.engine = engine
         #: Checks an ``audio_url`` before a job is accepted; None leaves that to DashScope.
         self.audio = audio
+        #: Where input files are kept (``edit_image``, ``animate``); None refuses those actions.
+        self.stash = stash
+        #: Fetches and checks input images; None: ``data:`` URIs only (no links, no paths).
+        self.images = images or ImageCheck(None, messages)
+        self.media = MediaDesk(messages, images=self.images, audio=audio, stash=stash)
         self.messages = messages
         self.allow = dict(allow or {})
         self.desk = ChannelDesk(engine, messages)
@@ -167,21 +187,89 @@ class ChatActions:
     # -- making something ---------------------------------------------------------------------------------
 
     async def video(self, caller: Caller, typed: Mapping[str, Any] | GenerationRequest, *,
-                    post_status: PostStatus | None = None) -> Started:
+                    audio: InputFile | None = None, post_status: PostStatus | None = None) -> Started:
         """A video from typed options (``None`` = not given) over this channel's defaults, or from a
-        request already read over them (``parse``)."""
+        request already read over them (``parse``). ``audio``: an attached sound track (checked, and kept
+        in the stash when it has a host, so a later re-roll does not depend on the attachment's link)."""
         self.check_allowed(caller)
         if isinstance(typed, GenerationRequest):
             request = typed
         else:
             request = video_request(typed, await self.desk.defaults(caller))
-        return await self._start(caller, _with_seed(request), Origin.NEW, post_status=post_status)
+        if audio is None:
+            return await self._start(caller, _with_seed(request), Origin.NEW, post_status=post_status)
+        request.with_changes(audio_url=PLACEHOLDER_LINK)  # the options are refused before any fetch
+        request = request.with_changes(audio_url=await self.media.keep_audio(audio))
+        return await self._start(caller, _with_seed(request), Origin.NEW, post_status=post_status, fresh=True)
 
     async def image(self, caller: Caller, request: ImageRequest, *,
                     post_status: PostStatus | None = None) -> Started:
         """Images, as a job like any video: stored, queued, capped, budgeted and counted."""
         self.check_allowed(caller)
         return await self._start(caller, request, Origin.NEW, post_status=post_status)
+
+    async def edit_image(self, caller: Caller, typed: Mapping[str, Any], images: Sequence[InputFile], *,
+                         post_status: PostStatus | None = None) -> Started:
+        """Edit 1–9 images: ``typed`` holds the prompt and image options (size, n, seed, watermark, model)
+        like ``ImageCommand``. Each image is fetched, checked and kept before the job is accepted."""
+        self.check_allowed(caller)
+        if not 1 <= len(images) <= MAX_INPUT_IMAGES:
+            raise InvalidRequest(self.messages("edit.count", most=MAX_INPUT_IMAGES, count=len(images)),
+                                 field="images")
+        options = {k: typed[k] for k in _EDIT_OPTIONS if typed.get(k) is not None}
+        # The options first (4K with images, a bad size, n): refused before any file is fetched.
+        ImageRequest.build(**options, images=[PLACEHOLDER_LINK] * len(images))
+        refs = [await self.media.keep_image(image) for image in images]
+        request = ImageRequest.build(**options, images=refs)
+        return await self._start(caller, request, Origin.EDIT, post_status=post_status, fresh=True)
+
+    async def animate(self, caller: Caller, typed: Mapping[str, Any], *, first_frame: InputFile | None = None,
+                      last_frame: InputFile | None = None, audio: InputFile | None = None,
+                      from_job: str | None = None, post_status: PostStatus | None = None) -> Started:
+        """A video from an image (wan2.7-i2v). ``typed``: prompt (optional), negative_prompt, resolution,
+        duration, seed, prompt_extend, watermark; a ``ratio`` is refused (the shape follows the image).
+        Exactly one of ``first_frame`` / ``from_job`` (an image job of the caller's, authorized like a
+        re-roll, whose first result image is the first frame)."""
+        self.check_allowed(caller)
+        refuse_ratio(self.messages, typed.get("ratio"))
+        if (first_frame is None) == (from_job is None):
+            key = "animate.two_sources" if first_frame is not None else "animate.no_first_frame"
+            raise InvalidRequest(self.messages(key), field="media")
+        if first_frame is None and last_frame is not None:
+            raise InvalidRequest(self.messages("animate.last_without_first"), field="media")
+        options: dict[str, Any] = {k: typed[k] for k in _ANIMATE_OPTIONS if typed.get(k) is not None}
+        options.setdefault("model", DEFAULT_I2V_MODEL)
+        media: list[dict[str, str]] = [{"type": "first_frame", "url": PLACEHOLDER_LINK}]
+        if last_frame is not None:
+            media.append({"type": "last_frame", "url": PLACEHOLDER_LINK})
+        if audio is not None:
+            media.append({"type": "driving_audio", "url": PLACEHOLDER_LINK})
+        # The options first (model, duration, resolution, prompt length): refused before any file is fetched.
+        GenerationRequest.build(**options, media=media)
+        parent: Job | None = None
+        if from_job is not None:
+            parent = await self.job_for(caller, from_job, JobAction.REROLL)
+            media[0]["url"] = await self._result_image(parent)
+        else:
+            assert first_frame is not None
+            media[0]["url"] = await self.media.keep_image(first_frame)
+        if last_frame is not None:
+            media[1]["url"] = await self.media.keep_image(last_frame)
+        if audio is not None:
+            media[-1]["url"] = await self.media.keep_audio(audio)
+        request = GenerationRequest.build(**options, media=media)
+        return await self._start(caller, _with_seed(request), Origin.ANIMATE, parent=parent,
+                                 post_status=post_status, fresh=True)
+
+    async def _result_image(self, job: Job) -> str:
+        """The ref of ``job``'s first delivered image, while the stash still keeps it."""
+        if not isinstance(job.request, ImageRequest):
+            raise InvalidRequest(self.messages("animate.not_image_job", job_id=job.id), field="job")
+        refs = job.extra.get("result_media") or []
+        stash = self.media.stash
+        if not refs or stash is None or not await stash.has(str(refs[0])):
+            raise InvalidRequest(self.messages("animate.from_job_gone"), field="job")
+        return str(refs[0])
 
     async def storyboard(self, caller: Caller, shots: list[str], typed: Mapping[str, Any], *,
                          post_status: PostStatus | None = None) -> Started:
@@ -296,13 +384,14 @@ class ChatActions:
     # -- plumbing -------------------------------------------------------------------------------------------
 
     async def _start(self, caller: Caller, request: AnyRequest, origin: Origin, *, parent: Job | None = None,
-                     post_status: PostStatus | None = None) -> Started:
+                     post_status: PostStatus | None = None, fresh: bool = False) -> Started:
         # A job made from another lives where that one does (its thread included): authorized from there.
         conversation = parent.conversation if parent is not None else caller.conversation
-        if self.audio is not None and isinstance(request, GenerationRequest) and request.audio_url:
+        if not fresh:
             # Before accept: nothing is stored, queued, reserved or sent for a file DashScope would refuse
-            # (an old job's link is checked again: a chat attachment's signed link may have expired).
-            await self.audio.check(request.audio_url)
+            # or that is no longer kept (an old job's audio link is checked again: a chat attachment's
+            # signed link may have expired). ``fresh`` files were fetched and checked just now.
+            await self.media.ensure_kept(request)
         job = await self.engine.accept(caller.requester, conversation, request, post_status=post_status)
         text = ""
         if parent is not None:

@@ -24,6 +24,10 @@ class Origin(StrEnum):
     REROLL = "reroll"
     UPSCALE = "upscale"
     REMIX = "remix"
+    #: ``/wan animate`` (from an attachment, or ``from_job``: an image result).
+    ANIMATE = "animate"
+    #: ``/wan image`` with input images.
+    EDIT = "edit"
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ class DashScopeClient:
         ledger: TaskLedger | None = None,
         exclude_task_ids: Collection[str] = (),
         resend: bool = True,
+        resolved: Mapping[str, str] | None = None,
     ) -> TaskInfo:
         """Start a DashScope task for ``request`` — a video (``video-synthesis``) or an image job
         (``image-generation``), both with ``X-DashScope-Async: enable`` — and return it. An uncertain
@@ -149,13 +150,15 @@ class DashScopeClient:
         listed task) failed, so the create is still unresolved and must not be resent. ``ledger`` says
         which tasks the deployment already knows (default: ``exclude_task_ids``). ``resend=False`` raises
         the error of a create proven absent instead of sending again (the engine re-queues the job, so a
-        resend goes through the store, where a replica that lost the job is stopped).
+        resend goes through the store, where a replica that lost the job is stopped). ``resolved`` maps
+        each stashed input file the request names (``request.refs()``) to what DashScope is sent.
         """
         async with self._create_lock:
-            return await self._create(request, ledger or StaticLedger(exclude_task_ids), resend)
+            return await self._create(request, ledger or StaticLedger(exclude_task_ids), resend, resolved)
 
-    async def _create(self, request: AnyRequest, ledger: TaskLedger, resend: bool) -> TaskInfo:
-        body = request.to_wire()
+    async def _create(self, request: AnyRequest, ledger: TaskLedger, resend: bool,
+                      resolved: Mapping[str, str] | None = None) -> TaskInfo:
+        body = request.to_wire(resolved)
         d = self.dialect
         path = d.route(d.image_create if isinstance(request, ImageRequest) else d.video_create)
         what = f"{request.kind} create"

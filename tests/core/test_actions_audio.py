@@ -6,6 +6,7 @@ import pytest
 
 from core.actions import Caller, ChatActions
 from core.errors import InvalidMedia
+from core.inputs import InputFile
 from core.media_check import AudioFacts
 from core.messages import Messages
 from tests.engine.conftest import Harness
@@ -27,6 +28,9 @@ class ScriptedCheck:
         if self.refuse:
             raise InvalidMedia(M("audio.http_status", status=403), field="audio_url")
         return AudioFacts(format="mp3", duration=3.0, size=1000)
+
+    async def load(self, file: InputFile) -> tuple[AudioFacts, bytes]:
+        return await self.check(file.url), b"ID3"
 
 
 async def test_every_job_with_audio_is_checked_first_and_a_refusal_accepts_nothing(harness: Harness) -> None:

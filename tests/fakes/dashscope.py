@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from core.dashscope import TaskInfo, TaskLedger, TaskStatus, Usage
 from core.errors import DashScopeUnsupportedOperation, DownloadTooLarge, WanbotError
@@ -61,6 +62,8 @@ class FakeDashScope:
     #: Bytes of each image a finished image task returns; ``images_returned`` caps how many come back.
     image: bytes = b"\x89PNG\r\n\x1a\n" + b"i" * 500
     images_returned: int | None = None
+    #: The body each create would have sent, with its media refs resolved (in create order).
+    wire_bodies: list[dict[str, Any]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def add_task(self, request: AnyRequest, *, created_at: float | None = None,
@@ -72,8 +75,11 @@ class FakeDashScope:
     async def create_task(
         self, request: AnyRequest, *, ledger: TaskLedger | None = None,
         exclude_task_ids: Collection[str] = (), resend: bool = True,
+        resolved: Mapping[str, str] | None = None,
     ) -> TaskInfo:
-        """The engine's one create path: images are recorded in ``image_creates`` too."""
+        """The engine's one create path: images are recorded in ``image_creates`` too; the wire body
+        each create would send (``resolved`` applied) is kept in ``wire_bodies``."""
+        self.wire_bodies.append(request.to_wire(resolved))
         if isinstance(request, ImageRequest):
             info = await self._create(request)
             self.image_creates.append(request)
