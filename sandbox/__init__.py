@@ -18,7 +18,11 @@ injects faults on demand. Modules, one concept each:
 - ``media``       MP4/PNG generation and cache; result marks (task id + prompt)
 - ``stats``       counters for assertions
 - ``errors``      error bodies (JSON for the API, XML for downloads)
-- ``server``      routes and middleware
+- ``server``      routes
+- ``middleware``  request ids, injected faults, error bodies, counters, the log line
+- ``inputs``      input images the service fetches itself (image edit, i2v frames): fetch, check, keep
+- ``i2v``         wan2.7-i2v: ``input.media``, its checks, and the clip's shape
+- ``derive``      results rendered from input media (edited PNGs, i2v MP4s)
 - ``gateway``     gateway mode: seed 004's own task route and answer shape
 - ``runner``      ``Sandbox`` (in-process) and ``serve`` (CLI)
 """

@@ -152,6 +152,8 @@ class SandboxConfig:
     check_audio: bool = True
     #: Seconds that fetch may take.
     audio_timeout: float = 20.0
+    #: Seconds the fetch of one input image (image edit, i2v frame; ``sandbox.inputs``) may take.
+    input_timeout: float = 20.0
 
     def __post_init__(self) -> None:
         if not self.speed > 0:

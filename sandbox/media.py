@@ -5,7 +5,8 @@ MP4s are encoded by the ffmpeg that ships with ``imageio-ffmpeg``, in a subproce
 the prompt and a running clock drawn in (when the build has ``drawtext``; otherwise without text),
 H.264 yuv420p, ``+faststart``, low fps, ``ultrafast``, high CRF — tens of kilobytes for a 5 s clip at
 the exact pixel size and duration asked for. ``min_bytes`` pads a file with a trailing MP4 ``free``
-box, which players skip. PNGs are written by hand (zlib, one colour), in a worker thread.
+box, which players skip. PNGs are written by hand (zlib, one colour), in a worker thread. A spec with
+``sources`` (an image edit, an image-to-video clip) is rendered from those input files by ``sandbox.derive``.
 
 A spec with a ``mark`` (``SandboxConfig.mark_results``) is the unmarked clip plus one more trailing
 ``free`` box holding ``MARK_PREFIX`` and a JSON object (the task id and prompt): still a playable MP4
@@ -34,6 +35,8 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
+from sandbox import derive
+
 MAX_REGISTERED = 200_000
 _FREE_BOX_MAX = 0xFFFF_FFFF
 MARK_PREFIX = b"wanbot-sandbox-result:"
@@ -51,6 +54,11 @@ class MediaSpec:
     min_bytes: int = 0
     #: JSON appended in a trailing ``free`` box (see the module docstring); "" = no mark.
     mark: str = ""
+    #: Cached input files the result is rendered from (``sandbox.derive``): an edit's last image, or an
+    #: i2v clip's first frame and, when given, its last frame. Empty: a generated picture or clip.
+    sources: tuple[str, ...] = ()
+    #: Cached driving audio muxed into an i2v clip; "" = none.
+    audio: str = ""
 
     def cache_name(self) -> str:
         digest = hashlib.sha256(repr(self).encode()).hexdigest()[:24]
@@ -68,6 +76,12 @@ def ffmpeg_exe() -> str:
 def _colour(seed: int) -> tuple[int, int, int]:
     digest = hashlib.sha256(str(seed).encode()).digest()
     return 40 + digest[0] % 120, 40 + digest[1] % 120, 40 + digest[2] % 120
+
+
+def tint_for(text: str, seed: int) -> tuple[int, int, int]:
+    """The tint of a result derived from an input: drawn from the prompt and the result's seed."""
+    digest = hashlib.sha256(f"{seed}|{text}".encode()).digest()
+    return digest[0], digest[1], digest[2]
 
 
 def write_png(spec: MediaSpec, path: Path) -> None:
@@ -163,7 +177,9 @@ class MediaStore:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{os.getpid()}.{id(lock)}.part")
             try:
-                if spec.kind == "mp4":
+                if spec.sources:
+                    await self._derive(spec, tmp)
+                elif spec.kind == "mp4":
                     await self._encode_mp4(spec, tmp)
                 else:
                     await asyncio.to_thread(write_png, spec, tmp)
@@ -191,6 +207,16 @@ class MediaStore:
         finally:
             tmp.unlink(missing_ok=True)
         return target
+
+    async def _derive(self, spec: MediaSpec, out: Path) -> None:
+        colour = tint_for(spec.text, spec.seed)
+        first = Path(spec.sources[0])
+        if spec.kind == "png":
+            await derive.render_edit(first, spec.width, spec.height, colour, out)
+            return
+        last = Path(spec.sources[1]) if len(spec.sources) > 1 else None
+        await derive.render_i2v(first, last, Path(spec.audio) if spec.audio else None, width=spec.width,
+                                height=spec.height, duration=spec.duration, fps=spec.fps, colour=colour, out=out)
 
     async def has_drawtext(self) -> bool:
         if self._drawtext is None:

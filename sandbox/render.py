@@ -19,6 +19,8 @@ from sandbox.tasks import Status, Task
 from sandbox.validation import ImageJob, VideoJob
 
 UrlFor = Callable[[str, float], str]
+#: The wan2.7 video families: one answer shape (wan2.7-i2v's is t2v's).
+_WAN27_VIDEO = frozenset({Family.WAN27_T2V, Family.WAN27_I2V})
 
 
 def video_object(task: Task) -> str:
@@ -78,7 +80,7 @@ def _video_result(task: Task, job: VideoJob, url: str) -> dict[str, Any]:
     out: dict[str, Any] = {"orig_prompt": job.prompt}
     # wan2.6 and earlier report the rewrite as ``actual_prompt`` only with prompt_extend on; the seed's
     # wan2.7-t2v answers (prompt_extend on) carry ``orig_prompt`` alone, so the sandbox does the same.
-    if job.family is not Family.WAN27_T2V:
+    if job.family not in _WAN27_VIDEO:
         if job.prompt_extend:
             out["actual_prompt"] = extended_prompt(job.prompt)
         out["video_url"] = url
@@ -89,6 +91,9 @@ def _video_result(task: Task, job: VideoJob, url: str) -> dict[str, Any]:
 
 
 def video_usage(job: VideoJob) -> dict[str, Any]:
+    if job.family is Family.WAN27_I2V:  # t2v's shape; SR is the resolution class (the shape is the image's)
+        return {"duration": job.duration, "input_video_duration": 0, "output_video_duration": job.duration,
+                "video_count": 1, "SR": int(job.resolution.rstrip("P")), "ratio": job.ratio}
     if job.family is Family.WAN27_T2V:
         return {"duration": job.duration, "input_video_duration": 0, "output_video_duration": job.duration,
                 "video_count": 1, "SR": job.height if job.width >= job.height else job.width,

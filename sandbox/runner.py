@@ -29,6 +29,7 @@ from sandbox.state import SandboxState
 from sandbox.stats import Stats
 from sandbox.store import TaskStore
 from sandbox.tasks import Task
+from sandbox.validation import ImageJob
 
 log = logging.getLogger("wanbot.sandbox")
 
@@ -51,6 +52,11 @@ class Sandbox:
     @property
     def store(self) -> TaskStore:
         return self.state.store
+
+    @property
+    def image_jobs(self) -> list[ImageJob]:
+        """The latest accepted image jobs (text-to-image and edits, sync and async), oldest first."""
+        return list(self.state.image_jobs)
 
     def task(self, task_id: str) -> Task | None:
         """The live task with this id, whoever owns it (for assertions)."""

@@ -1,36 +1,29 @@
 """HTTP routes of the sandbox: the DashScope API under ``/api/v1`` and signed downloads.
 
-==============================================================  ======================================
+==============================================================  ========================================
 route                                                           answer
-==============================================================  ======================================
-``POST /api/v1/services/aigc/video-generation/video-synthesis``  create a video task (async header)
-``POST /api/v1/services/aigc/image-generation/generation``       create an image task (async header)
-``POST /api/v1/services/aigc/multimodal-generation/generation``  synchronous image generation
+==============================================================  ========================================
+``POST /api/v1/services/aigc/video-generation/video-synthesis``  create a t2v or i2v task (async header)
+``POST /api/v1/services/aigc/image-generation/generation``       create an image or edit task (async)
+``POST /api/v1/services/aigc/multimodal-generation/generation``  synchronous image generation or edit
 ``GET  /api/v1/tasks/{task_id}``                                 task state (UNKNOWN: HTTP 200)
 ``POST /api/v1/tasks/{task_id}/cancel``                          cancel a PENDING task
 ``GET  /api/v1/tasks``                                           list tasks (paged, filtered)
 ``GET  /results/{object}?Expires&OSSAccessKeyId&Signature``      the MP4/PNG (OSS-style errors)
-==============================================================  ======================================
+==============================================================  ========================================
 
 Any other ``/api/v1`` path answers 400 ``InvalidParameter`` "url error, please check url!".
 With ``SandboxConfig.gateway`` the sandbox is seed 004's gateway instead (``sandbox.gateway``): the create
 routes under ``/wan/api/v1``, tasks at ``GET /v1/tasks/{task_id}``, DashScope's task routes 404.
-One middleware gives each request its uuid4 ``request_id``, applies injected faults (before the
-handler, or after it ran — see ``sandbox.config.Faults``), renders ``ApiError`` as the flat error body,
-counts, and logs one line to ``wanbot.sandbox`` (key hash only).
+Every request passes ``sandbox.middleware`` (request id, injected faults, error bodies, counters, log line).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import logging
-import socket
-import struct
-import time
-import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -50,9 +43,13 @@ from sandbox.errors import (
     invalid,
     oss_error,
 )
-from sandbox.faults import Fault
+from sandbox.i2v import I2vInputs, prepare_i2v
+from sandbox.inputs import prepare_edit
 from sandbox.listing import list_tasks
 from sandbox.media import MediaSpec, mark_for
+from sandbox.middleware import KEY_ID, REQUEST_ID, STATE, sandbox_middleware
+from sandbox.middleware import json_answer as _json
+from sandbox.middleware import state_of as _state
 from sandbox.render import image_object, image_output, image_usage, task_body, unknown_body, video_object
 from sandbox.state import SandboxState
 from sandbox.stats import key_id
@@ -60,28 +57,11 @@ from sandbox.tasks import Status, Task, plan_seconds
 from sandbox.triggers import Outcome, create_error, outcome
 from sandbox.validation import ImageJob, VideoJob, check_audio, parse_image, parse_video
 
-log = logging.getLogger("wanbot.sandbox")
-
 J = TypeVar("J", VideoJob, ImageJob)
 
-STATE: web.AppKey[SandboxState] = web.AppKey("sandbox_state", SandboxState)
-REQUEST_ID: web.RequestKey[str] = web.RequestKey("sandbox_request_id", str)
-KEY_ID: web.RequestKey[str] = web.RequestKey("sandbox_key_id", str)
 API = "/api/v1"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class _Dropped(Exception):
-    """Internal: close the connection without answering."""
-
-
-def _state(request: web.Request) -> SandboxState:
-    return request.app[STATE]
-
-
-def _json(request: web.Request, body: dict[str, Any], status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, headers={"X-Request-Id": request[REQUEST_ID]},
-                             dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+#: Largest request body read: one 20 MB input image as a data URI fits (the vendor documents no limit).
+MAX_BODY = 40 * 1024 * 1024
 
 
 def _authenticate(request: web.Request) -> str:
@@ -111,7 +91,10 @@ def _admit(request: web.Request, kid: str, *, submit: bool) -> None:
 
 
 async def _body(request: web.Request) -> Any:
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise invalid(f"The request body is larger than {MAX_BODY // (1024 * 1024)}MB.") from None
     try:
         return json.loads(raw or b"null")
     except ValueError:
@@ -166,34 +149,48 @@ async def _admit_create(request: web.Request, parse: Callable[..., J]) -> tuple[
 
 async def create_video(request: web.Request) -> web.Response:
     state, kid, job = await _admit_create(request, parse_video)
-    if job.audio_url and state.config.check_audio:
-        await check_audio(job.audio_url, timeout=state.config.audio_timeout)
+    inputs = I2vInputs(frames=())
+    config = state.config
+    if job.media:  # wan2.7-i2v: the frames (and the driving audio) are fetched and checked first
+        job, inputs = await prepare_i2v(job, config.cache_dir, timeout=config.input_timeout,
+                                        check=config.check_audio, audio_timeout=config.audio_timeout)
+    elif job.audio_url and config.check_audio:
+        await check_audio(job.audio_url, timeout=config.audio_timeout)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.created_by_key[kid] += 1
-    state.media.register(video_object(task), _video_spec(state, job, task))
+    state.media.register(video_object(task), _video_spec(state, job, task, inputs))
     return _task_created(request, task)
 
 
-def _video_spec(state: SandboxState, job: VideoJob, task: Task) -> MediaSpec:
+def _video_spec(state: SandboxState, job: VideoJob, task: Task, inputs: I2vInputs) -> MediaSpec:
     label = f"{job.model} {job.resolution} {job.ratio} {job.duration}s"
     mark = mark_for(task.task_id, job.prompt) if state.config.mark_results else ""
     return MediaSpec(kind="mp4", width=job.width, height=job.height, duration=float(job.duration),
                      text=f"{label} | {job.prompt[:240]}", seed=job.seed or 0, fps=state.config.fps,
-                     min_bytes=state.config.min_video_bytes, mark=mark)
+                     min_bytes=state.config.min_video_bytes, mark=mark, sources=inputs.frames,
+                     audio=inputs.audio)
 
 
-def _register_images(state: SandboxState, job: ImageJob, owner_id: str) -> None:
+def _register_images(state: SandboxState, job: ImageJob, owner_id: str, source: Path | None) -> None:
+    # An edit is rendered from its last input image; its tint comes from the prompt (so kept in ``text``).
+    sources, text = ((str(source),), job.prompt) if source is not None else ((), "")
     for i in range(job.n):
         state.media.register(image_object(owner_id, i),
                              MediaSpec(kind="png", width=job.width, height=job.height,
-                                       seed=(job.seed or 0) * 10 + i))
+                                       seed=(job.seed or 0) * 10 + i, sources=sources, text=text))
+
+
+async def _edit(state: SandboxState, job: ImageJob) -> tuple[ImageJob, Path | None]:
+    return await prepare_edit(job, state.config.cache_dir, timeout=state.config.input_timeout)
 
 
 async def create_image_task(request: web.Request) -> web.Response:
     state, kid, job = await _admit_create(request, parse_image)
+    job, source = await _edit(state, job)
     task = state.store.create(kid, request[REQUEST_ID], job, _outcome(state, job.prompt))
     state.stats.images_by_key[kid] += job.n
-    _register_images(state, job, task.task_id)
+    state.image_jobs.append(job)
+    _register_images(state, job, task.task_id, source)
     return _task_created(request, task)
 
 
@@ -205,6 +202,7 @@ async def image_sync(request: web.Request) -> web.Response:
     error = create_error(job.prompt)
     if error is not None:
         raise error
+    job, source = await _edit(state, job)
     forced = outcome(job.prompt)
     _, run = plan_seconds(job, state.rng)
     await asyncio.sleep(state.config.scaled(run))
@@ -213,8 +211,9 @@ async def image_sync(request: web.Request) -> web.Response:
     if forced in (Outcome.FAIL, Outcome.STUCK):
         raise ApiError(500, "InternalError", MSG_INTERNAL)
     rid = request[REQUEST_ID]
-    _register_images(state, job, rid)
+    _register_images(state, job, rid, source)
     state.stats.images_by_key[kid] += job.n
+    state.image_jobs.append(job)
     expires_at = state.clock() + state.config.scaled(state.config.limits.url_ttl_seconds)
     body = {"output": image_output(job, rid, _url_for(request), expires_at),
             "usage": image_usage(job), "request_id": rid}
@@ -303,99 +302,8 @@ async def download(request: web.Request) -> web.StreamResponse:
                                            "x-oss-object-type": "Normal"})
 
 
-# -- middleware -------------------------------------------------------------------------------------------
-
-
-def _drop(request: web.Request) -> None:
-    transport = request.transport
-    if transport is not None:
-        transport.close()
-    raise _Dropped
-
-
-def _reset(request: web.Request) -> None:
-    """Abort the connection with a TCP RST: ``SO_LINGER`` 0 makes the close reset instead of FIN."""
-    transport = request.transport
-    if transport is not None:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.abort()
-    raise _Dropped
-
-
-async def _before_effect(request: web.Request, fault: Fault) -> None:
-    """Apply a fault that stands in for the handler: nothing is done."""
-    state = _state(request)
-    if fault.error_answer:
-        raise state.faults.error(fault)
-    await request.read()
-    _drop(request)
-
-
-def _after_effect(request: web.Request, fault: Fault) -> web.Response:
-    """Apply a fault to a request the handler already acted on: lose or replace its answer."""
-    state = _state(request)
-    if fault is Fault.DROP_AFTER:
-        _drop(request)
-    if fault is Fault.RESET_AFTER:
-        _reset(request)
-    err = state.faults.error(fault)
-    state.stats.errors_by_code[err.code] += 1
-    return _json(request, err.body(request[REQUEST_ID]), status=err.status)
-
-
-@web.middleware
-async def sandbox_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    state = _state(request)
-    route = request.match_info.route.name or "unmatched"
-    request[REQUEST_ID] = str(uuid.uuid4())
-    state.stats.requests_by_route[route] += 1
-    started = time.perf_counter()
-    fault: Fault | None = None
-    response: web.StreamResponse | None = None
-    try:
-        if state.faults.applies(route):
-            delay = state.faults.latency()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            fault = state.faults.decide(route)
-            if fault is not None:
-                state.stats.record_fault(request[REQUEST_ID], fault.value)
-                if fault.before_effect:
-                    await _before_effect(request, fault)
-        try:
-            response = await handler(request)
-        except ApiError as err:
-            state.stats.errors_by_code[err.code] += 1
-            response = _json(request, err.body(request[REQUEST_ID]), status=err.status)
-        if fault is not None:
-            response = _after_effect(request, fault)
-    except ApiError as err:  # injected error before the effect
-        state.stats.errors_by_code[err.code] += 1
-        response = _json(request, err.body(request[REQUEST_ID]), status=err.status)
-    except _Dropped:
-        _log(request, route, None, started, fault.value if fault else "dropped")
-        return web.Response(status=499)
-    _log(request, route, response, started, fault.value if fault else "")
-    state.stats.responses_by_status[response.status] += 1
-    return response
-
-
-def _log(request: web.Request, route: str, response: web.StreamResponse | None, started: float,
-         note: str) -> None:
-    if not log.isEnabledFor(logging.INFO):
-        return
-    status = response.status if response is not None else "---"
-    ms = (time.perf_counter() - started) * 1000
-    kid = request.get(KEY_ID, "-")
-    log.info("%s %s %s -> %s %.1fms key=%s rid=%s%s", request.method, request.path, route, status, ms,
-             kid, request[REQUEST_ID], f" [{note}]" if note else "")
-
-
 def build_app(state: SandboxState) -> web.Application:
-    app = web.Application(middlewares=[sandbox_middleware], client_max_size=16 * 1024 * 1024)
+    app = web.Application(middlewares=[sandbox_middleware], client_max_size=MAX_BODY)
     app[STATE] = state
     r = app.router
     api = gateway.PREFIX + API if state.config.gateway else API

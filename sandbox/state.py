@@ -6,7 +6,8 @@ Route handlers reach it through the aiohttp application (``server.STATE``); ``Sa
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 from sandbox.clock import Clock
 from sandbox.config import SandboxConfig
@@ -16,6 +17,10 @@ from sandbox.media import MediaStore
 from sandbox.signing import Signer
 from sandbox.stats import Stats
 from sandbox.store import TaskStore
+from sandbox.validation import ImageJob
+
+#: How many accepted image jobs ``SandboxState.image_jobs`` remembers.
+RECENT_IMAGE_JOBS = 256
 
 
 @dataclass
@@ -30,6 +35,8 @@ class SandboxState:
     faults: FaultInjector
     submit_limiter: RateLimiter
     query_limiter: RateLimiter
+    #: The latest accepted image jobs, sync and async (a sync answer leaves no task to inspect), oldest first.
+    image_jobs: deque[ImageJob] = field(default_factory=lambda: deque(maxlen=RECENT_IMAGE_JOBS))
 
     @classmethod
     def build(cls, config: SandboxConfig, clock: Clock) -> SandboxState:

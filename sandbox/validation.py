@@ -14,6 +14,12 @@ parameter (the vendor does not say whether it refuses there or fails the task la
 model is 400 ``InvalidParameter`` "Model not exist." (or 404 ``ModelNotFound`` with
 ``SandboxConfig.model_not_found_404``); an image model on the video endpoint (or the reverse) is
 400 ``InvalidParameter`` "url error, please check url!".
+
+wan2.7-i2v bodies are read by ``sandbox.i2v.parse_i2v`` (``parse_video`` hands them over).
+Image editing (input images in ``content``): ``parse_image`` checks what the body alone says (at most 9
+images, each a string; ``4K`` refused; a ``W*H`` size of 768²–2,048² pixels) and keeps the links in
+``ImageJob.images``; fetching and checking the files themselves is ``sandbox.inputs``' (after parsing, as the
+service refuses a bad parameter before it downloads anything).
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ from sandbox.errors import MSG_MODEL_NOT_EXIST, MSG_URL_ERROR, ApiError, invalid
 MAX_SEED = 2_147_483_647
 MAX_IMAGES_IN = 9
 MAX_IMAGE_SIDE = 8192
+#: Total pixels of a ``W*H`` size with input images (the reference: 768²–2,048²).
+EDIT_MIN_PIXELS = 768 * 768
+EDIT_MAX_PIXELS = 2048 * 2048
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,9 @@ class VideoJob:
     seed: int | None
     audio: bool  # True when an audio_url was given
     shot_type: str | None
-    audio_url: str | None = None
+    audio_url: str | None = None  # wan2.7-i2v: the driving audio's link
+    #: wan2.7-i2v: ``input.media`` as ``(type, url)`` pairs, in the order sent (``sandbox.i2v``).
+    media: tuple[tuple[str, str], ...] = ()
 
     @property
     def size(self) -> str:
@@ -68,7 +79,11 @@ class VideoJob:
 
 @dataclass(frozen=True)
 class ImageJob:
-    """A legal text-to-image request."""
+    """A legal text-to-image or image-edit request.
+
+    With input ``images`` (the links as sent), ``width``/``height`` are first the pixel budget the size
+    asked for (a square for ``1K``/``2K``); ``sandbox.edit.prepare_edit`` then reshapes them to the last
+    image's aspect, as the service does."""
 
     model: str
     width: int
@@ -77,6 +92,9 @@ class ImageJob:
     prompt: str
     seed: int | None
     watermark: bool
+    images: tuple[str, ...] = ()
+    #: ``parameters.thinking_mode`` as sent (``None``: absent); the service ignores it with input images.
+    thinking_mode: bool | None = None
 
     @property
     def size(self) -> str:
@@ -154,6 +172,10 @@ def parse_video(body: Any, *, model_not_found_404: bool = False) -> VideoJob:
         raise unknown_model(model_not_found_404)
     inp = _obj(body.get("input"), "input", required=True)
     params = _obj(body.get("parameters"), "parameters", required=False)
+    if spec.family is Family.WAN27_I2V:
+        from sandbox.i2v import parse_i2v  # built on this module's helpers: imported here, not at the top
+
+        return parse_i2v(model_id, spec, inp, params)
     prompt = _str(inp, "prompt", "input")
     if not prompt or not prompt.strip():
         raise invalid("Field required: input.prompt")
@@ -243,22 +265,29 @@ def parse_image(body: Any, *, model_not_found_404: bool = False) -> ImageJob:
         raise unknown_model(model_not_found_404)
     inp = _obj(body.get("input"), "input", required=True)
     params = _obj(body.get("parameters"), "parameters", required=False)
-    prompt = _prompt_from_messages(inp.get("messages"))
+    prompt, images = _prompt_from_messages(inp.get("messages"))
     size = _str(params, "size", "parameters") or spec.default_size
     if size.upper() in IMAGE_PRESET_PIXELS:
         if size.upper() not in spec.sizes:
             raise invalid(f"The parameter `size` must be one of {', '.join(spec.sizes)} for {spec.id}")
+        if images and size.upper() == "4K":
+            raise invalid("The parameter `size` 4K is only supported for text-to-image (no input image): "
+                          "use 1K or 2K")
         width, height = IMAGE_PRESET_PIXELS[size.upper()]
     else:
         width, height = _pixels(size)
+        if images and not EDIT_MIN_PIXELS <= width * height <= EDIT_MAX_PIXELS:
+            raise invalid(f"The parameter `size` {size} is out of range: with input images the total "
+                          "pixels must be between 768*768 and 2048*2048")
     n = _int(params, "n")
     if n is None:
         n = spec.max_n  # the service default: 4 images, billed per image
     if not 1 <= n <= spec.max_n:
         raise invalid(f"The parameter `n` must be between 1 and {spec.max_n}, got {n}")
-    _bool(params, "thinking_mode", True)
+    thinking = _bool(params, "thinking_mode", True) if params.get("thinking_mode") is not None else None
     return ImageJob(model=model_id, width=width, height=height, n=n, prompt=prompt[: spec.max_prompt],
-                    seed=_seed(params), watermark=_bool(params, "watermark", False))
+                    seed=_seed(params), watermark=_bool(params, "watermark", False), images=images,
+                    thinking_mode=thinking)
 
 
 def _pixels(size: str) -> tuple[int, int]:
@@ -271,7 +300,8 @@ def _pixels(size: str) -> tuple[int, int]:
     return width, height
 
 
-def _prompt_from_messages(messages: Any) -> str:
+def _prompt_from_messages(messages: Any) -> tuple[str, tuple[str, ...]]:
+    """The one text and the input image links (in order) of the one user message."""
     if not isinstance(messages, list) or not messages:
         raise invalid("Field required: input.messages")
     user = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
@@ -283,15 +313,18 @@ def _prompt_from_messages(messages: Any) -> str:
     if not isinstance(content, list):
         raise invalid("Field required: input.messages[0].content")
     texts = [c["text"] for c in content if isinstance(c, dict) and isinstance(c.get("text"), str)]
-    images = [c for c in content if isinstance(c, dict) and "image" in c]
+    images = [c["image"] for c in content if isinstance(c, dict) and "image" in c]
     if len(texts) != 1 or not texts[0].strip():
         raise invalid("input.messages[0].content must hold exactly one non-empty text item")
     if len(images) > MAX_IMAGES_IN:
         raise invalid(f"input.messages[0].content holds at most {MAX_IMAGES_IN} images")
-    return str(texts[0])
+    for image in images:
+        if not isinstance(image, str) or not image:
+            raise invalid("The parameter `input.messages[0].content[].image` must be a URL or a data URI")
+    return str(texts[0]), tuple(images)
 
 
-async def check_audio(url: str, *, timeout: float) -> None:
+async def check_audio(url: str, *, timeout: float, where: str = "input.audio_url") -> None:
     """Fetch and probe ``url`` as the service would before it renders (``SandboxConfig.check_audio``).
 
     An ``oss://`` link is DashScope's own temporary storage, which the sandbox cannot reach: taken as is."""
@@ -301,4 +334,4 @@ async def check_audio(url: str, *, timeout: float) -> None:
         try:
             await AudioCheck(session, Messages(), timeout=timeout, public_only=False).check(url)
         except InvalidMedia as refused:
-            raise invalid(f"The parameter `input.audio_url` is invalid: {refused.message}") from None
+            raise invalid(f"The parameter `{where}` is invalid: {refused.message}") from None

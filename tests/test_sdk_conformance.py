@@ -3,6 +3,8 @@
 The SDK is synchronous (``requests``): each call runs in a worker thread (``asyncio.to_thread``)
 while the sandbox serves on the test's event loop. Only the base URL and key are configured,
 as a user would (``dashscope.base_http_api_url`` is what ``DASHSCOPE_HTTP_BASE_URL`` sets at import).
+Input images (image editing, wan2.7-i2v frames) are served from a loopback ``ImageHost`` or sent as data URIs:
+the SDK passes both through unchanged (only local paths are uploaded, to DashScope's own store).
 ``wait()`` polls with real sleeps (1 s first), so these tests take a couple of seconds.
 """
 
@@ -29,6 +31,7 @@ from dashscope.api_entities.dashscope_response import (  # noqa: E402
 
 from sandbox import Sandbox, SandboxConfig  # noqa: E402
 from sandbox.validation import VideoJob  # noqa: E402
+from tests.sandbox.inputs_kit import ImageHost, close, data_uri, mean_rgb, png  # noqa: E402
 
 KEY = "sk-sdk-conformance"
 PROMPT = ("Shot from a low angle, in a medium close-up, with warm tones. In a classic detective office, a fox "
@@ -164,3 +167,60 @@ async def test_multimodal_conversation_image(sandbox: Sandbox) -> None:
     assert rsp.status_code == HTTPStatus.OK, rsp
     assert len(rsp.output.choices[0].message.content) == 2
     assert rsp.usage["image_count"] == 2
+
+
+@pytest.fixture
+async def image_host() -> AsyncIterator[ImageHost]:
+    host = await ImageHost().start()
+    yield host
+    await host.close()
+
+
+async def test_multimodal_conversation_image_edit(sandbox: Sandbox, image_host: ImageHost) -> None:
+    # An edit: the input image from a link and a second as a data URI; the output takes the LAST one's 1:2.
+    wide = image_host.put("wide.png", png(800, 400, (200, 30, 40)), "image/png")
+    tall = data_uri(png(300, 600, (20, 40, 210)))
+    messages = [Message(role="user", content=[{"text": "Put the two scenes side by side"},
+                                              {"image": wide}, {"image": tall}])]
+    rsp = await asyncio.to_thread(MultiModalConversation.call, model="wan2.7-image", api_key=KEY,
+                                  messages=messages, n=1, size="1K")
+    assert isinstance(rsp, MultiModalConversationResponse), rsp
+    assert rsp.status_code == HTTPStatus.OK, rsp
+    width, height = (int(x) for x in rsp.usage["size"].split("*"))
+    assert abs(height / width - 2.0) < 0.01
+    content = rsp.output.choices[0].message.content
+    assert isinstance(content, list), content
+    got = await asyncio.to_thread(_download, content[0]["image"])
+    assert got.status_code == 200 and got.content[:4] == b"\x89PNG"
+    assert image_host.hits["wide.png"] == 1
+    refused = await asyncio.to_thread(
+        MultiModalConversation.call, model="wan2.7-image-pro", api_key=KEY, size="4K", n=1,
+        messages=[Message(role="user", content=[{"text": "edit"}, {"image": wide}])])
+    assert isinstance(refused, MultiModalConversationResponse), refused
+    assert refused.status_code == 400 and refused.code == "InvalidParameter"
+
+
+async def test_video_synthesis_i2v_with_media(sandbox: Sandbox, image_host: ImageHost, tmp_path: Path) -> None:
+    # The SDK's own i2v call: VideoSynthesis with ``media`` (sent as ``input.media`` unchanged for links).
+    first = image_host.put("first.png", png(800, 400, (200, 30, 40)), "image/png")
+    last = image_host.put("last.png", png(800, 400, (20, 40, 210)), "image/png")
+    rsp = await asyncio.to_thread(
+        VideoSynthesis.call, api_key=KEY, model="wan2.7-i2v", prompt="the red wall turns blue",
+        media=[{"type": "first_frame", "url": first},
+               {"type": "last_frame", "url": last}],
+        resolution="720P", duration=2, prompt_extend=False, watermark=False, seed=42)
+    assert rsp.status_code == HTTPStatus.OK, rsp
+    assert rsp.output.task_status == "SUCCEEDED"
+    assert rsp.usage.output_video_duration == 2 and rsp.usage.SR == 720
+    task = sandbox.task(rsp.output.task_id)
+    assert task is not None and isinstance(task.job, VideoJob)
+    assert task.job.media == (("first_frame", first), ("last_frame", last)) and task.job.seed == 42
+    got = await asyncio.to_thread(_download, rsp.output.video_url)
+    assert got.status_code == 200 and got.content[4:8] == b"ftyp"
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(got.content)
+    assert close(await mean_rgb(clip), (200, 30, 40), 8)
+    # Without a first frame the service refuses, and the SDK reports it.
+    bad = await asyncio.to_thread(VideoSynthesis.async_call, api_key=KEY, model="wan2.7-i2v", prompt="x",
+                                  media=[{"type": "last_frame", "url": last}], resolution="720P", duration=2)
+    assert bad.status_code == 400 and bad.code == "InvalidParameter"

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from sandbox import ManualClock, Sandbox, SandboxConfig
+from tests.sandbox.inputs_kit import ImageHost
 
 KEY = "sk-sandbox-test"
 VIDEO_PATH = "/services/aigc/video-generation/video-synthesis"
@@ -131,3 +132,18 @@ async def start(config: SandboxConfig, clock: ManualClock) -> AsyncIterator[Star
 @pytest.fixture
 async def api(start: StartApi) -> Api:
     return await start()
+
+
+@pytest.fixture
+async def image_host() -> AsyncIterator[ImageHost]:
+    """A loopback server for input images and audio (``tests.sandbox.inputs_kit.ImageHost``)."""
+    host = await ImageHost().start()
+    yield host
+    await host.close()
+
+
+def edit_body(prompt: str, images: list[str], model: str = "wan2.7-image", **params: Any) -> dict[str, Any]:
+    """An image-edit body: the text first, then the images, as the SDK and wanbot send it."""
+    content: list[dict[str, str]] = [{"text": prompt}, *({"image": url} for url in images)]
+    return {"model": model, "input": {"messages": [{"role": "user", "content": content}]},
+            "parameters": params or {"n": 1, "size": "1K"}}
