@@ -21,7 +21,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.handlers import Handlers
-from core.catalogue import IMAGE_MODELS, RATIOS, VIDEO_MODELS
+from core.catalogue import I2V_MODELS, IMAGE_MODELS, RATIOS, VIDEO_MODELS
 from core.commands import defaults_command
 from core.messages import Messages
 from core.request import MAX_SEED
@@ -52,10 +52,11 @@ _MAX_DURATION = max(d for m in VIDEO_MODELS for d in m.durations)
 _MAX_PROMPT = max(m.max_prompt for m in VIDEO_MODELS)
 
 Duration = app_commands.Range[int, _MIN_DURATION, _MAX_DURATION]
-#: wan2.7-i2v (``/wan animate``): its own resolutions, durations and prompt limit.
-_I2V_RESOLUTIONS = _choices(["720P", "1080P"])
-_I2V_MAX_PROMPT = 5000
-I2vDuration = app_commands.Range[int, 2, 15]
+#: ``/wan animate``: the image-to-video models' own resolutions, durations and prompt limit.
+_I2V_RESOLUTIONS = _choices(sorted({r for m in I2V_MODELS for r in m.resolutions}, key=lambda r: int(r[:-1])))
+_I2V_MAX_PROMPT = max(m.max_prompt for m in I2V_MODELS)
+I2vDuration = app_commands.Range[int, min(d for m in I2V_MODELS for d in m.durations),
+                                 max(d for m in I2V_MODELS for d in m.durations)]
 Seed = app_commands.Range[int, 0, MAX_SEED]
 
 
@@ -87,13 +88,13 @@ class WanGroup(app_commands.Group):
         audio: discord.Attachment | None = None,
         audio_url: str | None = None,
     ) -> None:
-        # An attachment's CDN URL is signed for about a day: long enough for the queue, which is all
-        # DashScope needs (it fetches the audio when the task is created).
+        # An attached sound track goes to core as the file Discord describes (core checks it and, with a
+        # media host, keeps a copy: the attachment's signed link dies in about a day); a typed link as is.
         await self.handlers.video(interaction, dict(
             prompt=prompt, model=model, resolution=resolution, ratio=ratio, duration=duration,
             negative_prompt=negative, seed=seed, prompt_extend=prompt_extend, watermark=watermark,
-            shot_type=shot_type, audio_url=audio.url if audio else audio_url,
-        ))
+            shot_type=shot_type, audio_url=None if audio else audio_url,
+        ), audio=audio)
 
     @app_commands.command(name="storyboard", description=_d("storyboard"))
     @app_commands.describe(duration=_d("duration"), model=_d("model"), resolution=_d("resolution"),

@@ -48,10 +48,11 @@ from adapters.host import AdapterHost
 from core.access import ActionRefused, JobAction, JobNotFound
 from core.actions import Caller, ChatActions
 from core.commands import DefaultsCommand
+from core.errors import InvalidRequest
 from core.inputs import InputFile
 from core.messages import Messages
 from core.port import PostStatus
-from core.request import ImageRequest
+from core.request import MAX_INPUT_IMAGES, ImageRequest
 
 log = logging.getLogger("wanbot.discord")
 
@@ -77,9 +78,12 @@ class Handlers:
 
     # -- making something ---------------------------------------------------------------------------------
 
-    async def video(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any]) -> None:
+    async def video(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any], *,
+                    audio: discord.Attachment | None = None) -> None:
         caller = caller_of(interaction)
-        await self._making(interaction, caller, lambda post: self.actions.video(caller, typed, post_status=post))
+        sound = input_of(audio) if audio is not None else None
+        await self._making(interaction, caller,
+                           lambda post: self.actions.video(caller, typed, audio=sound, post_status=post))
 
     async def image(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any]) -> None:
         caller = caller_of(interaction)
@@ -118,6 +122,9 @@ class Handlers:
     async def edit_menu(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
         """The "Edit with Wan" menu on ``message``: the edit prompt in a modal, then its images edited."""
         images = self._images_of(interaction, message)
+        if len(images) > MAX_INPUT_IMAGES:  # before the form: nobody types a prompt to be refused after
+            raise InvalidRequest(self.messages("edit.count", most=MAX_INPUT_IMAGES, count=len(images)),
+                                 field="images")
 
         async def submit(submitted: discord.Interaction[Any], values: list[str]) -> None:
             caller = caller_of(submitted)
