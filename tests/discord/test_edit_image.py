@@ -39,7 +39,8 @@ def _images_sent(body: dict[str, Any]) -> list[bytes]:
 
 async def _delivered(env: BotEnv, bot: Any, inter: Any) -> Any:
     fake = env.fake
-    await fake.wait_for(lambda: fake.response_to(inter))
+    callback = await fake.wait_for(lambda: fake.response_to(inter))
+    assert callback.data.get("embeds"), callback.data.get("content")
     status = status_id(fake, inter)
     job = await bot.rt.engine.wait(job_id_of(fake, status), timeout=60)
     assert job.state is JobState.DELIVERED, job.error_message

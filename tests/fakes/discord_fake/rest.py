@@ -125,8 +125,10 @@ class Rest:
         guild = request.match_info.get("guild")
         out = []
         for command in commands:
-            saved = {**command, "id": str(snowflake()), "application_id": str(self.fake.application_id),
-                     "version": str(snowflake()), "default_member_permissions": None, "dm_permission": True}
+            # Discord answers every command with a description: "" for the context-menu ones (types 2, 3).
+            saved = {"description": "", **command, "id": str(snowflake()),
+                     "application_id": str(self.fake.application_id), "version": str(snowflake()),
+                     "default_member_permissions": None, "dm_permission": True}
             if guild:
                 saved["guild_id"] = guild
             out.append(saved)
