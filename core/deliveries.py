@@ -14,7 +14,7 @@ import heapq
 import logging
 from collections.abc import Awaitable, Callable
 
-from core.delivery import Delivery, format_expiry
+from core.delivery import Delivery, Keep, format_expiry
 from core.errors import DashScopeError, DownloadError, PlatformError, ResultDenied, ResultExpired, TransportError
 from core.jobbook import JobBook
 from core.jobs import Job, JobState
@@ -23,6 +23,8 @@ from core.store import StaleJob
 
 log = logging.getLogger("wanbot.delivery")
 
+#: ``Job.extra`` key: the media-stash refs of a delivered image job's images, in order (what Animate uses).
+RESULT_MEDIA = "result_media"
 #: A failure that is not retryable still gets this many attempts (a platform hiccup can look final).
 ATTEMPTS_FOR_FINAL_ERRORS = 3
 
@@ -39,7 +41,10 @@ class DeliveryWorkers:
         base_delay: float,
         max_backoff: float,
         messages: Messages,
+        keep: Keep | None = None,
     ) -> None:
+        #: Keeps delivered images in the media stash (``job.extra["result_media"]``); None keeps none.
+        self._keep = keep
         self._messages = messages
         self._book = book
         self._delivery = delivery
@@ -98,7 +103,8 @@ class DeliveryWorkers:
                 await self._book.update(job_id, extra={**current.extra, "upload_started": True})
 
         try:
-            result = await self._delivery.deliver(job, self._book.port(job), before_upload=mark_uploading)
+            result = await self._delivery.deliver(job, self._book.port(job), before_upload=mark_uploading,
+                                                  keep=self._keep)
         except (DownloadError, PlatformError, TransportError, DashScopeError) as exc:
             if isinstance(exc, ResultExpired | ResultDenied):
                 await self.expire(job_id)
@@ -113,6 +119,8 @@ class DeliveryWorkers:
             self.schedule(self._book[job_id], not_before=self._clock() + backoff)
             return
         extra = {**self._book[job_id].extra, "link_only": result.link_only, "upload_started": False}
+        if result.media:
+            extra[RESULT_MEDIA] = list(result.media)
         await self._book.transition(
             job_id, JobState.DELIVERED, delivered_ref=result.message, delivery_note=result.note, extra=extra
         )

@@ -10,11 +10,14 @@ engine's job; this module does one attempt.
 An image job downloads its N PNGs (each bounded by ``MAX_IMAGE_BYTES``) and uploads them as ONE message
 (``ChatPort.upload_images``), as a reply to the status message: the longest run of images from the first
 that fits the upload limit together goes up, the rest are posted as links (all of them when even the
-first does not fit). The first image's name is how an upload a crash interrupted is found again.
+first does not fit). The first image's name is how an upload a crash interrupted is found again. With
+``keep`` (the media stash's, issue 12) each downloaded image is also kept, and the refs come back in
+``DeliveryResult.media``: **Animate** on an image result works after DashScope's 24 h link is gone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.errors import DownloadError, PlatformError, UploadTooLarge, WanbotError
+from core.image_check import IMAGE_TYPES, read_header
 from core.jobs import Job
 from core.messages import Messages, human_bytes, shorten
 from core.port import ChatPort, MessageRef
@@ -36,6 +40,10 @@ log = logging.getLogger("wanbot.delivery")
 MAX_DOWNLOAD_BYTES = 2 * 1024**3
 #: A 4K PNG is a few tens of MB at most; anything past this is not an image we asked for.
 MAX_IMAGE_BYTES = 64 * 1024**2
+
+
+#: Keeps bytes of a content type in the media stash and returns the ref (``MediaStash.keep``).
+Keep = Callable[[bytes, str], Awaitable[str]]
 
 
 class Downloader(Protocol):
@@ -55,6 +63,8 @@ class DeliveryResult:
     original_size: int
     final_size: int | None
     link_only: bool = False
+    #: Media-stash refs of the delivered images, in order (image jobs with ``keep``).
+    media: tuple[str, ...] = ()
 
 
 class Delivery:
@@ -78,13 +88,15 @@ class Delivery:
         self._on_uploaded = on_uploaded
 
     async def deliver(
-        self, job: Job, port: ChatPort, *, before_upload: Callable[[], Awaitable[None]] | None = None
+        self, job: Job, port: ChatPort, *, before_upload: Callable[[], Awaitable[None]] | None = None,
+        keep: Keep | None = None,
     ) -> DeliveryResult:
         """One attempt. ``before_upload`` records that an upload is starting: if this process dies
         after the platform took the file but before the job was stored as delivered, the next attempt
-        finds that upload (``ChatPort.find_upload``) instead of posting the video twice."""
+        finds that upload (``ChatPort.find_upload``) instead of posting the video twice. ``keep`` stores
+        each downloaded image (bytes, content type) and returns its ref."""
         if isinstance(job.request, ImageRequest):
-            return await self._deliver_images(job, job.request, port, before_upload)
+            return await self._deliver_images(job, job.request, port, before_upload, keep)
         if job.video_url is None:
             raise DownloadError("the task finished without a video URL", code="NoVideo")
         if job.extra.get("upload_started"):
@@ -150,6 +162,7 @@ class Delivery:
         request: ImageRequest,
         port: ChatPort,
         before_upload: Callable[[], Awaitable[None]] | None,
+        keep: Keep | None = None,
     ) -> DeliveryResult:
         if not job.image_urls:
             raise DownloadError("the task finished without image links", code="NoImage")
@@ -170,6 +183,7 @@ class Delivery:
             total = sum(sizes)
             log.info("job %s: downloaded %d images, %s (upload limit %s); %d fit", job.id, len(sizes),
                      human_bytes(total), human_bytes(limit), fits)
+            media = await _keep_all(job, paths, keep) if keep is not None else ()
             if fits:
                 note = self._images_link_note(job, fits, limit) if fits < len(paths) else None
                 caption = self._messages("delivered.image_caption", prompt_short=shorten(request.prompt, 80),
@@ -189,8 +203,9 @@ class Delivery:
                     uploaded = sum(sizes[:fits])
                     if self._on_uploaded is not None:
                         await self._on_uploaded(uploaded)
-                    return DeliveryResult(ref, note, total, uploaded)
-            return DeliveryResult(None, self._images_link_note(job, 0, limit), total, None, link_only=True)
+                    return DeliveryResult(ref, note, total, uploaded, media=media)
+            return DeliveryResult(None, self._images_link_note(job, 0, limit), total, None, link_only=True,
+                                  media=media)
         finally:
             for path in paths:
                 with contextlib.suppress(FileNotFoundError):
@@ -225,14 +240,21 @@ class Delivery:
     ) -> MessageRef:
         req = job.request
         assert isinstance(req, GenerationRequest)  # image jobs go through _deliver_images
-        caption = self._messages(
-            "delivered.caption",
-            prompt_short=shorten(req.prompt, 80),
-            resolution=req.resolution,
-            ratio=req.ratio,
-            duration=req.seconds,
-            job_id=job.id,
-        )
+        if req.animates:
+            caption = self._messages(
+                "delivered.animate_caption",
+                prompt_short=shorten(req.prompt, 80) or self._messages("delivered.animate_untitled"),
+                resolution=req.resolution, duration=req.seconds, job_id=job.id,
+            )
+        else:
+            caption = self._messages(
+                "delivered.caption",
+                prompt_short=shorten(req.prompt, 80),
+                resolution=req.resolution,
+                ratio=req.ratio,
+                duration=req.seconds,
+                job_id=job.id,
+            )
         if note:
             caption = f"{caption}\n{note}"
         if before_upload is not None:
@@ -243,6 +265,22 @@ class Delivery:
         if self._on_uploaded is not None:
             await self._on_uploaded(size)
         return ref
+
+
+async def _keep_all(job: Job, paths: list[Path], keep: Keep) -> tuple[str, ...]:
+    """Each image kept in the stash (its type read from the content); none when one cannot be kept —
+    the delivery goes on, and a later Animate says the image is no longer kept."""
+    refs: list[str] = []
+    try:
+        for path in paths:
+            data = await asyncio.to_thread(path.read_bytes)
+            facts = await asyncio.to_thread(read_header, data)
+            ctype = IMAGE_TYPES.get(facts.format, "image/png") if facts is not None else "image/png"
+            refs.append(await keep(data, ctype))
+    except Exception:
+        log.exception("job %s: could not keep the delivered images in the media stash", job.id)
+        return ()
+    return tuple(refs)
 
 
 def _fitting_prefix(sizes: list[int], limit: int) -> int:

@@ -88,6 +88,8 @@ class Engine:
         sandbox: bool = False,
         stash: MediaStash | None = None,
     ) -> None:
+        """``stash`` (issue 12): resolves a request's input files right before its create, and keeps each
+        delivered image (``job.extra["result_media"]``) for Animate."""
         self.store = store
         #: Input files and delivered images (``core.media_stash``): resolved before creates, kept on delivery.
         self.stash = stash
@@ -127,6 +129,7 @@ class Engine:
             base_delay=self.config.create_retry_delay,
             max_backoff=self.config.max_delivery_backoff,
             messages=self.messages,
+            keep=stash.keep if stash is not None else None,
         )
         self.replica = ReplicaDuties(
             store,

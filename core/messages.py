@@ -356,12 +356,14 @@ EN.update({
     "image.bad_data_uri": "that data: URI is not base64 image data",
     # status and delivery of animate and image-edit jobs (core.status)
     "animate.title": "🎞️ Animate · {state}",
+    "title.from": "{title} · {source}",
     "animate.from_image": "from an image",
     "animate.from_frames": "from a first and a last frame",
     "edit.from_images": "from {count} images",
     "edit.from_image": "from an image",
-    "field.source": "From",
     "format.animate": "{resolution} · {duration}s",
+    "delivered.animate_caption": "🎞️ {prompt_short} — {resolution}, {duration}s · job {job_id}",
+    "delivered.animate_untitled": "Animate",
 })
 
 EN.update({

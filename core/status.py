@@ -13,7 +13,9 @@ A finished job whose prompt Wan rewrote (prompt extension; ``Job.wan_prompt``) s
 as a secondary item and offers ``remixwan`` beside ``remix``: a remix that starts from Wan's prompt.
 
 An image job shows its model, size, image count, seed, estimate (or cost) and job id, and once delivered
-offers reroll, remix and delete (never upscale).
+offers reroll, remix, animate and delete (never upscale). An edit's title says what it started from
+("from 3 images"); an animation (wan2.7-i2v) reads like a video titled "Animate", its format without a
+ratio (the shape follows the image), its title saying "from an image" (or "from a first and a last frame").
 """
 
 from __future__ import annotations
@@ -39,10 +41,25 @@ ACTIONS: dict[JobState, tuple[str, ...]] = {
 }
 
 
-#: An image job offers no upscale (there is no 1080P of an image).
+#: An image job offers no upscale (there is no 1080P of an image); a delivered one offers animate after remix.
 IMAGE_ACTIONS: dict[JobState, tuple[str, ...]] = {
     state: tuple(a for a in actions if a != "upscale") for state, actions in ACTIONS.items()
 }
+IMAGE_ACTIONS[JobState.DELIVERED] = ("reroll", "remix", "animate", "delete")
+
+
+def _title(req: GenerationRequest | ImageRequest, state: str, messages: Messages) -> str:
+    if isinstance(req, ImageRequest):
+        title = messages("image.title", state=state)
+        if not req.images:
+            return title
+        count = len(req.images)
+        source = messages("edit.from_image") if count == 1 else messages("edit.from_images", count=count)
+        return messages("title.from", title=title, source=source)
+    if not req.animates:
+        return messages("title", state=state)
+    source = messages("animate.from_frames" if req.frame("last_frame") else "animate.from_image")
+    return messages("title.from", title=messages("animate.title", state=state), source=source)
 
 
 #: Places shown exactly; past them a place is shown as a range ending at the next 1-2-5 step (21–50,
@@ -80,8 +97,7 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
                 sandbox: bool = False) -> StatusView:
     req = job.request
     state = job.state
-    title_key = "image.title" if isinstance(req, ImageRequest) else "title"
-    title = messages(title_key, state=messages(f"state.{state.value}"))
+    title = _title(req, messages(f"state.{state.value}"), messages)
     elapsed = human_duration(job.elapsed(now))
     if state in (JobState.QUEUED, JobState.SUBMITTING) and position is not None:
         line = f"{place_in_line(position, messages)} · {elapsed}"
@@ -96,6 +112,9 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         assert req.size is not None
         fields.append(StatusField(messages("image.field.size"), req.size))
         fields.append(StatusField(messages("image.field.count"), str(req.n)))
+    elif req.animates:
+        fields.append(StatusField(messages("field.format"),
+                                  messages("format.animate", resolution=req.resolution, duration=req.seconds)))
     else:
         fields.append(StatusField(
             messages("field.format"),
