@@ -98,6 +98,37 @@ async def _ffmpeg() -> Check:
     return Check("ffmpeg", "ok", f"{version} ({(time.monotonic() - started) * 1000:.0f} ms)")
 
 
+#: Seconds the media check waits for ``<WANBOT_PUBLIC_URL>/healthz``.
+PUBLIC_PROBE_TIMEOUT = 5.0
+
+
+async def _media_host(settings: Settings) -> Check:
+    """Where DashScope fetches kept attachments from (``bot.media_host``); one GET of the public health page."""
+    kept = f"copies kept {settings.media_retention_days} days in {settings.media_root()}"
+    if settings.public_url is None:
+        if settings.uses_sandbox:
+            return Check("Media host", "ok", f"WANBOT_PUBLIC_URL not set: the sandbox fetches attachments from "
+                         f"this bot's loopback address ({kept})")
+        return Check("Media host", "warn", "WANBOT_PUBLIC_URL not set: images go to DashScope inline and audio as "
+                     "its original link, so re-rolling an audio job fails once the chat's link has expired "
+                     f"(set it to the https address of this bot's HTTP server; {kept})")
+    shown = redact_url(settings.public_url)
+    probe = settings.public_url + "/healthz"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=PUBLIC_PROBE_TIMEOUT)) as session, \
+                session.get(probe, allow_redirects=False) as resp:
+            status = resp.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        reason = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+        return Check("Media host", "warn", f"{shown}/healthz did not answer ({reason}): DashScope cannot fetch "
+                     f"attachments until `wanbot run` serves WANBOT_HTTP_PORT there ({kept})")
+    if status in (200, 503):  # 503: the bot answered but is starting, stopping or unhealthy
+        return Check("Media host", "ok", f"{shown}/healthz answered {status}: DashScope fetches attachments "
+                     f"from {shown}/media/ ({kept})")
+    return Check("Media host", "warn", f"{shown}/healthz answered {status}, not wanbot's health page: check "
+                 f"that it routes to WANBOT_HTTP_PORT ({kept})")
+
+
 def _platforms(settings: Settings) -> list[Check]:
     checks = []
     if settings.discord_token:
@@ -120,7 +151,8 @@ def _platforms(settings: Settings) -> list[Check]:
 
 
 async def doctor(settings: Settings, console: Console) -> int:
-    checks = [await _dashscope(settings), await _database(settings), await _ffmpeg(), *_platforms(settings)]
+    checks = [await _dashscope(settings), await _database(settings), await _ffmpeg(), await _media_host(settings),
+              *_platforms(settings)]
     redact = Redactor.of(settings)  # also what an error text might echo (a URL, a header)
     table = Table(show_header=False, box=None)
     marks = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}

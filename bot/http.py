@@ -11,7 +11,8 @@ always has the same port to look at:
 * ``mount(method, path, handler)`` — an adapter's endpoint (Slack HTTP mode's ``POST /slack/events``)
   on the same port. aiohttp freezes its router when the server starts, and adapters attach after the
   engine runs, so mounts live in a table of our own behind one catch-all route; ``mount`` returns the
-  function that removes the route again.
+  function that removes the route again. ``mount_prefix`` serves every path under a prefix the same way
+  (the media route's ``GET /media/{key}``: ``bot.media_host``).
 
 While draining (``begin_drain``) mounted routes answer 503 too: a platform retries such a request
 (Slack does, with ``X-Slack-Retry-Num``), ideally on the instance that replaces this one.
@@ -59,6 +60,7 @@ class HttpServer:
         self._metrics = metrics
         self._metrics_type = metrics_content_type
         self._mounts: dict[tuple[str, str], Handler] = {}
+        self._prefixes: dict[tuple[str, str], Handler] = {}
         self._runner: web.AppRunner | None = None
         self.draining = False
         #: ``http://host:port`` once listening (the real port when ``port`` is 0).
@@ -79,6 +81,33 @@ class HttpServer:
 
         return unmount
 
+    def mount_prefix(self, method: str, prefix: str, handler: Handler) -> Callable[[], None]:
+        """Serve ``method`` for every path starting with ``prefix`` (which ends in ``/``); exact mounts win."""
+        if not prefix.startswith("/") or not prefix.endswith("/"):
+            raise ValueError(f"a mount prefix starts and ends with '/', not {prefix!r}")
+        key = (method.upper(), prefix)
+        if key in self._prefixes:
+            raise ValueError(f"{method} {prefix}* is already mounted")
+        self._prefixes[key] = handler
+
+        def unmount() -> None:
+            if self._prefixes.get(key) is handler:
+                del self._prefixes[key]
+
+        return unmount
+
+    def _route(self, method: str, path: str) -> tuple[Handler | None, list[str]]:
+        """The handler for ``method path`` (None if none), and the methods the path is mounted for."""
+        handler = self._mounts.get((method, path))
+        if handler is not None:
+            return handler, [method]
+        for (m, prefix), candidate in self._prefixes.items():
+            if m == method and path.startswith(prefix):
+                return candidate, [method]
+        allowed = [m for m, p in self._mounts if p == path]
+        allowed += [m for m, prefix in self._prefixes if path.startswith(prefix)]
+        return None, allowed
+
     def begin_drain(self) -> None:
         """Shutdown has begun: health turns 503 and mounted routes stop taking requests."""
         self.draining = True
@@ -96,10 +125,10 @@ class HttpServer:
         return web.Response(body=body, headers={"Content-Type": self._metrics_type})
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        handler = self._mounts.get((request.method, request.path))
+        handler, allowed = self._route(request.method, request.path)
         if handler is None:
-            if any(path == request.path for _, path in self._mounts):
-                raise web.HTTPMethodNotAllowed(request.method, [m for m, p in self._mounts if p == request.path])
+            if allowed:
+                raise web.HTTPMethodNotAllowed(request.method, allowed)
             raise web.HTTPNotFound()
         if self.draining:
             return web.json_response({"status": "draining"}, status=503, headers={"Retry-After": "5"})

@@ -24,9 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 MASK = "***"
-#: Query parameters whose values are credentials (libpq's ``password``/``sslpassword``, tokens, keys).
+#: Query parameters whose values are credentials (libpq's ``password``/``sslpassword``, tokens, keys, the
+#: media host's link signature ``sig``: a logged link would let anyone fetch the file until it expires).
 SENSITIVE_QUERY = frozenset({"password", "passwd", "pwd", "pass", "sslpassword", "secret", "token", "access_token",
-                             "api_key", "apikey", "key"})
+                             "api_key", "apikey", "key", "sig"})
 #: Shorter values are not scrubbed wherever they appear: a short password (docker-compose's "wanbot")
 #: would mask every logger name. Inside URLs (``user:pw@``, ``?password=``) any length is masked.
 MIN_SCRUB_LENGTH = 8

@@ -11,11 +11,19 @@ hook). With ``with_http=True`` (``wanbot run``) it also builds the bot's HTTP se
 ``/healthz``, ``/metrics``, adapters' mounts) as ``rt.http``. The caller starts it once the platforms
 have mounted their routes (so the port never answers 404 to a platform that is still attaching); it
 closes only after the engine stopped, so ``/healthz`` tells the truth to the end.
+
+Attachments people hand wanbot are kept in a ``core.media_stash.MediaStash`` under
+``settings.media_root()``; ``media_mode`` picks who serves them to DashScope (``bot.media_host``): the
+public URL when set; else, on a sandbox here or on this network, the bot's own loopback address (a
+runtime without the bot's HTTP server — the console, ``wanbot try`` — opens a loopback port for the media
+route alone); else nobody (images then go inline, audio as its original link). A retention sweep runs in a
+thread while the runtime lives.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -28,13 +36,16 @@ from sqlalchemy import text
 
 from adapters.host import AdapterHost
 from bot.http import Health, HttpServer
+from bot.media_host import SignedMediaHost, load_secret, sweep_forever
 from bot.redact import redact_url
 from bot.settings import Settings
 from core.actions import AllowList, ChatActions
 from core.dashscope import DASHSCOPE, DashScopeClient, resolve_base_url
 from core.delivery import Delivery
 from core.engine import Engine
+from core.image_check import ImageCheck
 from core.media_check import AudioCheck, on_private_network
+from core.media_stash import MediaStash
 from core.messages import Messages
 from core.metrics import CONTENT_TYPE, Metrics
 from core.port import ChatPort
@@ -50,6 +61,32 @@ SANDBOX_KEY = "sk-wanbot-sandbox"
 SANDBOX_DATABASE_URL = "sqlite:///./wanbot-sandbox.db"
 #: A health check must answer quickly even when the database hangs: past this the store is "unreachable".
 STORE_PROBE_TIMEOUT = 2.0
+#: Addresses a server listens on for every interface: its links use the loopback address instead.
+_ANY_ADDRESS = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+
+class MediaMode(StrEnum):
+    """Who serves the media stash's files to DashScope (``media_mode``)."""
+
+    PUBLIC = "public"  # links under WANBOT_PUBLIC_URL
+    LOOPBACK = "loopback"  # links to the bot's own loopback address (a sandbox here or on this network)
+
+
+def media_mode(settings: Settings, base_url: str, *, on_sandbox: bool) -> MediaMode | None:
+    """Public URL set → PUBLIC; else a sandbox that can reach this machine → LOOPBACK; else None (no host)."""
+    if settings.public_url is not None:
+        return MediaMode.PUBLIC
+    if on_sandbox or on_private_network(base_url):
+        return MediaMode.LOOPBACK
+    return None
+
+
+def loopback_base(server: HttpServer) -> str | None:
+    """``http://127.0.0.1:<port>`` of a listening server (its real port), None before it listens."""
+    if server.url is None:
+        return None
+    host, _, port = server.url.removeprefix("http://").rpartition(":")
+    return f"http://{'127.0.0.1' if host in _ANY_ADDRESS else host}:{port}"
 
 
 class EnginePhase(StrEnum):
@@ -86,6 +123,9 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     #: The bot's HTTP server (``with_http=True``); adapters mount on it, the caller starts it.
     http: HttpServer | None = None
+    #: Where attachments are kept; ``media_host`` serves them (None: DashScope gets data URIs / the link).
+    media: MediaStash | None = None
+    media_host: SignedMediaHost | None = None
     phase: EnginePhase = EnginePhase.STARTING
     started_at: float = field(default_factory=time.monotonic)
 
@@ -173,6 +213,10 @@ async def runtime(
             log.info("using DashScope at %s", redact_url(base_url))
 
         session = await stack.enter_async_context(aiohttp.ClientSession())
+        media_servers: list[HttpServer] = []  # the server the media route is mounted on, once there is one
+        media_host, media = await _media_stash(settings, base_url, sandbox is not None, media_servers)
+        sweeper = asyncio.create_task(sweep_forever(settings.media_root(), settings.media_retention_days * 86400.0))
+        stack.push_async_callback(_cancel, sweeper)
         # The embedded sandbox is DashScope itself; the configured dialect (a gateway's) is for the real base.
         dialect = settings.dialect() if sandbox is None else DASHSCOPE
         client = DashScopeClient(session, base_url=base_url, api_key=api_key, clock=time.time, dialect=dialect)
@@ -199,19 +243,81 @@ async def runtime(
             messages=messages,
             observer=metrics,
             sandbox=sandbox is not None,  # every status message then says the video is a placeholder
+            stash=media,
         )
         # Real DashScope fetches from the internet: a private address is refused (and never fetched). A
         # sandbox (embedded or at a local base) runs on this network and can reach its links.
-        audio = AudioCheck(session, messages, workdir=settings.workdir,
-                           public_only=sandbox is None and not on_private_network(base_url))
-        actions = ChatActions(engine, messages, allow=allow_lists(settings), audio=audio)
-        rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics)
+        public_only = sandbox is None and not on_private_network(base_url)
+        audio = AudioCheck(session, messages, workdir=settings.workdir, public_only=public_only)
+        images = ImageCheck(session, messages, public_only=public_only)
+        actions = ChatActions(engine, messages, allow=allow_lists(settings), audio=audio, stash=media,
+                              images=images)
+        rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics,
+                     media=media, media_host=media_host)
         if with_http:
             rt.http = HttpServer(settings.http_host, settings.http_port, probe=rt.health, metrics=metrics.render,
                                  metrics_content_type=CONTENT_TYPE)
             # Registered before the engine's stop, so it runs after it: health answers 503 while it stops.
             stack.push_async_callback(rt.http.close)
+            if media_host is not None:
+                media_host.mount(rt.http)
+                media_servers.append(rt.http)
+        elif media_host is not None:
+            # No bot HTTP server here (the console, `wanbot try`): one for the media route alone.
+            server = await _media_only_server(settings, media_host)
+            if server is not None:
+                stack.push_async_callback(server.close)
+                media_servers.append(server)
         if start_engine:
             await rt.start_engine()
             stack.push_async_callback(rt.stop_engine)
         yield rt
+
+
+async def _media_stash(settings: Settings, base_url: str, on_sandbox: bool,
+                       servers: list[HttpServer]) -> tuple[SignedMediaHost | None, MediaStash]:
+    """The stash for ``settings.media_root()`` and its host (``media_mode``); the host's links point at
+    the public URL, or at the first of ``servers`` (filled in once the route is mounted somewhere)."""
+    root = settings.media_root()
+    mode = media_mode(settings, base_url, on_sandbox=on_sandbox)
+    if mode is None:
+        log.info("media: no WANBOT_PUBLIC_URL: images go to DashScope inline, audio as its original link")
+        return None, MediaStash(root)
+    configured = settings.media_secret.get_secret_value() if settings.media_secret else None
+    secret = await asyncio.to_thread(load_secret, configured, root)
+    public = settings.public_url
+
+    def base() -> str | None:
+        if mode is MediaMode.PUBLIC:
+            return public
+        return loopback_base(servers[0]) if servers else None
+
+    host = SignedMediaHost(None, secret, base)
+    stash = MediaStash(root, host=host)
+    host.files = stash
+    log.info("media: attachments kept in %s, served to DashScope at %s/media/", root,
+             redact_url(public) if public else "this bot's loopback address")
+    return host, stash
+
+
+async def _media_only_server(settings: Settings, host: SignedMediaHost) -> HttpServer | None:
+    """Serve the media route without the bot's HTTP server: on an ephemeral loopback port for a sandbox;
+    with a public URL, on the bot's configured port (where that URL leads). A port already taken there is
+    most likely ``wanbot run`` serving the same media directory: say so and go on without."""
+    public = settings.public_url is not None
+    server = HttpServer(settings.http_host, settings.http_port) if public else HttpServer("127.0.0.1", 0)
+    host.mount(server)
+    try:
+        await server.start()
+    except OSError as exc:
+        log.warning("media: cannot serve /media/ on %s:%s (%s); DashScope fetches attachments from %s only "
+                    "if something there serves this media directory", server.host, server.port, exc,
+                    redact_url(settings.public_url or ""))
+        return None
+    return server
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -14,10 +14,13 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.redact import redact_url
 from core.budget import parse_budgets
@@ -27,6 +30,11 @@ from core.errors import ConfigError
 
 #: More uploads at once than this only split the same uplink thinner (and each may run an ffmpeg).
 MAX_DELIVERY_WORKERS = 32
+#: Days a kept attachment survives unused (a re-roll within them still finds it).
+MEDIA_RETENTION_DAYS = 30
+MAX_MEDIA_RETENTION_DAYS = 3650
+#: A configured media secret shorter than this would be guessable (``bot.media_host``).
+MIN_MEDIA_SECRET_LENGTH = 16
 
 
 def _env(name: str) -> AliasChoices:
@@ -87,6 +95,15 @@ class Settings(BaseSettings):
     #: Seconds ``wanbot run`` may take to stop after SIGTERM/SIGINT before it stops waiting.
     shutdown_timeout: float = Field(10.0, gt=0, validation_alias=_env("WANBOT_SHUTDOWN_TIMEOUT"))
 
+    # -- attachments kept for DashScope (``bot.media_host``) ---------------------------------------------
+    #: The http(s) base at which DashScope reaches this bot's HTTP server (``/media/…`` under it).
+    public_url: str | None = Field(None, validation_alias=_env("WANBOT_PUBLIC_URL"))
+    #: Where copies of attachments are kept (default: ``media_root()``).
+    media_dir: Path | None = Field(None, validation_alias=_env("WANBOT_MEDIA_DIR"))
+    media_retention_days: int = Field(MEDIA_RETENTION_DAYS, validation_alias=_env("WANBOT_MEDIA_RETENTION_DAYS"))
+    #: Signs the media links; unset → generated once and kept in the media directory.
+    media_secret: SecretStr | None = Field(None, validation_alias=_env("WANBOT_MEDIA_SECRET"))
+
     # -- Discord -----------------------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))
     discord_api_base: str = Field("https://discord.com/api/v10", validation_alias=_env("DISCORD_API_BASE"))
@@ -107,10 +124,53 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
 
     @field_validator("dashscope_api_key", "discord_token", "slack_bot_token", "slack_app_token",
-                     "slack_signing_secret", mode="before")
+                     "slack_signing_secret", "media_secret", "public_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip()
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+                or "?" in text or "#" in text or parts.username or parts.password:
+            raise ValueError(f"WANBOT_PUBLIC_URL must be the http(s) address where DashScope reaches this bot, "
+                             f"like https://wanbot.example.com, with no query, fragment or password, not {text!r}")
+        return text.rstrip("/")
+
+    @field_validator("media_retention_days", mode="before")
+    @classmethod
+    def _retention_in_range(cls, value: object) -> int:
+        text = str(value).strip()
+        if not text.isdigit() or not 1 <= int(text) <= MAX_MEDIA_RETENTION_DAYS:
+            raise ValueError(f"WANBOT_MEDIA_RETENTION_DAYS must be a whole number of days from 1 to "
+                             f"{MAX_MEDIA_RETENTION_DAYS}, not {text!r}")
+        return int(text)
+
+    @field_validator("media_secret")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_MEDIA_SECRET_LENGTH:
+            raise ValueError(f"WANBOT_MEDIA_SECRET must be at least {MIN_MEDIA_SECRET_LENGTH} characters "
+                             "(or unset, to have one generated)")
+        return value
+
+    def media_root(self) -> Path:
+        """Where attachments are kept: ``WANBOT_MEDIA_DIR``, else ``wanbot-media`` beside the SQLite file,
+        else (another database) ``./wanbot-media``."""
+        if self.media_dir is not None:
+            return self.media_dir
+        try:
+            url = make_url(self.database_url)
+        except (ArgumentError, ValueError):
+            return Path("wanbot-media")
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).parent / "wanbot-media"
+        return Path("wanbot-media")
 
     @field_validator("delivery_workers", mode="before")
     @classmethod

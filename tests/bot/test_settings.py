@@ -6,8 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import AliasChoices
+from pydantic import AliasChoices, ValidationError
 
+from bot.cli import main
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,3 +85,54 @@ def test_replica_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WANBOT_LEASE_SECONDS", "12")
     config = Settings().engine_config()
     assert (config.replica_id, config.lease_seconds) == ("bot-2", 12.0)
+
+
+# -- the media host's settings (bot.media_host) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["wanbot.example.com", "ftp://wanbot.example.com", "https://", "https://x.io/?a=1",
+                                   "https://x.io/#top", "https://user:pw@x.io", "javascript:alert(1)"])
+def test_a_bad_public_url_stops_start_up_with_one_sentence(
+    value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WANBOT_PUBLIC_URL", value)
+    with pytest.raises(ValidationError, match="WANBOT_PUBLIC_URL must be the http"):
+        Settings()
+    assert main(["doctor"]) == 2
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Configuration problem" in out and "WANBOT_PUBLIC_URL must be the http(s) address" in out
+
+
+def test_a_public_url_is_kept_without_its_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WANBOT_PUBLIC_URL", "https://wanbot.example.com/bot/")
+    assert Settings().public_url == "https://wanbot.example.com/bot"
+    monkeypatch.setenv("WANBOT_PUBLIC_URL", "http://10.0.0.5:3000")
+    assert Settings().public_url == "http://10.0.0.5:3000"
+    monkeypatch.setenv("WANBOT_PUBLIC_URL", " ")
+    assert Settings().public_url is None
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1.5", "thirty", "3651"])
+def test_a_bad_retention_stops_start_up_with_one_sentence(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WANBOT_MEDIA_RETENTION_DAYS", value)
+    with pytest.raises(ValidationError, match="WANBOT_MEDIA_RETENTION_DAYS must be a whole number of days"):
+        Settings()
+
+
+def test_media_defaults_and_the_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _settings_names():
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert settings.media_retention_days == 30 and settings.public_url is None and settings.media_secret is None
+    assert settings.media_root() == Path("wanbot-media")  # beside ./wanbot.db
+    assert Settings(database_url="sqlite:////data/db/wanbot.db").media_root() == Path("/data/db/wanbot-media")
+    assert Settings(database_url="postgresql://u:p@db/wanbot").media_root() == Path("wanbot-media")
+    monkeypatch.setenv("WANBOT_MEDIA_DIR", str(tmp_path / "kept"))
+    assert Settings().media_root() == tmp_path / "kept"
+    monkeypatch.setenv("WANBOT_MEDIA_SECRET", "short")
+    with pytest.raises(ValidationError, match="WANBOT_MEDIA_SECRET must be at least 16 characters"):
+        Settings()
+    monkeypatch.setenv("WANBOT_MEDIA_SECRET", "a-long-enough-media-secret")
+    settings = Settings()
+    assert "a-long-enough-media-secret" not in repr(settings)
