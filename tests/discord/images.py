@@ -7,6 +7,8 @@ import base64
 import struct
 import zlib
 
+import aiohttp
+
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
@@ -29,3 +31,13 @@ def data_uri_bytes(uri: str) -> tuple[str, bytes]:
     head, _, payload = uri.partition(",")
     assert head.startswith("data:") and head.endswith(";base64"), head
     return head[5:-7], base64.b64decode(payload)
+
+
+async def fetched(url: str) -> tuple[str, bytes]:
+    """(mime type, bytes) of what DashScope was sent for a file: a ``data:`` URI decoded, or a link (the
+    bot's media host) fetched the way DashScope would, with no credentials."""
+    if url.startswith("data:"):
+        return data_uri_bytes(url)
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200, (url, response.status)
+        return response.content_type, await response.read()
