@@ -130,6 +130,7 @@ async def test_edit_with_wan_on_ten_images_is_one_sentence(make_env) -> None:  #
     msg = fake.user_message(fake.bob, attachments=[fake.attachment(f"p{i}.png", png(rgb=(i * 20, 0, 0)))
                                                    for i in range(10)])
     opened = await fake.message_command(fake.alice, "Edit with Wan", msg.id)
-    assert await ephemeral_reply(fake, opened) == "That request doesn't work: image editing takes 1 to 9 images, not 10."
+    assert await ephemeral_reply(fake, opened) == (
+        "That request doesn't work: image editing takes 1 to 9 images, not 10.")
     assert fake.response_to(opened).type == 4, "refused before the form: nobody types a prompt for nothing"
     assert _image_creates(env) == [] and await bot.rt.store.active() == []
