@@ -153,3 +153,26 @@ async def test_the_animate_button_animates_a_delivered_image(make_env) -> None: 
     assert body["model"] == "wan2.7-i2v" and body["input"]["prompt"] == "the beam sweeps the sea"
     [(kind, url)] = _media(body)
     assert kind == "first_frame" and await _frame(url) == delivered, "the image wanbot delivered is the first frame"
+
+
+async def test_wan_animate_job_animates_an_earlier_image_result(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=300)
+    fake = env.fake
+    bot = await env.start()
+    made = await fake.slash(fake.alice, "image", prompt="a lighthouse", size="1K")
+    await fake.wait_for(lambda: fake.response_to(made))
+    image_job = await bot.rt.engine.wait(job_id_of(fake, status_id(fake, made)), timeout=60)
+    assert image_job.state is JobState.DELIVERED, image_job.error_message
+
+    both = await fake.slash(fake.alice, "animate", job=image_job.id, image=fake.attachment("x.png", png()))
+    assert await ephemeral_reply(fake, both) == (
+        "That request doesn't work: give either a first frame or an image result to animate, not both.")
+    assert _video_creates(env) == []
+
+    inter = await fake.slash(fake.alice, "animate", job=image_job.id, prompt="waves roll in", duration=2)
+    await _delivered_video(env, bot, inter)
+    [body] = _video_creates(env)
+    [(kind, url)] = _media(body)
+    [result] = [m for m in fake.messages.values() if m.reference == status_id(fake, made) and m.attachments]
+    assert kind == "first_frame" and await _frame(url) == result.attachments[0].data
+    assert body["parameters"]["duration"] == 2 and body["input"]["prompt"] == "waves roll in"

@@ -134,3 +134,22 @@ async def test_edit_with_wan_on_ten_images_is_one_sentence(make_env) -> None:  #
         "That request doesn't work: image editing takes 1 to 9 images, not 10.")
     assert fake.response_to(opened).type == 4, "refused before the form: nobody types a prompt for nothing"
     assert _image_creates(env) == [] and await bot.rt.store.active() == []
+
+
+async def test_edit_with_wan_on_wanbots_own_result_edits_the_delivered_image(  # type: ignore[no-untyped-def]
+        make_env) -> None:
+    env = await make_env(speed=300)
+    fake = env.fake
+    bot = await env.start()
+    made = await fake.slash(fake.alice, "image", prompt="a red boat", size="1K")
+    first = await _delivered(env, bot, made)
+    [result] = [m for m in fake.messages.values() if m.reference == status_id(fake, made) and m.attachments]
+    delivered = result.attachments[0].data
+    assert delivered is not None and result.attachments[0].content_type == "image/png"
+    opened = await fake.message_command(fake.bob, "Edit with Wan", result.id)
+    assert (await fake.wait_for(lambda: fake.response_to(opened))).type == 9
+    again = await _delivered(env, bot, await fake.submit_modal(fake.bob, opened, ["paint the boat blue"]))
+    assert again.id != first.id and again.requester.user_id == str(fake.bob.id)
+    edit = _image_creates(env)[1]
+    assert _content(edit)[0] == {"text": "paint the boat blue"}
+    assert await _images_sent(edit, fake) == [delivered], "the PNG wanbot posted, fetched from Discord's CDN"
