@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     WANBOT_DATABASE_URL=sqlite:////data/wanbot.db \
     WANBOT_WORKDIR=/data/work \
+    WANBOT_MEDIA_DIR=/data/media \
     WANBOT_HTTP_HOST=0.0.0.0
 
 WORKDIR /app

@@ -20,7 +20,7 @@ from bot.logs import setup_logging
 from bot.redact import Redactor
 from bot.settings import Settings
 from core.catalogue import RATIOS, video_model_ids
-from core.errors import InvalidRequest
+from core.errors import ConfigError, InvalidRequest
 from core.jobs import JobState
 from core.messages import Messages
 from core.request import GenerationRequest
@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_dispatch(args, settings, console))
     except KeyboardInterrupt:
         return 130
+    except ConfigError as exc:  # found while starting (a database URL, the media directory): one sentence
+        console.print(f"[red]Configuration problem:[/] {Redactor.of(settings)(exc.message)}")
+        return 2
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings, console: Console) -> int:

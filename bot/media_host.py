@@ -39,7 +39,7 @@ import re
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlencode
@@ -179,7 +179,8 @@ def sweep(root: Path, max_age_seconds: float, now: float) -> int:
 
 
 async def sweep_forever(root: Path, max_age_seconds: float, *, interval: float = SWEEP_INTERVAL,
-                        clock: Callable[[], float] = time.time) -> None:
+                        clock: Callable[[], float] = time.time,
+                        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
     """Run ``sweep`` now and every ``interval`` seconds until cancelled (off the event loop)."""
     while True:
         try:
@@ -189,4 +190,4 @@ async def sweep_forever(root: Path, max_age_seconds: float, *, interval: float =
         else:
             if removed:
                 log.info("media: deleted %d file(s) unused for %g days", removed, max_age_seconds / 86400)
-        await asyncio.sleep(interval)
+        await sleep(interval)

@@ -43,6 +43,7 @@ from core.actions import AllowList, ChatActions
 from core.dashscope import DASHSCOPE, DashScopeClient, resolve_base_url
 from core.delivery import Delivery
 from core.engine import Engine
+from core.errors import ConfigError
 from core.image_check import ImageCheck
 from core.media_check import AudioCheck, on_private_network
 from core.media_stash import MediaStash
@@ -280,11 +281,18 @@ async def _media_stash(settings: Settings, base_url: str, on_sandbox: bool,
     the public URL, or at the first of ``servers`` (filled in once the route is mounted somewhere)."""
     root = settings.media_root()
     mode = media_mode(settings, base_url, on_sandbox=on_sandbox)
+    configured = settings.media_secret.get_secret_value() if settings.media_secret else None
+    try:
+        # Found at start-up rather than at the first attachment: a directory wanbot cannot write.
+        await asyncio.to_thread(root.mkdir, parents=True, exist_ok=True)
+        secret = await asyncio.to_thread(load_secret, configured, root) if mode is not None else b""
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"the media directory {root} cannot be used ({reason}): set WANBOT_MEDIA_DIR to a "
+                          "writable directory", code="MediaDirUnusable") from exc
     if mode is None:
         log.info("media: no WANBOT_PUBLIC_URL: images go to DashScope inline, audio as its original link")
         return None, MediaStash(root)
-    configured = settings.media_secret.get_secret_value() if settings.media_secret else None
-    secret = await asyncio.to_thread(load_secret, configured, root)
     public = settings.public_url
 
     def base() -> str | None:

@@ -29,11 +29,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from core.catalogue import VideoModel
+from core.catalogue import Family, VideoModel
 from core.media_check import MAX_AUDIO_BYTES
 from sandbox.errors import ApiError, invalid
 from sandbox.inputs import fetch, fit_aspect, keep_file, load_images
-from sandbox.validation import VideoJob, _bool, _int, _seed, _str, check_audio
+from sandbox.validation import VideoJob, _bool, _int, _seed, _str, check_audio, text_to_video, video_parts
 
 MEDIA_TYPES = ("first_frame", "last_frame", "driving_audio", "first_clip")
 ALLOWED = frozenset({
@@ -84,6 +84,14 @@ def _media(inp: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     if "first_clip" in kinds:
         raise invalid("The sandbox does not render from a first_clip video: use first_frame")
     return tuple(seen)
+
+
+def parse_video_body(body: Any, *, model_not_found_404: bool = False) -> VideoJob:
+    """Any ``video-synthesis`` body: wan2.7-i2v by ``parse_i2v``, text-to-video by ``validation``'s rules."""
+    model_id, spec, inp, params = video_parts(body, model_not_found_404=model_not_found_404)
+    if spec.family is Family.WAN27_I2V:
+        return parse_i2v(model_id, spec, inp, params)
+    return text_to_video(model_id, spec, inp, params)
 
 
 def parse_i2v(model_id: str, spec: VideoModel, inp: dict[str, Any], params: dict[str, Any]) -> VideoJob:

@@ -43,7 +43,7 @@ from sandbox.errors import (
     invalid,
     oss_error,
 )
-from sandbox.i2v import I2vInputs, prepare_i2v
+from sandbox.i2v import I2vInputs, parse_video_body, prepare_i2v
 from sandbox.inputs import prepare_edit
 from sandbox.listing import list_tasks
 from sandbox.media import MediaSpec, mark_for
@@ -55,7 +55,7 @@ from sandbox.state import SandboxState
 from sandbox.stats import key_id
 from sandbox.tasks import Status, Task, plan_seconds
 from sandbox.triggers import Outcome, create_error, outcome
-from sandbox.validation import ImageJob, VideoJob, check_audio, parse_image, parse_video
+from sandbox.validation import ImageJob, VideoJob, check_audio, parse_image
 
 J = TypeVar("J", VideoJob, ImageJob)
 
@@ -148,7 +148,7 @@ async def _admit_create(request: web.Request, parse: Callable[..., J]) -> tuple[
 
 
 async def create_video(request: web.Request) -> web.Response:
-    state, kid, job = await _admit_create(request, parse_video)
+    state, kid, job = await _admit_create(request, parse_video_body)
     inputs = I2vInputs(frames=())
     config = state.config
     if job.media:  # wan2.7-i2v: the frames (and the driving audio) are fetched and checked first

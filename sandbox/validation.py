@@ -15,7 +15,7 @@ model is 400 ``InvalidParameter`` "Model not exist." (or 404 ``ModelNotFound`` w
 ``SandboxConfig.model_not_found_404``); an image model on the video endpoint (or the reverse) is
 400 ``InvalidParameter`` "url error, please check url!".
 
-wan2.7-i2v bodies are read by ``sandbox.i2v.parse_i2v`` (``parse_video`` hands them over).
+wan2.7-i2v bodies are read by ``sandbox.i2v.parse_i2v``; ``sandbox.i2v.parse_video_body`` picks by model.
 Image editing (input images in ``content``): ``parse_image`` checks what the body alone says (at most 9
 images, each a string; ``4K`` refused; a ``W*H`` size of 768²–2,048² pixels) and keeps the links in
 ``ImageJob.images``; fetching and checking the files themselves is ``sandbox.inputs``' (after parsing, as the
@@ -160,8 +160,10 @@ def unknown_model(model_not_found_404: bool) -> ApiError:
     return invalid(MSG_MODEL_NOT_EXIST)
 
 
-def parse_video(body: Any, *, model_not_found_404: bool = False) -> VideoJob:
-    """Validate a ``video-synthesis`` body; raise ``ApiError`` as the service would."""
+def video_parts(body: Any, *, model_not_found_404: bool = False) -> tuple[str, VideoModel, dict[str, Any],
+                                                                         dict[str, Any]]:
+    """What every ``video-synthesis`` body is checked for first: the model id, its entry, and the ``input``
+    and ``parameters`` objects."""
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object")
     model_id = _model_id(body)
@@ -172,10 +174,19 @@ def parse_video(body: Any, *, model_not_found_404: bool = False) -> VideoJob:
         raise unknown_model(model_not_found_404)
     inp = _obj(body.get("input"), "input", required=True)
     params = _obj(body.get("parameters"), "parameters", required=False)
-    if spec.family is Family.WAN27_I2V:
-        from sandbox.i2v import parse_i2v  # built on this module's helpers: imported here, not at the top
+    return model_id, spec, inp, params
 
-        return parse_i2v(model_id, spec, inp, params)
+
+def parse_video(body: Any, *, model_not_found_404: bool = False) -> VideoJob:
+    """Validate a text-to-video body; raise ``ApiError`` as the service would. (The route takes any video
+    body through ``sandbox.i2v.parse_video_body``, which hands wan2.7-i2v bodies to ``parse_i2v``.)"""
+    return text_to_video(*video_parts(body, model_not_found_404=model_not_found_404))
+
+
+def text_to_video(model_id: str, spec: VideoModel, inp: dict[str, Any], params: dict[str, Any]) -> VideoJob:
+    """The text-to-video rules for a body whose model is known."""
+    if spec.family is Family.WAN27_I2V:
+        raise ValueError("a wan2.7-i2v body is sandbox.i2v.parse_i2v's")
     prompt = _str(inp, "prompt", "input")
     if not prompt or not prompt.strip():
         raise invalid("Field required: input.prompt")

@@ -6,7 +6,8 @@ the typed result is printed as plain text; an error becomes ``core.actions.sente
 The console is one channel ("console") whose one user ("you") owns the bot: a moderator of it and its
 admin, so ``/wan defaults`` there sets what every later video in the console starts from. What is the
 console's own: the bare-prompt shortcut (a line that is not a command is a video prompt), the list of
-jobs started in this session (to wait for at the end), and the terminal (``adapters.console.port``).
+jobs started in this session (to wait for at the end), the terminal (``adapters.console.port``), and
+reading local files named in ``image --image PATH`` / ``animate --first PATH`` (``adapters.console.files``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import timedelta
 
 from rich.console import Console
 
+from adapters.console.files import with_local_files
 from adapters.console.port import PLATFORM, ConsolePort
 from core.actions import Caller, ChatActions, Result, Started, sentence_for
 from core.jobs import Job
@@ -28,8 +30,8 @@ from core.request import GenerationRequest
 CALLER = Caller(platform=PLATFORM, workspace_id=None, channel_id="console", user_id="you", user_name="you",
                 moderator=True, channel_admin=True)
 #: First words that make a line a command; any other line is a prompt (``a fox`` = ``video a fox``).
-COMMANDS = frozenset({"video", "image", "storyboard", "status", "cancel", "usage", "reroll", "upscale", "remix",
-                      "delete", "defaults", "help"})
+COMMANDS = frozenset({"video", "image", "animate", "storyboard", "status", "cancel", "usage", "reroll", "upscale",
+                      "remix", "delete", "defaults", "help"})
 #: How long ``wanbot console`` waits at the end for the jobs it started.
 DRAIN_TIMEOUT = timedelta(hours=1).total_seconds()
 
@@ -89,7 +91,7 @@ class ConsoleSession:
         if not text.startswith(("/wan", "wan ")) and text.split()[0] not in COMMANDS:
             text = f"video {text}"  # a bare prompt is a video request: the console's shortcut
         try:
-            command = await self.actions.parse(CALLER, text)
+            command = await with_local_files(await self.actions.parse(CALLER, text), self.messages)
             result = await self.actions.run(CALLER, command)
         except Exception as exc:  # every error is a sentence here; the session goes on
             return sentence_for(exc, self.messages)

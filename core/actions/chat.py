@@ -67,6 +67,7 @@ from core.image_check import ImageCheck
 from core.inputs import InputFile
 from core.jobs import CancelOutcome, Job
 from core.media_check import AudioChecker
+from core.media_commands import AnimateCommand, EditCommand
 from core.media_stash import MediaStash
 from core.messages import Messages
 from core.port import PostStatus
@@ -162,6 +163,16 @@ class ChatActions:
             return await self.video(caller, command.request, post_status=post_status)
         if isinstance(command, ImageCommand):
             return await self.image(caller, command.request, post_status=post_status)
+        if isinstance(command, EditCommand):
+            files = [self._typed_file(link, "media.what.image") for link in command.images]
+            return await self.edit_image(caller, command.typed, files, post_status=post_status)
+        if isinstance(command, AnimateCommand):
+            return await self.animate(
+                caller, command.typed, from_job=command.from_job, post_status=post_status,
+                first_frame=self._typed_file(command.first, "media.what.frame") if command.first else None,
+                last_frame=self._typed_file(command.last, "media.what.frame") if command.last else None,
+                audio=self._typed_file(command.audio, "media.what.audio") if command.audio else None,
+            )
         if isinstance(command, StatusCommand):
             return await self.status(caller, command.job_id)
         if isinstance(command, CancelCommand):
@@ -397,6 +408,13 @@ class ChatActions:
         if parent is not None:
             text = self.messages(_STARTED_FROM[origin], job_id=parent.id, new_job_id=job.id)
         return Started(job, origin, parent, text)
+
+    def _typed_file(self, link: str, what: str) -> InputFile:
+        """A file named in typed text: an http(s) link or a ``data:`` URI (never a path on this machine)."""
+        file = InputFile(link)
+        if not (file.is_link or file.is_data):
+            raise InvalidRequest(self.messages("media.not_link", what=self.messages(what)), field="media")
+        return file
 
     async def _latest_active_here(self, caller: Caller) -> str:
         recent = await self.engine.recent_jobs(caller.platform, caller.workspace_id, caller.user_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
@@ -16,9 +18,10 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from bot.http import HttpServer
-from bot.media_host import SECRET_FILE, SignedMediaHost, load_secret, sweep, valid_key
+from bot.media_host import SECRET_FILE, SignedMediaHost, load_secret, sweep, sweep_forever, valid_key
 from bot.redact import redact_url
 from tests.fakes.clock import FakeClock
+from tests.fakes.until import until
 
 SECRET = b"0123456789abcdef-test-secret"
 NOW = 1_800_000_000.0
@@ -241,3 +244,27 @@ async def test_serving_a_file_counts_as_using_it(served: Served) -> None:
     assert (await fetch(served.host.url_for(key, ttl_seconds=60)))[0] == 200
     assert sweep(served.files.root, 30 * 86400, path.stat().st_mtime) == 0
     assert path.exists()
+
+
+async def test_the_periodic_sweep_runs_now_and_every_interval_as_time_passes(tmp_path: Path) -> None:
+    clock = FakeClock(start=NOW)
+    files = DirFiles(tmp_path)
+    day = 86400.0
+    young = files.put(b"young", "wav")
+    os.utime(tmp_path / young, (NOW - 29.5 * day, NOW - 29.5 * day))
+    old = files.put(b"old", "png")
+    os.utime(tmp_path / old, (NOW - 31 * day, NOW - 31 * day))
+    clock.start()
+    task = asyncio.create_task(sweep_forever(tmp_path, 30 * day, interval=3600, clock=clock, sleep=clock.sleep))
+    try:
+        await until(lambda: not (tmp_path / old).exists(), "the first sweep at start", clock=clock)
+        assert (tmp_path / young).exists()
+        await until(lambda: not (tmp_path / young).exists(), "a later sweep, once the young file is past 30 days",
+                    clock=clock)
+        # Hourly: the sweep that took it ran at the first whole hour past its 30 days (12 h in), not later.
+        assert NOW + 12 * 3600 <= clock.now <= NOW + 13 * 3600
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await clock.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -9,10 +10,13 @@ import pytest
 from rich.console import Console
 
 from adapters.console.port import PLATFORM, ConsolePort
+from bot.cli import main
 from bot.http import HttpServer
 from bot.runtime import MediaMode, loopback_base, media_mode, runtime
 from bot.settings import Settings
+from core.errors import ConfigError
 from sandbox.config import SandboxConfig
+from tests.fakes.net import free_port
 
 REAL = "https://dashscope.aliyuncs.com/api/v1"
 
@@ -95,3 +99,45 @@ async def test_without_a_host_images_go_inline(tmp_path: Path) -> None:
         assert rt.media is not None and rt.media_host is None
         ref = await rt.media.keep(b"\x89PNG\r\n\x1a\n fake", "image/png")
         assert (await rt.media.resolve(ref)).startswith("data:image/png;base64,")
+
+
+async def test_an_unusable_media_directory_stops_start_up_with_one_sentence(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    port = ConsolePort(Console(record=True), tmp_path / "out", live=False)
+    with pytest.raises(ConfigError, match="media directory .* cannot be used .* set WANBOT_MEDIA_DIR"):
+        async with runtime(_settings(tmp_path, media_dir=blocker / "media"), {PLATFORM: port},
+                           sandbox_config=SandboxConfig(speed=2000)):
+            raise AssertionError("started")
+    for name in ("DASHSCOPE_API_KEY", "DASHSCOPE_HTTP_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WANBOT_MEDIA_DIR", str(blocker / "media"))
+    code = await asyncio.to_thread(main, ["try", "a fox", "--out", str(tmp_path / "vids")])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 2, out
+    assert "Configuration problem:" in out and "set WANBOT_MEDIA_DIR to a writable directory" in out
+    assert "Traceback" not in out
+
+
+async def test_the_console_with_a_public_url_serves_media_on_the_bots_port(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    port = ConsolePort(Console(record=True), tmp_path / "out", live=False)
+    http_port = free_port()
+    settings = _settings(tmp_path, public_url="https://wanbot.example.com", http_host="127.0.0.1",
+                         http_port=http_port)
+    async with runtime(settings, {PLATFORM: port}, sandbox_config=SandboxConfig(speed=2000)) as rt:
+        assert rt.media is not None
+        url = await rt.media.resolve(await rt.media.keep(b"RIFF fake", "audio/wav"))
+        assert url.startswith("https://wanbot.example.com/media/")
+        # The public URL leads to WANBOT_HTTP_PORT: the console serves the route there itself.
+        assert await _status(url.replace("https://wanbot.example.com", f"http://127.0.0.1:{http_port}")) == 200
+
+        # A second one on the same port (a `wanbot run` already there): it says so and starts anyway.
+        with caplog.at_level("WARNING", logger="wanbot"):
+            async with runtime(_settings(tmp_path / "b", public_url="https://wanbot.example.com",
+                                         http_host="127.0.0.1", http_port=http_port), {PLATFORM: port},
+                               sandbox_config=SandboxConfig(speed=2000)) as second:
+                assert second.media_host is not None
+        assert "cannot serve /media/ on 127.0.0.1" in caplog.text

@@ -63,7 +63,7 @@ def test_no_rewrite_nothing_shown() -> None:
 def test_an_image_job_with_a_rewrite_offers_it_too() -> None:
     image = ImageRequest.build(prompt="a lake")
     view = status_view(job(JobState.DELIVERED, request=image), now=NOW, position=None, messages=M)
-    assert view.wan_prompt is not None and view.actions == ("reroll", "remix", "remixwan", "delete")
+    assert view.wan_prompt is not None and view.actions == ("reroll", "remix", "remixwan", "animate", "delete")
 
 
 def test_a_long_hostile_rewrite_fits_discord_and_slack() -> None:

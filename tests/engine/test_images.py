@@ -61,7 +61,7 @@ async def test_an_image_job_runs_end_to_end(harness: Harness) -> None:
     fields = {f.name: f.value for f in view.fields}
     assert fields == {"Model": "wan2.7-image", "Size": "2K", "Images": "2", "Seed": "7", "Cost": "¥0.40",
                       "Job": job.id}
-    assert view.actions == ("reroll", "remix", "delete")
+    assert view.actions == ("reroll", "remix", "animate", "delete")
     assert view.title.startswith("🖼️")
 
 
