@@ -391,7 +391,6 @@ EN.update({
     "discord.animate.title": "Animate with Wan",
     "discord.animate.prompt": "What happens (optional)",
     "discord.animate.placeholder": "the camera slowly pushes in as the waves roll",
-    "discord.button.animate": "Animate",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
