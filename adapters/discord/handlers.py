@@ -197,6 +197,8 @@ class Handlers:
             await self._making(interaction, caller, lambda post: actions.upscale(caller, job_id, post_status=post))
         elif action == "animate":  # a delivered image job: its first image, animated
             job = await actions.job_for(caller, job_id, JobAction.REROLL)  # no form for whom may not
+            if not isinstance(job.request, ImageRequest):  # a hand-made custom id on a video job
+                raise InvalidRequest(self.messages("animate.not_image_job", job_id=job.id), field="job")
 
             async def animate(submitted: discord.Interaction[Any], values: list[str]) -> None:
                 again = caller_of(submitted)

@@ -143,6 +143,7 @@ async def test_the_animate_button_animates_a_delivered_image(make_env) -> None: 
 
     refused = await fake.click(fake.bob, status, f"wan:animate:{image_job.id}")
     assert "Only the person who asked" in await ephemeral_reply(fake, refused)
+    assert fake.response_to(refused).type == 4, "no form for someone who may not"
 
     click = await fake.click(fake.alice, status, f"wan:animate:{image_job.id}")
     modal = await fake.wait_for(lambda: fake.response_to(click))
@@ -176,3 +177,22 @@ async def test_wan_animate_job_animates_an_earlier_image_result(make_env) -> Non
     [result] = [m for m in fake.messages.values() if m.reference == status_id(fake, made) and m.attachments]
     assert kind == "first_frame" and await _frame(url) == result.attachments[0].data
     assert body["parameters"]["duration"] == 2 and body["input"]["prompt"] == "waves roll in"
+
+
+async def test_a_forged_animate_button_on_a_video_is_refused_before_the_form(  # type: ignore[no-untyped-def]
+        make_env) -> None:
+    env = await make_env(speed=300)
+    fake = env.fake
+    bot = await env.start()
+    video = await fake.slash(fake.alice, "video", prompt="a kite", duration=2)
+    await fake.wait_for(lambda: fake.response_to(video))
+    status = status_id(fake, video)
+    job = await bot.rt.engine.wait(job_id_of(fake, status), timeout=60)
+    assert f"wan:animate:{job.id}" not in button_ids(fake, status), "a video offers no Animate"
+    # A hand-made payload: the message as the click carries it shows an Animate button.
+    fake.messages[status].components = [{"type": 1, "components": [
+        {"type": 2, "style": 1, "label": "Animate", "custom_id": f"wan:animate:{job.id}"}]}]
+    click = await fake.click(fake.alice, status, f"wan:animate:{job.id}")
+    assert await ephemeral_reply(fake, click) == (
+        f"That request doesn't work: job {job.id} is not an image result; animate starts from an image.")
+    assert len(_video_creates(env)) == 1
