@@ -17,14 +17,12 @@ from collections.abc import Awaitable, Callable
 from core.delivery import Delivery, Keep, format_expiry
 from core.errors import DashScopeError, DownloadError, PlatformError, ResultDenied, ResultExpired, TransportError
 from core.jobbook import JobBook
-from core.jobs import Job, JobState
+from core.jobs import RESULT_MEDIA, Job, JobState
 from core.messages import Messages
 from core.store import StaleJob
 
 log = logging.getLogger("wanbot.delivery")
 
-#: ``Job.extra`` key: the media-stash refs of a delivered image job's images, in order (what Animate uses).
-RESULT_MEDIA = "result_media"
 #: A failure that is not retryable still gets this many attempts (a platform hiccup can look final).
 ATTEMPTS_FOR_FINAL_ERRORS = 3
 

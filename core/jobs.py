@@ -55,6 +55,9 @@ class JobState(StrEnum):
         return self is not JobState.SUBMITTING
 
 
+#: ``Job.extra`` key: the media-stash refs of a delivered image job's images, in order (what Animate starts
+#: from once DashScope's 24 h links are gone; ``core.deliveries`` writes it).
+RESULT_MEDIA = "result_media"
 #: ``Job.extra`` key: the rewritten prompt Wan rendered (DashScope's ``actual_prompt``), kept only when prompt
 #: extension changed the prompt. In ``extra`` (a JSON column every job has), not a column of its own: it is
 #: shown and remixed from, never queried, and old databases need no migration to open.

@@ -24,141 +24,34 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from core.catalogue import (
-    DEFAULT_IMAGE_MODEL,
     DEFAULT_VIDEO_MODEL,
     RATIOS,
     Family,
-    ImageModel,
     VideoModel,
-    image_model,
-    image_model_ids,
     video_model,
     video_model_ids,
 )
 from core.errors import InvalidRequest
+from core.image_request import ImageRequest
 from core.media_stash import is_ref, key_of
-from core.messages import Messages
-from core.text import clean, has_visible, is_space, refuse_forbidden
-
-_say = Messages()
-
-MAX_SEED = 2_147_483_647
-#: Input images an edit takes (the reference: 0–9 ``image`` entries; 0 is text-to-image).
-MAX_INPUT_IMAGES = 9
-
-MediaType = Literal["first_frame", "last_frame", "driving_audio"]
-#: The order ``media`` is kept and sent in.
-MEDIA_ORDER: tuple[MediaType, ...] = ("first_frame", "last_frame", "driving_audio")
-
-
-def _first_error(exc: ValidationError) -> InvalidRequest:
-    err = exc.errors(include_url=False)[0]
-    original = (err.get("ctx") or {}).get("error")
-    if isinstance(original, InvalidRequest):
-        return InvalidRequest(original.message, field=original.field)
-    loc = ".".join(str(p) for p in err.get("loc", ()))
-    kind = str(err.get("type", ""))
-    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-    if kind == "extra_forbidden":
-        msg = f"unknown option {loc!r}"
-    elif kind.startswith("int_"):
-        msg = f"{loc} must be a whole number"
-    elif kind.startswith("bool_"):
-        msg = f"{loc} must be yes or no"
-    elif kind == "missing":
-        msg = f"{loc} is required"
-    elif loc and not msg.startswith(loc):
-        msg = f"{loc}: {msg}"
-    return InvalidRequest(msg, field=loc or None)
-
-
-class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    @classmethod
-    def build(cls, **values: Any) -> Self:
-        """Validate ``values`` (``None`` means "use the default"); raise ``InvalidRequest`` if wrong."""
-        try:
-            return cls.model_validate({k: v for k, v in values.items() if v is not None})
-        except ValidationError as exc:
-            raise _first_error(exc) from None
-
-
-def _clean_prompt(value: Any, kind: str) -> Any:
-    """The prompt as sent; ``""`` (refused as empty later) when only whitespace was given."""
-    if not isinstance(value, str):
-        return value  # pydantic's own type error
-    cleaned = clean(value, what=_say("input.what.prompt"), field="prompt")
-    if has_visible(cleaned):
-        return cleaned
-    if any(not is_space(ch) for ch in value):
-        # Something was typed, but nothing the model could read: say so, not "empty".
-        raise InvalidRequest(_say("input.prompt_invisible", kind=kind), field="prompt")
-    return ""
-
-
-def _clean_negative(value: Any) -> Any:
-    """The negative prompt as sent; ``None`` for an empty or blank one (no negative prompt)."""
-    if not isinstance(value, str):
-        return value
-    cleaned = clean(value, what=_say("input.what.negative_prompt"), field="negative_prompt")
-    if has_visible(cleaned):
-        return cleaned
-    if any(not is_space(ch) for ch in value):
-        raise InvalidRequest(_say("input.negative_invisible"), field="negative_prompt")
-    return None
-
-
-def _check_link(value: Any, what: str, field: str) -> Any:
-    """A media reference as stored: a stash ref, or an http(s) link with no space or invisible character."""
-    if not isinstance(value, str):
-        return value
-    value = value.strip()
-    if is_ref(value):
-        if key_of(value) is None:
-            raise InvalidRequest(_say("media.bad_ref"), field=field)
-        return value
-    if not value.startswith(("https://", "http://")):
-        raise InvalidRequest(_say("media.not_link", what=what), field=field)
-    # A link has no spaces or invisible characters; a CR or LF in it could also split a header.
-    if any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise InvalidRequest(_say("media.link_spaces", what=what), field=field)
-    return value
-
-
-def wire_ref(ref: str, resolved: Mapping[str, str] | None) -> str:
-    """What ``ref`` is sent as: its ``resolved`` value, else an http(s) link unchanged."""
-    if resolved is not None and ref in resolved:
-        return resolved[ref]
-    if is_ref(ref):
-        raise ValueError(f"media ref {ref!r} was not resolved before the create")
-    return ref
-
-
-class MediaItem(BaseModel):
-    """One ``input.media`` entry of an animation: a frame or the driving audio, as a ref or a link."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: MediaType
-    url: str
-
-    @field_validator("url", mode="before")
-    @classmethod
-    def _url_text(cls, value: Any) -> Any:
-        return _check_link(value, _say("media.what.frame"), "media")
-
-    def to_wire(self, resolved: Mapping[str, str] | None = None) -> dict[str, str]:
-        return {"type": self.type, "url": wire_ref(self.url, resolved)}
-
-
-def _check_seed(seed: int | None) -> int | None:
-    if seed is not None and not 0 <= seed <= MAX_SEED:
-        raise InvalidRequest(f"seed must be a whole number from 0 to {MAX_SEED}", field="seed")
-    return seed
+from core.request_base import (
+    MAX_INPUT_IMAGES,
+    MAX_SEED,
+    MEDIA_ORDER,
+    MediaItem,
+    MediaType,
+    _Base,
+    _check_seed,
+    _clean_negative,
+    _clean_prompt,
+    _either,
+    _say,
+    wire_ref,
+)
+from core.text import refuse_forbidden
 
 
 class GenerationRequest(_Base):
@@ -389,114 +282,6 @@ class GenerationRequest(_Base):
         return {"model": self.model, "input": body_input, "parameters": params}
 
 
-class ImageRequest(_Base):
-    """A text-to-image or image-editing request (wan2.7-image / wan2.7-image-pro): an engine job like a video.
-
-    With ``images`` (1–9 refs or links) it edits them: size 1K or 2K only (4K is refused, not sent), and
-    ``thinking_mode`` is not sent (the service ignores it then); the output follows the last image's shape.
-    The same body goes to the asynchronous endpoint (``X-DashScope-Async: enable``, then a task) and to
-    the synchronous one the SDK conformance test still uses."""
-
-    kind: Literal["image"] = "image"
-    model: str = DEFAULT_IMAGE_MODEL
-    prompt: str
-    size: str | None = None
-    n: int = 1  # the service defaults to 4 and bills per image: never send more than asked
-    seed: int | None = None
-    watermark: bool = False
-    thinking_mode: bool = True
-    images: tuple[str, ...] = ()
-
-    @field_validator("seed")
-    @classmethod
-    def _seed_range(cls, value: int | None) -> int | None:
-        return _check_seed(value)
-
-    @field_validator("prompt", mode="before")
-    @classmethod
-    def _prompt_text(cls, value: Any) -> Any:
-        return _clean_prompt(value, "image")
-
-    @field_validator("images", mode="before")
-    @classmethod
-    def _image_links(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            if len(value) > MAX_INPUT_IMAGES:
-                raise InvalidRequest(_say("edit.count", most=MAX_INPUT_IMAGES, count=len(value)), field="images")
-            return tuple(_check_link(v, _say("media.what.image"), "images") for v in value)
-        return value
-
-    @field_validator("size", mode="before")
-    @classmethod
-    def _upper_size(cls, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _fit_model(self) -> Self:
-        spec = image_model(self.model)
-        if spec is None:
-            raise InvalidRequest(f"unknown image model {self.model!r}; choose {_either(image_model_ids())}",
-                                 field="model")
-        if not self.prompt:
-            raise InvalidRequest("the prompt is empty: describe the image you want", field="prompt")
-        if len(self.prompt) > spec.max_prompt:
-            raise InvalidRequest(
-                f"the prompt is {len(self.prompt)} characters; {spec.id} takes at most {spec.max_prompt}",
-                field="prompt",
-            )
-        size = self.size or spec.default_size
-        if size not in spec.sizes:
-            raise InvalidRequest(f"size must be {_either(spec.sizes)} for {spec.id}", field="size")
-        if self.images and size == "4K":
-            raise InvalidRequest(_say("edit.no_4k"), field="size")
-        if not 1 <= self.n <= spec.max_n:
-            raise InvalidRequest(f"n must be a whole number from 1 to {spec.max_n}", field="n")
-        object.__setattr__(self, "size", size)
-        return self
-
-    @property
-    def spec(self) -> ImageModel:
-        spec = image_model(self.model)
-        assert spec is not None
-        return spec
-
-    @property
-    def edits(self) -> bool:
-        """An edit of input images (else text-to-image)."""
-        return bool(self.images)
-
-    def refs(self) -> tuple[str, ...]:
-        """Every stash ref this request sends (what the create path resolves first)."""
-        return tuple(dict.fromkeys(r for r in self.images if is_ref(r)))
-
-    def estimated_cost(self, overrides: dict[str, Decimal] | None = None) -> Decimal:
-        """What DashScope bills if all ``n`` images come back (billed per image returned)."""
-        return self.spec.cost(self.n, overrides)
-
-    def with_changes(self, **changes: Any) -> ImageRequest:
-        """A new validated request (re-roll with a new seed, remix the prompt)."""
-        values = self.model_dump()
-        values.update(changes)
-        return ImageRequest.build(**values)
-
-    def to_wire(self, resolved: Mapping[str, str] | None = None) -> dict[str, Any]:
-        """The JSON body for ``POST /api/v1/services/aigc/image-generation/generation`` (async) and
-        ``POST /api/v1/services/aigc/multimodal-generation/generation`` (sync): the same for both.
-        ``resolved`` maps each stash ref in ``images`` to the URL or ``data:`` URI DashScope is sent."""
-        params: dict[str, Any] = {"size": self.size, "n": self.n, "watermark": self.watermark}
-        if not self.images:
-            params["thinking_mode"] = self.thinking_mode  # only takes effect without input images
-        if self.seed is not None:
-            params["seed"] = self.seed
-        content: list[dict[str, str]] = [{"text": self.prompt}]
-        content += [{"image": wire_ref(ref, resolved)} for ref in self.images]
-        return {
-            "model": self.model,
-            "input": {"messages": [{"role": "user", "content": content}]},
-            "parameters": params,
-        }
-
-
 #: What a job asks for: a video or an image, told apart by ``kind`` (how a stored row is read back).
 AnyRequest = GenerationRequest | ImageRequest
 
@@ -512,13 +297,6 @@ def load_request(data: Any) -> AnyRequest:
     if isinstance(data, dict) and "kind" not in data:
         data = {**data, "kind": "video"}
     return _ANY_REQUEST.validate_python(data)
-
-
-def _either(options: tuple[str, ...] | list[str]) -> str:
-    opts = list(options)
-    if len(opts) == 1:
-        return opts[0]
-    return ", ".join(opts[:-1]) + f" or {opts[-1]}"
 
 
 __all__ = ["AnyRequest", "GenerationRequest", "ImageRequest", "MAX_INPUT_IMAGES", "MAX_SEED", "MEDIA_ORDER",

@@ -33,7 +33,7 @@ from core.access import MODERATED, ActionRefused, JobAction, NotYourJob, authori
 from core.actions.caller import AllowList, Caller, granted
 from core.actions.desk import ChannelDesk
 from core.actions.face import EngineFace
-from core.actions.media import PLACEHOLDER_LINK, MediaDesk, refuse_ratio
+from core.actions.media import ANIMATE_OPTIONS, EDIT_OPTIONS, PLACEHOLDER_LINK, MediaDesk, refuse_ratio
 from core.actions.results import (
     Cancelled,
     DefaultsReport,
@@ -84,11 +84,7 @@ _SHOWN_ID = 40
 #: What the person who clicked reads when a job was made from another.
 _STARTED_FROM = {Origin.REROLL: "action.rerolled", Origin.UPSCALE: "action.upscaled", Origin.REMIX: "action.remixed",
                  Origin.ANIMATE: "action.animated"}
-#: ``typed`` keys an image edit takes (the rest of ``ImageCommand``'s options; thinking mode is not sent).
-_EDIT_OPTIONS = ("prompt", "size", "n", "seed", "watermark", "model")
-#: ``typed`` keys an animation takes (``ratio`` is refused: the shape follows the image).
-_ANIMATE_OPTIONS = ("prompt", "negative_prompt", "resolution", "duration", "seed", "prompt_extend", "watermark",
-                    "model")
+
 
 
 #: What ``/wan cancel`` says for each outcome.
@@ -164,14 +160,14 @@ class ChatActions:
         if isinstance(command, ImageCommand):
             return await self.image(caller, command.request, post_status=post_status)
         if isinstance(command, EditCommand):
-            files = [self._typed_file(link, "media.what.image") for link in command.images]
+            files = [self.media.typed_file(link, "media.what.image") for link in command.images]
             return await self.edit_image(caller, command.typed, files, post_status=post_status)
         if isinstance(command, AnimateCommand):
             return await self.animate(
                 caller, command.typed, from_job=command.from_job, post_status=post_status,
-                first_frame=self._typed_file(command.first, "media.what.frame") if command.first else None,
-                last_frame=self._typed_file(command.last, "media.what.frame") if command.last else None,
-                audio=self._typed_file(command.audio, "media.what.audio") if command.audio else None,
+                first_frame=self.media.typed_file(command.first, "media.what.frame") if command.first else None,
+                last_frame=self.media.typed_file(command.last, "media.what.frame") if command.last else None,
+                audio=self.media.typed_file(command.audio, "media.what.audio") if command.audio else None,
             )
         if isinstance(command, StatusCommand):
             return await self.status(caller, command.job_id)
@@ -227,7 +223,7 @@ class ChatActions:
         if not 1 <= len(images) <= MAX_INPUT_IMAGES:
             raise InvalidRequest(self.messages("edit.count", most=MAX_INPUT_IMAGES, count=len(images)),
                                  field="images")
-        options = {k: typed[k] for k in _EDIT_OPTIONS if typed.get(k) is not None}
+        options = {k: typed[k] for k in EDIT_OPTIONS if typed.get(k) is not None}
         # The options first (4K with images, a bad size, n): refused before any file is fetched.
         ImageRequest.build(**options, images=[PLACEHOLDER_LINK] * len(images))
         refs = [await self.media.keep_image(image) for image in images]
@@ -248,7 +244,7 @@ class ChatActions:
             raise InvalidRequest(self.messages(key), field="media")
         if first_frame is None and last_frame is not None:
             raise InvalidRequest(self.messages("animate.last_without_first"), field="media")
-        options: dict[str, Any] = {k: typed[k] for k in _ANIMATE_OPTIONS if typed.get(k) is not None}
+        options: dict[str, Any] = {k: typed[k] for k in ANIMATE_OPTIONS if typed.get(k) is not None}
         options.setdefault("model", DEFAULT_I2V_MODEL)
         media: list[dict[str, str]] = [{"type": "first_frame", "url": PLACEHOLDER_LINK}]
         if last_frame is not None:
@@ -260,7 +256,7 @@ class ChatActions:
         parent: Job | None = None
         if from_job is not None:
             parent = await self.job_for(caller, from_job, JobAction.REROLL)
-            media[0]["url"] = await self._result_image(parent)
+            media[0]["url"] = await self.media.result_image(parent)
         else:
             assert first_frame is not None
             media[0]["url"] = await self.media.keep_image(first_frame)
@@ -271,16 +267,6 @@ class ChatActions:
         request = GenerationRequest.build(**options, media=media)
         return await self._start(caller, _with_seed(request), Origin.ANIMATE, parent=parent,
                                  post_status=post_status, fresh=True)
-
-    async def _result_image(self, job: Job) -> str:
-        """The ref of ``job``'s first delivered image, while the stash still keeps it."""
-        if not isinstance(job.request, ImageRequest):
-            raise InvalidRequest(self.messages("animate.not_image_job", job_id=job.id), field="job")
-        refs = job.extra.get("result_media") or []
-        stash = self.media.stash
-        if not refs or stash is None or not await stash.has(str(refs[0])):
-            raise InvalidRequest(self.messages("animate.from_job_gone"), field="job")
-        return str(refs[0])
 
     async def storyboard(self, caller: Caller, shots: list[str], typed: Mapping[str, Any], *,
                          post_status: PostStatus | None = None) -> Started:
@@ -408,13 +394,6 @@ class ChatActions:
         if parent is not None:
             text = self.messages(_STARTED_FROM[origin], job_id=parent.id, new_job_id=job.id)
         return Started(job, origin, parent, text)
-
-    def _typed_file(self, link: str, what: str) -> InputFile:
-        """A file named in typed text: an http(s) link or a ``data:`` URI (never a path on this machine)."""
-        file = InputFile(link)
-        if not (file.is_link or file.is_data):
-            raise InvalidRequest(self.messages("media.not_link", what=self.messages(what)), field="media")
-        return file
 
     async def _latest_active_here(self, caller: Caller) -> str:
         recent = await self.engine.recent_jobs(caller.platform, caller.workspace_id, caller.user_id,

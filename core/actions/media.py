@@ -18,13 +18,19 @@ from __future__ import annotations
 from core.errors import InvalidMedia, InvalidRequest, MediaGone
 from core.image_check import ImageCheck
 from core.inputs import InputFile
+from core.jobs import RESULT_MEDIA, Job
 from core.media_check import AudioChecker
 from core.media_stash import MediaStash, is_ref
 from core.messages import Messages
-from core.request import AnyRequest, GenerationRequest
+from core.request import AnyRequest, GenerationRequest, ImageRequest
 
 #: What an option check puts where a file will go: validation runs before any file is fetched.
 PLACEHOLDER_LINK = "https://wanbot.invalid/input"
+#: ``typed`` keys an image edit takes (the rest of ``ImageCommand``'s options; thinking mode is not sent).
+EDIT_OPTIONS = ("prompt", "size", "n", "seed", "watermark", "model")
+#: ``typed`` keys an animation takes (``ratio`` is refused: the shape follows the image).
+ANIMATE_OPTIONS = ("prompt", "negative_prompt", "resolution", "duration", "seed", "prompt_extend", "watermark",
+                   "model")
 
 
 class MediaDesk:
@@ -62,6 +68,22 @@ class MediaDesk:
         facts, data = await self.audio.load(file)
         return await self._stash().keep(data, facts.content_type)
 
+    def typed_file(self, link: str, what: str) -> InputFile:
+        """A file named in typed text: an http(s) link or a ``data:`` URI (never a path on this machine)."""
+        file = InputFile(link)
+        if not (file.is_link or file.is_data):
+            raise InvalidRequest(self.messages("media.not_link", what=self.messages(what)), field="media")
+        return file
+
+    async def result_image(self, job: Job) -> str:
+        """The ref of ``job``'s first delivered image, while the stash still keeps it (Animate on a result)."""
+        if not isinstance(job.request, ImageRequest):
+            raise InvalidRequest(self.messages("animate.not_image_job", job_id=job.id), field="job")
+        refs = job.extra.get(RESULT_MEDIA) or []
+        if not refs or self.stash is None or not await self.stash.has(str(refs[0])):
+            raise InvalidRequest(self.messages("animate.from_job_gone"), field="job")
+        return str(refs[0])
+
     async def ensure_kept(self, request: AnyRequest) -> None:
         """Every file ``request`` names is still usable: refs still kept, public audio links still good."""
         for ref in request.refs():
@@ -81,4 +103,4 @@ def refuse_ratio(messages: Messages, ratio: object) -> None:
         raise InvalidRequest(messages("animate.ratio"), field="ratio")
 
 
-__all__ = ["PLACEHOLDER_LINK", "MediaDesk", "refuse_ratio"]
+__all__ = ["ANIMATE_OPTIONS", "EDIT_OPTIONS", "PLACEHOLDER_LINK", "MediaDesk", "refuse_ratio"]

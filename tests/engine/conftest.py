@@ -13,6 +13,7 @@ import pytest
 from core.delivery import Delivery
 from core.engine import Engine, EngineConfig
 from core.jobs import Job, Requester
+from core.media_stash import MediaStash
 from core.messages import Messages
 from core.port import ConversationRef
 from core.request import GenerationRequest
@@ -52,6 +53,8 @@ class Harness:
     config: EngineConfig
     engine: Engine | None = None
     store: JobStore | None = None
+    #: The media stash the engine resolves input files with and keeps delivered images in (issue 12).
+    stash: MediaStash | None = None
 
     async def start(self) -> Engine:
         """A fresh engine (as after a restart) over the same database, scripted API and port."""
@@ -65,6 +68,7 @@ class Harness:
             clock=self.clock,
             sleep=self.clock.sleep,
             config=self.config,
+            stash=self.stash,
         )
         await self.engine.start()
         return self.engine

@@ -15,18 +15,21 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from PIL import Image
 from rich.console import Console
 
 from adapters.console.app import CALLER, ConsoleSession
 from adapters.console.port import PLATFORM, ConsolePort
 from bot.runtime import Runtime, allow_lists, runtime
 from bot.settings import Settings
-from core.actions import ChatActions
+from core.actions import ChatActions, sentence_for
 from core.actions.face import EngineFace
 from core.commands import HELP_TEXT
+from core.errors import InvalidRequest
 from core.jobs import Job, JobState
 from core.messages import Messages
-from core.request import GenerationRequest
+from core.request import GenerationRequest, ImageRequest
+from core.transcode import probe
 from sandbox.config import SandboxConfig
 from tests.parity.spy import RecordingActions
 from tests.parity.table import on
@@ -69,7 +72,10 @@ async def world(tmp_path: Path, *, speed: float = FAST, **settings: Any) -> Asyn
     console = Console(record=True, width=300, force_terminal=False)
     port = ConsolePort(console, tmp_path / "out", live=False)
     async with runtime(config, {PLATFORM: port}, sandbox_config=SandboxConfig(speed=speed)) as rt:
-        spy = RecordingActions(cast(EngineFace, rt.engine), rt.messages, allow=allow_lists(config))
+        # The runtime's own file handling (the stash and its host, the image check), as in production.
+        a = rt.actions
+        spy = RecordingActions(cast(EngineFace, rt.engine), rt.messages, allow=allow_lists(config), audio=a.audio,
+                               stash=a.stash, images=a.images)
         yield World(rt, spy, ConsoleSession(spy, port, console), port, console, tmp_path / "out")
 
 
@@ -197,9 +203,54 @@ async def help(w: World) -> None:
         assert f"/wan {command}" in HELP_TEXT
 
 
+def picture(path: Path, size: tuple[int, int], colour: tuple[int, int, int]) -> Path:
+    Image.new("RGB", size, colour).save(path)
+    return path
+
+
+async def edit_image(w: World) -> None:
+    red = picture(w.out.parent / "red.png", (480, 320), (220, 30, 30))
+    wide = picture(w.out.parent / "wide.jpg", (640, 320), (30, 30, 220))
+    assert await w.say(f"image make it night --image {red} --image {wide}") is None
+    assert w.spy.called == ["edit_image"]
+    job = await w.finished(w.session.submitted[-1])
+    assert job.state is JobState.DELIVERED, job
+    assert isinstance(job.request, ImageRequest) and len(job.request.images) == 2
+    saved = sorted(w.out.glob(f"*{job.id}*.png"))
+    assert len(saved) == 1 and str(saved[0]) in w.printed()
+    assert M("edit.from_images", count=2) in w.printed()
+    # A file DashScope would refuse is one sentence, and nothing is queued.
+    w.spy.called.clear()
+    tiny = picture(w.out.parent / "tiny.png", (100, 100), (0, 0, 0))
+    reply = await w.say(f"image p --image {tiny}")
+    assert reply is not None and M("image.side", width=100, height=100, low=240, high="8,000") in reply
+    assert w.spy.called == ["edit_image"] and len(w.session.submitted) == 1
+
+
+async def animate(w: World) -> None:
+    first = picture(w.out.parent / "first.png", (480, 320), (220, 30, 30))
+    assert await w.say(f"animate a slow zoom --first {first} --duration 2") is None
+    assert w.spy.called == ["animate"]
+    job = await w.finished(w.session.submitted[-1])
+    assert job.state is JobState.DELIVERED, job
+    assert isinstance(job.request, GenerationRequest) and job.request.model == "wan2.7-i2v"
+    info = await probe(w.port.saved[job.id])
+    assert abs(info.duration - 2) < 0.3
+    # From an image result, no prompt.
+    image_job = await w.delivered("image a red kite")
+    reply = await w.say(f"animate --from {image_job.id} --duration 2")
+    assert w.spy.called == ["animate"]
+    made = await w.finished(w.session.submitted[-1])
+    assert reply == M("action.animated", job_id=image_job.id, new_job_id=made.id)
+    assert made.state is JobState.DELIVERED and w.port.saved[made.id].exists()
+    assert await w.say(f"animate --first {first} --ratio 9:16") == sentence_for(
+        InvalidRequest(M("animate.ratio")), M)
+
+
 Case = Callable[[World], Awaitable[None]]
 CASES: dict[str, Case] = {case.__name__: case for case in (
-    video, image, storyboard, status, cancel, usage, reroll, remix, upscale, delete, defaults, help)}
+    video, image, storyboard, status, cancel, usage, reroll, remix, upscale, delete, defaults, help, edit_image,
+    animate)}
 #: Settings a case needs of its world (the sandbox's speed among them).
 WORLDS: dict[str, dict[str, Any]] = {"cancel": {"max_in_flight": 1, "speed": 100.0}}
 
