@@ -10,6 +10,7 @@ on the copies ``sandbox.inputs`` kept, so a result is produced even after the in
   cross-fading (``xfade``) from 40 % to 80 % of the clip to the last frame — or, without one, to the first
   frame tinted like an edit — and holding it to the end; a driving audio is muxed as AAC (padded with
   silence, cut at the clip's length). No text is drawn: the frames are the inputs, so a test can compare them.
+  A last frame of another shape is scaled to the first frame's size (the vendor does not say what it does).
 """
 
 from __future__ import annotations
