@@ -151,7 +151,8 @@ class HttpServer:
         self._runner = runner
         host, port = runner.addresses[0][:2]
         self.url = f"http://{host}:{port}"
-        paths = [HEALTH_PATH, *([METRICS_PATH] if self._metrics is not None else [])]
+        paths = [HEALTH_PATH, *([METRICS_PATH] if self._metrics is not None else []),
+                 *sorted({prefix + "…" for _, prefix in self._prefixes})]
         log.info("HTTP: listening on %s (%s)", self.url, ", ".join(paths))
 
     async def close(self) -> None:

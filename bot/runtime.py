@@ -83,10 +83,15 @@ def media_mode(settings: Settings, base_url: str, *, on_sandbox: bool) -> MediaM
 
 
 def loopback_base(server: HttpServer) -> str | None:
-    """``http://127.0.0.1:<port>`` of a listening server (its real port), None before it listens."""
-    if server.url is None:
+    """``http://127.0.0.1:<port>`` of a server: its real port once listening; before that its configured
+    port (``wanbot run`` starts the engine, which may resume a create, a moment before the port opens);
+    None for a port the OS has not picked yet."""
+    if server.url is not None:
+        host, _, port = server.url.removeprefix("http://").rpartition(":")
+    elif server.port:
+        host, port = server.host, str(server.port)
+    else:
         return None
-    host, _, port = server.url.removeprefix("http://").rpartition(":")
     return f"http://{'127.0.0.1' if host in _ANY_ADDRESS else host}:{port}"
 
 

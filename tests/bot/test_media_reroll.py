@@ -10,6 +10,7 @@ received in the create body (``input.audio_url``), and the sandbox, which fetche
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
@@ -104,3 +105,39 @@ async def test_a_reroll_after_the_attachment_expired_is_fetched_from_the_bot(
     [key] = keys
     assert served.get(key, 0) >= 2, served
     assert audio_host.gets.count("/f/ok.mp3") == fetched_original
+
+
+async def test_an_animation_rerolled_after_its_files_are_gone_sends_the_kept_copies(
+        rt: tuple[Runtime, ConsoleSession], audio_host: AudioHost, tmp_path: Path) -> None:  # noqa: F811
+    """The console's ``animate --first PATH --audio LINK``: a local image and an audio link, both kept. With the
+    image deleted and the link dead, a re-roll still sends DashScope (``input.media[].url``) the bot's links."""
+    from PIL import Image
+
+    r, session = rt
+    frame = tmp_path / "frame.png"
+    await asyncio.to_thread(lambda: Image.new("RGB", (640, 480), (200, 80, 40)).save(frame))
+    line = f"/wan animate a cat wakes up --first {frame} --audio {audio_host.url('ok.wav')} --duration 2"
+    assert await session.handle(line) is None
+    [first] = await session.drain(timeout=60)
+    assert first.state is JobState.DELIVERED, first.error_message
+
+    frame.unlink()
+    audio_host.gone.add("ok.wav")
+    gets = len(audio_host.gets)
+    reply = await session.handle(f"/wan reroll {first.id}")
+    assert reply is not None and first.id in reply, reply
+    again = next(job for job in await session.drain(timeout=60) if job.id != first.id)
+    assert again.state is JobState.DELIVERED, again.error_message
+    assert len(audio_host.gets) == gets  # the dead link was not asked again
+
+    assert r.sandbox is not None and again.task_id is not None
+    task = r.sandbox.task(again.task_id)
+    assert task is not None
+    media = dict(getattr(task.job, "media", ()))
+    assert set(media) == {"first_frame", "driving_audio"}, media
+    for kind, url in media.items():
+        parts = urlsplit(url)
+        assert parts.hostname == "127.0.0.1" and parts.path.startswith("/media/"), (kind, url)
+        assert parts.path.endswith(".png" if kind == "first_frame" else ".wav")
+        async with aiohttp.ClientSession() as client, client.get(url) as resp:
+            assert resp.status == 200

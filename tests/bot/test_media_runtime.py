@@ -40,6 +40,8 @@ def test_media_mode(tmp_path: Path, public: str | None, base: str, on_sandbox: b
 
 
 async def test_loopback_base_is_the_real_port_and_never_the_any_address() -> None:
+    assert loopback_base(HttpServer("0.0.0.0", 3000)) == "http://127.0.0.1:3000"  # configured, not yet listening
+    assert loopback_base(HttpServer("10.0.0.5", 3000)) == "http://10.0.0.5:3000"
     server = HttpServer("0.0.0.0", 0)
     assert loopback_base(server) is None
     await server.start()
