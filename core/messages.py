@@ -370,8 +370,20 @@ EN.update({
 
 EN.update({
     # -- discord: editing and animating images (issue 12, helper i12-discord) --
-    # (replaces the earlier description: /wan image now also edits the images attached to it)
+    # (replace the earlier texts: /wan image now also edits the images attached to it; /wan animate and
+    # the message menus are new)
     "discord.cmd.image": "Make images from a text prompt, or edit the images you attach",
+    "help.options": "**/wan video** `prompt` — a video; options: model, resolution, ratio, duration, negative, seed, "
+    "prompt_extend, watermark, shot_type, audio\n"
+    "**/wan storyboard** — up to five shots in one video\n"
+    "**/wan image** `prompt` — images; options: model, size, n, seed, watermark, thinking_mode; attach up to "
+    "9 images (image … image9) to edit them\n"
+    "**/wan animate** — a video from an image: image (or job), last_frame, audio, prompt, negative, "
+    "resolution, duration, seed, prompt_extend, watermark\n"
+    "**/wan status** `[job]` · **/wan cancel** `[job]` · **/wan usage** · **/wan help**\n"
+    "On any message with images (Apps menu): **Edit with Wan**, **Animate with Wan**.\n"
+    "On a status message: **Cancel** while queued, then **Re-roll** (new seed), **Remix** (edit the prompt), "
+    "**1080P** (same seed, sharper), **Animate** (an image result) and **Delete**.",
     "discord.cmd.edit_image": "An image to edit instead (up to 9; the result takes the last one's shape)",
     "discord.cmd.edit_image_more": "Another image to edit",
     "discord.cmd.animate": "Animate an image into a video (wan2.7-i2v)",

@@ -196,3 +196,12 @@ async def test_a_forged_animate_button_on_a_video_is_refused_before_the_form(  #
     assert await ephemeral_reply(fake, click) == (
         f"That request doesn't work: job {job.id} is not an image result; animate starts from an image.")
     assert len(_video_creates(env)) == 1
+
+
+async def test_help_names_the_ways_in(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=300)
+    fake = env.fake
+    await env.start()
+    said = await ephemeral_reply(fake, await fake.slash(fake.alice, "help"))
+    for part in ("**/wan animate**", "image … image9", "**Edit with Wan**", "**Animate with Wan**", "**Animate**"):
+        assert part in said, part
