@@ -153,3 +153,32 @@ async def test_edit_with_wan_on_wanbots_own_result_edits_the_delivered_image(  #
     edit = _image_creates(env)[1]
     assert _content(edit)[0] == {"text": "paint the boat blue"}
     assert await _images_sent(edit, fake) == [delivered], "the PNG wanbot posted, fetched from Discord's CDN"
+
+
+async def test_an_old_message_whose_links_expired_is_one_sentence(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=300)
+    fake = env.fake
+    bot = await env.start()
+    old = fake.user_message(fake.bob, attachments=[fake.attachment("old.png", png())])
+    fake.cdn.expire_all()  # Discord's signed links last about a day
+    opened = await fake.message_command(fake.alice, "Edit with Wan", old.id)
+    assert (await fake.wait_for(lambda: fake.response_to(opened))).type == 9
+    submitted = await fake.submit_modal(fake.alice, opened, ["brighter"])
+    assert await ephemeral_reply(fake, submitted) == (
+        "That request doesn't work: the image link answered HTTP 404 instead of a file; check it opens without "
+        "signing in (a chat attachment's link may have expired).")
+    assert _image_creates(env) == [] and await bot.rt.store.active() == []
+
+
+async def test_edit_with_wan_in_a_thread_answers_in_the_thread(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=300)
+    fake = env.fake
+    bot = await env.start()
+    thread = fake.add_thread()
+    msg = fake.user_message(fake.bob, attachments=[fake.attachment("t.png", png())], channel_id=thread)
+    opened = await fake.message_command(fake.alice, "Edit with Wan", msg.id)
+    await fake.wait_for(lambda: fake.response_to(opened))
+    submitted = await fake.submit_modal(fake.alice, opened, ["snow on the roofs"])
+    job = await _delivered(env, bot, submitted)
+    assert job.conversation.thread_id == str(thread) and job.conversation.channel_id == str(fake.channel_id)
+    assert {u.channel_id for u in fake.uploads if u.filename.startswith(f"wan-{job.id}-")} == {thread}
