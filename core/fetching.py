@@ -7,8 +7,8 @@
   non-global address is refused before it is fetched, and redirects are followed by hand (at most
   ``MAX_REDIRECTS``) so each hop is checked the same way: a chat user must not be able to make the bot
   probe its own network (``http://169.254.169.254/…``);
-* an ``InputFile``'s one-time ``headers`` (Slack's bot token) go only to the host the file was handed on —
-  a redirect elsewhere is fetched without them — and are never logged or kept;
+* an ``InputFile``'s one-time ``headers`` (Slack's bot token) go only to the origin (scheme, host, port)
+  the file was handed on — a redirect elsewhere is fetched without them — and are never logged or kept;
 * a ``data:`` URI is decoded (base64 only) under the same cap. Nothing here reads a local path: the console
   (where the person is the operator) turns a path into a ``data:`` URI itself, so no chat user can make
   the bot read its own files.
@@ -78,12 +78,13 @@ class SafeFetch:
             target = URL(url)
         except ValueError:  # a malformed link
             raise self.refuse("unreachable") from None
-        origin = target.host
+        origin = _origin(target)
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 await self._check_host(target)
-                # The one-time headers (a bot token) go to the host the file was handed on, nowhere else.
-                sent = dict(headers or {}) if target.host == origin else {}
+                # The one-time headers (a bot token) go to the origin the file was handed on (scheme, host
+                # and port), nowhere else: not another port on the same host, not plain http.
+                sent = dict(headers or {}) if _origin(target) == origin else {}
                 async with self.session.get(target, allow_redirects=False, headers=sent) as response:
                     location = response.headers.get("Location")
                     if response.status not in _REDIRECTS or not location:
@@ -136,6 +137,10 @@ class SafeFetch:
         if not data:
             raise self.refuse("empty")
         return bytes(data)
+
+
+def _origin(url: URL) -> tuple[str, str | None, int | None]:
+    return url.scheme, url.host, url.port  # yarl fills the scheme's default port
 
 
 def _limit(max_bytes: int) -> str:

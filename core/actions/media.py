@@ -59,9 +59,11 @@ class MediaDesk:
             key = "media.slack_private_audio" if file.private else "media.needs_host"
             raise InvalidMedia(self.messages(key), field="audio_url")
         if self.audio is None:
-            if host:
-                raise InvalidMedia(self.messages("media.no_stash"), field="audio_url")
-            return file.url  # no checker configured: DashScope judges the link, as before issue 12
+            # No checker configured (nothing to fetch with): a public link goes as it is, as before issue 12.
+            if file.private or not file.is_link:
+                key = "media.slack_private_audio" if file.private else "media.needs_host"
+                raise InvalidMedia(self.messages(key), field="audio_url")
+            return file.url
         if not host:
             await self.audio.check(file.url)
             return file.url

@@ -162,5 +162,27 @@ async def test_headers_go_to_the_handing_host_only(check: ImageCheck, host: Host
     assert host.seen == [("/f/a.png", "Bearer xoxb-secret"), ("/hop", "Bearer xoxb-secret"), ("/f/a.png", None)]
 
 
+async def test_headers_do_not_follow_a_redirect_to_another_port_of_the_same_host(check: ImageCheck,
+                                                                                 host: Host) -> None:
+    seen: list[str | None] = []
+
+    async def stranger(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(body=image("PNG"))
+
+    app = web.Application()
+    app.router.add_get("/x.png", stranger)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await check.load(InputFile(f"{host.base}/hop?to=http://127.0.0.1:{port}/x.png",
+                                   headers={"Authorization": "Bearer xoxb-secret"}))
+    finally:
+        await runner.cleanup()
+    assert seen == [None] and host.seen == [("/hop", "Bearer xoxb-secret")]
+
+
 def test_the_token_is_not_in_the_files_repr() -> None:
     assert "xoxb" not in repr(InputFile("https://files.slack.com/x", headers={"Authorization": "Bearer xoxb-1"}))
