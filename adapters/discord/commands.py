@@ -8,7 +8,7 @@ them over; ``core.actions`` validates, checks the allow-list and decides. Every 
 
 Images in: ``/wan image`` takes up to nine attachment options (``image``, ``image2`` … ``image9``); with any,
 it edits them (``Handlers.edit_image``). ``/wan animate`` takes a first frame (an attachment, or ``job``: one
-of the caller's image results), an optional last frame and driving audio, and the video options but
+of the caller's image results), an optional last frame and driving audio, and every video option except
 ``ratio`` (the video takes the image's shape). ``message_menus`` are the message context-menu commands
 **Edit with Wan** and **Animate with Wan**.
 """

@@ -86,7 +86,10 @@ async def test_a_channel_default_ratio_never_reaches_an_animate(make_env) -> Non
     inter = await fake.slash(fake.alice, "animate", image=fake.attachment("a.png", png()))
     await _delivered_video(env, bot, inter)
     [body] = _video_creates(env)
-    assert set(body["parameters"]) <= I2V_PARAMETERS and body["parameters"]["resolution"] in ("720P", "1080P")
+    params = body["parameters"]
+    assert set(params) == I2V_PARAMETERS and isinstance(params["seed"], int)
+    assert (params["resolution"], params["duration"], params["prompt_extend"], params["watermark"]) == (
+        "720P", 5, True, False), "always sends the resolution (the service's own default is the dearer 1080P)"
     assert "prompt" not in body["input"] or body["input"]["prompt"] == ""
     assert [kind for kind, _ in _media(body)] == ["first_frame"]
 
