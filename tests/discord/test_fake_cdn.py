@@ -19,7 +19,7 @@ async def test_signed_links_serve_until_they_expire() -> None:
     async with FakeDiscord() as fake:
         data = png()
         shot = fake.attachment("shot.png", data)
-        assert shot.content_type == "image/png" and shot.size == len(data)
+        assert shot.content_type == "image/png" and shot.size == len(data) and shot.json()["ephemeral"] is True
         assert await _get(shot.url) == (200, data, "image/png")
         assert (await _get(shot.url.replace("hm=", "hm=0")))[:2] == (404, GONE.encode()), "tampered"
         assert (await _get(shot.url.split("?")[0]))[0] == 404, "unsigned"
@@ -31,6 +31,7 @@ async def test_signed_links_serve_until_they_expire() -> None:
         posted = fake.user_message(fake.bob, attachments=[shot])
         link = posted.attachments[0].url
         assert f"/attachments/{fake.channel_id}/" in link and link != shot.url
+        assert "ephemeral" not in posted.attachments[0].json(), "a message's file is not ephemeral"
         fake.cdn.ttl = 3600
         fresh = fake.user_message(fake.bob, attachments=[shot]).attachments[0].url
         assert (await _get(fresh))[0] == 200

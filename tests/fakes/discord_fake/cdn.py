@@ -68,6 +68,7 @@ class Cdn:
         self._served[path] = _Served(attachment.data, attachment.content_type or "application/octet-stream",
                                      now + int(self.ttl))
         attachment.url = f"{self.origin}{path}?ex={ex}&is={issued}&hm={self._sign(path, ex, issued)}&"
+        attachment.ephemeral = ephemeral
         return attachment
 
     def expire_all(self) -> None:

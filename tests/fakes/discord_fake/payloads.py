@@ -109,11 +109,16 @@ class Attachment:
     url: str = ""
     #: The bytes, kept for images only (a person's upload, or a bot upload of one) so the CDN can serve them.
     data: bytes | None = field(default=None, repr=False)
+    #: A file attached to a slash command option: it belongs to no message (Discord says ``ephemeral``).
+    ephemeral: bool = False
 
     def json(self) -> dict[str, Any]:
         url = self.url or f"https://cdn.fake.invalid/attachments/{self.id}/{self.filename}"
-        return {"id": str(self.id), "filename": self.filename, "size": self.size, "url": url, "proxy_url": url,
-                "content_type": self.content_type}
+        data: dict[str, Any] = {"id": str(self.id), "filename": self.filename, "size": self.size, "url": url,
+                                "proxy_url": url, "content_type": self.content_type}
+        if self.ephemeral:
+            data["ephemeral"] = True
+        return data
 
 
 @dataclass
