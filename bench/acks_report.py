@@ -100,7 +100,7 @@ def floor_handlers() -> None:
     async def slack_ack_only(self: SlashCommand, ack: Any, body: dict[str, Any], respond: Any, *_: Any) -> None:
         await ack()
 
-    async def discord_defer_only(self: Handlers, interaction: Any, typed: Any) -> None:
+    async def discord_defer_only(self: Handlers, interaction: Any, typed: Any, **_: Any) -> None:
         await interaction.response.defer(thinking=True)
 
     SlashCommand.__call__ = slack_ack_only  # type: ignore[method-assign,assignment]

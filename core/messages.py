@@ -388,6 +388,40 @@ EN.update({
     "slack.animate.prompt": "What should happen? (optional)",
     "slack.animate.placeholder": "the waves start rolling, the camera slowly pulls back",
     "slack.animate.submit": "Animate",
+    # -- discord: editing and animating images (issue 12, helper i12-discord) --
+    # (replace the earlier texts: /wan image now also edits the images attached to it; /wan animate and
+    # the message menus are new)
+    "discord.cmd.image": "Make images from a text prompt, or edit the images you attach",
+    "help.options": "**/wan video** `prompt` — a video; options: model, resolution, ratio, duration, negative, seed, "
+    "prompt_extend, watermark, shot_type, audio\n"
+    "**/wan storyboard** — up to five shots in one video\n"
+    "**/wan image** `prompt` — images; options: model, size, n, seed, watermark, thinking_mode; attach up to "
+    "9 images (image … image9) to edit them\n"
+    "**/wan animate** — a video from an image: image (or job), last_frame, audio, prompt, negative, "
+    "resolution, duration, seed, prompt_extend, watermark\n"
+    "**/wan status** `[job]` · **/wan cancel** `[job]` · **/wan usage** · **/wan help**\n"
+    "On any message with images (Apps menu): **Edit with Wan**, **Animate with Wan**.\n"
+    "On a status message: **Cancel** while queued, then **Re-roll** (new seed), **Remix** (edit the prompt), "
+    "**1080P** (same seed, sharper), **Animate** (an image result) and **Delete**.",
+    "discord.cmd.edit_image": "An image to edit instead (up to 9; the result takes the last one's shape)",
+    "discord.cmd.edit_image_more": "Another image to edit",
+    "discord.cmd.animate": "Animate an image into a video (wan2.7-i2v)",
+    "discord.cmd.first_frame": "The image the video starts from",
+    "discord.cmd.last_frame": "An image the video ends on",
+    "discord.cmd.driving_audio": "A WAV or MP3 (2–30 s) the video moves to",
+    "discord.cmd.animate_prompt": "What happens in the video (optional)",
+    "discord.cmd.animate_job": "Or: the job id of one of your image results, to animate its first image",
+    "discord.cmd.animate_duration": "Length in seconds, 2–15 (default 5)",
+    "discord.menu.edit": "Edit with Wan",
+    "discord.menu.animate": "Animate with Wan",
+    "discord.menu.no_images": "That message has no image to work from; use this on a message with an image "
+    "attached.",
+    "discord.edit.title": "Edit with Wan ({count} image(s))",
+    "discord.edit.prompt": "What to change",
+    "discord.edit.placeholder": "make the sky stormy, keep everything else as it is",
+    "discord.animate.title": "Animate with Wan",
+    "discord.animate.prompt": "What happens (optional)",
+    "discord.animate.placeholder": "the camera slowly pushes in as the waves roll",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

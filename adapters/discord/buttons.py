@@ -14,7 +14,7 @@ from typing import Any, Protocol, cast
 
 import discord
 
-ACTIONS: tuple[str, ...] = ("cancel", "reroll", "remix", "remixwan", "upscale", "delete")
+ACTIONS: tuple[str, ...] = ("cancel", "reroll", "remix", "remixwan", "upscale", "animate", "delete")
 
 _STYLES: dict[str, discord.ButtonStyle] = {
     "cancel": discord.ButtonStyle.secondary,
@@ -22,10 +22,12 @@ _STYLES: dict[str, discord.ButtonStyle] = {
     "remix": discord.ButtonStyle.secondary,
     "remixwan": discord.ButtonStyle.secondary,
     "upscale": discord.ButtonStyle.success,
+    "animate": discord.ButtonStyle.primary,
     "delete": discord.ButtonStyle.danger,
 }
 
-_EMOJI: dict[str, str] = {"cancel": "✖️", "reroll": "🎲", "remix": "✏️", "remixwan": "📝", "upscale": "⬆️", "delete": "🗑️"}
+_EMOJI: dict[str, str] = {"cancel": "✖️", "reroll": "🎲", "remix": "✏️", "remixwan": "📝", "upscale": "⬆️",
+                          "animate": "🎞️", "delete": "🗑️"}
 
 
 class JobButtonHandler(Protocol):

@@ -2,10 +2,11 @@
 
 Start-up order (what ``setup_hook`` does, after discord.py's login has fetched ``/users/@me`` and the
 application): register the persistent buttons (``add_dynamic_items``), resolve and set the gateway URL
-(``adapters.discord.endpoints``), and sync the ``/wan`` group — to ``DiscordConfig.guild_id`` only when set
-(instant, for development), else globally (Discord may take a while to show changes everywhere).
-``on_ready`` releases the port's queued edits and uploads. A click on a job's button arrives as
-``on_job_button`` (``adapters.discord.buttons.JobButtonHandler``) and goes to the handlers.
+(``adapters.discord.endpoints``), and sync the ``/wan`` group and the message menus — to
+``DiscordConfig.guild_id`` only when set (instant, for development), else globally (Discord may take a
+while to show changes everywhere). ``on_ready`` releases the port's queued edits and uploads. A click on a
+job's button arrives as ``on_job_button`` (``adapters.discord.buttons.JobButtonHandler``) and goes to the
+handlers.
 
 Intents: only ``guilds`` (channels, roles and the boost tier behind ``filesize_limit``); slash commands
 need neither message content nor the members list.
@@ -20,7 +21,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.buttons import JobButton
-from adapters.discord.commands import WanGroup
+from adapters.discord.commands import WanGroup, message_menus
 from adapters.discord.config import DiscordConfig
 from adapters.discord.endpoints import resolve_gateway, use_gateway
 from adapters.discord.handlers import Handlers
@@ -40,6 +41,8 @@ class WanClient(discord.Client):
         self.handlers = Handlers(self.port, messages)
         self.tree: app_commands.CommandTree[WanClient] = app_commands.CommandTree(self)
         self.tree.add_command(WanGroup(self.handlers))
+        for menu in message_menus(self.handlers):
+            self.tree.add_command(menu)
         self.tree.error(self._on_command_error)
 
     async def on_job_button(self, interaction: discord.Interaction[Any], action: str, job_id: str) -> None:

@@ -1,10 +1,16 @@
-"""The ``/wan`` slash command group: typed options in, one ``Handlers`` call out.
+"""The ``/wan`` slash command group and the two message menus: typed options in, one ``Handlers`` call out.
 
 Choices come from the catalogue (models, resolutions, ratios, shot types, image sizes), ranges from the
 request limits, descriptions from ``core.messages`` (``discord.cmd.*``, ``defaults.cmd.*``). A handler
 only gathers the options actually given (``None`` = not given, so the channel's defaults apply) and hands
 them over; ``core.actions`` validates, checks the allow-list and decides. Every exception reaches
 ``CommandTree.on_error`` → ``adapters.discord.errors`` (ephemeral, no traceback).
+
+Images in: ``/wan image`` takes up to nine attachment options (``image``, ``image2`` … ``image9``); with any,
+it edits them (``Handlers.edit_image``). ``/wan animate`` takes a first frame (an attachment, or ``job``: one
+of the caller's image results), an optional last frame and driving audio, and every video option except
+``ratio`` (the video takes the image's shape). ``message_menus`` are the message context-menu commands
+**Edit with Wan** and **Animate with Wan**.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.handlers import Handlers
-from core.catalogue import IMAGE_MODELS, RATIOS, VIDEO_MODELS
+from core.catalogue import I2V_MODELS, IMAGE_MODELS, RATIOS, VIDEO_MODELS
 from core.commands import defaults_command
 from core.messages import Messages
 from core.request import MAX_SEED
@@ -46,6 +52,11 @@ _MAX_DURATION = max(d for m in VIDEO_MODELS for d in m.durations)
 _MAX_PROMPT = max(m.max_prompt for m in VIDEO_MODELS)
 
 Duration = app_commands.Range[int, _MIN_DURATION, _MAX_DURATION]
+#: ``/wan animate``: the image-to-video models' own resolutions, durations and prompt limit.
+_I2V_RESOLUTIONS = _choices(sorted({r for m in I2V_MODELS for r in m.resolutions}, key=lambda r: int(r[:-1])))
+_I2V_MAX_PROMPT = max(m.max_prompt for m in I2V_MODELS)
+I2vDuration = app_commands.Range[int, min(d for m in I2V_MODELS for d in m.durations),
+                                 max(d for m in I2V_MODELS for d in m.durations)]
 Seed = app_commands.Range[int, 0, MAX_SEED]
 
 
@@ -77,13 +88,13 @@ class WanGroup(app_commands.Group):
         audio: discord.Attachment | None = None,
         audio_url: str | None = None,
     ) -> None:
-        # An attachment's CDN URL is signed for about a day: long enough for the queue, which is all
-        # DashScope needs (it fetches the audio when the task is created).
+        # An attached sound track goes to core as the file Discord describes (core checks it and, with a
+        # media host, keeps a copy: the attachment's signed link dies in about a day); a typed link as is.
         await self.handlers.video(interaction, dict(
             prompt=prompt, model=model, resolution=resolution, ratio=ratio, duration=duration,
             negative_prompt=negative, seed=seed, prompt_extend=prompt_extend, watermark=watermark,
-            shot_type=shot_type, audio_url=audio.url if audio else audio_url,
-        ))
+            shot_type=shot_type, audio_url=None if audio else audio_url,
+        ), audio=audio)
 
     @app_commands.command(name="storyboard", description=_d("storyboard"))
     @app_commands.describe(duration=_d("duration"), model=_d("model"), resolution=_d("resolution"),
@@ -104,7 +115,8 @@ class WanGroup(app_commands.Group):
 
     @app_commands.command(name="image", description=_d("image"))
     @app_commands.describe(prompt=_d("prompt"), model=_d("image_model"), size=_d("size"), n=_d("n"),
-                           seed=_d("seed"), watermark=_d("watermark"), thinking_mode=_d("thinking_mode"))
+                           seed=_d("seed"), watermark=_d("watermark"), thinking_mode=_d("thinking_mode"),
+                           image=_d("edit_image"), **{f"image{k}": _d("edit_image_more") for k in range(2, 10)})
     @app_commands.choices(model=_IMAGE_MODELS, size=_IMAGE_SIZES)
     async def image(
         self,
@@ -116,10 +128,51 @@ class WanGroup(app_commands.Group):
         seed: Seed | None = None,
         watermark: bool | None = None,
         thinking_mode: bool | None = None,
+        image: discord.Attachment | None = None,
+        image2: discord.Attachment | None = None,
+        image3: discord.Attachment | None = None,
+        image4: discord.Attachment | None = None,
+        image5: discord.Attachment | None = None,
+        image6: discord.Attachment | None = None,
+        image7: discord.Attachment | None = None,
+        image8: discord.Attachment | None = None,
+        image9: discord.Attachment | None = None,
     ) -> None:
-        await self.handlers.image(interaction, dict(
-            prompt=prompt, model=model, size=size, n=n, seed=seed, watermark=watermark, thinking_mode=thinking_mode,
-        ))
+        typed = dict(prompt=prompt, model=model, size=size, n=n, seed=seed, watermark=watermark,
+                     thinking_mode=thinking_mode)
+        files = [image, image2, image3, image4, image5, image6, image7, image8, image9]
+        if any(f is not None for f in files):
+            await self.handlers.edit_image(interaction, typed, files)
+        else:
+            await self.handlers.image(interaction, typed)
+
+    @app_commands.command(name="animate", description=_d("animate"))
+    @app_commands.describe(
+        image=_d("first_frame"), last_frame=_d("last_frame"), audio=_d("driving_audio"), prompt=_d("animate_prompt"),
+        negative=_d("negative"), resolution=_d("resolution"), duration=_d("animate_duration"), seed=_d("seed"),
+        prompt_extend=_d("prompt_extend"), watermark=_d("watermark"), job=_d("animate_job"),
+    )
+    @app_commands.choices(resolution=_I2V_RESOLUTIONS)
+    async def animate(
+        self,
+        interaction: discord.Interaction[Any],
+        image: discord.Attachment | None = None,
+        last_frame: discord.Attachment | None = None,
+        audio: discord.Attachment | None = None,
+        prompt: app_commands.Range[str, 1, _I2V_MAX_PROMPT] | None = None,
+        negative: str | None = None,
+        resolution: str | None = None,
+        duration: I2vDuration | None = None,
+        seed: Seed | None = None,
+        prompt_extend: bool | None = None,
+        watermark: bool | None = None,
+        job: str | None = None,
+    ) -> None:
+        # ``image`` is optional only so that ``job`` can stand in for it; core takes exactly one of the two.
+        await self.handlers.animate(interaction, dict(
+            prompt=prompt, negative_prompt=negative, resolution=resolution, duration=duration, seed=seed,
+            prompt_extend=prompt_extend, watermark=watermark,
+        ), first=image, last=last_frame, audio=audio, job_id=job)
 
     @app_commands.command(name="status", description=_d("status"))
     @app_commands.describe(job=_d("job"))
@@ -164,3 +217,11 @@ class WanGroup(app_commands.Group):
     @app_commands.command(name="help", description=_d("help"))
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await self.handlers.help(interaction)
+
+
+def message_menus(handlers: Handlers) -> list[app_commands.ContextMenu]:
+    """The message context-menu commands (right-click a message → Apps): Edit with Wan, Animate with Wan."""
+    return [
+        app_commands.ContextMenu(name=_M("discord.menu.edit")[:32], callback=handlers.edit_menu),
+        app_commands.ContextMenu(name=_M("discord.menu.animate")[:32], callback=handlers.animate_menu),
+    ]

@@ -17,6 +17,13 @@ live here:
 * ``/wan storyboard`` opens its modal only after ``ChatActions.storyboard_base`` accepted the options,
   and Remix only after ``ChatActions.remix_prompt`` authorized the click; each submit is a new call (a
   modal's id can be replayed from elsewhere, so it is authorized again with the submit's own caller);
+* images in: ``/wan image`` with attachments is ``ChatActions.edit_image``, ``/wan animate`` is
+  ``ChatActions.animate``, each with the files as Discord describes them (``adapters.discord.inputs``;
+  core fetches and checks them). The message menus **Edit with Wan** and **Animate with Wan** take the
+  target message's images, refuse a message with none in one sentence, and ask for the prompt in a modal
+  (required to edit, optional to animate); the **Animate** button (a delivered image job) opens the
+  optional-prompt modal once ``ChatActions.job_for`` allowed the click, and its submit animates the job's
+  first image (``from_job``: authorized again in ``ChatActions.animate``);
 * answers are ephemeral — status as embeds, usage as one embed, the rest as text; refusals and errors
   go through ``adapters.discord.errors`` (the one error path); nothing echoed pings or renders as markup.
 """
@@ -24,7 +31,7 @@ live here:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import discord
@@ -32,17 +39,20 @@ import discord
 from adapters.discord.answer import DEFER_AFTER, FirstAnswer
 from adapters.discord.caller import caller_of
 from adapters.discord.errors import reply_error, send_ephemeral
+from adapters.discord.inputs import input_of, inputs_of, message_images
 from adapters.discord.markup import fitted
-from adapters.discord.modals import RemixModal, StoryboardModal
+from adapters.discord.modals import AnimateModal, EditModal, RemixModal, StoryboardModal
 from adapters.discord.port import MAX_CONTENT, DiscordPort
 from adapters.discord.render import status_embeds
 from adapters.host import AdapterHost
-from core.access import JobNotFound
+from core.access import ActionRefused, JobAction, JobNotFound
 from core.actions import Caller, ChatActions
 from core.commands import DefaultsCommand
+from core.errors import InvalidRequest
+from core.inputs import InputFile
 from core.messages import Messages
 from core.port import PostStatus
-from core.request import ImageRequest
+from core.request import MAX_INPUT_IMAGES, ImageRequest
 
 log = logging.getLogger("wanbot.discord")
 
@@ -68,9 +78,12 @@ class Handlers:
 
     # -- making something ---------------------------------------------------------------------------------
 
-    async def video(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any]) -> None:
+    async def video(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any], *,
+                    audio: discord.Attachment | None = None) -> None:
         caller = caller_of(interaction)
-        await self._making(interaction, caller, lambda post: self.actions.video(caller, typed, post_status=post))
+        sound = input_of(audio) if audio is not None else None
+        await self._making(interaction, caller,
+                           lambda post: self.actions.video(caller, typed, audio=sound, post_status=post))
 
     async def image(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any]) -> None:
         caller = caller_of(interaction)
@@ -87,6 +100,58 @@ class Handlers:
                                lambda post: self.actions.storyboard(caller, shots, typed, post_status=post))
 
         await interaction.response.send_modal(StoryboardModal(self.messages, base.seconds, submit, self.fail))
+
+    # -- from images ----------------------------------------------------------------------------------------
+
+    async def edit_image(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any],
+                         files: Sequence[discord.Attachment | None]) -> None:
+        caller = caller_of(interaction)
+        images = inputs_of(files)
+        await self._making(interaction, caller,
+                           lambda post: self.actions.edit_image(caller, typed, images, post_status=post))
+
+    async def animate(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any], *,
+                      first: discord.Attachment | None, last: discord.Attachment | None,
+                      audio: discord.Attachment | None, job_id: str | None) -> None:
+        caller = caller_of(interaction)
+        first_frame, last_frame, sound = (input_of(a) if a is not None else None for a in (first, last, audio))
+        await self._making(interaction, caller, lambda post: self.actions.animate(
+            caller, typed, first_frame=first_frame, last_frame=last_frame, audio=sound, from_job=job_id,
+            post_status=post))
+
+    async def edit_menu(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        """The "Edit with Wan" menu on ``message``: the edit prompt in a modal, then its images edited."""
+        images = self._images_of(interaction, message)
+        if len(images) > MAX_INPUT_IMAGES:  # before the form: nobody types a prompt to be refused after
+            raise InvalidRequest(self.messages("edit.count", most=MAX_INPUT_IMAGES, count=len(images)),
+                                 field="images")
+
+        async def submit(submitted: discord.Interaction[Any], values: list[str]) -> None:
+            caller = caller_of(submitted)
+            await self._making(submitted, caller, lambda post: self.actions.edit_image(
+                caller, {"prompt": values[0]}, images, post_status=post))
+
+        await interaction.response.send_modal(EditModal(self.messages, len(images), submit, self.fail))
+
+    async def animate_menu(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        """The "Animate with Wan" menu on ``message``: an optional prompt in a modal, then its first image
+        animated."""
+        first = self._images_of(interaction, message)[0]
+
+        async def submit(submitted: discord.Interaction[Any], values: list[str]) -> None:
+            caller = caller_of(submitted)
+            await self._making(submitted, caller, lambda post: self.actions.animate(
+                caller, _prompt(values[0]), first_frame=first, post_status=post))
+
+        await interaction.response.send_modal(AnimateModal(self.messages, submit, self.fail))
+
+    def _images_of(self, interaction: discord.Interaction[Any], message: discord.Message) -> list[InputFile]:
+        """The message's images, once the caller may use wanbot here (no form for someone who may not)."""
+        self.actions.check_allowed(caller_of(interaction))
+        images = message_images(message)
+        if not images:
+            raise ActionRefused(self.messages("discord.menu.no_images"), code="NoImages")
+        return images
 
     # -- asking and changing ------------------------------------------------------------------------------
 
@@ -130,6 +195,17 @@ class Handlers:
             await self._making(interaction, caller, lambda post: actions.reroll(caller, job_id, post_status=post))
         elif action == "upscale":
             await self._making(interaction, caller, lambda post: actions.upscale(caller, job_id, post_status=post))
+        elif action == "animate":  # a delivered image job: its first image, animated
+            job = await actions.job_for(caller, job_id, JobAction.REROLL)  # no form for whom may not
+            if not isinstance(job.request, ImageRequest):  # a hand-made custom id on a video job
+                raise InvalidRequest(self.messages("animate.not_image_job", job_id=job.id), field="job")
+
+            async def animate(submitted: discord.Interaction[Any], values: list[str]) -> None:
+                again = caller_of(submitted)
+                await self._making(submitted, again, lambda post: self.actions.animate(
+                    again, _prompt(values[0]), from_job=job.id, post_status=post))
+
+            await interaction.response.send_modal(AnimateModal(self.messages, animate, self.fail))
         elif action in ("remix", "remixwan"):  # remixwan: start from the prompt Wan rendered
             job, prompt = await actions.remix_start(caller, job_id, wan=action == "remixwan")
 
@@ -165,6 +241,11 @@ class Handlers:
         except BaseException:
             await answer.abandon()  # a "thinking…" answer goes; the error path answers ephemerally
             raise
+
+
+def _prompt(typed: str) -> dict[str, Any]:
+    """An optional prompt from a form: left empty, it is not given (the model animates without one)."""
+    return {"prompt": typed} if typed.strip() else {}
 
 
 __all__ = ["Handlers"]

@@ -1,10 +1,11 @@
-"""The two modals, as forms only: Remix (the prompt, pre-filled, to edit — the job's own, or the one Wan
-rendered when prompt extension rewrote it) and Storyboard (up to five shots).
+"""The modals, as forms only: Remix (the prompt, pre-filled, to edit — the job's own, or the one Wan
+rendered when prompt extension rewrote it), Storyboard (up to five shots), Edit (the required edit prompt
+for a message's images) and Animate (an optional prompt for animating an image).
 
 A modal knows its fields and nothing of what submitting does: it hands the typed values to the
-``submit`` coroutine it was built with (``adapters.discord.handlers``: ``ChatActions.remix`` or
-``ChatActions.storyboard``, the new job's status message being the submit's public response) and any
-error to ``fail`` (the adapter's one error path). The pre-filled prompt is a text input's value, which
+``submit`` coroutine it was built with (``adapters.discord.handlers``: ``ChatActions.remix``,
+``storyboard``, ``edit_image`` or ``animate``, the new job's status message being the submit's public
+response) and any error to ``fail`` (the adapter's one error path). The pre-filled prompt is a text input's value, which
 Discord shows as typed (no markup), so it is the prompt itself, unescaped: what is submitted is what is
 generated.
 """
@@ -74,4 +75,21 @@ class StoryboardModal(_Form):
                            placeholder=messages("discord.storyboard.placeholder") if n == 1 else None)
 
 
-__all__ = ["Fail", "RemixModal", "StoryboardModal", "Submit"]
+class EditModal(_Form):
+    """What to change in the images of a message ("Edit with Wan"): one required prompt."""
+
+    def __init__(self, messages: Messages, count: int, submit: Submit, fail: Fail) -> None:
+        super().__init__(messages("discord.edit.title", count=count), submit, fail)
+        self.add_field(messages("discord.edit.prompt"), placeholder=messages("discord.edit.placeholder"))
+
+
+class AnimateModal(_Form):
+    """What happens when an image comes to life (the message menu, the Animate button): optional."""
+
+    def __init__(self, messages: Messages, submit: Submit, fail: Fail) -> None:
+        super().__init__(messages("discord.animate.title"), submit, fail)
+        self.add_field(messages("discord.animate.prompt"), required=False,
+                       placeholder=messages("discord.animate.placeholder"))
+
+
+__all__ = ["AnimateModal", "EditModal", "Fail", "RemixModal", "StoryboardModal", "Submit"]

@@ -6,6 +6,8 @@ nothing allowed (``{"parse": []}``).
 ``bot_env`` gives a test the fake, a DashScope sandbox and a ``start()`` that runs a complete wanbot
 (runtime + Discord client) over one SQLite file; calling ``start()`` again after ``stop()`` is a restart
 of the process: same database, same fake Discord, same sandbox (so its task counters see everything).
+``BotEnv.creates`` is every create body the sandbox received (video and image routes), as sent on the
+wire, for tests that assert what DashScope was asked for.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from adapters.discord.app import build
 from adapters.discord.port import DiscordPort
@@ -64,6 +67,8 @@ class BotEnv:
     sandbox: Sandbox
     overrides: dict[str, Any] = field(default_factory=dict)
     bots: list[Bot] = field(default_factory=list)
+    #: (route path, JSON body) of every create request the sandbox received, in order.
+    creates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def settings(self) -> Settings:
         values: dict[str, Any] = {
@@ -120,8 +125,11 @@ async def make_env(tmp_path: Path) -> AsyncIterator[Any]:
         async def make(*, speed: float = 150.0, fake: FakeDiscord | None = None,
                        sandbox: SandboxConfig | None = None, **overrides: Any) -> BotEnv:
             fake_ = await stack.enter_async_context(fake or FakeDiscord())
-            sb = await stack.enter_async_context(Sandbox(sandbox or SandboxConfig(speed=speed, api_key=KEY)))
-            env = BotEnv(tmp_path, fake_, sb, overrides)
+            creates: list[tuple[str, dict[str, Any]]] = []
+            sb = Sandbox(sandbox or SandboxConfig(speed=speed, api_key=KEY))
+            sb.app.middlewares.insert(0, _recording(creates))  # outermost: sees every create, refused or not
+            await stack.enter_async_context(sb)
+            env = BotEnv(tmp_path, fake_, sb, overrides, creates=creates)
             envs.append(env)
             return env
 
@@ -135,6 +143,26 @@ async def make_env(tmp_path: Path) -> AsyncIterator[Any]:
         # Every message and edit any test made, by any route, allowed no mention at all.
         for env in envs:
             assert [m for m in env.fake.mentions if m[1] != {"parse": []}] == [], "a message allowed mentions"
+
+
+_CREATES = ("/services/aigc/video-generation/video-synthesis", "/services/aigc/image-generation/generation",
+            "/services/aigc/multimodal-generation/generation")
+
+
+def _recording(into: list[tuple[str, dict[str, Any]]]) -> Any:
+    """A sandbox middleware keeping each create's body (aiohttp caches it: the handler reads it again)."""
+
+    @web.middleware
+    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method == "POST" and request.path.endswith(_CREATES):
+            try:
+                into.append((request.path, await request.json()))
+            except ValueError:
+                into.append((request.path, {}))
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return record
 
 
 def status_id(fake: FakeDiscord, inter: Any) -> int:

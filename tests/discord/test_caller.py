@@ -7,6 +7,7 @@ from typing import Any
 
 from core.actions import Caller, ChatActions, granted
 from tests.discord.conftest import button_ids, ephemeral_reply, job_id_of, status_id
+from tests.discord.images import png
 from tests.fakes.discord_server import MANAGE_MESSAGES, MEMBER_PERMISSIONS
 
 MANAGE_CHANNELS = 1 << 4
@@ -101,3 +102,23 @@ async def test_the_allow_list_refuses_commands_buttons_and_modals_ephemerally(ma
     assert await ephemeral_reply(fake, await fake.submit_modal(fake.alice, remix, ["mine now"])) == denied
     assert await env.stored_job_ids() == {job_id}
     assert not fake.messages[status].deleted
+
+
+async def test_the_allow_list_refuses_editing_and_animating_before_any_form(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=300)
+    fake = env.fake
+    role = next(r for r, name in fake.guild.roles.items() if name == "video-makers")
+    env.overrides["discord_allowed_roles"] = str(role)
+    bot = await env.start()
+    denied = "wanbot isn't enabled for you here. Ask an admin if you think it should be."
+    photo = fake.user_message(fake.bob, attachments=[fake.attachment("p.png", png())])
+    for menu in ("Edit with Wan", "Animate with Wan"):
+        inter = await fake.message_command(fake.alice, menu, photo.id)
+        assert await ephemeral_reply(fake, inter) == denied, menu
+        assert fake.response_to(inter).type == 4, "no form"
+    for sub, options in (("image", {"prompt": "x", "image": fake.attachment("q.png", png())}),
+                         ("animate", {"image": fake.attachment("r.png", png())})):
+        assert await ephemeral_reply(fake, await fake.slash(fake.alice, sub, **options)) == denied, sub
+    assert await env.stored_job_ids() == set() and await bot.rt.store.active() == []
+    # Nothing was even fetched: the refusal comes before the files.
+    assert [path for path, _ in fake.cdn.gets] == []

@@ -52,7 +52,8 @@ async def test_video_status_message_edits_and_upload(make_env) -> None:  # type:
     assert env.sandbox.stats.tasks_created(KEY) == 1
 
     # Start-up: the commands were synced to the development guild, the gateway came from /gateway/bot.
-    assert [c["name"] for c in fake.commands[fake.guild.id]] == ["wan"]
+    assert [(c["name"], c.get("type", 1)) for c in fake.commands[fake.guild.id]] == [
+        ("wan", 1), ("Edit with Wan", 3), ("Animate with Wan", 3)]  # the slash group, two message menus
     assert ("GET", "/gateway/bot", 200) in fake.requests
     assert fake.unknown_routes == []
 

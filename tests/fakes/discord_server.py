@@ -23,6 +23,11 @@ there are none, and discord.py then sends one request at a time per channel and 
 (an event: a channel post with files, its body read, waits for it before answering; ``uploads_held``
 counts those waiting). Places: ``add_guild()`` (another server; before the bot connects),
 ``add_thread(parent)`` and ``dm_channel()``.
+
+People (``tests.fakes.discord_fake.inject``): ``slash``, ``click``, ``submit_modal``, ``message_command`` (a
+message context-menu command), ``attachment()`` (a file for a slash command's attachment option) and
+``user_message()`` (a person's post, with files). Files live on the fake's CDN (``cdn``: signed loopback
+links that ``cdn.expire_all()`` kills; images the bot uploads are served there too).
 """
 
 from __future__ import annotations
@@ -31,41 +36,20 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.discord_fake.cdn import Cdn
 from tests.fakes.discord_fake.gateway import Gateway
-from tests.fakes.discord_fake.payloads import Attachment, Guild, Message, User, member_json, snowflake
+from tests.fakes.discord_fake.inject import MANAGE_MESSAGES, MEMBER_PERMISSIONS, Injecting, Interaction
+from tests.fakes.discord_fake.payloads import Attachment, Guild, Message, User, snowflake
 from tests.fakes.discord_fake.rest import API, Rest, error
 
-#: Permission bits the tests use.
-MANAGE_MESSAGES = 1 << 13
-MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)  # view, send, …
 
-
-@dataclass
-class Interaction:
-    id: int
-    token: str
-    type: int
-    user: User
-    channel_id: int
-    guild_id: int | None
-    created_at: float = field(default_factory=time.monotonic)
-    responded: bool = False
-    #: The message the response created (type 4/5 callbacks).
-    message_id: int | None = None
-    #: The message whose button was clicked.
-    source_message_id: int | None = None
-    #: The modal sent in response (type 9), as Discord received it.
-    modal: dict[str, Any] | None = None
-    token_expired: bool = False
-
-
-class FakeDiscord:
+class FakeDiscord(Injecting):
     @dataclass
     class Callback:
         interaction_id: int
@@ -129,6 +113,8 @@ class FakeDiscord:
         self.rate_limited = 0
         self.hold_uploads: asyncio.Event | None = None
         self.uploads_held = 0
+        #: Attachment bytes at signed loopback links (``cdn.ttl``, ``cdn.expire_all()``, ``cdn.gets``).
+        self.cdn = Cdn()
 
         self._gateway = Gateway(self)
         app = web.Application(middlewares=[self._log_request])
@@ -145,6 +131,7 @@ class FakeDiscord:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self._origin = f"http://127.0.0.1:{port}"
+        self.cdn.origin = self._origin
         return self
 
     async def close(self) -> None:
@@ -254,6 +241,7 @@ class FakeDiscord:
                       flags=flags, via=via, interaction_id=interaction_id)
         self.messages[msg.id] = msg
         for file in files:
+            self._serve(file, channel_id)
             self.uploads.append(self.Upload(msg.id, channel_id, file.filename, file.size, reference))
         return msg
 
@@ -265,9 +253,14 @@ class FakeDiscord:
         if files:
             msg.attachments = files
             for file in files:
+                self._serve(file, msg.channel_id)
                 self.uploads.append(self.Upload(msg.id, msg.channel_id, file.filename, file.size, None))
         msg.edited_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
         self.edits.append(self.Edit(message_id, route, payload))
+
+    def _serve(self, file: Attachment, channel_id: int) -> None:
+        if file.data is not None:  # an image the bot uploaded: a person may run a command on it later
+            self.cdn.publish(file, owner=channel_id)
 
     def delete_message(self, message_id: int) -> None:
         self.messages[message_id].deleted = True
@@ -276,81 +269,6 @@ class FakeDiscord:
         """Every interaction token issued so far dies now (what 15 minutes do)."""
         for inter in self.interactions.values():
             inter.token_expired = True
-
-    # -- injecting interactions --------------------------------------------------------------------------
-
-    def _base(self, kind: int, user: User, *, channel_id: int | None, permissions: int,
-              roles: list[int] | None) -> tuple[Interaction, dict[str, Any]]:
-        cid = channel_id or self.channel_id
-        gid = self.channel_guild.get(cid)
-        inter = Interaction(snowflake(), "itok-" + secrets.token_urlsafe(24), kind, user, cid, gid)
-        self.interactions[inter.id] = inter
-        data: dict[str, Any] = {
-            "id": str(inter.id), "application_id": str(self.application_id), "type": kind, "token": inter.token,
-            "version": 1, "locale": "en-US", "entitlements": [], "app_permissions": str(MEMBER_PERMISSIONS),
-            "attachment_size_limit": self.guild.upload_limit if gid else 10 * 1024**2, "context": 0,
-            "authorizing_integration_owners": {"0": str(gid)} if gid else {},
-            "channel_id": str(cid),
-        }
-        if gid is not None:
-            guild = self.guilds[gid]
-            channel = guild.thread_json(cid, user.id) if cid in guild.threads else guild.channel_json(cid)
-            data.update(guild_id=str(gid), guild_locale="en-US", channel=channel,
-                        guild={"id": str(gid), "locale": "en-US", "features": []},
-                        member=member_json(user, roles or [], permissions=permissions))
-        else:
-            data.update(user=user.json(), channel={"id": str(cid), "type": 1})
-        return inter, data
-
-    async def slash(self, user: User, sub: str, *, channel_id: int | None = None,
-                    permissions: int = MEMBER_PERMISSIONS, roles: list[int] | None = None,
-                    **options: Any) -> Interaction:
-        """``/wan <sub> option:value …`` typed by ``user`` (options typed as Discord would: str/int/bool)."""
-        inter, data = self._base(2, user, channel_id=channel_id, permissions=permissions, roles=roles)
-        scope = next(iter(self.commands)) if self.commands else None
-        command = next((c for c in self.commands.get(scope, []) if c["name"] == "wan"), None)
-        kinds = {bool: 5, int: 4, str: 3}
-        opts = [{"name": k, "type": kinds[type(v)], "value": v} for k, v in options.items() if v is not None]
-        data["data"] = {"id": command["id"] if command else str(snowflake()), "name": "wan", "type": 1,
-                        "options": [{"name": sub, "type": 1, "options": opts}]}
-        if scope is not None:
-            data["data"]["guild_id"] = str(scope)
-        await self._gateway.dispatch("INTERACTION_CREATE", data)
-        return inter
-
-    async def click(self, user: User, message_id: int, custom_id: str, *,
-                    permissions: int = MEMBER_PERMISSIONS, roles: list[int] | None = None,
-                    channel_id: int | None = None) -> Interaction:
-        """``user`` clicks the button ``custom_id`` on message ``message_id``.
-
-        ``channel_id`` forges the click as coming from another channel (a hand-made payload).
-        """
-        msg = self.messages[message_id]
-        inter, data = self._base(3, user, channel_id=channel_id or msg.channel_id, permissions=permissions,
-                                 roles=roles)
-        inter.source_message_id = msg.id
-        data["message"] = msg.json()
-        data["data"] = {"custom_id": custom_id, "component_type": 2}
-        await self._gateway.dispatch("INTERACTION_CREATE", data)
-        return inter
-
-    async def submit_modal(self, user: User, opened_by: Interaction, values: list[str], *,
-                           permissions: int = MEMBER_PERMISSIONS, channel_id: int | None = None) -> Interaction:
-        """Fill the modal ``opened_by``'s response showed, text inputs in order, and submit it
-        (``channel_id``: forged as submitted from another channel)."""
-        assert opened_by.modal is not None, "that interaction was not answered with a modal"
-        inter, data = self._base(5, user, channel_id=channel_id or opened_by.channel_id, permissions=permissions,
-                                 roles=None)
-        rows = []
-        inputs = iter(values)
-        for row in opened_by.modal["components"]:
-            inner = row.get("component") or row["components"][0]
-            answered = {"type": inner["type"], "custom_id": inner["custom_id"], "value": next(inputs, "")}
-            rows.append({"type": 18, "component": answered} if row["type"] == 18
-                        else {"type": 1, "components": [answered]})
-        data["data"] = {"custom_id": opened_by.modal["custom_id"], "components": rows}
-        await self._gateway.dispatch("INTERACTION_CREATE", data)
-        return inter
 
     # -- reading the record ------------------------------------------------------------------------------
 
@@ -366,3 +284,6 @@ class FakeDiscord:
     def titles(self, message_id: int) -> list[str]:
         """The embed title after each edit of a message, in order."""
         return [e.payload["embeds"][0]["title"] for e in self.edits_of(message_id) if e.payload.get("embeds")]
+
+
+__all__ = ["MANAGE_MESSAGES", "MEMBER_PERMISSIONS", "FakeDiscord", "Interaction"]

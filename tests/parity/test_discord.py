@@ -9,6 +9,7 @@ from typing import Any
 from core.jobs import JobState
 from core.request import ImageRequest
 from tests.discord.conftest import button_ids, ephemeral_reply, job_id_of, make_env, status_id
+from tests.discord.images import png
 from tests.parity.spy import RecordingActions
 from tests.parity.table import on
 
@@ -16,12 +17,14 @@ __all__ = ["make_env"]  # the Discord end-to-end fixture, used here too
 
 
 def spy(rt: Any) -> RecordingActions:
-    return RecordingActions(rt.engine, rt.messages, allow=rt.actions.allow)
+    a = rt.actions
+    return RecordingActions(rt.engine, rt.messages, allow=a.allow, audio=a.audio, stash=a.stash, images=a.images)
 
 
 def test_the_table_lists_every_action_for_discord() -> None:
     assert sorted(on("discord")) == sorted(["video", "image", "storyboard", "status", "cancel", "usage", "reroll",
-                                            "remix", "upscale", "delete", "defaults", "help"])
+                                            "remix", "upscale", "delete", "defaults", "help", "edit_image",
+                                            "animate"])
 
 
 async def test_every_action_on_discord_goes_through_its_use_case(make_env) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +99,8 @@ async def test_every_action_on_discord_goes_through_its_use_case(make_env) -> No
     await fake.wait_for(lambda: fake.messages[status].deleted)
     reached("delete")
 
-    assert sorted(seen) == sorted(a for a in on("discord") if a != "image")
+    # image, edit_image and animate: the tests below.
+    assert sorted(seen) == sorted(a for a in on("discord") if a not in ("image", "edit_image", "animate"))
 
 
 async def test_an_image_on_discord_goes_through_its_use_case(make_env) -> None:  # type: ignore[no-untyped-def]
@@ -118,3 +122,43 @@ def _recorder(bot: Any) -> RecordingActions:
     recorder = handlers.actions
     assert isinstance(recorder, RecordingActions)
     return recorder
+
+
+async def test_editing_and_animating_on_discord_go_through_their_use_cases(make_env) -> None:  # type: ignore[no-untyped-def]
+    """``/wan image`` with attachments and **Edit with Wan** reach ``edit_image``; ``/wan animate``,
+    **Animate with Wan** and the **Animate** button reach ``animate``; each answers with a public status."""
+    env = await make_env(speed=300)
+    fake = env.fake
+    bot = await env.start(actions=spy)
+    recorder = _recorder(bot)
+
+    async def made(inter: Any, use_case: str) -> Any:
+        callback = await fake.wait_for(lambda: fake.response_to(inter))
+        assert callback.type == 4 and callback.data.get("embeds"), callback.data
+        assert use_case in recorder.called, (use_case, recorder.called)
+        recorder.called.clear()
+        return await bot.rt.engine.wait(job_id_of(fake, status_id(fake, inter)), timeout=30)
+
+    edit = await fake.slash(fake.alice, "image", prompt="add a moon", image=fake.attachment("a.png", png()))
+    edited = await made(edit, "edit_image")
+    assert isinstance(edited.request, ImageRequest) and len(edited.request.images) == 1
+    assert edited.state is JobState.DELIVERED, edited.error_message
+
+    posted = fake.user_message(fake.bob, attachments=[fake.attachment("b.png", png(rgb=(1, 2, 3)))])
+    menu = await fake.message_command(fake.alice, "Edit with Wan", posted.id)
+    assert (await fake.wait_for(lambda: fake.response_to(menu))).type == 9
+    await made(await fake.submit_modal(fake.alice, menu, ["a sunset"]), "edit_image")
+
+    typed = await fake.slash(fake.bob, "animate", image=fake.attachment("c.png", png()), duration=2)
+    assert (await made(typed, "animate")).request.model == "wan2.7-i2v"
+
+    menu = await fake.message_command(fake.bob, "Animate with Wan", posted.id)
+    assert (await fake.wait_for(lambda: fake.response_to(menu))).type == 9
+    await made(await fake.submit_modal(fake.bob, menu, ["it rains"]), "animate")
+
+    status = status_id(fake, edit)
+    await fake.wait_for(lambda: f"wan:animate:{edited.id}" in button_ids(fake, status))
+    click = await fake.click(fake.alice, status, f"wan:animate:{edited.id}")
+    assert (await fake.wait_for(lambda: fake.response_to(click))).type == 9
+    from_result = await made(await fake.submit_modal(fake.alice, click, [""]), "animate")
+    assert from_result.request.prompt == ""

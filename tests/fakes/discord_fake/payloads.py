@@ -105,11 +105,20 @@ class Attachment:
     filename: str
     size: int
     content_type: str | None
+    #: The signed CDN link (``tests.fakes.discord_fake.cdn``) once its bytes are served; else a dead one.
+    url: str = ""
+    #: The bytes, kept for images only (a person's upload, or a bot upload of one) so the CDN can serve them.
+    data: bytes | None = field(default=None, repr=False)
+    #: A file attached to a slash command option: it belongs to no message (Discord says ``ephemeral``).
+    ephemeral: bool = False
 
     def json(self) -> dict[str, Any]:
-        url = f"https://cdn.fake.invalid/attachments/{self.id}/{self.filename}"
-        return {"id": str(self.id), "filename": self.filename, "size": self.size, "url": url, "proxy_url": url,
-                "content_type": self.content_type}
+        url = self.url or f"https://cdn.fake.invalid/attachments/{self.id}/{self.filename}"
+        data: dict[str, Any] = {"id": str(self.id), "filename": self.filename, "size": self.size, "url": url,
+                                "proxy_url": url, "content_type": self.content_type}
+        if self.ephemeral:
+            data["ephemeral"] = True
+        return data
 
 
 @dataclass
@@ -126,7 +135,8 @@ class Message:
     attachments: list[Attachment] = field(default_factory=list)
     reference: int | None = None
     flags: int = 0
-    #: How it was created: "channel" (bot REST), "callback" (interaction response), "webhook" (followup).
+    #: How it was created: "channel" (bot REST), "callback" (interaction response), "webhook" (followup),
+    #: "person" (someone's own post, ``user_message``).
     via: str = "channel"
     interaction_id: int | None = None
     deleted: bool = False

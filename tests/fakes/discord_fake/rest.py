@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
+from tests.fakes.discord_fake.cdn import guess_type
 from tests.fakes.discord_fake.payloads import Attachment, snowflake
 
 if TYPE_CHECKING:
@@ -57,11 +58,17 @@ class Body:
                 if part.name == "payload_json":
                     payload = json.loads(await part.text())
                 elif part.filename is not None:
-                    size = 0
+                    # discord.py labels every file application/octet-stream; Discord detects the type.
+                    sent = part.headers.get("Content-Type")
+                    kind = guess_type(part.filename) if sent in (None, "application/octet-stream") else sent
+                    keep = bool(kind and kind.startswith("image/"))  # images may be fetched back from the CDN
+                    size, chunks = 0, []
                     while chunk := await part.read_chunk(UPLOAD_READ):
                         size += len(chunk)
-                    files.append(Attachment(snowflake(), part.filename, size,
-                                            part.headers.get("Content-Type")))
+                        if keep:
+                            chunks.append(chunk)
+                    files.append(Attachment(snowflake(), part.filename, size, kind or sent,
+                                            data=b"".join(chunks) if keep else None))
             return cls(payload, files)
         if request.can_read_body:
             return cls(await request.json(), [])
@@ -86,6 +93,7 @@ class Rest:
         r.add_post(f"{API}/channels/{{cid}}/messages", self.create_message)
         r.add_get(f"{API}/channels/{{cid}}/messages", self.channel_history)
         r.add_route("*", f"{API}/channels/{{cid}}/messages/{{mid}}", self.channel_message)
+        self.fake.cdn.add_to(app)
         r.add_route("*", "/{tail:.*}", self.unknown)
 
     # -- identity and commands ---------------------------------------------------------------------------
@@ -117,8 +125,10 @@ class Rest:
         guild = request.match_info.get("guild")
         out = []
         for command in commands:
-            saved = {**command, "id": str(snowflake()), "application_id": str(self.fake.application_id),
-                     "version": str(snowflake()), "default_member_permissions": None, "dm_permission": True}
+            # Discord answers every command with a description: "" for the context-menu ones (types 2, 3).
+            saved = {"description": "", **command, "id": str(snowflake()),
+                     "application_id": str(self.fake.application_id), "version": str(snowflake()),
+                     "default_member_permissions": None, "dm_permission": True}
             if guild:
                 saved["guild_id"] = guild
             out.append(saved)
