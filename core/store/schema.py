@@ -188,6 +188,17 @@ def _channel_defaults_columns() -> list[Column[Any]]:
     ]
 
 
+def _channel_settings_columns() -> list[Column[Any]]:
+    return [
+        Column("platform", String, primary_key=True),
+        Column("workspace_id", String, primary_key=True),
+        Column("channel_id", String, primary_key=True),
+        Column("settings", JSONText, nullable=False),
+        Column("updated_by", String, nullable=True),
+        Column("updated_at", UTCDateTime, nullable=False),
+    ]
+
+
 def _v3_job_columns() -> list[Column[Any]]:
     """What v3 added to jobs: which replica owns the job's watching and delivery, and until when."""
     return [
@@ -233,6 +244,10 @@ _jobs_indexes(jobs)
 
 #: Per-channel request defaults an admin set (model, resolution, duration …).
 channel_defaults = Table("channel_defaults", metadata, *_channel_defaults_columns())
+
+#: How wanbot behaves in a channel (``/wan settings``: threads, spend thresholds …), apart from the request
+#: defaults: a setting is not a request field and is never merged into a request.
+channel_settings = Table("channel_settings", metadata, *_channel_settings_columns())
 
 #: The wanbot processes sharing this database, with their last heartbeat.
 replicas = Table("replicas", metadata, *_replicas_columns())
@@ -314,6 +329,12 @@ def _v5_image_results(conn: Connection) -> None:
     _add_job_columns(conn, _v5_job_columns())
 
 
+def _v6_channel_settings(conn: Connection) -> None:
+    md = MetaData()
+    Table("channel_settings", md, *_channel_settings_columns())
+    md.create_all(conn)
+
+
 #: Applied in order at open; the database records the highest version it has.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs table", _v1_jobs),
@@ -321,6 +342,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "job leases; replica heartbeats", _v3_leases_and_replicas),
     Migration(4, "orphan DashScope tasks", _v4_orphan_tasks),
     Migration(5, "image jobs: their result links", _v5_image_results),
+    Migration(6, "per-channel settings", _v6_channel_settings),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
