@@ -11,15 +11,22 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WANBOT_HTTP_HOST=0.0.0.0
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+RUN useradd --create-home --uid 10001 wanbot \
+    && mkdir -p /data \
+    && chown wanbot:wanbot /data
+# Dependencies first, from pyproject.toml alone: this layer is rebuilt only when they change, not on
+# every source edit.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+COPY README.md ./
 COPY bot ./bot
 COPY core ./core
 COPY adapters ./adapters
 COPY sandbox ./sandbox
-RUN pip install . \
-    && useradd --create-home --uid 10001 wanbot \
-    && mkdir -p /data \
-    && chown wanbot:wanbot /data
+RUN pip install --no-deps .
 
 USER wanbot
 VOLUME ["/data"]

@@ -42,7 +42,7 @@ def test_a_bad_value_stops_start_up_with_one_sentence(monkeypatch: pytest.Monkey
 
 def test_env_example_and_readme_document_it() -> None:
     env = (ROOT / ".env.example").read_text()
-    assert "\nWANBOT_DASHSCOPE_GATEWAY=\n" in env and "v1-tasks" in env
+    assert "\n# WANBOT_DASHSCOPE_GATEWAY=\n" in env and "v1-tasks" in env
     assert "WANBOT_DASHSCOPE_GATEWAY=v1-tasks" in (ROOT / "README.md").read_text()
 
 
