@@ -33,5 +33,5 @@ VOLUME ["/data"]
 # The bot's HTTP port (Slack HTTP mode, /healthz, /metrics).
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-    CMD python -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WANBOT_HTTP_PORT', '3000'), timeout=4)"
+    CMD python -c "import os,urllib.request as u; t=os.environ.get('WANBOT_HTTP_TOKEN'); u.urlopen(u.Request('http://127.0.0.1:%s/healthz' % os.environ.get('WANBOT_HTTP_PORT', '3000'), headers={'Authorization': 'Bearer ' + t} if t else {}), timeout=4)"
 CMD ["wanbot", "run"]

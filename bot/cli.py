@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     quiet = args.command in ("try", "console") and "log_level" not in settings.model_fields_set
     setup_logging("WARNING" if quiet else settings.log_level, console=Console(stderr=True),
-                  redact=Redactor.of(settings))
+                  redact=Redactor.of(settings), json_lines=settings.log_format == "json")
     try:
         return asyncio.run(_dispatch(args, settings, console))
     except KeyboardInterrupt:

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     prices: str = Field("", validation_alias=_env("WANBOT_PRICES"))
     locale: str = Field("en", validation_alias=_env("WANBOT_LOCALE"))
     log_level: str = Field("INFO", validation_alias=_env("WANBOT_LOG_LEVEL"))
+    #: ``text`` (a line a person reads) or ``json`` (one object per line, for a log pipeline).
+    log_format: Literal["text", "json"] = Field("text", validation_alias=_env("WANBOT_LOG_FORMAT"))
 
     # -- sandbox (used when no DASHSCOPE_API_KEY is set, or with --sandbox) ------------------------------
     #: Generate on the embedded sandbox even with a key, like ``--sandbox``; without a key it is what lets
@@ -92,6 +94,8 @@ class Settings(BaseSettings):
     # -- the bot's own HTTP server (/healthz, /metrics, Slack HTTP mode) and shutdown -------------------
     http_host: str = Field("127.0.0.1", validation_alias=_env("WANBOT_HTTP_HOST"))
     http_port: int = Field(3000, ge=0, validation_alias=_env("WANBOT_HTTP_PORT"))
+    #: When set, ``/healthz`` and ``/metrics`` need ``Authorization: Bearer <token>``.
+    http_token: SecretStr | None = Field(None, validation_alias=_env("WANBOT_HTTP_TOKEN"))
     #: Seconds ``wanbot run`` may take to stop after SIGTERM/SIGINT before it stops waiting.
     shutdown_timeout: float = Field(10.0, gt=0, validation_alias=_env("WANBOT_SHUTDOWN_TIMEOUT"))
 
@@ -124,7 +128,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
 
     @field_validator("dashscope_api_key", "discord_token", "slack_bot_token", "slack_app_token",
-                     "slack_signing_secret", "media_secret", "public_url", mode="before")
+                     "slack_signing_secret", "media_secret", "public_url", "http_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
