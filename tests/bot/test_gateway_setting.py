@@ -37,7 +37,7 @@ def test_a_bad_value_stops_start_up_with_one_sentence(monkeypatch: pytest.Monkey
         Settings(_env_file=None)
     assert "WANBOT_DASHSCOPE_GATEWAY route query=" in str(err.value)
     assert cli.main(["doctor"]) == 2
-    assert "must start with {base}/ or {origin}/" in capsys.readouterr().out
+    assert "must start with {base}/ or {origin}/" in capsys.readouterr().err
 
 
 def test_env_example_and_readme_document_it() -> None:

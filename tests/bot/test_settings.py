@@ -123,7 +123,7 @@ def test_a_bad_public_url_stops_start_up_with_one_sentence(
     with pytest.raises(ValidationError, match="WANBOT_PUBLIC_URL must be the http"):
         Settings()
     assert main(["doctor"]) == 2
-    out = " ".join(capsys.readouterr().out.split())
+    out = " ".join(capsys.readouterr().err.split())
     assert "Configuration problem" in out and "WANBOT_PUBLIC_URL must be the http(s) address" in out
 
 
