@@ -157,6 +157,9 @@ async def _try(args: argparse.Namespace, settings: Settings, console: Console) -
     from core.actions import sentence_for
 
     messages = Messages(settings.locale)
+    # Only the saved file's path goes to stdout (`path=$(wanbot try …)`); the notice, the live status and any
+    # problem go to stderr, where a person watching still sees them.
+    progress = Console(stderr=True, soft_wrap=True)
     try:
         request = GenerationRequest.build(
             prompt=args.prompt, ratio=args.ratio, duration=args.duration, resolution=args.resolution,
@@ -164,20 +167,20 @@ async def _try(args: argparse.Namespace, settings: Settings, console: Console) -
             prompt_extend=False if args.no_extend else None, watermark=args.watermark,
         )
     except InvalidRequest as exc:
-        console.print(f"[red]{sentence_for(exc, messages)}[/]")
+        progress.print(f"[red]{sentence_for(exc, messages)}[/]")
         return 2
     sandbox = args.sandbox or settings.uses_sandbox
     if sandbox:
-        console.print(f"[yellow]{messages('sandbox.notice')}[/]")
+        progress.print(f"[yellow]{messages('sandbox.notice')}[/]")
         if "sandbox_speed" not in settings.model_fields_set:
             settings = settings.model_copy(update={"sandbox_speed": DEMO_SPEED})
-    port = ConsolePort(console, args.out)
+    port = ConsolePort(progress, args.out)
     async with runtime(settings, {PLATFORM: port}, force_sandbox=args.sandbox) as rt:
         job = await run_try(rt.actions, port, request)
     if job.state is JobState.DELIVERED and job.id in port.saved:
         print(port.saved[job.id].resolve())  # plain: scripts read this line
         return 0
-    console.print(f"[red]{job.state.value.lower()}: {job.error_message or job.delivery_note or ''}[/]")
+    progress.print(f"[red]{job.state.value.lower()}: {job.error_message or job.delivery_note or ''}[/]")
     return 1
 
 
