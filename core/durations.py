@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from statistics import median
 
 from core.jobs import Job, JobState
 
@@ -130,6 +131,16 @@ class Durations:
         queue_low, queue_high = self.queue_window(shape)
         run_low, run_high = self.run_window(shape)
         return queue_low + run_low, queue_high + run_high
+
+    def typical(self, shape: str) -> float | None:
+        """Seconds a task of ``shape`` usually takes here, submission to result (the medians of its queue and
+        run samples), or None until this deployment has seen ``min_samples`` of them: no prior is shown
+        to people as "usually"."""
+        samples = self._samples(shape)
+        if len(samples.run) < self.min_samples:
+            return None
+        queue = median(samples.queue) if samples.queue else 0.0
+        return queue + median(samples.run)
 
     def samples(self, shape: str) -> int:
         return len(self._samples(shape).run)

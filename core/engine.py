@@ -390,7 +390,9 @@ class Engine:
         """What ``job``'s status message shows now (``core.status``)."""
         if position is None:
             position = self.position(job.id)
-        return status_view(job, now=self.now(), position=position, messages=self.messages, sandbox=self.sandbox)
+        typical = None if job.state.terminal else self.durations.typical(shape_of(job.request))
+        return status_view(job, now=self.now(), position=position, messages=self.messages, sandbox=self.sandbox,
+                           typical_seconds=typical)
 
     # -- queries for the chat actions (``core.actions.face.EngineFace``) ----------------------------------
 

@@ -24,6 +24,9 @@ EN: dict[str, str] = {
     "line.queued": "position {position} in line",
     "line.queued_next": "next in line",
     "line.elapsed": "{elapsed}",
+    # ``{ago}`` stays as it is: the adapter puts the platform's ticking relative time there
+    "line.clock": "asked {{ago}}",
+    "line.typical": "usually {duration}",
     "title": "🎬 {state}",
     "field.model": "Model",
     "field.format": "Format",

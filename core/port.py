@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -77,6 +78,18 @@ class StatusView:
     #: The rewritten prompt Wan rendered (its label, its full text), shown secondary to ``prompt`` when
     #: prompt extension changed it; adapters fit the text to their limits.
     wan_prompt: StatusField | None = None
+    #: While the job is unfinished: when it was asked for, so a platform with relative timestamps (Discord
+    #: ``<t:…:R>``, Slack ``<!date^…^{ago}|…>``) shows the elapsed time ticking without an edit.
+    since: datetime | None = None
+    #: ``line`` without its elapsed-time part (the queue position, the sandbox note), for those platforms.
+    place: str = ""
+    #: The ticking part's words, with ``{ago}`` where the platform's relative time goes: "asked {ago} ·
+    #: usually ~2 min" (the typical time is this deployment's own, once it has seen a few such tasks).
+    clock: str = ""
+
+    def ticking(self, relative: str) -> str:
+        """``clock`` with the platform's relative-time token in place (empty when the job is finished)."""
+        return self.clock.replace("{ago}", relative) if self.since is not None and self.clock else ""
 
     def as_text(self) -> str:
         """A plain-text rendering: the console, logs, and platform fallbacks."""

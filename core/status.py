@@ -94,19 +94,29 @@ def place_in_line(position: int, messages: Messages) -> str:
 
 
 def status_view(job: Job, *, now: datetime, position: int | None, messages: Messages,
-                sandbox: bool = False) -> StatusView:
+                sandbox: bool = False, typical_seconds: float | None = None) -> StatusView:
+    """What ``job``'s status message shows at ``now``. ``typical_seconds``: how long such a job usually takes
+    here, request to result (``core.durations``), or None while the deployment has too few samples."""
     req = job.request
     state = job.state
     title = _title(req, messages(f"state.{state.value}"), messages)
     elapsed = human_duration(job.elapsed(now))
+    place = ""
     if state in (JobState.QUEUED, JobState.SUBMITTING) and position is not None:
-        line = f"{place_in_line(position, messages)} · {elapsed}"
+        place = place_in_line(position, messages)
+        line = f"{place} · {elapsed}"
     else:
         line = messages("line.elapsed", elapsed=elapsed)
     if sandbox:
         # First, not last: the console's live view replaces the line's trailing " · <elapsed>" as it ticks.
         note = messages("status.sandbox.image" if job.is_image else "status.sandbox")
         line = f"{note} · {line}"
+        place = f"{note} · {place}" if place else note
+    clock = ""
+    if not state.terminal:
+        clock = messages("line.clock")
+        if typical_seconds is not None and typical_seconds > 0:
+            clock += " · " + messages("line.typical", duration=typical_duration(typical_seconds))
     fields = [StatusField(messages("field.model"), req.model)]
     if isinstance(req, ImageRequest):
         assert req.size is not None
@@ -166,4 +176,16 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         link=link,
         terminal=state.terminal,
         wan_prompt=wan_prompt,
+        since=None if state.terminal else job.created_at,
+        place=place,
+        clock=clock,
     )
+
+
+def typical_duration(seconds: float) -> str:
+    """"~40 s", "~2 min", "~1 h": a typical time as people say it (rounded: it is a typical time, not a promise)."""
+    if seconds < 60:
+        return f"~{max(10, round(seconds / 10) * 10)} s"
+    if seconds < 3600:
+        return f"~{round(seconds / 60)} min"
+    return f"~{round(seconds / 3600)} h"

@@ -66,6 +66,10 @@ def quote_prompt(prompt: str, limit: int = _MAX_PROMPT) -> str:
 def status_embed(view: StatusView, *, compact: bool = False) -> discord.Embed:
     """The status embed; ``compact`` for one of several in a message (see ``EMBEDS_TOTAL``)."""
     parts = [quote_prompt(view.prompt, _COMPACT_PROMPT if compact else _MAX_PROMPT)]
+    if view.since is not None:
+        # Discord renders <t:…:R> as "2 minutes ago" in the reader's own language and keeps it ticking, so
+        # an unfinished job's elapsed time moves without a single edit (footers do not render it: here).
+        parts.append(view.ticking(f"<t:{int(view.since.timestamp())}:R>"))
     if view.detail:
         parts.append(fitted(view.detail, _COMPACT_DETAIL if compact else _MAX_DETAIL))
     if view.link:
@@ -78,8 +82,9 @@ def status_embed(view: StatusView, *, compact: bool = False) -> discord.Embed:
     for item in view.fields:
         embed.add_field(name=plain(item.name), value=fitted(item.value, _COMPACT_FIELD if compact else _MAX_FIELD),
                         inline=True)
-    if view.line:
-        embed.set_footer(text=view.line)
+    footer = view.place if view.since is not None else view.line
+    if footer:
+        embed.set_footer(text=footer)
     if view.wan_prompt and not compact:
         # Secondary: a full-width field under the facts, cut to what the field and the embed still hold
         # (the whole text is one click away: the Remix Wan's prompt button pre-fills it in a form).

@@ -18,6 +18,7 @@ finds the job in the store, so buttons keep working after a restart.
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from typing import Any
 
 from core.actions import HelpText, Result, UsageReport
@@ -125,7 +126,12 @@ def _button(action: str, job_id: str, messages: Messages) -> dict[str, Any]:
 def status_blocks(view: StatusView, messages: Messages) -> list[dict[str, Any]]:
     """The status message: title and line, the prompt quoted, the facts, the detail, the buttons."""
     head = f"*{fit(view.title, 200)}*"
-    if view.line:
+    if view.since is not None:
+        # Slack renders <!date^…^{ago}|…> as "2 minutes ago" and keeps it current: no edit needed to tick.
+        at = int(view.since.timestamp())
+        ticking = view.ticking(f"<!date^{at}^{{ago}}|{view.since.astimezone(UTC):%Y-%m-%d %H:%M} UTC>")
+        head += "".join(f"  ·  {part}" for part in (fit(view.place, 200), ticking) if part)
+    elif view.line:
         head += f"  ·  {fit(view.line, 200)}"
     blocks = [_section(head), _section(quote(view.prompt))]
     if view.fields:

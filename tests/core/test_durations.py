@@ -63,3 +63,18 @@ def test_prime_reads_delivered_jobs_state_times() -> None:
     jobs.append(make_job())  # no RUNNING/SUCCEEDED times: skipped
     assert d.prime(jobs) == 2
     assert d.run_window(shape_of(jobs[0].request)) == (100.0, 120.0)
+
+
+def test_typical_is_this_deployments_own_median_and_none_before_enough_samples() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.durations import Durations
+
+    d = Durations(min_samples=3)
+    t0 = datetime(2026, 12, 3, tzinfo=UTC)
+    assert d.typical("wan2.7-t2v/720P/5") is None  # priors are never shown as "usually"
+    for queue, run in ((10, 100), (20, 140), (5, 90)):
+        d.learn("wan2.7-t2v/720P/5", submitted=t0, scheduled=t0 + timedelta(seconds=queue),
+                ended=t0 + timedelta(seconds=queue + run))
+    assert d.typical("wan2.7-t2v/720P/5") == 10 + 100
+    assert d.typical("wan2.7-t2v/1080P/5") is None

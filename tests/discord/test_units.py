@@ -61,8 +61,17 @@ async def test_status_embed_for_every_state() -> None:
         labels = [c["label"] for row in status_buttons(view, messages).to_components() for c in row["components"]]
         assert labels == [messages(f"discord.button.{a}") for a in view.actions]
         assert status_text(embed)
-    queued = status_embed(status_view(_job(JobState.QUEUED), now=NOW, position=2, messages=messages))
-    assert queued.footer.text == "position 2 in line · 1m 12s"
+    job = _job(JobState.QUEUED)
+    queued = status_embed(status_view(job, now=NOW, position=2, messages=messages))
+    # Issue 14: the elapsed time ticks by itself (Discord's relative timestamp), not a frozen "1m 12s".
+    assert queued.footer.text == "position 2 in line"
+    assert queued.description is not None
+    assert queued.description.endswith(f"asked <t:{int(job.created_at.timestamp())}:R>")
+    typical = status_view(job, now=NOW, position=2, messages=messages, typical_seconds=130)
+    assert status_embed(typical).description.endswith(":R> · usually ~2 min")  # type: ignore[union-attr]
+    done = status_embed(status_view(_job(JobState.DELIVERED, cost=Decimal("3.00")), now=NOW, position=None,
+                                    messages=messages))
+    assert done.footer.text and done.footer.text[0].isdigit() and "<t:" not in (done.description or "")  # frozen
 
 
 def test_storyboard_prompt() -> None:

@@ -36,6 +36,12 @@ async def test_video_status_message_edits_and_upload(make_env) -> None:  # type:
     await fake.wait_for(lambda: "🎬 Done" in fake.titles(message_id))
     assert fake.titles(message_id) == ["🎬 Waiting for DashScope", "🎬 Generating", "🎬 Uploading", "🎬 Done"]
     assert {e.route for e in fake.edits_of(message_id)} == {"channel"}
+    # While it runs, the elapsed time is Discord's own ticking timestamp (issue 14), not a frozen "12s".
+    asked = f"<t:{int(job.created_at.timestamp())}:R>"
+    running = [e.payload["embeds"][0] for e in fake.edits_of(message_id)
+               if e.payload["embeds"][0]["title"] == "🎬 Generating"]
+    assert running and asked in running[0]["description"]
+    assert asked not in fake.messages[message_id].embeds[0]["description"]  # done: the frozen total instead
     assert not [r for r in fake.requests if r[1].startswith("/webhooks/")]
     final = fake.messages[message_id]
     ids = [c["custom_id"] for row in final.components for c in row["components"]]

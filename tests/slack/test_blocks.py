@@ -126,3 +126,20 @@ def test_a_link_the_engine_makes_cannot_carry_a_label_of_its_own() -> None:
     # Not a web link: shown as text, never as a clickable label.
     texts = [o["text"] for o in _mrkdwn_objects(status_blocks(_view(link="javascript:alert(1)|Safe"), M))]
     assert not any(t.startswith("<") for t in texts) and "Download the video: javascript:alert(1)|Safe" in texts
+
+
+def test_an_unfinished_job_ticks_with_slacks_own_relative_time() -> None:
+    """Issue 14: the elapsed time was a frozen "1m 12s" until the next edit; Slack's ``{ago}`` token ticks."""
+    from datetime import UTC, datetime
+
+    since = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
+    view = _view(state="RUNNING", title="🎬 Generating", line="1m 12s", since=since, place="",
+                 clock="asked {ago} · usually ~2 min")
+    head = status_blocks(view, M)[0]["text"]["text"]
+    at = int(since.timestamp())
+    assert head == f"*🎬 Generating*  ·  asked <!date^{at}^{{ago}}|2026-12-03 14:00 UTC> · usually ~2 min"
+    queued = _view(state="QUEUED", title="🎬 Queued", line="next in line · 3s", since=since, place="next in line",
+                   clock="asked {ago}")
+    assert status_blocks(queued, M)[0]["text"]["text"].startswith("*🎬 Queued*  ·  next in line  ·  asked <!date^")
+    done = status_blocks(_view(), M)[0]["text"]["text"]
+    assert done == "*🎬 Done*  ·  1m 02s"  # finished: the frozen total, no ticking
