@@ -11,19 +11,17 @@ How, and why this way:
   **streamed** and the fetch stops as soon as it passes ``max_bytes`` — a ``Content-Length`` over the cap
   refuses early, but a missing or lying header (HEAD is not even asked) cannot make wanbot read more than
   the cap plus one chunk;
-* the file is probed with the ffmpeg binary the project already ships (``imageio-ffmpeg``, see
-  ``core.transcode``). imageio-ffmpeg ships no ffprobe, and ``ffmpeg -i`` already names the container
-  (``Input #0, wav`` / ``mp3``), the streams and the duration — the same output ``core.transcode.probe``
-  reads — so no second media library is added for a third reading of the same facts. The container is what
-  is checked, not the URL's suffix or the ``Content-Type``, which are whatever the host says;
+* the file is probed with PyAV (``core.probing``): FFmpeg's own demuxer names the container (``wav`` /
+  ``mp3``), the streams and the duration as typed fields. The container is what is checked, not the URL's
+  suffix or the ``Content-Type``, which are whatever the host says;
 * with ``public_only`` (the default: real DashScope fetches from the internet) a link whose host resolves to
   a loopback, private, link-local or otherwise non-global address is refused before it is fetched, and
   redirects are followed by hand (at most ``MAX_REDIRECTS``) so each hop is checked the same way: a chat
   user must not be able to make the bot probe its own network (``http://169.254.169.254/…``,
   ``http://localhost:…/metrics``). A sandbox (embedded, or at a base on this network: ``on_private_network``)
   can reach this network's links, so there it is off;
-* ffmpeg runs as an asyncio subprocess and the temporary file is written and removed in a thread: the
-  event loop never blocks. The whole check is bounded by ``timeout`` seconds, and at most ``concurrency``
+* the probe, and writing and removing the temporary file, run in a thread: the event loop never blocks.
+  The whole check is bounded by ``timeout`` seconds, and at most ``concurrency``
   checks hold a file in memory at once.
 
 ``load`` checks an ``InputFile`` (an attachment with its one-time headers, issue 12) the same way and also
@@ -36,7 +34,6 @@ import asyncio
 import contextlib
 import ipaddress
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +46,7 @@ from core.errors import InvalidMedia
 from core.fetching import MAX_REDIRECTS, Resolve, SafeFetch, resolve_host
 from core.inputs import InputFile
 from core.messages import Messages
-from core.transcode import ffmpeg_exe
+from core.probing import probe_audio
 
 #: The reference's limits for ``audio_url`` (wan2.7-t2v, wan2.6/2.5 t2v, wan2.7-i2v driving audio).
 MAX_AUDIO_BYTES = 15 * 1000 * 1000
@@ -67,9 +64,6 @@ CHECK_CONCURRENCY = 4
 #: The content type the stash keeps each container under.
 AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 
-_INPUT = re.compile(r"^Input #0, ([\w,]+), from", re.MULTILINE)
-_DURATION = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
-_AUDIO_STREAM = re.compile(r"^\s*Stream #\d+:\d+\S*: Audio: (\w+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -83,18 +77,6 @@ class AudioFacts:
     @property
     def content_type(self) -> str:
         return AUDIO_TYPES[self.format]
-
-
-def read_probe(stderr: str) -> tuple[str | None, float | None, str | None]:
-    """The container, the duration and the first audio codec ``ffmpeg -i`` printed (None when absent)."""
-    container = _INPUT.search(stderr)
-    duration = _DURATION.search(stderr)
-    codec = _AUDIO_STREAM.search(stderr)
-    seconds = None
-    if duration is not None:
-        hours, minutes, secs = duration.groups()
-        seconds = int(hours) * 3600 + int(minutes) * 60 + float(secs)
-    return (container.group(1) if container else None, seconds, codec.group(1) if codec else None)
 
 
 class AudioChecker(Protocol):
@@ -159,13 +141,12 @@ class AudioCheck:
     async def _probe(self, data: bytes) -> AudioFacts:
         path = await asyncio.to_thread(_write_temp, data, self.workdir)
         try:
-            stderr = await _ffmpeg_describe(path)
+            probed = await probe_audio(path)
         finally:
             await asyncio.to_thread(_unlink, path)
-        container, seconds, codec = read_probe(stderr)
-        formats = set(container.split(",")) if container else set()
-        found = formats & AUDIO_FORMATS
-        if codec is None or seconds is None or not found:
+        found = probed.formats & AUDIO_FORMATS if probed is not None else frozenset()
+        seconds = probed.duration if probed is not None else None
+        if probed is None or probed.codec is None or seconds is None or not found:
             raise self._refuse("audio.not_audio")
         if seconds < self.min_seconds - DURATION_SLACK or seconds > self.max_seconds + DURATION_SLACK:
             raise self._refuse("audio.duration", seconds=f"{seconds:.1f}", low=f"{self.min_seconds:g}",
@@ -187,24 +168,7 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
-async def _ffmpeg_describe(path: Path) -> str:
-    """``ffmpeg -i``'s description of ``path`` (it exits 1 with no output file named: that is expected)."""
-    proc = await asyncio.create_subprocess_exec(
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        _, err = await proc.communicate()
-    except BaseException:
-        if proc.returncode is None:  # cancelled or timed out: never leave ffmpeg running
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-        await proc.wait()
-        raise
-    return err.decode("utf-8", errors="replace")
-
-
 __all__ = ["AUDIO_FORMATS", "AUDIO_TYPES", "MAX_AUDIO_BYTES", "MAX_REDIRECTS", "MAX_AUDIO_SECONDS",
            "MIN_AUDIO_SECONDS", "AudioCheck",
            "AudioChecker", "AudioFacts", "Resolve", "on_private_network",
-           "read_probe", "resolve_host"]
+           "resolve_host"]

@@ -1,7 +1,7 @@
 """The video transcoder: make a clip small enough for a chat platform's upload limit.
 
-Owns everything wanbot does with ffmpeg: ``probe`` reads a file's duration, size and streams from
-``ffmpeg -i`` (imageio-ffmpeg ships no ffprobe), and ``fit_to_size`` re-encodes to H.264/AAC MP4 at a
+Owns everything wanbot does with ffmpeg: ``probe`` reads a file's duration, size and streams (through
+PyAV: ``core.probing``), and ``fit_to_size`` re-encodes to H.264/AAC MP4 at a
 bitrate computed from the byte limit, downscaling when that bitrate is too thin for the frame size.
 ffmpeg always runs as an asyncio subprocess (the event loop never blocks) and is killed and reaped on
 cancellation or timeout; partial outputs never survive a failure. When a clip cannot fit at a
@@ -15,7 +15,6 @@ import contextlib
 import functools
 import math
 import os
-import re
 import secrets
 import shutil
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from core.errors import WanbotError
+from core.probing import probe_video
 
 #: Aim at this share of the limit: x264's single-pass rate control and the MP4 container overshoot a bit.
 HEADROOM = 0.90
@@ -143,61 +143,18 @@ def _tail(stderr: str, lines: int = 3) -> str:
 
 # -- probing ---------------------------------------------------------------------------------------------
 
-_DURATION = re.compile(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
-_STREAM = re.compile(r"^\s*Stream #\d+:\d+\S*: (Video|Audio): (\w+)(.*)$", re.MULTILINE)
-# "1280x720" but not the hex in a codec tag like "(avc1 / 0x31637661)".
-_DIMS = re.compile(r"(?<![0-9A-Za-z])(\d{2,5})x(\d{2,5})(?![0-9A-Za-z])")
-_FPS = re.compile(r"(\d+(?:\.\d+)?) fps")
-_TBR = re.compile(r"(\d+(?:\.\d+)?) tbr")
-_ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
-
-
-def parse_probe(stderr: str, size: int) -> MediaInfo | None:
-    """Read ``ffmpeg -i`` output; None when it shows no duration or no video stream."""
-    duration_match = _DURATION.search(stderr)
-    video: tuple[str, str] | None = None
-    audio_codec: str | None = None
-    for kind, codec, rest in _STREAM.findall(stderr):
-        if kind == "Video" and video is None and "attached pic" not in rest:
-            video = (codec, rest)
-        elif kind == "Audio" and audio_codec is None:
-            audio_codec = codec
-    if duration_match is None or video is None:
-        return None
-    dims = _DIMS.search(video[1])
-    if dims is None:
-        return None
-    hours, minutes, seconds = duration_match.groups()
-    width, height = int(dims.group(1)), int(dims.group(2))
-    rotation = _ROTATION.search(stderr)
-    if rotation and round(abs(float(rotation.group(1)))) % 180 == 90:
-        # Phone-style clips store landscape frames plus a rotation; ffmpeg applies it when encoding.
-        width, height = height, width
-    rate = _FPS.search(video[1]) or _TBR.search(video[1])
-    return MediaInfo(
-        duration=int(hours) * 3600 + int(minutes) * 60 + float(seconds),
-        width=width,
-        height=height,
-        has_audio=audio_codec is not None,
-        size=size,
-        fps=float(rate.group(1)) if rate else None,
-        video_codec=video[0],
-        audio_codec=audio_codec,
-    )
-
-
 async def probe(path: Path) -> MediaInfo:
-    """Duration, display size, audio presence and byte size of a video file."""
+    """Duration, display size, audio presence and byte size of a video file (``core.probing``)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise TranscodeError(f"cannot read {path.name}: {exc.strerror}") from exc
-    # With no output file ffmpeg prints the input description and exits 1; that is expected here.
-    _, stderr = await _run_ffmpeg(["-hide_banner", "-nostdin", "-i", str(path)])
-    info = parse_probe(stderr, size)
-    if info is None or info.duration <= 0:
-        raise TranscodeError(f"{path.name} is not a readable video: {_tail(stderr, 1)}")
-    return info
+    facts = await probe_video(path)
+    if facts is None or facts.duration <= 0:
+        raise TranscodeError(f"{path.name} is not a readable video")
+    return MediaInfo(duration=facts.duration, width=facts.width, height=facts.height,
+                     has_audio=facts.audio_codec is not None, size=size, fps=facts.fps,
+                     video_codec=facts.video_codec, audio_codec=facts.audio_codec)
 
 
 # -- planning ---------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import imageio_ffmpeg
 
 from sandbox import derive
@@ -277,16 +278,18 @@ class Probe:
 
 
 async def probe(path: Path) -> Probe:
-    """Read duration, size, codec and pixel format from ``ffmpeg -i`` (for tests and checks)."""
-    proc = await asyncio.create_subprocess_exec(
-        ffmpeg_exe(), "-hide_banner", "-i", str(path),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    _, err = await proc.communicate()
-    text = err.decode(errors="replace")
-    dur = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", text)
-    video = re.search(r"Video: (\w+).*?, (\w+)\(?[^,]*\)?, (\d{2,5})x(\d{2,5})", text)
-    if not dur or not video:
-        raise ValueError(f"not a video: {text[-400:]}")
-    h, m, s = dur.groups()
-    return Probe(duration=int(h) * 3600 + int(m) * 60 + float(s), width=int(video.group(3)),
-                 height=int(video.group(4)), codec=video.group(1), pix_fmt=video.group(2))
+    """Duration, size, codec and pixel format of a video (for tests and checks), read with PyAV."""
+    return await asyncio.to_thread(_probe, path)
+
+
+def _probe(path: Path) -> Probe:
+    try:
+        with av.open(str(path)) as container:
+            video = container.streams.video[0]
+            context = video.codec_context
+            duration = float(container.duration or 0) / 1_000_000
+            pix_fmt = context.format.name if context.format is not None else "?"
+            return Probe(duration=duration, width=context.width, height=context.height, codec=context.name,
+                         pix_fmt=pix_fmt)
+    except (av.FFmpegError, IndexError) as exc:
+        raise ValueError(f"not a video: {exc}") from None

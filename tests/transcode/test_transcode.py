@@ -12,7 +12,7 @@ import pytest
 
 from core import transcode
 from core.errors import WanbotError
-from core.transcode import CannotFit, MediaInfo, TranscodeError, fit_to_size, parse_probe, plan_encode, probe
+from core.transcode import CannotFit, MediaInfo, TranscodeError, fit_to_size, plan_encode, probe
 from tests.fakes.until import until
 
 
@@ -46,19 +46,29 @@ async def test_probe_rejects_what_is_not_a_video(tmp_path: Path) -> None:
         await probe(tmp_path / "missing.mp4")
 
 
-def test_parse_probe_handles_rotation_and_cover_art() -> None:
-    stderr = """
-  Duration: 00:01:02.50, start: 0.000000, bitrate: 4000 kb/s
-  Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709), 1920x1080, 3900 kb/s, 29.97 fps, 29.97 tbr, 90k tbn (default)
-      Side data:
-        displaymatrix: rotation of -90.00 degrees
-  Stream #0:1[0x2](und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, 128 kb/s (default)
-  Stream #0:2: Video: mjpeg (Baseline), yuvj420p(pc), 300x300, 90k tbr, 90k tbn (attached pic)
-"""  # noqa: E501
-    info = parse_probe(stderr, 123)
-    assert info == MediaInfo(duration=62.5, width=1080, height=1920, has_audio=True, size=123, fps=29.97,
-                             video_codec="h264", audio_codec="aac")
-    assert parse_probe("  Duration: N/A, bitrate: N/A\n", 1) is None
+async def test_probe_reports_the_displayed_size_of_a_rotated_clip_and_skips_cover_art(tmp_path: Path) -> None:
+    """Phones store landscape frames plus a display rotation, and MP3-style cover art is a second "video"
+    stream: the size reported is what people see, from the real video stream (read by PyAV)."""
+    plain, cover, rotated, with_art = (tmp_path / n for n in ("plain.mp4", "cover.png", "rotated.mp4", "art.mp4"))
+    await _ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-f", "lavfi", "-i",
+                  "sine=frequency=440:sample_rate=48000", "-t", "1", "-c:v", "libx264", "-c:a", "aac", str(plain))
+    await _ffmpeg("-display_rotation", "-90", "-i", str(plain), "-c", "copy", str(rotated))
+    await _ffmpeg("-f", "lavfi", "-i", "color=red:size=64x64", "-frames:v", "1", str(cover))
+    await _ffmpeg("-i", str(plain), "-i", str(cover), "-map", "0", "-map", "1", "-c", "copy",
+                  "-disposition:v:1", "attached_pic", str(with_art))
+    info = await probe(rotated)
+    assert (info.width, info.height, info.has_audio, info.video_codec, info.audio_codec) == (240, 320, True,
+                                                                                            "h264", "aac")
+    assert abs(info.duration - 1) < 0.1 and info.fps == 10
+    art = await probe(with_art)
+    assert (art.width, art.height) == (320, 240)
+
+
+async def _ffmpeg(*args: str) -> None:
+    proc = await asyncio.create_subprocess_exec(transcode.ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+                                                *args, stderr=asyncio.subprocess.PIPE)
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
 
 
 # -- planning --------------------------------------------------------------------------------------------
