@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
+if TYPE_CHECKING:
+    import av.container
 
 #: PyAV reports container and stream durations in these units.
 _TIME_BASE = 1_000_000
@@ -53,6 +55,8 @@ def _duration(container: av.container.InputContainer) -> float | None:
 
 
 def _video(path: Path) -> VideoFacts | None:
+    import av  # here, not at the top: every `wanbot` start would pay for loading FFmpeg's libraries
+
     try:
         with av.open(str(path)) as container:
             videos = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
@@ -79,6 +83,8 @@ def _video(path: Path) -> VideoFacts | None:
 
 
 def _audio(path: Path) -> AudioProbe | None:
+    import av
+
     try:
         with av.open(str(path)) as container:
             formats = frozenset(container.format.name.split(","))

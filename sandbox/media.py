@@ -33,7 +33,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import imageio_ffmpeg
 
 from sandbox import derive
@@ -283,6 +282,8 @@ async def probe(path: Path) -> Probe:
 
 
 def _probe(path: Path) -> Probe:
+    import av  # only tests and checks probe: the sandbox's start does not load FFmpeg's libraries for it
+
     try:
         with av.open(str(path)) as container:
             video = container.streams.video[0]

@@ -57,8 +57,10 @@ class BotProcess:
 
         from adapters.slack.app import EVENTS_PATH
 
+        # Bounded only so a hung start cannot hang the suite: a process start on a loaded machine (the
+        # suite runs under a busy loop per core) can take far longer than on an idle one.
         async with aiohttp.ClientSession() as session:
-            for _ in range(300):
+            for _ in range(2400):
                 assert self.proc is not None and self.proc.returncode is None, self.log.read_text()[-3000:]
                 try:
                     async with session.post(f"http://127.0.0.1:{port}{EVENTS_PATH}", data=b"") as response:
