@@ -240,6 +240,16 @@ class SlackPort:
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call(self.client.views_open(trigger_id=trigger_id, view=view))
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """Issue 13: the message's permalink (``chat.getPermalink``); None for an uploaded file's ref (a
+        delivered video is a file id: history then links its status message)."""
+        if ref.message_id.startswith("F"):
+            return None
+        answer = await self._call(self.client.chat_getPermalink(channel=ref.conversation.channel_id,
+                                                                message_ts=ref.message_id))
+        link = answer.get("permalink")
+        return link if isinstance(link, str) else None
+
     async def delete_message(self, ref: MessageRef) -> None:
         """Delete a message the bot posted, or the file it uploaded (a delivered video's reference is the
         file's id, ``F…``, and delivered images' their ids joined by commas; a message's is its ``ts``); one

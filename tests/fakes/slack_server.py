@@ -318,6 +318,14 @@ class FakeSlack:
         message.deleted = True
         return {"channel": message.channel, "ts": message.ts}
 
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        """Issue 13 (history links): ``{"channel", "permalink"}`` as Slack answers, the ts without its dot."""
+        message = self.messages.get(str(args.get("message_ts")))
+        if message is None or message.deleted or message.channel != str(args.get("channel")):
+            return "message_not_found"
+        return {"channel": message.channel,
+                "permalink": f"https://fake.slack.com/archives/{message.channel}/p{message.ts.replace('.', '')}"}
+
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any] | str:
         channel = self.channels.get(str(args.get("channel")))
         if channel is None or (channel.private and not channel.member):
