@@ -446,6 +446,8 @@ EN.update({
     "discord.cmd.history_user": "Only results by this person",
     "discord.cmd.history_text": "Only results whose prompt contains these words",
     "slack.button.reuse": "Use these settings",
+    "history.console_reuse": "Use these settings: remix <job> <new prompt> (the job's model, resolution, ratio "
+    "and length, a new seed).",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
