@@ -185,10 +185,12 @@ class SlackPort:
 
     # -- Slack-only verbs the handlers use ---------------------------------------------------------------
 
-    async def ephemeral(self, channel_id: str, user_id: str, text: str) -> None:
-        """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is)."""
+    async def ephemeral(self, channel_id: str, user_id: str, text: str,
+                        blocks: list[dict[str, Any]] | None = None) -> None:
+        """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is); ``blocks``, when
+        given, are what it shows (``text`` is then the notification's fallback)."""
         await self._call(self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=safe(text),
-                                                        parse="none"))
+                                                        parse="none", blocks=blocks))
 
     async def upload_file(self, conversation: ConversationRef, path: Path, *, caption: str,
                           filename: str | None = None, thread_ts: str | None = None) -> MessageRef:
