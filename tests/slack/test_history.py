@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.request import GenerationRequest
 from tests.fakes.until import until as until_async
 from tests.slack.conftest import SlackBot, delivered, job_id_of, until, video
 
@@ -87,6 +88,7 @@ async def test_history_filters_links_and_reuses_settings_after_a_restart(bot: Sl
     made, original = await bot.rt.engine.get(made_id), await bot.rt.engine.get(lighthouse)
     assert made is not None and original is not None
     assert made.requester.user_id == "U2" and made.request.prompt == "a lighthouse at dawn"
+    assert isinstance(made.request, GenerationRequest) and isinstance(original.request, GenerationRequest)
     assert (made.request.model, made.request.resolution, made.request.ratio, made.request.duration) == (
         original.request.model, original.request.resolution, original.request.ratio, original.request.duration)
     # The status message's own Remix stays the owner's.
