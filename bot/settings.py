@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     @field_validator("dashscope_api_key", "discord_token", "slack_bot_token", "slack_app_token",
                      "slack_signing_secret", "media_secret", "public_url", "archive_s3_bucket",
                      "archive_s3_endpoint", "archive_s3_region", "archive_s3_access_key_id",
-                     "archive_s3_secret_access_key", "archive_retention_days", mode="before")
+                     "archive_s3_secret_access_key", "archive_retention_days", "archive_dir", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
