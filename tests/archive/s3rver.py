@@ -3,7 +3,7 @@
 Why s3rver: no MinIO server binary is obtainable from the registries this project may use (PyPI, Debian,
 npm) — Debian ships only MinIO's Go libraries and PyPI only its clients — while s3rver is a maintained
 S3 implementation on npm that speaks the REST API over real HTTP: PUT/GET/DELETE objects, SigV4
-signatures (checked, including presigned URLs), path-style buckets. The tests talk to it with the same
+signed requests and presigned URLs, path-style buckets. The tests talk to it with the same
 aiobotocore client production uses; nothing is mocked.
 
 It is installed on demand (``npm install``) into ``WANBOT_S3RVER_DIR`` (default
@@ -13,6 +13,7 @@ Its fixed credentials are ``S3RVER`` / ``S3RVER``.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -45,8 +46,12 @@ def installed() -> Path:
     if npm is None or shutil.which("node") is None:
         raise RuntimeError("the archive's S3 tests need Node.js and npm (to install s3rver)")
     CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run([npm, "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", "--silent",
-                    f"s3rver@{VERSION}"], check=True, timeout=300, stdout=subprocess.DEVNULL)
+    # pytest-xdist workers each start a session: one installs, the others wait for it on the lock.
+    with (CACHE / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not script.is_file():
+            subprocess.run([npm, "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", "--silent",
+                            f"s3rver@{VERSION}"], check=True, timeout=300, stdout=subprocess.DEVNULL)
     if not script.is_file():
         raise RuntimeError(f"npm installed s3rver but {script} is missing")
     return script

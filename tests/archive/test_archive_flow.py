@@ -12,6 +12,7 @@ import aiohttp
 
 from adapters.console.app import CALLER
 from core.jobs import JobState
+from core.request import ImageRequest
 from tests.archive.conftest import World, archived, s3_settings
 from tests.archive.s3rver import S3Server
 
@@ -95,3 +96,19 @@ async def test_an_archive_that_is_down_never_fails_the_delivery_and_catches_up_a
         [shown] = (await rt.actions.history(CALLER)).entries
         assert shown.link is not None and await _fetch(shown.link) == (200, delivered)
         assert not spooled.exists()
+
+
+async def test_an_image_job_s_images_are_each_archived_with_their_bytes(world: World) -> None:
+    async with AsyncExitStack() as stack:
+        rt = await world.start(stack)
+        started = await rt.actions.image(CALLER, ImageRequest.build(prompt="a red kite", n=2))
+        job = await rt.actions.wait(CALLER, started.job.id, timeout=60)
+        assert job.state is JobState.DELIVERED, job.error_message
+        entries = await archived(rt, job.id)
+        assert [(e.key, e.content_type) for e in entries] == [(f"{job.id}-1.png", "image/png"),
+                                                              (f"{job.id}-2.png", "image/png")]
+        for entry, url in zip(entries, job.image_urls, strict=True):
+            status, original = await _fetch(url)
+            assert status == 200
+            assert (world.tmp / "archive" / entry.key).read_bytes() == original
+            assert entry.size == len(original)
