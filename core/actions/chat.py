@@ -193,7 +193,8 @@ class ChatActions:
         if isinstance(command, DefaultsCommand):
             return await self.defaults(caller, command)
         if isinstance(command, HistoryCommand):
-            return await self.history(caller, user_id=command.user_id, text=command.text)
+            return await self.history(caller, user_id=command.user_id, user_name=command.user_name,
+                                      text=command.text)
         assert isinstance(command, HelpCommand)
         return self.help(caller)
 
@@ -398,13 +399,13 @@ class ChatActions:
         self.check_allowed(caller)
         return await self.desk.run(caller, command)
 
-    async def history(self, caller: Caller, *, user_id: str | None = None,
+    async def history(self, caller: Caller, *, user_id: str | None = None, user_name: str | None = None,
                       text: str | None = None) -> HistoryReport:
         """``/wan history [@user] [text]``: this channel's past results (``core.actions.history``)."""
         self.check_allowed(caller)
         if self.history_desk is None:
             raise ActionRefused(self.messages("history.unavailable"), code="NoHistory")
-        return await self.history_desk.history(caller, user_id=user_id, text=text)
+        return await self.history_desk.history(caller, user_id=user_id, user_name=user_name, text=text)
 
     def help(self, caller: Caller, *, typed_options: bool = False) -> HelpText:
         """The command list: flags for text surfaces, option names where the platform types them."""

@@ -39,7 +39,7 @@ Counts = Callable[[Sequence[str]], Awaitable[dict[str, int]]]
 class HistorySource(Protocol):
     async def delivered_here(self, platform: str, workspace_id: str | None, channel_id: str, *,
                              user_id: str | None = None, text: str | None = None,
-                             limit: int = HISTORY_LIMIT) -> list[Job]: ...
+                             limit: int = HISTORY_LIMIT, user_name: str | None = None) -> list[Job]: ...
 
 
 class ArchiveLinks(Protocol):
@@ -79,11 +79,13 @@ class HistoryDesk:
         #: Issue 13 votes: the integrator passes ``store.votes.counts``.
         self.counts: Counts = counts or no_votes
 
-    async def history(self, caller: Caller, *, user_id: str | None = None, text: str | None = None) -> HistoryReport:
+    async def history(self, caller: Caller, *, user_id: str | None = None, user_name: str | None = None,
+                      text: str | None = None) -> HistoryReport:
         m = self.messages
         text = " ".join(text.split()) if text else None
         jobs = await self.source.delivered_here(caller.platform, caller.workspace_id, caller.channel_id,
-                                                user_id=user_id, text=text or None, limit=HISTORY_LIMIT)
+                                                user_id=user_id, user_name=user_name, text=text or None,
+                                                limit=HISTORY_LIMIT)
         ids = [job.id for job in jobs]
         votes = await self.counts(ids) if ids else {}
         archived = await self.archive.links(ids) if self.archive is not None and ids else {}
@@ -93,8 +95,8 @@ class HistoryDesk:
             entries.append(HistoryEntry(job.id, self._line(job, votes.get(job.id, 0), link), link,
                                         job.id in archived))
         filters = ""
-        if user_id:
-            filters += m("history.filter_user", user=user_id)
+        if user_id or user_name:
+            filters += m("history.filter_user", user=user_id or f"@{user_name}")
         if text:
             filters += m("history.filter_text", text=shorten(text, 60))
         title = m("history.title", filters=filters) if entries else m("history.none", filters=filters)

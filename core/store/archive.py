@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -86,14 +86,17 @@ class ArchiveRows:
             return int((await conn.execute(stmt)).rowcount or 0)
 
     async def delivered_here(self, platform: str, workspace_id: str | None, channel_id: str, *,
-                             user_id: str | None = None, text: str | None = None, limit: int = 10) -> list[Job]:
-        """The channel's delivered jobs, newest first: of ``user_id`` only when given, and whose prompt
-        contains ``text`` (case-insensitively) when given."""
+                             user_id: str | None = None, text: str | None = None, limit: int = 10,
+                             user_name: str | None = None) -> list[Job]:
+        """The channel's delivered jobs, newest first: of ``user_id`` (or the user name ``user_name``, any
+        case) only when given, and whose prompt contains ``text`` (case-insensitively) when given."""
         ws = jobs.c.workspace_id.is_(None) if workspace_id is None else jobs.c.workspace_id == workspace_id
         where = [jobs.c.platform == platform, ws, jobs.c.channel_id == channel_id,
                  jobs.c.state == JobState.DELIVERED.value]
         if user_id is not None:
             where.append(jobs.c.user_id == user_id)
+        if user_name is not None:
+            where.append(func.lower(jobs.c.user_name) == user_name.lower())
         stmt = select(jobs).where(*where).order_by(jobs.c.created_at.desc(), jobs.c.id)
         stmt = stmt.limit(SEARCH_WINDOW if text else limit)
         async with self._engine.connect() as conn:

@@ -58,6 +58,7 @@ async def test_history_filters_links_and_reuses_settings_after_a_restart(bot: Sl
 
     assert _entries(await _history(bot, "<@U2|u2>")) == [fox]
     assert _entries(await _history(bot, "<@U1> lighthouse")) == [lighthouse]
+    assert _entries(await _history(bot, "@U2")) == [fox]  # unescaped: the user name (the fake's is the id)
     assert _entries(await _history(bot, "LIGHTHOUSE")) == [lighthouse]
     nothing = await _history(bot, "submarine")
     assert _entries(nothing) == [] and "Nothing delivered" in nothing[0]["text"]["text"]

@@ -53,7 +53,8 @@ async def test_history_is_this_channel_s_delivered_jobs_newest_first_filtered(st
         made = make_job(user=user, workspace=workspace, state=state, created_at=T0 + timedelta(minutes=minutes),
                         request=GenerationRequest.build(prompt=prompt),
                         conversation=ConversationRef("discord", channel, workspace))
-        made = made.evolve(requester=Requester("discord", user, channel, workspace))
+        made = made.evolve(requester=Requester("discord", user, channel, workspace,
+                                               user_name="bob" if user == "u2" else "alice"))
         jobs.append(made)
         return made.id
 
@@ -71,4 +72,5 @@ async def test_history_is_this_channel_s_delivered_jobs_newest_first_filtered(st
     assert [j.id for j in await here("discord", "w1", "c1", user_id="u2")] == [newest, fox]
     assert [j.id for j in await here("discord", "w1", "c1", user_id="u2", text="fox")] == [fox]
     assert [j.id for j in await here("discord", "w1", "c1", limit=2)] == [newest, fox]
+    assert [j.id for j in await here("discord", "w1", "c1", user_name="BOB")] == [newest, fox]
     assert await here("slack", "w1", "c1") == []
