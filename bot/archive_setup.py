@@ -15,13 +15,15 @@ from bot.archive_host import ArchiveHost
 from bot.media_host import load_secret
 from bot.settings import Settings
 from core.archive import Archiver, LocalDirBackend
+from core.archive.archiver import Download
 from core.archive.backends import ArchiveBackend
 from core.jobs import Job
 from core.store import JobStore
 
 
 def build_archive(settings: Settings, store: JobStore, job: Callable[[str], Awaitable[Job | None]], *,
-                  clock: Callable[[], float]) -> tuple[Archiver, ArchiveHost | None]:
+                  clock: Callable[[], float],
+                  download: Download | None = None) -> tuple[Archiver, ArchiveHost | None]:
     """The archiver, and the route serving a local archive (None for S3: its links are presigned)."""
     root = settings.archive_root()
     root.mkdir(parents=True, exist_ok=True)
@@ -44,5 +46,6 @@ def build_archive(settings: Settings, store: JobStore, job: Callable[[str], Awai
         backend = local
     retention = settings.archive_retention_days or None
     archiver = Archiver(backend, store.archive, job, spool=root / ".spool",
-                        now=lambda: datetime.fromtimestamp(clock(), UTC), retention_days=retention)
+                        now=lambda: datetime.fromtimestamp(clock(), UTC), retention_days=retention,
+                        download=download)
     return archiver, host

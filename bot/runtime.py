@@ -44,7 +44,7 @@ from core.actions import AllowList, ChatActions
 from core.actions.history import HistoryDesk
 from core.archive import Archiver
 from core.dashscope import DASHSCOPE, DashScopeClient, resolve_base_url
-from core.delivery import Delivery
+from core.delivery import MAX_DOWNLOAD_BYTES, Delivery
 from core.engine import Engine
 from core.errors import ConfigError
 from core.image_check import ImageCheck
@@ -241,7 +241,9 @@ async def runtime(
         delivery = Delivery(client, workdir=settings.workdir, messages=messages, fit=fit_to_size,
                             on_uploaded=metrics.on_uploaded)
         # Issue 13: every delivered result copied to the archive (local directory or S3).
-        archiver, archive_host = build_archive(settings, store, store.get, clock=time.time)
+        archiver, archive_host = build_archive(
+            settings, store, store.get, clock=time.time,
+            download=lambda url, path: client.download_to(url, path, max_bytes=MAX_DOWNLOAD_BYTES))
         engine_config = settings.engine_config()
         if sandbox is not None:  # its tasks run ``speed`` times faster than DashScope's: so do the priors
             # (and it is DashScope itself, with a task list, whatever gateway the settings name)

@@ -11,6 +11,9 @@ So an archive failure never fails or delays a delivery, and nothing is lost unti
 ``sweep`` also drops spooled files of jobs that did not end DELIVERED (a failed delivery stages nothing
 useful) and, with ``retention_days``, deletes archive copies (and their rows) older than that.
 ``forget`` removes a job's copies and rows (the Delete action); ``links`` signs a link per job for history.
+
+A delivery retried after a crash may find its upload already posted and download nothing, so nothing is
+staged: ``delivered`` then fetches the result again from DashScope's links (``download``) while they last.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from core.jobs import Job, JobState
 from core.store.archive import ArchiveEntry, ArchiveRows
 
 log = logging.getLogger("wanbot.archive")
+
+#: Downloads a result link into a file (``DashScopeClient.download_to`` with its size bound).
+Download = Callable[[str, Path], Awaitable[object]]
 
 #: How often the sweep runs (it also runs once at start).
 SWEEP_INTERVAL = 600.0
@@ -64,7 +70,10 @@ class Archiver:
     def __init__(self, backend: ArchiveBackend, rows: ArchiveRows, job: Callable[[str], Awaitable[Job | None]], *,
                  spool: Path, now: Callable[[], datetime], retention_days: float | None = None,
                  interval: float = SWEEP_INTERVAL,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 download: Download | None = None) -> None:
+        #: Fetches a result link to a file (``DashScopeClient.download_to``); None: no refetching.
+        self._download = download
         self.backend = backend
         self.rows = rows
         self._job = job
@@ -100,9 +109,30 @@ class Archiver:
     async def delivered(self, job_id: str) -> None:
         """Archive what was staged for a job now stored DELIVERED; a failure waits for the next sweep."""
         try:
+            await self._refetch_if_unstaged(job_id)
             await self._archive(job_id)
         except Exception as exc:
             log.warning("job %s: archiving failed (%r); the next sweep retries", job_id, exc)
+
+    async def _refetch_if_unstaged(self, job_id: str) -> None:
+        """Nothing staged (an upload a crashed attempt had made was found instead): download it again."""
+        folder = self.spool / job_id
+        if self._download is None or await asyncio.to_thread(lambda: folder.is_dir() and any(folder.iterdir())):
+            return
+        job = await self._job(job_id)
+        if job is None or job.state is not JobState.DELIVERED or (await self.rows.for_jobs([job_id])):
+            return
+        urls = list(job.image_urls) if job.is_image else [job.video_url] if job.video_url else []
+        if not urls or (job.video_expires_at is not None and self._now() >= job.video_expires_at):
+            return
+        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+        suffix = ".png" if job.is_image else ".mp4"
+        for index, url in enumerate(urls):
+            target = folder / archive_key(job_id, index, len(urls), suffix)
+            partial = target.with_name(f".{target.name}.part")  # not a key: never archived half-written
+            await self._download(url, partial)
+            await asyncio.to_thread(os.replace, partial, target)
+        log.info("job %s: nothing was staged (an earlier upload was found); fetched again to archive", job_id)
 
     # -- the sweep ------------------------------------------------------------------------------------------
 

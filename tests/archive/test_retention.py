@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -119,3 +119,33 @@ async def test_an_image_job_s_files_get_one_key_each(tmp_path: Path, store: JobS
     assert (tmp_path / "archive" / f"{job.id}-2.png").read_bytes() == f"{job.id}:wan-2.png".encode()
     assert await archiver.forget(job.id) == 2
     assert not list((tmp_path / "archive").glob(f"{job.id}*"))
+
+
+async def test_a_result_whose_upload_was_found_after_a_crash_is_fetched_again_to_archive(
+        tmp_path: Path, store: JobStore) -> None:
+    """A retried delivery that finds its upload already posted downloads nothing, so nothing is staged."""
+    clock = FakeClock()
+    now = datetime.fromtimestamp(clock(), UTC)
+    fresh = make_job(state=JobState.DELIVERED, video_url="https://dashscope.example/a.mp4",
+                     video_expires_at=now + timedelta(hours=20))
+    expired = make_job(state=JobState.DELIVERED, video_url="https://dashscope.example/b.mp4",
+                       video_expires_at=now - timedelta(hours=1))
+    fetched: list[str] = []
+
+    async def download(url: str, path: Path) -> int:
+        fetched.append(url)
+        path.write_bytes(b"the video again")
+        return 15
+
+    async def job(job_id: str) -> Job | None:
+        return {fresh.id: fresh, expired.id: expired}.get(job_id)
+
+    archiver = Archiver(LocalDirBackend(tmp_path / "archive"), store.archive, job, spool=tmp_path / "spool",
+                        now=lambda: datetime.fromtimestamp(clock(), UTC), download=download)
+    await archiver.delivered(fresh.id)
+    await archiver.delivered(expired.id)  # its link is dead: nothing to fetch, nothing archived
+    assert fetched == ["https://dashscope.example/a.mp4"]
+    assert (tmp_path / "archive" / f"{fresh.id}.mp4").read_bytes() == b"the video again"
+    assert list(await store.archive.for_jobs([fresh.id, expired.id])) == [fresh.id]
+    await archiver.delivered(fresh.id)  # archived already: not fetched twice
+    assert len(fetched) == 1
