@@ -11,20 +11,27 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WANBOT_HTTP_HOST=0.0.0.0
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+RUN useradd --create-home --uid 10001 wanbot \
+    && mkdir -p /data \
+    && chown wanbot:wanbot /data
+# Dependencies first, from pyproject.toml alone: this layer is rebuilt only when they change, not on
+# every source edit.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+COPY README.md ./
 COPY bot ./bot
 COPY core ./core
 COPY adapters ./adapters
 COPY sandbox ./sandbox
-RUN pip install . \
-    && useradd --create-home --uid 10001 wanbot \
-    && mkdir -p /data \
-    && chown wanbot:wanbot /data
+RUN pip install --no-deps .
 
 USER wanbot
 VOLUME ["/data"]
 # The bot's HTTP port (Slack HTTP mode, /healthz, /metrics).
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-    CMD python -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WANBOT_HTTP_PORT', '3000'), timeout=4)"
+    CMD python -c "import os,urllib.request as u; t=os.environ.get('WANBOT_HTTP_TOKEN'); u.urlopen(u.Request('http://127.0.0.1:%s/healthz' % os.environ.get('WANBOT_HTTP_PORT', '3000'), headers={'Authorization': 'Bearer ' + t} if t else {}), timeout=4)"
 CMD ["wanbot", "run"]

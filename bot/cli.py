@@ -2,6 +2,10 @@
 
 Each sub-command parses its flags, loads ``Settings``, and hands over to the composition root
 (``bot.runtime``). Exit codes: 0 success, 1 the job or check failed, 2 bad input or configuration.
+
+Every setting is checked once, before anything starts; each problem is one sentence naming its variable
+(``bot.config_errors``) and the exit code is 2. No traceback reaches the person unless ``--debug`` asks
+for it: an unexpected error is one line saying so.
 """
 
 from __future__ import annotations
@@ -9,13 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
 
+from bot.config_errors import sentences
 from bot.logs import setup_logging
 from bot.redact import Redactor
 from bot.settings import Settings
@@ -31,7 +38,9 @@ DEMO_SPEED = 12.0
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wanbot", description="Wan 2.7 text-to-video for your team chat.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"wanbot {_version()}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks (and DEBUG logs)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p_try = sub.add_parser("try", help="make one video from a prompt and save it")
     p_try.add_argument("prompt")
@@ -73,25 +82,52 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return version("wanbot")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    console = Console(stderr=False)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    # Results on stdout, problems on stderr; neither wraps lines mid-sentence (a pipe is 80 columns to rich).
+    console = Console(stderr=False, soft_wrap=True)
+    errors = Console(stderr=True, soft_wrap=True)
     try:
         settings = Settings()
     except ValidationError as exc:
-        # The settings did not load, so only what looks like a secret can be masked (URL passwords).
-        console.print(f"[red]Configuration problem:[/]\n{Redactor()(str(exc))}")
+        # The settings did not load, so only what looks like a secret can be masked (URL passwords); the
+        # values of secret variables are never repeated at all.
+        problems = sentences(exc, secret_names=Settings.secret_variables())
+        errors.print("[red]Configuration problem" + ("s" if len(problems) > 1 else "") + ":[/]")
+        for problem in problems:
+            errors.print(f"  • {Redactor()(problem)}", markup=False, highlight=False)
         return 2
     quiet = args.command in ("try", "console") and "log_level" not in settings.model_fields_set
-    setup_logging("WARNING" if quiet else settings.log_level, console=Console(stderr=True),
-                  redact=Redactor.of(settings))
+    level = "DEBUG" if args.debug else "WARNING" if quiet else settings.log_level
+    redact = Redactor.of(settings)
+    setup_logging(level, console=Console(stderr=True), redact=redact, json_lines=settings.log_format == "json")
     try:
         return asyncio.run(_dispatch(args, settings, console))
     except KeyboardInterrupt:
         return 130
     except ConfigError as exc:  # found while starting (a database URL, the media directory): one sentence
-        console.print(f"[red]Configuration problem:[/] {Redactor.of(settings)(exc.message)}")
+        if args.debug:
+            logging.getLogger("wanbot").exception("configuration problem")
+        errors.print(f"[red]Configuration problem:[/] {redact(exc.message)}")
         return 2
+    except Exception as exc:
+        if args.debug:
+            raise
+        detail = redact(str(exc)) or type(exc).__name__
+        errors.print(f"[red]wanbot stopped on an unexpected error:[/] {type(exc).__name__}: {detail} "
+                      "(run again with --debug for the traceback)", markup=True, highlight=False)
+        return 1
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -121,6 +157,9 @@ async def _try(args: argparse.Namespace, settings: Settings, console: Console) -
     from core.actions import sentence_for
 
     messages = Messages(settings.locale)
+    # Only the saved file's path goes to stdout (`path=$(wanbot try …)`); the notice, the live status and any
+    # problem go to stderr, where a person watching still sees them.
+    progress = Console(stderr=True, soft_wrap=True)
     try:
         request = GenerationRequest.build(
             prompt=args.prompt, ratio=args.ratio, duration=args.duration, resolution=args.resolution,
@@ -128,20 +167,20 @@ async def _try(args: argparse.Namespace, settings: Settings, console: Console) -
             prompt_extend=False if args.no_extend else None, watermark=args.watermark,
         )
     except InvalidRequest as exc:
-        console.print(f"[red]{sentence_for(exc, messages)}[/]")
+        progress.print(f"[red]{sentence_for(exc, messages)}[/]")
         return 2
     sandbox = args.sandbox or settings.uses_sandbox
     if sandbox:
-        console.print(f"[yellow]{messages('sandbox.notice')}[/]")
+        progress.print(f"[yellow]{messages('sandbox.notice')}[/]")
         if "sandbox_speed" not in settings.model_fields_set:
             settings = settings.model_copy(update={"sandbox_speed": DEMO_SPEED})
-    port = ConsolePort(console, args.out)
+    port = ConsolePort(progress, args.out)
     async with runtime(settings, {PLATFORM: port}, force_sandbox=args.sandbox) as rt:
         job = await run_try(rt.actions, port, request)
     if job.state is JobState.DELIVERED and job.id in port.saved:
         print(port.saved[job.id].resolve())  # plain: scripts read this line
         return 0
-    console.print(f"[red]{job.state.value.lower()}: {job.error_message or job.delivery_note or ''}[/]")
+    progress.print(f"[red]{job.state.value.lower()}: {job.error_message or job.delivery_note or ''}[/]")
     return 1
 
 

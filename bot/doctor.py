@@ -1,8 +1,9 @@
 """``wanbot doctor``: check the configuration and every connection, and say what is missing.
 
-Each check returns a ``Check`` (ok / warning / problem, and a hint naming the variable to set). Nothing
-here spends money: DashScope is probed with the free task-list call (a gateway without one: a query of
-a task that cannot exist), never with a create. Nothing here
+Each check returns a ``Check`` (ok / warning / problem, and a hint naming the variable to set). A token
+is ✓ only when its service accepted it: Discord's ``GET /users/@me``, Slack's ``auth.test``, DashScope's
+free task-list call (a gateway without one: a query of a task that cannot exist) — never a create, so
+nothing here spends money. An unreachable host is named with the reason, not a bare error class. Nothing here
 prints a secret: URLs are shown redacted and every line is scrubbed of the configuration's secrets
 (``bot.redact``), error texts included.
 """
@@ -22,7 +23,7 @@ from rich.table import Table
 from bot.redact import Redactor, redact_url
 from bot.settings import Settings
 from core.dashscope import DashScopeClient, TaskNotFound, resolve_base_url
-from core.errors import WanbotError
+from core.errors import TransportError, WanbotError
 from core.messages import Messages
 from core.store import LATEST_VERSION, JobStore
 from core.transcode import ffmpeg_exe
@@ -66,6 +67,9 @@ async def _dashscope(settings: Settings) -> Check:
                 # means it was reached and did not refuse the key.
                 with contextlib.suppress(TaskNotFound):
                     await client.get_task("wanbot-doctor-probe")
+        except TransportError as exc:
+            return Check("DashScope", "fail", f"cannot reach {shown}: {exc.message} (check DASHSCOPE_REGION or "
+                         "DASHSCOPE_HTTP_BASE_URL, and this machine's network)")
         except WanbotError as exc:
             hint = {"InvalidApiKey": " (wrong key, or a key from another region than the base URL)"}
             return Check("DashScope", "fail", f"{shown}: {exc.code}{hint.get(exc.code, '')}")
@@ -129,21 +133,58 @@ async def _media_host(settings: Settings) -> Check:
                  f"that it routes to WANBOT_HTTP_PORT ({kept})")
 
 
-def _platforms(settings: Settings) -> list[Check]:
-    checks = []
-    if settings.discord_token:
-        checks.append(Check("Discord", "ok", "DISCORD_TOKEN set"))
-    else:
-        checks.append(Check("Discord", "warn", "DISCORD_TOKEN not set: Discord is off"))
-    if settings.slack_bot_token:
-        mode = "Socket Mode" if settings.slack_app_token else "HTTP mode"
-        if not settings.slack_app_token and not settings.slack_signing_secret:
-            checks.append(Check("Slack", "fail", "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN "
-                                "for Socket Mode)"))
-        else:
-            checks.append(Check("Slack", "ok", f"SLACK_BOT_TOKEN set ({mode})"))
-    else:
-        checks.append(Check("Slack", "warn", "SLACK_BOT_TOKEN not set: Slack is off"))
+#: Seconds each platform's token check may take.
+TOKEN_PROBE_TIMEOUT = 10.0
+
+
+def _unreachable(exc: BaseException) -> str:
+    return "no answer in time" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+
+
+async def _discord(settings: Settings) -> Check:
+    if not settings.discord_token:
+        return Check("Discord", "warn", "DISCORD_TOKEN not set: Discord is off")
+    base = settings.discord_api_base.rstrip("/")
+    headers = {"Authorization": f"Bot {settings.discord_token.get_secret_value()}"}
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TOKEN_PROBE_TIMEOUT)) as session, \
+                session.get(f"{base}/users/@me", headers=headers) as resp:
+            status = resp.status
+            me = await resp.json(content_type=None) if status == 200 else {}
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        return Check("Discord", "fail", f"cannot reach {redact_url(base)}: {_unreachable(exc)}")
+    if status == 401:
+        return Check("Discord", "fail", "Discord refused DISCORD_TOKEN (401): copy the bot's token again from the "
+                     "Developer Portal (Bot → Reset Token)")
+    if status != 200:
+        return Check("Discord", "fail", f"{redact_url(base)}/users/@me answered {status}")
+    return Check("Discord", "ok", f"logged in as {me.get('username', '?')} (id {me.get('id', '?')})")
+
+
+async def _slack(settings: Settings) -> Check:
+    if not settings.slack_bot_token:
+        return Check("Slack", "warn", "SLACK_BOT_TOKEN not set: Slack is off")
+    if not settings.slack_app_token and not settings.slack_signing_secret:
+        return Check("Slack", "fail", "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+    mode = "Socket Mode" if settings.slack_app_token else "HTTP mode"
+    url = settings.slack_api_url.rstrip("/") + "/auth.test"
+    headers = {"Authorization": f"Bearer {settings.slack_bot_token.get_secret_value()}"}
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TOKEN_PROBE_TIMEOUT)) as session, \
+                session.post(url, headers=headers) as resp:
+            answer = await resp.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        return Check("Slack", "fail", f"cannot reach {redact_url(settings.slack_api_url)}: {_unreachable(exc)}")
+    if not isinstance(answer, dict) or not answer.get("ok"):
+        error = answer.get("error", "no answer") if isinstance(answer, dict) else "not Slack's answer"
+        hint = " (copy the Bot User OAuth Token, xoxb-…, again)" if error in ("invalid_auth", "not_authed",
+                                                                            "token_revoked", "account_inactive") else ""
+        return Check("Slack", "fail", f"Slack refused SLACK_BOT_TOKEN: {error}{hint}")
+    return Check("Slack", "ok", f"{mode}: workspace {answer.get('team', '?')} as @{answer.get('user', '?')}")
+
+
+async def _platforms(settings: Settings) -> list[Check]:
+    checks = [await _discord(settings), await _slack(settings)]
     if not settings.discord_token and not settings.slack_bot_token:
         checks.append(Check("Platforms", "warn", "no chat platform configured: `wanbot run` has nothing to "
                             "start (try `wanbot try` or `wanbot console`)"))
@@ -152,7 +193,7 @@ def _platforms(settings: Settings) -> list[Check]:
 
 async def doctor(settings: Settings, console: Console) -> int:
     checks = [await _dashscope(settings), await _database(settings), await _ffmpeg(), await _media_host(settings),
-              *_platforms(settings)]
+              *await _platforms(settings)]
     redact = Redactor.of(settings)  # also what an error text might echo (a URL, a header)
     table = Table(show_header=False, box=None)
     marks = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}

@@ -14,6 +14,10 @@ always has the same port to look at:
   function that removes the route again. ``mount_prefix`` serves every path under a prefix the same way
   (the media route's ``GET /media/{key}``: ``bot.media_host``).
 
+With a ``token`` (``WANBOT_HTTP_TOKEN``), ``/healthz`` and ``/metrics`` answer 401 unless the request
+carries ``Authorization: Bearer <token>``; mounted routes keep their own checks (Slack's signature, the
+media links' HMAC), since the platforms calling them cannot send ours.
+
 While draining (``begin_drain``) mounted routes answer 503 too: a platform retries such a request
 (Slack does, with ``X-Slack-Retry-Num``), ideally on the instance that replaces this one.
 """
@@ -21,6 +25,7 @@ While draining (``begin_drain``) mounted routes answer 503 too: a platform retri
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -53,8 +58,10 @@ class HttpServer:
         probe: Callable[[], Awaitable[Health]] | None = None,
         metrics: Callable[[], bytes] | None = None,
         metrics_content_type: str = "text/plain; version=0.0.4; charset=utf-8",
+        token: str | None = None,
     ) -> None:
         self.host = host
+        self._token = token
         self.port = port
         self._probe = probe
         self._metrics = metrics
@@ -112,7 +119,18 @@ class HttpServer:
         """Shutdown has begun: health turns 503 and mounted routes stop taking requests."""
         self.draining = True
 
+    def _refused(self, request: web.Request) -> web.Response | None:
+        """401 unless the operator's token came with the request (or none is configured)."""
+        if not self._token:
+            return None
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self._token.encode()):
+            return None
+        return web.json_response({"status": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"})
+
     async def _health(self, request: web.Request) -> web.Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
         health = await self._probe() if self._probe is not None else Health(ok=True)
         status = "draining" if self.draining else "ok" if health.ok else "unhealthy"
         code = 200 if status == "ok" else 503
@@ -121,6 +139,8 @@ class HttpServer:
     async def _metrics_page(self, request: web.Request) -> web.Response:
         if self._metrics is None:
             raise web.HTTPNotFound()
+        if (refused := self._refused(request)) is not None:
+            return refused
         body = await asyncio.to_thread(self._metrics)
         return web.Response(body=body, headers={"Content-Type": self._metrics_type})
 

@@ -47,7 +47,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.http import HttpServer
-from core.media_stash import CONTENT_TYPES  # the extensions the stash keeps, and what each is served as
+from core.media_stash import CONTENT_TYPES, TEMP_PREFIX  # the extensions the stash keeps, and what each is served as
 
 log = logging.getLogger("wanbot.media")
 
@@ -162,13 +162,25 @@ class SignedMediaHost:
         return unmount
 
 
+#: When a stash temp file (``core.media_stash.TEMP_PREFIX``) is surely abandoned: a write takes seconds.
+ABANDONED_TEMP_SECONDS = 3600.0
+
+
 def sweep(root: Path, max_age_seconds: float, now: float) -> int:
     """Delete the stashed files under ``root`` unused for ``max_age_seconds``; returns how many. Blocking:
-    run it in a thread. Only files named like stash keys are touched (never the secret, never anything else)."""
+    run it in a thread. Only files named like stash keys are touched (never the secret, never anything else),
+    and the stash's own half-written temp files (``.keep-…``) a crash left behind once they are an hour old
+    (a write in progress is seconds old)."""
     removed = 0
     if not root.is_dir():
         return 0
     for path in root.rglob("*"):
+        if path.name.startswith(TEMP_PREFIX):
+            with contextlib.suppress(FileNotFoundError):
+                if path.is_file() and now - path.stat().st_mtime > ABANDONED_TEMP_SECONDS:
+                    path.unlink()
+                    removed += 1
+            continue
         if not valid_key(path.name):
             continue
         with contextlib.suppress(FileNotFoundError):  # a concurrent sweep (another replica) took it

@@ -272,8 +272,9 @@ async def runtime(
         rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics,
                      media=media, media_host=media_host, archive=archiver)
         if with_http:
+            token = settings.http_token.get_secret_value() if settings.http_token else None
             rt.http = HttpServer(settings.http_host, settings.http_port, probe=rt.health, metrics=metrics.render,
-                                 metrics_content_type=CONTENT_TYPE)
+                                 metrics_content_type=CONTENT_TYPE, token=token)
             # Registered before the engine's stop, so it runs after it: health answers 503 while it stops.
             stack.push_async_callback(rt.http.close)
             if media_host is not None:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -33,6 +33,8 @@ MAX_DELIVERY_WORKERS = 32
 #: Days a kept attachment survives unused (a re-roll within them still finds it).
 MEDIA_RETENTION_DAYS = 30
 MAX_MEDIA_RETENTION_DAYS = 3650
+#: What WANBOT_LOG_LEVEL may say (any case).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: A configured media secret shorter than this would be guessable (``bot.media_host``).
 MIN_MEDIA_SECRET_LENGTH = 16
 
@@ -81,6 +83,8 @@ class Settings(BaseSettings):
     prices: str = Field("", validation_alias=_env("WANBOT_PRICES"))
     locale: str = Field("en", validation_alias=_env("WANBOT_LOCALE"))
     log_level: str = Field("INFO", validation_alias=_env("WANBOT_LOG_LEVEL"))
+    #: ``text`` (a line a person reads) or ``json`` (one object per line, for a log pipeline).
+    log_format: Literal["text", "json"] = Field("text", validation_alias=_env("WANBOT_LOG_FORMAT"))
 
     # -- sandbox (used when no DASHSCOPE_API_KEY is set, or with --sandbox) ------------------------------
     #: Generate on the embedded sandbox even with a key, like ``--sandbox``; without a key it is what lets
@@ -92,6 +96,8 @@ class Settings(BaseSettings):
     # -- the bot's own HTTP server (/healthz, /metrics, Slack HTTP mode) and shutdown -------------------
     http_host: str = Field("127.0.0.1", validation_alias=_env("WANBOT_HTTP_HOST"))
     http_port: int = Field(3000, ge=0, validation_alias=_env("WANBOT_HTTP_PORT"))
+    #: When set, ``/healthz`` and ``/metrics`` need ``Authorization: Bearer <token>``.
+    http_token: SecretStr | None = Field(None, validation_alias=_env("WANBOT_HTTP_TOKEN"))
     #: Seconds ``wanbot run`` may take to stop after SIGTERM/SIGINT before it stops waiting.
     shutdown_timeout: float = Field(10.0, gt=0, validation_alias=_env("WANBOT_SHUTDOWN_TIMEOUT"))
 
@@ -138,7 +144,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
 
     @field_validator("dashscope_api_key", "discord_token", "slack_bot_token", "slack_app_token",
-                     "slack_signing_secret", "media_secret", "public_url", "archive_s3_bucket",
+                     "slack_signing_secret", "media_secret", "public_url", "http_token", "archive_s3_bucket",
                      "archive_s3_endpoint", "archive_s3_region", "archive_s3_access_key_id",
                      "archive_s3_secret_access_key", "archive_retention_days", "archive_dir", mode="before")
     @classmethod
@@ -220,8 +226,55 @@ class Settings(BaseSettings):
     @field_validator("budgets")
     @classmethod
     def _budgets_parse(cls, value: str) -> str:
-        parse_budgets(value)  # fail at start-up, not at the first request
+        try:
+            parse_budgets(value)  # fail at start-up with one sentence, not at the first request
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: object) -> str:
+        level = str(value).strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"WANBOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {str(value)!r}")
+        return level
+
+    @field_validator("discord_allowed_guilds", "discord_allowed_channels", "discord_allowed_roles")
+    @classmethod
+    def _ids(cls, value: str, info: ValidationInfo) -> str:
+        name = {"discord_allowed_guilds": "DISCORD_ALLOWED_GUILDS", "discord_allowed_channels":
+                "DISCORD_ALLOWED_CHANNELS", "discord_allowed_roles": "DISCORD_ALLOWED_ROLES"}[str(info.field_name)]
+        bad = [part for part in (p.strip() for p in value.split(",")) if part and not part.isdigit()]
+        if bad:
+            raise ValueError(f"{name} must be Discord ids (numbers) separated by commas, not {bad[0]!r} (turn on "
+                             "Developer Mode in Discord, then right-click → Copy ID)")
+        return value
+
+    @field_validator("prices")
+    @classmethod
+    def _prices_parse(cls, value: str) -> str:
+        for item in filter(None, (p.strip() for p in value.split(","))):
+            key, sep, price = item.partition("=")
+            try:
+                ok = bool(sep and key.strip()) and Decimal(price.strip()) >= 0
+            except ArithmeticError:
+                ok = False
+            if not ok:
+                raise ValueError(f"WANBOT_PRICES: cannot read {item!r}; write model:resolution=yuan-per-second "
+                                 "or model=yuan-per-image, e.g. wan2.7-t2v:720P=0.6, wan2.7-image=0.2")
+        return value
+
+    @classmethod
+    def secret_variables(cls) -> frozenset[str]:
+        """The environment variables whose values are secrets (never repeated in an error)."""
+        names = set()
+        for field in cls.model_fields.values():
+            alias = field.validation_alias
+            secret = field.annotation is not None and "SecretStr" in str(field.annotation)
+            if secret and isinstance(alias, AliasChoices):
+                names.add(str(alias.choices[0]))
+        return frozenset(names)
 
     @field_validator("timezone")
     @classmethod

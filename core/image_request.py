@@ -35,7 +35,8 @@ class ImageRequest(_Base):
     """A text-to-image or image-editing request (wan2.7-image / wan2.7-image-pro): an engine job like a video.
 
     With ``images`` (1–9 refs or links) it edits them: size 1K or 2K only (4K is refused, not sent), and
-    ``thinking_mode`` is not sent (the service ignores it then); the output follows the last image's shape.
+    ``thinking_mode`` is not sent (the service ignores it then: one typed with images is refused, so nobody
+    believes it applied); the output follows the last image's shape.
     The same body goes to the asynchronous endpoint (``X-DashScope-Async: enable``, then a task) and to
     the synchronous one the SDK conformance test still uses."""
 
@@ -46,7 +47,8 @@ class ImageRequest(_Base):
     n: int = 1  # the service defaults to 4 and bills per image: never send more than asked
     seed: int | None = None
     watermark: bool = False
-    thinking_mode: bool = True
+    #: ``None``: not chosen (text-to-image sends ``True``, the service's default; an edit sends nothing).
+    thinking_mode: bool | None = None
     images: tuple[str, ...] = ()
 
     @field_validator("seed")
@@ -91,6 +93,8 @@ class ImageRequest(_Base):
             raise InvalidRequest(f"size must be {_either(spec.sizes)} for {spec.id}", field="size")
         if self.images and size == "4K":
             raise InvalidRequest(_say("edit.no_4k"), field="size")
+        if self.images and self.thinking_mode is not None:
+            raise InvalidRequest(_say("edit.no_thinking"), field="thinking_mode")
         if not 1 <= self.n <= spec.max_n:
             raise InvalidRequest(f"n must be a whole number from 1 to {spec.max_n}", field="n")
         object.__setattr__(self, "size", size)
@@ -127,7 +131,7 @@ class ImageRequest(_Base):
         ``resolved`` maps each stash ref in ``images`` to the URL or ``data:`` URI DashScope is sent."""
         params: dict[str, Any] = {"size": self.size, "n": self.n, "watermark": self.watermark}
         if not self.images:
-            params["thinking_mode"] = self.thinking_mode  # only takes effect without input images
+            params["thinking_mode"] = True if self.thinking_mode is None else self.thinking_mode
         if self.seed is not None:
             params["seed"] = self.seed
         content: list[dict[str, str]] = [{"text": self.prompt}]

@@ -36,6 +36,9 @@ MEDIA_REF_PREFIX = "wanbot-media:"
 #: How long a host's signed URL stays valid: DashScope may fetch inputs well after the create (a queued task).
 RESOLVE_TTL_SECONDS = 48 * 3600.0
 
+#: Half-written files start with this until they are renamed into place (``bot.media_host.sweep`` removes
+#: the ones a crash left behind).
+TEMP_PREFIX = ".keep-"
 #: Content type → the extension a key carries (and back): only what wanbot checks and keeps.
 EXTENSIONS: dict[str, str] = {
     "image/jpeg": "jpg",
@@ -143,7 +146,7 @@ class MediaStash:
         if final.is_file():
             return  # the same bytes are already kept (content-addressed)
         final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".keep-", dir=final.parent)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=final.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

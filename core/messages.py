@@ -118,7 +118,6 @@ EN: dict[str, str] = {
     "discord.cmd.wan": "Wan 2.7 videos and images",
     "discord.cmd.video": "Make a video from a text prompt",
     "discord.cmd.storyboard": "Make a multi-shot video: up to five shots in one clip",
-    "discord.cmd.image": "Make images from a text prompt",
     "discord.cmd.status": "Show the status of a job (default: your latest)",
     "discord.cmd.cancel": "Cancel a job that has not started generating (default: your latest)",
     "discord.cmd.usage": "Seconds and cost today and this month, yours and this server's",
@@ -138,13 +137,6 @@ EN: dict[str, str] = {
     "discord.cmd.size": "Image size",
     "discord.cmd.n": "How many images (each is billed)",
     "discord.cmd.job": "Job id (from the status message)",
-    "help.options": "**/wan video** `prompt` — a video; options: model, resolution, ratio, duration, negative, seed, "
-    "prompt_extend, watermark, shot_type, audio\n"
-    "**/wan storyboard** — up to five shots in one video\n"
-    "**/wan image** `prompt` — images; options: model, size, n, seed, watermark, thinking_mode\n"
-    "**/wan status** `[job]` · **/wan cancel** `[job]` · **/wan usage** · **/wan help**\n"
-    "On a status message: **Cancel** while queued, then **Re-roll** (new seed), **Remix** (edit the prompt), "
-    "**1080P** (same seed, sharper) and **Delete**.",
     # /wan defaults: per-channel request defaults (all adapters; the Discord command's descriptions too)
     "defaults.none": "This channel has no defaults: videos use each model's own.",
     "defaults.show": "Videos in this channel default to: {summary}. Options typed with /wan video win.",
@@ -335,6 +327,8 @@ EN.update({
     "animate.prompt_empty": "the prompt is empty: describe the video you want",
     "edit.count": "image editing takes 1 to {most} images, not {count}",
     "edit.no_4k": "4K is only for images made from text alone; with input images choose 1K or 2K",
+    "edit.no_thinking": "thinking mode is only for images made from text alone; leave it out when you give "
+    "input images",
     "edit.too_many_refs": "a request takes at most {most} input images, not {count}",
     # the input image check (core.image_check), before anything is spent
     "image.unreachable": "wanbot could not download the image; check it opens without signing in",
@@ -422,6 +416,11 @@ EN.update({
     "discord.animate.title": "Animate with Wan",
     "discord.animate.prompt": "What happens (optional)",
     "discord.animate.placeholder": "the camera slowly pushes in as the waves roll",
+})
+
+# -- per-channel settings (core.channel_settings) --
+EN.update({
+    "setting.threads": "Open a thread for each new idea, where its re-rolls, remixes and variants go",
 })
 
 # -- issue 13: archive and history --

@@ -8,8 +8,11 @@ synchronously, on the event loop).
 =============================================  =========  ==============================================
 name                                           type       meaning
 =============================================  =========  ==============================================
-``wanbot_jobs{state}``                         gauge      jobs this process runs, by current state
+``wanbot_jobs{state}``                         gauge      live jobs this process runs, by state (unfinished
+                                                         states only: finished ones are the counter below)
 ``wanbot_jobs_finished_total{state}``          counter    jobs that reached DELIVERED/FAILED/CANCELED/…
+``wanbot_job_duration_seconds{model}``         histogram  request → delivered, per model
+``wanbot_spend_yuan_total{model}``             counter    what DashScope billed for finished jobs, in yuan
 ``wanbot_queue_depth``                         gauge      jobs waiting in the fair queue
 ``wanbot_dashscope_in_flight``                 gauge      DashScope task slots in use
 ``wanbot_task_detection_lag_seconds``          histogram  DashScope's end time → wanbot saw it
@@ -41,6 +44,9 @@ from core.jobs import Job, JobState
 
 #: Detection lag is ~1 s by design (the watcher's poll interval); the tail shows throttling or backlog.
 LAG_BUCKETS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+#: A job's whole life, request to delivery: 1–5 minutes typically, hours when the account's queue is long.
+DURATION_BUCKETS = (15.0, 30.0, 60.0, 90.0, 120.0, 180.0, 240.0, 300.0, 450.0, 600.0, 900.0, 1800.0, 3600.0,
+                    7200.0)
 #: Finished jobs remembered so a late field update (a button, a note) does not count them twice. Past
 #: this many the oldest are forgotten: memory stays flat on a bot that runs for months.
 FINISHED_MEMORY = 10_000
@@ -53,12 +59,19 @@ class Metrics:
     def __init__(self, *, process: bool = True) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.jobs = Gauge("wanbot_jobs", "Jobs by current state (terminal states: since this process started).",
-                          ["state"], registry=r)
+        self.jobs = Gauge("wanbot_jobs", "Unfinished jobs by current state.", ["state"], registry=r)
         for state in JobState:  # every series exists from the first scrape, so rate() and alerts see zeros
-            self.jobs.labels(state.value).set(0)
+            if not state.terminal:
+                self.jobs.labels(state.value).set(0)
         self.finished = Counter("wanbot_jobs_finished", "Jobs that reached a terminal state.", ["state"],
                                 registry=r)
+        for state in JobState:
+            if state.terminal:
+                self.finished.labels(state.value)
+        self.duration = Histogram("wanbot_job_duration_seconds", "Seconds from the request to the delivered result.",
+                                  ["model"], buckets=DURATION_BUCKETS, registry=r)
+        self.spend = Counter("wanbot_spend_yuan", "What DashScope billed for finished jobs, in yuan (CNY).",
+                             ["model"], registry=r)
         self.queue = Gauge("wanbot_queue_depth", "Jobs waiting in wanbot's fair queue for a DashScope slot.",
                            registry=r)
         self.in_flight = Gauge("wanbot_dashscope_in_flight", "DashScope task slots in use (SUBMITTING, PENDING, "
@@ -99,14 +112,18 @@ class Metrics:
             return
         if old is not None:
             self.jobs.labels(old.value).dec()
-        self.jobs.labels(job.state.value).inc()
         if job.state.terminal:
             self._active.pop(job.id, None)
             self.finished.labels(job.state.value).inc()
+            if job.state is JobState.DELIVERED:
+                self.duration.labels(job.request.model).observe(job.elapsed(job.updated_at or job.created_at))
+            if job.cost:
+                self.spend.labels(job.request.model).inc(float(job.cost))
             self._finished[job.id] = None
             if len(self._finished) > FINISHED_MEMORY:
                 del self._finished[next(iter(self._finished))]
         else:
+            self.jobs.labels(job.state.value).inc()
             self._active[job.id] = job.state
 
     def queue_depth(self, waiting: int, in_flight: int) -> None:

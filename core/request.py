@@ -296,6 +296,9 @@ def load_request(data: Any) -> AnyRequest:
     A row written before images were jobs has ``kind: "video"`` too (the field always had a default)."""
     if isinstance(data, dict) and "kind" not in data:
         data = {**data, "kind": "video"}
+    if isinstance(data, dict) and data.get("kind") == "image" and data.get("images"):
+        # Edits stored before thinking_mode became optional carry the old default (True), never sent.
+        data = {**data, "thinking_mode": None}
     return _ANY_REQUEST.validate_python(data)
 
 

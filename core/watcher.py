@@ -391,8 +391,8 @@ class Watcher:
         if watched is not None:
             watched.failures += 1
             watched.next_due = now + self._backoff(watched.failures)
-            log.info("job %s: poll of task %s failed (%s); retry in %.1fs", key, watched.task_id, exc.code,
-                     watched.next_due - now)
+            log.debug("job %s: poll of task %s failed (%s); retry in %.1fs", key, watched.task_id, exc.code,
+                      watched.next_due - now)
 
     def _backoff(self, failures: int) -> float:
         ceiling = min(self.max_backoff, self.min_interval * 2 ** min(failures, 16))

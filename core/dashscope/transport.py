@@ -176,8 +176,11 @@ class Transport:
         finally:
             elapsed = (loop.time() - started) * 1000
             # Every piece that came from the network is scrubbed: a request id can echo anything.
-            log.info("dashscope %s %s -> %s request_id=%s %.0fms", method, self.redact(path), status,
-                     self.redact(request_id or "-"), elapsed)
+            # Task queries and lists are every poll of every job: DEBUG. Creates and cancels spend or
+            # save money: INFO.
+            level = logging.DEBUG if method == "GET" else logging.INFO
+            log.log(level, "dashscope %s %s -> %s request_id=%s %.0fms", method, self.redact(path), status,
+                    self.redact(request_id or "-"), elapsed)
 
     def url(self, path: str) -> str:
         """``/tasks/x`` hangs from the base; a dialect's ``{origin}/v1/tasks/x`` from the base's origin

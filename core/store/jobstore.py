@@ -43,6 +43,7 @@ from core.store.orphans import OrphanTasks
 from core.store.rows import row_to_job
 from core.store.saves import SaveBatcher, save_params
 from core.store.schema import ACTIVE_STATES, BILLED_STATES, jobs, migrate, require_aware, user_filter
+from core.store.settings import ChannelSettings
 
 log = logging.getLogger("wanbot.store")
 
@@ -166,6 +167,11 @@ class JobStore:
     def channels(self) -> ChannelDefaults:
         """Per-channel request defaults (``/wan defaults``): one per store, so concurrent reads share."""
         return ChannelDefaults(self._engine, self._gate)
+
+    @functools.cached_property
+    def settings(self) -> ChannelSettings:
+        """Per-channel settings (``/wan settings``; ``core.channel_settings`` says what they mean)."""
+        return ChannelSettings(self._engine, self._gate)
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -188,6 +188,17 @@ def _channel_defaults_columns() -> list[Column[Any]]:
     ]
 
 
+def _channel_settings_columns() -> list[Column[Any]]:
+    return [
+        Column("platform", String, primary_key=True),
+        Column("workspace_id", String, primary_key=True),
+        Column("channel_id", String, primary_key=True),
+        Column("settings", JSONText, nullable=False),
+        Column("updated_by", String, nullable=True),
+        Column("updated_at", UTCDateTime, nullable=False),
+    ]
+
+
 def _v3_job_columns() -> list[Column[Any]]:
     """What v3 added to jobs: which replica owns the job's watching and delivery, and until when."""
     return [
@@ -251,6 +262,10 @@ _jobs_indexes(jobs)
 
 #: Per-channel request defaults an admin set (model, resolution, duration …).
 channel_defaults = Table("channel_defaults", metadata, *_channel_defaults_columns())
+
+#: How wanbot behaves in a channel (``/wan settings``: threads, spend thresholds …), apart from the request
+#: defaults: a setting is not a request field and is never merged into a request.
+channel_settings = Table("channel_settings", metadata, *_channel_settings_columns())
 
 #: The wanbot processes sharing this database, with their last heartbeat.
 replicas = Table("replicas", metadata, *_replicas_columns())
@@ -336,7 +351,13 @@ def _v5_image_results(conn: Connection) -> None:
     _add_job_columns(conn, _v5_job_columns())
 
 
-def _v6_archive(conn: Connection) -> None:
+def _v6_channel_settings(conn: Connection) -> None:
+    md = MetaData()
+    Table("channel_settings", md, *_channel_settings_columns())
+    md.create_all(conn)
+
+
+def _v7_archive(conn: Connection) -> None:
     md = MetaData()
     table = Table("archive", md, *_archive_columns())
     _archive_indexes(table)
@@ -350,8 +371,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "job leases; replica heartbeats", _v3_leases_and_replicas),
     Migration(4, "orphan DashScope tasks", _v4_orphan_tasks),
     Migration(5, "image jobs: their result links", _v5_image_results),
-    # Issue 13 (archive): number 8 in CONTRACT-13; 6 on this branch, whose migrations end at 5.
-    Migration(6, "archived copies of delivered results", _v6_archive),
+    Migration(6, "per-channel settings", _v6_channel_settings),
+    # Issue 13 (archive): number 8 in CONTRACT-13; 7 on this branch, whose main ends at 6 (renumber at merge).
+    Migration(7, "archived copies of delivered results", _v7_archive),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -37,12 +37,12 @@ def test_a_bad_value_stops_start_up_with_one_sentence(monkeypatch: pytest.Monkey
         Settings(_env_file=None)
     assert "WANBOT_DASHSCOPE_GATEWAY route query=" in str(err.value)
     assert cli.main(["doctor"]) == 2
-    assert "must start with {base}/ or {origin}/" in capsys.readouterr().out
+    assert "must start with {base}/ or {origin}/" in capsys.readouterr().err
 
 
 def test_env_example_and_readme_document_it() -> None:
     env = (ROOT / ".env.example").read_text()
-    assert "\nWANBOT_DASHSCOPE_GATEWAY=\n" in env and "v1-tasks" in env
+    assert "\n# WANBOT_DASHSCOPE_GATEWAY=\n" in env and "v1-tasks" in env
     assert "WANBOT_DASHSCOPE_GATEWAY=v1-tasks" in (ROOT / "README.md").read_text()
 
 

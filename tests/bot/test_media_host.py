@@ -268,3 +268,15 @@ async def test_the_periodic_sweep_runs_now_and_every_interval_as_time_passes(tmp
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await clock.stop()
+
+
+def test_the_sweep_takes_temp_files_a_crash_left_but_not_a_write_in_progress(tmp_path: Path) -> None:
+    """A crash between the stash's temp write and its rename left ``.keep-*`` files nobody ever removed."""
+    abandoned = tmp_path / ".keep-abc123"
+    abandoned.write_bytes(b"half a file")
+    os.utime(abandoned, (NOW - 2 * 3600, NOW - 2 * 3600))
+    writing = tmp_path / ".keep-def456"
+    writing.write_bytes(b"being written")
+    os.utime(writing, (NOW - 5, NOW - 5))
+    assert sweep(tmp_path, 30 * 86400.0, NOW) == 1
+    assert not abandoned.exists() and writing.exists()

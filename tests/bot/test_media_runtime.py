@@ -117,7 +117,7 @@ async def test_an_unusable_media_directory_stops_start_up_with_one_sentence(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WANBOT_MEDIA_DIR", str(blocker / "media"))
     code = await asyncio.to_thread(main, ["try", "a fox", "--out", str(tmp_path / "vids")])
-    out = " ".join(capsys.readouterr().out.split())
+    out = " ".join(capsys.readouterr().err.split())
     assert code == 2, out
     assert "Configuration problem:" in out and "set WANBOT_MEDIA_DIR to a writable directory" in out
     assert "Traceback" not in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,13 +15,19 @@ from bot.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
+#: A variable in .env.example: commented out, with its default (``# WANBOT_LOG_LEVEL=INFO``).
+_LISTED = re.compile(r"^# ([A-Z][A-Z0-9_]*)=")
+
+
 def _env_example_names() -> set[str]:
-    names = set()
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            names.add(line.split("=", 1)[0])
-    return names
+    return {m.group(1) for line in (ROOT / ".env.example").read_text().splitlines() if (m := _LISTED.match(line))}
+
+
+def test_env_example_sets_nothing_when_copied() -> None:
+    """Docker's --env-file and python-dotenv both skip lines starting with ``#``: nothing may be left."""
+    live = [line for line in (ROOT / ".env.example").read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+    assert live == []
 
 
 def _settings_names() -> set[str]:
@@ -80,6 +87,23 @@ def test_a_copied_env_example_runs_on_the_sandbox(tmp_path: Path, monkeypatch: p
     assert settings.engine_config().max_in_flight == 5
 
 
+def test_a_copied_env_example_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: the copied file used to turn WANBOT_LOG_LEVEL=INFO on (set, not default: the console's
+    quiet mode checks that) and its SQLite/workdir paths overrode the Docker image's /data ones."""
+    for name in _settings_names():
+        monkeypatch.delenv(name, raising=False)
+    bare, copied = tmp_path / "bare", tmp_path / "copied"
+    bare.mkdir()
+    copied.mkdir()
+    (copied / ".env").write_text((ROOT / ".env.example").read_text())
+    monkeypatch.chdir(bare)
+    without = Settings()
+    monkeypatch.chdir(copied)
+    with_copy = Settings()
+    assert with_copy.model_fields_set == without.model_fields_set == set()
+    assert with_copy.model_dump() == without.model_dump()
+
+
 def test_replica_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WANBOT_REPLICA_ID", "bot-2")
     monkeypatch.setenv("WANBOT_LEASE_SECONDS", "12")
@@ -99,7 +123,7 @@ def test_a_bad_public_url_stops_start_up_with_one_sentence(
     with pytest.raises(ValidationError, match="WANBOT_PUBLIC_URL must be the http"):
         Settings()
     assert main(["doctor"]) == 2
-    out = " ".join(capsys.readouterr().out.split())
+    out = " ".join(capsys.readouterr().err.split())
     assert "Configuration problem" in out and "WANBOT_PUBLIC_URL must be the http(s) address" in out
 
 

@@ -191,10 +191,12 @@ async def test_cli_try_prints_the_saved_path(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("WANBOT_SANDBOX_SPEED", str(FAST))
     monkeypatch.setenv("WANBOT_POLL_INTERVAL", "0.05")
     code = await _run_cli(["try", "a paper boat", "--duration", "2", "--out", str(tmp_path / "vids")])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    assert "built-in sandbox" in out
-    saved = Path(out.strip().splitlines()[-1])
+    captured = capsys.readouterr()
+    assert code == 0, captured
+    assert "built-in sandbox" in captured.err and "Done" in captured.err  # progress: stderr
+    # Issue 14: stdout is the path alone, so `path=$(wanbot try …)` captures only the path.
+    (line,) = captured.out.splitlines()
+    saved = Path(line)
     assert saved.exists() and saved.parent == tmp_path / "vids"
 
 
@@ -221,7 +223,8 @@ async def test_cli_rejects_bad_input_with_exit_code_2(tmp_path: Path, monkeypatc
     monkeypatch.chdir(tmp_path)
     code = await _run_cli(["try", "x", "--duration", "40"])
     assert code == 2
-    assert "duration must be a whole number of seconds" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "duration must be a whole number of seconds" in captured.err and captured.out == ""
     assert not (tmp_path / "wanbot-sandbox.db").exists()  # nothing stored, nothing started
 
 

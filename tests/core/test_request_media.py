@@ -173,3 +173,16 @@ def test_t2v_audio_may_be_a_stash_ref_resolved_at_create() -> None:
     request = GenerationRequest.build(prompt="sing", audio_url=REF_S)
     assert request.refs() == (REF_S,)
     assert request.to_wire(RESOLVED)["input"] == {"prompt": "sing", "audio_url": HOSTED_S}
+
+
+def test_thinking_mode_typed_with_images_is_refused_not_dropped() -> None:
+    assert refused_image(prompt="p", images=[REF_A], thinking_mode=False) == M("edit.no_thinking")
+    assert refused_image(prompt="p", images=[REF_A], thinking_mode=True) == M("edit.no_thinking")
+    assert ImageRequest.build(prompt="p", thinking_mode=False).to_wire()["parameters"]["thinking_mode"] is False
+
+
+def test_an_edit_stored_with_the_old_thinking_default_still_loads() -> None:
+    stored = ImageRequest.build(prompt="p", images=[REF_A]).model_dump(mode="json")
+    stored["thinking_mode"] = True  # what rows written before it became optional hold
+    loaded = load_request(stored)
+    assert isinstance(loaded, ImageRequest) and loaded.thinking_mode is None and loaded.images == (REF_A,)

@@ -251,3 +251,19 @@ async def test_key_never_in_repr_errors_or_logs(serve: Serve, make_client: MakeC
     assert any("/tasks/ok" in t for t in texts)  # the log line exists...
     assert all(API_KEY not in t for t in texts)  # ...and the key is nowhere
     assert any("200" in r.getMessage() and "request_id=rq" in r.getMessage() for r in caplog.records)
+
+
+async def test_task_queries_log_at_debug_and_spending_calls_at_info(serve: Serve, make_client: MakeClient,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 14: every poll of every job was an INFO line, burying the ones that spend or save money."""
+    caplog.set_level(logging.DEBUG, logger="wanbot.dashscope")
+    srv = await serve({
+        "GET /api/v1/tasks/t1": script(ok()),
+        "POST /api/v1/tasks/t1/cancel": script(ok({"request_id": "rq-cancel"})),
+    })
+    client = make_client(srv.base)
+    await client.get_task("t1")
+    await client.cancel_task("t1")
+    lines = [r for r in caplog.records if r.getMessage().startswith("dashscope ")]
+    levels = {r.getMessage().split(" ")[1]: r.levelno for r in lines}
+    assert levels == {"GET": logging.DEBUG, "POST": logging.INFO}

@@ -57,9 +57,13 @@ async def test_a_delivered_job_moves_the_metrics_and_health_turns_503_when_shutd
         status, content_type, text = await get(base + "/metrics")
         assert status == 200 and content_type.startswith("text/plain")
         got = samples(text)
-        assert got["wanbot_jobs", (("state", "DELIVERED"),)] == 1
-        assert all(got["wanbot_jobs", (("state", s.value),)] == 0 for s in JobState if s is not JobState.DELIVERED)
+        # The live gauge holds unfinished jobs only; finished ones are the _total counter (Prometheus's
+        # convention: a gauge that only grows would be a counter).
+        assert ("wanbot_jobs", (("state", "DELIVERED"),)) not in got
+        assert all(got["wanbot_jobs", (("state", s.value),)] == 0 for s in JobState if not s.terminal)
         assert got["wanbot_jobs_finished_total", (("state", "DELIVERED"),)] == 1
+        assert got["wanbot_job_duration_seconds_count", (("model", job.request.model),)] == 1
+        assert job.cost and got["wanbot_spend_yuan_total", (("model", job.request.model),)] == float(job.cost)
         assert got["wanbot_uploaded_bytes_total", ()] == size > 1000
         assert got["wanbot_uploaded_videos_total", ()] == 1
         assert got["wanbot_task_detection_lag_seconds_count", ()] >= 1
@@ -127,3 +131,27 @@ async def test_mounted_routes_share_the_port_and_refuse_work_while_draining() ->
         assert calls == ["hello"]
     finally:
         await server.close()
+
+
+async def test_health_and_metrics_need_the_token_when_one_is_set() -> None:
+    server = HttpServer("127.0.0.1", 0, metrics=lambda: b"wanbot_up 1\n", token="s3cret-token")
+    await server.start()
+    try:
+        assert server.url is not None
+        async with aiohttp.ClientSession() as session:
+            for path in ("/healthz", "/metrics"):
+                async with session.get(server.url + path) as resp:
+                    assert resp.status == 401 and resp.headers["WWW-Authenticate"] == "Bearer"
+                async with session.get(server.url + path, headers={"Authorization": "Bearer wrong"}) as resp:
+                    assert resp.status == 401
+                async with session.get(server.url + path, headers={"Authorization": "Bearer s3cret-token"}) as resp:
+                    assert resp.status == 200
+            server.mount("POST", "/slack/events", lambda request: _ack())
+            async with session.post(server.url + "/slack/events") as resp:
+                assert resp.status == 200  # Slack cannot send our token: its own signature check applies
+    finally:
+        await server.close()
+
+
+async def _ack() -> web.Response:
+    return web.Response(text="ack")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -40,8 +41,36 @@ def test_a_job_is_counted_once_in_its_current_state() -> None:
     m.job_changed(job("a", JobState.DELIVERED))  # a later update of a finished job (a button) counts nothing
     assert sample(m, "wanbot_jobs", state="QUEUED") == 0
     assert sample(m, "wanbot_jobs", state="RUNNING") == 1  # job b
-    assert sample(m, "wanbot_jobs", state="DELIVERED") == 1
     assert sample(m, "wanbot_jobs_finished_total", state="DELIVERED") == 1
+    assert sample(m, "wanbot_jobs_finished_total", state="FAILED") == 0  # every outcome's series exists
+
+
+def test_the_live_gauge_holds_no_finished_states() -> None:
+    """Issue 14: ``wanbot_jobs{state="DELIVERED"}`` only ever grew — a counter dressed as a gauge."""
+    m = Metrics(process=False)
+    m.job_changed(job("a", JobState.RUNNING))
+    m.job_changed(job("a", JobState.DELIVERED))
+    names = {(s.name, s.labels.get("state")) for f in text_string_to_metric_families(m.render().decode())
+             for s in f.samples}
+    assert not any(name == "wanbot_jobs" and state in {s.value for s in JobState if s.terminal}
+                   for name, state in names)
+    assert sample(m, "wanbot_jobs", state="RUNNING") == 0
+
+
+def test_duration_by_model_and_spend_in_yuan() -> None:
+    m = Metrics(process=False)
+    start = job("a", JobState.QUEUED)
+    m.job_changed(start)
+    done = start.moved_to(JobState.DELIVERED, start.created_at + timedelta(seconds=100), cost=Decimal("3.50"))
+    m.job_changed(done)
+    failed = job("b", JobState.FAILED).evolve(cost=None)
+    m.job_changed(failed)
+    model = start.request.model
+    assert sample(m, "wanbot_job_duration_seconds_count", model=model) == 1  # failures are not durations
+    assert sample(m, "wanbot_job_duration_seconds_sum", model=model) == 100
+    assert sample(m, "wanbot_job_duration_seconds_bucket", model=model, le="120.0") == 1
+    assert sample(m, "wanbot_job_duration_seconds_bucket", model=model, le="90.0") == 0
+    assert sample(m, "wanbot_spend_yuan_total", model=model) == 3.5
 
 
 def test_counters_histogram_and_gauges() -> None:
