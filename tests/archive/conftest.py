@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from rich.console import Console
 
 from adapters.console.app import CALLER
@@ -55,6 +56,8 @@ class World:
     shift: list[float]
     overrides: dict[str, Any] = field(default_factory=dict)
     port: ConsolePort | None = None
+    #: Every result file the sandbox served (``/results/…`` paths), in order: who downloaded what.
+    served: list[str] = field(default_factory=list)
 
     def settings(self, **more: Any) -> Settings:
         http_port = _free_port()
@@ -93,5 +96,15 @@ async def archived(rt: Runtime, job_id: str) -> list[ArchiveEntry]:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     shift = [0.0]
     sandbox = Sandbox(SandboxConfig(speed=500, api_key=KEY), clock=lambda: time.time() + shift[0])
+    served: list[str] = []
+
+    @web.middleware
+    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method == "GET" and request.path.startswith("/results/"):
+            served.append(request.path)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    sandbox.app.middlewares.insert(0, count)
     async with sandbox:
-        yield World(tmp_path, sandbox, shift)
+        yield World(tmp_path, sandbox, shift, served=served)

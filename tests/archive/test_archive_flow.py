@@ -34,6 +34,7 @@ async def test_local_archive_keeps_the_same_bytes_past_dashscope_s_expiry_and_a_
         assert entry.key == f"{job.id}.mp4" and entry.backend == "local" and entry.size == len(delivered)
         assert copy.read_bytes() == delivered
         assert not list((world.tmp / "archive" / ".spool").glob("*/*"))  # nothing left waiting
+        assert len(world.served) == 1  # the delivery's own download was archived: DashScope was asked once
     world.shift[0] = 25 * 3600.0  # a day later: DashScope's signed link is dead
     assert job.video_url is not None
     assert (await _fetch(job.video_url))[0] == 403
