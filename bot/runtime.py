@@ -35,13 +35,16 @@ import aiohttp
 from sqlalchemy import text
 
 from adapters.host import AdapterHost
+from bot.archive_setup import build_archive
 from bot.http import Health, HttpServer
 from bot.media_host import SignedMediaHost, load_secret, sweep_forever
 from bot.redact import redact_url
 from bot.settings import Settings
 from core.actions import AllowList, ChatActions
+from core.actions.history import HistoryDesk
+from core.archive import Archiver
 from core.dashscope import DASHSCOPE, DashScopeClient, resolve_base_url
-from core.delivery import Delivery
+from core.delivery import MAX_DOWNLOAD_BYTES, Delivery
 from core.engine import Engine
 from core.errors import ConfigError
 from core.image_check import ImageCheck
@@ -132,6 +135,8 @@ class Runtime:
     #: Where attachments are kept; ``media_host`` serves them (None: DashScope gets data URIs / the link).
     media: MediaStash | None = None
     media_host: SignedMediaHost | None = None
+    #: Issue 13: the archive of delivered results (``core.archive``).
+    archive: Archiver | None = None
     phase: EnginePhase = EnginePhase.STARTING
     started_at: float = field(default_factory=time.monotonic)
 
@@ -235,6 +240,10 @@ async def runtime(
         metrics.seed(job for job in await store.active() if job.conversation.platform in ports)
         delivery = Delivery(client, workdir=settings.workdir, messages=messages, fit=fit_to_size,
                             on_uploaded=metrics.on_uploaded)
+        # Issue 13: every delivered result copied to the archive (local directory or S3).
+        archiver, archive_host = build_archive(
+            settings, store, store.get, clock=time.time,
+            download=lambda url, path: client.download_to(url, path, max_bytes=MAX_DOWNLOAD_BYTES))
         engine_config = settings.engine_config()
         if sandbox is not None:  # its tasks run ``speed`` times faster than DashScope's: so do the priors
             # (and it is DashScope itself, with a task list, whatever gateway the settings name)
@@ -250,16 +259,18 @@ async def runtime(
             observer=metrics,
             sandbox=sandbox is not None,  # every status message then says the video is a placeholder
             stash=media,
+            archive=archiver,
         )
         # Real DashScope fetches from the internet: a private address is refused (and never fetched). A
         # sandbox (embedded or at a local base) runs on this network and can reach its links.
         public_only = sandbox is None and not on_private_network(base_url)
         audio = AudioCheck(session, messages, workdir=settings.workdir, public_only=public_only)
         images = ImageCheck(session, messages, public_only=public_only)
+        history = HistoryDesk(store.archive, messages, port=engine.port, archive=archiver)
         actions = ChatActions(engine, messages, allow=allow_lists(settings), audio=audio, stash=media,
-                              images=images)
+                              images=images, history=history, archive=archiver)
         rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics,
-                     media=media, media_host=media_host)
+                     media=media, media_host=media_host, archive=archiver)
         if with_http:
             token = settings.http_token.get_secret_value() if settings.http_token else None
             rt.http = HttpServer(settings.http_host, settings.http_port, probe=rt.health, metrics=metrics.render,
@@ -269,6 +280,8 @@ async def runtime(
             if media_host is not None:
                 media_host.mount(rt.http)
                 media_servers.append(rt.http)
+            if archive_host is not None:
+                archive_host.mount(rt.http)
         elif media_host is not None:
             # No bot HTTP server here (the console, `wanbot try`): one for the media route alone.
             server = await _media_only_server(settings, media_host)
@@ -278,6 +291,9 @@ async def runtime(
         if start_engine:
             await rt.start_engine()
             stack.push_async_callback(rt.stop_engine)
+            # The archive's sweep: now (what a crash left spooled) and periodically; stopped before the engine.
+            archive_sweeper = asyncio.create_task(archiver.run_forever(), name="wanbot-archive")
+            stack.push_async_callback(_cancel, archive_sweeper)
         yield rt
 
 

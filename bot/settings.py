@@ -110,6 +110,20 @@ class Settings(BaseSettings):
     #: Signs the media links; unset → generated once and kept in the media directory.
     media_secret: SecretStr | None = Field(None, validation_alias=_env("WANBOT_MEDIA_SECRET"))
 
+    # -- the archive of delivered results (issue 13, ``core.archive``) -----------------------------------
+    #: Where delivered results are archived (default: ``archive_root()``); also the S3 backend's spool.
+    archive_dir: Path | None = Field(None, validation_alias=_env("WANBOT_ARCHIVE_DIR"))
+    #: Archive copies older than this many days are deleted; unset (or 0) keeps them forever.
+    archive_retention_days: int | None = Field(None, ge=0, validation_alias=_env("WANBOT_ARCHIVE_RETENTION_DAYS"))
+    #: Set → archive to this S3-compatible bucket instead of the local directory (needs the ``s3`` extra).
+    archive_s3_bucket: str | None = Field(None, validation_alias=_env("WANBOT_ARCHIVE_S3_BUCKET"))
+    archive_s3_endpoint: str | None = Field(None, validation_alias=_env("WANBOT_ARCHIVE_S3_ENDPOINT"))
+    archive_s3_region: str | None = Field(None, validation_alias=_env("WANBOT_ARCHIVE_S3_REGION"))
+    archive_s3_access_key_id: str | None = Field(None, validation_alias=_env("WANBOT_ARCHIVE_S3_ACCESS_KEY_ID"))
+    archive_s3_secret_access_key: SecretStr | None = Field(
+        None, validation_alias=_env("WANBOT_ARCHIVE_S3_SECRET_ACCESS_KEY"))
+    archive_s3_prefix: str = Field("", validation_alias=_env("WANBOT_ARCHIVE_S3_PREFIX"))
+
     # -- Discord -----------------------------------------------------------------------------------------
     discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN"))
     discord_api_base: str = Field("https://discord.com/api/v10", validation_alias=_env("DISCORD_API_BASE"))
@@ -130,7 +144,9 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
 
     @field_validator("dashscope_api_key", "discord_token", "slack_bot_token", "slack_app_token",
-                     "slack_signing_secret", "media_secret", "public_url", "http_token", mode="before")
+                     "slack_signing_secret", "media_secret", "public_url", "http_token", "archive_s3_bucket",
+                     "archive_s3_endpoint", "archive_s3_region", "archive_s3_access_key_id",
+                     "archive_s3_secret_access_key", "archive_retention_days", "archive_dir", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -177,6 +193,13 @@ class Settings(BaseSettings):
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
             return Path(url.database).parent / "wanbot-media"
         return Path("wanbot-media")
+
+    def archive_root(self) -> Path:
+        """Where delivered results are archived: ``WANBOT_ARCHIVE_DIR``, else ``wanbot-archive`` beside the
+        SQLite file, else (another database) ``./wanbot-archive``."""
+        if self.archive_dir is not None:
+            return self.archive_dir
+        return self.media_root().parent / "wanbot-archive" if self.media_dir is None else Path("wanbot-archive")
 
     @field_validator("delivery_workers", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from core.errors import InvalidRequest
 from core.flags import _IMAGE_FLAGS, _VIDEO_FLAGS, _Flag, _split_flags
 from core.flags import tokenize as tokenize  # re-exported: the tokenizer is part of this module's language
+from core.history_command import HistoryCommand, parse_history
 from core.media_commands import AnimateCommand, EditCommand, parse_animate, parse_edit, take_repeated
 from core.messages import Messages
 from core.request import GenerationRequest, ImageRequest
@@ -88,7 +89,7 @@ class JobCommand:
 
 
 Command = (VideoCommand | ImageCommand | StoryboardCommand | StatusCommand | CancelCommand | UsageCommand
-           | HelpCommand | DefaultsCommand | JobCommand | EditCommand | AnimateCommand)
+           | HelpCommand | DefaultsCommand | JobCommand | EditCommand | AnimateCommand | HistoryCommand)
 
 
 _REQUEST_VERBS = frozenset({"video", "v", "image", "img", "i", "defaults", "storyboard", "remix", "animate"})
@@ -147,9 +148,11 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
         return HelpCommand(rest[0].lower() if rest else None)
     if verb == "defaults":
         return _parse_defaults(rest)
+    if verb == "history":  # issue 13
+        return parse_history(rest)
     raise InvalidRequest(
         f"unknown command {tokens[0]!r}; try video, image, animate, storyboard, status, cancel, reroll, remix, "
-        "upscale, delete, usage, defaults or help", field="command"
+        "upscale, delete, usage, defaults, history or help", field="command"
     )
 
 
@@ -254,5 +257,6 @@ HELP_TEXT = """\
 /wan reroll <job>   /wan upscale <job>   /wan remix <job> <new prompt>   /wan delete <job>
 /wan defaults [--model ...] [--resolution ...] [--ratio ...] [--duration N] [--no-extend] [--watermark]
               [--negative "..."]   this channel's defaults for every video (admins set; --clear removes)
+/wan history [@user] [text]   this channel's past results, with links and Use these settings
 Midjourney-style flags work too: --ar 9:16, --no "text to avoid"."""
 

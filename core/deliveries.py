@@ -13,8 +13,10 @@ import asyncio
 import heapq
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Protocol
 
-from core.delivery import Delivery, Keep, format_expiry
+from core.delivery import Delivery, Keep, Stage, format_expiry
 from core.errors import DashScopeError, DownloadError, PlatformError, ResultDenied, ResultExpired, TransportError
 from core.jobbook import JobBook
 from core.jobs import RESULT_MEDIA, Job, JobState
@@ -22,6 +24,15 @@ from core.messages import Messages
 from core.store import StaleJob
 
 log = logging.getLogger("wanbot.delivery")
+
+
+class ArchiveHook(Protocol):
+    """Issue 13: the archive's two hooks (``core.archive.Archiver``): files staged before they are deleted,
+    then archived in the background once the job is stored DELIVERED. Neither raises."""
+
+    async def stage(self, job: Job, files: list[Path]) -> None: ...
+
+    async def delivered(self, job_id: str) -> None: ...
 
 #: A failure that is not retryable still gets this many attempts (a platform hiccup can look final).
 ATTEMPTS_FOR_FINAL_ERRORS = 3
@@ -40,7 +51,10 @@ class DeliveryWorkers:
         max_backoff: float,
         messages: Messages,
         keep: Keep | None = None,
+        archive: ArchiveHook | None = None,
     ) -> None:
+        #: Copies each delivered result to the archive (issue 13); None archives nothing.
+        self._archive = archive
         #: Keeps delivered images in the media stash (``job.extra["result_media"]``); None keeps none.
         self._keep = keep
         self._messages = messages
@@ -101,8 +115,9 @@ class DeliveryWorkers:
                 await self._book.update(job_id, extra={**current.extra, "upload_started": True})
 
         try:
+            stage: Stage | None = self._archive.stage if self._archive is not None else None
             result = await self._delivery.deliver(job, self._book.port(job), before_upload=mark_uploading,
-                                                  keep=self._keep)
+                                                  keep=self._keep, stage=stage)
         except (DownloadError, PlatformError, TransportError, DashScopeError) as exc:
             if isinstance(exc, ResultExpired | ResultDenied):
                 await self.expire(job_id)
@@ -123,6 +138,8 @@ class DeliveryWorkers:
             job_id, JobState.DELIVERED, delivered_ref=result.message, delivery_note=result.note, extra=extra
         )
         log.info("job %s: delivered (%s)", job_id, "link" if result.link_only else f"{result.final_size} bytes")
+        if self._archive is not None:
+            self._spawn(self._archive.delivered(job_id))  # in the background: never delays the next delivery
 
     async def expire(self, job_id: str) -> None:
         job = self._book[job_id]

@@ -44,6 +44,9 @@ MAX_IMAGE_BYTES = 64 * 1024**2
 
 #: Keeps bytes of a content type in the media stash and returns the ref (``MediaStash.keep``).
 Keep = Callable[[bytes, str], Awaitable[str]]
+#: Issue 13: hands the delivered local files to the archive before they are deleted (``Archiver.stage``:
+#: it never raises and takes a local link or copy, so it neither fails nor delays the delivery).
+Stage = Callable[[Job, list[Path]], Awaitable[None]]
 
 
 class Downloader(Protocol):
@@ -89,14 +92,15 @@ class Delivery:
 
     async def deliver(
         self, job: Job, port: ChatPort, *, before_upload: Callable[[], Awaitable[None]] | None = None,
-        keep: Keep | None = None,
+        keep: Keep | None = None, stage: Stage | None = None,
     ) -> DeliveryResult:
         """One attempt. ``before_upload`` records that an upload is starting: if this process dies
         after the platform took the file but before the job was stored as delivered, the next attempt
         finds that upload (``ChatPort.find_upload``) instead of posting the video twice. ``keep`` stores
-        each downloaded image (bytes, content type) and returns its ref."""
+        each downloaded image (bytes, content type) and returns its ref; ``stage`` gets the delivered files
+        (the original download, not a re-encode) before they are deleted."""
         if isinstance(job.request, ImageRequest):
-            return await self._deliver_images(job, job.request, port, before_upload, keep)
+            return await self._deliver_images(job, job.request, port, before_upload, keep, stage)
         if job.video_url is None:
             raise DownloadError("the task finished without a video URL", code="NoVideo")
         if job.extra.get("upload_started"):
@@ -108,24 +112,32 @@ class Delivery:
         original = self._workdir / f"{job.id}.mp4"
         fitted = self._workdir / f"{job.id}.fit.mp4"
         try:
-            size = await self._downloader.download_to(job.video_url, original, max_bytes=self._max_download)
-            limit = await port.upload_limit(job.conversation)
-            log.info("job %s: downloaded %s (upload limit %s)", job.id, human_bytes(size), human_bytes(limit))
-            if size <= limit:
-                try:
-                    ref = await self._upload(job, port, original, size, before_upload=before_upload)
-                    return DeliveryResult(ref, None, size, size)
-                except PlatformError as exc:
-                    if not isinstance(exc, UploadTooLarge):
-                        raise
-                    # The platform's real limit is lower than it told us (e.g. a guild lost its boost).
-                    limit = int(size * 0.8)
-                    log.warning("job %s: platform refused %s as too large; re-encoding", job.id, size)
-            return await self._deliver_fitted(job, port, original, fitted, size, limit, before_upload)
+            result = await self._deliver_video(job, port, original, fitted, before_upload)
+            if stage is not None:
+                await stage(job, [original])
+            return result
         finally:
             for path in (original, fitted):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
+
+    async def _deliver_video(self, job: Job, port: ChatPort, original: Path, fitted: Path,
+                             before_upload: Callable[[], Awaitable[None]] | None) -> DeliveryResult:
+        assert job.video_url is not None
+        size = await self._downloader.download_to(job.video_url, original, max_bytes=self._max_download)
+        limit = await port.upload_limit(job.conversation)
+        log.info("job %s: downloaded %s (upload limit %s)", job.id, human_bytes(size), human_bytes(limit))
+        if size <= limit:
+            try:
+                ref = await self._upload(job, port, original, size, before_upload=before_upload)
+                return DeliveryResult(ref, None, size, size)
+            except PlatformError as exc:
+                if not isinstance(exc, UploadTooLarge):
+                    raise
+                # The platform's real limit is lower than it told us (e.g. a guild lost its boost).
+                limit = int(size * 0.8)
+                log.warning("job %s: platform refused %s as too large; re-encoding", job.id, size)
+        return await self._deliver_fitted(job, port, original, fitted, size, limit, before_upload)
 
     async def _deliver_fitted(
         self,
@@ -163,6 +175,7 @@ class Delivery:
         port: ChatPort,
         before_upload: Callable[[], Awaitable[None]] | None,
         keep: Keep | None = None,
+        stage: Stage | None = None,
     ) -> DeliveryResult:
         if not job.image_urls:
             raise DownloadError("the task finished without image links", code="NoImage")
@@ -175,43 +188,51 @@ class Delivery:
         folder = self._workdir / f"{job.id}.images"
         paths = [folder / name for name in names]
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            sizes = [await self._downloader.download_to(url, path, max_bytes=self._max_image)
-                     for url, path in zip(job.image_urls, paths, strict=True)]
-            limit = await port.upload_limit(job.conversation)
-            fits = _fitting_prefix(sizes, limit)
-            total = sum(sizes)
-            log.info("job %s: downloaded %d images, %s (upload limit %s); %d fit", job.id, len(sizes),
-                     human_bytes(total), human_bytes(limit), fits)
-            media = await _keep_all(job, paths, keep) if keep is not None else ()
-            if fits:
-                note = self._images_link_note(job, fits, limit) if fits < len(paths) else None
-                caption = self._messages("delivered.image_caption", prompt_short=shorten(request.prompt, 80),
-                                         size=request.size, count=len(job.image_urls), job_id=job.id)
-                if note:
-                    caption = f"{caption}\n{note}"
-                if before_upload is not None:
-                    await before_upload()
-                try:
-                    ref = await port.upload_images(job.conversation, paths[:fits], caption=caption,
-                                                   reply_to=job.status_ref)
-                except PlatformError as exc:
-                    if exc.code != "TooLarge":
-                        raise
-                    log.warning("job %s: platform refused the images as too large; posting links", job.id)
-                else:
-                    uploaded = sum(sizes[:fits])
-                    if self._on_uploaded is not None:
-                        await self._on_uploaded(uploaded)
-                    return DeliveryResult(ref, note, total, uploaded, media=media)
-            return DeliveryResult(None, self._images_link_note(job, 0, limit), total, None, link_only=True,
-                                  media=media)
+            result = await self._images_attempt(job, request, port, before_upload, keep, paths, folder)
+            if stage is not None:
+                await stage(job, paths)
+            return result
         finally:
             for path in paths:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+    async def _images_attempt(self, job: Job, request: ImageRequest, port: ChatPort,
+                              before_upload: Callable[[], Awaitable[None]] | None, keep: Keep | None,
+                              paths: list[Path], folder: Path) -> DeliveryResult:
+        folder.mkdir(parents=True, exist_ok=True)
+        sizes = [await self._downloader.download_to(url, path, max_bytes=self._max_image)
+                 for url, path in zip(job.image_urls, paths, strict=True)]
+        limit = await port.upload_limit(job.conversation)
+        fits = _fitting_prefix(sizes, limit)
+        total = sum(sizes)
+        log.info("job %s: downloaded %d images, %s (upload limit %s); %d fit", job.id, len(sizes),
+                 human_bytes(total), human_bytes(limit), fits)
+        media = await _keep_all(job, paths, keep) if keep is not None else ()
+        if fits:
+            note = self._images_link_note(job, fits, limit) if fits < len(paths) else None
+            caption = self._messages("delivered.image_caption", prompt_short=shorten(request.prompt, 80),
+                                     size=request.size, count=len(job.image_urls), job_id=job.id)
+            if note:
+                caption = f"{caption}\n{note}"
+            if before_upload is not None:
+                await before_upload()
+            try:
+                ref = await port.upload_images(job.conversation, paths[:fits], caption=caption,
+                                               reply_to=job.status_ref)
+            except PlatformError as exc:
+                if exc.code != "TooLarge":
+                    raise
+                log.warning("job %s: platform refused the images as too large; posting links", job.id)
+            else:
+                uploaded = sum(sizes[:fits])
+                if self._on_uploaded is not None:
+                    await self._on_uploaded(uploaded)
+                return DeliveryResult(ref, note, total, uploaded, media=media)
+        return DeliveryResult(None, self._images_link_note(job, 0, limit), total, None, link_only=True,
+                              media=media)
 
     def _images_link_note(self, job: Job, uploaded: int, limit: int) -> str:
         """The links of the images from ``uploaded`` on, which do not fit this channel's upload limit."""

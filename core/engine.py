@@ -40,7 +40,7 @@ from core.coalesce import Coalesced
 from core.config import EngineConfig
 from core.creates import Creates, TaskAPI
 from core.dashscope import TaskInfo, TaskStatus
-from core.deliveries import DeliveryWorkers
+from core.deliveries import ArchiveHook, DeliveryWorkers
 from core.delivery import Delivery
 from core.durations import Durations, shape_of
 from core.edits import EditScheduler
@@ -87,6 +87,7 @@ class Engine:
         observer: EngineObserver | None = None,
         sandbox: bool = False,
         stash: MediaStash | None = None,
+        archive: ArchiveHook | None = None,
     ) -> None:
         """``stash`` (issue 12): resolves a request's input files right before its create, and keeps each
         delivered image (``job.extra["result_media"]``) for Animate."""
@@ -130,6 +131,7 @@ class Engine:
             max_backoff=self.config.max_delivery_backoff,
             messages=self.messages,
             keep=stash.keep if stash is not None else None,
+            archive=archive,
         )
         self.replica = ReplicaDuties(
             store,

@@ -426,6 +426,32 @@ EN.update({
     "setting.threads": "Open a thread for each new idea, where its re-rolls, remixes and variants go",
 })
 
+# -- issue 13: archive and history --
+EN.update({
+    "history.title": "📚 This channel's latest results{filters}, newest first:",
+    "history.none": "📚 Nothing delivered in this channel{filters} yet.",
+    "history.filter_user": " by {user}",
+    "history.filter_text": " matching “{text}”",
+    "history.entry": "{job_id} · {when} · {who}\n“{prompt}”\n{settings} · seed {seed} · {cost} · 👍 {votes}",
+    "history.video_settings": "{model} · {resolution} · {ratio} · {duration} s",
+    "history.image_settings": "{model} · {size} · {n} image(s)",
+    "history.ratio_from_image": "image's shape",
+    "history.cost": "¥{cost}",
+    "history.cost_unknown": "cost unknown",
+    "history.no_link": "(no link: the result is not archived and its message is gone)",
+    "history.open": "Open",
+    "history.reuse": "Use these settings",
+    "history.unavailable": "History is not available on this wanbot.",
+    "history.bad_user": "/wan history takes at most one person (a mention) and then the words to look for.",
+    "history.help": "/wan history [@user] [text] — this channel's past results, with a link and Use these settings",
+    "discord.cmd.history": "This channel's past results (newest first), with links and Use these settings",
+    "discord.cmd.history_user": "Only results by this person",
+    "discord.cmd.history_text": "Only results whose prompt contains these words",
+    "slack.button.reuse": "Use these settings",
+    "history.console_reuse": "Use these settings: remix <job> <new prompt> (the job's model, resolution, ratio "
+    "and length, a new seed).",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

@@ -180,3 +180,8 @@ class ChatPort(Protocol):
     async def upload_limit(self, conversation: ConversationRef) -> int:
         """The largest file in bytes this conversation accepts right now."""
         ...
+
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """Issue 13: a link a person can open to ``ref`` (Discord's jump URL, Slack's permalink), or ``None``
+        where the platform has no such thing (the console)."""
+        ...

@@ -22,8 +22,9 @@ from rich.console import Console
 from adapters.console.files import with_local_files
 from adapters.console.port import PLATFORM, ConsolePort
 from core.actions import Caller, ChatActions, Result, Started, sentence_for
+from core.actions.history import HistoryReport
 from core.jobs import Job
-from core.messages import human_duration
+from core.messages import Messages, human_duration
 from core.request import GenerationRequest
 
 #: The person at the terminal: they own this bot, so they moderate its one channel and are its admin.
@@ -31,9 +32,11 @@ CALLER = Caller(platform=PLATFORM, workspace_id=None, channel_id="console", user
                 moderator=True, channel_admin=True)
 #: First words that make a line a command; any other line is a prompt (``a fox`` = ``video a fox``).
 COMMANDS = frozenset({"video", "image", "animate", "storyboard", "status", "cancel", "usage", "reroll", "upscale",
-                      "remix", "delete", "defaults", "help"})
+                      "remix", "delete", "defaults", "help", "history"})
 #: How long ``wanbot console`` waits at the end for the jobs it started.
 DRAIN_TIMEOUT = timedelta(hours=1).total_seconds()
+
+_HINT = Messages()
 
 ReadLine = Callable[[], Awaitable[str | None]]
 
@@ -42,6 +45,8 @@ def reply_text(result: Result) -> str | None:
     """What the console prints for a result (``None``: nothing; a new job's status line says it all)."""
     if isinstance(result, Started):
         return result.text or None
+    if isinstance(result, HistoryReport) and result.entries:  # issue 13: "Use these settings", typed
+        return f"{result.text}\n\n{_HINT('history.console_reuse')}"
     return result.text
 
 

@@ -153,6 +153,9 @@ class ConsolePort:
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return self._limit
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        return None  # a printed line has no address
+
     # -- rendering ---------------------------------------------------------------------------------------
 
     def start_live(self) -> None:

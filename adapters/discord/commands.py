@@ -214,6 +214,13 @@ class WanGroup(app_commands.Group):
         )
         await self.handlers.defaults(interaction, command)
 
+    @app_commands.command(name="history", description=_d("history"))
+    @app_commands.describe(user=_d("history_user"), text=_d("history_text"))
+    async def history(self, interaction: discord.Interaction[Any], user: discord.User | None = None,
+                      text: app_commands.Range[str, 1, 200] | None = None) -> None:
+        # Issue 13: this channel's past results; a person (a user option) and words to look for.
+        await self.handlers.history(interaction, str(user.id) if user is not None else None, text)
+
     @app_commands.command(name="help", description=_d("help"))
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await self.handlers.help(interaction)

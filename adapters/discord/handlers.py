@@ -39,6 +39,7 @@ import discord
 from adapters.discord.answer import DEFER_AFTER, FirstAnswer
 from adapters.discord.caller import caller_of
 from adapters.discord.errors import reply_error, send_ephemeral
+from adapters.discord.history import send_history
 from adapters.discord.inputs import input_of, inputs_of, message_images
 from adapters.discord.markup import fitted
 from adapters.discord.modals import AnimateModal, EditModal, RemixModal, StoryboardModal
@@ -172,6 +173,11 @@ class Handlers:
         report = await self.actions.defaults(caller_of(interaction), command)
         await send_ephemeral(interaction, fitted(report.text, MAX_CONTENT))  # it quotes the stored negative prompt
 
+    async def history(self, interaction: discord.Interaction[Any], user_id: str | None, text: str | None) -> None:
+        """Issue 13: ``/wan history [user] [text]``, ephemeral, with a Use these settings button per entry."""
+        report = await self.actions.history(caller_of(interaction), user_id=user_id, text=text)
+        await send_history(interaction, report, self.messages)
+
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await send_ephemeral(interaction, self.actions.help(caller_of(interaction), typed_options=True).text)
 
@@ -206,13 +212,14 @@ class Handlers:
                     again, _prompt(values[0]), from_job=job.id, post_status=post))
 
             await interaction.response.send_modal(AnimateModal(self.messages, animate, self.fail))
-        elif action in ("remix", "remixwan"):  # remixwan: start from the prompt Wan rendered
-            job, prompt = await actions.remix_start(caller, job_id, wan=action == "remixwan")
+        elif action in ("remix", "remixwan", "reuse"):  # remixwan: from Wan's prompt; reuse: a history entry
+            reuse = action == "reuse"
+            job, prompt = await actions.remix_start(caller, job_id, wan=action == "remixwan", reuse=reuse)
 
             async def submit(submitted: discord.Interaction[Any], values: list[str]) -> None:
                 again = caller_of(submitted)
-                await self._making(submitted, again,
-                                   lambda post: self.actions.remix(again, job.id, values[0], post_status=post))
+                await self._making(submitted, again, lambda post: self.actions.remix(
+                    again, job.id, values[0], post_status=post, reuse=reuse))
 
             await interaction.response.send_modal(
                 RemixModal(self.messages, prompt, submit, self.fail, wan=action == "remixwan"))

@@ -262,6 +262,12 @@ class DiscordPort:
         """The Delete button (``ChatActions.delete``) removes the status message and the delivered file."""
         await guarded(self.partial_message(ref).delete(), "delete message")
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """Issue 13: Discord's jump URL (a thread is its own channel; a DM's guild is ``@me``)."""
+        conversation = ref.conversation
+        channel = conversation.thread_id or conversation.channel_id
+        return f"https://discord.com/channels/{conversation.workspace_id or '@me'}/{channel}/{ref.message_id}"
+
     # -- helpers -----------------------------------------------------------------------------------------
 
     def _channel(self, conversation: ConversationRef) -> discord.PartialMessageable:

@@ -64,10 +64,11 @@ class Buttons:
                 await reply.say(started.text)
                 return
             await reply.acknowledge()  # nothing to store first
-            if kind in ("remix", "remixwan"):  # remixwan: start from the prompt Wan rendered
-                wan = kind == "remixwan"
-                job, prompt = await self.actions.remix_start(caller, job_id, wan=wan)
-                await self.modals.open_remix(str(body.get("trigger_id", "")), caller, job, prompt=prompt, wan=wan)
+            if kind in ("remix", "remixwan", "reuse"):  # remixwan: from Wan's prompt; reuse: history's entry
+                wan, reuse = kind == "remixwan", kind == "reuse"
+                job, prompt = await self.actions.remix_start(caller, job_id, wan=wan, reuse=reuse)
+                await self.modals.open_remix(str(body.get("trigger_id", "")), caller, job, prompt=prompt, wan=wan,
+                                             reuse=reuse)
             elif kind == "animate":
                 await self.shortcuts.open_animate_job(str(body.get("trigger_id", "")), caller, job_id)
             elif kind == "cancel":

@@ -30,7 +30,8 @@ SECTION_LIMIT = 3000
 FALLBACK_LIMIT = 3000
 
 ACTION_PREFIX = "wan_"
-ACTIONS = ("cancel", "reroll", "remix", "remixwan", "upscale", "animate", "delete")
+ACTIONS = ("cancel", "reroll", "remix", "remixwan", "upscale", "animate", "delete",
+           "reuse")  # reuse: a /wan history entry's "Use these settings" (issue 13)
 
 
 class Mrkdwn(str):

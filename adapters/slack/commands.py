@@ -43,9 +43,11 @@ from typing import Any
 
 from adapters.slack.blocks import safe, shown
 from adapters.slack.context import Reply, caller_from_command
+from adapters.slack.history import send_history
 from adapters.slack.modals import Modals
 from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
 from core.actions import Caller, ChatActions
+from core.actions.history import HistoryReport
 from core.commands import Command, ImageCommand, JobCommand, StoryboardCommand, VideoCommand
 from core.media_commands import AnimateCommand, EditCommand
 from core.messages import Messages
@@ -131,7 +133,9 @@ class SlashCommand:
                 await reply.acknowledge()
             # A job is stored (durably) before Slack hears anything; the engine posts its status.
             result = await self.actions.run(caller, command)
-            if result.text:
+            if isinstance(result, HistoryReport):  # issue 13: entries with their buttons
+                await send_history(reply, self.port, result, self.messages)
+            elif result.text:
                 await reply.say(shown(result))
         except Exception as exc:
             await reply.fail(exc)  # inside the ack when it is still unsent

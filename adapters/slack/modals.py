@@ -133,7 +133,7 @@ class Modals:
     # -- remix -------------------------------------------------------------------------------------------
 
     async def open_remix(self, trigger_id: str, caller: Caller, job: Job, *, prompt: str | None = None,
-                         wan: bool = False) -> None:
+                         wan: bool = False, reuse: bool = False) -> None:
         """A prompt in a form (``job``: what ``ChatActions.remix_start`` allowed this caller; ``prompt``: the
         one to start from, the job's own by default; ``wan``: it is the prompt Wan rendered)."""
         m = self.messages
@@ -141,7 +141,8 @@ class Modals:
         view = {
             "type": "modal",
             "callback_id": REMIX_CALLBACK,
-            "private_metadata": self._meta(caller, kind="remix", job_id=job.id),
+            # ``reuse``: history's "Use these settings" (issue 13), authorized as such again on submit.
+            "private_metadata": self._meta(caller, kind="remix", job_id=job.id, **({"reuse": True} if reuse else {})),
             "title": text_object(m("slack.remix.title_wan" if wan else "slack.remix.title",
                                    job_id=job.id)[:_TITLE_LIMIT]),
             "submit": text_object(m("slack.remix.submit")),
@@ -156,7 +157,8 @@ class Modals:
             caller, meta = self._submitted(body, view, "remix")
             await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
             started = await self.actions.remix(caller, str(meta.get("job_id") or ""),
-                                               value_of(view, _PROMPT_BLOCK, _PROMPT_INPUT))
+                                               value_of(view, _PROMPT_BLOCK, _PROMPT_INPUT),
+                                               reuse=meta.get("reuse") is True)
         except Exception as exc:
             await self._refuse(ack, _PROMPT_BLOCK, exc)
             return

@@ -185,10 +185,12 @@ class SlackPort:
 
     # -- Slack-only verbs the handlers use ---------------------------------------------------------------
 
-    async def ephemeral(self, channel_id: str, user_id: str, text: str) -> None:
-        """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is)."""
+    async def ephemeral(self, channel_id: str, user_id: str, text: str,
+                        blocks: list[dict[str, Any]] | None = None) -> None:
+        """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is); ``blocks``, when
+        given, are what it shows (``text`` is then the notification's fallback)."""
         await self._call(self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=safe(text),
-                                                        parse="none"))
+                                                        parse="none", blocks=blocks))
 
     async def upload_file(self, conversation: ConversationRef, path: Path, *, caption: str,
                           filename: str | None = None, thread_ts: str | None = None) -> MessageRef:
@@ -239,6 +241,16 @@ class SlackPort:
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call(self.client.views_open(trigger_id=trigger_id, view=view))
+
+    async def message_link(self, ref: MessageRef) -> str | None:
+        """Issue 13: the message's permalink (``chat.getPermalink``); None for an uploaded file's ref (a
+        delivered video is a file id: history then links its status message)."""
+        if ref.message_id.startswith("F"):
+            return None
+        answer = await self._call(self.client.chat_getPermalink(channel=ref.conversation.channel_id,
+                                                                message_ts=ref.message_id))
+        link = answer.get("permalink")
+        return link if isinstance(link, str) else None
 
     async def delete_message(self, ref: MessageRef) -> None:
         """Delete a message the bot posted, or the file it uploaded (a delivered video's reference is the

@@ -25,14 +25,16 @@ Rules that used to drift between adapters and now live only here:
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from core.access import MODERATED, ActionRefused, JobAction, NotYourJob, authorize
 from core.actions.caller import AllowList, Caller, granted
 from core.actions.desk import ChannelDesk
 from core.actions.face import EngineFace
+from core.actions.history import HistoryDesk, HistoryReport
 from core.actions.media import ANIMATE_OPTIONS, EDIT_OPTIONS, PLACEHOLDER_LINK, MediaDesk, refuse_ratio
 from core.actions.results import (
     Cancelled,
@@ -63,6 +65,7 @@ from core.commands import (
     video_request,
 )
 from core.errors import InvalidRequest, PlatformError
+from core.history_command import HistoryCommand
 from core.image_check import ImageCheck
 from core.inputs import InputFile
 from core.jobs import CancelOutcome, Job
@@ -72,6 +75,8 @@ from core.media_stash import MediaStash
 from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
+
+log = logging.getLogger("wanbot.actions")
 
 #: How many of a user's newest jobs ``/wan status`` shows, and ``/wan cancel`` looks through (the per-user
 #: cap keeps the unfinished ones among the newest few).
@@ -92,6 +97,12 @@ _CANCEL_SAID = {CancelOutcome.CANCELLED: "cancel.done", CancelOutcome.TOO_LATE: 
                 CancelOutcome.FINISHED: "cancel.finished"}
 
 
+class ArchiveForget(Protocol):
+    """Issue 13: what Delete needs of the archive (``core.archive.Archiver.forget``)."""
+
+    async def forget(self, job_id: str) -> int: ...
+
+
 def random_seed() -> int:
     return secrets.randbelow(MAX_SEED + 1)
 
@@ -103,8 +114,12 @@ def _with_seed(request: GenerationRequest) -> GenerationRequest:
 class ChatActions:
     def __init__(self, engine: EngineFace, messages: Messages, *,
                  allow: Mapping[str, AllowList] | None = None, audio: AudioChecker | None = None,
-                 stash: MediaStash | None = None, images: ImageCheck | None = None) -> None:
+                 stash: MediaStash | None = None, images: ImageCheck | None = None,
+                 history: HistoryDesk | None = None, archive: ArchiveForget | None = None) -> None:
         self.engine = engine
+        #: Issue 13: ``/wan history`` (None: refused) and the archive a deleted result's copy leaves.
+        self.history_desk = history
+        self.archive = archive
         #: Checks an ``audio_url`` before a job is accepted; None leaves that to DashScope.
         self.audio = audio
         #: Where input files are kept (``edit_image``, ``animate``); None refuses those actions.
@@ -177,6 +192,9 @@ class ChatActions:
             return await self.usage(caller)
         if isinstance(command, DefaultsCommand):
             return await self.defaults(caller, command)
+        if isinstance(command, HistoryCommand):
+            return await self.history(caller, user_id=command.user_id, user_name=command.user_name,
+                                      text=command.text)
         assert isinstance(command, HelpCommand)
         return self.help(caller)
 
@@ -301,21 +319,24 @@ class ChatActions:
         request = _with_seed(job.request).with_changes(resolution="1080P")
         return await self._start(caller, request, Origin.UPSCALE, parent=job, post_status=post_status)
 
-    async def remix_prompt(self, caller: Caller, job_id: str) -> Job:
-        """The job whose prompt a remix form may show (authorized): open the form only after this."""
-        return await self.job_for(caller, job_id, JobAction.REMIX)
+    async def remix_prompt(self, caller: Caller, job_id: str, *, reuse: bool = False) -> Job:
+        """The job whose prompt a remix form may show (authorized): open the form only after this.
+        ``reuse`` (history's "Use these settings", issue 13): anyone who may see the job here may start
+        from its settings — the new job is theirs and billed to them."""
+        return await self.job_for(caller, job_id, JobAction.STATUS if reuse else JobAction.REMIX)
 
-    async def remix_start(self, caller: Caller, job_id: str, *, wan: bool = False) -> tuple[Job, str]:
+    async def remix_start(self, caller: Caller, job_id: str, *, wan: bool = False,
+                          reuse: bool = False) -> tuple[Job, str]:
         """The job (authorized) and the prompt its remix form starts from: the job's own, or with ``wan``
         the one Wan rendered when prompt extension rewrote it (the job's own when it did not)."""
-        job = await self.remix_prompt(caller, job_id)
+        job = await self.remix_prompt(caller, job_id, reuse=reuse)
         return job, (job.wan_prompt or job.request.prompt) if wan else job.request.prompt
 
     async def remix(self, caller: Caller, job_id: str, prompt: str, *,
-                    post_status: PostStatus | None = None) -> Started:
+                    post_status: PostStatus | None = None, reuse: bool = False) -> Started:
         """The job's settings with a new prompt (and a new seed); authorized again on submit, since a
         form's job id can be replayed from elsewhere."""
-        job = await self.job_for(caller, job_id, JobAction.REMIX)
+        job = await self.remix_prompt(caller, job_id, reuse=reuse)
         request: AnyRequest = job.request.with_changes(prompt=prompt, seed=random_seed())
         return await self._start(caller, request, Origin.REMIX, parent=job, post_status=post_status)
 
@@ -329,6 +350,11 @@ class ChatActions:
     async def delete(self, caller: Caller, job_id: str) -> Deleted:
         """Remove the delivered result and the status message, each whatever became of the other."""
         job = await self.job_for(caller, job_id, JobAction.DELETE)
+        if self.archive is not None:  # issue 13: a deleted result leaves no copy behind
+            try:
+                await self.archive.forget(job.id)
+            except Exception as exc:  # the object store is down: the messages still go; the row stays
+                log.warning("job %s: could not delete its archive copy (%r)", job.id, exc)
         m = self.messages
         port = self.engine.port(job.conversation.platform)
         targets = [(m("delete.the_result"), job.delivered_ref), (m("delete.the_status"), job.status_ref)]
@@ -372,6 +398,14 @@ class ChatActions:
     async def defaults(self, caller: Caller, command: DefaultsCommand) -> DefaultsReport:
         self.check_allowed(caller)
         return await self.desk.run(caller, command)
+
+    async def history(self, caller: Caller, *, user_id: str | None = None, user_name: str | None = None,
+                      text: str | None = None) -> HistoryReport:
+        """``/wan history [@user] [text]``: this channel's past results (``core.actions.history``)."""
+        self.check_allowed(caller)
+        if self.history_desk is None:
+            raise ActionRefused(self.messages("history.unavailable"), code="NoHistory")
+        return await self.history_desk.history(caller, user_id=user_id, user_name=user_name, text=text)
 
     def help(self, caller: Caller, *, typed_options: bool = False) -> HelpText:
         """The command list: flags for text surfaces, option names where the platform types them."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from core.actions.history import HistoryReport
 from core.jobs import CancelOutcome, Job
 from core.port import StatusView
 
@@ -102,7 +103,7 @@ class HelpText:
     text: str
 
 
-Result = Started | Cancelled | Deleted | StatusReport | UsageReport | DefaultsReport | HelpText
+Result = Started | Cancelled | Deleted | StatusReport | UsageReport | DefaultsReport | HelpText | HistoryReport
 
 __all__ = ["CancelOutcome", "Cancelled", "DefaultsReport", "Deleted", "HelpText", "Origin", "Result", "Started",
            "StatusReport", "UsageReport", "UsageRow"]

@@ -31,6 +31,7 @@ from sqlalchemy.pool import StaticPool
 from core.budget import BudgetCheck
 from core.errors import ConfigError
 from core.jobs import Job, JobState
+from core.store.archive import ArchiveRows
 from core.store.atomic import completes, settle_writes
 from core.store.batch import InsertBatcher
 from core.store.channels import ChannelDefaults
@@ -263,6 +264,11 @@ class JobStore:
     def leases(self) -> Leases:
         """Job leases, global DashScope slots and replica heartbeats (several processes, one database)."""
         return Leases(self._engine, self._gate)
+
+    @functools.cached_property
+    def archive(self) -> ArchiveRows:
+        """Archived copies of delivered results, and the channel history read (issue 13)."""
+        return ArchiveRows(self._engine, self._gate)
 
     @property
     def orphans(self) -> OrphanTasks:

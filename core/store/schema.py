@@ -239,6 +239,24 @@ def _orphan_tasks_indexes(table: Table) -> list[Index]:
     return [Index("ix_orphan_tasks_found", table.c.found_at)]
 
 
+def _archive_columns() -> list[Column[Any]]:
+    """Issue 13: one row per archived file of a delivered job (a video: one; an image job: one per image)."""
+    return [
+        Column("job_id", String, primary_key=True),
+        Column("key", String, primary_key=True),
+        # "local" or "s3": which backend holds it (a deployment may switch; old rows keep their backend).
+        Column("backend", String, nullable=False),
+        Column("size", Integer, nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("content_type", String, nullable=False),
+        Column("archived_at", UTCDateTime, nullable=False),
+    ]
+
+
+def _archive_indexes(table: Table) -> list[Index]:
+    return [Index("ix_archive_archived_at", table.c.archived_at)]
+
+
 jobs = Table("jobs", metadata, *_jobs_columns(), *_v2_job_columns(), *_v3_job_columns(), *_v5_job_columns())
 _jobs_indexes(jobs)
 
@@ -256,6 +274,10 @@ replicas = Table("replicas", metadata, *_replicas_columns())
 #: never adopted again (``core.store.orphans``).
 orphan_tasks = Table("orphan_tasks", metadata, *_orphan_tasks_columns())
 _orphan_tasks_indexes(orphan_tasks)
+
+#: Archived copies of delivered results, kept past DashScope's 24 h links (``core.store.archive``).
+archive = Table("archive", metadata, *_archive_columns())
+_archive_indexes(archive)
 
 
 # -- shared query pieces -----------------------------------------------------------------------------------
@@ -335,6 +357,13 @@ def _v6_channel_settings(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v7_archive(conn: Connection) -> None:
+    md = MetaData()
+    table = Table("archive", md, *_archive_columns())
+    _archive_indexes(table)
+    md.create_all(conn)
+
+
 #: Applied in order at open; the database records the highest version it has.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs table", _v1_jobs),
@@ -343,6 +372,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "orphan DashScope tasks", _v4_orphan_tasks),
     Migration(5, "image jobs: their result links", _v5_image_results),
     Migration(6, "per-channel settings", _v6_channel_settings),
+    # Issue 13 (archive): number 8 in CONTRACT-13; 7 on this branch, whose main ends at 6 (renumber at merge).
+    Migration(7, "archived copies of delivered results", _v7_archive),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

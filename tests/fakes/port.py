@@ -79,6 +79,9 @@ class RecordingPort:
     async def delete_message(self, ref: MessageRef) -> None:
         self.deleted.append(ref)
 
+    async def message_link(self, ref: MessageRef) -> str | None:
+        return f"test://{ref.conversation.channel_id}/{ref.message_id}"
+
     async def upload_images(
         self,
         conversation: ConversationRef,

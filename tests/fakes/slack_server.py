@@ -308,7 +308,8 @@ class FakeSlack:
         channel = self._channel_for_post(str(args.get("channel")))
         if isinstance(channel, str):
             return channel
-        self.ephemerals.append({"channel": channel.id, "user": args.get("user"), "text": args.get("text")})
+        self.ephemerals.append({"channel": channel.id, "user": args.get("user"), "text": args.get("text"),
+                                "blocks": _json_arg(args.get("blocks")) or []})
         return {"message_ts": self._new_ts()}
 
     def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any] | str:
@@ -317,6 +318,14 @@ class FakeSlack:
             return "message_not_found"
         message.deleted = True
         return {"channel": message.channel, "ts": message.ts}
+
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        """Issue 13 (history links): ``{"channel", "permalink"}`` as Slack answers, the ts without its dot."""
+        message = self.messages.get(str(args.get("message_ts")))
+        if message is None or message.deleted or message.channel != str(args.get("channel")):
+            return "message_not_found"
+        return {"channel": message.channel,
+                "permalink": f"https://fake.slack.com/archives/{message.channel}/p{message.ts.replace('.', '')}"}
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any] | str:
         channel = self.channels.get(str(args.get("channel")))

@@ -75,7 +75,7 @@ async def world(tmp_path: Path, *, speed: float = FAST, **settings: Any) -> Asyn
         # The runtime's own file handling (the stash and its host, the image check), as in production.
         a = rt.actions
         spy = RecordingActions(cast(EngineFace, rt.engine), rt.messages, allow=allow_lists(config), audio=a.audio,
-                               stash=a.stash, images=a.images)
+                               stash=a.stash, images=a.images, history=a.history_desk, archive=a.archive)
         yield World(rt, spy, ConsoleSession(spy, port, console), port, console, tmp_path / "out")
 
 
@@ -247,10 +247,23 @@ async def animate(w: World) -> None:
         InvalidRequest(M("animate.ratio")), M)
 
 
+async def history(w: World) -> None:
+    lighthouse = await w.delivered("video a Lighthouse at dusk --duration 2")
+    fox = await w.delivered("video a fox in the snow --duration 2")
+    reply = await w.say("history")
+    assert w.spy.called == ["history"]
+    assert reply is not None and reply.index(fox.id) < reply.index(lighthouse.id)  # newest first
+    assert M("history.console_reuse") in reply
+    w.spy.called.clear()
+    matching = await w.say("history LIGHTHOUSE")
+    assert w.spy.called == ["history"]
+    assert matching is not None and lighthouse.id in matching and fox.id not in matching
+
+
 Case = Callable[[World], Awaitable[None]]
 CASES: dict[str, Case] = {case.__name__: case for case in (
     video, image, storyboard, status, cancel, usage, reroll, remix, upscale, delete, defaults, help, edit_image,
-    animate)}
+    animate, history)}
 #: Settings a case needs of its world (the sandbox's speed among them).
 WORLDS: dict[str, dict[str, Any]] = {"cancel": {"max_in_flight": 1, "speed": 100.0}}
 

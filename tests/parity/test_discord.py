@@ -18,13 +18,14 @@ __all__ = ["make_env"]  # the Discord end-to-end fixture, used here too
 
 def spy(rt: Any) -> RecordingActions:
     a = rt.actions
-    return RecordingActions(rt.engine, rt.messages, allow=a.allow, audio=a.audio, stash=a.stash, images=a.images)
+    return RecordingActions(rt.engine, rt.messages, allow=a.allow, audio=a.audio, stash=a.stash, images=a.images,
+                            history=a.history_desk, archive=a.archive)
 
 
 def test_the_table_lists_every_action_for_discord() -> None:
     assert sorted(on("discord")) == sorted(["video", "image", "storyboard", "status", "cancel", "usage", "reroll",
                                             "remix", "upscale", "delete", "defaults", "help", "edit_image",
-                                            "animate"])
+                                            "animate", "history"])
 
 
 async def test_every_action_on_discord_goes_through_its_use_case(make_env) -> None:  # type: ignore[no-untyped-def]
@@ -93,6 +94,17 @@ async def test_every_action_on_discord_goes_through_its_use_case(make_env) -> No
     board = await env.job(bot, job_id_of(fake, status_id(fake, shots)))
     assert board.request.prompt.startswith("Shot 1 [0-2 seconds] a harbour")
     reached("storyboard")
+
+    # history: an ephemeral list of this channel's results, each with Use these settings.
+    history = await fake.slash(fake.bob, "history", user=fake.alice, text="KITE")
+    listed = await fake.wait_for(lambda: fake.response_to(history))
+    assert listed.data["flags"] & 64 and job.id in listed.data["embeds"][0]["description"]
+    listing = fake.message_of(history)
+    assert listing is not None and f"wan:reuse:{job.id}" in button_ids(fake, listing.id)
+    reached("history")
+    reuse = await fake.click(fake.bob, listing.id, f"wan:reuse:{job.id}")
+    assert (await fake.wait_for(lambda: fake.response_to(reuse))).type == 9  # the remix modal, for Bob
+    recorder.called.clear()
 
     delete = await fake.click(fake.alice, status, f"wan:delete:{job.id}")
     assert await ephemeral_reply(fake, delete) == "Deleted."

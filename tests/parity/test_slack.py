@@ -32,7 +32,8 @@ SLACK = on("slack")
 def _recording(rt: Runtime) -> ChatActions:
     # The runtime's own file handling (kept files, the image check), so edit and animate work as in production.
     return RecordingActions(cast(EngineFace, rt.engine), rt.messages, allow=rt.actions.allow, audio=rt.actions.audio,
-                            stash=rt.actions.stash, images=rt.actions.images)
+                            stash=rt.actions.stash, images=rt.actions.images, history=rt.actions.history_desk,
+                            archive=rt.actions.archive)
 
 
 @pytest.fixture
@@ -217,10 +218,24 @@ async def _animate(bot: SlackBot) -> None:
     assert "the boat sails away" in json.dumps(made.blocks)
 
 
+async def _history(bot: SlackBot) -> None:
+    job_id = await _done(bot)
+    before = len(bot.fake.ephemerals)
+    status, _ = await bot.command("history <@U1|u1> lighthouse")
+    assert status == 200
+    await until(lambda: len(bot.fake.ephemerals) > before, what="the history answer")
+    blocks = bot.fake.ephemerals[-1]["blocks"]
+    assert [b["accessory"]["value"] for b in blocks if "accessory" in b] == [job_id]
+    assert _spy(bot).called == ["history"]
+    await bot.click("reuse", job_id, user="U2")  # another person: the remix modal, from this job
+    await until(lambda: bool(bot.fake.views), what="the remix modal")
+    assert bot.fake.views[-1]["view"]["blocks"][0]["element"]["initial_value"] == "a lighthouse at dusk"
+
+
 CASES: dict[str, Callable[[SlackBot], Awaitable[None]]] = {
     "video": _video, "image": _image, "storyboard": _storyboard, "status": _status, "cancel": _cancel,
     "usage": _usage, "reroll": _reroll, "remix": _remix, "upscale": _upscale, "delete": _delete,
-    "defaults": _defaults, "help": _help, "edit_image": _edit_image, "animate": _animate,
+    "defaults": _defaults, "help": _help, "edit_image": _edit_image, "animate": _animate, "history": _history,
 }
 
 def test_every_action_the_table_lists_for_slack_has_a_case() -> None:

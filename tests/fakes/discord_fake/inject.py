@@ -118,7 +118,7 @@ class Injecting:
                       if c["name"] == name and int(c.get("type", SLASH)) == kind), None)
         return scope, found
 
-    async def slash(self, user: User, sub: str, *, channel_id: int | None = None,
+    async def slash(self, user: User, sub: str, /, *, channel_id: int | None = None,
                     permissions: int = MEMBER_PERMISSIONS, roles: list[int] | None = None,
                     **options: Any) -> Interaction:
         """``/wan <sub> option:value …`` typed by ``user`` (options typed as Discord would: str/int/bool, and
@@ -133,16 +133,22 @@ class Injecting:
         kinds = {bool: 5, int: 4, str: 3}
         opts: list[dict[str, Any]] = []
         files: dict[str, Any] = {}
+        users: dict[str, Any] = {}
         for name, value in options.items():
             if isinstance(value, Attachment):
                 opts.append({"name": name, "type": 11, "value": str(value.id)})
                 files[str(value.id)] = value.json()
+            elif isinstance(value, User):  # a USER option (type 6): the id, the user in ``resolved`` (issue 13)
+                opts.append({"name": name, "type": 6, "value": str(value.id)})
+                users[str(value.id)] = value.json()
             elif value is not None:
                 opts.append({"name": name, "type": kinds[type(value)], "value": value})
         data["data"] = {"id": command["id"] if command else str(snowflake()), "name": "wan", "type": SLASH,
                         "options": [{"name": sub, "type": 1, "options": opts}]}
         if files:
             data["data"]["resolved"] = {"attachments": files}
+        if users:
+            data["data"].setdefault("resolved", {})["users"] = users
         if scope is not None:
             data["data"]["guild_id"] = str(scope)
         await self._gateway.dispatch("INTERACTION_CREATE", data)
