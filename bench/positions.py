@@ -103,6 +103,9 @@ class CountingPort:
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return 100 * 1024 * 1024
 
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        return None  # no threads here
+
 
 def user_of(i: int, users: int) -> str:
     return f"u{i % users}" if users else f"u{i}"

@@ -128,6 +128,9 @@ class CountingPort:
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return 100 * 1024 * 1024
 
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        return None  # no threads here
+
 
 async def never_fit(src: Path, dest: Path, *, max_bytes: int) -> object:
     raise AssertionError("a 2 KB video never needs fitting")

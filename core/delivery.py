@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.errors import DownloadError, PlatformError, UploadTooLarge, WanbotError
+from core.ideas import in_its_thread
 from core.image_check import IMAGE_TYPES, read_header
 from core.jobs import Job
 from core.messages import Messages, human_bytes, shorten
@@ -95,6 +96,7 @@ class Delivery:
         after the platform took the file but before the job was stored as delivered, the next attempt
         finds that upload (``ChatPort.find_upload``) instead of posting the video twice. ``keep`` stores
         each downloaded image (bytes, content type) and returns its ref."""
+        job = in_its_thread(job)  # an idea's result goes into its thread (``core.ideas``)
         if isinstance(job.request, ImageRequest):
             return await self._deliver_images(job, job.request, port, before_upload, keep)
         if job.video_url is None:

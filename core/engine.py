@@ -36,6 +36,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.budget import checks_for
+from core.channel_settings import resolve as resolve_settings
 from core.coalesce import Coalesced
 from core.config import EngineConfig
 from core.creates import Creates, TaskAPI
@@ -50,6 +51,7 @@ from core.errors import (
     QuotaExceeded,
     WanbotError,
 )
+from core.ideas import open_idea_thread
 from core.jobbook import STATUS_POST_STARTED, JobBook, display_state
 from core.jobs import CancelOutcome, Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
@@ -213,7 +215,11 @@ class Engine:
         # (A finished job is claimed only when its message is behind: showing it is all there is to do.)
         # Not awaited: a platform may still be connecting (its port waits for that), and start() must not
         # wait for it. A status that cannot be shown now is retried by housekeeping.
-        self._spawn(self.book.show(job.id), job.id)
+        self._spawn(self._show_resumed(job.id), job.id)
+
+    async def _show_resumed(self, job_id: str) -> None:
+        await self.book.show(job_id)
+        await open_idea_thread(self.book, job_id)  # a restart between the first post and the thread
 
     def _drop(self, job_id: str) -> None:
         self.watcher.unwatch(job_id)
@@ -276,6 +282,7 @@ class Engine:
         request: AnyRequest,
         *,
         post_status: PostStatus | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Job:
         """Store a new job durably and queue it; its status message is posted in the background.
 
@@ -283,9 +290,10 @@ class Engine:
         survives a kill, and the acknowledgement costs only the insert. Raises ``QuotaExceeded`` (with a
         sentence for the user) on the per-user cap, the cooldown or a budget; those are checked in the same
         transaction as the insert, so concurrent requests cannot slip past them together. ``post_status``
-        posts the first status message instead of the port (Discord answers the interaction with it).
+        posts the first status message instead of the port (Discord answers the interaction with it);
+        ``extra`` starts the job's ``Job.extra`` (an idea's thread, its lineage: ``core.ideas``).
         """
-        job = await self._store_new(requester, conversation, request)
+        job = await self._store_new(requester, conversation, request, extra)
         self._spawn(self._after_accept(job.id, post_status), job.id)
         return job
 
@@ -303,7 +311,7 @@ class Engine:
         return self.book.peek(job.id) or job
 
     async def _store_new(self, requester: Requester, conversation: ConversationRef,
-                         request: AnyRequest) -> Job:
+                         request: AnyRequest, extra: Mapping[str, Any] | None = None) -> Job:
         now = self.now()
         job = Job(
             id=new_job_id(),
@@ -320,7 +328,7 @@ class Engine:
             lease_owner=self.config.replica_id,
             lease_until=self.replica.lease_until(now),
             # Set before the first post: a restart that finds no status_ref looks for the message first.
-            extra={STATUS_POST_STARTED: True},
+            extra={**(extra or {}), STATUS_POST_STARTED: True},
         )
         checks = checks_for(
             self.config.budgets, now=now, tz=ZoneInfo(self.config.timezone), platform=requester.platform,
@@ -348,6 +356,7 @@ class Engine:
     async def _after_accept(self, job_id: str, post_status: PostStatus | None) -> None:
         """Post the new job's status message, then fill free DashScope slots."""
         await self.book.show(job_id, poster=post_status)
+        await open_idea_thread(self.book, job_id)
         await self._pump()
 
     async def cancel(self, job_id: str) -> CancelOutcome:
@@ -417,6 +426,15 @@ class Engine:
     async def set_channel_defaults(self, platform: str, workspace_id: str | None, channel_id: str,
                                    values: dict[str, Any], *, by: str) -> None:
         await self.store.channels.set(platform, workspace_id, channel_id, values, by=by)
+
+    async def channel_settings(self, platform: str, workspace_id: str | None, channel_id: str) -> dict[str, Any]:
+        """Every ``core.channel_settings`` setting's value in that channel (defaults filled in)."""
+        return resolve_settings(await self.store.settings.get(platform, workspace_id, channel_id))
+
+    async def idea_root(self, platform: str, workspace_id: str | None, channel_id: str,
+                        thread_id: str) -> Job | None:
+        """The idea whose thread ``thread_id`` is (``core.ideas``), or ``None``."""
+        return await self.store.ideas.root_of(platform, workspace_id, channel_id, thread_id)
 
     def port(self, platform: str) -> ChatPort:
         return self.book.ports[platform]

@@ -423,6 +423,31 @@ EN.update({
     "setting.threads": "Open a thread for each new idea, where its re-rolls, remixes and variants go",
 })
 
+# -- issue 13: threads per idea and variants (core.ideas, core.variants) --
+EN.update({
+    "field.lineage": "From",
+    "lineage.reroll": "Re-roll of #{parent}",
+    "lineage.remix": "Remix of #{parent}",
+    "lineage.upscale": "1080P of #{parent}",
+    "lineage.animate": "Animation of #{parent}",
+    "lineage.continue": "Continues #{parent}",
+    "lineage.untitled": "Animation",
+    "lineage.in_thread": "Its status is in the idea's thread.",
+    "field.variant": "Variant",
+    "variants.label.seed": "Variant {number} · seed {seed}",
+    "variants.label.ratio": "Variant {ratio}",
+    "variants.title": "{count} variants",
+    "variants.summary": "{count} variants of “{prompt}” — {done}/{count} done",
+    "variants.summary.by_ratio": "{count} ratios of “{prompt}” — {done}/{count} done",
+    "variants.started": "Rendering {count} variants as jobs {job_ids}; they are in the idea's thread.",
+    "variants.bad": "--variants takes a number from 2 to 4, or ratio; not {value}.",
+    "variants.ratio_unsupported": "{model} has only one shape; --variants ratio needs a text-to-video model.",
+    "variants.ratio_given": "--variants ratio chooses the ratios itself; leave out --ratio.",
+    "variants.seed_given": "--variants {count} renders {count} different seeds; leave out --seed.",
+    "variants.over_cap": "{count} variants would be {total} of your jobs in progress, over the limit of {cap}; "
+                         "nothing was started.",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

@@ -167,3 +167,9 @@ class ChatPort(Protocol):
     async def upload_limit(self, conversation: ConversationRef) -> int:
         """The largest file in bytes this conversation accepts right now."""
         ...
+
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        """Open a thread on ``status`` (an idea's status message, ``core.ideas``) named ``name`` and return
+        where it is, or ``None`` where the platform has no threads (the console, a DM). Raises
+        ``PlatformError`` when the platform refuses (no permission): not retryable, the job goes on."""
+        ...

@@ -153,6 +153,9 @@ class ConsolePort:
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return self._limit
 
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        return None  # a terminal has no threads: results follow in the same scrollback
+
     # -- rendering ---------------------------------------------------------------------------------------
 
     def start_live(self) -> None:

@@ -46,6 +46,7 @@ from core.actions.results import (
     UsageReport,
 )
 from core.actions.storyboard import compose_storyboard
+from core.actions.threads import place
 from core.catalogue import DEFAULT_I2V_MODEL
 from core.commands import (
     HELP_TEXT,
@@ -382,18 +383,24 @@ class ChatActions:
 
     async def _start(self, caller: Caller, request: AnyRequest, origin: Origin, *, parent: Job | None = None,
                      post_status: PostStatus | None = None, fresh: bool = False) -> Started:
-        # A job made from another lives where that one does (its thread included): authorized from there.
-        conversation = parent.conversation if parent is not None else caller.conversation
+        # Where it lives (an idea's thread: ``core.actions.threads``); authorized from its parent's place.
+        placement = await place(self.engine, self.messages, caller, request, origin, parent)
+        elsewhere = placement.conversation != caller.conversation
+        if elsewhere:
+            post_status = None  # the status goes into the idea's thread, not where the button was clicked
         if not fresh:
             # Before accept: nothing is stored, queued, reserved or sent for a file DashScope would refuse
             # or that is no longer kept (an old job's audio link is checked again: a chat attachment's
             # signed link may have expired). ``fresh`` files were fetched and checked just now.
             await self.media.ensure_kept(request)
-        job = await self.engine.accept(caller.requester, conversation, request, post_status=post_status)
+        job = await self.engine.accept(caller.requester, placement.conversation, request, post_status=post_status,
+                                       extra=placement.extra)
         text = ""
         if parent is not None:
             text = self.messages(_STARTED_FROM[origin], job_id=parent.id, new_job_id=job.id)
-        return Started(job, origin, parent, text)
+            if elsewhere:
+                text = f"{text} {self.messages('lineage.in_thread')}"
+        return Started(job, origin, parent, text, elsewhere=elsewhere)
 
     async def _latest_active_here(self, caller: Caller) -> str:
         recent = await self.engine.recent_jobs(caller.platform, caller.workspace_id, caller.user_id,

@@ -36,6 +36,7 @@ from core.store.batch import InsertBatcher
 from core.store.channels import ChannelDefaults
 from core.store.errors import CorruptJob, StaleJob
 from core.store.gate import WriteGate
+from core.store.ideas import IdeaThreads
 from core.store.leases import Leases
 from core.store.limits import Limits
 from core.store.orphans import OrphanTasks
@@ -171,6 +172,11 @@ class JobStore:
     def settings(self) -> ChannelSettings:
         """Per-channel settings (``/wan settings``; ``core.channel_settings`` says what they mean)."""
         return ChannelSettings(self._engine, self._gate)
+
+    @functools.cached_property
+    def ideas(self) -> IdeaThreads:
+        """Which idea a thread belongs to (``core.ideas``)."""
+        return IdeaThreads(self._engine)
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
