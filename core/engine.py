@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -51,7 +51,7 @@ from core.errors import (
     QuotaExceeded,
     WanbotError,
 )
-from core.ideas import open_idea_thread
+from core.ideas import ThreadWaits, join_group_thread, open_idea_thread
 from core.jobbook import STATUS_POST_STARTED, JobBook, display_state
 from core.jobs import CancelOutcome, Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
@@ -144,6 +144,8 @@ class Engine:
             set_share=lambda alive: self.watcher.set_rate(self.config.queries_per_second / alive),
         )
         self.book.on_lost = self._drop
+        #: Variants wait here for their first one's thread (``core.ideas``).
+        self.thread_waits = ThreadWaits()
         #: The place in line each queued job's message shows (set when it is shown).
         self._shown_position: dict[str, int] = {}
         self._place_texts: dict[int, str] = {}
@@ -218,6 +220,7 @@ class Engine:
         self._spawn(self._show_resumed(job.id), job.id)
 
     async def _show_resumed(self, job_id: str) -> None:
+        await join_group_thread(self.book, self.store, job_id, None)  # a variant not posted before the restart
         await self.book.show(job_id)
         await open_idea_thread(self.book, job_id)  # a restart between the first post and the thread
 
@@ -310,6 +313,69 @@ class Engine:
         await self._after_accept(job.id, post_status)
         return self.book.peek(job.id) or job
 
+    async def accept_batch(
+        self,
+        requester: Requester,
+        conversation: ConversationRef,
+        requests: Sequence[tuple[str, AnyRequest, Mapping[str, Any]]],
+        *,
+        post_status: PostStatus | None = None,
+    ) -> list[Job]:
+        """``accept`` for requests started together (variants, ``core.variants``): each ``(job id, request,
+        extra)`` a job, all stored in one transaction against the cap, the cooldown and the budgets together — or
+        none, raising the refusal. ``post_status`` posts the first job's status; the others are posted by
+        the port."""
+        now = self.now()
+        group = [self._new_job(job_id, requester, conversation, request, extra, now)
+                 for job_id, request, extra in requests]
+        checks = checks_for(
+            self.config.budgets, now=now, tz=ZoneInfo(self.config.timezone), platform=requester.platform,
+            workspace_id=requester.workspace_id, user_id=requester.user_id,
+        )
+        for job in group:
+            self.book.arriving(job.id)
+        try:
+            await self.store.insert_group(group, within=checks, max_active_for_user=self.config.per_user_cap,
+                                          cooldown=self.config.cooldown or None)
+        except QuotaExceeded as exc:
+            for job in group:
+                self.book.drop(job.id)
+            raise worded(exc, self.messages, self.config) from None
+        except BaseException:
+            for job in group:
+                self.book.drop(job.id)
+            raise
+        for i, job in enumerate(group):
+            self.book.accepted(job)
+            self.queue.push(job.id, requester.user_key)
+            self._shown_position[job.id] = self.position(job.id) or 0
+            log.info("job %s: queued for %s (%s), variant %d of %d", job.id, requester.user_key,
+                     job.request.model, i + 1, len(group))
+        first = group[0]
+        self.thread_waits.expect(first.id)
+        self._spawn(self._after_accept(first.id, post_status), first.id)
+        for job in group[1:]:
+            self._spawn(self._after_variant(job.id, first.id), job.id)
+        return group
+
+    def _new_job(self, job_id: str, requester: Requester, conversation: ConversationRef, request: AnyRequest,
+                 extra: Mapping[str, Any] | None, now: datetime) -> Job:
+        return Job(
+            id=job_id,
+            requester=requester,
+            conversation=conversation,
+            request=request,
+            state=JobState.QUEUED,
+            created_at=now,
+            state_times={JobState.QUEUED.value: now},
+            updated_at=now,
+            reserved_seconds=float(request.seconds) if isinstance(request, GenerationRequest) else 0.0,
+            reserved_cost=request.estimated_cost(dict(self.config.price_overrides)),
+            lease_owner=self.config.replica_id,
+            lease_until=self.replica.lease_until(now),
+            extra={**(extra or {}), STATUS_POST_STARTED: True},
+        )
+
     async def _store_new(self, requester: Requester, conversation: ConversationRef,
                          request: AnyRequest, extra: Mapping[str, Any] | None = None) -> Job:
         now = self.now()
@@ -356,8 +422,14 @@ class Engine:
     async def _after_accept(self, job_id: str, post_status: PostStatus | None) -> None:
         """Post the new job's status message, then fill free DashScope slots."""
         await self.book.show(job_id, poster=post_status)
-        await open_idea_thread(self.book, job_id)
+        await open_idea_thread(self.book, job_id, self.thread_waits)
         await self._pump()
+
+    async def _after_variant(self, job_id: str, group: str) -> None:
+        """A variant after the first: into the first one's thread once it is open, then as any job."""
+        await join_group_thread(self.book, self.store, job_id, self.thread_waits)
+        await self._after_accept(job_id, None)
+        self.thread_waits.forget(group)
 
     async def cancel(self, job_id: str) -> CancelOutcome:
         """Cancel a job that has not started generating (the caller has authorized it: ``core.actions``)."""

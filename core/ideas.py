@@ -24,6 +24,7 @@ root is the one job every message of the thread is about, whatever was re-rolled
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from core.port import ChatPort, ConversationRef, MessageRef, StatusField
 
 if TYPE_CHECKING:
     from core.jobbook import JobBook
+    from core.store import JobStore
 
 log = logging.getLogger("wanbot.ideas")
 
@@ -134,24 +136,70 @@ async def open_thread(port: ChatPort, status: MessageRef, name: str, *, job_id: 
     return thread
 
 
-async def open_idea_thread(book: JobBook, job_id: str) -> None:
+class ThreadWaits:
+    """Variants after the first wait for the first one's thread (opened once its status is posted) before
+    their own status messages are posted, so those go into it (``join_group_thread``)."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+
+    def expect(self, job_id: str) -> None:
+        """Variants will wait for ``job_id``'s thread (called before its first post can happen)."""
+        self._events.setdefault(job_id, asyncio.Event())
+
+    def settled(self, job_id: str) -> None:
+        """``job_id``'s thread is open, refused or not to be (waiters go on either way)."""
+        event = self._events.get(job_id)
+        if event is not None:
+            event.set()
+
+    async def wait(self, job_id: str) -> None:
+        event = self._events.get(job_id)
+        if event is not None:
+            await event.wait()
+
+    def forget(self, job_id: str) -> None:
+        self._events.pop(job_id, None)
+
+
+async def open_idea_thread(book: JobBook, job_id: str, waits: ThreadWaits | None = None) -> None:
     """Open a new idea's thread once its status message is posted, and store where it is (the engine calls
     this after the first post, and again on resume: a restart between the post and the thread opens it
-    then). A job not waiting for a thread, or whose message is not posted yet, is left alone."""
+    then). A job not waiting for a thread, or whose message is not posted yet, is left alone. Whatever
+    happens, ``waits`` hears that it is settled (its variants then post their status)."""
+    try:
+        job = book.peek(job_id)
+        if job is None or not job.extra.get(THREAD_NAME) or THREAD in job.extra or job.extra.get(THREAD_REFUSED):
+            return
+        if job.status_ref is None:
+            return  # not posted (yet): housekeeping posts it, the next resume opens the thread
+        thread = await open_thread(book.port(job), job.status_ref, str(job.extra[THREAD_NAME]), job_id=job_id)
+        if thread is None:
+            await book.update(job_id, extra={THREAD_REFUSED: True})
+        else:
+            await book.update(job_id, extra={THREAD: thread.to_dict(), THREAD_ID: thread.thread_id})
+    finally:
+        if waits is not None:
+            waits.settled(job_id)
+
+
+async def join_group_thread(book: JobBook, store: JobStore, job_id: str, waits: ThreadWaits | None) -> None:
+    """A variant after the first, not posted yet, moves into the first variant's thread (with ``waits``:
+    once that is settled). On resume (no ``waits``) the first's stored thread is used, if any."""
     job = book.peek(job_id)
-    if job is None or not job.extra.get(THREAD_NAME) or THREAD in job.extra or job.extra.get(THREAD_REFUSED):
+    group = str(job.extra.get(GROUP) or "") if job is not None else ""
+    if job is None or not group or group == job.id or job.status_ref is not None:
         return
-    if job.status_ref is None:
-        return  # not posted (yet): housekeeping posts it, the next resume opens the thread
-    thread = await open_thread(book.port(job), job.status_ref, str(job.extra[THREAD_NAME]), job_id=job_id)
-    if thread is None:
-        await book.update(job_id, extra={THREAD_REFUSED: True})
-    else:
-        await book.update(job_id, extra={THREAD: thread.to_dict(), THREAD_ID: thread.thread_id})
+    if waits is not None:
+        await waits.wait(group)
+    root = book.peek(group) or await store.get(group)
+    thread = thread_of(root) if root is not None else None
+    if thread is not None and job.conversation != thread:
+        await book.update(job_id, conversation=thread)
 
 
 __all__ = [
     "GROUP", "IDEA", "LINEAGE_KEYS", "ORIGIN", "PARENT", "THREAD", "THREAD_ID", "THREAD_NAME", "THREAD_REFUSED",
     "VARIANT", "VARIANTS_OF", "VARIANT_LABEL", "idea_fields", "idea_of", "in_its_thread", "lineage", "lineage_line",
-    "open_idea_thread", "open_thread", "thread_name", "thread_of",
+    "ThreadWaits", "join_group_thread", "open_idea_thread", "open_thread", "thread_name", "thread_of",
 ]

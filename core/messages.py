@@ -436,16 +436,14 @@ EN.update({
     "field.variant": "Variant",
     "variants.label.seed": "Variant {number} · seed {seed}",
     "variants.label.ratio": "Variant {ratio}",
-    "variants.title": "{count} variants",
-    "variants.summary": "{count} variants of “{prompt}” — {done}/{count} done",
-    "variants.summary.by_ratio": "{count} ratios of “{prompt}” — {done}/{count} done",
+    "discord.cmd.variants": "Render several at once: 2–4 seeds, or across ratios",
+    "discord.variants.seeds": "{count} seeds",
+    "discord.variants.ratio": "across ratios (16:9, 9:16, 1:1…)",
+    "variants.no_audio": "Variants cannot share an attached sound track; give it as audio_url instead.",
     "variants.started": "Rendering {count} variants as jobs {job_ids}; they are in the idea's thread.",
     "variants.bad": "--variants takes a number from 2 to 4, or ratio; not {value}.",
     "variants.ratio_unsupported": "{model} has only one shape; --variants ratio needs a text-to-video model.",
-    "variants.ratio_given": "--variants ratio chooses the ratios itself; leave out --ratio.",
     "variants.seed_given": "--variants {count} renders {count} different seeds; leave out --seed.",
-    "variants.over_cap": "{count} variants would be {total} of your jobs in progress, over the limit of {cap}; "
-                         "nothing was started.",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

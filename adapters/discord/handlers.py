@@ -79,9 +79,13 @@ class Handlers:
     # -- making something ---------------------------------------------------------------------------------
 
     async def video(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any], *,
-                    audio: discord.Attachment | None = None) -> None:
+                    audio: discord.Attachment | None = None, variants: str | None = None) -> None:
         caller = caller_of(interaction)
         sound = input_of(audio) if audio is not None else None
+        if variants is not None:
+            await self._making(interaction, caller, lambda post: self.actions.variants(
+                caller, typed, variants, audio=sound, post_status=post))
+            return
         await self._making(interaction, caller,
                            lambda post: self.actions.video(caller, typed, audio=sound, post_status=post))
 

@@ -7,7 +7,7 @@ Adapters never see this: they get ``core.actions.ChatActions`` (the use cases) a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -31,6 +31,12 @@ class EngineFace(Protocol):
 
     async def accept(self, requester: Requester, conversation: ConversationRef, request: AnyRequest, *,
                      post_status: PostStatus | None = None, extra: Mapping[str, Any] | None = None) -> Job: ...
+
+    async def accept_batch(self, requester: Requester, conversation: ConversationRef,
+                           requests: Sequence[tuple[str, AnyRequest, Mapping[str, Any]]], *,
+                           post_status: PostStatus | None = None) -> list[Job]:
+        """All of ``requests`` (job id, request, extra) accepted together, or none (``core.variants``)."""
+        ...
 
     async def cancel(self, job_id: str) -> CancelOutcome: ...
 

@@ -237,6 +237,18 @@ class JobStore:
         """
         await self._inserts.insert(job, Limits(within, max_active_for_user, cooldown))
 
+    async def insert_group(
+        self,
+        group: Sequence[Job],
+        *,
+        within: Sequence[BudgetCheck] = (),
+        max_active_for_user: int | None = None,
+        cooldown: float | None = None,
+    ) -> None:
+        """``insert`` for jobs started together (a variants batch): all stored, each counted against the
+        limits, or none (the first refusal is raised). The cooldown is checked once, for the first."""
+        await self._inserts.insert_group(list(group), Limits(within, max_active_for_user, cooldown))
+
     async def save(self, job: Job) -> Job:
         """Write ``job`` over the stored row if that row is still at ``job.version``.
 

@@ -23,9 +23,10 @@ def fields_of(fake: FakeDiscord, message_id: int) -> dict[str, str]:
 def status_in(fake: FakeDiscord, channel_id: int, job_id: str) -> int | None:
     """The status message of ``job_id`` posted in ``channel_id`` (a thread is a channel), if any."""
     for msg in fake.messages.values():
-        if msg.channel_id == channel_id and msg.embeds and not msg.deleted:
-            if any(f["name"] == "Job" and f["value"] == job_id for f in msg.embeds[0].get("fields", [])):
-                return msg.id
+        fields = msg.embeds[0].get("fields", []) if msg.embeds else []
+        if msg.channel_id == channel_id and not msg.deleted and any(
+                f["name"] == "Job" and f["value"] == job_id for f in fields):
+            return msg.id
     return None
 
 
