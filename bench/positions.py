@@ -106,6 +106,9 @@ class CountingPort:
     async def message_link(self, ref: MessageRef) -> str | None:
         return None
 
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        return None  # no threads here
+
 
 def user_of(i: int, users: int) -> str:
     return f"u{i % users}" if users else f"u{i}"

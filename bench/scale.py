@@ -131,6 +131,9 @@ class CountingPort:
     async def message_link(self, ref: MessageRef) -> str | None:
         return None
 
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        return None  # no threads here
+
 
 async def never_fit(src: Path, dest: Path, *, max_bytes: int) -> object:
     raise AssertionError("a 2 KB video never needs fitting")

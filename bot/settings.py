@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     task_timeout: float = Field(4 * 3600.0, gt=0, validation_alias=_env("WANBOT_TASK_TIMEOUT"))
     #: Finished videos downloaded and uploaded at once (see ``EngineConfig.delivery_workers``).
     delivery_workers: int = Field(EngineConfig.delivery_workers, validation_alias=_env("WANBOT_DELIVERY_WORKERS"))
+    #: A thread per idea in channels that have not chosen (``/wan settings threads on|off`` wins).
+    threads_default: bool = Field(True, validation_alias=_env("WANBOT_THREADS"))
     #: ``model:resolution=price`` pairs (CNY per second), e.g. ``wan2.7-t2v:720P=0.6,wan2.7-image=0.2``.
     prices: str = Field("", validation_alias=_env("WANBOT_PRICES"))
     locale: str = Field("en", validation_alias=_env("WANBOT_LOCALE"))
@@ -325,6 +327,7 @@ class Settings(BaseSettings):
             predictive_polling=self.predictive_polling,
             task_timeout=self.task_timeout,
             delivery_workers=self.delivery_workers,
+            threads_by_default=self.threads_default,
             price_overrides=self.price_overrides(),
             # A gateway without ``GET /tasks`` has nothing to sweep with.
             list_sweeps=self.dialect().can_list,

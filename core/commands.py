@@ -33,6 +33,8 @@ _say = Messages()
 @dataclass(frozen=True)
 class VideoCommand:
     request: GenerationRequest
+    #: ``--variants N|ratio`` as typed (``core.variants``), or ``None``.
+    variants: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
         refuse_forbidden(" ".join(tokens), what=_say("input.what.command"), field="command")
     if verb in ("video", "v"):
         words, values = _split_flags(rest, _VIDEO_FLAGS)
-        return VideoCommand(video_request({**values, "prompt": " ".join(words)}, defaults))
+        variants = values.pop("variants", None)
+        return VideoCommand(video_request({**values, "prompt": " ".join(words)}, defaults), variants)
     if verb in ("image", "img", "i"):
         rest, images = take_repeated(rest, "image")
         words, values = _split_flags(rest, _IMAGE_FLAGS)

@@ -38,6 +38,8 @@ class EngineConfig:
     #: size; 4 delivers the 5 tasks DashScope runs at once, finishing together, in two rounds at most,
     #: while at most 4 re-encodes (ffmpeg, about a core each) share a small box's cores.
     delivery_workers: int = 4
+    #: Whether a channel whose admins never set ``/wan settings threads`` opens a thread per idea.
+    threads_by_default: bool = True
     #: Wait before retrying a create that DashScope refused as busy (429) or failed with a 5xx.
     create_retry_delay: float = 5.0
     max_delivery_backoff: float = 300.0

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.errors import DownloadError, PlatformError, UploadTooLarge, WanbotError
+from core.ideas import in_its_thread
 from core.image_check import IMAGE_TYPES, read_header
 from core.jobs import Job
 from core.messages import Messages, human_bytes, shorten
@@ -99,6 +100,7 @@ class Delivery:
         finds that upload (``ChatPort.find_upload``) instead of posting the video twice. ``keep`` stores
         each downloaded image (bytes, content type) and returns its ref; ``stage`` gets the delivered files
         (the original download, not a re-encode) before they are deleted."""
+        job = in_its_thread(job)  # an idea's result goes into its thread (``core.ideas``)
         if isinstance(job.request, ImageRequest):
             return await self._deliver_images(job, job.request, port, before_upload, keep, stage)
         if job.video_url is None:

@@ -29,13 +29,14 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.budget import checks_for
+from core.channel_settings import resolve as resolve_settings
 from core.coalesce import Coalesced
 from core.config import EngineConfig
 from core.creates import Creates, TaskAPI
@@ -50,6 +51,7 @@ from core.errors import (
     QuotaExceeded,
     WanbotError,
 )
+from core.ideas import ThreadWaits, join_group_thread, open_idea_thread
 from core.jobbook import STATUS_POST_STARTED, JobBook, display_state
 from core.jobs import CancelOutcome, Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
@@ -144,6 +146,8 @@ class Engine:
             set_share=lambda alive: self.watcher.set_rate(self.config.queries_per_second / alive),
         )
         self.book.on_lost = self._drop
+        #: Variants wait here for their first one's thread (``core.ideas``).
+        self.thread_waits = ThreadWaits()
         #: The place in line each queued job's message shows (set when it is shown).
         self._shown_position: dict[str, int] = {}
         self._place_texts: dict[int, str] = {}
@@ -215,7 +219,12 @@ class Engine:
         # (A finished job is claimed only when its message is behind: showing it is all there is to do.)
         # Not awaited: a platform may still be connecting (its port waits for that), and start() must not
         # wait for it. A status that cannot be shown now is retried by housekeeping.
-        self._spawn(self.book.show(job.id), job.id)
+        self._spawn(self._show_resumed(job.id), job.id)
+
+    async def _show_resumed(self, job_id: str) -> None:
+        await join_group_thread(self.book, self.store, job_id, None)  # a variant not posted before the restart
+        await self.book.show(job_id)
+        await open_idea_thread(self.book, job_id)  # a restart between the first post and the thread
 
     def _drop(self, job_id: str) -> None:
         self.watcher.unwatch(job_id)
@@ -278,6 +287,7 @@ class Engine:
         request: AnyRequest,
         *,
         post_status: PostStatus | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Job:
         """Store a new job durably and queue it; its status message is posted in the background.
 
@@ -285,9 +295,10 @@ class Engine:
         survives a kill, and the acknowledgement costs only the insert. Raises ``QuotaExceeded`` (with a
         sentence for the user) on the per-user cap, the cooldown or a budget; those are checked in the same
         transaction as the insert, so concurrent requests cannot slip past them together. ``post_status``
-        posts the first status message instead of the port (Discord answers the interaction with it).
+        posts the first status message instead of the port (Discord answers the interaction with it);
+        ``extra`` starts the job's ``Job.extra`` (an idea's thread, its lineage: ``core.ideas``).
         """
-        job = await self._store_new(requester, conversation, request)
+        job = await self._store_new(requester, conversation, request, extra)
         self._spawn(self._after_accept(job.id, post_status), job.id)
         return job
 
@@ -304,8 +315,71 @@ class Engine:
         await self._after_accept(job.id, post_status)
         return self.book.peek(job.id) or job
 
+    async def accept_batch(
+        self,
+        requester: Requester,
+        conversation: ConversationRef,
+        requests: Sequence[tuple[str, AnyRequest, Mapping[str, Any]]],
+        *,
+        post_status: PostStatus | None = None,
+    ) -> list[Job]:
+        """``accept`` for requests started together (variants, ``core.variants``): each ``(job id, request,
+        extra)`` a job, all stored in one transaction against the cap, the cooldown and the budgets together — or
+        none, raising the refusal. ``post_status`` posts the first job's status; the others are posted by
+        the port."""
+        now = self.now()
+        group = [self._new_job(job_id, requester, conversation, request, extra, now)
+                 for job_id, request, extra in requests]
+        checks = checks_for(
+            self.config.budgets, now=now, tz=ZoneInfo(self.config.timezone), platform=requester.platform,
+            workspace_id=requester.workspace_id, user_id=requester.user_id,
+        )
+        for job in group:
+            self.book.arriving(job.id)
+        try:
+            await self.store.insert_group(group, within=checks, max_active_for_user=self.config.per_user_cap,
+                                          cooldown=self.config.cooldown or None)
+        except QuotaExceeded as exc:
+            for job in group:
+                self.book.drop(job.id)
+            raise worded(exc, self.messages, self.config) from None
+        except BaseException:
+            for job in group:
+                self.book.drop(job.id)
+            raise
+        for i, job in enumerate(group):
+            self.book.accepted(job)
+            self.queue.push(job.id, requester.user_key)
+            self._shown_position[job.id] = self.position(job.id) or 0
+            log.info("job %s: queued for %s (%s), variant %d of %d", job.id, requester.user_key,
+                     job.request.model, i + 1, len(group))
+        first = group[0]
+        self.thread_waits.expect(first.id)
+        self._spawn(self._after_accept(first.id, post_status), first.id)
+        for job in group[1:]:
+            self._spawn(self._after_variant(job.id, first.id), job.id)
+        return group
+
+    def _new_job(self, job_id: str, requester: Requester, conversation: ConversationRef, request: AnyRequest,
+                 extra: Mapping[str, Any] | None, now: datetime) -> Job:
+        return Job(
+            id=job_id,
+            requester=requester,
+            conversation=conversation,
+            request=request,
+            state=JobState.QUEUED,
+            created_at=now,
+            state_times={JobState.QUEUED.value: now},
+            updated_at=now,
+            reserved_seconds=float(request.seconds) if isinstance(request, GenerationRequest) else 0.0,
+            reserved_cost=request.estimated_cost(dict(self.config.price_overrides)),
+            lease_owner=self.config.replica_id,
+            lease_until=self.replica.lease_until(now),
+            extra={**(extra or {}), STATUS_POST_STARTED: True},
+        )
+
     async def _store_new(self, requester: Requester, conversation: ConversationRef,
-                         request: AnyRequest) -> Job:
+                         request: AnyRequest, extra: Mapping[str, Any] | None = None) -> Job:
         now = self.now()
         job = Job(
             id=new_job_id(),
@@ -322,7 +396,7 @@ class Engine:
             lease_owner=self.config.replica_id,
             lease_until=self.replica.lease_until(now),
             # Set before the first post: a restart that finds no status_ref looks for the message first.
-            extra={STATUS_POST_STARTED: True},
+            extra={**(extra or {}), STATUS_POST_STARTED: True},
         )
         checks = checks_for(
             self.config.budgets, now=now, tz=ZoneInfo(self.config.timezone), platform=requester.platform,
@@ -350,7 +424,14 @@ class Engine:
     async def _after_accept(self, job_id: str, post_status: PostStatus | None) -> None:
         """Post the new job's status message, then fill free DashScope slots."""
         await self.book.show(job_id, poster=post_status)
+        await open_idea_thread(self.book, job_id, self.thread_waits)
         await self._pump()
+
+    async def _after_variant(self, job_id: str, group: str) -> None:
+        """A variant after the first: into the first one's thread once it is open, then as any job."""
+        await join_group_thread(self.book, self.store, job_id, self.thread_waits)
+        await self._after_accept(job_id, None)
+        self.thread_waits.forget(group)
 
     async def cancel(self, job_id: str) -> CancelOutcome:
         """Cancel a job that has not started generating (the caller has authorized it: ``core.actions``)."""
@@ -421,6 +502,16 @@ class Engine:
     async def set_channel_defaults(self, platform: str, workspace_id: str | None, channel_id: str,
                                    values: dict[str, Any], *, by: str) -> None:
         await self.store.channels.set(platform, workspace_id, channel_id, values, by=by)
+
+    async def channel_settings(self, platform: str, workspace_id: str | None, channel_id: str) -> dict[str, Any]:
+        """Every ``core.channel_settings`` setting's value in that channel (defaults filled in)."""
+        stored = await self.store.settings.get(platform, workspace_id, channel_id)
+        return resolve_settings({"threads": self.config.threads_by_default, **stored})
+
+    async def idea_root(self, platform: str, workspace_id: str | None, channel_id: str,
+                        thread_id: str) -> Job | None:
+        """The idea whose thread ``thread_id`` is (``core.ideas``), or ``None``."""
+        return await self.store.ideas.root_of(platform, workspace_id, channel_id, thread_id)
 
     def port(self, platform: str) -> ChatPort:
         return self.book.ports[platform]

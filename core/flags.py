@@ -97,6 +97,8 @@ _VIDEO_FLAGS: dict[str, _Flag] = {
     "extend": _Flag("prompt_extend", False, constant=True),
     "watermark": _Flag("watermark", False, constant=True),
     "no-watermark": _Flag("watermark", False, constant=False),
+    # Issue 13: several renders at once (``core.variants``); read off before the request is built.
+    "variants": _Flag("variants", True, hint="2 to 4 | ratio"),
 }
 
 _IMAGE_FLAGS: dict[str, _Flag] = {

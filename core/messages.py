@@ -452,6 +452,29 @@ EN.update({
     "and length, a new seed).",
 })
 
+# -- issue 13: threads per idea and variants (core.ideas, core.variants) --
+EN.update({
+    "field.lineage": "From",
+    "lineage.reroll": "Re-roll of #{parent}",
+    "lineage.remix": "Remix of #{parent}",
+    "lineage.upscale": "1080P of #{parent}",
+    "lineage.animate": "Animation of #{parent}",
+    "lineage.continue": "Continues #{parent}",
+    "lineage.untitled": "Animation",
+    "lineage.in_thread": "Its status is in the idea's thread.",
+    "field.variant": "Variant",
+    "variants.label.seed": "Variant {number} · seed {seed}",
+    "variants.label.ratio": "Variant {ratio}",
+    "discord.cmd.variants": "Render several at once: 2–4 seeds, or across ratios",
+    "discord.variants.seeds": "{count} seeds",
+    "discord.variants.ratio": "across ratios (16:9, 9:16, 1:1…)",
+    "variants.no_audio": "Variants cannot share an attached sound track; give it as audio_url instead.",
+    "variants.started": "Rendering {count} variants as jobs {job_ids}; they are in the idea's thread.",
+    "variants.bad": "--variants takes a number from 2 to 4, or ratio; not {value}.",
+    "variants.ratio_unsupported": "{model} has only one shape; --variants ratio needs a text-to-video model.",
+    "variants.seed_given": "--variants {count} renders {count} different seeds; leave out --seed.",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

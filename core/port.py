@@ -185,3 +185,9 @@ class ChatPort(Protocol):
         """Issue 13: a link a person can open to ``ref`` (Discord's jump URL, Slack's permalink), or ``None``
         where the platform has no such thing (the console)."""
         ...
+
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        """Open a thread on ``status`` (an idea's status message, ``core.ideas``) named ``name`` and return
+        where it is, or ``None`` where the platform has no threads (the console, a DM). Raises
+        ``PlatformError`` when the platform refuses (no permission): not retryable, the job goes on."""
+        ...

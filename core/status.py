@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.ideas import idea_fields
 from core.jobs import Job, JobState
 from core.messages import Messages, human_duration
 from core.port import StatusField, StatusView
@@ -138,6 +139,7 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         fields.append(StatusField(messages("field.cost"), f"¥{job.cost}"))
     else:
         fields.append(StatusField(messages("field.estimate"), f"¥{req.estimated_cost()}"))
+    fields.extend(idea_fields(job, messages))  # "From: Re-roll of #abc123", "Variant: 2 · seed 7" (core.ideas)
     fields.append(StatusField(messages("field.job"), job.id))
 
     if isinstance(req, ImageRequest):

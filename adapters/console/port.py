@@ -156,6 +156,9 @@ class ConsolePort:
     async def message_link(self, ref: MessageRef) -> str | None:
         return None  # a printed line has no address
 
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        return None  # a terminal has no threads: results follow in the same scrollback
+
     # -- rendering ---------------------------------------------------------------------------------------
 
     def start_live(self) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 import discord
 
-from adapters.discord.port import DiscordPort
+from adapters.discord.port import NO_MENTIONS, DiscordPort
 from core.port import ConversationRef, MessageRef, StatusView
 
 log = logging.getLogger("wanbot.discord")
@@ -102,6 +102,18 @@ class FirstAnswer:
         # A lost answer does not mean no message: adopt the one it made rather than post a second.
         found = await self.port.find_status(self.conversation, view.job_id)
         return found if found is not None else await self.port.post_status(self.conversation, view)
+
+    async def elsewhere(self, text: str) -> None:
+        """The job's status message went elsewhere (into an idea's thread, posted by the engine): answer with
+        ``text`` for the person alone, or put it into a "thinking…" answer already given."""
+        await self._settled()
+        try:
+            if self._deferred:
+                await self.interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+            elif not self.interaction.response.is_done():
+                await self.interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except _SENDING as exc:
+            log.warning("interaction %s: could not say where the job went (%s)", self.interaction.id, exc)
 
     async def abandon(self) -> None:
         """No job after all (a refusal): take back a "thinking…" response, so only the refusal remains."""

@@ -58,6 +58,9 @@ _I2V_MAX_PROMPT = max(m.max_prompt for m in I2V_MODELS)
 I2vDuration = app_commands.Range[int, min(d for m in I2V_MODELS for d in m.durations),
                                  max(d for m in I2V_MODELS for d in m.durations)]
 Seed = app_commands.Range[int, 0, MAX_SEED]
+#: ``variants`` (issue 13, ``core.variants``): 2–4 seeds, or the model's ratios.
+_VARIANTS = [app_commands.Choice(name=_M("discord.variants.seeds", count=n), value=str(n)) for n in (2, 3, 4)] + [
+    app_commands.Choice(name=_M("discord.variants.ratio"), value="ratio")]
 
 
 class WanGroup(app_commands.Group):
@@ -70,8 +73,10 @@ class WanGroup(app_commands.Group):
         prompt=_d("prompt"), model=_d("model"), resolution=_d("resolution"), ratio=_d("ratio"),
         duration=_d("duration"), negative=_d("negative"), seed=_d("seed"), prompt_extend=_d("prompt_extend"),
         watermark=_d("watermark"), shot_type=_d("shot_type"), audio=_d("audio"), audio_url=_d("audio_url"),
+        variants=_d("variants"),
     )
-    @app_commands.choices(model=_VIDEO_MODELS, resolution=_RESOLUTIONS, ratio=_RATIOS, shot_type=_SHOT_TYPES)
+    @app_commands.choices(model=_VIDEO_MODELS, resolution=_RESOLUTIONS, ratio=_RATIOS, shot_type=_SHOT_TYPES,
+                          variants=_VARIANTS)
     async def video(
         self,
         interaction: discord.Interaction[Any],
@@ -87,6 +92,7 @@ class WanGroup(app_commands.Group):
         shot_type: str | None = None,
         audio: discord.Attachment | None = None,
         audio_url: str | None = None,
+        variants: str | None = None,
     ) -> None:
         # An attached sound track goes to core as the file Discord describes (core checks it and, with a
         # media host, keeps a copy: the attachment's signed link dies in about a day); a typed link as is.
@@ -94,7 +100,7 @@ class WanGroup(app_commands.Group):
             prompt=prompt, model=model, resolution=resolution, ratio=ratio, duration=duration,
             negative_prompt=negative, seed=seed, prompt_extend=prompt_extend, watermark=watermark,
             shot_type=shot_type, audio_url=None if audio else audio_url,
-        ), audio=audio)
+        ), audio=audio, variants=variants)
 
     @app_commands.command(name="storyboard", description=_d("storyboard"))
     @app_commands.describe(duration=_d("duration"), model=_d("model"), resolution=_d("resolution"),

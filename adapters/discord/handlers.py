@@ -47,7 +47,7 @@ from adapters.discord.port import MAX_CONTENT, DiscordPort
 from adapters.discord.render import status_embeds
 from adapters.host import AdapterHost
 from core.access import ActionRefused, JobAction, JobNotFound
-from core.actions import Caller, ChatActions
+from core.actions import Caller, ChatActions, Started
 from core.commands import DefaultsCommand
 from core.errors import InvalidRequest
 from core.inputs import InputFile
@@ -80,9 +80,13 @@ class Handlers:
     # -- making something ---------------------------------------------------------------------------------
 
     async def video(self, interaction: discord.Interaction[Any], typed: Mapping[str, Any], *,
-                    audio: discord.Attachment | None = None) -> None:
+                    audio: discord.Attachment | None = None, variants: str | None = None) -> None:
         caller = caller_of(interaction)
         sound = input_of(audio) if audio is not None else None
+        if variants is not None:
+            await self._making(interaction, caller, lambda post: self.actions.variants(
+                caller, typed, variants, audio=sound, post_status=post))
+            return
         await self._making(interaction, caller,
                            lambda post: self.actions.video(caller, typed, audio=sound, post_status=post))
 
@@ -244,10 +248,12 @@ class Handlers:
         """Run a use case that makes a job, its first status being the interaction's response."""
         answer = FirstAnswer.start(interaction, self.port, caller.conversation, defer_after=self.defer_after)
         try:
-            await make(answer.post)
+            made = await make(answer.post)
         except BaseException:
             await answer.abandon()  # a "thinking…" answer goes; the error path answers ephemerally
             raise
+        if isinstance(made, Started) and made.elsewhere:
+            await answer.elsewhere(made.text)  # its status is in the idea's thread: tell only the clicker
 
 
 def _prompt(typed: str) -> dict[str, Any]:

@@ -25,6 +25,8 @@ def permissions() -> discord.Permissions:
     return discord.Permissions(
         view_channel=True, send_messages=True, embed_links=True, attach_files=True,
         read_message_history=True, use_application_commands=True,
+        # A thread per idea (issue 13): started on the status message, its results posted in it.
+        create_public_threads=True, send_messages_in_threads=True,
     )
 
 

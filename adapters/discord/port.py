@@ -268,6 +268,22 @@ class DiscordPort:
         channel = conversation.thread_id or conversation.channel_id
         return f"https://discord.com/channels/{conversation.workspace_id or '@me'}/{channel}/{ref.message_id}"
 
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        """A public thread started on the status message (``POST /channels/{id}/messages/{id}/threads``,
+        discord.py's ``Message.create_thread``); ``None`` in a DM (no guild: no threads). A thread started
+        on a message has that message's id; its messages go to it as a channel of its own."""
+        await self._wait_ready("open thread")
+        where = status.conversation
+        if where.workspace_id is None or where.thread_id is not None:
+            return None  # a DM, or a message already inside a thread (threads do not nest)
+        message = self.partial_message(status)
+        try:
+            thread = await guarded(message.create_thread(name=name[:100], auto_archive_duration=1440),
+                                   "open thread")
+        except ValueError:  # discord.py: the message carries no guild (not cached): no thread here
+            return None
+        return ConversationRef(self.platform, where.channel_id, where.workspace_id, thread_id=str(thread.id))
+
     # -- helpers -----------------------------------------------------------------------------------------
 
     def _channel(self, conversation: ConversationRef) -> discord.PartialMessageable:

@@ -56,6 +56,14 @@ EDIT_BURST = 10
 Response = dict[str, Any]
 
 
+def reply_thread(conversation: ConversationRef, reply_to: MessageRef | None) -> str | None:
+    """The ``thread_ts`` a reply to ``reply_to`` goes in: the thread it is in (Slack: "use the parent's
+    ts, not a reply's"), else the message itself starts one."""
+    if conversation.thread_id is not None:
+        return conversation.thread_id
+    return reply_to.message_id if reply_to is not None else None
+
+
 def slack_edit_budget(ref: MessageRef) -> EditBudget:
     """Status edits of one workspace share its ``chat.update`` limit (``core.edits`` paces them)."""
     team = ref.conversation.workspace_id or ref.conversation.channel_id
@@ -108,7 +116,7 @@ class SlackPort:
         caption: str,
         reply_to: MessageRef | None,
     ) -> MessageRef:
-        thread_ts = reply_to.message_id if reply_to is not None else conversation.thread_id
+        thread_ts = reply_thread(conversation, reply_to)
         ref = await self.upload_file(conversation, path, caption=caption, filename=filename, thread_ts=thread_ts)
         log.info("uploaded %s (%d bytes) to %s thread %s as %s", filename, size, ref.conversation.channel_id,
                  thread_ts, ref.message_id)
@@ -125,7 +133,7 @@ class SlackPort:
         """One upload with every image: Slack shares them in one message in the status message's thread.
         The returned ref's ``message_id`` is every file's id, comma-separated, so a Delete removes them all
         (``delete_message``)."""
-        thread_ts = reply_to.message_id if reply_to is not None else conversation.thread_id
+        thread_ts = reply_thread(conversation, reply_to)
         ref = await self._upload(conversation, [FileToUpload(path, path.name, path.name) for path in paths],
                                  caption=caption, thread_ts=thread_ts)
         log.info("uploaded %d images to %s thread %s", len(paths), conversation.channel_id, thread_ts)
@@ -133,6 +141,13 @@ class SlackPort:
 
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return UPLOAD_LIMIT
+
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        """On Slack a thread is the replies to a message: the status message's ``ts`` is the idea's thread
+        (a status already inside a thread is in that one: Slack threads do not nest)."""
+        where = status.conversation
+        return ConversationRef(self.platform, where.channel_id, where.workspace_id,
+                               thread_id=where.thread_id or status.message_id)
 
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
         """The bot's own status message of ``job_id`` in the conversation (its thread, if it has one).
@@ -172,7 +187,7 @@ class SlackPort:
     ) -> MessageRef | None:
         """A file called ``filename`` already shared in the status message's thread (a lost answer); the ref
         names every file of that message (a set of images went up as one)."""
-        thread_ts = reply_to.message_id if reply_to is not None else conversation.thread_id
+        thread_ts = reply_thread(conversation, reply_to)
         if thread_ts is None:
             return None
         data = await self._call(self.client.conversations_replies(channel=conversation.channel_id, ts=thread_ts,

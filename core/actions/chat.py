@@ -48,6 +48,8 @@ from core.actions.results import (
     UsageReport,
 )
 from core.actions.storyboard import compose_storyboard
+from core.actions.threads import place
+from core.actions.variants import variant_extra
 from core.catalogue import DEFAULT_I2V_MODEL
 from core.commands import (
     HELP_TEXT,
@@ -68,13 +70,14 @@ from core.errors import InvalidRequest, PlatformError
 from core.history_command import HistoryCommand
 from core.image_check import ImageCheck
 from core.inputs import InputFile
-from core.jobs import CancelOutcome, Job
+from core.jobs import CancelOutcome, Job, new_job_id
 from core.media_check import AudioChecker
 from core.media_commands import AnimateCommand, EditCommand
 from core.media_stash import MediaStash
 from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
+from core.variants import MAX_VARIANTS, parse_variants, variant_requests
 
 log = logging.getLogger("wanbot.actions")
 
@@ -171,6 +174,8 @@ class ChatActions:
         if isinstance(command, StoryboardCommand):
             return await self.storyboard(caller, list(command.shots), command.typed, post_status=post_status)
         if isinstance(command, VideoCommand):
+            if command.variants is not None:
+                return await self.variants(caller, command.request, command.variants, post_status=post_status)
             return await self.video(caller, command.request, post_status=post_status)
         if isinstance(command, ImageCommand):
             return await self.image(caller, command.request, post_status=post_status)
@@ -226,6 +231,36 @@ class ChatActions:
         request.with_changes(audio_url=PLACEHOLDER_LINK)  # the options are refused before any fetch
         request = request.with_changes(audio_url=await self.media.keep_audio(audio))
         return await self._start(caller, _with_seed(request), Origin.NEW, post_status=post_status, fresh=True)
+
+    async def variants(self, caller: Caller, typed: Mapping[str, Any] | GenerationRequest, variants: str, *,
+                       audio: InputFile | None = None, post_status: PostStatus | None = None) -> Started:
+        """``--variants N|ratio``: the video N ways (``core.variants``), all started together or none."""
+        self.check_allowed(caller)
+        if audio is not None:
+            raise InvalidRequest(self.messages("variants.no_audio"), field="variants")
+        request = typed if isinstance(typed, GenerationRequest) else video_request(
+            typed, await self.desk.defaults(caller))
+        of = parse_variants(variants, self.messages)
+        if of.kind == "seed" and request.seed is not None:
+            raise InvalidRequest(self.messages("variants.seed_given", count=of.count), field="seed")
+        seeds = [random_seed() for _ in range(MAX_VARIANTS)]
+        made = variant_requests(request, of, self.messages, seeds)
+        return await self._start_batch(caller, made, of.kind, post_status=post_status)
+
+    async def _start_batch(self, caller: Caller, made: Sequence[tuple[GenerationRequest, str]], kind: str, *,
+                           post_status: PostStatus | None = None) -> Started:
+        """Start N new requests as ONE idea (the first one's thread holds the rest): priced, capped and
+        budgeted together (``Engine.accept_batch``), all accepted or none. The spend gate goes here."""
+        for request, _ in made:
+            await self.media.ensure_kept(request)
+        placement = await place(self.engine, self.messages, caller, made[0][0], Origin.NEW, None)
+        job_ids = [new_job_id() for _ in made]
+        batch = [(job_id, request, variant_extra(placement.extra, job_ids, i, kind, label))
+                 for i, (job_id, (request, label)) in enumerate(zip(job_ids, made, strict=True))]
+        jobs = await self.engine.accept_batch(caller.requester, placement.conversation, batch,
+                                              post_status=post_status)
+        text = self.messages("variants.started", count=len(jobs), job_ids=", ".join(job.id for job in jobs))
+        return Started(jobs[0], Origin.NEW, None, text)
 
     async def image(self, caller: Caller, request: ImageRequest, *,
                     post_status: PostStatus | None = None) -> Started:
@@ -416,18 +451,24 @@ class ChatActions:
 
     async def _start(self, caller: Caller, request: AnyRequest, origin: Origin, *, parent: Job | None = None,
                      post_status: PostStatus | None = None, fresh: bool = False) -> Started:
-        # A job made from another lives where that one does (its thread included): authorized from there.
-        conversation = parent.conversation if parent is not None else caller.conversation
+        # Where it lives (an idea's thread: ``core.actions.threads``); authorized from its parent's place.
+        placement = await place(self.engine, self.messages, caller, request, origin, parent)
+        elsewhere = placement.conversation != caller.conversation
+        if elsewhere:
+            post_status = None  # the status goes into the idea's thread, not where the button was clicked
         if not fresh:
             # Before accept: nothing is stored, queued, reserved or sent for a file DashScope would refuse
             # or that is no longer kept (an old job's audio link is checked again: a chat attachment's
             # signed link may have expired). ``fresh`` files were fetched and checked just now.
             await self.media.ensure_kept(request)
-        job = await self.engine.accept(caller.requester, conversation, request, post_status=post_status)
+        job = await self.engine.accept(caller.requester, placement.conversation, request, post_status=post_status,
+                                       extra=placement.extra)
         text = ""
         if parent is not None:
             text = self.messages(_STARTED_FROM[origin], job_id=parent.id, new_job_id=job.id)
-        return Started(job, origin, parent, text)
+            if elsewhere:
+                text = f"{text} {self.messages('lineage.in_thread')}"
+        return Started(job, origin, parent, text, elsewhere=elsewhere)
 
     async def _latest_active_here(self, caller: Caller) -> str:
         recent = await self.engine.recent_jobs(caller.platform, caller.workspace_id, caller.user_id,

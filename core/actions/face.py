@@ -7,7 +7,7 @@ Adapters never see this: they get ``core.actions.ChatActions`` (the use cases) a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -30,7 +30,13 @@ class EngineFace(Protocol):
     def now(self) -> datetime: ...
 
     async def accept(self, requester: Requester, conversation: ConversationRef, request: AnyRequest, *,
-                     post_status: PostStatus | None = None) -> Job: ...
+                     post_status: PostStatus | None = None, extra: Mapping[str, Any] | None = None) -> Job: ...
+
+    async def accept_batch(self, requester: Requester, conversation: ConversationRef,
+                           requests: Sequence[tuple[str, AnyRequest, Mapping[str, Any]]], *,
+                           post_status: PostStatus | None = None) -> list[Job]:
+        """All of ``requests`` (job id, request, extra) accepted together, or none (``core.variants``)."""
+        ...
 
     async def cancel(self, job_id: str) -> CancelOutcome: ...
 
@@ -50,6 +56,15 @@ class EngineFace(Protocol):
 
     async def set_channel_defaults(self, platform: str, workspace_id: str | None, channel_id: str,
                                    values: dict[str, Any], *, by: str) -> None: ...
+
+    async def channel_settings(self, platform: str, workspace_id: str | None, channel_id: str) -> dict[str, Any]:
+        """The channel's ``/wan settings`` with defaults filled in (``core.channel_settings.resolve``)."""
+        ...
+
+    async def idea_root(self, platform: str, workspace_id: str | None, channel_id: str,
+                        thread_id: str) -> Job | None:
+        """The idea a thread belongs to (``core.ideas``), or ``None``."""
+        ...
 
     def port(self, platform: str) -> ChatPort: ...
 

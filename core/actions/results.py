@@ -41,6 +41,9 @@ class Started:
     parent: Job | None
     #: "Re-rolling job abc with a new seed as job xyz." — empty for a new request (its status says it all).
     text: str
+    #: Its status message goes elsewhere than where the caller is (an idea's thread, ``core.ideas``): the
+    #: surface answers the caller with ``text`` instead of the status message.
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,27 @@ class _Waiting:
     job: Job
     limits: Limits
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    #: Jobs stored with ``job`` or not at all (a variants batch, ``insert_group``): each counted against the
+    #: limits after the ones before it; the cooldown is the first job's alone (one command).
+    more: tuple[Job, ...] = ()
+
+    def admitted(self, admission: Admission) -> Admission:
+        """The admission after all of this entry's jobs (a copy for a group), or raise ``QuotaExceeded``."""
+        if not self.more:
+            admission.admit(self.job, self.limits)
+            admission.count(self.job)
+            return admission
+        trial = admission.copy()
+        rest = Limits(self.limits.within, self.limits.max_active, None)
+        for i, job in enumerate((self.job, *self.more)):
+            limits = self.limits if i == 0 else rest
+            trial.admit(job, limits)
+            trial.count(job)
+        return trial
+
+    @property
+    def jobs(self) -> tuple[Job, ...]:
+        return (self.job, *self.more)
 
 
 def _answer(waiting: _Waiting, error: BaseException | None) -> None:
@@ -93,6 +114,15 @@ class InsertBatcher:
             self._writer = asyncio.create_task(self._write_all(), name="wanbot-store-inserts")
         await asyncio.shield(waiting.done)
 
+    async def insert_group(self, jobs: Sequence[Job], limits: Limits) -> None:
+        """Store all of ``jobs`` (in one transaction, after their limits, all counted) or none of them."""
+        waiting = _Waiting(jobs[0], limits, more=tuple(jobs[1:]))
+        waiting.done.add_done_callback(retrieved)
+        self._line.append(waiting)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all(), name="wanbot-store-inserts")
+        await asyncio.shield(waiting.done)
+
     async def drain(self) -> None:
         """Wait until every job put in line so far is written (before the engine is disposed)."""
         while self._writer is not None and not self._writer.done():
@@ -116,7 +146,7 @@ class InsertBatcher:
 
     async def _write(self, batch: Sequence[_Waiting]) -> list[BaseException | None]:
         """One transaction for ``batch``; the answer for each job (``None``: stored), valid after commit."""
-        items = [(w.job, w.limits) for w in batch]
+        items = [(job, w.limits) for w in batch for job in w.jobs]
         # Urgent: chat acknowledgements wait for this batch; the process's other writes go after it.
         async with self._gate.turn(urgent=True), self._engine.connect() as raw:
             # IMMEDIATE: the limits are read and then written on; the write lock must be ours from the start.
@@ -124,44 +154,45 @@ class InsertBatcher:
             async with conn.begin():
                 admission = await Admission.load(conn, items)
                 answers: list[BaseException | None] = []
-                rows = []
-                for job, limits in items:
+                rows: list[dict[str, Any]] = []
+                for waiting in batch:
                     try:
-                        admission.admit(job, limits)
+                        admission = waiting.admitted(admission)
                     except QuotaExceeded as exc:
                         answers.append(exc)
                         continue
-                    admission.count(job)
                     answers.append(None)
-                    rows.append(job_to_row(job))
+                    rows.extend(job_to_row(job) for job in waiting.jobs)
                 if rows:
                     try:
                         async with conn.begin_nested():
                             await conn.execute(jobs.insert(), rows)
                     except IntegrityError:
-                        answers = await self._one_by_one(conn, items)
+                        answers = await self._one_by_one(conn, batch, items)
         return answers
 
-    async def _one_by_one(self, conn: AsyncConnection,
+    async def _one_by_one(self, conn: AsyncConnection, batch: Sequence[_Waiting],
                           items: Sequence[tuple[Job, Limits]]) -> list[BaseException | None]:
-        """The slow path after a collision: each job in its own SAVEPOINT, counted only once stored."""
+        """The slow path after a collision: each entry (a job, or a group's jobs) in its own SAVEPOINT,
+        counted only once stored."""
         admission = await Admission.load(conn, items)
         answers: list[BaseException | None] = []
-        for job, limits in items:
+        for waiting in batch:
             try:
-                admission.admit(job, limits)
+                after = waiting.admitted(admission)
                 async with conn.begin_nested():
-                    await conn.execute(jobs.insert().values(**job_to_row(job)))
+                    await conn.execute(jobs.insert(), [job_to_row(job) for job in waiting.jobs])
             except QuotaExceeded as exc:
                 answers.append(exc)
                 continue
             except IntegrityError:
                 # Two unique keys can collide; tell the caller which, since the remedies differ.
-                taken = await conn.scalar(select(jobs.c.id).where(jobs.c.id == job.id))
-                answers.append(DuplicateJob(f"job id {job.id} already exists") if taken is not None
-                               else TaskClaimed(f"task {job.task_id} already belongs to another job"))
+                ids = [job.id for job in waiting.jobs]
+                taken = await conn.scalar(select(jobs.c.id).where(jobs.c.id.in_(ids)))
+                answers.append(DuplicateJob(f"job id {taken} already exists") if taken is not None
+                               else TaskClaimed(f"task {waiting.job.task_id} already belongs to another job"))
                 continue
-            admission.count(job)
+            admission = after
             answers.append(None)
         log.info("a batch of %d new jobs collided on a unique key; written one by one", len(items))
         return answers

@@ -37,6 +37,7 @@ from core.store.batch import InsertBatcher
 from core.store.channels import ChannelDefaults
 from core.store.errors import CorruptJob, StaleJob
 from core.store.gate import WriteGate
+from core.store.ideas import IdeaThreads
 from core.store.leases import Leases
 from core.store.limits import Limits
 from core.store.orphans import OrphanTasks
@@ -173,6 +174,11 @@ class JobStore:
         """Per-channel settings (``/wan settings``; ``core.channel_settings`` says what they mean)."""
         return ChannelSettings(self._engine, self._gate)
 
+    @functools.cached_property
+    def ideas(self) -> IdeaThreads:
+        """Which idea a thread belongs to (``core.ideas``)."""
+        return IdeaThreads(self._engine)
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         #: SQLite: the process's write transactions take turns, new jobs first (``core.store.gate``).
@@ -231,6 +237,18 @@ class JobStore:
         transaction (``core.store.batch``), each checked after the ones before it.
         """
         await self._inserts.insert(job, Limits(within, max_active_for_user, cooldown))
+
+    async def insert_group(
+        self,
+        group: Sequence[Job],
+        *,
+        within: Sequence[BudgetCheck] = (),
+        max_active_for_user: int | None = None,
+        cooldown: float | None = None,
+    ) -> None:
+        """``insert`` for jobs started together (a variants batch): all stored, each counted against the
+        limits, or none (the first refusal is raised). The cooldown is checked once, for the first."""
+        await self._inserts.insert_group(list(group), Limits(within, max_active_for_user, cooldown))
 
     async def save(self, job: Job) -> Job:
         """Write ``job`` over the stored row if that row is still at ``job.version``.

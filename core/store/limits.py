@@ -115,6 +115,10 @@ class Admission:
             admission.spent[check] = await spent_against(conn, check)
         return admission
 
+    def copy(self) -> Admission:
+        """A copy to try a group of jobs on (``core.store.batch``): kept only when all of them are admitted."""
+        return Admission(dict(self.active), set(self.cooled), dict(self.latest), dict(self.spent))
+
     def admit(self, job: Job, limits: Limits) -> None:
         """Raise ``CooldownActive``, ``UserCapReached`` or ``BudgetExceeded`` if ``job`` may not be stored.
 

@@ -81,6 +81,9 @@ class BotEnv:
             "workdir": self.tmp / "work",
             "poll_interval": 0.05,
             "predictive_polling": False,  # the sandbox runs 150× faster than the priors expect
+            # Threads per idea are tested on their own (test_threads, test_variants); the other tests check
+            # the channel placement they were written for.
+            "threads_default": False,
             **self.overrides,
         }
         return Settings(**values)

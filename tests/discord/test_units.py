@@ -125,7 +125,7 @@ def test_invite_url(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
     assert main(["discord-invite"]) == 0
     url = capsys.readouterr().out.strip()
     assert url == invite_url(123456789012345678)
-    assert "scope=bot+applications.commands" in url and "permissions=2147601408" in url
+    assert "scope=bot+applications.commands" in url and "permissions=311385246720" in url
 
 
 async def test_edits_before_ready_wait_for_it_or_fail_as_retryable() -> None:

@@ -21,7 +21,8 @@ connection drops without an answer); ``message_rate`` (``(limit, seconds)``: cha
 carry Discord's ``X-RateLimit-*`` headers for that per-channel window and get a 429 past it; without it
 there are none, and discord.py then sends one request at a time per channel and route); ``hold_uploads``
 (an event: a channel post with files, its body read, waits for it before answering; ``uploads_held``
-counts those waiting). Places: ``add_guild()`` (another server; before the bot connects),
+counts those waiting); ``refuse_threads`` (starting a thread on a message answers 403 Missing Permissions;
+``threads_started`` records those started). Places: ``add_guild()`` (another server; before the bot connects),
 ``add_thread(parent)`` and ``dm_channel()``.
 
 People (``tests.fakes.discord_fake.inject``): ``slash``, ``click``, ``submit_modal``, ``message_command`` (a
@@ -112,6 +113,10 @@ class FakeDiscord(Injecting):
         #: Channel posts refused with 429 by ``message_rate``.
         self.rate_limited = 0
         self.hold_uploads: asyncio.Event | None = None
+        #: Threads started on messages: (parent channel, message = thread id, name); ``refuse_threads``
+        #: answers 403 Missing Permissions instead, as Discord does without Create Public Threads.
+        self.threads_started: list[tuple[int, int, str]] = []
+        self.refuse_threads = False
         self.uploads_held = 0
         #: Attachment bytes at signed loopback links (``cdn.ttl``, ``cdn.expire_all()``, ``cdn.gets``).
         self.cdn = Cdn()

@@ -39,6 +39,10 @@ class RecordingPort:
     fail_edit_once_in: set[str] = field(default_factory=set)
     #: The edit limit it declares (``core.edits``): by default more than any test makes.
     budget: EditBudget = field(default_factory=lambda: EditBudget("test", 1000.0, 1000))
+    #: ``open_thread`` opens threads (and records them) only when on.
+    threads: bool = False
+    threads_opened: list[tuple[MessageRef, str]] = field(default_factory=list)
+    thread_failures: list[PlatformError] = field(default_factory=list)
     _next: int = 0
 
     async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
@@ -121,6 +125,17 @@ class RecordingPort:
 
     async def upload_limit(self, conversation: ConversationRef) -> int:
         return self.limit
+
+    async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:
+        """With ``threads`` on, a thread named ``name`` on ``status`` (its id: ``t-`` + the message's id);
+        ``thread_failures`` are raised first; off (the default), no threads, like the console."""
+        if self.thread_failures:
+            raise self.thread_failures.pop(0)
+        if not self.threads:
+            return None
+        self.threads_opened.append((status, name))
+        return ConversationRef(status.conversation.platform, status.conversation.channel_id,
+                               status.conversation.workspace_id, thread_id=f"t-{status.message_id}")
 
     # -- helpers for assertions ----------------------------------------------------------------------------
 

@@ -209,6 +209,7 @@ def slack_settings(tmp_path: Path, fake: FakeSlack, sandbox: Sandbox, **override
         "dashscope_api_key": DASHSCOPE_KEY, "dashscope_base_url": sandbox.base_url,
         "slack_bot_token": TOKEN, "slack_signing_secret": SECRET, "slack_app_token": None,
         "slack_api_url": fake.api_url, "http_host": "127.0.0.1", "http_port": 0,
+        "threads_default": False,  # threads per idea are tested on their own (test_threads)
     }
     values.update(overrides)
     return Settings(**values)

@@ -70,8 +70,10 @@ async def _refused(bot: SlackBot, message: Message, callback_id: str, *, user: s
 
 
 def _thread_files(bot: SlackBot, status: Message) -> list[Any]:
+    # Slack threads have one level: a status that is itself a reply has its files in the same thread.
+    thread = status.thread_ts or status.ts
     return [u for u in bot.fake.uploads.values()
-            if u.completed and u.channel_id == status.channel and u.thread_ts == status.ts]
+            if u.completed and u.channel_id == status.channel and u.thread_ts == thread]
 
 
 # -- Edit with Wan -------------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ class Guild:
     premium_tier: int = 0
     #: thread id → parent channel id (threads are channels of their own, with a parent).
     threads: dict[int, int] = field(default_factory=dict)
+    #: thread id → its name (a thread started on a message is named by whoever started it).
+    thread_names: dict[int, str] = field(default_factory=dict)
     #: What the fake enforces; ``None`` = the tier's limit. Lower it to mimic a guild that lost its boost.
     enforced_upload_limit: int | None = None
 
@@ -65,7 +67,8 @@ class Guild:
     def thread_json(self, thread_id: int, owner_id: int) -> dict[str, Any]:
         """A public thread (type 11) as an interaction carries it, with its parent channel."""
         return {"id": str(thread_id), "type": 11, "guild_id": str(self.id), "parent_id": str(self.threads[thread_id]),
-                "owner_id": str(owner_id), "name": f"thread-{thread_id}", "last_message_id": None,
+                "owner_id": str(owner_id), "name": self.thread_names.get(thread_id, f"thread-{thread_id}"),
+                "last_message_id": None,
                 "rate_limit_per_user": 0, "message_count": 0, "member_count": 1, "flags": 0,
                 "thread_metadata": {"archived": False, "auto_archive_duration": 1440,
                                     "archive_timestamp": iso_now(), "locked": False}}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, web
 
 from tests.fakes.discord_fake.cdn import guess_type
-from tests.fakes.discord_fake.payloads import Attachment, snowflake
+from tests.fakes.discord_fake.payloads import Attachment, iso_now, snowflake
 
 if TYPE_CHECKING:
     from tests.fakes.discord_server import FakeDiscord
@@ -93,6 +93,7 @@ class Rest:
         r.add_post(f"{API}/channels/{{cid}}/messages", self.create_message)
         r.add_get(f"{API}/channels/{{cid}}/messages", self.channel_history)
         r.add_route("*", f"{API}/channels/{{cid}}/messages/{{mid}}", self.channel_message)
+        r.add_post(f"{API}/channels/{{cid}}/messages/{{mid}}/threads", self.start_thread)
         self.fake.cdn.add_to(app)
         r.add_route("*", "/{tail:.*}", self.unknown)
 
@@ -297,6 +298,42 @@ class Rest:
             f.record_mentions("channel edit", body.payload)
             f.edit_message(msg.id, body.payload, body.files, route="channel")
         return answer(msg.json())
+
+    async def start_thread(self, request: web.Request) -> web.Response:
+        """``POST /channels/{id}/messages/{id}/threads``: a public thread started on a message, as Discord does
+        it: the thread has the message's id, the channel as its parent, and the message gains the
+        HAS_THREAD flag. Refused as Discord refuses: 403 / 50013 without the permission (``refuse_threads``),
+        50003 in a DM, 50024 in a thread, 160004 a second time, 10008 for a message not in that channel."""
+        f = self.fake
+        if not self._authorized(request):
+            return error(401, 0, "401: Unauthorized")
+        cid, mid = int(request.match_info["cid"]), int(request.match_info["mid"])
+        payload = await request.json()
+        if cid in f.dm_channels:
+            return error(400, 50003, "Cannot execute action on a DM channel")
+        if cid not in f.channel_guild:
+            return error(404, 10003, "Unknown Channel")
+        guild = f.guilds[f.channel_guild[cid]]
+        if cid in guild.threads:
+            return error(400, 50024, "Cannot execute action on this channel type")
+        if f.refuse_threads:
+            return error(403, 50013, "Missing Permissions")
+        msg = f.messages.get(mid)
+        if msg is None or msg.deleted or msg.channel_id != cid:
+            return error(404, 10008, "Unknown Message")
+        name = str(payload.get("name") or "")
+        if not 1 <= len(name) <= 100:
+            return error(400, 50035, "Invalid Form Body: name must be between 1 and 100 in length.")
+        if mid in guild.threads:
+            return error(400, 160004, "A thread has already been created for this message")
+        guild.threads[mid] = cid
+        guild.thread_names[mid] = name
+        f.channel_guild[mid] = guild.id
+        msg.flags |= 32  # HAS_THREAD
+        f.threads_started.append((cid, mid, name))
+        return answer({**guild.thread_json(mid, f.bot.id), "message_count": 0,
+                       "member": {"id": str(mid), "user_id": str(f.bot.id), "join_timestamp": iso_now(),
+                                  "flags": 0}}, 201)
 
     async def unknown(self, request: web.Request) -> web.Response:
         self.fake.unknown_routes.append(f"{request.method} {request.path}")
