@@ -40,6 +40,7 @@ from bot.media_host import SignedMediaHost, load_secret, sweep_forever
 from bot.redact import redact_url
 from bot.settings import Settings
 from core.actions import AllowList, ChatActions
+from core.actions.spend_desk import SpendDesk
 from core.dashscope import DASHSCOPE, DashScopeClient, resolve_base_url
 from core.delivery import Delivery
 from core.engine import Engine
@@ -50,6 +51,7 @@ from core.media_stash import MediaStash
 from core.messages import Messages
 from core.metrics import CONTENT_TYPE, Metrics
 from core.port import ChatPort
+from core.spend import SpendGate
 from core.store import JobStore
 from core.transcode import fit_to_size
 from sandbox.config import SandboxConfig
@@ -256,8 +258,11 @@ async def runtime(
         public_only = sandbox is None and not on_private_network(base_url)
         audio = AudioCheck(session, messages, workdir=settings.workdir, public_only=public_only)
         images = ImageCheck(session, messages, public_only=public_only)
+        # Issue 13: the spend gate in front of every start, and /wan settings (core.spend).
+        spend = SpendDesk(engine, messages, SpendGate(store.spend, store.settings, messages, now=engine.now,
+                                                      price_overrides=engine_config.price_overrides))
         actions = ChatActions(engine, messages, allow=allow_lists(settings), audio=audio, stash=media,
-                              images=images)
+                              images=images, spend=spend)
         rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics,
                      media=media, media_host=media_host)
         if with_http:

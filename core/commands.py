@@ -22,6 +22,7 @@ from core.flags import tokenize as tokenize  # re-exported: the tokenizer is par
 from core.media_commands import AnimateCommand, EditCommand, parse_animate, parse_edit, take_repeated
 from core.messages import Messages
 from core.request import GenerationRequest, ImageRequest
+from core.spend_commands import SettingsCommand, SpendCommand, parse_spend_command
 from core.store.channels import ALLOWED_DEFAULTS
 from core.text import refuse_forbidden, strip_invisible
 
@@ -88,7 +89,8 @@ class JobCommand:
 
 
 Command = (VideoCommand | ImageCommand | StoryboardCommand | StatusCommand | CancelCommand | UsageCommand
-           | HelpCommand | DefaultsCommand | JobCommand | EditCommand | AnimateCommand)
+           | HelpCommand | DefaultsCommand | JobCommand | EditCommand | AnimateCommand | SettingsCommand
+           | SpendCommand)
 
 
 _REQUEST_VERBS = frozenset({"video", "v", "image", "img", "i", "defaults", "storyboard", "remix", "animate"})
@@ -147,9 +149,12 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
         return HelpCommand(rest[0].lower() if rest else None)
     if verb == "defaults":
         return _parse_defaults(rest)
+    spend = parse_spend_command(verb, rest)  # issue 13: settings, confirm, dismiss, approve, decline
+    if spend is not None:
+        return spend
     raise InvalidRequest(
         f"unknown command {tokens[0]!r}; try video, image, animate, storyboard, status, cancel, reroll, remix, "
-        "upscale, delete, usage, defaults or help", field="command"
+        "upscale, delete, usage, defaults, settings or help", field="command"
     )
 
 

@@ -41,10 +41,13 @@ from core.actions.results import (
     HelpText,
     Origin,
     Result,
+    SettingsReport,
+    SpendDecision,
     Started,
     StatusReport,
     UsageReport,
 )
+from core.actions.spend_desk import SpendDesk
 from core.actions.storyboard import compose_storyboard
 from core.catalogue import DEFAULT_I2V_MODEL
 from core.commands import (
@@ -72,6 +75,7 @@ from core.media_stash import MediaStash
 from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
+from core.spend_commands import SettingsCommand, SpendCommand
 
 #: How many of a user's newest jobs ``/wan status`` shows, and ``/wan cancel`` looks through (the per-user
 #: cap keeps the unfinished ones among the newest few).
@@ -103,7 +107,8 @@ def _with_seed(request: GenerationRequest) -> GenerationRequest:
 class ChatActions:
     def __init__(self, engine: EngineFace, messages: Messages, *,
                  allow: Mapping[str, AllowList] | None = None, audio: AudioChecker | None = None,
-                 stash: MediaStash | None = None, images: ImageCheck | None = None) -> None:
+                 stash: MediaStash | None = None, images: ImageCheck | None = None,
+                 spend: SpendDesk | None = None) -> None:
         self.engine = engine
         #: Checks an ``audio_url`` before a job is accepted; None leaves that to DashScope.
         self.audio = audio
@@ -115,6 +120,8 @@ class ChatActions:
         self.messages = messages
         self.allow = dict(allow or {})
         self.desk = ChannelDesk(engine, messages)
+        #: Issue 13: ``/wan settings`` and the spend gate in front of every start (None: no gate, no settings).
+        self.spend = spend
 
     # -- the gate every action passes ----------------------------------------------------------------------
 
@@ -177,6 +184,10 @@ class ChatActions:
             return await self.usage(caller)
         if isinstance(command, DefaultsCommand):
             return await self.defaults(caller, command)
+        if isinstance(command, SettingsCommand):
+            return await self.settings(caller, command)
+        if isinstance(command, SpendCommand):
+            return await self.decide(caller, command, post_status=post_status)
         assert isinstance(command, HelpCommand)
         return self.help(caller)
 
@@ -373,6 +384,27 @@ class ChatActions:
         self.check_allowed(caller)
         return await self.desk.run(caller, command)
 
+    async def settings(self, caller: Caller, command: SettingsCommand) -> SettingsReport:
+        """Issue 13: ``/wan settings [name value]`` (``core.actions.spend_desk``)."""
+        self.check_allowed(caller)
+        return await self._spend_desk().settings(caller, command)
+
+    async def decide(self, caller: Caller, command: SpendCommand, *,
+                     post_status: PostStatus | None = None) -> Started | SpendDecision:
+        """Issue 13: Confirm / Cancel (the requester) or Approve / Decline (an approver) a held-back command."""
+        self.check_allowed(caller)
+
+        async def start(owner: Caller, request: AnyRequest, origin: Origin, parent: Job | None,
+                        post: PostStatus | None) -> Started:
+            return await self._start(owner, request, origin, parent=parent, post_status=post, asked=True)
+
+        return await self._spend_desk().decide(caller, command, start, post_status=post_status)
+
+    def _spend_desk(self) -> SpendDesk:
+        if self.spend is None:
+            raise ActionRefused(self.messages("spend.not_found", ask_id="-"), code="NotFound")
+        return self.spend
+
     def help(self, caller: Caller, *, typed_options: bool = False) -> HelpText:
         """The command list: flags for text surfaces, option names where the platform types them."""
         self.check_allowed(caller)
@@ -381,7 +413,7 @@ class ChatActions:
     # -- plumbing -------------------------------------------------------------------------------------------
 
     async def _start(self, caller: Caller, request: AnyRequest, origin: Origin, *, parent: Job | None = None,
-                     post_status: PostStatus | None = None, fresh: bool = False) -> Started:
+                     post_status: PostStatus | None = None, fresh: bool = False, asked: bool = False) -> Started:
         # A job made from another lives where that one does (its thread included): authorized from there.
         conversation = parent.conversation if parent is not None else caller.conversation
         if not fresh:
@@ -389,6 +421,13 @@ class ChatActions:
             # or that is no longer kept (an old job's audio link is checked again: a chat attachment's
             # signed link may have expired). ``fresh`` files were fetched and checked just now.
             await self.media.ensure_kept(request)
+        if self.spend is not None and not asked:  # issue 13: over the channel's limits, ask first
+            spend = self.spend
+            ask = await spend.gate.check(caller.requester, conversation, [request], origin=origin.value,
+                                         parent_id=parent.id if parent is not None else None,
+                                         approves=lambda ids: spend.approves(caller, ids))
+            if ask is not None:
+                raise spend.gate.pending(ask)
         job = await self.engine.accept(caller.requester, conversation, request, post_status=post_status)
         text = ""
         if parent is not None:
