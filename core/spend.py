@@ -42,11 +42,21 @@ class SpendPending(ActionRefused):
 
     default_code = "SpendAsked"
 
-    def __init__(self, ask: SpendAsk, message: str, *, price: str) -> None:
+    def __init__(self, ask: SpendAsk, message: str, *, price: str, approval: str | None = None,
+                 approval_typed: str | None = None) -> None:
         super().__init__(message)
         self.ask = ask
         #: "This will cost about ¥15.00 (1080P, 15 s). Start it?" — what a surface with buttons shows.
         self.price = price
+        #: An approval's message to the channel (who asked, the price), for buttons and typed.
+        self.approval = approval
+        self.approval_typed = approval_typed
+
+
+def mention(platform: str, user_id: str, name: str | None = None) -> str:
+    """How a message names a person: a mention on the chat platforms (sent with pings allowed only for
+    whom the port is told), the name elsewhere."""
+    return f"<@{user_id}>" if platform in ("discord", "slack") else (name or user_id)
 
 
 def money(amount: Decimal) -> str:
@@ -103,7 +113,10 @@ class SpendGate:
         m = self.messages
         fields = dict(total=money(ask.total), summary=summary(ask.requests, m), ask_id=ask.id)
         if ask.kind == "approve":
-            return SpendPending(ask, m("spend.approval.sent", **fields), price=m("spend.approval.sent", **fields))
+            sent = m("spend.approval.sent", **fields)
+            who = mention(ask.requester.platform, ask.requester.user_id, ask.requester.user_name)
+            return SpendPending(ask, sent, price=sent, approval=self.approval_text(ask, who),
+                                approval_typed=self.approval_text(ask, who, typed=True))
         return SpendPending(ask, m("spend.ask.typed", **fields), price=m("spend.ask", **fields))
 
     def approval_text(self, ask: SpendAsk, who: str, *, typed: bool = False) -> str:
@@ -112,4 +125,4 @@ class SpendGate:
         return self.messages("spend.approval.typed" if typed else "spend.approval", **fields)
 
 
-__all__ = ["APPROVE_TTL", "CONFIRM_TTL", "SpendGate", "SpendPending", "money", "summary"]
+__all__ = ["APPROVE_TTL", "CONFIRM_TTL", "SpendGate", "SpendPending", "mention", "money", "summary"]

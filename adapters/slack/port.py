@@ -23,7 +23,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import fallback_text, safe, status_blocks
+from adapters.slack.blocks import escape, fallback_text, safe, status_blocks
 from adapters.slack.errors import SlackNotInChannel, platform_error
 from adapters.slack.upload import FileToUpload, upload_files
 from core.errors import PlatformError
@@ -239,6 +239,21 @@ class SlackPort:
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call(self.client.views_open(trigger_id=trigger_id, view=view))
+
+    async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
+        """Issue 13: a plain message; only the ``<@id>`` of the ids in ``mention`` stays a mention."""
+        shown = escape(text)
+        for user_id in mention:
+            shown = shown.replace(f"&lt;@{user_id}&gt;", f"<@{user_id}>")
+        channel = conversation.channel_id
+
+        async def post() -> Response:
+            return await self._call(self.client.chat_postMessage(
+                channel=channel, text=shown, thread_ts=conversation.thread_id, unfurl_links=False,
+                unfurl_media=False))
+
+        data = await self._joining(channel, post)
+        return MessageRef(conversation, str(data["ts"]))
 
     async def delete_message(self, ref: MessageRef) -> None:
         """Delete a message the bot posted, or the file it uploaded (a delivered video's reference is the

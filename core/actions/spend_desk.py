@@ -28,7 +28,7 @@ from core.jobs import Job
 from core.messages import Messages
 from core.port import PostStatus
 from core.request import AnyRequest
-from core.spend import SpendGate, money, summary
+from core.spend import SpendGate, mention, money, summary
 from core.spend_commands import SettingsCommand, SpendCommand
 from core.store.spend import PENDING, SpendAsk
 
@@ -142,7 +142,8 @@ class SpendDesk:
     async def _tell_declined(self, ask: SpendAsk, by: Caller) -> None:
         """The requester hears it in the channel (their mention only)."""
         m = self.messages
-        text = m("spend.declined.notice", mention=_mention(ask.requester.platform, ask.requester.user_id),
+        text = m("spend.declined.notice", mention=mention(ask.requester.platform, ask.requester.user_id,
+                                                           ask.requester.user_name),
                  total=money(ask.total), summary=summary(ask.requests, m), by=by.user_name or by.user_id)
         notify = getattr(self.engine.port(ask.requester.platform), "notify", None)
         if notify is not None:
@@ -164,14 +165,6 @@ def _here(ask: SpendAsk, caller: Caller) -> bool:
     r = ask.requester
     return (r.platform, r.workspace_id or None, r.channel_id) == (
         caller.platform, caller.workspace_id or None, caller.channel_id)
-
-
-def _mention(platform: str, user_id: str) -> str:
-    if platform == "discord":
-        return f"<@{user_id}>"
-    if platform == "slack":
-        return f"<@{user_id}>"
-    return user_id
 
 
 __all__ = ["SpendDesk", "owner_of", "shown_value"]

@@ -39,6 +39,8 @@ class RecordingPort:
     fail_edit_once_in: set[str] = field(default_factory=set)
     #: The edit limit it declares (``core.edits``): by default more than any test makes.
     budget: EditBudget = field(default_factory=lambda: EditBudget("test", 1000.0, 1000))
+    #: Issue 13: every ``notify`` (conversation, text, the ids it may ping).
+    notices: list[tuple[ConversationRef, str, tuple[str, ...]]] = field(default_factory=list)
     _next: int = 0
 
     async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
@@ -78,6 +80,11 @@ class RecordingPort:
 
     async def delete_message(self, ref: MessageRef) -> None:
         self.deleted.append(ref)
+
+    async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
+        self._next += 1
+        self.notices.append((conversation, text, tuple(mention)))
+        return MessageRef(conversation, f"n{self._next}")
 
     async def upload_images(
         self,
