@@ -46,7 +46,8 @@ async def show_pending(interaction: discord.Interaction[Any], pending: SpendPend
             await interaction.response.send_message(content, ephemeral=True, allowed_mentions=NO_MENTIONS,
                                                     **extra)
         if pending.approval is not None:
-            await interaction.followup.send(fitted(pending.approval, MAX_CONTENT), allowed_mentions=NO_MENTIONS,
+            # Our own words and a mention (shown, never pinging): nothing typed by anyone, so not escaped.
+            await interaction.followup.send(pending.approval[:MAX_CONTENT], allowed_mentions=NO_MENTIONS,
                                             view=ask_buttons(ask.id, APPROVE_BUTTONS, messages))
     except discord.HTTPException as exc:
         log.warning("could not show the pending request %s: %s", ask.id, exc)

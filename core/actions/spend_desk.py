@@ -109,7 +109,7 @@ class SpendDesk:
         self._refuse_settled(ask)
         target = {"confirm": "started", "approve": "started", "dismiss": "cancelled", "decline": "declined"}
         state = target[command.action]
-        if not await self.gate.asks.claim(ask.id, state=state, by=caller.user_id, now=self.engine.now()):
+        if not await self.gate.asks.claim(ask.id, state=state, by=caller.user_id, now=self.gate.now()):
             again = await self.gate.asks.get(ask.id)
             if again is not None and again.state == PENDING:  # still pending: it ran out of time
                 await self.gate.asks.expire(ask.id)
@@ -152,7 +152,7 @@ class SpendDesk:
     def _refuse_settled(self, ask: SpendAsk) -> None:
         m = self.messages
         if ask.state == PENDING:
-            if ask.expires_at <= self.engine.now():
+            if ask.expires_at <= self.gate.now():
                 raise ActionRefused(m("spend.expired"), code="Expired")
             return
         if ask.state == "started":
