@@ -185,10 +185,25 @@ class SlackPort:
 
     # -- Slack-only verbs the handlers use ---------------------------------------------------------------
 
-    async def ephemeral(self, channel_id: str, user_id: str, text: str) -> None:
+    async def ephemeral(self, channel_id: str, user_id: str, text: str, *,
+                        blocks: list[dict[str, Any]] | None = None) -> None:
         """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is)."""
+        extra: dict[str, Any] = {"blocks": blocks} if blocks else {}
         await self._call(self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=safe(text),
-                                                        parse="none"))
+                                                        parse="none", **extra))
+
+    async def post_blocks(self, conversation: ConversationRef, text: str,
+                          blocks: list[dict[str, Any]]) -> MessageRef:
+        """Issue 13: a channel message with buttons (an approval request); ``text`` is the fallback."""
+        channel = conversation.channel_id
+
+        async def post() -> Response:
+            return await self._call(self.client.chat_postMessage(
+                channel=channel, text=safe(text), blocks=blocks, thread_ts=conversation.thread_id,
+                unfurl_links=False, unfurl_media=False, parse="none"))
+
+        data = await self._joining(channel, post)
+        return MessageRef(conversation, str(data["ts"]))
 
     async def upload_file(self, conversation: ConversationRef, path: Path, *, caption: str,
                           filename: str | None = None, thread_ts: str | None = None) -> MessageRef:

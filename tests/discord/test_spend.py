@@ -77,7 +77,7 @@ async def test_cancel_starts_nothing_and_a_late_click_has_expired(make_env) -> N
 
     second = await fake.slash(fake.alice, "video", prompt="a calm sea", resolution="1080P", duration=15)
     await ephemeral_reply(fake, second)
-    gate = bot.rt.actions.spend.gate  # type: ignore[union-attr]
+    gate = bot.rt.actions.spend.gate
     real_now = gate.now
     gate.now = lambda: real_now() + timedelta(minutes=11)  # the clock moves past the ten minutes
     late = await fake.click(fake.alice, _asked(fake, second), _buttons(fake, _asked(fake, second))["Confirm"])

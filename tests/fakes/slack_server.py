@@ -308,7 +308,8 @@ class FakeSlack:
         channel = self._channel_for_post(str(args.get("channel")))
         if isinstance(channel, str):
             return channel
-        self.ephemerals.append({"channel": channel.id, "user": args.get("user"), "text": args.get("text")})
+        self.ephemerals.append({"channel": channel.id, "user": args.get("user"), "text": args.get("text"),
+                                "blocks": _json_arg(args.get("blocks")) or []})
         return {"message_ts": self._new_ts()}
 
     def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any] | str:
