@@ -49,7 +49,7 @@ def threshold(value: Any) -> Decimal | None:
     return Decimal(str(value))
 
 
-_ID = re.compile(r"^<?[@#]?[&!]?([A-Za-z0-9]+)(?:\|[^>]*)?>?$")
+_ID = re.compile(r"^<?[@#]?[&!]?([A-Za-z0-9_]+)(?:\|[^>]*)?>?$")
 
 
 def parse_ids(text: str) -> list[str]:
