@@ -464,12 +464,18 @@ EN.update({
     "spend.declined.notice": "{mention} your request (about ¥{total}, {summary}) was declined by {by}.",
     "spend.approved.notice": "Approved by {by}: starting job {job_ids}.",
     "alert.budget": "{mention} {whose} {period} budget is at {percent}%: {used} of {limit} used.",
+    "alert.whose.user": "{name}'s",
+    "alert.whose.workspace": "the workspace's",
     "alert.budget.admins": "Budget alert: {whose} {period} budget at {percent}% ({used} of {limit}) "
     "after job {job_id}.",
     "admin.incident": "wanbot can't start videos: DashScope answered {code} for job {job_id} "
     "(request_id {request_id}): {detail}",
     "error.operator": "wanbot can't start videos right now; the admins have been told.",
 })
+# What the requester reads for an operator's problem (core.admin_route): no key or billing detail.
+EN.update({f"error.{code}": EN["error.operator"] for code in (
+    "Arrearage", "InvalidApiKey", "AccessDenied", "AccessDenied.Unpurchased", "Model.AccessDenied",
+    "Workspace.AccessDenied")})
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 

@@ -429,6 +429,8 @@ class ChatActions:
             if ask is not None:
                 raise spend.gate.pending(ask)
         job = await self.engine.accept(caller.requester, conversation, request, post_status=post_status)
+        if self.spend is not None:  # issue 13: a budget its reservation took past 80 % is told once
+            await self.spend.accepted(job)
         text = ""
         if parent is not None:
             text = self.messages(_STARTED_FROM[origin], job_id=parent.id, new_job_id=job.id)

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from core.access import ActionRefused
 from core.actions.caller import Caller, granted
 from core.actions.face import EngineFace
 from core.actions.results import Origin, SettingsReport, SpendDecision, Started
+from core.budget_alerts import BudgetAlerts
 from core.channel_settings import SETTINGS, parse_setting, resolve
 from core.errors import QuotaExceeded
 from core.jobs import Job
@@ -31,6 +33,8 @@ from core.request import AnyRequest
 from core.spend import SpendGate, mention, money, summary
 from core.spend_commands import SettingsCommand, SpendCommand
 from core.store.spend import PENDING, SpendAsk
+
+log = logging.getLogger("wanbot.spend")
 
 #: Starts one request as ``owner`` (``ChatActions._start`` without the gate).
 Start = Callable[[Caller, AnyRequest, Origin, Job | None, PostStatus | None], Awaitable[Started]]
@@ -54,10 +58,22 @@ def owner_of(ask: SpendAsk) -> Caller:
 
 
 class SpendDesk:
-    def __init__(self, engine: EngineFace, messages: Messages, gate: SpendGate) -> None:
+    def __init__(self, engine: EngineFace, messages: Messages, gate: SpendGate, *,
+                 alerts: BudgetAlerts | None = None) -> None:
         self.engine = engine
         self.messages = messages
         self.gate = gate
+        #: The 80 % budget alerts, told after each accepted job (None: none).
+        self.alerts = alerts
+
+    async def accepted(self, job: Job) -> None:
+        """After a job is stored and reserved: the budget alerts (never failing the start)."""
+        if self.alerts is None:
+            return
+        try:
+            await self.alerts.after_accept(job)
+        except Exception:
+            log.exception("job %s: the budget alerts failed", job.id)
 
     # -- /wan settings ------------------------------------------------------------------------------------
 

@@ -19,10 +19,12 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.budget import BudgetCheck
 from core.jobs import Requester
 from core.port import ConversationRef
 from core.request import AnyRequest, load_request
 from core.store.gate import WriteGate
+from core.store.limits import spent_against
 from core.store.schema import spend_asks, spend_notes
 
 PENDING = "pending"
@@ -106,6 +108,11 @@ class SpendAsks:
             state="expired")
         async with self._gate.turn(), self._engine.begin() as conn:
             await conn.execute(stmt)
+
+    async def spent(self, check: BudgetCheck) -> Decimal:
+        """What counts against ``check`` now (the same sum the insert's budget check makes)."""
+        async with self._engine.connect() as conn:
+            return await spent_against(conn, check)
 
     async def note_once(self, key: str, *, now: datetime) -> bool:
         """Record ``key``; ``True`` only the first time it is recorded (ever, in this database)."""
