@@ -115,8 +115,9 @@ class SpendGate:
         if ask.kind == "approve":
             sent = m("spend.approval.sent", **fields)
             who = mention(ask.requester.platform, ask.requester.user_id, ask.requester.user_name)
-            return SpendPending(ask, sent, price=sent, approval=self.approval_text(ask, who),
-                                approval_typed=self.approval_text(ask, who, typed=True))
+            typed = self.approval_text(ask, who, typed=True)
+            return SpendPending(ask, f"{sent} {typed}", price=sent, approval=self.approval_text(ask, who),
+                                approval_typed=typed)
         return SpendPending(ask, m("spend.ask.typed", **fields), price=m("spend.ask", **fields))
 
     def approval_text(self, ask: SpendAsk, who: str, *, typed: bool = False) -> str:

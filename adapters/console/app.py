@@ -26,7 +26,6 @@ from core.jobs import Job
 from core.messages import human_duration
 from core.request import GenerationRequest
 from core.spend import SpendPending
-from core.spend_commands import SpendCommand
 
 #: The person at the terminal: they own this bot, so they moderate its one channel and are its admin.
 CALLER = Caller(platform=PLATFORM, workspace_id=None, channel_id="console", user_id="you", user_name="you",
@@ -61,7 +60,7 @@ async def run_try(actions: ChatActions, port: ConsolePort, request: GenerationRe
             # Issue 13: the operator typed this one job, price-bearing flags and all, in their own shell: the
             # price is printed and the command line stands as the confirmation.
             port.console.print(pending.price, markup=False, highlight=False)
-            decided = await actions.decide(CALLER, SpendCommand("confirm", pending.ask.id))
+            decided = await actions.confirm(CALLER, pending.ask.id)
             assert isinstance(decided, Started)
             started = decided
         return await actions.wait(CALLER, started.job.id)

@@ -53,7 +53,7 @@ from core.inputs import InputFile
 from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, ImageRequest
-from core.spend_commands import SettingsCommand, SpendCommand
+from core.spend_commands import SettingsCommand
 
 log = logging.getLogger("wanbot.discord")
 
@@ -226,10 +226,11 @@ class Handlers:
             await interaction.response.send_modal(
                 RemixModal(self.messages, prompt, submit, self.fail, wan=action == "remixwan"))
         elif action in ("confirm", "approve"):  # issue 13: a held-back command starts now
-            command = SpendCommand(action, job_id)
-            await self._making(interaction, caller, lambda post: actions.decide(caller, command, post_status=post))
+            decide = actions.confirm if action == "confirm" else actions.approve
+            await self._making(interaction, caller, lambda post: decide(caller, job_id, post_status=post))
         elif action in ("dismiss", "decline"):
-            await send_ephemeral(interaction, (await actions.decide(caller, SpendCommand(action, job_id))).text)
+            decide = actions.confirm if action == "dismiss" else actions.approve
+            await send_ephemeral(interaction, (await decide(caller, job_id, yes=False)).text)
         else:  # a hand-made custom id with an action no button has
             raise JobNotFound(self.messages("job.not_found", job_id=job_id))
 

@@ -31,7 +31,6 @@ from adapters.slack.shortcuts import Shortcuts
 from adapters.slack.spend import SPEND_ACTIONS
 from core.actions import Caller, ChatActions
 from core.messages import Messages
-from core.spend_commands import SpendCommand
 
 log = logging.getLogger("wanbot.slack")
 
@@ -90,7 +89,8 @@ class Buttons:
             await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
         else:
             await reply.acknowledge()
-        result = await self.actions.decide(caller, SpendCommand(kind, ask_id))
+        decide = self.actions.confirm if kind in ("confirm", "dismiss") else self.actions.approve
+        result = await decide(caller, ask_id, yes=kind in ("confirm", "approve"))
         if result.text:
             await reply.say(result.text)
 

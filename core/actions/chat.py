@@ -187,7 +187,9 @@ class ChatActions:
         if isinstance(command, SettingsCommand):
             return await self.settings(caller, command)
         if isinstance(command, SpendCommand):
-            return await self.decide(caller, command, post_status=post_status)
+            yes = command.action in ("confirm", "approve")
+            decide = self.confirm if command.action in ("confirm", "dismiss") else self.approve
+            return await decide(caller, command.ask_id, yes=yes, post_status=post_status)
         assert isinstance(command, HelpCommand)
         return self.help(caller)
 
@@ -389,9 +391,21 @@ class ChatActions:
         self.check_allowed(caller)
         return await self._spend_desk().settings(caller, command)
 
+    async def confirm(self, caller: Caller, ask_id: str, *, yes: bool = True,
+                      post_status: PostStatus | None = None) -> Started | SpendDecision:
+        """Issue 13: the requester's **Confirm** (``yes``) or **Cancel** of their held-back command."""
+        return await self.decide(caller, SpendCommand("confirm" if yes else "dismiss", ask_id),
+                                 post_status=post_status)
+
+    async def approve(self, caller: Caller, ask_id: str, *, yes: bool = True,
+                      post_status: PostStatus | None = None) -> Started | SpendDecision:
+        """Issue 13: an approver's **✅ Approve** (``yes``) or **Decline** of a command over the approval limit."""
+        return await self.decide(caller, SpendCommand("approve" if yes else "decline", ask_id),
+                                 post_status=post_status)
+
     async def decide(self, caller: Caller, command: SpendCommand, *,
                      post_status: PostStatus | None = None) -> Started | SpendDecision:
-        """Issue 13: Confirm / Cancel (the requester) or Approve / Decline (an approver) a held-back command."""
+        """Confirm / Cancel (the requester) or Approve / Decline (an approver) a held-back command."""
         self.check_allowed(caller)
 
         async def start(owner: Caller, request: AnyRequest, origin: Origin, parent: Job | None,
