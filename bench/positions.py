@@ -33,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,9 @@ class CountingPort:
     async def upload_images(self, conversation: ConversationRef, paths: object, *, caption: str,
                             reply_to: MessageRef | None) -> MessageRef:
         raise AssertionError("nothing is delivered in this bench")
+
+    async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
+        return MessageRef(conversation, "notice")
 
     async def delete_message(self, ref: MessageRef) -> None:
         return None

@@ -33,6 +33,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,9 @@ class CountingPort:
     async def upload_images(self, conversation: ConversationRef, paths: object, *, caption: str,
                             reply_to: MessageRef | None) -> MessageRef:
         raise AssertionError("no image jobs in this bench")
+
+    async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
+        return MessageRef(conversation, "notice")
 
     async def delete_message(self, ref: MessageRef) -> None:
         return None

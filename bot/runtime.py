@@ -42,7 +42,10 @@ from bot.redact import redact_url
 from bot.settings import Settings
 from core.actions import AllowList, ChatActions
 from core.actions.history import HistoryDesk
+from core.actions.spend_desk import SpendDesk
+from core.admin_route import AdminRoutes
 from core.archive import Archiver
+from core.budget_alerts import BudgetAlerts
 from core.dashscope import DASHSCOPE, DashScopeClient, resolve_base_url
 from core.delivery import MAX_DOWNLOAD_BYTES, Delivery
 from core.engine import Engine
@@ -52,7 +55,8 @@ from core.media_check import AudioCheck, on_private_network
 from core.media_stash import MediaStash
 from core.messages import Messages
 from core.metrics import CONTENT_TYPE, Metrics
-from core.port import ChatPort
+from core.port import ChatPort, ConversationRef
+from core.spend import SpendGate
 from core.store import JobStore
 from core.transcode import fit_to_size
 from sandbox.config import SandboxConfig
@@ -267,8 +271,17 @@ async def runtime(
         audio = AudioCheck(session, messages, workdir=settings.workdir, public_only=public_only)
         images = ImageCheck(session, messages, public_only=public_only)
         history = HistoryDesk(store.archive, messages, port=engine.port, archive=archiver)
+        # Issue 13: the spend gate in front of every start, and /wan settings (core.spend).
+        # Operator-only problems go to the admin channels (core.admin_route); budget alerts at 80 %.
+        admins = AdminRoutes(ports, admin_channels(settings), store.spend, messages, now=engine.now)
+        engine.refusal_hooks.append(admins.operator_error)
+        alerts = BudgetAlerts(engine_config.budgets, timezone=engine_config.timezone, notes=store.spend,
+                              admins=admins, port=engine.port, messages=messages, now=engine.now)
+        spend = SpendDesk(engine, messages, SpendGate(store.spend, store.settings, messages, now=engine.now,
+                                                      price_overrides=engine_config.price_overrides),
+                          alerts=alerts)
         actions = ChatActions(engine, messages, allow=allow_lists(settings), audio=audio, stash=media,
-                              images=images, history=history, archive=archiver)
+                              images=images, history=history, archive=archiver, spend=spend)
         rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics,
                      media=media, media_host=media_host, archive=archiver)
         if with_http:
@@ -295,6 +308,17 @@ async def runtime(
             archive_sweeper = asyncio.create_task(archiver.run_forever(), name="wanbot-archive")
             stack.push_async_callback(_cancel, archive_sweeper)
         yield rt
+
+
+def admin_channels(settings: Settings) -> dict[str, ConversationRef]:
+    """Issue 13: ``DISCORD_ADMIN_CHANNEL`` / ``SLACK_ADMIN_CHANNEL`` as conversations (the unset ones left out)."""
+    channels = {}
+    if settings.discord_admin_channel:
+        guild = str(settings.discord_guild_id) if settings.discord_guild_id else None
+        channels["discord"] = ConversationRef("discord", settings.discord_admin_channel, workspace_id=guild)
+    if settings.slack_admin_channel:
+        channels["slack"] = ConversationRef("slack", settings.slack_admin_channel)
+    return channels
 
 
 async def _media_stash(settings: Settings, base_url: str, on_sandbox: bool,

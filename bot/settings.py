@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     cooldown: float = Field(0.0, ge=0, validation_alias=_env("WANBOT_COOLDOWN"))
     #: e.g. ``user:day=120s, user:month=¥300, workspace:month=¥2000`` (see core/budget.py).
     budgets: str = Field("", validation_alias=_env("WANBOT_BUDGETS"))
+    #: Issue 13: where operator-only problems and budget alerts go (a channel id); unset → logged at ERROR.
+    discord_admin_channel: str | None = Field(None, validation_alias=_env("DISCORD_ADMIN_CHANNEL"))
+    slack_admin_channel: str | None = Field(None, validation_alias=_env("SLACK_ADMIN_CHANNEL"))
     #: This process's name among replicas sharing one database (default: the host name).
     replica_id: str | None = Field(None, validation_alias=_env("WANBOT_REPLICA_ID"))
     lease_seconds: float = Field(30.0, ge=2, validation_alias=_env("WANBOT_LEASE_SECONDS"))

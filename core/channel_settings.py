@@ -7,8 +7,10 @@ idea, ask before spending over a price …); it is never a request field (those 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.errors import InvalidRequest
@@ -26,6 +28,45 @@ def parse_bool(text: str) -> bool:
     raise ValueError("on or off")
 
 
+def parse_yuan_or_off(text: str) -> str:
+    """``15``, ``¥15``, ``15.50 cny`` → ``"15.50"``-style text (kept exact in JSON); ``off`` → ``"off"``."""
+    word = text.strip().lower().removeprefix("¥").removesuffix("cny").removesuffix("yuan").strip()
+    if word in _FALSE or word == "none":
+        return "off"
+    try:
+        amount = Decimal(word)
+    except InvalidOperation:
+        raise ValueError("an amount in yuan (e.g. 15) or off") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("an amount in yuan (e.g. 15) or off")
+    return f"{amount.normalize():f}"
+
+
+def threshold(value: Any) -> Decimal | None:
+    """A stored ``confirm_over`` / ``approve_over`` as an amount (``None``: off)."""
+    if value is None or str(value) == "off":
+        return None
+    return Decimal(str(value))
+
+
+_ID = re.compile(r"^<?[@#]?[&!]?([A-Za-z0-9_]+)(?:\|[^>]*)?>?$")
+
+
+def parse_ids(text: str) -> list[str]:
+    """Who approves: ``<@&123>`` (a Discord role mention), ``123``, ``U1, U2`` (Slack user ids); ``admins``
+    or empty → ``[]`` (the channel's admins)."""
+    words = [w for w in re.split(r"[\s,]+", text.strip()) if w]
+    if not words or [w.lower() for w in words] in (["admins"], ["off"], ["none"]):
+        return []
+    ids = []
+    for word in words:
+        match = _ID.match(word)
+        if match is None:
+            raise ValueError("a role id or mention (Discord), user ids (Slack), or admins")
+        ids.append(match.group(1))
+    return ids
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -38,6 +79,10 @@ class Setting:
 
 SETTINGS: dict[str, Setting] = {
     "threads": Setting("threads", parse_bool, True, "setting.threads"),
+    # -- issue 13: spend that asks first (core.spend) --
+    "confirm_over": Setting("confirm_over", parse_yuan_or_off, "10", "setting.confirm_over"),
+    "approve_over": Setting("approve_over", parse_yuan_or_off, "off", "setting.approve_over"),
+    "approver_role": Setting("approver_role", parse_ids, [], "setting.approver_role"),
 }
 
 

@@ -23,6 +23,7 @@ from core.history_command import HistoryCommand, parse_history
 from core.media_commands import AnimateCommand, EditCommand, parse_animate, parse_edit, take_repeated
 from core.messages import Messages
 from core.request import GenerationRequest, ImageRequest
+from core.spend_commands import SettingsCommand, SpendCommand, parse_spend_command
 from core.store.channels import ALLOWED_DEFAULTS
 from core.text import refuse_forbidden, strip_invisible
 
@@ -91,7 +92,8 @@ class JobCommand:
 
 
 Command = (VideoCommand | ImageCommand | StoryboardCommand | StatusCommand | CancelCommand | UsageCommand
-           | HelpCommand | DefaultsCommand | JobCommand | EditCommand | AnimateCommand | HistoryCommand)
+           | HelpCommand | DefaultsCommand | JobCommand | EditCommand | AnimateCommand | HistoryCommand
+           | SettingsCommand | SpendCommand)
 
 
 _REQUEST_VERBS = frozenset({"video", "v", "image", "img", "i", "defaults", "storyboard", "remix", "animate"})
@@ -153,9 +155,12 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
         return _parse_defaults(rest)
     if verb == "history":  # issue 13
         return parse_history(rest)
+    spend = parse_spend_command(verb, rest)  # issue 13: settings, confirm, dismiss, approve, decline
+    if spend is not None:
+        return spend
     raise InvalidRequest(
         f"unknown command {tokens[0]!r}; try video, image, animate, storyboard, status, cancel, reroll, remix, "
-        "upscale, delete, usage, defaults, history or help", field="command"
+        "upscale, delete, usage, defaults, history, settings or help", field="command"
     )
 
 

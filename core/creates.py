@@ -80,8 +80,11 @@ class Creates:
         spawn: Callable[[Awaitable[None], str | None], None],
         pump: Callable[[], Awaitable[None]],
         stash: MediaStash | None = None,
+        on_refused: Callable[[str, DashScopeError], Awaitable[None]] | None = None,
     ) -> None:
         self._book = book
+        #: Issue 13: told of every definite refusal of a create (``core.admin_route``: operator's codes).
+        self._on_refused = on_refused
         self._stash = stash
         self._client = client
         self._ledger = ledger
@@ -134,6 +137,8 @@ class Creates:
                 await self.requeue_later(job_id, exc.retry_after)
                 return
             await self._book.fail(job_id, exc.code, self._messages.explain(exc.code, exc.message))
+            if self._on_refused is not None:
+                await self._on_refused(job_id, exc)
             await self._pump()
             return
         except Exception:

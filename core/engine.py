@@ -164,8 +164,10 @@ class Engine:
         self.creates = Creates(
             book=self.book, client=client, ledger=self.ledger, watcher=self.watcher, queue=self.queue,
             observer=self.observer, messages=self.messages, config=self.config, sleep=sleep,
-            spawn=self._spawn, pump=self._pump, stash=stash,
+            spawn=self._spawn, pump=self._pump, stash=stash, on_refused=self._create_refused,
         )
+        #: Issue 13: told of each job whose create DashScope refused for good (``core.admin_route``).
+        self.refusal_hooks: list[Callable[[Job, DashScopeError], Awaitable[None]]] = []
         #: Filling slots and refreshing positions look at the state *now*: concurrent pumps share runs
         #: (``core.coalesce``), one at a time each — so an older line never overwrites a newer one, and a
         #: burst of 5,000 accepts is a few runs over the queue, not 5,000.
@@ -620,6 +622,16 @@ class Engine:
         if job is not None and not job.state.terminal:
             await self.book.fail(job_id, "TaskClaimed", self.messages("error.TaskClaimed"))
         await self._pump()
+
+    async def _create_refused(self, job_id: str, exc: DashScopeError) -> None:
+        job = self.book.peek(job_id) or await self.store.get(job_id)
+        if job is None:
+            return
+        for hook in list(self.refusal_hooks):
+            try:
+                await hook(job, exc)
+            except Exception:  # telling the admins must never break the create path
+                log.exception("job %s: a refusal hook failed", job_id)
 
     # -- plumbing ----------------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ place that talks to a person (one per adapter) can turn it into a short reply wi
     │   └── SlackNotInChannel            (adapters.slack.errors) Slack's code: the bot cannot post there
     ├── ActionRefused                    (core.access) the actor may not do that to that job
     │   ├── JobNotFound                  NotFound: no such job here (or it lives elsewhere)
+    │   ├── SpendPending                 (core.spend) SpendAsked: nothing started, a Confirm or Approve is asked
     │   └── NotYourJob                   NotYours: someone else's job, and not a moderator of it
     ├── TranscodeError                   (core.transcode) ffmpeg could not read or re-encode a file
     │   └── CannotFit                    the clip cannot fit the upload limit: post a link instead

@@ -474,6 +474,59 @@ EN.update({
     "variants.ratio_unsupported": "{model} has only one shape; --variants ratio needs a text-to-video model.",
     "variants.seed_given": "--variants {count} renders {count} different seeds; leave out --seed.",
 })
+# -- issue 13: spend that asks first --
+EN.update({
+    "setting.confirm_over": "Ask the requester to confirm a job estimated over this many yuan (off: never ask)",
+    "setting.approve_over": "Jobs estimated over this many yuan wait for an approver's Approve (off: never)",
+    "setting.approver_role": "Who approves: a Discord role (id or mention), Slack user ids; admins = channel admins",
+    "settings.title": "Settings in this channel:",
+    "settings.cmd": "Show this channel's settings, or set one (admins)",
+    "settings.cmd.name": "The setting to change",
+    "settings.cmd.value": "Its new value (e.g. 15, off, on, a role)",
+    "settings.row": "{name} = {value} — {help}",
+    "settings.saved": "Saved: {name} = {value}.",
+    "settings.denied": "Only this channel's admins may change its settings.",
+    "settings.value.off": "off",
+    "settings.value.on": "on",
+    "settings.value.admins": "admins",
+    "spend.ask": "This will cost about ¥{total} ({summary}). Start it?",
+    "spend.ask.typed": "This will cost about ¥{total} ({summary}). Type `confirm {ask_id}` to start it.",
+    "spend.summary.video": "{resolution}, {seconds} s",
+    "spend.summary.image": "{n} image(s)",
+    "spend.summary.many": "{count} jobs",
+    "spend.button.confirm": "Confirm",
+    "spend.button.dismiss": "Cancel",
+    "spend.button.approve": "✅ Approve",
+    "spend.button.decline": "Decline",
+    "spend.approval": "{who} asks to spend about ¥{total} ({summary}): waiting for an approver.",
+    "spend.approval.typed": "{who} asks to spend about ¥{total} ({summary}): an approver types `approve {ask_id}` "
+    "or `decline {ask_id}`.",
+    "spend.approval.sent": "This costs about ¥{total}, over this channel's approval limit: an approver has been asked.",
+    "spend.not_found": "There is no pending confirmation {ask_id} here.",
+    "spend.not_yours": "Only the person who asked can confirm or cancel this.",
+    "spend.not_approver": "Only this channel's approvers can approve or decline this.",
+    "spend.expired": "This confirmation expired; ask again if you still want it.",
+    "spend.already.started": "This was already started (job {job_ids}).",
+    "spend.already.cancelled": "This was cancelled; nothing was started.",
+    "spend.already.declined": "This was declined; nothing was started.",
+    "spend.already.refused": "This was not started: a limit refused it when it was confirmed.",
+    "spend.dismissed": "Cancelled; nothing was started or spent.",
+    "spend.declined": "Declined; nothing was started.",
+    "spend.declined.notice": "{mention} your request (about ¥{total}, {summary}) was declined by {by}.",
+    "spend.approved.notice": "Approved by {by}: starting job {job_ids}.",
+    "alert.budget": "{mention} {whose} {period} budget is at {percent}%: {used} of {limit} used.",
+    "alert.whose.user": "{name}'s",
+    "alert.whose.workspace": "the workspace's",
+    "alert.budget.admins": "Budget alert: {whose} {period} budget at {percent}% ({used} of {limit}) "
+    "after job {job_id}.",
+    "admin.incident": "wanbot can't start videos: DashScope answered {code} for job {job_id} "
+    "(request_id {request_id}): {detail}",
+    "error.operator": "wanbot can't start videos right now; the admins have been told.",
+})
+# What the requester reads for an operator's problem (core.admin_route): no key or billing detail.
+EN.update({f"error.{code}": EN["error.operator"] for code in (
+    "Arrearage", "InvalidApiKey", "AccessDenied", "AccessDenied.Unpurchased", "Model.AccessDenied",
+    "Workspace.AccessDenied")})
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 

@@ -177,6 +177,11 @@ class ChatPort(Protocol):
         """Remove a message (or an uploaded file) the bot posted: ``/wan`` Delete."""
         ...
 
+    async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
+        """Issue 13: a plain message (an approval's outcome, a budget alert, an admin notice); ``mention``:
+        the user ids it may ping, nobody else."""
+        ...
+
     async def upload_limit(self, conversation: ConversationRef) -> int:
         """The largest file in bytes this conversation accepts right now."""
         ...

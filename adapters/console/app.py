@@ -26,13 +26,16 @@ from core.actions.history import HistoryReport
 from core.jobs import Job
 from core.messages import Messages, human_duration
 from core.request import GenerationRequest
+from core.spend import SpendPending
 
 #: The person at the terminal: they own this bot, so they moderate its one channel and are its admin.
 CALLER = Caller(platform=PLATFORM, workspace_id=None, channel_id="console", user_id="you", user_name="you",
                 moderator=True, channel_admin=True)
 #: First words that make a line a command; any other line is a prompt (``a fox`` = ``video a fox``).
 COMMANDS = frozenset({"video", "image", "animate", "storyboard", "status", "cancel", "usage", "reroll", "upscale",
-                      "remix", "delete", "defaults", "help", "history"})
+                      "remix", "delete", "defaults", "help", "history",
+                      # issue 13: /wan settings, and a held-back command's answers (typed: no buttons here)
+                      "settings", "confirm", "dismiss", "approve", "decline"})
 #: How long ``wanbot console`` waits at the end for the jobs it started.
 DRAIN_TIMEOUT = timedelta(hours=1).total_seconds()
 
@@ -56,7 +59,15 @@ async def run_try(actions: ChatActions, port: ConsolePort, request: GenerationRe
     ``request`` is exactly what was typed (``wanbot try`` checks it before anything starts)."""
     port.start_live()
     try:
-        started = await actions.video(CALLER, request)
+        try:
+            started = await actions.video(CALLER, request)
+        except SpendPending as pending:
+            # Issue 13: the operator typed this one job, price-bearing flags and all, in their own shell: the
+            # price is printed and the command line stands as the confirmation.
+            port.console.print(pending.price, markup=False, highlight=False)
+            decided = await actions.confirm(CALLER, pending.ask.id)
+            assert isinstance(decided, Started)
+            started = decided
         return await actions.wait(CALLER, started.job.id)
     finally:
         port.stop_live()

@@ -146,6 +146,11 @@ class ConsolePort:
         dest = self.out_dir / filename
         return MessageRef(conversation, f"file:{dest}") if dest.exists() else None
 
+    async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
+        """Issue 13: a notice, printed (the console's one user is everyone it could mention)."""
+        self._print(Text(text))
+        return MessageRef(conversation, f"notice:{len(text)}")
+
     async def delete_message(self, ref: MessageRef) -> None:
         # The console cannot unprint a line; saying so is the honest delete.
         self._print(Text(f"(deleted {ref.message_id})", style="dim"))

@@ -24,6 +24,11 @@ _STYLES: dict[str, discord.ButtonStyle] = {
     "upscale": discord.ButtonStyle.success,
     "animate": discord.ButtonStyle.primary,
     "delete": discord.ButtonStyle.danger,
+    # issue 13: a held-back command's buttons (the id is the ask's, ``core.spend``)
+    "confirm": discord.ButtonStyle.success,
+    "dismiss": discord.ButtonStyle.secondary,
+    "approve": discord.ButtonStyle.success,
+    "decline": discord.ButtonStyle.danger,
 }
 
 _EMOJI: dict[str, str] = {"cancel": "✖️", "reroll": "🎲", "remix": "✏️", "remixwan": "📝", "upscale": "⬆️",

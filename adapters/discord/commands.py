@@ -22,6 +22,7 @@ from discord import app_commands
 
 from adapters.discord.handlers import Handlers
 from core.catalogue import I2V_MODELS, IMAGE_MODELS, RATIOS, VIDEO_MODELS
+from core.channel_settings import SETTINGS
 from core.commands import defaults_command
 from core.messages import Messages
 from core.request import MAX_SEED
@@ -226,6 +227,14 @@ class WanGroup(app_commands.Group):
                       text: app_commands.Range[str, 1, 200] | None = None) -> None:
         # Issue 13: this channel's past results; a person (a user option) and words to look for.
         await self.handlers.history(interaction, str(user.id) if user is not None else None, text)
+
+    @app_commands.command(name="settings", description=_M("settings.cmd")[:100])
+    @app_commands.describe(name=_M("settings.cmd.name")[:100], value=_M("settings.cmd.value")[:100])
+    @app_commands.choices(name=_choices(list(SETTINGS)))
+    async def settings(self, interaction: discord.Interaction[Any], name: str | None = None,
+                       value: str | None = None) -> None:
+        # Issue 13: no name → every setting with its value and help; a name and a value → set it (admins).
+        await self.handlers.settings(interaction, name, value)
 
     @app_commands.command(name="help", description=_d("help"))
     async def help(self, interaction: discord.Interaction[Any]) -> None:

@@ -20,8 +20,10 @@ from discord import app_commands
 
 from adapters.discord.markup import fitted
 from adapters.discord.port import MAX_CONTENT, NO_MENTIONS
+from adapters.discord.spend import show_pending
 from core.actions import sentence_for
 from core.messages import Messages
+from core.spend import SpendPending
 
 log = logging.getLogger("wanbot.discord")
 
@@ -37,6 +39,11 @@ def explain(exc: BaseException, messages: Messages) -> str:
 
 async def reply_error(interaction: discord.Interaction[Any], exc: BaseException, messages: Messages) -> None:
     """Answer ``interaction`` ephemerally with the explanation of ``exc`` (initial response or followup)."""
+    if isinstance(exc, app_commands.CommandInvokeError) and isinstance(exc.original, SpendPending):
+        exc = exc.original
+    if isinstance(exc, SpendPending):  # issue 13: not an error — the price, with its buttons
+        await show_pending(interaction, exc, messages)
+        return
     await send_ephemeral(interaction, explain(exc, messages))
 
 

@@ -54,6 +54,7 @@ from core.inputs import InputFile
 from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, ImageRequest
+from core.spend_commands import SettingsCommand
 
 log = logging.getLogger("wanbot.discord")
 
@@ -182,6 +183,14 @@ class Handlers:
         report = await self.actions.history(caller_of(interaction), user_id=user_id, text=text)
         await send_history(interaction, report, self.messages)
 
+    async def settings(self, interaction: discord.Interaction[Any], name: str | None, value: str | None) -> None:
+        """Issue 13: ``/wan settings`` — all of them, or set ``name`` to ``value``."""
+        if name is not None and value is None:
+            value = ""  # core says which value the setting takes
+        command = SettingsCommand() if name is None else SettingsCommand(name, value)
+        report = await self.actions.settings(caller_of(interaction), command)
+        await send_ephemeral(interaction, fitted(report.text, MAX_CONTENT))
+
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await send_ephemeral(interaction, self.actions.help(caller_of(interaction), typed_options=True).text)
 
@@ -227,6 +236,12 @@ class Handlers:
 
             await interaction.response.send_modal(
                 RemixModal(self.messages, prompt, submit, self.fail, wan=action == "remixwan"))
+        elif action in ("confirm", "approve"):  # issue 13: a held-back command starts now
+            decide = actions.confirm if action == "confirm" else actions.approve
+            await self._making(interaction, caller, lambda post: decide(caller, job_id, post_status=post))
+        elif action in ("dismiss", "decline"):
+            decide = actions.confirm if action == "dismiss" else actions.approve
+            await send_ephemeral(interaction, (await decide(caller, job_id, yes=False)).text)
         else:  # a hand-made custom id with an action no button has
             raise JobNotFound(self.messages("job.not_found", job_id=job_id))
 

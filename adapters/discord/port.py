@@ -258,6 +258,15 @@ class DiscordPort:
         guild = self._client.get_guild(int(conversation.workspace_id))
         return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
 
+    async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
+        """Issue 13: a plain message that may ping exactly ``mention`` (user ids), nobody else."""
+        await self._wait_ready("notify")
+        allowed = discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                          users=[discord.Object(int(u)) for u in mention]) if mention else NO_MENTIONS
+        message = await guarded(self._channel(conversation).send(content=text[:MAX_CONTENT], allowed_mentions=allowed),
+                                "notify")
+        return MessageRef(conversation, str(message.id))
+
     async def delete_message(self, ref: MessageRef) -> None:
         """The Delete button (``ChatActions.delete``) removes the status message and the delivered file."""
         await guarded(self.partial_message(ref).delete(), "delete message")

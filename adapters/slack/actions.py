@@ -28,7 +28,8 @@ from adapters.slack.context import Reply, caller_from_interaction
 from adapters.slack.modals import Modals
 from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
 from adapters.slack.shortcuts import Shortcuts
-from core.actions import ChatActions
+from adapters.slack.spend import SPEND_ACTIONS
+from core.actions import Caller, ChatActions
 from core.messages import Messages
 
 log = logging.getLogger("wanbot.slack")
@@ -55,6 +56,9 @@ class Buttons:
         caller = caller_from_interaction(body, self.port)
         reply = Reply.to(caller, self.port, self.messages, respond=respond, ack=ack)
         try:
+            if kind in SPEND_ACTIONS:  # issue 13: a held-back command's buttons
+                await self._decide(caller, kind, job_id, reply)
+                return
             if kind not in ACTIONS:
                 return
             if kind in _MAKING:
@@ -79,6 +83,17 @@ class Buttons:
             await reply.fail(exc)
         finally:
             await reply.acknowledge()
+
+    async def _decide(self, caller: Caller, kind: str, ask_id: str, reply: Reply) -> None:
+        """Confirm / Approve start the job (stored before the click is acknowledged); Cancel / Decline don't."""
+        if kind in ("confirm", "approve"):
+            await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
+        else:
+            await reply.acknowledge()
+        decide = self.actions.confirm if kind in ("confirm", "dismiss") else self.actions.approve
+        result = await decide(caller, ask_id, yes=kind in ("confirm", "approve"))
+        if result.text:
+            await reply.say(result.text)
 
 
 __all__ = ["Buttons"]

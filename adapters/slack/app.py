@@ -64,6 +64,7 @@ from adapters.slack.gate import SlackGate, Verdict
 from adapters.slack.modals import REMIX_CALLBACK, STORYBOARD_CALLBACK, Modals, seal_key_for
 from adapters.slack.port import SlackPort
 from adapters.slack.shortcuts import ANIMATE_MODAL, ANIMATE_SHORTCUT, EDIT_MODAL, EDIT_SHORTCUT, Shortcuts
+from adapters.slack.spend import SPEND_ACTIONS
 from core.errors import ConfigError
 from core.messages import Messages
 
@@ -162,7 +163,7 @@ class SlackService:
 
         self.app.command(COMMAND)(on_command)
         self._on_command = on_command
-        for action in ACTIONS:
+        for action in (*ACTIONS, *SPEND_ACTIONS):  # SPEND_ACTIONS: issue 13's Confirm / Approve …
             self.app.action(f"{ACTION_PREFIX}{action}")(on_button)
         self.app.view(REMIX_CALLBACK)(on_remix)
         self.app.view(STORYBOARD_CALLBACK)(on_storyboard)

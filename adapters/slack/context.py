@@ -26,9 +26,11 @@ from typing import Any
 from adapters.slack.blocks import safe
 from adapters.slack.errors import reply_for
 from adapters.slack.port import PLATFORM, SlackPort
+from adapters.slack.spend import APPROVE_BUTTONS, CONFIRM_BUTTONS, ask_blocks
 from core.actions import Caller
 from core.errors import PlatformError
 from core.messages import Messages
+from core.spend import SpendPending
 
 log = logging.getLogger("wanbot.slack")
 
@@ -102,7 +104,32 @@ class Reply:
 
     async def fail(self, exc: BaseException) -> None:
         """The one way handlers report an error: ``errors.reply_for`` → a private reply."""
+        if isinstance(exc, SpendPending):  # issue 13: not an error — the price, with its buttons
+            await self.ask_first(exc)
+            return
         await self.say(reply_for(exc, self.messages))
+
+    async def ask_first(self, pending: SpendPending) -> None:
+        """The price with Confirm / Cancel for the requester; an approval also goes to the channel."""
+        ask = pending.ask
+        if ask.kind == "confirm":
+            blocks = ask_blocks(pending.price, ask.id, CONFIRM_BUTTONS, self.messages)
+            if self.ack is not None and self.ack_speaks:
+                await self.acknowledge(text=safe(pending.price), blocks=blocks, response_type="ephemeral")
+                return
+            await self.acknowledge()
+            try:
+                await self.port.ephemeral(self.channel_id, self.user_id, pending.price, blocks=blocks)
+            except PlatformError:
+                await self.say(str(pending))  # the typed form: ``confirm <id>``
+            return
+        await self.say(pending.price)
+        text = pending.approval or pending.price
+        blocks = ask_blocks(text, ask.id, APPROVE_BUTTONS, self.messages, keep_mentions=(ask.requester.user_id,))
+        try:
+            await self.port.post_blocks(ask.conversation, text, blocks)
+        except PlatformError as exc:
+            log.error("could not ask for an approval of %s in %s: %s", ask.id, self.channel_id, exc)
 
 
 __all__ = ["Reply", "caller_from_command", "caller_from_interaction"]

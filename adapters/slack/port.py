@@ -23,7 +23,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import fallback_text, safe, status_blocks
+from adapters.slack.blocks import escape, fallback_text, safe, status_blocks
 from adapters.slack.errors import SlackNotInChannel, platform_error
 from adapters.slack.upload import FileToUpload, upload_files
 from core.errors import PlatformError
@@ -200,12 +200,25 @@ class SlackPort:
 
     # -- Slack-only verbs the handlers use ---------------------------------------------------------------
 
-    async def ephemeral(self, channel_id: str, user_id: str, text: str,
+    async def ephemeral(self, channel_id: str, user_id: str, text: str, *,
                         blocks: list[dict[str, Any]] | None = None) -> None:
-        """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is); ``blocks``, when
-        given, are what it shows (``text`` is then the notification's fallback)."""
+        """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is)."""
+        extra: dict[str, Any] = {"blocks": blocks} if blocks else {}
         await self._call(self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=safe(text),
-                                                        parse="none", blocks=blocks))
+                                                        parse="none", **extra))
+
+    async def post_blocks(self, conversation: ConversationRef, text: str,
+                          blocks: list[dict[str, Any]]) -> MessageRef:
+        """Issue 13: a channel message with buttons (an approval request); ``text`` is the fallback."""
+        channel = conversation.channel_id
+
+        async def post() -> Response:
+            return await self._call(self.client.chat_postMessage(
+                channel=channel, text=safe(text), blocks=blocks, thread_ts=conversation.thread_id,
+                unfurl_links=False, unfurl_media=False, parse="none"))
+
+        data = await self._joining(channel, post)
+        return MessageRef(conversation, str(data["ts"]))
 
     async def upload_file(self, conversation: ConversationRef, path: Path, *, caption: str,
                           filename: str | None = None, thread_ts: str | None = None) -> MessageRef:
@@ -266,6 +279,21 @@ class SlackPort:
                                                                 message_ts=ref.message_id))
         link = answer.get("permalink")
         return link if isinstance(link, str) else None
+
+    async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
+        """Issue 13: a plain message; only the ``<@id>`` of the ids in ``mention`` stays a mention."""
+        shown = escape(text)
+        for user_id in mention:
+            shown = shown.replace(f"&lt;@{user_id}&gt;", f"<@{user_id}>")
+        channel = conversation.channel_id
+
+        async def post() -> Response:
+            return await self._call(self.client.chat_postMessage(
+                channel=channel, text=shown, thread_ts=conversation.thread_id, unfurl_links=False,
+                unfurl_media=False))
+
+        data = await self._joining(channel, post)
+        return MessageRef(conversation, str(data["ts"]))
 
     async def delete_message(self, ref: MessageRef) -> None:
         """Delete a message the bot posted, or the file it uploaded (a delivered video's reference is the

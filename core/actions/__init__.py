@@ -11,6 +11,8 @@ from core.actions.results import (
     HelpText,
     Origin,
     Result,
+    SettingsReport,
+    SpendDecision,
     Started,
     StatusReport,
     UsageReport,
@@ -20,6 +22,7 @@ from core.actions.storyboard import MAX_SHOTS, compose_storyboard
 
 __all__ = [
     "MAX_SHOTS", "AllowList", "CancelOutcome", "Cancelled", "Caller", "ChatActions", "DefaultsReport", "Deleted",
-    "HelpText", "Origin", "Permission", "Result", "Started", "StatusReport", "UsageReport", "UsageRow",
+    "HelpText", "Origin", "Permission", "Result",
+    "SettingsReport", "SpendDecision", "Started", "StatusReport", "UsageReport", "UsageRow",
     "compose_storyboard", "granted", "random_seed", "sentence_for",
 ]

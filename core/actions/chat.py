@@ -43,10 +43,13 @@ from core.actions.results import (
     HelpText,
     Origin,
     Result,
+    SettingsReport,
+    SpendDecision,
     Started,
     StatusReport,
     UsageReport,
 )
+from core.actions.spend_desk import SpendDesk
 from core.actions.storyboard import compose_storyboard
 from core.actions.threads import place
 from core.actions.variants import variant_extra
@@ -77,6 +80,7 @@ from core.media_stash import MediaStash
 from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
+from core.spend_commands import SettingsCommand, SpendCommand
 from core.variants import MAX_VARIANTS, parse_variants, variant_requests
 
 log = logging.getLogger("wanbot.actions")
@@ -118,7 +122,8 @@ class ChatActions:
     def __init__(self, engine: EngineFace, messages: Messages, *,
                  allow: Mapping[str, AllowList] | None = None, audio: AudioChecker | None = None,
                  stash: MediaStash | None = None, images: ImageCheck | None = None,
-                 history: HistoryDesk | None = None, archive: ArchiveForget | None = None) -> None:
+                 history: HistoryDesk | None = None, archive: ArchiveForget | None = None,
+                 spend: SpendDesk | None = None) -> None:
         self.engine = engine
         #: Issue 13: ``/wan history`` (None: refused) and the archive a deleted result's copy leaves.
         self.history_desk = history
@@ -133,6 +138,8 @@ class ChatActions:
         self.messages = messages
         self.allow = dict(allow or {})
         self.desk = ChannelDesk(engine, messages)
+        #: Issue 13: ``/wan settings`` and the spend gate in front of every start (None: no gate, no settings).
+        self.spend = spend
 
     # -- the gate every action passes ----------------------------------------------------------------------
 
@@ -200,6 +207,12 @@ class ChatActions:
         if isinstance(command, HistoryCommand):
             return await self.history(caller, user_id=command.user_id, user_name=command.user_name,
                                       text=command.text)
+        if isinstance(command, SettingsCommand):
+            return await self.settings(caller, command)
+        if isinstance(command, SpendCommand):
+            yes = command.action in ("confirm", "approve")
+            decide = self.confirm if command.action in ("confirm", "dismiss") else self.approve
+            return await decide(caller, command.ask_id, yes=yes, post_status=post_status)
         assert isinstance(command, HelpCommand)
         return self.help(caller)
 
@@ -247,12 +260,27 @@ class ChatActions:
         made = variant_requests(request, of, self.messages, seeds)
         return await self._start_batch(caller, made, of.kind, post_status=post_status)
 
+    async def _ask_first(self, caller: Caller, requests: Sequence[AnyRequest], origin: Origin,
+                         parent: Job | None, *, asked: bool) -> None:
+        """Issue 13: over the channel's limits (or any variants batch) nothing starts before the requester
+        confirms, or an approver approves: ``spend.gate`` stores the ask and raises it to be rendered."""
+        if self.spend is None or asked:
+            return
+        spend = self.spend
+        conversation = parent.conversation if parent is not None else caller.conversation
+        ask = await spend.gate.check(caller.requester, conversation, list(requests), origin=origin.value,
+                                     parent_id=parent.id if parent is not None else None,
+                                     approves=lambda ids: spend.approves(caller, ids))
+        if ask is not None:
+            raise spend.gate.pending(ask)
+
     async def _start_batch(self, caller: Caller, made: Sequence[tuple[GenerationRequest, str]], kind: str, *,
-                           post_status: PostStatus | None = None) -> Started:
+                           post_status: PostStatus | None = None, asked: bool = False) -> Started:
         """Start N new requests as ONE idea (the first one's thread holds the rest): priced, capped and
-        budgeted together (``Engine.accept_batch``), all accepted or none. The spend gate goes here."""
+        budgeted together (``Engine.accept_batch``), all accepted or none, and asked first as N videos."""
         for request, _ in made:
             await self.media.ensure_kept(request)
+        await self._ask_first(caller, [request for request, _ in made], Origin.NEW, None, asked=asked)
         placement = await place(self.engine, self.messages, caller, made[0][0], Origin.NEW, None)
         job_ids = [new_job_id() for _ in made]
         batch = [(job_id, request, variant_extra(placement.extra, job_ids, i, kind, label))
@@ -442,6 +470,47 @@ class ChatActions:
             raise ActionRefused(self.messages("history.unavailable"), code="NoHistory")
         return await self.history_desk.history(caller, user_id=user_id, user_name=user_name, text=text)
 
+    async def settings(self, caller: Caller, command: SettingsCommand) -> SettingsReport:
+        """Issue 13: ``/wan settings [name value]`` (``core.actions.spend_desk``)."""
+        self.check_allowed(caller)
+        return await self._spend_desk().settings(caller, command)
+
+    async def confirm(self, caller: Caller, ask_id: str, *, yes: bool = True,
+                      post_status: PostStatus | None = None) -> Started | SpendDecision:
+        """Issue 13: the requester's **Confirm** (``yes``) or **Cancel** of their held-back command."""
+        return await self.decide(caller, SpendCommand("confirm" if yes else "dismiss", ask_id),
+                                 post_status=post_status)
+
+    async def approve(self, caller: Caller, ask_id: str, *, yes: bool = True,
+                      post_status: PostStatus | None = None) -> Started | SpendDecision:
+        """Issue 13: an approver's **✅ Approve** (``yes``) or **Decline** of a command over the approval limit."""
+        return await self.decide(caller, SpendCommand("approve" if yes else "decline", ask_id),
+                                 post_status=post_status)
+
+    async def decide(self, caller: Caller, command: SpendCommand, *,
+                     post_status: PostStatus | None = None) -> Started | SpendDecision:
+        """Confirm / Cancel (the requester) or Approve / Decline (an approver) a held-back command."""
+        self.check_allowed(caller)
+
+        async def start(owner: Caller, requests: Sequence[AnyRequest], origin: Origin, parent: Job | None,
+                        post: PostStatus | None) -> Started:
+            videos = [r for r in requests if isinstance(r, GenerationRequest)]
+            if len(requests) > 1 and len(videos) == len(requests):
+                # A confirmed variants batch starts as the one idea it was asked as.
+                kind = "ratio" if len({r.ratio for r in videos}) > 1 else "seed"
+                made = [(r, self.messages("variants.label.ratio", ratio=r.ratio) if kind == "ratio"
+                         else self.messages("variants.label.seed", number=i + 1, seed=r.seed))
+                        for i, r in enumerate(videos)]
+                return await self._start_batch(owner, made, kind, post_status=post, asked=True)
+            return await self._start(owner, requests[0], origin, parent=parent, post_status=post, asked=True)
+
+        return await self._spend_desk().decide(caller, command, start, post_status=post_status)
+
+    def _spend_desk(self) -> SpendDesk:
+        if self.spend is None:
+            raise ActionRefused(self.messages("spend.not_found", ask_id="-"), code="NotFound")
+        return self.spend
+
     def help(self, caller: Caller, *, typed_options: bool = False) -> HelpText:
         """The command list: flags for text surfaces, option names where the platform types them."""
         self.check_allowed(caller)
@@ -450,7 +519,7 @@ class ChatActions:
     # -- plumbing -------------------------------------------------------------------------------------------
 
     async def _start(self, caller: Caller, request: AnyRequest, origin: Origin, *, parent: Job | None = None,
-                     post_status: PostStatus | None = None, fresh: bool = False) -> Started:
+                     post_status: PostStatus | None = None, fresh: bool = False, asked: bool = False) -> Started:
         # Where it lives (an idea's thread: ``core.actions.threads``); authorized from its parent's place.
         placement = await place(self.engine, self.messages, caller, request, origin, parent)
         elsewhere = placement.conversation != caller.conversation
@@ -461,8 +530,11 @@ class ChatActions:
             # or that is no longer kept (an old job's audio link is checked again: a chat attachment's
             # signed link may have expired). ``fresh`` files were fetched and checked just now.
             await self.media.ensure_kept(request)
+        await self._ask_first(caller, [request], origin, parent, asked=asked)
         job = await self.engine.accept(caller.requester, placement.conversation, request, post_status=post_status,
                                        extra=placement.extra)
+        if self.spend is not None:  # issue 13: a budget its reservation took past 80 % is told once
+            await self.spend.accepted(job)
         text = ""
         if parent is not None:
             text = self.messages(_STARTED_FROM[origin], job_id=parent.id, new_job_id=job.id)

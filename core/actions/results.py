@@ -106,7 +106,28 @@ class HelpText:
     text: str
 
 
-Result = Started | Cancelled | Deleted | StatusReport | UsageReport | DefaultsReport | HelpText | HistoryReport
 
-__all__ = ["CancelOutcome", "Cancelled", "DefaultsReport", "Deleted", "HelpText", "Origin", "Result", "Started",
+@dataclass(frozen=True)
+class SettingsReport:
+    """Issue 13, ``/wan settings``: every channel setting's value (after a change, if one was made)."""
+
+    values: dict[str, object]
+    changed: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class SpendDecision:
+    """Issue 13: a held-back command cancelled or declined (a Confirm or Approve answers ``Started``)."""
+
+    ask_id: str
+    state: str
+    text: str
+
+
+Result = (Started | Cancelled | Deleted | StatusReport | UsageReport | DefaultsReport | HelpText | HistoryReport
+          | SettingsReport | SpendDecision)
+
+__all__ = ["CancelOutcome", "Cancelled", "DefaultsReport", "Deleted", "HelpText", "Origin", "Result",
+           "SettingsReport", "SpendDecision", "Started",
            "StatusReport", "UsageReport", "UsageRow"]

@@ -45,6 +45,7 @@ from core.store.rows import row_to_job
 from core.store.saves import SaveBatcher, save_params
 from core.store.schema import ACTIVE_STATES, BILLED_STATES, jobs, migrate, require_aware, user_filter
 from core.store.settings import ChannelSettings
+from core.store.spend import SpendAsks
 
 log = logging.getLogger("wanbot.store")
 
@@ -178,6 +179,11 @@ class JobStore:
     def ideas(self) -> IdeaThreads:
         """Which idea a thread belongs to (``core.ideas``)."""
         return IdeaThreads(self._engine)
+
+    @functools.cached_property
+    def spend(self) -> SpendAsks:
+        """Issue 13: pending confirmations and approvals, and once-only notices (``core.spend``)."""
+        return SpendAsks(self._engine, self._gate)
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

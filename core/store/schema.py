@@ -256,6 +256,38 @@ def _archive_columns() -> list[Column[Any]]:
 def _archive_indexes(table: Table) -> list[Index]:
     return [Index("ix_archive_archived_at", table.c.archived_at)]
 
+def _spend_asks_columns() -> list[Column[Any]]:
+    """Issue 13: a costly job's request waiting for its requester's Confirm or an approver's Approve."""
+    return [
+        Column("id", String, primary_key=True),
+        # "confirm" (the requester's) or "approve" (an approver's)
+        Column("kind", String, nullable=False),
+        # pending → started | cancelled | declined | expired | refused
+        Column("state", String, nullable=False),
+        Column("platform", String, nullable=False),
+        Column("workspace_id", String, nullable=True),
+        Column("channel_id", String, nullable=False),
+        Column("user_id", String, nullable=False),
+        Column("user_name", String, nullable=True),
+        Column("conversation", JSONText, nullable=False),
+        Column("requests", JSONText, nullable=False),
+        Column("origin", String, nullable=False),
+        Column("parent_id", String, nullable=True),
+        Column("total", DecimalText, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("expires_at", UTCDateTime, nullable=False),
+        Column("decided_by", String, nullable=True),
+        Column("job_ids", JSONText, nullable=True),
+    ]
+
+
+def _spend_notes_columns() -> list[Column[Any]]:
+    """Issue 13: things said once (an 80 % budget alert per period, an admin incident per window)."""
+    return [
+        Column("key", String, primary_key=True),
+        Column("created_at", UTCDateTime, nullable=False),
+    ]
+
 
 jobs = Table("jobs", metadata, *_jobs_columns(), *_v2_job_columns(), *_v3_job_columns(), *_v5_job_columns())
 _jobs_indexes(jobs)
@@ -266,6 +298,11 @@ channel_defaults = Table("channel_defaults", metadata, *_channel_defaults_column
 #: How wanbot behaves in a channel (``/wan settings``: threads, spend thresholds …), apart from the request
 #: defaults: a setting is not a request field and is never merged into a request.
 channel_settings = Table("channel_settings", metadata, *_channel_settings_columns())
+
+#: Issue 13: costly requests waiting for a Confirm or an Approve (``core.store.spend``).
+spend_asks = Table("spend_asks", metadata, *_spend_asks_columns())
+#: Issue 13: once-only notices (budget alerts, admin incidents), by key.
+spend_notes = Table("spend_notes", metadata, *_spend_notes_columns())
 
 #: The wanbot processes sharing this database, with their last heartbeat.
 replicas = Table("replicas", metadata, *_replicas_columns())
@@ -364,6 +401,13 @@ def _v7_archive(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v8_spend_asks(conn: Connection) -> None:
+    md = MetaData()
+    Table("spend_asks", md, *_spend_asks_columns())
+    Table("spend_notes", md, *_spend_notes_columns())
+    md.create_all(conn)
+
+
 #: Applied in order at open; the database records the highest version it has.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs table", _v1_jobs),
@@ -372,8 +416,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "orphan DashScope tasks", _v4_orphan_tasks),
     Migration(5, "image jobs: their result links", _v5_image_results),
     Migration(6, "per-channel settings", _v6_channel_settings),
-    # Issue 13 (archive): number 8 in CONTRACT-13; 7 on this branch, whose main ends at 6 (renumber at merge).
     Migration(7, "archived copies of delivered results", _v7_archive),
+    Migration(8, "spend asks first: pending confirmations and approvals; once-only notices", _v8_spend_asks),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -21,12 +21,23 @@ def video_creates(env: Any) -> list[dict[str, Any]]:
     return [body for path, body in env.creates if path.endswith(VIDEO_ROUTE)]
 
 
+async def confirmed(fake: Any, inter: Any) -> Any:
+    """Issue 13: a variants batch is priced up front and asks first; the requester's Confirm starts it."""
+    said = await ephemeral_reply(fake, inter)
+    assert said.startswith("This will cost about ¥") and "Start it?" in said, said
+    asked = fake.message_of(inter)
+    buttons = {c["label"]: c["custom_id"] for row in asked.components for c in row["components"]}
+    click = await fake.click(fake.alice, int(asked.id), buttons["Confirm"])
+    await fake.wait_for(lambda: fake.response_to(click))
+    return click
+
+
 async def test_three_seed_variants_are_one_idea_in_one_thread(make_env) -> None:  # type: ignore[no-untyped-def]
     env = await make_env(threads_default=True)
     fake = env.fake
     bot = await env.start()
-    inter = await fake.slash(fake.alice, "video", prompt="a lighthouse at dusk", duration=2, variants="3")
-    await fake.wait_for(lambda: fake.response_to(inter))
+    inter = await confirmed(fake, await fake.slash(fake.alice, "video", prompt="a lighthouse at dusk", duration=2,
+                                                   variants="3"))
     first = status_id(fake, inter)
     root = job_id_of(fake, first)
     stored = await bot.rt.store.get(root)
@@ -69,7 +80,8 @@ async def test_variants_are_all_or_nothing_against_the_per_user_cap(make_env) ->
     env = await make_env(per_user_cap=3, threads_default=True)
     fake = env.fake
     bot = await env.start()
-    inter = await fake.slash(fake.alice, "video", prompt="four at once is one too many", duration=2, variants="4")
+    inter = await confirmed(fake, await fake.slash(fake.alice, "video", prompt="four at once is one too many",
+                                                   duration=2, variants="4"))
     said = await ephemeral_reply(fake, inter)
     assert "in progress" in said
     assert await env.stored_job_ids() == set(), "nothing of the batch was stored"
@@ -81,8 +93,8 @@ async def test_ratio_variants_put_each_ratio_on_the_wire(make_env) -> None:  # t
     env = await make_env(threads_default=True)
     fake = env.fake
     bot = await env.start()
-    inter = await fake.slash(fake.alice, "video", prompt="a red kite", duration=2, variants="ratio")
-    await fake.wait_for(lambda: fake.response_to(inter))
+    inter = await confirmed(fake, await fake.slash(fake.alice, "video", prompt="a red kite", duration=2,
+                                                   variants="ratio"))
     root = job_id_of(fake, status_id(fake, inter))
     await fake.wait_for(lambda: len(video_creates(env)) >= 3)
     group = [j for j in await bot.rt.store.recent_for_user("discord", str(fake.guild.id), str(fake.alice.id),

@@ -9,6 +9,7 @@ import pytest
 from core.dashscope import TaskStatus as S
 from core.errors import CooldownActive, DashScopeError, DashScopeRateLimited, UserCapReached
 from core.jobs import CancelOutcome, JobState
+from core.messages import Messages
 from tests.engine.conftest import Harness
 
 
@@ -86,12 +87,14 @@ async def test_busy_create_goes_back_in_line_then_runs(harness: Harness) -> None
     assert harness.port.states_shown(job.id).count("QUEUED") == 1
 
 
-async def test_rejected_create_fails_with_an_admin_hint(harness: Harness) -> None:
+async def test_a_rejected_key_fails_with_a_neutral_sentence_the_admins_get_the_detail(harness: Harness) -> None:
+    """Issue 13: a key problem is the operator's, not the requester's (``core.admin_route`` tells admins)."""
     harness.api.create_errors = [DashScopeError("bad key", code="InvalidApiKey", http_status=401)]
     await harness.start()
     job = await harness.submit()
     done = await harness.finish(job.id)
-    assert done.state is JobState.FAILED and "Ask an admin" in (done.error_message or "")
+    assert done.state is JobState.FAILED and done.error_code == "InvalidApiKey"
+    assert done.error_message == Messages()("error.operator")
 
 
 async def test_transient_query_errors_never_give_up(harness: Harness) -> None:

@@ -43,6 +43,8 @@ class RecordingPort:
     threads: bool = False
     threads_opened: list[tuple[MessageRef, str]] = field(default_factory=list)
     thread_failures: list[PlatformError] = field(default_factory=list)
+    #: Issue 13: every ``notify`` (conversation, text, the ids it may ping).
+    notices: list[tuple[ConversationRef, str, tuple[str, ...]]] = field(default_factory=list)
     _next: int = 0
 
     async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
@@ -85,6 +87,11 @@ class RecordingPort:
 
     async def message_link(self, ref: MessageRef) -> str | None:
         return f"test://{ref.conversation.channel_id}/{ref.message_id}"
+
+    async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
+        self._next += 1
+        self.notices.append((conversation, text, tuple(mention)))
+        return MessageRef(conversation, f"n{self._next}")
 
     async def upload_images(
         self,

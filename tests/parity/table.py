@@ -13,7 +13,7 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[2] / "README.md"
 #: Every chat action, by the ``ChatActions`` method that carries it out.
 ACTIONS = ("video", "image", "storyboard", "status", "cancel", "usage", "reroll", "remix", "upscale", "delete",
-           "defaults", "help", "edit_image", "animate", "history")
+           "defaults", "help", "edit_image", "animate", "history", "settings", "confirm", "approve")
 SURFACES = ("discord", "slack", "console")
 
 

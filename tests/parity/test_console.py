@@ -29,6 +29,7 @@ from core.errors import InvalidRequest
 from core.jobs import Job, JobState
 from core.messages import Messages
 from core.request import GenerationRequest, ImageRequest
+from core.spend_commands import SettingsCommand
 from core.transcode import probe
 from sandbox.config import SandboxConfig
 from tests.parity.spy import RecordingActions
@@ -75,7 +76,8 @@ async def world(tmp_path: Path, *, speed: float = FAST, **settings: Any) -> Asyn
         # The runtime's own file handling (the stash and its host, the image check), as in production.
         a = rt.actions
         spy = RecordingActions(cast(EngineFace, rt.engine), rt.messages, allow=allow_lists(config), audio=a.audio,
-                               stash=a.stash, images=a.images, history=a.history_desk, archive=a.archive)
+                               stash=a.stash, images=a.images, history=a.history_desk, archive=a.archive,
+                               spend=a.spend)
         yield World(rt, spy, ConsoleSession(spy, port, console), port, console, tmp_path / "out")
 
 
@@ -259,11 +261,40 @@ async def history(w: World) -> None:
     assert w.spy.called == ["history"]
     assert matching is not None and lighthouse.id in matching and fox.id not in matching
 
+async def settings(w: World) -> None:
+    assert await w.say("settings") == (await w.spy.settings(CALLER, SettingsCommand())).text
+    assert await w.say("settings confirm_over 12") == "Saved: confirm_over = 12."
+    assert w.spy.called == ["settings", "settings", "settings"]
+
+
+async def confirm(w: World) -> None:
+    asked = await w.say("a storm --resolution 1080P --duration 15")
+    assert asked is not None and asked.startswith("This will cost about ¥15.00 (1080P, 15 s). Type `confirm ")
+    assert w.session.submitted == []
+    w.spy.called.clear()
+    assert await w.say(f"confirm {asked.split('`confirm ')[1].split('`')[0]}") is None
+    assert w.spy.called[0] == "confirm"
+    assert (await w.finished(w.session.submitted[-1])).state is JobState.DELIVERED
+
+
+async def approve(w: World) -> None:
+    await w.say("settings approve_over 5")
+    await w.say("settings approver_role boss")  # not the console's user: their request waits
+    asked = await w.say("a lighthouse --duration 10")
+    assert asked is not None and "an approver has been asked" in asked
+    ask_id = asked.split("`approve ")[1].split("`")[0]
+    w.spy.called.clear()
+    assert await w.say(f"approve {ask_id}") == "Only this channel's approvers can approve or decline this."
+    assert w.spy.called[0] == "approve"
+    await w.say("settings approver_role you")
+    assert await w.say(f"approve {ask_id}") is None
+    assert (await w.finished(w.session.submitted[-1])).state is JobState.DELIVERED
+
 
 Case = Callable[[World], Awaitable[None]]
 CASES: dict[str, Case] = {case.__name__: case for case in (
     video, image, storyboard, status, cancel, usage, reroll, remix, upscale, delete, defaults, help, edit_image,
-    animate, history)}
+    animate, history, settings, confirm, approve)}
 #: Settings a case needs of its world (the sandbox's speed among them).
 WORLDS: dict[str, dict[str, Any]] = {"cancel": {"max_in_flight": 1, "speed": 100.0}}
 

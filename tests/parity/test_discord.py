@@ -10,6 +10,7 @@ from core.jobs import JobState
 from core.request import ImageRequest
 from tests.discord.conftest import button_ids, ephemeral_reply, job_id_of, make_env, status_id
 from tests.discord.images import png
+from tests.fakes.discord_server import MEMBER_PERMISSIONS
 from tests.parity.spy import RecordingActions
 from tests.parity.table import on
 
@@ -19,13 +20,13 @@ __all__ = ["make_env"]  # the Discord end-to-end fixture, used here too
 def spy(rt: Any) -> RecordingActions:
     a = rt.actions
     return RecordingActions(rt.engine, rt.messages, allow=a.allow, audio=a.audio, stash=a.stash, images=a.images,
-                            history=a.history_desk, archive=a.archive)
+                            history=a.history_desk, archive=a.archive, spend=a.spend)
 
 
 def test_the_table_lists_every_action_for_discord() -> None:
     assert sorted(on("discord")) == sorted(["video", "image", "storyboard", "status", "cancel", "usage", "reroll",
                                             "remix", "upscale", "delete", "defaults", "help", "edit_image",
-                                            "animate", "history"])
+                                            "animate", "history", "settings", "confirm", "approve"])
 
 
 async def test_every_action_on_discord_goes_through_its_use_case(make_env) -> None:  # type: ignore[no-untyped-def]
@@ -111,8 +112,36 @@ async def test_every_action_on_discord_goes_through_its_use_case(make_env) -> No
     await fake.wait_for(lambda: fake.messages[status].deleted)
     reached("delete")
 
-    # image, edit_image and animate: the tests below.
-    assert sorted(seen) == sorted(a for a in on("discord") if a not in ("image", "edit_image", "animate"))
+    # image, edit_image, animate, and issue 13's settings, confirm, approve: the tests below.
+    assert sorted(seen) == sorted(a for a in on("discord") if a not in (
+        "image", "edit_image", "animate", "settings", "confirm", "approve"))
+
+
+async def test_settings_confirm_and_approve_on_discord_go_through_their_use_cases(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=300)
+    fake = env.fake
+    bot = await env.start(actions=spy)
+    recorder = _recorder(bot)
+    manager = MEMBER_PERMISSIONS | (1 << 4)
+
+    saved = await fake.slash(fake.mod, "settings", name="approve_over", value="12", permissions=manager)
+    assert (await ephemeral_reply(fake, saved)).startswith("Saved: approve")
+    assert "settings" in recorder.called
+
+    asked = await fake.slash(fake.alice, "video", prompt="a storm", resolution="1080P", duration=11)  # ¥11
+    assert await ephemeral_reply(fake, asked) == "This will cost about ¥11.00 (1080P, 11 s). Start it?"
+    price = fake.message_of(asked)
+    confirmed = await fake.click(fake.alice, price.id, button_ids(fake, price.id)[0])
+    await fake.wait_for(lambda: fake.message_of(confirmed) is not None)
+    assert not fake.message_of(confirmed).ephemeral and "confirm" in recorder.called
+
+    over = await fake.slash(fake.bob, "video", prompt="a longer storm", resolution="1080P", duration=13)  # ¥13
+    await ephemeral_reply(fake, over)
+    request = await fake.wait_for(lambda: next((m for m in fake.messages.values() if m.interaction_id == over.id
+                                                and not m.ephemeral), None))
+    approved = await fake.click(fake.mod, request.id, button_ids(fake, request.id)[0], permissions=manager)
+    await fake.wait_for(lambda: fake.message_of(approved) is not None)
+    assert "approve" in recorder.called
 
 
 async def test_an_image_on_discord_goes_through_its_use_case(make_env) -> None:  # type: ignore[no-untyped-def]

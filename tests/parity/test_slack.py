@@ -33,7 +33,7 @@ def _recording(rt: Runtime) -> ChatActions:
     # The runtime's own file handling (kept files, the image check), so edit and animate work as in production.
     return RecordingActions(cast(EngineFace, rt.engine), rt.messages, allow=rt.actions.allow, audio=rt.actions.audio,
                             stash=rt.actions.stash, images=rt.actions.images, history=rt.actions.history_desk,
-                            archive=rt.actions.archive)
+                            archive=rt.actions.archive, spend=rt.actions.spend)
 
 
 @pytest.fixture
@@ -231,11 +231,39 @@ async def _history(bot: SlackBot) -> None:
     await until(lambda: bool(bot.fake.views), what="the remix modal")
     assert bot.fake.views[-1]["view"]["blocks"][0]["element"]["initial_value"] == "a lighthouse at dusk"
 
+async def _settings(bot: SlackBot) -> None:
+    assert await _said(bot, "settings approve_over 5", user="U_ADMIN") == "Saved: approve_over = 5."
+
+
+def _ask_id(bot: SlackBot, user: str) -> str:
+    """The id on the buttons of the newest held-back command ``user`` was shown (or the channel was)."""
+    blocks = [e["blocks"] for e in bot.fake.ephemerals if e["user"] == user and e.get("blocks")]
+    blocks += [m.blocks for m in bot.fake.posts() if "asks to spend" in m.text]
+    return str(next(el["value"] for b in blocks[-1] if b["type"] == "actions" for el in b["elements"]))
+
+
+async def _confirm(bot: SlackBot) -> None:
+    assert await _said(bot, "video a storm --resolution 1080P --duration 15") == (
+        "This will cost about ¥15.00 (1080P, 15 s). Start it?")
+    status, _ = await bot.click("confirm", _ask_id(bot, "U1"))
+    assert status == 200
+    await until(lambda: bool(bot.status_messages()), what="the confirmed job's status message")
+
+
+async def _approve(bot: SlackBot) -> None:
+    await _said(bot, "settings approve_over 5", user="U_ADMIN")
+    await _said(bot, "video a lighthouse --duration 10")
+    await until(lambda: any("asks to spend" in m.text for m in bot.fake.posts()), what="the approval request")
+    status, _ = await bot.click("approve", _ask_id(bot, "U1"), user="U_ADMIN")
+    assert status == 200
+    await until(lambda: bool(bot.status_messages()), what="the approved job's status message")
+
 
 CASES: dict[str, Callable[[SlackBot], Awaitable[None]]] = {
     "video": _video, "image": _image, "storyboard": _storyboard, "status": _status, "cancel": _cancel,
     "usage": _usage, "reroll": _reroll, "remix": _remix, "upscale": _upscale, "delete": _delete,
     "defaults": _defaults, "help": _help, "edit_image": _edit_image, "animate": _animate, "history": _history,
+    "settings": _settings, "confirm": _confirm, "approve": _approve,
 }
 
 def test_every_action_the_table_lists_for_slack_has_a_case() -> None:

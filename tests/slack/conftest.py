@@ -144,7 +144,7 @@ class SlackBot:
         answer = json.loads(text)
         if answer.get("text"):
             self.fake.ephemerals.append({"channel": form.get("channel_id"), "user": form.get("user_id"),
-                                         "text": answer["text"], "via": "ack"})
+                                         "text": answer["text"], "via": "ack", "blocks": answer.get("blocks") or []})
 
     def command_body(self, text: str, *, user: str = "U1", channel: str = "C_MEMBER", team: str = TEAM) -> str:
         return urlencode({
