@@ -35,6 +35,8 @@ async def test_arrearage_goes_to_the_admins_once_and_the_requester_reads_no_bill
     neutral = "wanbot can't start videos right now; the admins have been told."
     assert first.error_message == second.error_message == neutral
     status = fake.messages[status_id(fake, fake.interactions[max(fake.interactions)])]
+    # The job is FAILED in the store before its status edit lands (an edit may be retried under load).
+    await fake.wait_for(lambda: neutral in str(status.embeds))
     shown = str(status.embeds)
     assert neutral in shown and "credit" not in shown and "Arrearage" not in shown
 
