@@ -373,25 +373,6 @@ class Engine:
             created_at=now,
             state_times={JobState.QUEUED.value: now},
             updated_at=now,
-            reserved_seconds=float(request.seconds) if isinstance(request, GenerationRequest) else 0.0,
-            reserved_cost=request.estimated_cost(dict(self.config.price_overrides)),
-            lease_owner=self.config.replica_id,
-            lease_until=self.replica.lease_until(now),
-            extra={**(extra or {}), STATUS_POST_STARTED: True},
-        )
-
-    async def _store_new(self, requester: Requester, conversation: ConversationRef,
-                         request: AnyRequest, extra: Mapping[str, Any] | None = None) -> Job:
-        now = self.now()
-        job = Job(
-            id=new_job_id(),
-            requester=requester,
-            conversation=conversation,
-            request=request,
-            state=JobState.QUEUED,
-            created_at=now,
-            state_times={JobState.QUEUED.value: now},
-            updated_at=now,
             # An image job holds no video seconds, only its price (per image asked for).
             reserved_seconds=float(request.seconds) if isinstance(request, GenerationRequest) else 0.0,
             reserved_cost=request.estimated_cost(dict(self.config.price_overrides)),
@@ -400,6 +381,11 @@ class Engine:
             # Set before the first post: a restart that finds no status_ref looks for the message first.
             extra={**(extra or {}), STATUS_POST_STARTED: True},
         )
+
+    async def _store_new(self, requester: Requester, conversation: ConversationRef,
+                         request: AnyRequest, extra: Mapping[str, Any] | None = None) -> Job:
+        now = self.now()
+        job = self._new_job(new_job_id(), requester, conversation, request, extra, now)
         checks = checks_for(
             self.config.budgets, now=now, tz=ZoneInfo(self.config.timezone), platform=requester.platform,
             workspace_id=requester.workspace_id, user_id=requester.user_id,

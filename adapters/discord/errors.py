@@ -48,11 +48,13 @@ async def reply_error(interaction: discord.Interaction[Any], exc: BaseException,
 
 
 async def send_ephemeral(interaction: discord.Interaction[Any], text: str | None = None, *,
-                         embeds: list[discord.Embed] | None = None) -> None:
+                         embeds: list[discord.Embed] | None = None, view: discord.ui.View | None = None) -> None:
     """An ephemeral answer, whether or not the interaction was already responded to."""
     extra: dict[str, Any] = {"embeds": embeds} if embeds else {}
     if text is not None:
         extra["content"] = text
+    if view is not None:
+        extra["view"] = view
     try:
         if interaction.response.is_done():
             await interaction.followup.send(ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)

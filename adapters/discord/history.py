@@ -6,18 +6,15 @@ job (``Handlers`` → ``ChatActions.remix_start(reuse=True)``). Entry text is sh
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import discord
 
 from adapters.discord.buttons import JobButton
+from adapters.discord.errors import send_ephemeral
 from adapters.discord.markup import fitted
-from adapters.discord.port import NO_MENTIONS
 from core.actions.history import HistoryReport
 from core.messages import Messages
-
-log = logging.getLogger("wanbot.discord")
 
 #: Discord's limits: an embed's title and description; a button's label.
 _TITLE, _DESCRIPTION, _LABEL = 256, 4096, 80
@@ -37,13 +34,5 @@ def history_buttons(report: HistoryReport, messages: Messages) -> discord.ui.Vie
 
 
 async def send_history(interaction: discord.Interaction[Any], report: HistoryReport, messages: Messages) -> None:
-    extra: dict[str, Any] = {"embeds": [history_embed(report)]}
-    if report.entries:
-        extra["view"] = history_buttons(report, messages)
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
-        else:
-            await interaction.response.send_message(ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
-    except discord.HTTPException as exc:
-        log.warning("could not answer interaction %s: %s", interaction.id, exc)
+    view = history_buttons(report, messages) if report.entries else None
+    await send_ephemeral(interaction, embeds=[history_embed(report)], view=view)
