@@ -528,6 +528,14 @@ EN.update({f"error.{code}": EN["error.operator"] for code in (
     "Arrearage", "InvalidApiKey", "AccessDenied", "AccessDenied.Unpurchased", "Model.AccessDenied",
     "Workspace.AccessDenied")})
 
+# -- a variants batch over the per-user cap (issue 13): say what is running, not "you already have 3" --
+EN.update({
+    "cap.batch": "{wanted} variants need {wanted} places at once, and the limit is {cap} jobs in progress "
+    "per person. Ask for at most {cap}.",
+    "cap.batch.busy": "{wanted} variants need {wanted} free places, and only {free} of your {cap} are free "
+    "right now. Wait for a job to finish, or ask for fewer variants.",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

@@ -83,7 +83,9 @@ async def test_variants_are_all_or_nothing_against_the_per_user_cap(make_env) ->
     inter = await confirmed(fake, await fake.slash(fake.alice, "video", prompt="four at once is one too many",
                                                    duration=2, variants="4"))
     said = await ephemeral_reply(fake, inter)
-    assert "in progress" in said
+    # Nothing is running: the sentence must not claim "you already have 3 jobs in progress".
+    assert "4 variants need 4 places at once" in said and "at most 3" in said, said
+    assert "already have" not in said, said
     assert await env.stored_job_ids() == set(), "nothing of the batch was stored"
     assert video_creates(env) == []
     assert bot.rt.engine.in_flight() == 0
