@@ -534,6 +534,7 @@ EN.update({
     "per person. Ask for at most {cap}.",
     "cap.batch.busy": "{wanted} variants need {wanted} free places, and only {free} of your {cap} are free "
     "right now. Wait for a job to finish, or ask for fewer variants.",
+    "spend.already.started.many": "This was already started (jobs {job_ids}).",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

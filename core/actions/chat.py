@@ -288,7 +288,7 @@ class ChatActions:
         jobs = await self.engine.accept_batch(caller.requester, placement.conversation, batch,
                                               post_status=post_status)
         text = self.messages("variants.started", count=len(jobs), job_ids=", ".join(job.id for job in jobs))
-        return Started(jobs[0], Origin.NEW, None, text)
+        return Started(jobs[0], Origin.NEW, None, text, group=tuple(job.id for job in jobs))
 
     async def image(self, caller: Caller, request: ImageRequest, *,
                     post_status: PostStatus | None = None) -> Started:

@@ -44,6 +44,12 @@ class Started:
     #: Its status message goes elsewhere than where the caller is (an idea's thread, ``core.ideas``): the
     #: surface answers the caller with ``text`` instead of the status message.
     elsewhere: bool = False
+    #: Every job started with it (a variants batch, ``job`` first); empty for a single job.
+    group: tuple[str, ...] = ()
+
+    @property
+    def job_ids(self) -> tuple[str, ...]:
+        return self.group or (self.job.id,)
 
 
 @dataclass(frozen=True)
