@@ -535,6 +535,9 @@ EN.update({
     "cap.batch.busy": "{wanted} variants need {wanted} free places, and only {free} of your {cap} are free "
     "right now. Wait for a job to finish, or ask for fewer variants.",
     "spend.already.started.many": "This was already started (jobs {job_ids}).",
+    # Slack: @wanbot <command> (adapters.slack.mentions), the way to continue an idea inside its thread
+    "slack.mention.storyboard": "A mention can't open the storyboard form: type the shots after it, separated "
+    "by |, e.g. storyboard a fox wakes up | it runs into the snow",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}

@@ -120,12 +120,21 @@ class SlashCommand:
             await reply.acknowledge()
 
     async def _handle(self, caller: Caller, body: dict[str, Any], reply: Reply) -> None:
+        await self.run_text(caller, str(body.get("text") or ""), reply, trigger_id=str(body.get("trigger_id") or ""))
+
+    async def run_text(self, caller: Caller, text: str, reply: Reply, *, trigger_id: str | None) -> None:
+        """Parse and run one ``/wan`` command line for ``caller`` (a slash command, or a mention of the bot:
+        ``adapters.slack.mentions``); every outcome goes to ``reply``. Without a ``trigger_id`` (a mention)
+        no modal can open, so a storyboard must be typed with its shots."""
         try:
-            command = await self.actions.parse(caller, unwrap_links(str(body.get("text") or "")))
+            command = await self.actions.parse(caller, unwrap_links(text))
             if isinstance(command, StoryboardCommand) and not command.shots:
                 base = await self.actions.storyboard_base(caller, command.typed)
+                if not trigger_id:
+                    await reply.say(self.messages("slack.mention.storyboard"))
+                    return
                 await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
-                await self.modals.open_storyboard(str(body.get("trigger_id") or ""), caller, command.typed, base)
+                await self.modals.open_storyboard(trigger_id, caller, command.typed, base)
                 return
             if makes_job(command):
                 await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)

@@ -201,9 +201,12 @@ class SlackPort:
     # -- Slack-only verbs the handlers use ---------------------------------------------------------------
 
     async def ephemeral(self, channel_id: str, user_id: str, text: str, *,
-                        blocks: list[dict[str, Any]] | None = None) -> None:
-        """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is)."""
+                        blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None) -> None:
+        """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is), in
+        ``thread_ts``'s thread when given."""
         extra: dict[str, Any] = {"blocks": blocks} if blocks else {}
+        if thread_ts:
+            extra["thread_ts"] = thread_ts
         await self._call(self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=safe(text),
                                                         parse="none", **extra))
 

@@ -309,7 +309,7 @@ class FakeSlack:
         if isinstance(channel, str):
             return channel
         self.ephemerals.append({"channel": channel.id, "user": args.get("user"), "text": args.get("text"),
-                                "blocks": _json_arg(args.get("blocks")) or []})
+                                "blocks": _json_arg(args.get("blocks")) or [], "thread_ts": args.get("thread_ts")})
         return {"message_ts": self._new_ts()}
 
     def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any] | str:
