@@ -255,6 +255,7 @@ def _culprit(keep: dict[str, Any], given: dict[str, Any]) -> str | None:
 HELP_TEXT = """\
 /wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
                     [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]
+                    [--variants 2-4|ratio]   several seeds (or ratios) side by side in one thread
 /wan image <prompt> [--size 1K|2K|4K] [--n 1-4] [--seed N] [--model wan2.7-image|wan2.7-image-pro]
 /wan image <prompt> --image <link> [--image <link> …]   edit 1–9 images (1K or 2K)
 /wan animate [prompt] --first <link> [--last <link>] [--audio <link>] [--resolution 720P|1080P]
@@ -266,5 +267,7 @@ HELP_TEXT = """\
 /wan defaults [--model ...] [--resolution ...] [--ratio ...] [--duration N] [--no-extend] [--watermark]
               [--negative "..."]   this channel's defaults for every video (admins set; --clear removes)
 /wan history [@user] [text]   this channel's past results, with links and Use these settings
+/wan settings [name value]   this channel's settings: confirm_over, approve_over, approver_role, threads
+/wan confirm <id>   /wan dismiss <id>   /wan approve <id>   /wan decline <id>   answer a price or an approval
 Midjourney-style flags work too: --ar 9:16, --no "text to avoid"."""
 

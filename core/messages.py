@@ -390,13 +390,15 @@ EN.update({
     # the message menus are new)
     "discord.cmd.image": "Make images from a text prompt, or edit the images you attach",
     "help.options": "**/wan video** `prompt` — a video; options: model, resolution, ratio, duration, negative, seed, "
-    "prompt_extend, watermark, shot_type, audio\n"
+    "prompt_extend, watermark, shot_type, audio, variants (2–4 seeds or ratio, side by side)\n"
     "**/wan storyboard** — up to five shots in one video\n"
     "**/wan image** `prompt` — images; options: model, size, n, seed, watermark, thinking_mode; attach up to "
     "9 images (image … image9) to edit them\n"
     "**/wan animate** — a video from an image: image (or job), last_frame, audio, prompt, negative, "
     "resolution, duration, seed, prompt_extend, watermark\n"
     "**/wan status** `[job]` · **/wan cancel** `[job]` · **/wan usage** · **/wan help**\n"
+    "**/wan history** `[user] [text]` — this channel's past results · **/wan settings** — this channel's "
+    "settings (price confirmations, approvals, threads)\n"
     "On any message with images (Apps menu): **Edit with Wan**, **Animate with Wan**.\n"
     "On a status message: **Cancel** while queued, then **Re-roll** (new seed), **Remix** (edit the prompt), "
     "**1080P** (same seed, sharper), **Animate** (an image result) and **Delete**.",
