@@ -528,6 +528,11 @@ EN.update({f"error.{code}": EN["error.operator"] for code in (
     "Arrearage", "InvalidApiKey", "AccessDenied", "AccessDenied.Unpurchased", "Model.AccessDenied",
     "Workspace.AccessDenied")})
 
+# -- issue 14 item 7: options completed from the catalogue for the chosen model (core.suggest) --
+EN.update({
+    "suggest.seconds": "{seconds} s",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 
