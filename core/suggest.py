@@ -6,6 +6,9 @@ renders 480P offers it. Every value comes from ``core.catalogue``; none is writt
 validation of the request itself (``core.request``) stays the judge: a value typed by hand that the
 model does not take is still refused with the sentence naming the ones it does.
 
+Surfaces without completion (Slack, the console) show the same table in ``/wan help``
+(``values_by_model``), and the refusal of a bad value names the model's own values.
+
 ``option_values`` is the whole list for one option of one command, given the model (``None``: the
 command's default) and, for ``ratio``, the resolution; ``matching`` keeps the ones that start with (then
 contain) what was typed, at most ``LIMIT`` (Discord shows 25).
@@ -21,6 +24,9 @@ from core.catalogue import (
     DEFAULT_I2V_MODEL,
     DEFAULT_IMAGE_MODEL,
     DEFAULT_VIDEO_MODEL,
+    I2V_MODELS,
+    IMAGE_MODELS,
+    VIDEO_MODELS,
     ImageModel,
     VideoModel,
     image_model,
@@ -89,6 +95,18 @@ def suggest(command: str, option: str, typed: str, messages: Messages, *, model:
     return matching(values, typed, messages, option=option)
 
 
+def values_by_model(messages: Messages) -> str:
+    """Each model with the resolutions (or sizes) and lengths it takes: ``/wan help`` on typed surfaces."""
+    lines = [messages("help.models")]
+    for spec in (*VIDEO_MODELS, *I2V_MODELS):
+        key = "help.model.animate" if spec.animates else "help.model.video"
+        lines.append(messages(key, model=spec.id, resolutions=", ".join(_by_height(spec.resolutions)),
+                              durations=spec.duration_text()))
+    for image in IMAGE_MODELS:
+        lines.append(messages("help.model.image", model=image.id, sizes=", ".join(image.sizes)))
+    return "\n".join(lines)
+
+
 def uses_video_defaults(command: str) -> bool:
     """Whether a missing model means the channel's ``/wan defaults`` model (a new video or storyboard)."""
     return command in _VIDEO_COMMANDS and command != "defaults"
@@ -109,4 +127,5 @@ def _known(spec: _T | None) -> _T:
     return spec
 
 
-__all__ = ["LIMIT", "Suggestion", "matching", "model_for", "option_values", "suggest", "uses_video_defaults"]
+__all__ = ["LIMIT", "Suggestion", "matching", "model_for", "option_values", "suggest", "uses_video_defaults",
+           "values_by_model"]

@@ -81,7 +81,7 @@ from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
 from core.spend_commands import SettingsCommand, SpendCommand
-from core.suggest import Suggestion, suggest, uses_video_defaults
+from core.suggest import Suggestion, suggest, uses_video_defaults, values_by_model
 from core.variants import MAX_VARIANTS, parse_variants, variant_requests
 
 log = logging.getLogger("wanbot.actions")
@@ -532,7 +532,10 @@ class ChatActions:
     def help(self, caller: Caller, *, typed_options: bool = False) -> HelpText:
         """The command list: flags for text surfaces, option names where the platform types them."""
         self.check_allowed(caller)
-        return HelpText(self.messages("help.options") if typed_options else HELP_TEXT)
+        if typed_options:  # Discord: option names; their values are completed per model as they are typed
+            return HelpText(self.messages("help.options"))
+        # Typed flags (Slack, the console): each model's own values too (issue 14).
+        return HelpText(f"{HELP_TEXT}\n{values_by_model(self.messages)}")
 
     # -- plumbing -------------------------------------------------------------------------------------------
 

@@ -109,3 +109,15 @@ async def test_the_model_dependent_options_are_registered_with_autocomplete(make
     }
     # The model itself stays a fixed list (every model, from the catalogue).
     assert [c["value"] for c in subs["video"]["model"]["choices"]][0] == "wan2.7-t2v"
+
+
+def test_the_fake_refuses_what_discord_refuses() -> None:
+    """An option with both choices and autocomplete is refused at registration; an answer is 25 choices at most."""
+    from tests.fakes.discord_fake.rest import _choices_and_autocomplete, _valid_choices
+
+    option = {"name": "resolution", "type": 3, "autocomplete": True, "choices": [{"name": "720P", "value": "720P"}]}
+    wan = {"name": "wan", "options": [{"name": "video", "type": 1, "options": [option]}]}
+    assert _choices_and_autocomplete([wan]) == "wan video resolution"
+    assert _choices_and_autocomplete([{"name": "wan", "options": [{**option, "choices": []}]}]) is None
+    assert _valid_choices([{"name": "5 s", "value": 5}] * 25) and not _valid_choices([{"name": "5 s", "value": 5}] * 26)
+    assert not _valid_choices([{"name": "", "value": "x"}])
