@@ -542,6 +542,15 @@ EN.update({
     "by |, e.g. storyboard a fox wakes up | it runs into the snow",
 })
 
+# -- issue 14 item 7: options completed from the catalogue for the chosen model (core.suggest) --
+EN.update({
+    "suggest.seconds": "{seconds} s",
+    "help.models": "What each model takes (--model):",
+    "help.model.video": "  {model}: {resolutions}; {durations} s",
+    "help.model.animate": "  {model} (/wan animate): {resolutions}; {durations} s",
+    "help.model.image": "  {model} (/wan image): {sizes}",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

@@ -24,6 +24,8 @@ live here:
   (required to edit, optional to animate); the **Animate** button (a delivered image job) opens the
   optional-prompt modal once ``ChatActions.job_for`` allowed the click, and its submit animates the job's
   first image (``from_job``: authorized again in ``ChatActions.animate``);
+* an option whose values depend on the model is completed as it is typed (``suggest``: Discord's
+  autocomplete, from ``ChatActions.suggest``);
 * answers are ephemeral — status as embeds, usage as one embed, the rest as text; refusals and errors
   go through ``adapters.discord.errors`` (the one error path); nothing echoed pings or renders as markup.
 """
@@ -35,6 +37,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import discord
+from discord import app_commands
 
 from adapters.discord.answer import DEFER_AFTER, FirstAnswer
 from adapters.discord.caller import caller_of
@@ -193,6 +196,24 @@ class Handlers:
 
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await send_ephemeral(interaction, self.actions.help(caller_of(interaction), typed_options=True).text)
+
+    # -- autocomplete -------------------------------------------------------------------------------------
+
+    async def suggest(self, interaction: discord.Interaction[Any], option: str,
+                      current: Any) -> list[app_commands.Choice[Any]]:
+        """Issue 14: the values to offer while ``option`` is typed, for the model picked in the same command
+        (``interaction.namespace``: what is filled in so far). A failure offers nothing rather than an
+        error: the command itself still says what is wrong."""
+        command = interaction.command.name if interaction.command is not None else ""
+        given = {name: value if isinstance(value := getattr(interaction.namespace, name, None), str) else None
+                 for name in ("model", "resolution")}
+        try:
+            found = await self.actions.suggest(caller_of(interaction), command, option,
+                                               "" if current is None else str(current), given)
+        except Exception:
+            log.warning("autocomplete for /wan %s %s failed", command, option, exc_info=True)
+            return []
+        return [app_commands.Choice(name=s.label[:100], value=s.value) for s in found]
 
     # -- buttons ------------------------------------------------------------------------------------------
 

@@ -81,6 +81,7 @@ from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
 from core.spend_commands import SettingsCommand, SpendCommand
+from core.suggest import Suggestion, suggest, uses_video_defaults, values_by_model
 from core.variants import MAX_VARIANTS, parse_variants, variant_requests
 
 log = logging.getLogger("wanbot.actions")
@@ -511,10 +512,30 @@ class ChatActions:
             raise ActionRefused(self.messages("spend.not_found", ask_id="-"), code="NotFound")
         return self.spend
 
+    async def suggest(self, caller: Caller, command: str, option: str, typed: str,
+                      given: Mapping[str, Any]) -> list[Suggestion]:
+        """Issue 14: the values to offer while ``option`` of ``/wan <command>`` is typed (``core.suggest``).
+
+        They are the catalogue's for the model ``given`` in the same command; without one, a new video
+        or storyboard uses the channel's ``/wan defaults`` model (and resolution), else the command's own
+        default. Someone the allow-list leaves out is offered nothing."""
+        rules = self.allow.get(caller.platform)
+        if rules is not None and not rules.allows(caller):
+            return []
+        model, resolution = given.get("model"), given.get("resolution")
+        if uses_video_defaults(command) and (model is None or resolution is None):
+            defaults = await self.desk.defaults(caller)
+            model = model if model is not None else defaults.get("model")
+            resolution = resolution if resolution is not None else defaults.get("resolution")
+        return suggest(command, option, typed, self.messages, model=model, resolution=resolution)
+
     def help(self, caller: Caller, *, typed_options: bool = False) -> HelpText:
         """The command list: flags for text surfaces, option names where the platform types them."""
         self.check_allowed(caller)
-        return HelpText(self.messages("help.options") if typed_options else HELP_TEXT)
+        if typed_options:  # Discord: option names; their values are completed per model as they are typed
+            return HelpText(self.messages("help.options"))
+        # Typed flags (Slack, the console): each model's own values too (issue 14).
+        return HelpText(f"{HELP_TEXT}\n{values_by_model(self.messages)}")
 
     # -- plumbing -------------------------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) |
 
 #: Application command types (``data.type``): chat input (slash), user menu, message menu.
 SLASH, USER_MENU, MESSAGE_MENU = 1, 2, 3
+#: The interaction type sent while a person types into an option registered with ``autocomplete``.
+AUTOCOMPLETE = 4
 
 
 @dataclass
@@ -125,30 +127,47 @@ class Injecting:
         an ``Attachment`` from ``attachment()`` for a file option)."""
         inter, data = self._base(2, user, channel_id=channel_id, permissions=permissions, roles=roles)
         scope, command = self.registered("wan")
-        if command is not None:  # Discord's client offers only the options the command was registered with
-            subs = {o["name"]: o for o in command.get("options", [])}
-            known = {o["name"] for o in subs[sub].get("options", [])} if sub in subs else set()
-            unknown = sorted(set(options) - known)
-            assert not unknown, f"/wan {sub} has no option(s) {unknown}: Discord would not send them"
-        kinds = {bool: 5, int: 4, str: 3}
-        opts: list[dict[str, Any]] = []
-        files: dict[str, Any] = {}
-        users: dict[str, Any] = {}
-        for name, value in options.items():
-            if isinstance(value, Attachment):
-                opts.append({"name": name, "type": 11, "value": str(value.id)})
-                files[str(value.id)] = value.json()
-            elif isinstance(value, User):  # a USER option (type 6): the id, the user in ``resolved`` (issue 13)
-                opts.append({"name": name, "type": 6, "value": str(value.id)})
-                users[str(value.id)] = value.json()
-            elif value is not None:
-                opts.append({"name": name, "type": kinds[type(value)], "value": value})
+        self._offered(command, sub, options)
+        opts, resolved = _options(options)
         data["data"] = {"id": command["id"] if command else str(snowflake()), "name": "wan", "type": SLASH,
                         "options": [{"name": sub, "type": 1, "options": opts}]}
-        if files:
-            data["data"]["resolved"] = {"attachments": files}
-        if users:
-            data["data"].setdefault("resolved", {})["users"] = users
+        if resolved:
+            data["data"]["resolved"] = resolved
+        if scope is not None:
+            data["data"]["guild_id"] = str(scope)
+        await self._gateway.dispatch("INTERACTION_CREATE", data)
+        return inter
+
+    def _offered(self, command: dict[str, Any] | None, sub: str, options: dict[str, Any]) -> dict[str, Any]:
+        """``/wan <sub>``'s registered options by name; asserts ``options`` are among them (Discord's client
+        offers only the options the command was registered with)."""
+        if command is None:
+            return {}
+        subs = {o["name"]: o for o in command.get("options", [])}
+        known = {o["name"]: o for o in subs[sub].get("options", [])} if sub in subs else {}
+        unknown = sorted(set(options) - set(known))
+        assert not unknown, f"/wan {sub} has no option(s) {unknown}: Discord would not send them"
+        return known
+
+    async def autocomplete(self, user: User, sub: str, focused: str, typed: str = "", /, *,
+                           channel_id: int | None = None, permissions: int = MEMBER_PERMISSIONS,
+                           **options: Any) -> Interaction:
+        """``user`` types ``typed`` into option ``focused`` of ``/wan <sub>``, ``options`` already filled in:
+        Discord sends an APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4) with that option marked
+        ``focused`` and its partial text as a string, whatever the option's type, and only for an option
+        the bot registered with ``autocomplete``. The answer (type 8) is ``suggestions(inter)``."""
+        inter, data = self._base(AUTOCOMPLETE, user, channel_id=channel_id, permissions=permissions, roles=None)
+        scope, command = self.registered("wan")
+        known = self._offered(command, sub, {**options, focused: typed})
+        if command is not None:
+            assert known[focused].get("autocomplete"), f"/wan {sub} {focused} was not registered with autocomplete"
+        opts, resolved = _options(options)
+        kind = int(known[focused]["type"]) if focused in known else 3
+        opts.append({"name": focused, "type": kind, "value": typed, "focused": True})
+        data["data"] = {"id": command["id"] if command else str(snowflake()), "name": "wan", "type": SLASH,
+                        "options": [{"name": sub, "type": 1, "options": opts}]}
+        if resolved:
+            data["data"]["resolved"] = resolved
         if scope is not None:
             data["data"]["guild_id"] = str(scope)
         await self._gateway.dispatch("INTERACTION_CREATE", data)
@@ -203,4 +222,28 @@ class Injecting:
         return inter
 
 
-__all__ = ["MANAGE_MESSAGES", "MEMBER_PERMISSIONS", "MESSAGE_MENU", "SLASH", "Injecting", "Interaction"]
+def _options(options: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Typed options as Discord sends them, and ``resolved`` (attachments, users) for the ones that need it."""
+    kinds = {bool: 5, int: 4, str: 3}
+    opts: list[dict[str, Any]] = []
+    files: dict[str, Any] = {}
+    users: dict[str, Any] = {}
+    for name, value in options.items():
+        if isinstance(value, Attachment):
+            opts.append({"name": name, "type": 11, "value": str(value.id)})
+            files[str(value.id)] = value.json()
+        elif isinstance(value, User):  # a USER option (type 6): the id, the user in ``resolved`` (issue 13)
+            opts.append({"name": name, "type": 6, "value": str(value.id)})
+            users[str(value.id)] = value.json()
+        elif value is not None:
+            opts.append({"name": name, "type": kinds[type(value)], "value": value})
+    resolved: dict[str, Any] = {}
+    if files:
+        resolved["attachments"] = files
+    if users:
+        resolved["users"] = users
+    return opts, resolved
+
+
+__all__ = ["AUTOCOMPLETE", "MANAGE_MESSAGES", "MEMBER_PERMISSIONS", "MESSAGE_MENU", "SLASH", "Injecting",
+           "Interaction"]
