@@ -24,9 +24,9 @@ from core.media_commands import AnimateCommand, EditCommand, parse_animate, pars
 from core.messages import Messages
 from core.request import GenerationRequest, ImageRequest
 from core.spend_commands import SettingsCommand, SpendCommand, parse_spend_command
-from core.votes import PromoteCommand, TopCommand, parse_votes_command
 from core.store.channels import ALLOWED_DEFAULTS
 from core.text import refuse_forbidden, strip_invisible
+from core.votes import PromoteCommand, TopCommand, parse_votes_command
 
 _say = Messages()
 

@@ -530,7 +530,7 @@ EN.update({f"error.{code}": EN["error.operator"] for code in (
 
 # -- issue 13: votes and winners (core.votes, core.actions.votes) --
 EN.update({
-    "setting.vote_emoji": "The reaction that counts as a vote on a result (unset: WANBOT_VOTE_EMOJI, 👍; off: no votes)",
+    "setting.vote_emoji": "The reaction that is a vote on a result (unset: WANBOT_VOTE_EMOJI, 👍; off: no votes)",
     "top.title.today": "🏆 Today's most-voted results in this channel:",
     "top.title.week": "🏆 This week's most-voted results in this channel:",
     "top.title.all": "🏆 The most-voted results in this channel:",

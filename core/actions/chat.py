@@ -426,6 +426,8 @@ class ChatActions:
                 await self.archive.forget(job.id)
             except Exception as exc:  # the object store is down: the messages still go; the row stays
                 log.warning("job %s: could not delete its archive copy (%r)", job.id, exc)
+        if self.votes is not None:  # issue 13: nor any votes (it leaves /wan top)
+            await self.votes.forget(job.id)
         m = self.messages
         port = self.engine.port(job.conversation.platform)
         targets = [(m("delete.the_result"), job.delivered_ref), (m("delete.the_status"), job.status_ref)]

@@ -52,6 +52,8 @@ class VoteStore(Protocol):
     async def top(self, platform: str, workspace_id: str | None, channel_id: str, *, since: datetime | None,
                   limit: int) -> list[tuple[Job, int]]: ...
 
+    async def forget(self, job_id: str) -> int: ...
+
     async def result_for_message(self, platform: str, workspace_id: str | None, message_id: str) -> Job | None: ...
 
 
@@ -122,6 +124,13 @@ class VoteDesk:
                     channel_id=where.channel_id, message_id=message_id, emoji=key, voted_at=self.now())
         return await self.votes.add(vote)
 
+    async def forget(self, job_id: str) -> None:
+        """A deleted result leaves the top list (its votes go with it)."""
+        try:
+            await self.votes.forget(job_id)
+        except Exception as exc:  # the delete itself goes on
+            log.warning("job %s: could not delete its votes (%r)", job_id, exc)
+
     async def top(self, caller: Caller, window: Window) -> TopReport:
         m = self.messages
         since = window_start(window, self.now())
@@ -172,11 +181,9 @@ class VoteDesk:
 def _here(job: Job, message_id: str, caller: Caller) -> bool:
     """The reaction is where the job's message is (a thread counts as itself or its channel)."""
     places = {caller.channel_id, caller.thread_id} - {None}
-    for ref in (job.status_ref, job.delivered_ref):
-        if ref is not None and ref_names(ref, message_id):
-            if {ref.conversation.channel_id, ref.conversation.thread_id} & places:
-                return True
-    return False
+    return any(ref is not None and ref_names(ref, message_id)
+               and bool({ref.conversation.channel_id, ref.conversation.thread_id} & places)
+               for ref in (job.status_ref, job.delivered_ref))
 
 
 __all__ = ["TOP_LIMIT", "TopEntry", "TopReport", "VoteDesk", "promotable"]
