@@ -50,6 +50,11 @@ def caller_from_command(body: Mapping[str, Any], port: SlackPort) -> Caller:
                    body.get("user_name"))
 
 
+def caller_from_event(port: SlackPort, user_id: str, channel_id: str, team_id: str | None) -> Caller:
+    """Issue 13: the person behind an Events API event (a reaction), where it happened."""
+    return _caller(port, user_id, channel_id, team_id, None)
+
+
 def caller_from_interaction(body: Mapping[str, Any], port: SlackPort, channel_id: str = "") -> Caller:
     """A click or a modal's submission; ``channel_id`` where the payload names none (a modal: the channel
     it was opened from, sealed into its metadata)."""

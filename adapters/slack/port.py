@@ -332,6 +332,20 @@ class SlackPort:
         ids = ",".join(str(shared.get("id", "")) for shared in answer.get("files") or [] if shared.get("id"))
         return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts), ids)
 
+    async def bot_user(self) -> str:
+        """Issue 13 votes: the bot's own user id (its reactions and messages are told apart by it)."""
+        return await self._bot_user()
+
+    async def message_at(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """Issue 13: the channel's top-level message at ``ts`` (``conversations.history`` bounded to it:
+        ``latest`` = ``oldest`` = ``ts``, inclusive), or ``None``."""
+        data = await self._call(self.client.conversations_history(channel=channel, latest=ts, oldest=ts,
+                                                                  inclusive=True, limit=1))
+        for message in data.get("messages") or []:
+            if str(message.get("ts")) == ts:
+                return dict(message)
+        return None
+
     async def _bot_user(self) -> str:
         """The bot's own user id (``auth.test``, asked once)."""
         if self._bot_user_id is None:

@@ -4,9 +4,10 @@ It serves ``/api/<method>`` on 127.0.0.1 with Slack's shapes: arguments from the
 form-encoded or a JSON body; ``Authorization: Bearer xoxb-…`` checked; answers ``{"ok": true, …}`` or
 ``{"ok": false, "error": "…"}``. Implemented: ``auth.test``, ``chat.postMessage`` / ``update`` /
 ``postEphemeral`` / ``delete`` (message ``metadata`` kept), ``conversations.join`` / ``info`` / ``history`` /
-``replies``, ``users.info``, ``files.getUploadURLExternal`` (which
-hands out an absolute upload URL on this server), the upload itself, ``files.completeUploadExternal``,
-``files.delete``, ``files.info``, ``views.open``, and ``response_url`` posts.
+``replies`` (``history`` honours ``latest`` / ``oldest`` / ``inclusive``), ``users.info``,
+``files.getUploadURLExternal`` (which hands out an absolute upload URL on this server), the upload itself,
+``files.completeUploadExternal``, ``files.delete``, ``files.info``, ``views.open``, and ``response_url`` posts.
+``reaction_event(user, message, reaction)`` builds the Events API callback of a person's reaction (issue 13).
 
 Files people posted (``post_user_message(channel, text, files=[…])`` with files made by
 ``files.add(name, data, mimetype)``) live in ``tests.fakes.slack_files``: their ``url_private_download``
@@ -125,6 +126,8 @@ class FakeSlack:
     uploads: dict[str, Upload] = field(default_factory=dict)
     views: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    #: Reactions people made (``reaction_event``): ("add" | "remove", user, message ts, short name).
+    reactions: list[tuple[str, str, str, str]] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     #: method → seconds to wait before answering (after the effect), for the next calls (see ``delay``).
     delays: dict[str, list[float]] = field(default_factory=dict)
@@ -207,6 +210,23 @@ class FakeSlack:
         shown = [f.shown() if hasattr(f, "shown") else dict(f) for f in files]
         self.messages[ts] = Message(channel, ts, text, [], thread_ts, history=[text], user=user, files=shown)
         return self.messages[ts]
+
+    def reaction_event(self, user: str, message: Message, reaction: str = "+1", *, added: bool = True,
+                       team: str = TEAM) -> dict[str, Any]:
+        """The Events API callback Slack sends when ``user`` adds (or removes) ``reaction`` (a short name:
+        ``+1``, ``white_check_mark``, ``+1::skin-tone-2``) on ``message``: ``item`` names the channel and the
+        ``ts``, ``item_user`` who posted it. Recorded in ``reactions``; the test posts it to the app."""
+        self.reactions.append(("add" if added else "remove", user, message.ts, reaction))
+        n = next(self._ids)
+        return {
+            "token": "legacy-verification-token", "team_id": team, "api_app_id": "A0WANBOT",
+            "event": {"type": "reaction_added" if added else "reaction_removed", "user": user, "reaction": reaction,
+                      "item_user": message.user, "item": {"type": "message", "channel": message.channel,
+                                                          "ts": message.ts},
+                      "event_ts": self._new_ts()},
+            "type": "event_callback", "event_id": f"Ev{n:08d}", "event_time": 1_700_000_000 + n,
+            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
+        }
 
     def message_action(self, message: Message, callback_id: str, *, user: str = "U1", team: str = TEAM,
                        trigger_id: str | None = None) -> dict[str, Any]:
@@ -408,6 +428,14 @@ class FakeSlack:
         listed = sorted((m for m in self.messages.values()
                          if m.channel == channel.id and m.thread_ts is None and not m.deleted),
                         key=lambda m: float(m.ts), reverse=True)
+        # ``latest`` / ``oldest`` bound the window (exclusive unless ``inclusive``), as Slack's do.
+        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
+        if args.get("latest"):
+            latest = float(str(args["latest"]))
+            listed = [m for m in listed if float(m.ts) < latest or (inclusive and float(m.ts) == latest)]
+        if args.get("oldest"):
+            oldest = float(str(args["oldest"]))
+            listed = [m for m in listed if float(m.ts) > oldest or (inclusive and float(m.ts) == oldest)]
         start = int(str(args.get("cursor") or "0"))
         limit = max(1, min(int(str(args.get("limit") or "100")), 999))
         page = listed[start:start + limit]
