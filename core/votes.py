@@ -93,6 +93,16 @@ def parse_window(text: str | None) -> Window:
     raise InvalidRequest(f"/wan top takes today, week or all, not {word[:20]!r}", field="window")
 
 
+def is_votes_command(words: list[str]) -> bool:
+    """``words`` read as ``top [window]`` or ``promote <job>`` (the console tells them from a bare prompt
+    such as "top of the hill at dawn" with this)."""
+    if not words or words[0].lower() not in ("top", "promote"):
+        return False
+    if words[0].lower() == "top":
+        return len(words) == 1 or (len(words) == 2 and words[1].lower() in WINDOWS)
+    return len(words) == 2
+
+
 def parse_votes_command(verb: str, rest: list[str]) -> TopCommand | PromoteCommand | None:
     """The command for ``verb`` when it is one of these (``None``: not ours)."""
     if verb == "top":
@@ -109,4 +119,4 @@ def parse_votes_command(verb: str, rest: list[str]) -> TopCommand | PromoteComma
 
 
 __all__ = ["APPROVE_EMOJI", "DEFAULT_VOTE_EMOJI", "WINDOWS", "PromoteCommand", "TopCommand", "Window", "emoji_key",
-           "parse_emoji", "parse_votes_command", "parse_window", "window_start"]
+           "is_votes_command", "parse_emoji", "parse_votes_command", "parse_window", "window_start"]

@@ -70,7 +70,7 @@ from core.commands import (
     parse_command,
     video_request,
 )
-from core.errors import InvalidRequest, PlatformError
+from core.errors import InvalidRequest, PlatformError, WanbotError
 from core.history_command import HistoryCommand
 from core.image_check import ImageCheck
 from core.inputs import InputFile
@@ -532,7 +532,7 @@ class ChatActions:
                     await self.approve(caller, ask_id)
                     return True
             return self.votes is not None and await self.votes.react(caller, message_id, emoji, added=added)
-        except ActionRefused as refused:
+        except WanbotError as refused:  # not allowed here, not an approver, a budget said no …
             log.info("reaction by %s on %s ignored: %s", caller.user_id, message_id, refused.code)
             return False
 

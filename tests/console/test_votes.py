@@ -38,6 +38,6 @@ async def test_top_lists_the_winner_and_promote_renders_it_at_1080p(tmp_path: Pa
         said = await session.handle(f"promote {job.id}")
         assert said is not None and "1080P" in said
         promoted = await rt.engine.get(session.submitted[-1])
-        assert promoted is not None and promoted.request.resolution == "1080P"
+        assert promoted is not None and getattr(promoted.request, "resolution", None) == "1080P"
         assert promoted.request.seed == job.request.seed
-        assert "/wan top takes today, week or all" in str(await session.handle("top month"))
+        assert "/wan top takes today, week or all" in str(await session.handle("/wan top month"))

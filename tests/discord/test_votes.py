@@ -90,7 +90,7 @@ async def test_votes_top_and_promote_survive_a_restart(make_env) -> None:  # typ
 
     async def made() -> Any:
         jobs = await bot.rt.engine.recent_jobs("discord", str(fake.guild.id), str(fake.bob.id), limit=5)
-        return next((j for j in jobs if j.request.resolution == "1080P"), None)
+        return next((j for j in jobs if getattr(j.request, "resolution", None) == "1080P"), None)
 
     job = await until(made, "the promoted job", timeout=30)
     assert job.request.seed == first.request.seed and job.request.prompt == first.request.prompt

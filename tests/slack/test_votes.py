@@ -83,7 +83,7 @@ async def test_votes_top_and_promote_after_a_restart(bot: SlackBot) -> None:
 
     async def promoted() -> Any:
         jobs = await rt.engine.recent_jobs("slack", "T0TEST", "U2", limit=5)
-        return next((j for j in jobs if j.request.resolution == "1080P"), None)
+        return next((j for j in jobs if getattr(j.request, "resolution", None) == "1080P"), None)
 
     job = await until_async(promoted, "the promoted job", timeout=30)
     original = await rt.engine.get(first)

@@ -20,7 +20,7 @@ from core.port import ConversationRef, MessageRef
 from core.request import GenerationRequest
 from core.store import JobStore
 from core.store.votes import Vote
-from core.votes import emoji_key, parse_emoji, parse_votes_command, window_start
+from core.votes import emoji_key, is_votes_command, parse_emoji, parse_votes_command, window_start
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 _ids = count(1)
@@ -173,3 +173,6 @@ def test_emoji_keys_and_the_typed_commands() -> None:
     assert top is not None and top.window == "week"  # type: ignore[union-attr]
     assert parse_votes_command("promote", ["ABC123"]).job_id == "abc123"  # type: ignore[union-attr]
     assert parse_votes_command("history", []) is None
+    # The console's bare prompts: "top of the hill" is a video, "top week" the command.
+    assert is_votes_command(["top"]) and is_votes_command(["top", "Week"]) and is_votes_command(["promote", "ab"])
+    assert not is_votes_command(["top", "of", "the", "hill", "at", "dawn"]) and not is_votes_command(["promote"])
