@@ -346,6 +346,15 @@ class SlackPort:
                 return dict(message)
         return None
 
+    async def files_at(self, channel: str, ts: str) -> list[str]:
+        """Issue 13: the ids of the files shared in the message at ``ts`` (a result's upload, in a thread:
+        ``conversations.replies`` answers the thread of any message in it)."""
+        data = await self._call(self.client.conversations_replies(channel=channel, ts=ts, limit=FIND_PAGE_SIZE))
+        for message in data.get("messages") or []:
+            if str(message.get("ts")) == ts:
+                return [str(f["id"]) for f in message.get("files") or [] if f.get("id")]
+        return []
+
     async def _bot_user(self) -> str:
         """The bot's own user id (``auth.test``, asked once)."""
         if self._bot_user_id is None:

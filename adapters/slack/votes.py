@@ -7,8 +7,9 @@
   lazily with ``users.info``) and the reaction's short name (``+1``, ``white_check_mark``: ``core.votes``
   reads it). A ✅ asks, only then, which pending approval the message is: ``conversations.history`` at
   the message's ``ts`` and its **✅ Approve** button's value (an approval is posted in the channel).
-  A result's video is a file shared in the idea's thread; its reactions are not read yet: on Slack a vote
-  is a reaction on the result's status message (which carries its buttons).
+  A result's video is a file shared in a thread: a reaction on a message of the bot's that is no status
+  message asks, only then, which files that message shares (``conversations.replies``), and a result's
+  file makes it a vote too.
 * ``/wan top`` answers ephemerally as Block Kit: one section per entry with its link and a **Promote**
   accessory button (``wan_promote``, value: the job id) where it applies.
 """
@@ -69,8 +70,15 @@ async def on_reaction(actions: ChatActions, port: SlackPort, event: Mapping[str,
     async def approval() -> str | None:
         return await approval_of(port, channel, ts)
 
+    async def files() -> list[str]:
+        try:
+            return await port.files_at(channel, ts)
+        except PlatformError as exc:
+            log.info("reaction on %s %s: could not read its files (%s)", channel, ts, exc.code)
+            return []
+
     try:
-        await actions.react(caller, ts, reaction, added=added,
+        await actions.react(caller, ts, reaction, added=added, aliases=files,
                             approval=approval if emoji_key(reaction) == APPROVE_EMOJI else None)
     except Exception:
         log.exception("reaction on %s %s failed", channel, ts)

@@ -519,10 +519,12 @@ class ChatActions:
     # -- issue 13: votes and winners (core.actions.votes) ------------------------------------------------
 
     async def react(self, caller: Caller, message_id: str, emoji: str, *, added: bool,
-                    approval: Callable[[], Awaitable[str | None]] | None = None) -> bool:
+                    approval: Callable[[], Awaitable[str | None]] | None = None,
+                    aliases: Callable[[], Awaitable[list[str]]] | None = None) -> bool:
         """A reaction added or removed on any message. An approver's ✅ on a pending approval (``approval``:
         the ask id that message carries, looked up only for a ✅) approves it through the same path as the
-        button; anyone else's is ignored. Any other reaction may be a vote (``VoteDesk.react``). True when
+        button; anyone else's is ignored. Any other reaction may be a vote (``VoteDesk.react``; ``aliases``:
+        the other ids the message goes by, a Slack file share's files). True when
         it did something; refusals are logged, never shown (a reaction has nobody to answer)."""
         try:
             self.check_allowed(caller)
@@ -531,7 +533,8 @@ class ChatActions:
                 if ask_id is not None:
                     await self.approve(caller, ask_id)
                     return True
-            return self.votes is not None and await self.votes.react(caller, message_id, emoji, added=added)
+            return self.votes is not None and await self.votes.react(caller, message_id, emoji, added=added,
+                                                                     aliases=aliases)
         except WanbotError as refused:  # not allowed here, not an approver, a budget said no …
             log.info("reaction by %s on %s ignored: %s", caller.user_id, message_id, refused.code)
             return False

@@ -89,8 +89,10 @@ class Upload:
     initial_comment: str | None = None
     completed: bool = False
     deleted: bool = False
-    #: Files completed in one ``files.completeUploadExternal`` call share one message (its first file's id).
+    #: Files completed in one ``files.completeUploadExternal`` call share one message (its first file's id),
+    #: posted at ``ts`` (what a reaction on it names).
     message_of: str | None = None
+    ts: str | None = None
 
 
 @dataclass
@@ -227,6 +229,12 @@ class FakeSlack:
             "type": "event_callback", "event_id": f"Ev{n:08d}", "event_time": 1_700_000_000 + n,
             "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
         }
+
+    def shared_message(self, file_id: str) -> Message:
+        """The message an upload was shared in (its channel, thread and ``ts``), to react on."""
+        upload = self.uploads[file_id]
+        assert upload.completed and upload.ts is not None and upload.channel_id is not None
+        return Message(upload.channel_id, upload.ts, upload.initial_comment or "", [], upload.thread_ts)
 
     def message_action(self, message: Message, callback_id: str, *, user: str = "U1", team: str = TEAM,
                        trigger_id: str | None = None) -> dict[str, Any]:
@@ -387,12 +395,14 @@ class FakeSlack:
                 return channel
         out = []
         message_of = str(files[0].get("id")) if files else None
+        shared_at = self._new_ts() if channel_id is not None else None
         for item in files:
             upload = self.uploads.get(str(item.get("id")))
             if upload is None or upload.received is None:
                 return "file_not_found"
             upload.completed = True
             upload.message_of = message_of
+            upload.ts = shared_at
             upload.channel_id = channel_id
             upload.thread_ts = args.get("thread_ts")
             upload.initial_comment = args.get("initial_comment")
@@ -447,6 +457,13 @@ class FakeSlack:
         """The thread under ``ts``: the parent, then its replies and a message per upload call completed into
         it (holding every file of that call)."""
         channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        # ``ts`` may name a message in the thread (a reply, a shared file): its thread is answered.
+        reply = self.messages.get(ts)
+        if reply is not None and reply.thread_ts is not None:
+            ts = reply.thread_ts
+        at = next((u for u in self.uploads.values() if u.ts == ts and u.thread_ts and u.completed), None)
+        if at is not None and at.thread_ts is not None:
+            ts = at.thread_ts
         parent = self.messages.get(ts)
         if parent is None or parent.channel != channel:
             return "thread_not_found"
@@ -458,7 +475,7 @@ class FakeSlack:
             if upload.completed and not upload.deleted and upload.channel_id == channel and upload.thread_ts == ts:
                 shared.setdefault(upload.message_of or upload.file_id, []).append(upload)
         for first, uploads in shared.items():
-            replies.append({"ts": f"{ts}.{first}", "thread_ts": ts,
+            replies.append({"ts": uploads[0].ts or f"{ts}.{first}", "thread_ts": ts, "user": BOT_USER,
                             "files": [{"id": u.file_id, "name": u.filename} for u in uploads]})
         return {"messages": replies, "has_more": False}
 

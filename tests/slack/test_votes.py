@@ -1,5 +1,6 @@
 """Votes and winners on Slack (issue 13), through real bolt / slack_sdk against the fake Slack: ``reaction_added``
-events (signed Events API callbacks) with ``+1`` on a result's status message are votes — one per person,
+events (signed Events API callbacks) with ``+1`` on a result's status message or on its video (a file
+shared in the thread) are votes — one per person,
 not the maker's own, not another emoji, not on someone else's message —, ``reaction_removed`` takes one back,
 ``/wan history`` shows the counts, ``/wan top`` lists the winners with **Promote** (after a restart too),
 which renders the winner at 1080P with the same seed, billed to whoever promoted it; an approver's
@@ -54,12 +55,16 @@ async def test_votes_top_and_promote_after_a_restart(bot: SlackBot) -> None:
     await bot.react("U1", second_status)
     someone = bot.fake.post_user_message("C_MEMBER", "nice")
     await bot.react("U2", someone)  # a person's message: dropped before anything is read
-    await until_async(lambda: _counts(bot, {first: 2, second: 1}), "two and one votes", timeout=30)
+    assert bot.rt is not None
+    made = await bot.rt.engine.get(first)
+    assert made is not None and made.delivered_ref is not None
+    await bot.react("U4", bot.fake.shared_message(made.delivered_ref.message_id))  # on the video itself
+    await until_async(lambda: _counts(bot, {first: 3, second: 1}), "three and one votes", timeout=30)
 
     blocks = await _top(bot)
     text = "\n".join(b["text"]["text"] for b in blocks)
     assert text.index(first) < text.index(second)
-    assert f"1. {first} · 2 vote(s) · by u1" in text and "<@" not in text
+    assert f"1. {first} · 3 vote(s) · by u1" in text and "<@" not in text
     assert "https://fake.slack.com/archives/C_MEMBER/p" in text  # the status message's permalink
     assert _promotes(blocks) == [first, second]
 
@@ -67,10 +72,11 @@ async def test_votes_top_and_promote_after_a_restart(bot: SlackBot) -> None:
     status, _ = await bot.command("history")
     assert status == 200
     await until(lambda: len(bot.fake.ephemerals) > before, what="the history answer")
-    assert "👍 2" in str(bot.fake.ephemerals[-1]["blocks"])
+    assert "👍 3" in str(bot.fake.ephemerals[-1]["blocks"])
 
     await bot.react("U3", first_status, "thumbsup::skin-tone-3", added=False)
-    await until_async(lambda: _counts(bot, {first: 1, second: 1}), "U3's vote taken back", timeout=30)
+    await bot.react("U4", bot.fake.shared_message(made.delivered_ref.message_id), added=False)
+    await until_async(lambda: _counts(bot, {first: 1, second: 1}), "U3's and U4's votes taken back", timeout=30)
 
     await bot.stop()
     await bot.start()  # a new process on the same database
