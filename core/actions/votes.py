@@ -22,7 +22,7 @@ same seed: ``ChatActions.promote``) applies. The window is read on the injected 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -105,15 +105,25 @@ class VoteDesk:
         chosen = stored.get("vote_emoji")
         return str(chosen) if chosen else self.default_emoji
 
-    async def react(self, caller: Caller, message_id: str, emoji: str, *, added: bool) -> bool:
+    async def react(self, caller: Caller, message_id: str, emoji: str, *, added: bool,
+                    aliases: Callable[[], Awaitable[list[str]]] | None = None) -> bool:
         """A reaction by ``caller`` on ``message_id`` (``caller.channel_id``/``thread_id``: where it is). True
-        when it made or took back a vote."""
+        when it made or took back a vote. ``aliases``: other ids the message goes by (the files a Slack
+        message shares), asked only when ``message_id`` is no result's and the emoji is this channel's."""
         key = emoji_key(emoji)
         if not added:
             return bool(await self.votes.remove(caller.platform, caller.workspace_id, message_id, caller.user_id,
                                                 key))
         job = await self.votes.result_for_message(caller.platform, caller.workspace_id, message_id)
-        if job is None or not _here(job, message_id, caller):
+        named = message_id
+        if job is None and aliases is not None and key == await self.vote_emoji(
+                caller.platform, caller.workspace_id, caller.channel_id):
+            for alias in await aliases():
+                job = await self.votes.result_for_message(caller.platform, caller.workspace_id, alias)
+                if job is not None:
+                    named = alias
+                    break
+        if job is None or not _here(job, named, caller):
             return False
         if caller.user_id == job.requester.user_id:
             return False  # the maker's own: see the module docstring
