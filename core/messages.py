@@ -551,6 +551,27 @@ EN.update({
     "help.model.image": "  {model} (/wan image): {sizes}",
 })
 
+# -- issue 13: votes and winners (core.votes, core.actions.votes) --
+EN.update({
+    "setting.vote_emoji": "The reaction that is a vote on a result (unset: WANBOT_VOTE_EMOJI, 👍; off: no votes)",
+    "top.title.today": "🏆 Today's most-voted results in this channel:",
+    "top.title.week": "🏆 This week's most-voted results in this channel:",
+    "top.title.all": "🏆 The most-voted results in this channel:",
+    "top.none.today": "🏆 No votes on today's results here yet. React {emoji} on a result to vote for it.",
+    "top.none.week": "🏆 No votes on this week's results here yet. React {emoji} on a result to vote for it.",
+    "top.none.all": "🏆 No votes on any result here yet. React {emoji} on a result to vote for it.",
+    "top.entry": "{rank}. {job_id} · {votes} vote(s) · by {who}\n“{prompt}”\n{settings} · seed {seed}",
+    "top.no_link": "(no link)",
+    "top.promote": "Promote",
+    "top.promote.typed": "Type `promote {job_id}` to render it again at 1080P.",
+    "top.unavailable": "Votes are not kept on this wanbot.",
+    "top.cmd": "This channel's most-voted results (react to vote), with Promote to 1080P",
+    "top.cmd.window": "Which results: today's, this week's (the default) or all of them",
+    "promote.not_delivered": "Job {job_id} has no result to promote yet.",
+    "promote.already_1080p": "Job {job_id} is already 1080P; Re-roll it for another take.",
+    "action.promoted": "Promoting job {job_id} to 1080P with the same seed as job {new_job_id}.",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

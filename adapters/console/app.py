@@ -27,6 +27,7 @@ from core.jobs import Job
 from core.messages import Messages, human_duration
 from core.request import GenerationRequest
 from core.spend import SpendPending
+from core.votes import is_votes_command
 
 #: The person at the terminal: they own this bot, so they moderate its one channel and are its admin.
 CALLER = Caller(platform=PLATFORM, workspace_id=None, channel_id="console", user_id="you", user_name="you",
@@ -35,7 +36,9 @@ CALLER = Caller(platform=PLATFORM, workspace_id=None, channel_id="console", user
 COMMANDS = frozenset({"video", "image", "animate", "storyboard", "status", "cancel", "usage", "reroll", "upscale",
                       "remix", "delete", "defaults", "help", "history",
                       # issue 13: /wan settings, and a held-back command's answers (typed: no buttons here)
-                      "settings", "confirm", "dismiss", "approve", "decline"})
+                      "settings", "confirm", "dismiss", "approve", "decline",
+                      # issue 13 votes: the channel's winners, and Promote typed
+                      "top", "promote"})
 #: How long ``wanbot console`` waits at the end for the jobs it started.
 DRAIN_TIMEOUT = timedelta(hours=1).total_seconds()
 
@@ -104,7 +107,10 @@ class ConsoleSession:
         text = line.strip()
         if not text:
             return None
-        if not text.startswith(("/wan", "wan ")) and text.split()[0] not in COMMANDS:
+        words = text.split()
+        if words[0] in ("top", "promote") and not is_votes_command(words):
+            text = f"video {text}"  # "top of the hill at dawn" is a prompt (issue 13: top, promote)
+        elif not text.startswith(("/wan", "wan ")) and words[0] not in COMMANDS:
             text = f"video {text}"  # a bare prompt is a video request: the console's shortcut
         try:
             command = await with_local_files(await self.actions.parse(CALLER, text), self.messages)

@@ -30,6 +30,7 @@ from core.channel_settings import SETTINGS
 from core.commands import defaults_command
 from core.messages import Messages
 from core.request import MAX_SEED
+from core.votes import WINDOWS
 
 _M = Messages()  # descriptions are registered once, at import, in the default language
 
@@ -250,6 +251,13 @@ class WanGroup(app_commands.Group):
                       text: app_commands.Range[str, 1, 200] | None = None) -> None:
         # Issue 13: this channel's past results; a person (a user option) and words to look for.
         await self.handlers.history(interaction, str(user.id) if user is not None else None, text)
+
+    @app_commands.command(name="top", description=_M("top.cmd")[:100])
+    @app_commands.describe(window=_M("top.cmd.window")[:100])
+    @app_commands.choices(window=_choices(list(WINDOWS)))
+    async def top(self, interaction: discord.Interaction[Any], window: str | None = None) -> None:
+        # Issue 13 votes: the channel's most-voted results, each with Promote.
+        await self.handlers.top(interaction, window)
 
     @app_commands.command(name="settings", description=_M("settings.cmd")[:100])
     @app_commands.describe(name=_M("settings.cmd.name")[:100], value=_M("settings.cmd.value")[:100])

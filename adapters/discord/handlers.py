@@ -48,6 +48,7 @@ from adapters.discord.markup import fitted
 from adapters.discord.modals import AnimateModal, EditModal, RemixModal, StoryboardModal
 from adapters.discord.port import MAX_CONTENT, DiscordPort
 from adapters.discord.render import status_embeds
+from adapters.discord.votes import on_reaction, send_top
 from adapters.host import AdapterHost
 from core.access import ActionRefused, JobAction, JobNotFound
 from core.actions import Caller, ChatActions, Started
@@ -58,6 +59,7 @@ from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, ImageRequest
 from core.spend_commands import SettingsCommand
+from core.votes import parse_window
 
 log = logging.getLogger("wanbot.discord")
 
@@ -186,6 +188,17 @@ class Handlers:
         report = await self.actions.history(caller_of(interaction), user_id=user_id, text=text)
         await send_history(interaction, report, self.messages)
 
+    async def top(self, interaction: discord.Interaction[Any], window: str | None) -> None:
+        """Issue 13: ``/wan top [window]``, ephemeral, with a Promote button per entry."""
+        report = await self.actions.top(caller_of(interaction), parse_window(window))
+        await send_top(interaction, report, self.messages)
+
+    async def on_reaction(self, client: discord.Client, payload: discord.RawReactionActionEvent, *,
+                          added: bool) -> None:
+        """Issue 13: a reaction (a vote, or an approver's ✅) — ``adapters.discord.votes``."""
+        if self._actions is not None:
+            await on_reaction(client, self._actions, payload, added=added)
+
     async def settings(self, interaction: discord.Interaction[Any], name: str | None, value: str | None) -> None:
         """Issue 13: ``/wan settings`` — all of them, or set ``name`` to ``value``."""
         if name is not None and value is None:
@@ -235,6 +248,8 @@ class Handlers:
             await self._making(interaction, caller, lambda post: actions.reroll(caller, job_id, post_status=post))
         elif action == "upscale":
             await self._making(interaction, caller, lambda post: actions.upscale(caller, job_id, post_status=post))
+        elif action == "promote":  # issue 13: a /wan top entry at 1080P
+            await self._making(interaction, caller, lambda post: actions.promote(caller, job_id, post_status=post))
         elif action == "animate":  # a delivered image job: its first image, animated
             job = await actions.job_for(caller, job_id, JobAction.REROLL)  # no form for whom may not
             if not isinstance(job.request, ImageRequest):  # a hand-made custom id on a video job

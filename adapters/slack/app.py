@@ -66,6 +66,8 @@ from adapters.slack.modals import REMIX_CALLBACK, STORYBOARD_CALLBACK, Modals, s
 from adapters.slack.port import SlackPort
 from adapters.slack.shortcuts import ANIMATE_MODAL, ANIMATE_SHORTCUT, EDIT_MODAL, EDIT_SHORTCUT, Shortcuts
 from adapters.slack.spend import SPEND_ACTIONS
+from adapters.slack.votes import REACTION_EVENTS
+from adapters.slack.votes import on_reaction as on_vote_reaction
 from core.errors import ConfigError
 from core.messages import Messages
 
@@ -166,9 +168,14 @@ class SlackService:
         async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
             await self._tracked(mentions.on_mention(body, event))
 
+        async def on_reaction(body: dict[str, Any], event: dict[str, Any]) -> None:  # issue 13: votes, ✅
+            await self._tracked(on_vote_reaction(host.actions, self.port, event, body))
+
         self.app.command(COMMAND)(on_command)
         self.app.event("app_mention")(on_mention)
         self._on_command = on_command
+        for kind in REACTION_EVENTS:
+            self.app.event(kind)(on_reaction)
         for action in (*ACTIONS, *SPEND_ACTIONS):  # SPEND_ACTIONS: issue 13's Confirm / Approve …
             self.app.action(f"{ACTION_PREFIX}{action}")(on_button)
         self.app.view(REMIX_CALLBACK)(on_remix)

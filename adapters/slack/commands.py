@@ -46,11 +46,14 @@ from adapters.slack.context import Reply, caller_from_command
 from adapters.slack.history import send_history
 from adapters.slack.modals import Modals
 from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
+from adapters.slack.votes import send_top
 from core.actions import Caller, ChatActions
 from core.actions.history import HistoryReport
+from core.actions.votes import TopReport
 from core.commands import Command, ImageCommand, JobCommand, StoryboardCommand, VideoCommand
 from core.media_commands import AnimateCommand, EditCommand
 from core.messages import Messages
+from core.votes import PromoteCommand
 
 log = logging.getLogger("wanbot.slack")
 
@@ -79,7 +82,7 @@ def makes_job(command: Command) -> bool:
         return command.action != "delete"
     if isinstance(command, StoryboardCommand):
         return bool(command.shots)
-    return isinstance(command, VideoCommand | ImageCommand | EditCommand | AnimateCommand)
+    return isinstance(command, VideoCommand | ImageCommand | EditCommand | AnimateCommand | PromoteCommand)
 
 
 class SlashCommand:
@@ -144,6 +147,8 @@ class SlashCommand:
             result = await self.actions.run(caller, command)
             if isinstance(result, HistoryReport):  # issue 13: entries with their buttons
                 await send_history(reply, self.port, result, self.messages)
+            elif isinstance(result, TopReport):  # issue 13 votes: the winners, each with Promote
+                await send_top(reply, self.port, result, self.messages)
             elif result.text:
                 await reply.say(shown(result))
         except Exception as exc:

@@ -60,6 +60,9 @@ def caller_from_mention(event: Mapping[str, Any], team_id: str | None, port: Sla
     if thread_ts and thread_ts != event.get("ts"):
         return dataclasses.replace(caller, thread_id=str(thread_ts))
     return caller
+def caller_from_event(port: SlackPort, user_id: str, channel_id: str, team_id: str | None) -> Caller:
+    """Issue 13: the person behind an Events API event (a reaction), where it happened."""
+    return _caller(port, user_id, channel_id, team_id, None)
 
 
 def caller_from_interaction(body: Mapping[str, Any], port: SlackPort, channel_id: str = "") -> Caller:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from core.actions.history import HistoryReport
+from core.actions.votes import TopReport
 from core.jobs import CancelOutcome, Job
 from core.port import StatusView
 
@@ -132,7 +133,7 @@ class SpendDecision:
 
 
 Result = (Started | Cancelled | Deleted | StatusReport | UsageReport | DefaultsReport | HelpText | HistoryReport
-          | SettingsReport | SpendDecision)
+          | SettingsReport | SpendDecision | TopReport)
 
 __all__ = ["CancelOutcome", "Cancelled", "DefaultsReport", "Deleted", "HelpText", "Origin", "Result",
            "SettingsReport", "SpendDecision", "Started",

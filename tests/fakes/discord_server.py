@@ -28,7 +28,8 @@ counts those waiting); ``refuse_threads`` (starting a thread on a message answer
 People (``tests.fakes.discord_fake.inject``): ``slash``, ``autocomplete`` (typing into an option registered
 with autocomplete: the bot's answer is ``suggestions(inter)``), ``click``, ``submit_modal``, ``message_command`` (a
 message context-menu command), ``attachment()`` (a file for a slash command's attachment option) and
-``user_message()`` (a person's post, with files). Files live on the fake's CDN (``cdn``: signed loopback
+``user_message()`` (a person's post, with files), ``react`` / ``unreact`` (MESSAGE_REACTION_ADD / _REMOVE, sent
+only to a client that identified with the reactions intent). Files live on the fake's CDN (``cdn``: signed loopback
 links that ``cdn.expire_all()`` kills; images the bot uploads are served there too).
 """
 
@@ -93,6 +94,7 @@ class FakeDiscord(Injecting):
         self.token_ttl = token_ttl
 
         self.interactions: dict[int, Interaction] = {}
+        self.reactions: list[tuple[str, int, int, str]] = []
         self.messages: dict[int, Message] = {}
         self.callbacks: list[FakeDiscord.Callback] = []
         self.edits: list[FakeDiscord.Edit] = []

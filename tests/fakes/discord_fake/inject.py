@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 MANAGE_MESSAGES = 1 << 13
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)  # view, send, …
 
+#: The gateway intent whose sessions get reactions in guilds (GUILD_MESSAGE_REACTIONS) and in DMs.
+GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS = 1 << 10, 1 << 13
+
 #: Application command types (``data.type``): chat input (slash), user menu, message menu.
 SLASH, USER_MENU, MESSAGE_MENU = 1, 2, 3
 #: The interaction type sent while a person types into an option registered with ``autocomplete``.
@@ -65,6 +68,8 @@ class Injecting:
     messages: dict[int, Message]
     commands: dict[int | None, list[dict[str, Any]]]
     cdn: Cdn
+    #: Every reaction people made: ("add" | "remove", user id, message id, emoji).
+    reactions: list[tuple[str, int, int, str]]
     _gateway: Gateway
 
     # -- files and messages people post ----------------------------------------------------------------------
@@ -203,6 +208,40 @@ class Injecting:
         await self._gateway.dispatch("INTERACTION_CREATE", data)
         return inter
 
+    # -- reactions (issue 13 votes) -------------------------------------------------------------------------
+
+    def _reaction(self, user: User, message_id: int, emoji: str, emoji_id: int | None,
+                  roles: list[int] | None) -> tuple[dict[str, Any], int]:
+        msg = self.messages[message_id]
+        data: dict[str, Any] = {"user_id": str(user.id), "channel_id": str(msg.channel_id),
+                                "message_id": str(msg.id), "emoji": {"id": str(emoji_id) if emoji_id else None,
+                                                                     "name": emoji},
+                                "burst": False, "type": 0}
+        intent = DIRECT_MESSAGE_REACTIONS
+        if msg.guild_id is not None:
+            data["guild_id"] = str(msg.guild_id)
+            intent = GUILD_MESSAGE_REACTIONS
+        return data, intent
+
+    async def react(self, user: User, message_id: int, emoji: str = "👍", *, emoji_id: int | None = None,
+                    roles: list[int] | None = None) -> int:
+        """``user`` adds ``emoji`` (a character, or a custom emoji's name with ``emoji_id``) to message
+        ``message_id``: MESSAGE_REACTION_ADD as Discord dispatches it — with the reacting ``member`` in a guild
+        and the message's author — to sessions with the reactions intent only. How many sessions got it."""
+        data, intent = self._reaction(user, message_id, emoji, emoji_id, roles)
+        msg = self.messages[message_id]
+        data["message_author_id"] = str(msg.author.id)
+        if msg.guild_id is not None:
+            data["member"] = member_json(user, roles or [], permissions=None)
+        self.reactions.append(("add", user.id, message_id, emoji))
+        return await self._gateway.dispatch("MESSAGE_REACTION_ADD", data, intent=intent)
+
+    async def unreact(self, user: User, message_id: int, emoji: str = "👍", *, emoji_id: int | None = None) -> int:
+        """``user`` removes their ``emoji`` from ``message_id``: MESSAGE_REACTION_REMOVE (no member, no author)."""
+        data, intent = self._reaction(user, message_id, emoji, emoji_id, None)
+        self.reactions.append(("remove", user.id, message_id, emoji))
+        return await self._gateway.dispatch("MESSAGE_REACTION_REMOVE", data, intent=intent)
+
     async def submit_modal(self, user: User, opened_by: Interaction, values: list[str], *,
                            permissions: int = MEMBER_PERMISSIONS, channel_id: int | None = None) -> Interaction:
         """Fill the modal ``opened_by``'s response showed, text inputs in order, and submit it
@@ -245,5 +284,5 @@ def _options(options: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, A
     return opts, resolved
 
 
-__all__ = ["AUTOCOMPLETE", "MANAGE_MESSAGES", "MEMBER_PERMISSIONS", "MESSAGE_MENU", "SLASH", "Injecting",
-           "Interaction"]
+__all__ = ["AUTOCOMPLETE", "DIRECT_MESSAGE_REACTIONS", "GUILD_MESSAGE_REACTIONS", "MANAGE_MESSAGES",
+           "MEMBER_PERMISSIONS", "MESSAGE_MENU", "SLASH", "Injecting", "Interaction"]
