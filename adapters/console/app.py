@@ -35,7 +35,8 @@ CALLER = Caller(platform=PLATFORM, workspace_id=None, channel_id="console", user
 COMMANDS = frozenset({"video", "image", "animate", "storyboard", "status", "cancel", "usage", "reroll", "upscale",
                       "remix", "delete", "defaults", "help", "history",
                       # issue 13: /wan settings, and a held-back command's answers (typed: no buttons here)
-                      "settings", "confirm", "dismiss", "approve", "decline"})
+                      "settings", "confirm", "dismiss", "approve", "decline",
+                      "notify"})  # issue 14: a no-op here (the console pings nobody), said so
 #: How long ``wanbot console`` waits at the end for the jobs it started.
 DRAIN_TIMEOUT = timedelta(hours=1).total_seconds()
 

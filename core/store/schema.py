@@ -199,6 +199,18 @@ def _channel_settings_columns() -> list[Column[Any]]:
     ]
 
 
+def _user_prefs_columns() -> list[Column[Any]]:
+    """Issue 14: one person's preferences (``notify`` = ``on``/``off``: pinged when their job finishes)."""
+    return [
+        Column("platform", String, primary_key=True),
+        Column("workspace_id", String, primary_key=True),  # "" for no workspace (a DM, the console)
+        Column("user_id", String, primary_key=True),
+        Column("key", String, primary_key=True),
+        Column("value", Text, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+    ]
+
+
 def _v3_job_columns() -> list[Column[Any]]:
     """What v3 added to jobs: which replica owns the job's watching and delivery, and until when."""
     return [
@@ -304,6 +316,9 @@ spend_asks = Table("spend_asks", metadata, *_spend_asks_columns())
 #: Issue 13: once-only notices (budget alerts, admin incidents), by key.
 spend_notes = Table("spend_notes", metadata, *_spend_notes_columns())
 
+#: Issue 14: per-person preferences (``core.store.user_prefs``), e.g. not being pinged when a job finishes.
+user_prefs = Table("user_prefs", metadata, *_user_prefs_columns())
+
 #: The wanbot processes sharing this database, with their last heartbeat.
 replicas = Table("replicas", metadata, *_replicas_columns())
 
@@ -408,6 +423,17 @@ def _v8_spend_asks(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v9_reserved(conn: Connection) -> None:
+    """PLACEHOLDER (branch i-people): number 9 belongs to another branch's migration, merged by the lead, who
+    replaces this no-op with it. It exists only so this branch's 10 keeps the numbering 1, 2, 3, ..."""
+
+
+def _v10_user_prefs(conn: Connection) -> None:
+    md = MetaData()
+    Table("user_prefs", md, *_user_prefs_columns())
+    md.create_all(conn)
+
+
 #: Applied in order at open; the database records the highest version it has.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs table", _v1_jobs),
@@ -418,6 +444,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "per-channel settings", _v6_channel_settings),
     Migration(7, "archived copies of delivered results", _v7_archive),
     Migration(8, "spend asks first: pending confirmations and approvals; once-only notices", _v8_spend_asks),
+    Migration(9, "placeholder for another branch's migration 9 (replaced at merge)", _v9_reserved),
+    Migration(10, "per-user preferences (issue 14: pinged or not when a job finishes)", _v10_user_prefs),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
