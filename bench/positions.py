@@ -83,11 +83,11 @@ class CountingPort:
         return EditBudget("bench", 1e9, 10**9)
 
     async def upload_video(self, conversation: ConversationRef, path: Path, *, filename: str, size: int,
-                           caption: str, reply_to: MessageRef | None) -> MessageRef:
+                           caption: str, reply_to: MessageRef | None, requester: object = None) -> MessageRef:
         raise AssertionError("nothing is delivered in this bench")
 
     async def upload_images(self, conversation: ConversationRef, paths: object, *, caption: str,
-                            reply_to: MessageRef | None) -> MessageRef:
+                            reply_to: MessageRef | None, requester: object = None) -> MessageRef:
         raise AssertionError("nothing is delivered in this bench")
 
     async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
@@ -288,7 +288,7 @@ class BurstPort(CountingPort):
         return declared(ref) if declared is not None else None
 
     async def upload_video(self, conversation: ConversationRef, path: Path, *, filename: str, size: int,
-                           caption: str, reply_to: MessageRef | None) -> MessageRef:
+                           caption: str, reply_to: MessageRef | None, requester: object = None) -> MessageRef:
         self._next += 1
         return MessageRef(conversation, f"u{self._next}")
 

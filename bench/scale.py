@@ -104,14 +104,14 @@ class CountingPort:
         return EditBudget(f"bench:{key}", rate, burst)
 
     async def upload_video(self, conversation: ConversationRef, path: Path, *, filename: str, size: int,
-                           caption: str, reply_to: MessageRef | None) -> MessageRef:
+                           caption: str, reply_to: MessageRef | None, requester: object = None) -> MessageRef:
         self._next += 1
         self.uploads[filename] += 1
         ref = self.upload_refs[filename] = MessageRef(conversation, f"u{self._next}")
         return ref
 
     async def upload_images(self, conversation: ConversationRef, paths: object, *, caption: str,
-                            reply_to: MessageRef | None) -> MessageRef:
+                            reply_to: MessageRef | None, requester: object = None) -> MessageRef:
         raise AssertionError("no image jobs in this bench")
 
     async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:

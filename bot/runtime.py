@@ -285,7 +285,8 @@ async def runtime(
                                                       price_overrides=engine_config.price_overrides),
                           alerts=alerts)
         actions = ChatActions(engine, messages, allow=allow_lists(settings), audio=audio, stash=media,
-                              images=images, history=history, archive=archiver, spend=spend, votes=votes)
+                              images=images, history=history, archive=archiver, spend=spend, votes=votes,
+                              prefs=store.user_prefs)
         rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics,
                      media=media, media_host=media_host, archive=archiver)
         if with_http:

@@ -22,6 +22,7 @@ from core.flags import tokenize as tokenize  # re-exported: the tokenizer is par
 from core.history_command import HistoryCommand, parse_history
 from core.media_commands import AnimateCommand, EditCommand, parse_animate, parse_edit, take_repeated
 from core.messages import Messages
+from core.notify_command import NotifyCommand, parse_notify
 from core.request import GenerationRequest, ImageRequest
 from core.spend_commands import SettingsCommand, SpendCommand, parse_spend_command
 from core.store.channels import ALLOWED_DEFAULTS
@@ -94,7 +95,7 @@ class JobCommand:
 
 Command = (VideoCommand | ImageCommand | StoryboardCommand | StatusCommand | CancelCommand | UsageCommand
            | HelpCommand | DefaultsCommand | JobCommand | EditCommand | AnimateCommand | HistoryCommand
-           | SettingsCommand | SpendCommand | TopCommand | PromoteCommand)
+           | SettingsCommand | SpendCommand | TopCommand | PromoteCommand | NotifyCommand)
 
 
 _REQUEST_VERBS = frozenset({"video", "v", "image", "img", "i", "defaults", "storyboard", "remix", "animate"})
@@ -156,6 +157,8 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
         return _parse_defaults(rest)
     if verb == "history":  # issue 13
         return parse_history(rest)
+    if verb == "notify":  # issue 14
+        return parse_notify(rest)
     spend = parse_spend_command(verb, rest)  # issue 13: settings, confirm, dismiss, approve, decline
     if spend is not None:
         return spend
@@ -164,7 +167,7 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
         return voted
     raise InvalidRequest(
         f"unknown command {tokens[0]!r}; try video, image, animate, storyboard, status, cancel, reroll, remix, "
-        "upscale, delete, usage, defaults, history, settings, top or help", field="command"
+        "upscale, delete, usage, defaults, history, settings, top, notify or help", field="command"
     )
 
 
@@ -274,5 +277,6 @@ HELP_TEXT = """\
 /wan settings [name value]   this channel's settings: confirm_over, approve_over, approver_role, threads
 /wan confirm <id>   /wan dismiss <id>   /wan approve <id>   /wan decline <id>   answer a price or an approval
 /wan top [today|week|all]   this channel's most-voted results (react 👍 to vote), each with Promote (1080P)
+/wan notify on|off   be pinged when your jobs finish, or only named (on by default)
 Midjourney-style flags work too: --ar 9:16, --no "text to avoid"."""
 

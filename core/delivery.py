@@ -223,7 +223,7 @@ class Delivery:
                 await before_upload()
             try:
                 ref = await port.upload_images(job.conversation, paths[:fits], caption=caption,
-                                               reply_to=job.status_ref)
+                                               reply_to=job.status_ref, requester=job.requester.person)
             except PlatformError as exc:
                 if exc.code != "TooLarge":
                     raise
@@ -283,7 +283,8 @@ class Delivery:
         if before_upload is not None:
             await before_upload()
         ref = await port.upload_video(
-            job.conversation, path, filename=upload_name(job), size=size, caption=caption, reply_to=job.status_ref
+            job.conversation, path, filename=upload_name(job), size=size, caption=caption, reply_to=job.status_ref,
+            requester=job.requester.person,
         )
         if self._on_uploaded is not None:
             await self._on_uploaded(size)

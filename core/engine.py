@@ -59,6 +59,7 @@ from core.media_stash import MediaStash
 from core.messages import Messages
 from core.observe import EngineObserver, NullObserver
 from core.outcomes import TaskOutcomes
+from core.people import RequesterNotices
 from core.polling import PollPlanner, PollPolicy
 from core.port import ChatPort, ConversationRef, PostStatus, StatusView
 from core.refusals import worded
@@ -110,6 +111,10 @@ class Engine:
         self.book = JobBook(store, ports, owner=self.config.replica_id, clock=clock, view=self.view,
                             edits=self.edits, sleep=sleep)
         self.book.listeners.append(self.observer.job_changed)
+        #: Issue 14: pings a finished job's requester, once, unless they opted out (``core.people``).
+        self.people = RequesterNotices(book=self.book, prefs=store.user_prefs, messages=self.messages,
+                                       spawn=self._spawn)
+        self.book.listeners.append(self.people.seen)
         #: How long tasks of each shape take here: times the watcher's looks (``core.polling``).
         self.durations = Durations(scale=self.config.duration_scale)
         self.watcher = Watcher(

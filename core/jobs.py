@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from core.port import ConversationRef, MessageRef
+from core.port import ConversationRef, MessageRef, Person
 from core.request import AnyRequest
 
 
@@ -102,6 +102,11 @@ class Requester:
     @property
     def user_key(self) -> str:
         return f"{self.platform}:{self.workspace_id or '-'}:{self.user_id}"
+
+    @property
+    def person(self) -> Person:
+        """Issue 14: who asked, as a status message and a delivered result name them."""
+        return Person(self.user_id, self.user_name)
 
 
 @dataclass(frozen=True)

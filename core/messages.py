@@ -572,6 +572,25 @@ EN.update({
     "action.promoted": "Promoting job {job_id} to 1080P with the same seed as job {new_job_id}.",
 })
 
+# Issue 14, people named and pinged right (core.people): "requested by", the requester's one ping, opt-out.
+EN.update({
+    "people.requested_by": "Requested by",
+    "people.caption_by": "requested by {who}",
+    "people.ready.video": "{who} your video is ready: {link}",
+    "people.ready.image": "{who} your images are ready: {link}",
+    "people.no_link": "job {job_id}",
+    "people.failed": "{who} your job {job_id} did not finish: {reason}",
+    "people.notify.on": "You'll be pinged when your videos and images are done or fail.",
+    "people.notify.off": "You won't be pinged when your jobs finish; status messages still name you. "
+    "`/wan notify on` turns pings back on.",
+    "people.notify.is_on": "You're pinged when your jobs finish. `/wan notify off` stops that.",
+    "people.notify.is_off": "You're not pinged when your jobs finish. `/wan notify on` turns pings back on.",
+    "people.notify.console": "The console pings nobody: there is nothing to turn on or off here.",
+    "people.notify.unavailable": "Ping preferences aren't available here.",
+    "discord.cmd.notify": "Be pinged (on) or not (off) when your jobs finish",
+    "discord.cmd.notify_choice": "on: ping me when my jobs finish; off: just name me",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

@@ -51,6 +51,15 @@ class MessageRef:
 
 
 @dataclass(frozen=True)
+class Person:
+    """Issue 14: who asked for a job, as its status message and delivered result name them (never a ping:
+    that is ``ChatPort.notify``'s, ``core.people``). ``name``: what the platform told us (may be None)."""
+
+    user_id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class StatusField:
     name: str
     value: str
@@ -86,6 +95,11 @@ class StatusView:
     #: The ticking part's words, with ``{ago}`` where the platform's relative time goes: "asked {ago} ·
     #: usually ~2 min" (the typical time is this deployment's own, once it has seen a few such tasks).
     clock: str = ""
+    #: Issue 14: the requester, named "Requested by …" without pinging (Discord ``<@id>`` with no mention
+    #: allowed; Slack the display name, since a ``<@U…>`` in a posted message pings).
+    requested_by: Person | None = None
+    #: Its label, in the engine's words ("Requested by").
+    requested_label: str = ""
 
     def ticking(self, relative: str) -> str:
         """``clock`` with the platform's relative-time token in place (empty when the job is finished)."""
@@ -143,8 +157,10 @@ class ChatPort(Protocol):
         size: int,
         caption: str,
         reply_to: MessageRef | None,
+        requester: Person | None = None,
     ) -> MessageRef:
-        """Upload an MP4 of ``size`` bytes (already within ``upload_limit``) and return its message."""
+        """Upload an MP4 of ``size`` bytes (already within ``upload_limit``) and return its message. The
+        caption names ``requester`` ("requested by …", issue 14) the way the status does: without a ping."""
         ...
 
     async def upload_images(
@@ -154,6 +170,7 @@ class ChatPort(Protocol):
         *,
         caption: str,
         reply_to: MessageRef | None,
+        requester: Person | None = None,
     ) -> MessageRef:
         """Upload image files (together within ``upload_limit``; each path's name is its file name) as ONE
         message with ``caption``, a reply to ``reply_to``, and return that message. ``find_upload`` with the
@@ -187,8 +204,9 @@ class ChatPort(Protocol):
         ...
 
     async def message_link(self, ref: MessageRef) -> str | None:
-        """Issue 13: a link a person can open to ``ref`` (Discord's jump URL, Slack's permalink), or ``None``
-        where the platform has no such thing (the console)."""
+        """Issue 13: a link a person can open to ``ref`` (Discord's jump URL, Slack's permalink — for an
+        upload's ref, of the message sharing the file; issue 14), or ``None`` where the platform has no such
+        thing (the console)."""
         ...
 
     async def open_thread(self, status: MessageRef, name: str) -> ConversationRef | None:

@@ -181,6 +181,8 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         since=None if state.terminal else job.created_at,
         place=place,
         clock=clock,
+        requested_by=job.requester.person,
+        requested_label=messages("people.requested_by"),
     )
 
 

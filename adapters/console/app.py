@@ -38,7 +38,8 @@ COMMANDS = frozenset({"video", "image", "animate", "storyboard", "status", "canc
                       # issue 13: /wan settings, and a held-back command's answers (typed: no buttons here)
                       "settings", "confirm", "dismiss", "approve", "decline",
                       # issue 13 votes: the channel's winners, and Promote typed
-                      "top", "promote"})
+                      "top", "promote",
+                      "notify"})  # issue 14: a no-op here (the console pings nobody), said so
 #: How long ``wanbot console`` waits at the end for the jobs it started.
 DRAIN_TIMEOUT = timedelta(hours=1).total_seconds()
 

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from core.messages import human_duration
-from core.port import ConversationRef, EditBudget, MessageRef, StatusView
+from core.port import ConversationRef, EditBudget, MessageRef, Person, StatusView
 
 PLATFORM = "console"
 
@@ -103,6 +103,7 @@ class ConsolePort:
         size: int,
         caption: str,
         reply_to: MessageRef | None,
+        requester: Person | None = None,
     ) -> MessageRef:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         dest = self.out_dir / filename
@@ -119,6 +120,7 @@ class ConsolePort:
         *,
         caption: str,
         reply_to: MessageRef | None,
+        requester: Person | None = None,
     ) -> MessageRef:
         """Copy the images into the output folder and print where. The first image is renamed into place
         last, so ``find_upload`` (which looks for it) never mistakes a half-copied set for a finished one."""

@@ -267,6 +267,13 @@ class WanGroup(app_commands.Group):
         # Issue 13: no name → every setting with its value and help; a name and a value → set it (admins).
         await self.handlers.settings(interaction, name, value)
 
+    @app_commands.command(name="notify", description=_d("notify"))
+    @app_commands.describe(choice=_d("notify_choice"))
+    @app_commands.choices(choice=_choices(["on", "off"]))
+    async def notify(self, interaction: discord.Interaction[Any], choice: str | None = None) -> None:
+        # Issue 14: no choice → say whether I'm pinged; on/off → set it (stored per person).
+        await self.handlers.notify(interaction, choice)
+
     @app_commands.command(name="help", description=_d("help"))
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await self.handlers.help(interaction)

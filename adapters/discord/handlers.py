@@ -56,6 +56,7 @@ from core.commands import DefaultsCommand
 from core.errors import InvalidRequest
 from core.inputs import InputFile
 from core.messages import Messages
+from core.notify_command import NotifyCommand
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, ImageRequest
 from core.spend_commands import SettingsCommand
@@ -206,6 +207,12 @@ class Handlers:
         command = SettingsCommand() if name is None else SettingsCommand(name, value)
         report = await self.actions.settings(caller_of(interaction), command)
         await send_ephemeral(interaction, fitted(report.text, MAX_CONTENT))
+
+    async def notify(self, interaction: discord.Interaction[Any], choice: str | None) -> None:
+        """Issue 14: ``/wan notify [on|off]`` — pinged when my jobs finish, or only named."""
+        report = await self.actions.notify(caller_of(interaction), NotifyCommand(None if choice is None else
+                                                                                 choice == "on"))
+        await send_ephemeral(interaction, report.text)
 
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await send_ephemeral(interaction, self.actions.help(caller_of(interaction), typed_options=True).text)

@@ -35,7 +35,7 @@ from adapters.discord.markup import fitted
 from adapters.discord.render import status_buttons, status_embed
 from core.errors import PlatformError, UploadTooLarge
 from core.messages import Messages
-from core.port import ConversationRef, EditBudget, MessageRef, StatusView
+from core.port import ConversationRef, EditBudget, MessageRef, Person, StatusView
 
 log = logging.getLogger("wanbot.discord")
 
@@ -163,10 +163,11 @@ class DiscordPort:
         size: int,
         caption: str,
         reply_to: MessageRef | None,
+        requester: Person | None = None,
     ) -> MessageRef:
         await self._wait_ready("upload")
         ref = await self._send_files(conversation, [(path, filename)], caption=caption, reply_to=reply_to,
-                                     what="upload video")
+                                     what="upload video", requester=requester)
         log.info("uploaded %s (%d bytes) to channel %s", filename, size, conversation.channel_id)
         return ref
 
@@ -177,11 +178,12 @@ class DiscordPort:
         *,
         caption: str,
         reply_to: MessageRef | None,
+        requester: Person | None = None,
     ) -> MessageRef:
         """One message with every image attached (Discord takes up to 10 attachments per message)."""
         await self._wait_ready("upload")
         ref = await self._send_files(conversation, [(path, path.name) for path in paths], caption=caption,
-                                     reply_to=reply_to, what="upload images")
+                                     reply_to=reply_to, what="upload images", requester=requester)
         log.info("uploaded %d images to channel %s", len(paths), conversation.channel_id)
         return ref
 
@@ -193,6 +195,7 @@ class DiscordPort:
         caption: str,
         reply_to: MessageRef | None,
         what: str,
+        requester: Person | None = None,
     ) -> MessageRef:
         extra: dict[str, Any] = {}
         if reply_to is not None:
@@ -210,7 +213,7 @@ class DiscordPort:
                            for handle, (_, name) in zip(handles, files, strict=True)]
             message = await guarded(
                 self._channel(conversation).send(
-                    content=fitted(caption, MAX_CONTENT), files=attachments, allowed_mentions=NO_MENTIONS,
+                    content=self._caption(caption, requester), files=attachments, allowed_mentions=NO_MENTIONS,
                     **extra,
                 ),
                 what,
@@ -219,6 +222,14 @@ class DiscordPort:
             for handle in handles:
                 handle.close()
         return MessageRef(conversation, str(message.id))
+
+    def _caption(self, caption: str, requester: Person | None) -> str:
+        """The caption as plain text, then (issue 14) "requested by <@id>": a mention that shows the name and,
+        with no mention allowed, pings nobody (the requester's ping is ``notify``'s, ``core.people``)."""
+        if requester is None:
+            return fitted(caption, MAX_CONTENT)
+        by = self.messages("people.caption_by", who=f"<@{requester.user_id}>")
+        return f"{fitted(caption, MAX_CONTENT - len(by) - 1)}\n{by}"
 
     async def find_status(self, conversation: ConversationRef, job_id: str) -> MessageRef | None:
         """The bot's newest message about ``job_id`` among the channel's last ``STATUS_SCAN`` messages."""

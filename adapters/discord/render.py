@@ -82,6 +82,9 @@ def status_embed(view: StatusView, *, compact: bool = False) -> discord.Embed:
     for item in view.fields:
         embed.add_field(name=plain(item.name), value=fitted(item.value, _COMPACT_FIELD if compact else _MAX_FIELD),
                         inline=True)
+    if view.requested_by is not None:
+        # Issue 14: a mention in an embed renders as the person's name and never pings.
+        embed.add_field(name=plain(view.requested_label), value=f"<@{view.requested_by.user_id}>", inline=True)
     footer = view.place if view.since is not None else view.line
     if footer:
         embed.set_footer(text=footer)

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -28,7 +29,7 @@ from adapters.slack.errors import SlackNotInChannel, platform_error
 from adapters.slack.upload import FileToUpload, upload_files
 from core.errors import PlatformError
 from core.messages import Messages
-from core.port import ConversationRef, EditBudget, MessageRef, StatusView
+from core.port import ConversationRef, EditBudget, MessageRef, Person, StatusField, StatusView
 
 log = logging.getLogger("wanbot.slack")
 
@@ -81,11 +82,14 @@ class SlackPort:
         #: Channels the bot is known to be in: skips a ``conversations.info`` per command.
         self._member: set[str] = set()
         self._bot_user_id: str | None = None
+        #: Issue 14: user id → display name (``users.info``), asked once per person per process.
+        self._names: dict[str, str] = {}
 
     # -- ChatPort ----------------------------------------------------------------------------------------
 
     async def post_status(self, conversation: ConversationRef, view: StatusView) -> MessageRef:
         channel = conversation.channel_id
+        view = await self._named(view)
 
         async def post() -> Response:
             return await self._call(self.client.chat_postMessage(
@@ -98,6 +102,7 @@ class SlackPort:
         return MessageRef(conversation, str(data["ts"]))
 
     async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
+        view = await self._named(view)
         await self._call(self.client.chat_update(
             channel=ref.conversation.channel_id, ts=ref.message_id, text=fallback_text(view),
             blocks=status_blocks(view, self.messages), parse="none",
@@ -115,8 +120,10 @@ class SlackPort:
         size: int,
         caption: str,
         reply_to: MessageRef | None,
+        requester: Person | None = None,
     ) -> MessageRef:
         thread_ts = reply_thread(conversation, reply_to)
+        caption = await self._captioned(caption, requester)
         ref = await self.upload_file(conversation, path, caption=caption, filename=filename, thread_ts=thread_ts)
         log.info("uploaded %s (%d bytes) to %s thread %s as %s", filename, size, ref.conversation.channel_id,
                  thread_ts, ref.message_id)
@@ -129,11 +136,13 @@ class SlackPort:
         *,
         caption: str,
         reply_to: MessageRef | None,
+        requester: Person | None = None,
     ) -> MessageRef:
         """One upload with every image: Slack shares them in one message in the status message's thread.
         The returned ref's ``message_id`` is every file's id, comma-separated, so a Delete removes them all
         (``delete_message``)."""
         thread_ts = reply_thread(conversation, reply_to)
+        caption = await self._captioned(caption, requester)
         ref = await self._upload(conversation, [FileToUpload(path, path.name, path.name) for path in paths],
                                  caption=caption, thread_ts=thread_ts)
         log.info("uploaded %d images to %s thread %s", len(paths), conversation.channel_id, thread_ts)
@@ -274,14 +283,68 @@ class SlackPort:
         await self._call(self.client.views_open(trigger_id=trigger_id, view=view))
 
     async def message_link(self, ref: MessageRef) -> str | None:
-        """Issue 13: the message's permalink (``chat.getPermalink``); None for an uploaded file's ref (a
-        delivered video is a file id: history then links its status message)."""
-        if ref.message_id.startswith("F"):
-            return None
+        """Issue 13: the message's permalink (``chat.getPermalink``). An uploaded file's ref (``F…``, issue
+        14): the permalink of the thread message sharing it (found with ``conversations.replies``), or None
+        when Slack does not list that message yet (it shares uploads a moment later) or it is not in a thread."""
+        ts = ref.message_id
+        if ts.startswith("F"):
+            found = await self._file_message(ref)
+            if found is None:
+                return None
+            ts = found
         answer = await self._call(self.client.chat_getPermalink(channel=ref.conversation.channel_id,
-                                                                message_ts=ref.message_id))
+                                                                message_ts=ts))
         link = answer.get("permalink")
         return link if isinstance(link, str) else None
+
+    async def _file_message(self, ref: MessageRef) -> str | None:
+        """The ts of the thread message that shares the first file of ``ref`` (an upload's ref)."""
+        thread_ts = ref.conversation.thread_id
+        if thread_ts is None:
+            return None
+        first = ref.message_id.split(",")[0]
+        data = await self._call(self.client.conversations_replies(channel=ref.conversation.channel_id,
+                                                                 ts=thread_ts, limit=200))
+        for message in data.get("messages") or []:
+            if any(shared.get("id") == first for shared in message.get("files") or []):
+                return str(message["ts"])
+        return None
+
+    async def display_name(self, person: Person) -> str:
+        """Issue 14: how a non-pinging text names ``person`` (a ``<@U…>`` in a posted message would ping):
+        the profile's display name, else the real name, else the user name (``users.info``, scope
+        ``users:read``, asked once per person per process); what the platform told us when Slack cannot say."""
+        known = self._names.get(person.user_id)
+        if known is not None:
+            return known
+        fallback = person.name or person.user_id
+        try:
+            data = await self._call(self.client.users_info(user=person.user_id))
+        except PlatformError as exc:
+            log.info("no display name for %s (%s); naming them %r", person.user_id, exc.code, fallback)
+            if not exc.retryable:
+                self._names[person.user_id] = fallback
+            return fallback
+        user = data.get("user") or {}
+        profile = user.get("profile") or {}
+        name = next((str(v) for v in (profile.get("display_name"), profile.get("real_name"), user.get("real_name"),
+                                      user.get("name")) if v), fallback)
+        self._names[person.user_id] = name
+        return name
+
+    async def _named(self, view: StatusView) -> StatusView:
+        """The view with its requester as one more fact, by display name (never a ping)."""
+        if view.requested_by is None:
+            return view
+        name = await self.display_name(view.requested_by)
+        return dataclasses.replace(view, fields=(*view.fields, StatusField(view.requested_label, name)))
+
+    async def _captioned(self, caption: str, requester: Person | None) -> str:
+        """The caption, then "requested by <display name>" (issue 14; escaped with the rest: no ping)."""
+        if requester is None:
+            return caption
+        by = self.messages("people.caption_by", who=await self.display_name(requester))
+        return f"{caption}\n{by}" if caption else by
 
     async def notify(self, conversation: ConversationRef, text: str, *, mention: Sequence[str] = ()) -> MessageRef:
         """Issue 13: a plain message; only the ``<@id>`` of the ids in ``mention`` stays a mention."""
@@ -293,7 +356,7 @@ class SlackPort:
         async def post() -> Response:
             return await self._call(self.client.chat_postMessage(
                 channel=channel, text=shown, thread_ts=conversation.thread_id, unfurl_links=False,
-                unfurl_media=False))
+                unfurl_media=False, parse="none"))  # a written <@U…> still pings; bare names and links don't
 
         data = await self._joining(channel, post)
         return MessageRef(conversation, str(data["ts"]))

@@ -36,11 +36,13 @@ from core.actions.desk import ChannelDesk
 from core.actions.face import EngineFace
 from core.actions.history import HistoryDesk, HistoryReport
 from core.actions.media import ANIMATE_OPTIONS, EDIT_OPTIONS, PLACEHOLDER_LINK, MediaDesk, refuse_ratio
+from core.actions.notify import notify_command
 from core.actions.results import (
     Cancelled,
     DefaultsReport,
     Deleted,
     HelpText,
+    NotifyReport,
     Origin,
     Result,
     SettingsReport,
@@ -79,9 +81,11 @@ from core.media_check import AudioChecker
 from core.media_commands import AnimateCommand, EditCommand
 from core.media_stash import MediaStash
 from core.messages import Messages
+from core.notify_command import NotifyCommand
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
 from core.spend_commands import SettingsCommand, SpendCommand
+from core.store.user_prefs import UserPrefs
 from core.suggest import Suggestion, suggest, uses_video_defaults, values_by_model
 from core.variants import MAX_VARIANTS, parse_variants, variant_requests
 from core.votes import APPROVE_EMOJI, PromoteCommand, TopCommand, Window, emoji_key
@@ -126,10 +130,13 @@ class ChatActions:
                  allow: Mapping[str, AllowList] | None = None, audio: AudioChecker | None = None,
                  stash: MediaStash | None = None, images: ImageCheck | None = None,
                  history: HistoryDesk | None = None, archive: ArchiveForget | None = None,
-                 spend: SpendDesk | None = None, votes: VoteDesk | None = None) -> None:
+                 spend: SpendDesk | None = None, votes: VoteDesk | None = None,
+                 prefs: UserPrefs | None = None) -> None:
         self.engine = engine
         #: Issue 13: votes (reactions) and ``/wan top`` (None: reactions ignored, top refused).
         self.votes = votes
+        #: Issue 14: per-person preferences (``/wan notify on|off``; None: not available here).
+        self.prefs = prefs
         #: Issue 13: ``/wan history`` (None: refused) and the archive a deleted result's copy leaves.
         self.history_desk = history
         self.archive = archive
@@ -218,6 +225,8 @@ class ChatActions:
             return await self.top(caller, command.window)
         if isinstance(command, PromoteCommand):
             return await self.promote(caller, command.job_id, post_status=post_status)
+        if isinstance(command, NotifyCommand):
+            return await self.notify(caller, command)
         if isinstance(command, SpendCommand):
             yes = command.action in ("confirm", "approve")
             decide = self.confirm if command.action in ("confirm", "dismiss") else self.approve
@@ -485,6 +494,11 @@ class ChatActions:
         """Issue 13: ``/wan settings [name value]`` (``core.actions.spend_desk``)."""
         self.check_allowed(caller)
         return await self._spend_desk().settings(caller, command)
+
+    async def notify(self, caller: Caller, command: NotifyCommand) -> NotifyReport:
+        """Issue 14: ``/wan notify [on|off]`` — pinged when my jobs finish, or only named (``core.people``)."""
+        self.check_allowed(caller)
+        return await notify_command(self.prefs, self.messages, caller, command)
 
     async def confirm(self, caller: Caller, ask_id: str, *, yes: bool = True,
                       post_status: PostStatus | None = None) -> Started | SpendDecision:

@@ -132,9 +132,18 @@ class SpendDecision:
     text: str
 
 
-Result = (Started | Cancelled | Deleted | StatusReport | UsageReport | DefaultsReport | HelpText | HistoryReport
-          | SettingsReport | SpendDecision | TopReport)
+@dataclass(frozen=True)
+class NotifyReport:
+    """Issue 14: ``/wan notify``: whether the caller is pinged when their jobs finish (``None``: no such thing
+    on this platform, the console)."""
 
-__all__ = ["CancelOutcome", "Cancelled", "DefaultsReport", "Deleted", "HelpText", "Origin", "Result",
+    on: bool | None
+    text: str
+
+
+Result = (Started | Cancelled | Deleted | StatusReport | UsageReport | DefaultsReport | HelpText | HistoryReport
+          | SettingsReport | SpendDecision | TopReport | NotifyReport)
+
+__all__ = ["CancelOutcome", "Cancelled", "DefaultsReport", "Deleted", "HelpText", "NotifyReport", "Origin", "Result",
            "SettingsReport", "SpendDecision", "Started",
            "StatusReport", "UsageReport", "UsageRow"]

@@ -46,6 +46,7 @@ from core.store.saves import SaveBatcher, save_params
 from core.store.schema import ACTIVE_STATES, BILLED_STATES, jobs, migrate, require_aware, user_filter
 from core.store.settings import ChannelSettings
 from core.store.spend import SpendAsks
+from core.store.user_prefs import UserPrefs
 from core.store.votes import Votes
 
 log = logging.getLogger("wanbot.store")
@@ -175,6 +176,11 @@ class JobStore:
     def settings(self) -> ChannelSettings:
         """Per-channel settings (``/wan settings``; ``core.channel_settings`` says what they mean)."""
         return ChannelSettings(self._engine, self._gate)
+
+    @functools.cached_property
+    def user_prefs(self) -> UserPrefs:
+        """Issue 14: per-person preferences (``/wan notify on|off``)."""
+        return UserPrefs(self._engine, self._gate)
 
     @functools.cached_property
     def ideas(self) -> IdeaThreads:

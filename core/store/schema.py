@@ -199,6 +199,18 @@ def _channel_settings_columns() -> list[Column[Any]]:
     ]
 
 
+def _user_prefs_columns() -> list[Column[Any]]:
+    """Issue 14: one person's preferences (``notify`` = ``on``/``off``: pinged when their job finishes)."""
+    return [
+        Column("platform", String, primary_key=True),
+        Column("workspace_id", String, primary_key=True),  # "" for no workspace (a DM, the console)
+        Column("user_id", String, primary_key=True),
+        Column("key", String, primary_key=True),
+        Column("value", Text, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+    ]
+
+
 def _v3_job_columns() -> list[Column[Any]]:
     """What v3 added to jobs: which replica owns the job's watching and delivery, and until when."""
     return [
@@ -327,6 +339,9 @@ spend_asks = Table("spend_asks", metadata, *_spend_asks_columns())
 #: Issue 13: once-only notices (budget alerts, admin incidents), by key.
 spend_notes = Table("spend_notes", metadata, *_spend_notes_columns())
 
+#: Issue 14: per-person preferences (``core.store.user_prefs``), e.g. not being pinged when a job finishes.
+user_prefs = Table("user_prefs", metadata, *_user_prefs_columns())
+
 #: The wanbot processes sharing this database, with their last heartbeat.
 replicas = Table("replicas", metadata, *_replicas_columns())
 
@@ -442,6 +457,12 @@ def _v9_votes(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v10_user_prefs(conn: Connection) -> None:
+    md = MetaData()
+    Table("user_prefs", md, *_user_prefs_columns())
+    md.create_all(conn)
+
+
 #: Applied in order at open; the database records the highest version it has.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs table", _v1_jobs),
@@ -453,6 +474,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "archived copies of delivered results", _v7_archive),
     Migration(8, "spend asks first: pending confirmations and approvals; once-only notices", _v8_spend_asks),
     Migration(9, "votes on delivered results", _v9_votes),
+    Migration(10, "per-user preferences (issue 14: pinged or not when a job finishes)", _v10_user_prefs),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -108,8 +108,9 @@ async def test_a_hostile_prompt_stays_text_and_nothing_ever_pings(make_env) -> N
     assert lines and all(live_markup(line) == [] for line in lines), lines
     avoid = next(f["value"] for f in embed["fields"] if f["name"] == "Avoid")
     assert "Free Nitro" in avoid and live_markup(avoid) == [], avoid
-    caption = fake.messages[fake.uploads[0].message_id].content
+    caption, _, by = fake.messages[fake.uploads[0].message_id].content.rpartition("\n")
     assert "Free Nitro" in caption and live_markup(caption) == [], caption
+    assert by == f"requested by <@{fake.alice.id}>"  # issue 14: named (the upload allows no mention: no ping)
 
     # Typed text echoed in ephemeral replies, and the ephemeral status embed.
     typed = await fake.slash(fake.alice, "status", job="[x](http://evil) <@123456789012345678>")
@@ -119,7 +120,9 @@ async def test_a_hostile_prompt_stays_text_and_nothing_ever_pings(make_env) -> N
     peeked = fake.response_to(peek).data["embeds"][0]
     assert all(live_markup(line) == [] for line in unquoted(peeked["description"]))
 
-    # Every post and edit, by every route, allowed no mention at all.
+    # Every post and edit, by every route, allowed no mention at all — but the one message that pings the
+    # requester (issue 14), which allows alice and nobody else, whatever @everyone or <@&7> the prompt says.
+    await fake.wait_for(lambda: any(m[1] != {"parse": []} for m in fake.mentions))
     routes = {route for route, _ in fake.mentions}
     assert {"callback", "channel", "channel edit"} <= routes, routes
-    assert [m for m in fake.mentions if m[1] != {"parse": []}] == []
+    assert [m for m in fake.mentions if m[1] != {"parse": []}] == [("channel", {"parse": [], "users": [fake.alice.id]})]

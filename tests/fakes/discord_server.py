@@ -246,7 +246,8 @@ class FakeDiscord(Injecting):
         msg = Message(snowflake(), channel_id, self.channel_guild.get(channel_id), self.bot,
                       content=payload.get("content") or "", embeds=payload.get("embeds") or [],
                       components=payload.get("components") or [], attachments=files, reference=reference,
-                      flags=flags, via=via, interaction_id=interaction_id)
+                      flags=flags, via=via, interaction_id=interaction_id,
+                      allowed_mentions=payload.get("allowed_mentions"))
         self.messages[msg.id] = msg
         for file in files:
             self._serve(file, channel_id)

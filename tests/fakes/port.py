@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import PlatformError
-from core.port import ConversationRef, EditBudget, MessageRef, StatusView
+from core.port import ConversationRef, EditBudget, MessageRef, Person, StatusView
 
 
 @dataclass
@@ -18,6 +18,8 @@ class Upload:
     caption: str
     reply_to: MessageRef | None
     content: bytes
+    #: Issue 14: whom the caption names ("requested by …").
+    requester: Person | None = None
 
 
 @dataclass
@@ -73,13 +75,14 @@ class RecordingPort:
         size: int,
         caption: str,
         reply_to: MessageRef | None,
+        requester: Person | None = None,
     ) -> MessageRef:
         if self.upload_failures:
             raise self.upload_failures.pop(0)
         assert path.stat().st_size == size, "the port must be told the real size"
         assert size <= self.limit, "the engine must never upload past the limit"
         self._next += 1
-        self.uploads.append(Upload(conversation, filename, size, caption, reply_to, path.read_bytes()))
+        self.uploads.append(Upload(conversation, filename, size, caption, reply_to, path.read_bytes(), requester))
         return MessageRef(conversation, f"u{self._next}")
 
     async def delete_message(self, ref: MessageRef) -> None:
@@ -100,6 +103,7 @@ class RecordingPort:
         *,
         caption: str,
         reply_to: MessageRef | None,
+        requester: Person | None = None,
     ) -> MessageRef:
         """One message with several attachments: recorded as one ``Upload`` per file, sharing a ref."""
         if self.upload_failures:
@@ -110,7 +114,7 @@ class RecordingPort:
         ref = MessageRef(conversation, f"u{self._next}")
         self.image_messages.append((ref, [p.name for p in paths], caption, reply_to))
         for path, size in zip(paths, sizes, strict=True):
-            self.uploads.append(Upload(conversation, path.name, size, caption, reply_to, path.read_bytes()))
+            self.uploads.append(Upload(conversation, path.name, size, caption, reply_to, path.read_bytes(), requester))
         return ref
 
 

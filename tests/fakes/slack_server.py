@@ -4,9 +4,11 @@ It serves ``/api/<method>`` on 127.0.0.1 with Slack's shapes: arguments from the
 form-encoded or a JSON body; ``Authorization: Bearer xoxb-…`` checked; answers ``{"ok": true, …}`` or
 ``{"ok": false, "error": "…"}``. Implemented: ``auth.test``, ``chat.postMessage`` / ``update`` /
 ``postEphemeral`` / ``delete`` (message ``metadata`` kept), ``conversations.join`` / ``info`` / ``history`` /
-``replies`` (``history`` honours ``latest`` / ``oldest`` / ``inclusive``), ``users.info``,
-``files.getUploadURLExternal`` (which hands out an absolute upload URL on this server), the upload itself,
-``files.completeUploadExternal``, ``files.delete``, ``files.info``, ``views.open``, and ``response_url`` posts.
+``replies`` (``history`` honours ``latest`` / ``oldest`` / ``inclusive``), ``users.info`` (with
+``profile.display_name`` from ``display_names``), ``chat.getPermalink`` (a message's, or an upload's
+thread message's), ``files.getUploadURLExternal`` (which hands out an absolute upload URL on this
+server), the upload itself, ``files.completeUploadExternal``, ``files.delete``, ``files.info``,
+``views.open``, and ``response_url`` posts.
 ``reaction_event(user, message, reaction)`` builds the Events API callback of a person's reaction (issue 13).
 
 Files people posted (``post_user_message(channel, text, files=[…])`` with files made by
@@ -121,6 +123,8 @@ class FakeSlack:
         "U_ADMIN": {"is_admin": True},
         "U_OWNER": {"is_admin": True, "is_owner": True},
     })
+    #: Issue 14: user id → the profile's ``display_name`` ``users.info`` reports (absent: empty, as Slack's is).
+    display_names: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     messages: dict[str, Message] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -350,10 +354,22 @@ class FakeSlack:
     def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any] | str:
         """Issue 13 (history links): ``{"channel", "permalink"}`` as Slack answers, the ts without its dot."""
         message = self.messages.get(str(args.get("message_ts")))
-        if message is None or message.deleted or message.channel != str(args.get("channel")):
+        if message is None:
+            return self._upload_permalink(str(args.get("channel")), str(args.get("message_ts")))
+        if message.deleted or message.channel != str(args.get("channel")):
             return "message_not_found"
         return {"channel": message.channel,
                 "permalink": f"https://fake.slack.com/archives/{message.channel}/p{message.ts.replace('.', '')}"}
+
+    def _upload_permalink(self, channel: str, ts: str) -> dict[str, Any] | str:
+        """Issue 14: the permalink of the thread message an upload shared its files in (``replies`` lists it
+        as ``<thread_ts>.<first file id>``), with ``thread_ts`` as Slack's reply permalinks carry it."""
+        for upload in self.uploads.values():
+            if (upload.completed and not upload.deleted and upload.channel_id == channel and upload.thread_ts
+                    and f"{upload.thread_ts}.{upload.message_of or upload.file_id}" == ts):
+                return {"channel": channel, "permalink": f"https://fake.slack.com/archives/{channel}/"
+                        f"p{ts.replace('.', '')}?thread_ts={upload.thread_ts}"}
+        return "message_not_found"
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any] | str:
         channel = self.channels.get(str(args.get("channel")))
@@ -376,8 +392,9 @@ class FakeSlack:
         if not user_id.startswith("U"):
             return "user_not_found"
         flags = {"is_admin": False, "is_owner": False, "is_primary_owner": False, **self.roles.get(user_id, {})}
+        profile = {"display_name": self.display_names.get(user_id, ""), "real_name": ""}
         return {"user": {"id": user_id, "team_id": TEAM, "name": user_id.lower(), "deleted": False,
-                         "is_bot": False, **flags}}
+                         "is_bot": False, "profile": profile, **flags}}
 
     def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any] | str:
         if not args.get("filename") or not str(args.get("length", "")).isdigit():

@@ -51,9 +51,11 @@ async def test_history_filters_links_and_reuses_settings_after_a_restart(bot: Sl
     assert "<!channel>" not in text  # a prompt never pings (escaped)
     assert bot.rt is not None
     fox_job = await bot.rt.engine.get(fox)
-    assert fox_job is not None and fox_job.status_ref is not None
-    permalink = f"https://fake.slack.com/archives/C_MEMBER/p{fox_job.status_ref.message_id.replace('.', '')}"
-    assert f"<{permalink}|Open>" in text  # a Slack upload is a file: its status message is the link
+    assert fox_job is not None and fox_job.delivered_ref is not None
+    thread = fox_job.delivered_ref.conversation.thread_id
+    shared = f"{thread}.{fox_job.delivered_ref.message_id}"  # the thread message sharing the file (issue 14)
+    permalink = f"https://fake.slack.com/archives/C_MEMBER/p{shared.replace('.', '')}?thread_ts={thread}"
+    assert f"<{permalink}|Open>" in text  # a Slack upload is a file: the message sharing it is the link
     assert bot.fake.called("chat.getPermalink")
 
     assert _entries(await _history(bot, "<@U2|u2>")) == [fox]

@@ -144,6 +144,8 @@ class Message:
     interaction_id: int | None = None
     deleted: bool = False
     edited_at: str | None = None
+    #: The ``allowed_mentions`` it was created with (issue 14: who its mentions may ping), ``None`` if absent.
+    allowed_mentions: dict[str, Any] | None = None
 
     @property
     def ephemeral(self) -> bool:
