@@ -363,10 +363,11 @@ class FakeSlack:
 
     def _upload_permalink(self, channel: str, ts: str) -> dict[str, Any] | str:
         """Issue 14: the permalink of the thread message an upload shared its files in (``replies`` lists it
-        as ``<thread_ts>.<first file id>``), with ``thread_ts`` as Slack's reply permalinks carry it."""
+        at the ts it was shared at, else as ``<thread_ts>.<first file id>``), with ``thread_ts`` as Slack's
+        reply permalinks carry it."""
         for upload in self.uploads.values():
             if (upload.completed and not upload.deleted and upload.channel_id == channel and upload.thread_ts
-                    and f"{upload.thread_ts}.{upload.message_of or upload.file_id}" == ts):
+                    and ts in (upload.ts, f"{upload.thread_ts}.{upload.message_of or upload.file_id}")):
                 return {"channel": channel, "permalink": f"https://fake.slack.com/archives/{channel}/"
                         f"p{ts.replace('.', '')}?thread_ts={upload.thread_ts}"}
         return "message_not_found"

@@ -53,7 +53,8 @@ async def test_history_filters_links_and_reuses_settings_after_a_restart(bot: Sl
     fox_job = await bot.rt.engine.get(fox)
     assert fox_job is not None and fox_job.delivered_ref is not None
     thread = fox_job.delivered_ref.conversation.thread_id
-    shared = f"{thread}.{fox_job.delivered_ref.message_id}"  # the thread message sharing the file (issue 14)
+    # The thread message sharing the file (issue 14), at the ts Slack shared it at.
+    shared = bot.fake.uploads[fox_job.delivered_ref.message_id].ts or f"{thread}.{fox_job.delivered_ref.message_id}"
     permalink = f"https://fake.slack.com/archives/C_MEMBER/p{shared.replace('.', '')}?thread_ts={thread}"
     assert f"<{permalink}|Open>" in text  # a Slack upload is a file: the message sharing it is the link
     assert bot.fake.called("chat.getPermalink")

@@ -52,7 +52,7 @@ async def test_done_names_by_display_name_and_pings_once_with_the_video_permalin
     [notice] = _notices(bot)
     thread = job.delivered_ref.conversation.thread_id
     assert thread == status.ts and notice.thread_ts is None  # in the channel, linking into the thread
-    shared = f"{thread}.{job.delivered_ref.message_id}"
+    shared = upload.ts or f"{thread}.{job.delivered_ref.message_id}"  # the ts Slack shared the file at
     permalink = f"https://fake.slack.com/archives/C_MEMBER/p{shared.replace('.', '')}?thread_ts={thread}"
     assert notice.text == f"<@U1> your video is ready: {permalink}"
     assert notice.text.count("<@") == 1 and "<!" not in notice.text
