@@ -80,3 +80,28 @@ async def test_ctrl_d_at_the_prompt_exits_0(start: Start) -> None:
     await term.wait_for(r"You, today:.*wan>", "the usage reply, then the prompt")
     term.send("\x04")
     assert await term.exit_code() == 0
+
+
+async def test_on_a_key_the_editor_asks_y_n_with_the_price(tmp_path: Path) -> None:
+    from sandbox.config import SandboxConfig
+    from sandbox.runner import Sandbox
+
+    async with Sandbox(SandboxConfig(speed=2000)) as sandbox:  # "DashScope", served by this test's loop
+        env = clean_env(DASHSCOPE_API_KEY="sk-pty", DASHSCOPE_HTTP_BASE_URL=sandbox.base_url,
+                        WANBOT_POLL_INTERVAL="0.05")
+        term = Terminal(["console", "--out", str(tmp_path / "vids")], cwd=tmp_path, env=env)
+        try:
+            await term.wait_for(PROMPT, "the prompt")
+            term.send("a fox\r")
+            await term.wait_for(r"That is not a command.*wan>", "the sentence, then the prompt")
+            term.send("video a fox --duration 2\r")
+            await term.wait_for(r"Model: wan2\.7-t2v, Format: 720P · 16:9 · 2s\n"
+                                r"This will cost about ¥1\.20 \(720P, 2 s\)\. Start it\?\n\[y/N\]", "the question")
+            assert sandbox.stats.tasks_created("sk-pty") == 0
+            term.send("y\r")
+            await term.wait_for(r"Done.*wan>", "the video, then the prompt")
+            term.send("\x04")
+            assert await term.exit_code() == 0
+        finally:
+            term.close()
+        assert sandbox.stats.tasks_created("sk-pty") == 1
