@@ -21,7 +21,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
         > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
-COPY README.md ./
+# The wheel installs one top-level package, wanbot/, the app's own packages inside it (setup.py, README
+# "Packaging"): setup.py and wanbot/ are part of the build.
+COPY README.md setup.py ./
+COPY wanbot ./wanbot
 COPY bot ./bot
 COPY core ./core
 COPY adapters ./adapters

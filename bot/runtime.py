@@ -43,6 +43,7 @@ from bot.settings import Settings
 from core.actions import AllowList, ChatActions
 from core.actions.history import HistoryDesk
 from core.actions.spend_desk import SpendDesk
+from core.actions.votes import VoteDesk
 from core.admin_route import AdminRoutes
 from core.archive import Archiver
 from core.budget_alerts import BudgetAlerts
@@ -272,7 +273,10 @@ async def runtime(
         public_only = sandbox is None and not on_private_network(base_url)
         audio = AudioCheck(session, messages, workdir=settings.workdir, public_only=public_only)
         images = ImageCheck(session, messages, public_only=public_only)
-        history = HistoryDesk(store.archive, messages, port=engine.port, archive=archiver)
+        # Issue 13 votes: reactions on results, /wan top, and history's vote counts (core.actions.votes).
+        votes = VoteDesk(store.votes, store.settings, messages, port=engine.port, now=engine.now,
+                         default_emoji=settings.vote_emoji)
+        history = HistoryDesk(store.archive, messages, port=engine.port, archive=archiver, counts=store.votes.counts)
         # Issue 13: the spend gate in front of every start, and /wan settings (core.spend).
         # Operator-only problems go to the admin channels (core.admin_route); budget alerts at 80 %.
         admins = AdminRoutes(ports, admin_channels(settings), store.spend, messages, now=engine.now)
@@ -284,7 +288,7 @@ async def runtime(
                                                       confirm_every=confirm_every if sandbox is None else ()),
                           alerts=alerts)
         actions = ChatActions(engine, messages, allow=allow_lists(settings), audio=audio, stash=media,
-                              images=images, history=history, archive=archiver, spend=spend)
+                              images=images, history=history, archive=archiver, spend=spend, votes=votes)
         rt = Runtime(settings, engine, actions, client, store, session, messages, sandbox, metrics,
                      media=media, media_host=media_host, archive=archiver)
         if with_http:

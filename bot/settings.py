@@ -27,6 +27,7 @@ from core.budget import parse_budgets
 from core.dashscope.dialect import Dialect, parse_dialect
 from core.engine import EngineConfig
 from core.errors import ConfigError
+from core.votes import DEFAULT_VOTE_EMOJI, parse_emoji
 
 #: More uploads at once than this only split the same uplink thinner (and each may run an ffmpeg).
 MAX_DELIVERY_WORKERS = 32
@@ -84,6 +85,8 @@ class Settings(BaseSettings):
     delivery_workers: int = Field(EngineConfig.delivery_workers, validation_alias=_env("WANBOT_DELIVERY_WORKERS"))
     #: A thread per idea in channels that have not chosen (``/wan settings threads on|off`` wins).
     threads_default: bool = Field(True, validation_alias=_env("WANBOT_THREADS"))
+    #: Issue 13 votes: the reaction that counts as a vote where a channel has not chosen (``vote_emoji``).
+    vote_emoji: str = Field(DEFAULT_VOTE_EMOJI, validation_alias=_env("WANBOT_VOTE_EMOJI"))
     #: ``model:resolution=price`` pairs (CNY per second), e.g. ``wan2.7-t2v:720P=0.6,wan2.7-image=0.2``.
     prices: str = Field("", validation_alias=_env("WANBOT_PRICES"))
     locale: str = Field("en", validation_alias=_env("WANBOT_LOCALE"))
@@ -236,6 +239,15 @@ class Settings(BaseSettings):
         except ConfigError as exc:
             raise ValueError(exc.message) from None
         return value
+
+    @field_validator("vote_emoji", mode="before")
+    @classmethod
+    def _vote_emoji_parses(cls, value: object) -> str:
+        try:
+            return parse_emoji(str(value)) if str(value).strip() else DEFAULT_VOTE_EMOJI
+        except ValueError:
+            raise ValueError(f"WANBOT_VOTE_EMOJI must be one emoji (like 👍 or :fire:) or off, not {str(value)!r}") \
+                from None
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.errors import InvalidRequest
+from core.votes import DEFAULT_VOTE_EMOJI, parse_emoji
 
 _TRUE = frozenset({"on", "true", "yes", "1"})
 _FALSE = frozenset({"off", "false", "no", "0"})
@@ -83,6 +84,8 @@ SETTINGS: dict[str, Setting] = {
     "confirm_over": Setting("confirm_over", parse_yuan_or_off, "10", "setting.confirm_over"),
     "approve_over": Setting("approve_over", parse_yuan_or_off, "off", "setting.approve_over"),
     "approver_role": Setting("approver_role", parse_ids, [], "setting.approver_role"),
+    # -- issue 13: votes and winners (core.votes); unset: the deployment's WANBOT_VOTE_EMOJI (👍) --
+    "vote_emoji": Setting("vote_emoji", parse_emoji, DEFAULT_VOTE_EMOJI, "setting.vote_emoji"),
 }
 
 

@@ -26,6 +26,7 @@ from core.request import GenerationRequest, ImageRequest
 from core.spend_commands import SettingsCommand, SpendCommand, parse_spend_command
 from core.store.channels import ALLOWED_DEFAULTS
 from core.text import refuse_forbidden, strip_invisible
+from core.votes import PromoteCommand, TopCommand, parse_votes_command
 
 _say = Messages()
 
@@ -93,7 +94,7 @@ class JobCommand:
 
 Command = (VideoCommand | ImageCommand | StoryboardCommand | StatusCommand | CancelCommand | UsageCommand
            | HelpCommand | DefaultsCommand | JobCommand | EditCommand | AnimateCommand | HistoryCommand
-           | SettingsCommand | SpendCommand)
+           | SettingsCommand | SpendCommand | TopCommand | PromoteCommand)
 
 
 _REQUEST_VERBS = frozenset({"video", "v", "image", "img", "i", "defaults", "storyboard", "remix", "animate"})
@@ -158,9 +159,12 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
     spend = parse_spend_command(verb, rest)  # issue 13: settings, confirm, dismiss, approve, decline
     if spend is not None:
         return spend
+    voted = parse_votes_command(verb, rest)  # issue 13: top, promote
+    if voted is not None:
+        return voted
     raise InvalidRequest(
         f"unknown command {tokens[0]!r}; try video, image, animate, storyboard, status, cancel, reroll, remix, "
-        "upscale, delete, usage, defaults, history, settings or help", field="command"
+        "upscale, delete, usage, defaults, history, settings, top or help", field="command"
     )
 
 
@@ -255,6 +259,7 @@ def _culprit(keep: dict[str, Any], given: dict[str, Any]) -> str | None:
 HELP_TEXT = """\
 /wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
                     [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]
+                    [--variants 2-4|ratio]   several seeds (or ratios) side by side in one thread
 /wan image <prompt> [--size 1K|2K|4K] [--n 1-4] [--seed N] [--model wan2.7-image|wan2.7-image-pro]
 /wan image <prompt> --image <link> [--image <link> …]   edit 1–9 images (1K or 2K)
 /wan animate [prompt] --first <link> [--last <link>] [--audio <link>] [--resolution 720P|1080P]
@@ -266,5 +271,8 @@ HELP_TEXT = """\
 /wan defaults [--model ...] [--resolution ...] [--ratio ...] [--duration N] [--no-extend] [--watermark]
               [--negative "..."]   this channel's defaults for every video (admins set; --clear removes)
 /wan history [@user] [text]   this channel's past results, with links and Use these settings
+/wan settings [name value]   this channel's settings: confirm_over, approve_over, approver_role, threads
+/wan confirm <id>   /wan dismiss <id>   /wan approve <id>   /wan decline <id>   answer a price or an approval
+/wan top [today|week|all]   this channel's most-voted results (react 👍 to vote), each with Promote (1080P)
 Midjourney-style flags work too: --ar 9:16, --no "text to avoid"."""
 

@@ -177,9 +177,19 @@ class QuotaExceeded(WanbotError):
 
 
 class UserCapReached(QuotaExceeded):
-    """The user already has as many jobs in progress as the per-user cap allows."""
+    """The user already has as many jobs in progress as the per-user cap allows.
+
+    ``active``: their jobs in progress before this request; ``wanted``: how many jobs the request needs
+    (a variants batch needs N places at once, so "you already have 3 in progress" would be wrong when
+    none are running).
+    """
 
     default_code = "UserCap"
+
+    def __init__(self, message: str, *, active: int | None = None, wanted: int = 1, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.active = active
+        self.wanted = wanted
 
 
 class CooldownActive(QuotaExceeded):

@@ -390,13 +390,15 @@ EN.update({
     # the message menus are new)
     "discord.cmd.image": "Make images from a text prompt, or edit the images you attach",
     "help.options": "**/wan video** `prompt` — a video; options: model, resolution, ratio, duration, negative, seed, "
-    "prompt_extend, watermark, shot_type, audio\n"
+    "prompt_extend, watermark, shot_type, audio, variants (2–4 seeds or ratio, side by side)\n"
     "**/wan storyboard** — up to five shots in one video\n"
     "**/wan image** `prompt` — images; options: model, size, n, seed, watermark, thinking_mode; attach up to "
     "9 images (image … image9) to edit them\n"
     "**/wan animate** — a video from an image: image (or job), last_frame, audio, prompt, negative, "
     "resolution, duration, seed, prompt_extend, watermark\n"
     "**/wan status** `[job]` · **/wan cancel** `[job]` · **/wan usage** · **/wan help**\n"
+    "**/wan history** `[user] [text]` — this channel's past results · **/wan settings** — this channel's "
+    "settings (price confirmations, approvals, threads)\n"
     "On any message with images (Apps menu): **Edit with Wan**, **Animate with Wan**.\n"
     "On a status message: **Cancel** while queued, then **Re-roll** (new seed), **Remix** (edit the prompt), "
     "**1080P** (same seed, sharper), **Animate** (an image result) and **Delete**.",
@@ -527,6 +529,48 @@ EN.update({
 EN.update({f"error.{code}": EN["error.operator"] for code in (
     "Arrearage", "InvalidApiKey", "AccessDenied", "AccessDenied.Unpurchased", "Model.AccessDenied",
     "Workspace.AccessDenied")})
+
+# -- a variants batch over the per-user cap (issue 13): say what is running, not "you already have 3" --
+EN.update({
+    "cap.batch": "{wanted} variants need {wanted} places at once, and the limit is {cap} jobs in progress "
+    "per person. Ask for at most {cap}.",
+    "cap.batch.busy": "{wanted} variants need {wanted} free places, and only {free} of your {cap} are free "
+    "right now. Wait for a job to finish, or ask for fewer variants.",
+    "spend.already.started.many": "This was already started (jobs {job_ids}).",
+    # Slack: @wanbot <command> (adapters.slack.mentions), the way to continue an idea inside its thread
+    "slack.mention.storyboard": "A mention can't open the storyboard form: type the shots after it, separated "
+    "by |, e.g. storyboard a fox wakes up | it runs into the snow",
+})
+
+# -- issue 14 item 7: options completed from the catalogue for the chosen model (core.suggest) --
+EN.update({
+    "suggest.seconds": "{seconds} s",
+    "help.models": "What each model takes (--model):",
+    "help.model.video": "  {model}: {resolutions}; {durations} s",
+    "help.model.animate": "  {model} (/wan animate): {resolutions}; {durations} s",
+    "help.model.image": "  {model} (/wan image): {sizes}",
+})
+
+# -- issue 13: votes and winners (core.votes, core.actions.votes) --
+EN.update({
+    "setting.vote_emoji": "The reaction that is a vote on a result (unset: WANBOT_VOTE_EMOJI, 👍; off: no votes)",
+    "top.title.today": "🏆 Today's most-voted results in this channel:",
+    "top.title.week": "🏆 This week's most-voted results in this channel:",
+    "top.title.all": "🏆 The most-voted results in this channel:",
+    "top.none.today": "🏆 No votes on today's results here yet. React {emoji} on a result to vote for it.",
+    "top.none.week": "🏆 No votes on this week's results here yet. React {emoji} on a result to vote for it.",
+    "top.none.all": "🏆 No votes on any result here yet. React {emoji} on a result to vote for it.",
+    "top.entry": "{rank}. {job_id} · {votes} vote(s) · by {who}\n“{prompt}”\n{settings} · seed {seed}",
+    "top.no_link": "(no link)",
+    "top.promote": "Promote",
+    "top.promote.typed": "Type `promote {job_id}` to render it again at 1080P.",
+    "top.unavailable": "Votes are not kept on this wanbot.",
+    "top.cmd": "This channel's most-voted results (react to vote), with Promote to 1080P",
+    "top.cmd.window": "Which results: today's, this week's (the default) or all of them",
+    "promote.not_delivered": "Job {job_id} has no result to promote yet.",
+    "promote.already_1080p": "Job {job_id} is already 1080P; Re-roll it for another take.",
+    "action.promoted": "Promoting job {job_id} to 1080P with the same seed as job {new_job_id}.",
+})
 
 # Issue 14: the console's line editor, bare prompts on a real key, and its y/N before spending.
 EN.update({

@@ -28,8 +28,14 @@ def worded(exc: QuotaExceeded, messages: Messages, config: EngineConfig) -> Quot
         )
         return BudgetExceeded(exc.check, exc.spent, exc.needed, message=sentence)
     if isinstance(exc, UserCapReached):
-        cap = config.per_user_cap
-        return UserCapReached(messages("cap.user", count=cap, cap=cap))
+        cap = config.per_user_cap or 0
+        active = cap if exc.active is None else exc.active
+        if exc.wanted > 1:
+            key = "cap.batch.busy" if active else "cap.batch"
+            sentence = messages(key, wanted=exc.wanted, cap=cap, count=active, free=max(0, cap - active))
+        else:
+            sentence = messages("cap.user", count=active, cap=cap)
+        return UserCapReached(sentence, active=exc.active, wanted=exc.wanted)
     if isinstance(exc, CooldownActive):
         wait = exc.retry_after or 0.0
         return CooldownActive(messages("cap.cooldown", seconds=int(wait + 0.999)), retry_after=wait)

@@ -329,3 +329,14 @@ def test_a_prompt_of_only_invisible_or_control_characters_is_never_queued(verb: 
     assert caught.value.field and reply.endswith(".") and "\n" not in reply and ". " not in reply
     assert "prompt" in caught.value.message
     assert not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in reply)
+
+
+def test_help_lists_the_team_studio_commands() -> None:
+    """Issue 13: /wan help names what a team needs to find: variants, history, settings, the answers to a price."""
+    from core.commands import HELP_TEXT
+    from core.messages import Messages
+
+    for text in (HELP_TEXT, Messages()("help.options")):
+        assert "variants" in text and "/wan history" in text.replace("**", "") and "/wan settings" in text.replace(
+            "**", ""), text
+    assert "/wan confirm <id>" in HELP_TEXT and "/wan approve <id>" in HELP_TEXT

@@ -35,6 +35,7 @@ from core.messages import Messages, human_duration
 from core.request import GenerationRequest
 from core.spend import SpendPending
 from core.status import request_fields
+from core.votes import is_votes_command
 
 #: The person at the terminal: they own this bot, so they moderate its one channel and are its admin.
 CALLER = Caller(platform=PLATFORM, workspace_id=None, channel_id="console", user_id="you", user_name="you",
@@ -43,7 +44,9 @@ CALLER = Caller(platform=PLATFORM, workspace_id=None, channel_id="console", user
 COMMANDS = frozenset({"video", "image", "animate", "storyboard", "status", "cancel", "usage", "reroll", "upscale",
                       "remix", "delete", "defaults", "help", "history",
                       # issue 13: /wan settings, and a held-back command's answers (typed: no buttons here)
-                      "settings", "confirm", "dismiss", "approve", "decline"})
+                      "settings", "confirm", "dismiss", "approve", "decline",
+                      # issue 13 votes: the channel's winners, and Promote typed
+                      "top", "promote"})
 #: How long ``wanbot console`` waits at the end for the jobs it started.
 DRAIN_TIMEOUT = timedelta(hours=1).total_seconds()
 
@@ -86,7 +89,10 @@ async def run_try(actions: ChatActions, port: ConsolePort, request: GenerationRe
 
 def is_command(text: str) -> bool:
     """Whether a stripped, non-empty line is a command (``/wan …``, ``wan …`` or a command word)."""
-    return text.startswith(("/wan", "wan ")) or text.split()[0] in COMMANDS
+    words = text.split()
+    if words[0] in ("top", "promote"):
+        return is_votes_command(words)  # "top of the hill at dawn" is a prompt (issue 13: top, promote)
+    return text.startswith(("/wan", "wan ")) or words[0] in COMMANDS
 
 
 class ConsoleSession:

@@ -29,10 +29,12 @@ _STYLES: dict[str, discord.ButtonStyle] = {
     "dismiss": discord.ButtonStyle.secondary,
     "approve": discord.ButtonStyle.success,
     "decline": discord.ButtonStyle.danger,
+    # issue 13 votes: a /wan top entry's Promote (1080P, same seed)
+    "promote": discord.ButtonStyle.success,
 }
 
 _EMOJI: dict[str, str] = {"cancel": "✖️", "reroll": "🎲", "remix": "✏️", "remixwan": "📝", "upscale": "⬆️",
-                          "animate": "🎞️", "delete": "🗑️"}
+                          "animate": "🎞️", "delete": "🗑️", "promote": "🏆"}
 
 
 class JobButtonHandler(Protocol):

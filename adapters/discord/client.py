@@ -8,8 +8,10 @@ while to show changes everywhere). ``on_ready`` releases the port's queued edits
 job's button arrives as ``on_job_button`` (``adapters.discord.buttons.JobButtonHandler``) and goes to the
 handlers.
 
-Intents: only ``guilds`` (channels, roles and the boost tier behind ``filesize_limit``); slash commands
-need neither message content nor the members list.
+Intents: ``guilds`` (channels, roles and the boost tier behind ``filesize_limit``) and, for issue 13's
+votes, ``guild_reactions`` (GUILD_MESSAGE_REACTIONS: a reaction on a result is a vote, an approver's ✅
+approves; ``adapters.discord.votes``, raw events so uncached messages count); slash commands need neither
+message content nor the members list.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class WanClient(discord.Client):
     def __init__(self, config: DiscordConfig, messages: Messages, **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        intents.guild_reactions = True  # issue 13: votes and ✅ approvals
         super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options)
         self.config = config
         self.port = DiscordPort(self, messages)
@@ -47,6 +50,12 @@ class WanClient(discord.Client):
 
     async def on_job_button(self, interaction: discord.Interaction[Any], action: str, job_id: str) -> None:
         await self.handlers.on_button(interaction, action, job_id)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.handlers.on_reaction(self, payload, added=True)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.handlers.on_reaction(self, payload, added=False)
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(JobButton)

@@ -1,7 +1,11 @@
 """The ``/wan`` slash command group and the two message menus: typed options in, one ``Handlers`` call out.
 
-Choices come from the catalogue (models, resolutions, ratios, shot types, image sizes), ranges from the
-request limits, descriptions from ``core.messages`` (``discord.cmd.*``, ``defaults.cmd.*``). A handler
+Choices come from the catalogue (models, variants, settings names), ranges from the request limits,
+descriptions from ``core.messages`` (``discord.cmd.*``, ``defaults.cmd.*``). The options whose values
+depend on the model (resolution, ratio, duration, shot type, image size) are completed as they are typed
+(Discord's autocomplete) from the catalogue entry of the model picked in the same command
+(``Handlers.suggest`` → ``core.suggest``), so ``480P`` is never offered for wan2.7; core still refuses,
+in one sentence naming the valid ones, a value typed by hand that the model does not take. A handler
 only gathers the options actually given (``None`` = not given, so the channel's defaults apply) and hands
 them over; ``core.actions`` validates, checks the allow-list and decides. Every exception reaches
 ``CommandTree.on_error`` → ``adapters.discord.errors`` (ephemeral, no traceback).
@@ -21,11 +25,12 @@ import discord
 from discord import app_commands
 
 from adapters.discord.handlers import Handlers
-from core.catalogue import I2V_MODELS, IMAGE_MODELS, RATIOS, VIDEO_MODELS
+from core.catalogue import I2V_MODELS, IMAGE_MODELS, VIDEO_MODELS
 from core.channel_settings import SETTINGS
 from core.commands import defaults_command
 from core.messages import Messages
 from core.request import MAX_SEED
+from core.votes import WINDOWS
 
 _M = Messages()  # descriptions are registered once, at import, in the default language
 
@@ -38,23 +43,22 @@ def _dd(key: str) -> str:
     return _M(f"defaults.cmd.{key}")[:100]
 
 
+#: One value offered while an option is typed (a string, or whole seconds for ``duration``).
+Choice = app_commands.Choice[Any]
+
+
 def _choices(values: list[str]) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=v, value=v) for v in values][:25]
 
 
 _VIDEO_MODELS = _choices([m.id for m in VIDEO_MODELS])
-_RESOLUTIONS = _choices(sorted({r for m in VIDEO_MODELS for r in m.resolutions}, key=lambda r: int(r[:-1])))
-_RATIOS = _choices(list(RATIOS))
-_SHOT_TYPES = _choices(sorted({s for m in VIDEO_MODELS for s in m.shot_types}, key=["single", "multi"].index))
 _IMAGE_MODELS = _choices([m.id for m in IMAGE_MODELS])
-_IMAGE_SIZES = _choices(sorted({s for m in IMAGE_MODELS for s in m.sizes}))
 _MIN_DURATION = min(d for m in VIDEO_MODELS for d in m.durations)
 _MAX_DURATION = max(d for m in VIDEO_MODELS for d in m.durations)
 _MAX_PROMPT = max(m.max_prompt for m in VIDEO_MODELS)
 
 Duration = app_commands.Range[int, _MIN_DURATION, _MAX_DURATION]
-#: ``/wan animate``: the image-to-video models' own resolutions, durations and prompt limit.
-_I2V_RESOLUTIONS = _choices(sorted({r for m in I2V_MODELS for r in m.resolutions}, key=lambda r: int(r[:-1])))
+#: ``/wan animate``: the image-to-video models' own durations and prompt limit.
 _I2V_MAX_PROMPT = max(m.max_prompt for m in I2V_MODELS)
 I2vDuration = app_commands.Range[int, min(d for m in I2V_MODELS for d in m.durations),
                                  max(d for m in I2V_MODELS for d in m.durations)]
@@ -69,6 +73,23 @@ class WanGroup(app_commands.Group):
         super().__init__(name="wan", description=_d("wan"))
         self.handlers = handlers
 
+    # -- autocomplete: the model-dependent options, from the catalogue (issue 14) ------------------------------
+
+    async def _resolution(self, interaction: discord.Interaction[Any], current: str) -> list[Choice]:
+        return await self.handlers.suggest(interaction, "resolution", current)
+
+    async def _ratio(self, interaction: discord.Interaction[Any], current: str) -> list[Choice]:
+        return await self.handlers.suggest(interaction, "ratio", current)
+
+    async def _duration(self, interaction: discord.Interaction[Any], current: str) -> list[Choice]:
+        return await self.handlers.suggest(interaction, "duration", current)
+
+    async def _shot_type(self, interaction: discord.Interaction[Any], current: str) -> list[Choice]:
+        return await self.handlers.suggest(interaction, "shot_type", current)
+
+    async def _size(self, interaction: discord.Interaction[Any], current: str) -> list[Choice]:
+        return await self.handlers.suggest(interaction, "size", current)
+
     @app_commands.command(name="video", description=_d("video"))
     @app_commands.describe(
         prompt=_d("prompt"), model=_d("model"), resolution=_d("resolution"), ratio=_d("ratio"),
@@ -76,8 +97,8 @@ class WanGroup(app_commands.Group):
         watermark=_d("watermark"), shot_type=_d("shot_type"), audio=_d("audio"), audio_url=_d("audio_url"),
         variants=_d("variants"),
     )
-    @app_commands.choices(model=_VIDEO_MODELS, resolution=_RESOLUTIONS, ratio=_RATIOS, shot_type=_SHOT_TYPES,
-                          variants=_VARIANTS)
+    @app_commands.choices(model=_VIDEO_MODELS, variants=_VARIANTS)
+    @app_commands.autocomplete(resolution=_resolution, ratio=_ratio, duration=_duration, shot_type=_shot_type)
     async def video(
         self,
         interaction: discord.Interaction[Any],
@@ -106,7 +127,8 @@ class WanGroup(app_commands.Group):
     @app_commands.command(name="storyboard", description=_d("storyboard"))
     @app_commands.describe(duration=_d("duration"), model=_d("model"), resolution=_d("resolution"),
                            ratio=_d("ratio"), seed=_d("seed"))
-    @app_commands.choices(model=_VIDEO_MODELS, resolution=_RESOLUTIONS, ratio=_RATIOS)
+    @app_commands.choices(model=_VIDEO_MODELS)
+    @app_commands.autocomplete(resolution=_resolution, ratio=_ratio, duration=_duration)
     async def storyboard(
         self,
         interaction: discord.Interaction[Any],
@@ -124,7 +146,8 @@ class WanGroup(app_commands.Group):
     @app_commands.describe(prompt=_d("prompt"), model=_d("image_model"), size=_d("size"), n=_d("n"),
                            seed=_d("seed"), watermark=_d("watermark"), thinking_mode=_d("thinking_mode"),
                            image=_d("edit_image"), **{f"image{k}": _d("edit_image_more") for k in range(2, 10)})
-    @app_commands.choices(model=_IMAGE_MODELS, size=_IMAGE_SIZES)
+    @app_commands.choices(model=_IMAGE_MODELS)
+    @app_commands.autocomplete(size=_size)
     async def image(
         self,
         interaction: discord.Interaction[Any],
@@ -159,7 +182,7 @@ class WanGroup(app_commands.Group):
         negative=_d("negative"), resolution=_d("resolution"), duration=_d("animate_duration"), seed=_d("seed"),
         prompt_extend=_d("prompt_extend"), watermark=_d("watermark"), job=_d("animate_job"),
     )
-    @app_commands.choices(resolution=_I2V_RESOLUTIONS)
+    @app_commands.autocomplete(resolution=_resolution, duration=_duration)
     async def animate(
         self,
         interaction: discord.Interaction[Any],
@@ -200,7 +223,8 @@ class WanGroup(app_commands.Group):
         model=_dd("model"), resolution=_dd("resolution"), ratio=_dd("ratio"), duration=_dd("duration"),
         negative=_dd("negative"), prompt_extend=_dd("prompt_extend"), watermark=_dd("watermark"), clear=_dd("clear"),
     )
-    @app_commands.choices(model=_VIDEO_MODELS, resolution=_RESOLUTIONS, ratio=_RATIOS)
+    @app_commands.choices(model=_VIDEO_MODELS)
+    @app_commands.autocomplete(resolution=_resolution, ratio=_ratio, duration=_duration)
     async def defaults(
         self,
         interaction: discord.Interaction[Any],
@@ -227,6 +251,13 @@ class WanGroup(app_commands.Group):
                       text: app_commands.Range[str, 1, 200] | None = None) -> None:
         # Issue 13: this channel's past results; a person (a user option) and words to look for.
         await self.handlers.history(interaction, str(user.id) if user is not None else None, text)
+
+    @app_commands.command(name="top", description=_M("top.cmd")[:100])
+    @app_commands.describe(window=_M("top.cmd.window")[:100])
+    @app_commands.choices(window=_choices(list(WINDOWS)))
+    async def top(self, interaction: discord.Interaction[Any], window: str | None = None) -> None:
+        # Issue 13 votes: the channel's most-voted results, each with Promote.
+        await self.handlers.top(interaction, window)
 
     @app_commands.command(name="settings", description=_M("settings.cmd")[:100])
     @app_commands.describe(name=_M("settings.cmd.name")[:100], value=_M("settings.cmd.value")[:100])

@@ -24,6 +24,8 @@ live here:
   (required to edit, optional to animate); the **Animate** button (a delivered image job) opens the
   optional-prompt modal once ``ChatActions.job_for`` allowed the click, and its submit animates the job's
   first image (``from_job``: authorized again in ``ChatActions.animate``);
+* an option whose values depend on the model is completed as it is typed (``suggest``: Discord's
+  autocomplete, from ``ChatActions.suggest``);
 * answers are ephemeral — status as embeds, usage as one embed, the rest as text; refusals and errors
   go through ``adapters.discord.errors`` (the one error path); nothing echoed pings or renders as markup.
 """
@@ -35,6 +37,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import discord
+from discord import app_commands
 
 from adapters.discord.answer import DEFER_AFTER, FirstAnswer
 from adapters.discord.caller import caller_of
@@ -45,6 +48,7 @@ from adapters.discord.markup import fitted
 from adapters.discord.modals import AnimateModal, EditModal, RemixModal, StoryboardModal
 from adapters.discord.port import MAX_CONTENT, DiscordPort
 from adapters.discord.render import status_embeds
+from adapters.discord.votes import on_reaction, send_top
 from adapters.host import AdapterHost
 from core.access import ActionRefused, JobAction, JobNotFound
 from core.actions import Caller, ChatActions, Started
@@ -55,6 +59,7 @@ from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, ImageRequest
 from core.spend_commands import SettingsCommand
+from core.votes import parse_window
 
 log = logging.getLogger("wanbot.discord")
 
@@ -183,6 +188,17 @@ class Handlers:
         report = await self.actions.history(caller_of(interaction), user_id=user_id, text=text)
         await send_history(interaction, report, self.messages)
 
+    async def top(self, interaction: discord.Interaction[Any], window: str | None) -> None:
+        """Issue 13: ``/wan top [window]``, ephemeral, with a Promote button per entry."""
+        report = await self.actions.top(caller_of(interaction), parse_window(window))
+        await send_top(interaction, report, self.messages)
+
+    async def on_reaction(self, client: discord.Client, payload: discord.RawReactionActionEvent, *,
+                          added: bool) -> None:
+        """Issue 13: a reaction (a vote, or an approver's ✅) — ``adapters.discord.votes``."""
+        if self._actions is not None:
+            await on_reaction(client, self._actions, payload, added=added)
+
     async def settings(self, interaction: discord.Interaction[Any], name: str | None, value: str | None) -> None:
         """Issue 13: ``/wan settings`` — all of them, or set ``name`` to ``value``."""
         if name is not None and value is None:
@@ -193,6 +209,24 @@ class Handlers:
 
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await send_ephemeral(interaction, self.actions.help(caller_of(interaction), typed_options=True).text)
+
+    # -- autocomplete -------------------------------------------------------------------------------------
+
+    async def suggest(self, interaction: discord.Interaction[Any], option: str,
+                      current: Any) -> list[app_commands.Choice[Any]]:
+        """Issue 14: the values to offer while ``option`` is typed, for the model picked in the same command
+        (``interaction.namespace``: what is filled in so far). A failure offers nothing rather than an
+        error: the command itself still says what is wrong."""
+        command = interaction.command.name if interaction.command is not None else ""
+        given = {name: value if isinstance(value := getattr(interaction.namespace, name, None), str) else None
+                 for name in ("model", "resolution")}
+        try:
+            found = await self.actions.suggest(caller_of(interaction), command, option,
+                                               "" if current is None else str(current), given)
+        except Exception:
+            log.warning("autocomplete for /wan %s %s failed", command, option, exc_info=True)
+            return []
+        return [app_commands.Choice(name=s.label[:100], value=s.value) for s in found]
 
     # -- buttons ------------------------------------------------------------------------------------------
 
@@ -214,6 +248,8 @@ class Handlers:
             await self._making(interaction, caller, lambda post: actions.reroll(caller, job_id, post_status=post))
         elif action == "upscale":
             await self._making(interaction, caller, lambda post: actions.upscale(caller, job_id, post_status=post))
+        elif action == "promote":  # issue 13: a /wan top entry at 1080P
+            await self._making(interaction, caller, lambda post: actions.promote(caller, job_id, post_status=post))
         elif action == "animate":  # a delivered image job: its first image, animated
             job = await actions.job_for(caller, job_id, JobAction.REROLL)  # no form for whom may not
             if not isinstance(job.request, ImageRequest):  # a hand-made custom id on a video job

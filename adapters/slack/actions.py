@@ -37,7 +37,7 @@ log = logging.getLogger("wanbot.slack")
 Ack = Callable[..., Awaitable[Any]]
 
 #: The buttons that make a job: acknowledged only once it is stored.
-_MAKING = ("reroll", "upscale")
+_MAKING = ("reroll", "upscale", "promote")  # promote: a /wan top entry at 1080P (issue 13 votes)
 
 
 class Buttons:
@@ -63,7 +63,8 @@ class Buttons:
                 return
             if kind in _MAKING:
                 await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
-                made = (self.actions.reroll if kind == "reroll" else self.actions.upscale)
+                made = {"reroll": self.actions.reroll, "upscale": self.actions.upscale,
+                        "promote": self.actions.promote}[kind]
                 started = await made(caller, job_id)  # stored before the click is acknowledged
                 await reply.say(started.text)
                 return

@@ -61,10 +61,13 @@ from adapters.slack.commands import ARRIVED, Clock, SlashCommand, Sleep
 from adapters.slack.config import SlackConfig
 from adapters.slack.files import FileHost
 from adapters.slack.gate import SlackGate, Verdict
+from adapters.slack.mentions import Mentions
 from adapters.slack.modals import REMIX_CALLBACK, STORYBOARD_CALLBACK, Modals, seal_key_for
 from adapters.slack.port import SlackPort
 from adapters.slack.shortcuts import ANIMATE_MODAL, ANIMATE_SHORTCUT, EDIT_MODAL, EDIT_SHORTCUT, Shortcuts
 from adapters.slack.spend import SPEND_ACTIONS
+from adapters.slack.votes import REACTION_EVENTS
+from adapters.slack.votes import on_reaction as on_vote_reaction
 from core.errors import ConfigError
 from core.messages import Messages
 
@@ -138,6 +141,7 @@ class SlackService:
                               file_host=FileHost.for_api(self.config.api_url), bot_token=self.config.bot_token,
                               clock=self.clock, sleep=self.sleep)
         buttons = Buttons(host.actions, self.port, host.messages, modals, shortcuts)
+        mentions = Mentions(command, self.port, host.messages)
 
         # Bolt injects arguments by parameter name, so listeners are plain functions, not bound methods.
         async def on_command(ack: Any, body: dict[str, Any], respond: Any, context: dict[str, Any]) -> None:
@@ -161,8 +165,17 @@ class SlackService:
         async def on_animate(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
             await self._tracked(shortcuts.on_animate_submit(ack, body, view, context))
 
+        async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
+            await self._tracked(mentions.on_mention(body, event))
+
+        async def on_reaction(body: dict[str, Any], event: dict[str, Any]) -> None:  # issue 13: votes, ✅
+            await self._tracked(on_vote_reaction(host.actions, self.port, event, body))
+
         self.app.command(COMMAND)(on_command)
+        self.app.event("app_mention")(on_mention)
         self._on_command = on_command
+        for kind in REACTION_EVENTS:
+            self.app.event(kind)(on_reaction)
         for action in (*ACTIONS, *SPEND_ACTIONS):  # SPEND_ACTIONS: issue 13's Confirm / Approve …
             self.app.action(f"{ACTION_PREFIX}{action}")(on_button)
         self.app.view(REMIX_CALLBACK)(on_remix)

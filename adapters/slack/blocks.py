@@ -31,7 +31,8 @@ FALLBACK_LIMIT = 3000
 
 ACTION_PREFIX = "wan_"
 ACTIONS = ("cancel", "reroll", "remix", "remixwan", "upscale", "animate", "delete",
-           "reuse")  # reuse: a /wan history entry's "Use these settings" (issue 13)
+           "reuse",  # reuse: a /wan history entry's "Use these settings" (issue 13)
+           "promote")  # promote: a /wan top entry at 1080P (issue 13 votes)
 
 
 class Mrkdwn(str):

@@ -46,11 +46,14 @@ from adapters.slack.context import Reply, caller_from_command
 from adapters.slack.history import send_history
 from adapters.slack.modals import Modals
 from adapters.slack.port import MEMBER_CHECK_BUDGET, SlackPort
+from adapters.slack.votes import send_top
 from core.actions import Caller, ChatActions
 from core.actions.history import HistoryReport
+from core.actions.votes import TopReport
 from core.commands import Command, ImageCommand, JobCommand, StoryboardCommand, VideoCommand
 from core.media_commands import AnimateCommand, EditCommand
 from core.messages import Messages
+from core.votes import PromoteCommand
 
 log = logging.getLogger("wanbot.slack")
 
@@ -79,7 +82,7 @@ def makes_job(command: Command) -> bool:
         return command.action != "delete"
     if isinstance(command, StoryboardCommand):
         return bool(command.shots)
-    return isinstance(command, VideoCommand | ImageCommand | EditCommand | AnimateCommand)
+    return isinstance(command, VideoCommand | ImageCommand | EditCommand | AnimateCommand | PromoteCommand)
 
 
 class SlashCommand:
@@ -120,12 +123,21 @@ class SlashCommand:
             await reply.acknowledge()
 
     async def _handle(self, caller: Caller, body: dict[str, Any], reply: Reply) -> None:
+        await self.run_text(caller, str(body.get("text") or ""), reply, trigger_id=str(body.get("trigger_id") or ""))
+
+    async def run_text(self, caller: Caller, text: str, reply: Reply, *, trigger_id: str | None) -> None:
+        """Parse and run one ``/wan`` command line for ``caller`` (a slash command, or a mention of the bot:
+        ``adapters.slack.mentions``); every outcome goes to ``reply``. Without a ``trigger_id`` (a mention)
+        no modal can open, so a storyboard must be typed with its shots."""
         try:
-            command = await self.actions.parse(caller, unwrap_links(str(body.get("text") or "")))
+            command = await self.actions.parse(caller, unwrap_links(text))
             if isinstance(command, StoryboardCommand) and not command.shots:
                 base = await self.actions.storyboard_base(caller, command.typed)
+                if not trigger_id:
+                    await reply.say(self.messages("slack.mention.storyboard"))
+                    return
                 await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
-                await self.modals.open_storyboard(str(body.get("trigger_id") or ""), caller, command.typed, base)
+                await self.modals.open_storyboard(trigger_id, caller, command.typed, base)
                 return
             if makes_job(command):
                 await self.port.ensure_member(caller.channel_id, within=MEMBER_CHECK_BUDGET)
@@ -135,6 +147,8 @@ class SlashCommand:
             result = await self.actions.run(caller, command)
             if isinstance(result, HistoryReport):  # issue 13: entries with their buttons
                 await send_history(reply, self.port, result, self.messages)
+            elif isinstance(result, TopReport):  # issue 13 votes: the winners, each with Promote
+                await send_top(reply, self.port, result, self.messages)
             elif result.text:
                 await reply.say(shown(result))
         except Exception as exc:

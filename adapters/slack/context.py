@@ -17,6 +17,7 @@ status message.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -50,6 +51,20 @@ def caller_from_command(body: Mapping[str, Any], port: SlackPort) -> Caller:
                    body.get("user_name"))
 
 
+def caller_from_mention(event: Mapping[str, Any], team_id: str | None, port: SlackPort) -> Caller:
+    """A message that mentions the bot; inside a thread (``thread_ts`` other than its own ``ts``) the
+    caller is in that thread, so a job it starts continues the thread's idea (``core.ideas``)."""
+    caller = _caller(port, str(event.get("user") or ""), str(event.get("channel") or ""),
+                     team_id or event.get("team"), None)
+    thread_ts = event.get("thread_ts")
+    if thread_ts and thread_ts != event.get("ts"):
+        return dataclasses.replace(caller, thread_id=str(thread_ts))
+    return caller
+def caller_from_event(port: SlackPort, user_id: str, channel_id: str, team_id: str | None) -> Caller:
+    """Issue 13: the person behind an Events API event (a reaction), where it happened."""
+    return _caller(port, user_id, channel_id, team_id, None)
+
+
 def caller_from_interaction(body: Mapping[str, Any], port: SlackPort, channel_id: str = "") -> Caller:
     """A click or a modal's submission; ``channel_id`` where the payload names none (a modal: the channel
     it was opened from, sealed into its metadata)."""
@@ -72,6 +87,8 @@ class Reply:
     ack: Ack | None = field(default=None, repr=False)
     #: Slash commands show an acknowledgement's ``text`` to the user; interactions ignore it.
     ack_speaks: bool = False
+    #: Private answers go into this thread (a mention of the bot inside an idea's thread).
+    thread_id: str | None = None
 
     @classmethod
     def to(cls, caller: Caller, port: SlackPort, messages: Messages, *, respond: Respond | None, ack: Ack | None,
@@ -91,7 +108,7 @@ class Reply:
             return
         await self.acknowledge()
         try:
-            await self.port.ephemeral(self.channel_id, self.user_id, text)
+            await self.port.ephemeral(self.channel_id, self.user_id, text, thread_ts=self.thread_id)
             return
         except PlatformError as exc:
             if self.respond is None:
@@ -119,7 +136,8 @@ class Reply:
                 return
             await self.acknowledge()
             try:
-                await self.port.ephemeral(self.channel_id, self.user_id, pending.price, blocks=blocks)
+                await self.port.ephemeral(self.channel_id, self.user_id, pending.price, blocks=blocks,
+                                          thread_ts=self.thread_id)
             except PlatformError:
                 await self.say(str(pending))  # the typed form: ``confirm <id>``
             return
@@ -132,4 +150,4 @@ class Reply:
             log.error("could not ask for an approval of %s in %s: %s", ask.id, self.channel_id, exc)
 
 
-__all__ = ["Reply", "caller_from_command", "caller_from_interaction"]
+__all__ = ["Reply", "caller_from_command", "caller_from_interaction", "caller_from_mention"]

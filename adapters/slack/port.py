@@ -201,9 +201,12 @@ class SlackPort:
     # -- Slack-only verbs the handlers use ---------------------------------------------------------------
 
     async def ephemeral(self, channel_id: str, user_id: str, text: str, *,
-                        blocks: list[dict[str, Any]] | None = None) -> None:
-        """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is)."""
+                        blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None) -> None:
+        """A message only ``user_id`` sees (plain text is escaped; ``Mrkdwn`` is sent as is), in
+        ``thread_ts``'s thread when given."""
         extra: dict[str, Any] = {"blocks": blocks} if blocks else {}
+        if thread_ts:
+            extra["thread_ts"] = thread_ts
         await self._call(self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=safe(text),
                                                         parse="none", **extra))
 
@@ -331,6 +334,29 @@ class SlackPort:
         # The file ids (not a message ts) are what identify an upload later, e.g. to delete it.
         ids = ",".join(str(shared.get("id", "")) for shared in answer.get("files") or [] if shared.get("id"))
         return MessageRef(ConversationRef(PLATFORM, channel, conversation.workspace_id, thread_ts), ids)
+
+    async def bot_user(self) -> str:
+        """Issue 13 votes: the bot's own user id (its reactions and messages are told apart by it)."""
+        return await self._bot_user()
+
+    async def message_at(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """Issue 13: the channel's top-level message at ``ts`` (``conversations.history`` bounded to it:
+        ``latest`` = ``oldest`` = ``ts``, inclusive), or ``None``."""
+        data = await self._call(self.client.conversations_history(channel=channel, latest=ts, oldest=ts,
+                                                                  inclusive=True, limit=1))
+        for message in data.get("messages") or []:
+            if str(message.get("ts")) == ts:
+                return dict(message)
+        return None
+
+    async def files_at(self, channel: str, ts: str) -> list[str]:
+        """Issue 13: the ids of the files shared in the message at ``ts`` (a result's upload, in a thread:
+        ``conversations.replies`` answers the thread of any message in it)."""
+        data = await self._call(self.client.conversations_replies(channel=channel, ts=ts, limit=FIND_PAGE_SIZE))
+        for message in data.get("messages") or []:
+            if str(message.get("ts")) == ts:
+                return [str(f["id"]) for f in message.get("files") or [] if f.get("id")]
+        return []
 
     async def _bot_user(self) -> str:
         """The bot's own user id (``auth.test``, asked once)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from core.access import MODERATED, ActionRefused, JobAction, NotYourJob, authorize
@@ -53,6 +53,7 @@ from core.actions.spend_desk import SpendDesk
 from core.actions.storyboard import compose_storyboard
 from core.actions.threads import place
 from core.actions.variants import variant_extra
+from core.actions.votes import TopReport, VoteDesk
 from core.catalogue import DEFAULT_I2V_MODEL
 from core.commands import (
     HELP_TEXT,
@@ -69,11 +70,11 @@ from core.commands import (
     parse_command,
     video_request,
 )
-from core.errors import InvalidRequest, PlatformError
+from core.errors import InvalidRequest, PlatformError, WanbotError
 from core.history_command import HistoryCommand
 from core.image_check import ImageCheck
 from core.inputs import InputFile
-from core.jobs import CancelOutcome, Job, new_job_id
+from core.jobs import CancelOutcome, Job, JobState, new_job_id
 from core.media_check import AudioChecker
 from core.media_commands import AnimateCommand, EditCommand
 from core.media_stash import MediaStash
@@ -81,7 +82,9 @@ from core.messages import Messages
 from core.port import PostStatus
 from core.request import MAX_INPUT_IMAGES, MAX_SEED, AnyRequest, GenerationRequest, ImageRequest
 from core.spend_commands import SettingsCommand, SpendCommand
+from core.suggest import Suggestion, suggest, uses_video_defaults, values_by_model
 from core.variants import MAX_VARIANTS, parse_variants, variant_requests
+from core.votes import APPROVE_EMOJI, PromoteCommand, TopCommand, Window, emoji_key
 
 log = logging.getLogger("wanbot.actions")
 
@@ -123,8 +126,10 @@ class ChatActions:
                  allow: Mapping[str, AllowList] | None = None, audio: AudioChecker | None = None,
                  stash: MediaStash | None = None, images: ImageCheck | None = None,
                  history: HistoryDesk | None = None, archive: ArchiveForget | None = None,
-                 spend: SpendDesk | None = None) -> None:
+                 spend: SpendDesk | None = None, votes: VoteDesk | None = None) -> None:
         self.engine = engine
+        #: Issue 13: votes (reactions) and ``/wan top`` (None: reactions ignored, top refused).
+        self.votes = votes
         #: Issue 13: ``/wan history`` (None: refused) and the archive a deleted result's copy leaves.
         self.history_desk = history
         self.archive = archive
@@ -209,6 +214,10 @@ class ChatActions:
                                       text=command.text)
         if isinstance(command, SettingsCommand):
             return await self.settings(caller, command)
+        if isinstance(command, TopCommand):
+            return await self.top(caller, command.window)
+        if isinstance(command, PromoteCommand):
+            return await self.promote(caller, command.job_id, post_status=post_status)
         if isinstance(command, SpendCommand):
             yes = command.action in ("confirm", "approve")
             decide = self.confirm if command.action in ("confirm", "dismiss") else self.approve
@@ -288,7 +297,7 @@ class ChatActions:
         jobs = await self.engine.accept_batch(caller.requester, placement.conversation, batch,
                                               post_status=post_status)
         text = self.messages("variants.started", count=len(jobs), job_ids=", ".join(job.id for job in jobs))
-        return Started(jobs[0], Origin.NEW, None, text)
+        return Started(jobs[0], Origin.NEW, None, text, group=tuple(job.id for job in jobs))
 
     async def image(self, caller: Caller, request: ImageRequest, *,
                     post_status: PostStatus | None = None) -> Started:
@@ -418,6 +427,8 @@ class ChatActions:
                 await self.archive.forget(job.id)
             except Exception as exc:  # the object store is down: the messages still go; the row stays
                 log.warning("job %s: could not delete its archive copy (%r)", job.id, exc)
+        if self.votes is not None:  # issue 13: nor any votes (it leaves /wan top)
+            await self.votes.forget(job.id)
         m = self.messages
         port = self.engine.port(job.conversation.platform)
         targets = [(m("delete.the_result"), job.delivered_ref), (m("delete.the_status"), job.status_ref)]
@@ -506,15 +517,79 @@ class ChatActions:
 
         return await self._spend_desk().decide(caller, command, start, post_status=post_status)
 
+    # -- issue 13: votes and winners (core.actions.votes) ------------------------------------------------
+
+    async def react(self, caller: Caller, message_id: str, emoji: str, *, added: bool,
+                    approval: Callable[[], Awaitable[str | None]] | None = None,
+                    aliases: Callable[[], Awaitable[list[str]]] | None = None) -> bool:
+        """A reaction added or removed on any message. An approver's ✅ on a pending approval (``approval``:
+        the ask id that message carries, looked up only for a ✅) approves it through the same path as the
+        button; anyone else's is ignored. Any other reaction may be a vote (``VoteDesk.react``; ``aliases``:
+        the other ids the message goes by, a Slack file share's files). True when
+        it did something; refusals are logged, never shown (a reaction has nobody to answer)."""
+        try:
+            self.check_allowed(caller)
+            if added and approval is not None and emoji_key(emoji) == APPROVE_EMOJI:
+                ask_id = await approval()
+                if ask_id is not None:
+                    await self.approve(caller, ask_id)
+                    return True
+            return self.votes is not None and await self.votes.react(caller, message_id, emoji, added=added,
+                                                                     aliases=aliases)
+        except WanbotError as refused:  # not allowed here, not an approver, a budget said no …
+            log.info("reaction by %s on %s ignored: %s", caller.user_id, message_id, refused.code)
+            return False
+
+    async def top(self, caller: Caller, window: Window = "week") -> TopReport:
+        """``/wan top [today|week|all]``: this channel's most-voted results."""
+        self.check_allowed(caller)
+        if self.votes is None:
+            raise ActionRefused(self.messages("top.unavailable"), code="NoVotes")
+        return await self.votes.top(caller, window)
+
+    async def promote(self, caller: Caller, job_id: str, *, post_status: PostStatus | None = None) -> Started:
+        """A winner again at 1080P with the same seed and settings (the 1080P button's job), in its idea's
+        thread. Anyone who may see the result here may promote it: the new job is theirs, priced and gated
+        like any other, billed to them."""
+        job = await self.job_for(caller, job_id, JobAction.STATUS)
+        if job.state is not JobState.DELIVERED:
+            raise ActionRefused(self.messages("promote.not_delivered", job_id=job.id), code="NotDelivered")
+        if isinstance(job.request, GenerationRequest) and job.request.resolution == "1080P":
+            raise InvalidRequest(self.messages("promote.already_1080p", job_id=job.id), field="resolution")
+        if not isinstance(job.request, GenerationRequest) or "1080P" not in job.request.spec.resolutions:
+            raise InvalidRequest(self.messages("upscale.unsupported", model=job.request.model), field="resolution")
+        request = _with_seed(job.request).with_changes(resolution="1080P")
+        return await self._start(caller, request, Origin.UPSCALE, parent=job, post_status=post_status)
+
     def _spend_desk(self) -> SpendDesk:
         if self.spend is None:
             raise ActionRefused(self.messages("spend.not_found", ask_id="-"), code="NotFound")
         return self.spend
 
+    async def suggest(self, caller: Caller, command: str, option: str, typed: str,
+                      given: Mapping[str, Any]) -> list[Suggestion]:
+        """Issue 14: the values to offer while ``option`` of ``/wan <command>`` is typed (``core.suggest``).
+
+        They are the catalogue's for the model ``given`` in the same command; without one, a new video
+        or storyboard uses the channel's ``/wan defaults`` model (and resolution), else the command's own
+        default. Someone the allow-list leaves out is offered nothing."""
+        rules = self.allow.get(caller.platform)
+        if rules is not None and not rules.allows(caller):
+            return []
+        model, resolution = given.get("model"), given.get("resolution")
+        if uses_video_defaults(command) and (model is None or resolution is None):
+            defaults = await self.desk.defaults(caller)
+            model = model if model is not None else defaults.get("model")
+            resolution = resolution if resolution is not None else defaults.get("resolution")
+        return suggest(command, option, typed, self.messages, model=model, resolution=resolution)
+
     def help(self, caller: Caller, *, typed_options: bool = False) -> HelpText:
         """The command list: flags for text surfaces, option names where the platform types them."""
         self.check_allowed(caller)
-        return HelpText(self.messages("help.options") if typed_options else HELP_TEXT)
+        if typed_options:  # Discord: option names; their values are completed per model as they are typed
+            return HelpText(self.messages("help.options"))
+        # Typed flags (Slack, the console): each model's own values too (issue 14).
+        return HelpText(f"{HELP_TEXT}\n{values_by_model(self.messages)}")
 
     # -- plumbing -------------------------------------------------------------------------------------------
 

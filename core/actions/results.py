@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from core.actions.history import HistoryReport
+from core.actions.votes import TopReport
 from core.jobs import CancelOutcome, Job
 from core.port import StatusView
 
@@ -44,6 +45,12 @@ class Started:
     #: Its status message goes elsewhere than where the caller is (an idea's thread, ``core.ideas``): the
     #: surface answers the caller with ``text`` instead of the status message.
     elsewhere: bool = False
+    #: Every job started with it (a variants batch, ``job`` first); empty for a single job.
+    group: tuple[str, ...] = ()
+
+    @property
+    def job_ids(self) -> tuple[str, ...]:
+        return self.group or (self.job.id,)
 
 
 @dataclass(frozen=True)
@@ -126,7 +133,7 @@ class SpendDecision:
 
 
 Result = (Started | Cancelled | Deleted | StatusReport | UsageReport | DefaultsReport | HelpText | HistoryReport
-          | SettingsReport | SpendDecision)
+          | SettingsReport | SpendDecision | TopReport)
 
 __all__ = ["CancelOutcome", "Cancelled", "DefaultsReport", "Deleted", "HelpText", "Origin", "Result",
            "SettingsReport", "SpendDecision", "Started",

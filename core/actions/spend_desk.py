@@ -150,9 +150,9 @@ class SpendDesk:
         except QuotaExceeded:
             # The budget (or the cap) said no now: nothing more starts; what did start stays started.
             await self.gate.asks.settle(ask.id, state="started" if started else "refused",
-                                        job_ids=tuple(s.job.id for s in started))
+                                        job_ids=tuple(i for s in started for i in s.job_ids))
             raise
-        await self.gate.asks.settle(ask.id, state="started", job_ids=tuple(s.job.id for s in started))
+        await self.gate.asks.settle(ask.id, state="started", job_ids=tuple(i for s in started for i in s.job_ids))
         return started[0]
 
     async def _tell_declined(self, ask: SpendAsk, by: Caller) -> None:
@@ -172,7 +172,8 @@ class SpendDesk:
                 raise ActionRefused(m("spend.expired"), code="Expired")
             return
         if ask.state == "started":
-            raise ActionRefused(m("spend.already.started", job_ids=", ".join(ask.job_ids) or "…"), code="Done")
+            key = "spend.already.started.many" if len(ask.job_ids) > 1 else "spend.already.started"
+            raise ActionRefused(m(key, job_ids=", ".join(ask.job_ids) or "…"), code="Done")
         key = f"spend.already.{ask.state}"
         raise ActionRefused(m(key) if m.has(key) else m("spend.expired"), code="Done")
 

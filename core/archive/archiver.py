@@ -11,6 +11,9 @@ So an archive failure never fails or delays a delivery, and nothing is lost unti
 ``sweep`` also drops spooled files of jobs that did not end DELIVERED (a failed delivery stages nothing
 useful) and, with ``retention_days``, deletes archive copies (and their rows) older than that.
 ``forget`` removes a job's copies and rows (the Delete action); ``links`` signs a link per job for history.
+A Delete while the object store is down removes the rows at once (history forgets the result) and
+leaves a note ``<spool>/../.deleting/<job id>.json`` naming the objects still to delete; each ``sweep``
+retries it until they are gone, so a deleted result never keeps a copy behind.
 
 A delivery retried after a crash may find its upload already posted and download nothing, so nothing is
 staged: ``delivered`` then fetches the result again from DashScope's links (``download``) while they last.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -56,6 +60,13 @@ def archive_key(job_id: str, index: int, count: int, suffix: str) -> str:
     return f"{job_id}.{ext}" if count == 1 else f"{job_id}-{index + 1}.{ext}"
 
 
+def _write_note(note: Path, keys: list[str]) -> None:
+    note.parent.mkdir(parents=True, exist_ok=True)
+    partial = note.with_suffix(".tmp")
+    partial.write_text(json.dumps(keys))
+    os.replace(partial, note)  # a crash mid-write leaves the old note or the new one, never half of one
+
+
 def _digest(path: Path) -> tuple[int, str]:
     sha = hashlib.sha256()
     size = 0
@@ -82,6 +93,8 @@ class Archiver:
         self.retention_days = retention_days
         self._interval = interval
         self._sleep = sleep
+        #: Notes of objects still to delete (a Delete while the backend was down), retried by each sweep.
+        self.deleting = spool.parent / ".deleting"
         #: Jobs being archived by this process right now (the hook and a sweep never put one twice at once).
         self._busy: dict[str, asyncio.Lock] = {}
 
@@ -139,6 +152,7 @@ class Archiver:
     async def sweep(self) -> SweepReport:
         """Archive spooled files of delivered jobs, drop those of jobs that were not, apply retention."""
         archived = dropped = 0
+        await self._retry_deletions()
         for job_id in await asyncio.to_thread(self._spooled):
             job = await self._job(job_id)
             if job is not None and job.state is JobState.SUCCEEDED:
@@ -179,12 +193,43 @@ class Archiver:
     # -- deleting and linking -----------------------------------------------------------------------------
 
     async def forget(self, job_id: str) -> int:
-        """Delete a job's archive copies, their rows and anything still spooled (the Delete action)."""
+        """Delete a job's archive copies, their rows and anything still spooled (the Delete action).
+
+        The objects to delete are written to a note first and the rows removed, then the objects deleted:
+        if the backend is down, the note stays and the sweep finishes the job (never raises for that).
+        """
         entries = (await self.rows.for_jobs([job_id])).get(job_id, [])
-        for entry in entries:
-            await self._drop(entry)
         await asyncio.to_thread(shutil.rmtree, self.spool / job_id, True)
+        if not entries:
+            return 0
+        keys = [entry.key for entry in entries if entry.backend == self.backend.name]
+        note = self.deleting / f"{job_id}.json"
+        if keys:
+            await asyncio.to_thread(_write_note, note, keys)
+        await self.rows.remove(job_id)
+        if keys:
+            await self._delete_noted(note)
         return len(entries)
+
+    async def _retry_deletions(self) -> None:
+        notes = await asyncio.to_thread(lambda: sorted(self.deleting.glob("*.json")) if self.deleting.is_dir()
+                                        else [])
+        for note in notes:
+            await self._delete_noted(note)
+
+    async def _delete_noted(self, note: Path) -> bool:
+        """Delete the objects ``note`` names; remove the note when all are gone. False: some are left."""
+        keys: list[str] = json.loads(await asyncio.to_thread(note.read_text))
+        for key in list(keys):
+            try:
+                await self.backend.delete(key)
+            except Exception as exc:
+                log.warning("archive: could not delete %s yet (%r); the sweep retries", key, exc)
+                await asyncio.to_thread(_write_note, note, keys)
+                return False
+            keys.remove(key)
+        await asyncio.to_thread(note.unlink, True)
+        return True
 
     async def links(self, job_ids: Sequence[str]) -> dict[str, str]:
         """A link to each job's first archived file, for the jobs that have one the backend can link."""

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from core.errors import QuotaExceeded
+from core.errors import QuotaExceeded, UserCapReached
 from core.jobs import Job
 from core.store.errors import DuplicateJob, TaskClaimed
 from core.store.gate import WriteGate
@@ -65,9 +65,14 @@ class _Waiting:
             return admission
         trial = admission.copy()
         rest = Limits(self.limits.within, self.limits.max_active, None)
-        for i, job in enumerate((self.job, *self.more)):
+        group = (self.job, *self.more)
+        for i, job in enumerate(group):
             limits = self.limits if i == 0 else rest
-            trial.admit(job, limits)
+            try:
+                trial.admit(job, limits)
+            except UserCapReached as exc:
+                # Say what the person has running *before* this batch, and how many places it needs.
+                raise UserCapReached(exc.message, active=(exc.active or 0) - i, wanted=len(group)) from None
             trial.count(job)
         return trial
 

@@ -46,6 +46,7 @@ from core.store.saves import SaveBatcher, save_params
 from core.store.schema import ACTIVE_STATES, BILLED_STATES, jobs, migrate, require_aware, user_filter
 from core.store.settings import ChannelSettings
 from core.store.spend import SpendAsks
+from core.store.votes import Votes
 
 log = logging.getLogger("wanbot.store")
 
@@ -184,6 +185,11 @@ class JobStore:
     def spend(self) -> SpendAsks:
         """Issue 13: pending confirmations and approvals, and once-only notices (``core.spend``)."""
         return SpendAsks(self._engine, self._gate)
+
+    @functools.cached_property
+    def votes(self) -> Votes:
+        """Issue 13: votes on delivered results (``core.store.votes``)."""
+        return Votes(self._engine, self._gate)
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -134,7 +134,7 @@ class Admission:
         if limits.max_active is not None:
             active = self.active.get(user, 0)
             if active >= limits.max_active:
-                raise UserCapReached(f"{active} jobs in progress (limit {limits.max_active})")
+                raise UserCapReached(f"{active} jobs in progress (limit {limits.max_active})", active=active)
         for check in limits.within:
             spent = self.spent[check]
             needed = check.needed(job.reserved_seconds or 0.0, job.reserved_cost or Decimal(0))

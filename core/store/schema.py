@@ -289,6 +289,29 @@ def _spend_notes_columns() -> list[Column[Any]]:
     ]
 
 
+def _votes_columns() -> list[Column[Any]]:
+    """Issue 13 votes: one row per person's vote on a delivered result (``core.store.votes``)."""
+    return [
+        Column("job_id", String, primary_key=True),
+        # One person, one vote per result: (job, voter) is the key.
+        Column("voter_id", String, primary_key=True),
+        Column("platform", String, nullable=False),
+        Column("workspace_id", String, nullable=True),
+        Column("channel_id", String, nullable=False),
+        # The message (or Slack file) the reaction was on: un-reacting there takes the vote back.
+        Column("message_id", String, nullable=False),
+        Column("emoji", String, nullable=False),
+        Column("voted_at", UTCDateTime, nullable=False),
+    ]
+
+
+def _votes_indexes(table: Table) -> list[Index]:
+    c = table.c
+    return [Index("ix_votes_channel", c.platform, c.workspace_id, c.channel_id),
+            # An un-react names the message, not the job.
+            Index("ix_votes_message", c.message_id)]
+
+
 jobs = Table("jobs", metadata, *_jobs_columns(), *_v2_job_columns(), *_v3_job_columns(), *_v5_job_columns())
 _jobs_indexes(jobs)
 
@@ -315,6 +338,10 @@ _orphan_tasks_indexes(orphan_tasks)
 #: Archived copies of delivered results, kept past DashScope's 24 h links (``core.store.archive``).
 archive = Table("archive", metadata, *_archive_columns())
 _archive_indexes(archive)
+
+#: Issue 13: votes on delivered results (reactions), one per person per result (``core.store.votes``).
+votes = Table("votes", metadata, *_votes_columns())
+_votes_indexes(votes)
 
 
 # -- shared query pieces -----------------------------------------------------------------------------------
@@ -408,6 +435,13 @@ def _v8_spend_asks(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v9_votes(conn: Connection) -> None:
+    md = MetaData()
+    table = Table("votes", md, *_votes_columns())
+    _votes_indexes(table)
+    md.create_all(conn)
+
+
 #: Applied in order at open; the database records the highest version it has.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs table", _v1_jobs),
@@ -418,6 +452,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "per-channel settings", _v6_channel_settings),
     Migration(7, "archived copies of delivered results", _v7_archive),
     Migration(8, "spend asks first: pending confirmations and approvals; once-only notices", _v8_spend_asks),
+    Migration(9, "votes on delivered results", _v9_votes),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

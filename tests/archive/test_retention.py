@@ -149,3 +149,38 @@ async def test_a_result_whose_upload_was_found_after_a_crash_is_fetched_again_to
     assert list(await store.archive.for_jobs([fresh.id, expired.id])) == [fresh.id]
     await archiver.delivered(fresh.id)  # archived already: not fetched twice
     assert len(fetched) == 1
+
+
+class _DownForDeletes(LocalDirBackend):
+    """A local backend whose deletes fail while ``down`` (an object store that is unreachable)."""
+
+    down = True
+
+    async def delete(self, key: str) -> None:
+        if self.down:
+            raise ConnectionError("object store unreachable")
+        await super().delete(key)
+
+
+async def test_a_delete_while_the_store_is_down_forgets_at_once_and_the_sweep_removes_the_copy(
+        tmp_path: Path, store: JobStore) -> None:
+    clock = FakeClock()
+    job = make_job(state=JobState.DELIVERED)
+    backend = _DownForDeletes(tmp_path / "archive")
+    archiver = _archiver(tmp_path, store, clock, {job.id: job}, retention_days=None)
+    archiver.backend = backend
+    await _deliver(archiver, tmp_path, job, "wan.mp4")
+    copy = tmp_path / "archive" / f"{job.id}.mp4"
+    assert copy.exists()
+
+    assert await archiver.forget(job.id) == 1
+    assert await store.archive.for_jobs([job.id]) == {}, "history forgets the deleted result at once"
+    assert copy.exists(), "the object store was down"
+
+    await archiver.sweep()
+    assert copy.exists(), "still down: the note is kept for the next sweep"
+    backend.down = False
+    await archiver.sweep()
+    assert not copy.exists(), "the sweep finished the delete"
+    assert not list((tmp_path / "archive" / ".deleting").glob("*"))
+

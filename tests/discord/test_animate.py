@@ -58,7 +58,11 @@ async def test_wan_animate_with_every_input(  # type: ignore[no-untyped-def]
     assert "ratio" not in options, "no ratio: the video takes the image's shape"
     assert {options[n]["type"] for n in ("image", "last_frame", "audio")} == {11}
     assert (options["duration"]["min_value"], options["duration"]["max_value"]) == (2, 15)
-    assert [c["value"] for c in options["resolution"]["choices"]] == ["720P", "1080P"]
+    # Issue 14: resolution is completed from the i2v model's catalogue entry as it is typed.
+    assert options["resolution"].get("autocomplete") and not options["resolution"].get("choices")
+    offered = await fake.autocomplete(fake.alice, "animate", "resolution")
+    await fake.wait_for(lambda: fake.suggestions(offered) is not None)
+    assert fake.suggestions(offered) == ["720P", "1080P"]
 
     first, last = png(320, 240, (250, 120, 0)), png(320, 240, (0, 40, 220))
     song = fake.attachment("beat.wav", audio_files["ok.wav"].read_bytes())

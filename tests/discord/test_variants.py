@@ -76,6 +76,28 @@ async def test_three_seed_variants_are_one_idea_in_one_thread(make_env) -> None:
     assert fields_of(fake, rerolled)["From"] == f"Re-roll of #{others[0].id}"
 
 
+async def test_a_confirmed_batch_remembers_all_its_jobs(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(threads_default=True)
+    fake = env.fake
+    bot = await env.start()
+    inter = await fake.slash(fake.alice, "video", prompt="two kites", duration=2, variants="2")
+    await ephemeral_reply(fake, inter)
+    asked = fake.message_of(inter)
+    buttons = {c["label"]: c["custom_id"] for row in asked.components for c in row["components"]}
+    first = await fake.click(fake.alice, int(asked.id), buttons["Confirm"])
+    await fake.wait_for(lambda: fake.response_to(first))
+    root = job_id_of(fake, status_id(fake, first))
+    group = [j for j in await bot.rt.store.recent_for_user("discord", str(fake.guild.id), str(fake.alice.id),
+                                                           limit=10) if j.extra.get("group") == root]
+    assert len(group) == 2
+    # A second Confirm names every job of the batch, not only the first.
+    again = await fake.click(fake.alice, int(asked.id), buttons["Confirm"])
+    said = await ephemeral_reply(fake, again)
+    assert said.startswith("This was already started (jobs ") and all(j.id in said for j in group), said
+    for job in group:
+        await bot.rt.engine.wait(job.id, timeout=30)
+
+
 async def test_variants_are_all_or_nothing_against_the_per_user_cap(make_env) -> None:  # type: ignore[no-untyped-def]
     env = await make_env(per_user_cap=3, threads_default=True)
     fake = env.fake
@@ -83,7 +105,9 @@ async def test_variants_are_all_or_nothing_against_the_per_user_cap(make_env) ->
     inter = await confirmed(fake, await fake.slash(fake.alice, "video", prompt="four at once is one too many",
                                                    duration=2, variants="4"))
     said = await ephemeral_reply(fake, inter)
-    assert "in progress" in said
+    # Nothing is running: the sentence must not claim "you already have 3 jobs in progress".
+    assert "4 variants need 4 places at once" in said and "at most 3" in said, said
+    assert "already have" not in said, said
     assert await env.stored_job_ids() == set(), "nothing of the batch was stored"
     assert video_creates(env) == []
     assert bot.rt.engine.in_flight() == 0

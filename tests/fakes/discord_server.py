@@ -25,9 +25,11 @@ counts those waiting); ``refuse_threads`` (starting a thread on a message answer
 ``threads_started`` records those started). Places: ``add_guild()`` (another server; before the bot connects),
 ``add_thread(parent)`` and ``dm_channel()``.
 
-People (``tests.fakes.discord_fake.inject``): ``slash``, ``click``, ``submit_modal``, ``message_command`` (a
+People (``tests.fakes.discord_fake.inject``): ``slash``, ``autocomplete`` (typing into an option registered
+with autocomplete: the bot's answer is ``suggestions(inter)``), ``click``, ``submit_modal``, ``message_command`` (a
 message context-menu command), ``attachment()`` (a file for a slash command's attachment option) and
-``user_message()`` (a person's post, with files). Files live on the fake's CDN (``cdn``: signed loopback
+``user_message()`` (a person's post, with files), ``react`` / ``unreact`` (MESSAGE_REACTION_ADD / _REMOVE, sent
+only to a client that identified with the reactions intent). Files live on the fake's CDN (``cdn``: signed loopback
 links that ``cdn.expire_all()`` kills; images the bot uploads are served there too).
 """
 
@@ -92,6 +94,7 @@ class FakeDiscord(Injecting):
         self.token_ttl = token_ttl
 
         self.interactions: dict[int, Interaction] = {}
+        self.reactions: list[tuple[str, int, int, str]] = []
         self.messages: dict[int, Message] = {}
         self.callbacks: list[FakeDiscord.Callback] = []
         self.edits: list[FakeDiscord.Edit] = []
@@ -279,6 +282,13 @@ class FakeDiscord(Injecting):
 
     def response_to(self, inter: Interaction) -> FakeDiscord.Callback | None:
         return next((c for c in self.callbacks if c.interaction_id == inter.id), None)
+
+    def suggestions(self, inter: Interaction) -> list[Any] | None:
+        """The values the bot offered in answer to an autocomplete interaction (type 8), or ``None`` yet."""
+        callback = self.response_to(inter)
+        if callback is None or callback.type != 8:
+            return None
+        return [choice["value"] for choice in callback.data.get("choices", [])]
 
     def message_of(self, inter: Interaction) -> Message | None:
         return self.messages.get(inter.message_id) if inter.message_id is not None else None

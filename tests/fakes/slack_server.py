@@ -4,9 +4,10 @@ It serves ``/api/<method>`` on 127.0.0.1 with Slack's shapes: arguments from the
 form-encoded or a JSON body; ``Authorization: Bearer xoxb-…`` checked; answers ``{"ok": true, …}`` or
 ``{"ok": false, "error": "…"}``. Implemented: ``auth.test``, ``chat.postMessage`` / ``update`` /
 ``postEphemeral`` / ``delete`` (message ``metadata`` kept), ``conversations.join`` / ``info`` / ``history`` /
-``replies``, ``users.info``, ``files.getUploadURLExternal`` (which
-hands out an absolute upload URL on this server), the upload itself, ``files.completeUploadExternal``,
-``files.delete``, ``files.info``, ``views.open``, and ``response_url`` posts.
+``replies`` (``history`` honours ``latest`` / ``oldest`` / ``inclusive``), ``users.info``,
+``files.getUploadURLExternal`` (which hands out an absolute upload URL on this server), the upload itself,
+``files.completeUploadExternal``, ``files.delete``, ``files.info``, ``views.open``, and ``response_url`` posts.
+``reaction_event(user, message, reaction)`` builds the Events API callback of a person's reaction (issue 13).
 
 Files people posted (``post_user_message(channel, text, files=[…])`` with files made by
 ``files.add(name, data, mimetype)``) live in ``tests.fakes.slack_files``: their ``url_private_download``
@@ -88,8 +89,10 @@ class Upload:
     initial_comment: str | None = None
     completed: bool = False
     deleted: bool = False
-    #: Files completed in one ``files.completeUploadExternal`` call share one message (its first file's id).
+    #: Files completed in one ``files.completeUploadExternal`` call share one message (its first file's id),
+    #: posted at ``ts`` (what a reaction on it names).
     message_of: str | None = None
+    ts: str | None = None
 
 
 @dataclass
@@ -125,6 +128,8 @@ class FakeSlack:
     uploads: dict[str, Upload] = field(default_factory=dict)
     views: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    #: Reactions people made (``reaction_event``): ("add" | "remove", user, message ts, short name).
+    reactions: list[tuple[str, str, str, str]] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     #: method → seconds to wait before answering (after the effect), for the next calls (see ``delay``).
     delays: dict[str, list[float]] = field(default_factory=dict)
@@ -207,6 +212,29 @@ class FakeSlack:
         shown = [f.shown() if hasattr(f, "shown") else dict(f) for f in files]
         self.messages[ts] = Message(channel, ts, text, [], thread_ts, history=[text], user=user, files=shown)
         return self.messages[ts]
+
+    def reaction_event(self, user: str, message: Message, reaction: str = "+1", *, added: bool = True,
+                       team: str = TEAM) -> dict[str, Any]:
+        """The Events API callback Slack sends when ``user`` adds (or removes) ``reaction`` (a short name:
+        ``+1``, ``white_check_mark``, ``+1::skin-tone-2``) on ``message``: ``item`` names the channel and the
+        ``ts``, ``item_user`` who posted it. Recorded in ``reactions``; the test posts it to the app."""
+        self.reactions.append(("add" if added else "remove", user, message.ts, reaction))
+        n = next(self._ids)
+        return {
+            "token": "legacy-verification-token", "team_id": team, "api_app_id": "A0WANBOT",
+            "event": {"type": "reaction_added" if added else "reaction_removed", "user": user, "reaction": reaction,
+                      "item_user": message.user, "item": {"type": "message", "channel": message.channel,
+                                                          "ts": message.ts},
+                      "event_ts": self._new_ts()},
+            "type": "event_callback", "event_id": f"Ev{n:08d}", "event_time": 1_700_000_000 + n,
+            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
+        }
+
+    def shared_message(self, file_id: str) -> Message:
+        """The message an upload was shared in (its channel, thread and ``ts``), to react on."""
+        upload = self.uploads[file_id]
+        assert upload.completed and upload.ts is not None and upload.channel_id is not None
+        return Message(upload.channel_id, upload.ts, upload.initial_comment or "", [], upload.thread_ts)
 
     def message_action(self, message: Message, callback_id: str, *, user: str = "U1", team: str = TEAM,
                        trigger_id: str | None = None) -> dict[str, Any]:
@@ -309,7 +337,7 @@ class FakeSlack:
         if isinstance(channel, str):
             return channel
         self.ephemerals.append({"channel": channel.id, "user": args.get("user"), "text": args.get("text"),
-                                "blocks": _json_arg(args.get("blocks")) or []})
+                                "blocks": _json_arg(args.get("blocks")) or [], "thread_ts": args.get("thread_ts")})
         return {"message_ts": self._new_ts()}
 
     def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any] | str:
@@ -367,12 +395,14 @@ class FakeSlack:
                 return channel
         out = []
         message_of = str(files[0].get("id")) if files else None
+        shared_at = self._new_ts() if channel_id is not None else None
         for item in files:
             upload = self.uploads.get(str(item.get("id")))
             if upload is None or upload.received is None:
                 return "file_not_found"
             upload.completed = True
             upload.message_of = message_of
+            upload.ts = shared_at
             upload.channel_id = channel_id
             upload.thread_ts = args.get("thread_ts")
             upload.initial_comment = args.get("initial_comment")
@@ -408,6 +438,14 @@ class FakeSlack:
         listed = sorted((m for m in self.messages.values()
                          if m.channel == channel.id and m.thread_ts is None and not m.deleted),
                         key=lambda m: float(m.ts), reverse=True)
+        # ``latest`` / ``oldest`` bound the window (exclusive unless ``inclusive``), as Slack's do.
+        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
+        if args.get("latest"):
+            latest = float(str(args["latest"]))
+            listed = [m for m in listed if float(m.ts) < latest or (inclusive and float(m.ts) == latest)]
+        if args.get("oldest"):
+            oldest = float(str(args["oldest"]))
+            listed = [m for m in listed if float(m.ts) > oldest or (inclusive and float(m.ts) == oldest)]
         start = int(str(args.get("cursor") or "0"))
         limit = max(1, min(int(str(args.get("limit") or "100")), 999))
         page = listed[start:start + limit]
@@ -419,6 +457,13 @@ class FakeSlack:
         """The thread under ``ts``: the parent, then its replies and a message per upload call completed into
         it (holding every file of that call)."""
         channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        # ``ts`` may name a message in the thread (a reply, a shared file): its thread is answered.
+        reply = self.messages.get(ts)
+        if reply is not None and reply.thread_ts is not None:
+            ts = reply.thread_ts
+        at = next((u for u in self.uploads.values() if u.ts == ts and u.thread_ts and u.completed), None)
+        if at is not None and at.thread_ts is not None:
+            ts = at.thread_ts
         parent = self.messages.get(ts)
         if parent is None or parent.channel != channel:
             return "thread_not_found"
@@ -430,7 +475,7 @@ class FakeSlack:
             if upload.completed and not upload.deleted and upload.channel_id == channel and upload.thread_ts == ts:
                 shared.setdefault(upload.message_of or upload.file_id, []).append(upload)
         for first, uploads in shared.items():
-            replies.append({"ts": f"{ts}.{first}", "thread_ts": ts,
+            replies.append({"ts": uploads[0].ts or f"{ts}.{first}", "thread_ts": ts, "user": BOT_USER,
                             "files": [{"id": u.file_id, "name": u.filename} for u in uploads]})
         return {"messages": replies, "has_more": False}
 

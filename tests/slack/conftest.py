@@ -174,6 +174,20 @@ class SlackBot:
                          "value": job_id, "action_ts": str(time.time())}],
         })
 
+    async def event(self, payload: dict[str, Any]) -> tuple[int, str]:
+        """An Events API callback, as Slack posts it: JSON, signed."""
+        body = json.dumps(payload)
+        headers = {"Content-Type": "application/json", **sign(body, int(time.time()))}
+        async with aiohttp.ClientSession() as session, session.post(
+            self.url + EVENTS_PATH, data=body.encode(), headers=headers
+        ) as response:
+            return response.status, await response.text()
+
+    async def react(self, user: str, message: Message, reaction: str = "+1", *, added: bool = True) -> None:
+        """``user`` adds (``added=False``: removes) ``reaction`` on ``message``: Slack's event, posted."""
+        status, _ = await self.event(self.fake.reaction_event(user, message, reaction, added=added))
+        assert status == 200
+
     # -- what the bot did --------------------------------------------------------------------------------
 
     def status_messages(self) -> list[Message]:

@@ -27,7 +27,7 @@ from core.store import (
     TaskClaimed,
     driver_url,
 )
-from core.store.schema import iso_utc, jobs, schema_version
+from core.store.schema import iso_utc, jobs, schema_version, votes
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 _ids = count(1)
@@ -150,6 +150,12 @@ async def test_fresh_database_gets_every_migration(store: JobStore) -> None:
     # The migrations and the table the code uses must describe the same columns.
     assert columns == {c.name for c in jobs.columns}
     assert {"ix_jobs_state_created", "ix_jobs_user", "ux_jobs_task_id"} <= indexes
+    # Issue 13 votes (migration 9): the votes table as the code reads it.
+    async with store.engine.connect() as conn:
+        vote_columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("votes")})
+        vote_indexes = await conn.run_sync(lambda c: {ix["name"] for ix in inspect(c).get_indexes("votes")})
+    assert vote_columns == {c.name for c in votes.columns}
+    assert "ix_votes_channel" in vote_indexes
 
 
 async def test_reopen_is_idempotent_and_sees_the_same_jobs(db_url: str) -> None:

@@ -33,6 +33,8 @@ class Session:
         self.seq = 0
         self.session_id = secrets.token_hex(16)
         self.identified = False
+        #: The intents IDENTIFY asked for: Discord sends an intent's events only to sessions that asked.
+        self.intents = 0
         self._lock = asyncio.Lock()
 
     async def send(self, payload: dict[str, Any]) -> None:
@@ -81,6 +83,7 @@ class Gateway:
                 return
             f.gateway_log.append("identify")
             session.identified = True
+            session.intents = int(data.get("intents") or 0)
             await session.dispatch("READY", {
                 "v": 10, "user": f.bot.json(), "session_id": session.session_id,
                 "resume_gateway_url": f.gateway_url, "shard": [0, 1],
@@ -97,12 +100,19 @@ class Gateway:
         else:
             log.debug("fake gateway ignores op %s", op)
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+    async def dispatch(self, event: str, data: dict[str, Any], *, intent: int | None = None) -> int:
+        """Send ``event`` to every identified session — of those, with ``intent``, only the ones whose
+        IDENTIFY asked for it (as Discord does: the others never hear of it). How many got it."""
         live = [s for s in self.sessions if s.identified]
         if not live:
             raise AssertionError(f"no client is connected to receive {event}")
+        sent = 0
         for session in live:
+            if intent is not None and not session.intents & intent:
+                continue
             await session.dispatch(event, data)
+            sent += 1
+        return sent
 
     async def close(self) -> None:
         for session in list(self.sessions):

@@ -30,8 +30,13 @@ if TYPE_CHECKING:
 MANAGE_MESSAGES = 1 << 13
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)  # view, send, …
 
+#: The gateway intent whose sessions get reactions in guilds (GUILD_MESSAGE_REACTIONS) and in DMs.
+GUILD_MESSAGE_REACTIONS, DIRECT_MESSAGE_REACTIONS = 1 << 10, 1 << 13
+
 #: Application command types (``data.type``): chat input (slash), user menu, message menu.
 SLASH, USER_MENU, MESSAGE_MENU = 1, 2, 3
+#: The interaction type sent while a person types into an option registered with ``autocomplete``.
+AUTOCOMPLETE = 4
 
 
 @dataclass
@@ -63,6 +68,8 @@ class Injecting:
     messages: dict[int, Message]
     commands: dict[int | None, list[dict[str, Any]]]
     cdn: Cdn
+    #: Every reaction people made: ("add" | "remove", user id, message id, emoji).
+    reactions: list[tuple[str, int, int, str]]
     _gateway: Gateway
 
     # -- files and messages people post ----------------------------------------------------------------------
@@ -125,30 +132,47 @@ class Injecting:
         an ``Attachment`` from ``attachment()`` for a file option)."""
         inter, data = self._base(2, user, channel_id=channel_id, permissions=permissions, roles=roles)
         scope, command = self.registered("wan")
-        if command is not None:  # Discord's client offers only the options the command was registered with
-            subs = {o["name"]: o for o in command.get("options", [])}
-            known = {o["name"] for o in subs[sub].get("options", [])} if sub in subs else set()
-            unknown = sorted(set(options) - known)
-            assert not unknown, f"/wan {sub} has no option(s) {unknown}: Discord would not send them"
-        kinds = {bool: 5, int: 4, str: 3}
-        opts: list[dict[str, Any]] = []
-        files: dict[str, Any] = {}
-        users: dict[str, Any] = {}
-        for name, value in options.items():
-            if isinstance(value, Attachment):
-                opts.append({"name": name, "type": 11, "value": str(value.id)})
-                files[str(value.id)] = value.json()
-            elif isinstance(value, User):  # a USER option (type 6): the id, the user in ``resolved`` (issue 13)
-                opts.append({"name": name, "type": 6, "value": str(value.id)})
-                users[str(value.id)] = value.json()
-            elif value is not None:
-                opts.append({"name": name, "type": kinds[type(value)], "value": value})
+        self._offered(command, sub, options)
+        opts, resolved = _options(options)
         data["data"] = {"id": command["id"] if command else str(snowflake()), "name": "wan", "type": SLASH,
                         "options": [{"name": sub, "type": 1, "options": opts}]}
-        if files:
-            data["data"]["resolved"] = {"attachments": files}
-        if users:
-            data["data"].setdefault("resolved", {})["users"] = users
+        if resolved:
+            data["data"]["resolved"] = resolved
+        if scope is not None:
+            data["data"]["guild_id"] = str(scope)
+        await self._gateway.dispatch("INTERACTION_CREATE", data)
+        return inter
+
+    def _offered(self, command: dict[str, Any] | None, sub: str, options: dict[str, Any]) -> dict[str, Any]:
+        """``/wan <sub>``'s registered options by name; asserts ``options`` are among them (Discord's client
+        offers only the options the command was registered with)."""
+        if command is None:
+            return {}
+        subs = {o["name"]: o for o in command.get("options", [])}
+        known = {o["name"]: o for o in subs[sub].get("options", [])} if sub in subs else {}
+        unknown = sorted(set(options) - set(known))
+        assert not unknown, f"/wan {sub} has no option(s) {unknown}: Discord would not send them"
+        return known
+
+    async def autocomplete(self, user: User, sub: str, focused: str, typed: str = "", /, *,
+                           channel_id: int | None = None, permissions: int = MEMBER_PERMISSIONS,
+                           **options: Any) -> Interaction:
+        """``user`` types ``typed`` into option ``focused`` of ``/wan <sub>``, ``options`` already filled in:
+        Discord sends an APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4) with that option marked
+        ``focused`` and its partial text as a string, whatever the option's type, and only for an option
+        the bot registered with ``autocomplete``. The answer (type 8) is ``suggestions(inter)``."""
+        inter, data = self._base(AUTOCOMPLETE, user, channel_id=channel_id, permissions=permissions, roles=None)
+        scope, command = self.registered("wan")
+        known = self._offered(command, sub, {**options, focused: typed})
+        if command is not None:
+            assert known[focused].get("autocomplete"), f"/wan {sub} {focused} was not registered with autocomplete"
+        opts, resolved = _options(options)
+        kind = int(known[focused]["type"]) if focused in known else 3
+        opts.append({"name": focused, "type": kind, "value": typed, "focused": True})
+        data["data"] = {"id": command["id"] if command else str(snowflake()), "name": "wan", "type": SLASH,
+                        "options": [{"name": sub, "type": 1, "options": opts}]}
+        if resolved:
+            data["data"]["resolved"] = resolved
         if scope is not None:
             data["data"]["guild_id"] = str(scope)
         await self._gateway.dispatch("INTERACTION_CREATE", data)
@@ -184,6 +208,40 @@ class Injecting:
         await self._gateway.dispatch("INTERACTION_CREATE", data)
         return inter
 
+    # -- reactions (issue 13 votes) -------------------------------------------------------------------------
+
+    def _reaction(self, user: User, message_id: int, emoji: str, emoji_id: int | None,
+                  roles: list[int] | None) -> tuple[dict[str, Any], int]:
+        msg = self.messages[message_id]
+        data: dict[str, Any] = {"user_id": str(user.id), "channel_id": str(msg.channel_id),
+                                "message_id": str(msg.id), "emoji": {"id": str(emoji_id) if emoji_id else None,
+                                                                     "name": emoji},
+                                "burst": False, "type": 0}
+        intent = DIRECT_MESSAGE_REACTIONS
+        if msg.guild_id is not None:
+            data["guild_id"] = str(msg.guild_id)
+            intent = GUILD_MESSAGE_REACTIONS
+        return data, intent
+
+    async def react(self, user: User, message_id: int, emoji: str = "👍", *, emoji_id: int | None = None,
+                    roles: list[int] | None = None) -> int:
+        """``user`` adds ``emoji`` (a character, or a custom emoji's name with ``emoji_id``) to message
+        ``message_id``: MESSAGE_REACTION_ADD as Discord dispatches it — with the reacting ``member`` in a guild
+        and the message's author — to sessions with the reactions intent only. How many sessions got it."""
+        data, intent = self._reaction(user, message_id, emoji, emoji_id, roles)
+        msg = self.messages[message_id]
+        data["message_author_id"] = str(msg.author.id)
+        if msg.guild_id is not None:
+            data["member"] = member_json(user, roles or [], permissions=None)
+        self.reactions.append(("add", user.id, message_id, emoji))
+        return await self._gateway.dispatch("MESSAGE_REACTION_ADD", data, intent=intent)
+
+    async def unreact(self, user: User, message_id: int, emoji: str = "👍", *, emoji_id: int | None = None) -> int:
+        """``user`` removes their ``emoji`` from ``message_id``: MESSAGE_REACTION_REMOVE (no member, no author)."""
+        data, intent = self._reaction(user, message_id, emoji, emoji_id, None)
+        self.reactions.append(("remove", user.id, message_id, emoji))
+        return await self._gateway.dispatch("MESSAGE_REACTION_REMOVE", data, intent=intent)
+
     async def submit_modal(self, user: User, opened_by: Interaction, values: list[str], *,
                            permissions: int = MEMBER_PERMISSIONS, channel_id: int | None = None) -> Interaction:
         """Fill the modal ``opened_by``'s response showed, text inputs in order, and submit it
@@ -203,4 +261,28 @@ class Injecting:
         return inter
 
 
-__all__ = ["MANAGE_MESSAGES", "MEMBER_PERMISSIONS", "MESSAGE_MENU", "SLASH", "Injecting", "Interaction"]
+def _options(options: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Typed options as Discord sends them, and ``resolved`` (attachments, users) for the ones that need it."""
+    kinds = {bool: 5, int: 4, str: 3}
+    opts: list[dict[str, Any]] = []
+    files: dict[str, Any] = {}
+    users: dict[str, Any] = {}
+    for name, value in options.items():
+        if isinstance(value, Attachment):
+            opts.append({"name": name, "type": 11, "value": str(value.id)})
+            files[str(value.id)] = value.json()
+        elif isinstance(value, User):  # a USER option (type 6): the id, the user in ``resolved`` (issue 13)
+            opts.append({"name": name, "type": 6, "value": str(value.id)})
+            users[str(value.id)] = value.json()
+        elif value is not None:
+            opts.append({"name": name, "type": kinds[type(value)], "value": value})
+    resolved: dict[str, Any] = {}
+    if files:
+        resolved["attachments"] = files
+    if users:
+        resolved["users"] = users
+    return opts, resolved
+
+
+__all__ = ["AUTOCOMPLETE", "DIRECT_MESSAGE_REACTIONS", "GUILD_MESSAGE_REACTIONS", "MANAGE_MESSAGES",
+           "MEMBER_PERMISSIONS", "MESSAGE_MENU", "SLASH", "Injecting", "Interaction"]

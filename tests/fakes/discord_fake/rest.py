@@ -124,6 +124,9 @@ class Rest:
             return error(401, 0, "401: Unauthorized")
         commands = await request.json()
         guild = request.match_info.get("guild")
+        clash = _choices_and_autocomplete(commands)
+        if clash:  # Discord refuses the whole list, as it does
+            return error(400, 50035, f"Invalid Form Body: {clash} has both choices and autocomplete")
         out = []
         for command in commands:
             # Discord answers every command with a description: "" for the context-menu ones (types 2, 3).
@@ -154,8 +157,12 @@ class Rest:
         too_big = f.check_upload(inter.channel_id, body.files)
         if too_big is not None:
             return too_big
-        inter.responded = True
         data = body.payload.get("data") or {}
+        if (kind == 8) != (inter.type == 4):  # autocomplete answers only, and only, an autocomplete interaction
+            return error(400, 50035, "Invalid Form Body: type (not valid for this interaction)")
+        if kind == 8 and not _valid_choices(data.get("choices")):
+            return error(400, 50035, "Invalid Form Body: choices")
+        inter.responded = True
         if kind in (4, 7):
             f.record_mentions("callback", data)
         result: dict[str, Any] = {"interaction": {"id": str(inter.id), "type": inter.type}}
@@ -339,3 +346,29 @@ class Rest:
         self.fake.unknown_routes.append(f"{request.method} {request.path}")
         return error(404, 0, "404: Not Found")
 
+
+
+def _choices_and_autocomplete(commands: list[dict[str, Any]]) -> str | None:
+    """The first option (as ``command sub option``) registered with both ``choices`` and ``autocomplete``."""
+
+    def walk(options: list[dict[str, Any]], path: str) -> str | None:
+        for option in options:
+            here = f"{path} {option['name']}".strip()
+            if option.get("autocomplete") and option.get("choices"):
+                return here
+            found = walk(option.get("options") or [], here)
+            if found:
+                return found
+        return None
+
+    for command in commands:
+        found = walk(command.get("options") or [], command["name"])
+        if found:
+            return found
+    return None
+
+
+def _valid_choices(choices: Any) -> bool:
+    """An autocomplete answer as Discord takes it: at most 25 choices, names of 1 to 100 characters."""
+    return isinstance(choices, list) and len(choices) <= 25 and all(
+        isinstance(c, dict) and 1 <= len(str(c.get("name", ""))) <= 100 and "value" in c for c in choices)
