@@ -32,12 +32,22 @@ from core.jobs import JobState
 from core.messages import Messages
 from core.request import GenerationRequest
 
+#: The line width of output that is not a terminal: long enough that no sentence is ever broken.
+UNWRAPPED = 100_000
 #: How fast the embedded sandbox runs for ``wanbot try``: every state visible, the video in ~20 s.
 DEMO_SPEED = 12.0
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, wrapped to the terminal; piped (``wanbot try --help | grep``), never wrapped."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=None if sys.stdout.isatty() else UNWRAPPED)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wanbot", description="Wan 2.7 text-to-video for your team chat.")
+    parser = argparse.ArgumentParser(prog="wanbot", description="Wan 2.7 text-to-video for your team chat.",
+                                     formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"wanbot {_version()}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks (and DEBUG logs)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -79,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p_invite = sub.add_parser("discord-invite", help="print the Discord invite URL (scopes and permissions)")
     p_invite.add_argument("--client-id", type=int, help="application id (default: read from DISCORD_TOKEN)")
+    for command in sub.choices.values():
+        command.formatter_class = _HelpFormatter
     return parser
 
 
@@ -186,18 +198,26 @@ async def _try(args: argparse.Namespace, settings: Settings, console: Console) -
 
 async def _console(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from adapters.console.app import ConsoleSession
+    from adapters.console.editor import console_lines
     from adapters.console.port import PLATFORM, ConsolePort
     from bot.runtime import runtime
 
+    messages = Messages(settings.locale)
     if args.sandbox or settings.uses_sandbox:
-        console.print(f"[yellow]{Messages(settings.locale)('sandbox.notice')}[/]")
+        console.print(f"[yellow]{messages('sandbox.notice')}[/]")
         if "sandbox_speed" not in settings.model_fields_set:
             settings = settings.model_copy(update={"sandbox_speed": DEMO_SPEED})
-    port = ConsolePort(console, args.out, live=False)
-    async with runtime(settings, {PLATFORM: port}, force_sandbox=args.sandbox) as rt:
-        session = ConsoleSession(rt.actions, port, console)
-        await session.run()
-    return 0
+    port = ConsolePort(console, args.out, live=False, messages=messages)
+    # Issue 14: on a real key every paid command shows its price and asks y/N first (never on the sandbox).
+    async with runtime(settings, {PLATFORM: port}, force_sandbox=args.sandbox, confirm_every={PLATFORM}) as rt:
+        session = ConsoleSession(rt.actions, port, console, paid=not rt.on_sandbox)
+        with console_lines(settings.workdir) as lines:
+            finished = await session.run(lines)
+    if finished:
+        return 0
+    # Ctrl-C: at once, like any command-line tool (128 + SIGINT); the jobs resume at the next start.
+    Console(stderr=True, soft_wrap=True).print(messages("console.interrupted"), markup=False, highlight=False)
+    return 130
 
 
 async def _sandbox(args: argparse.Namespace) -> int:

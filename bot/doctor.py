@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.redact import Redactor, redact_url
 from bot.settings import Settings
@@ -195,11 +196,18 @@ async def doctor(settings: Settings, console: Console) -> int:
     checks = [await _dashscope(settings), await _database(settings), await _ffmpeg(), await _media_host(settings),
               *await _platforms(settings)]
     redact = Redactor.of(settings)  # also what an error text might echo (a URL, a header)
-    table = Table(show_header=False, box=None)
     marks = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
-    for check in checks:
-        table.add_row(marks[check.level], check.name, redact(check.detail))
-    console.print(table)
+    if console.is_terminal:
+        table = Table(show_header=False, box=None)
+        for check in checks:
+            table.add_row(marks[check.level], check.name, redact(check.detail))
+        console.print(table)
+    else:
+        # Piped (issue 14): one line per check, never wrapped mid-sentence into a column.
+        width = max(len(check.name) for check in checks)
+        for check in checks:
+            console.print(Text.assemble(" ", Text.from_markup(marks[check.level]), f"  {check.name:<{width}}  ",
+                                        redact(check.detail)))
     failed = [c for c in checks if c.level == "fail"]
     console.print("[red]Some checks failed.[/]" if failed else "[green]Ready.[/]")
     return 1 if failed else 0

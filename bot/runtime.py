@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -201,10 +201,12 @@ async def runtime(
     sandbox_config: SandboxConfig | None = None,
     start_engine: bool = True,
     with_http: bool = False,
+    confirm_every: Collection[str] = (),
 ) -> AsyncIterator[Runtime]:
     """Everything wanbot needs, opened in order and closed in reverse; ``sandbox_config`` (tests, demos)
     replaces the embedded sandbox's defaults; ``with_http`` builds the bot's HTTP server for
-    ``WANBOT_HTTP_HOST:WANBOT_HTTP_PORT`` (``await rt.http.start()`` opens the port)."""
+    ``WANBOT_HTTP_HOST:WANBOT_HTTP_PORT`` (``await rt.http.start()`` opens the port). ``confirm_every``: the
+    platforms where every paid command is confirmed first (``core.spend``; never on the sandbox: it is free)."""
     async with AsyncExitStack() as stack:
         sandbox: Sandbox | None = None
         database_url = settings.database_url
@@ -282,7 +284,8 @@ async def runtime(
         alerts = BudgetAlerts(engine_config.budgets, timezone=engine_config.timezone, notes=store.spend,
                               admins=admins, port=engine.port, messages=messages, now=engine.now)
         spend = SpendDesk(engine, messages, SpendGate(store.spend, store.settings, messages, now=engine.now,
-                                                      price_overrides=engine_config.price_overrides),
+                                                      price_overrides=engine_config.price_overrides,
+                                                      confirm_every=confirm_every if sandbox is None else ()),
                           alerts=alerts)
         actions = ChatActions(engine, messages, allow=allow_lists(settings), audio=audio, stash=media,
                               images=images, history=history, archive=archiver, spend=spend, votes=votes,

@@ -591,6 +591,19 @@ EN.update({
     "discord.cmd.notify_choice": "on: ping me when my jobs finish; off: just name me",
 })
 
+# Issue 14: the console's line editor, bare prompts on a real key, and its y/N before spending.
+EN.update({
+    "console.welcome": "wanbot console — type a prompt (it becomes a video), or help. Ctrl-D finishes once your "
+                       "jobs are done; Ctrl-C quits at once.",
+    "console.welcome.paid": "wanbot console on your DashScope key — type video <prompt>, or help; every job shows "
+                            "its price and asks first. Ctrl-D finishes once your jobs are done; Ctrl-C quits at once.",
+    "console.not_command": "That is not a command, and videos are billed on this key: type `video <your prompt>` "
+                           "to make one.",
+    "console.confirm.prompt": "[y/N] ",
+    "console.field": "{name}: {value}",
+    "console.interrupted": "Stopped. Unfinished jobs stay stored and carry on at the next start.",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
 
 

@@ -9,6 +9,8 @@ channel's settings (``core.channel_settings``):
   ask: nothing is reserved while it waits (a budget is checked when it is approved, so a request nobody
   approves never blocks anyone else's budget);
 * over ``confirm_over`` (default ¥10), or a batch of two or more → a ``confirm`` ask for the requester;
+* on a platform in ``confirm_every`` (issue 14: the console on a real key), any priced command → a
+  ``confirm`` ask: its one user sees model, format and price before every spend;
 * else ``None``: go.
 
 An ask is stored (``core.store.spend``) and raised as ``SpendPending``, which every surface renders with
@@ -18,7 +20,7 @@ or approving runs the normal start, so the budget, the per-user cap and the queu
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -76,8 +78,11 @@ def summary(requests: Sequence[AnyRequest], messages: Messages) -> str:
 
 class SpendGate:
     def __init__(self, asks: SpendAsks, settings: ChannelSettings, messages: Messages, *,
-                 now: Callable[[], datetime], price_overrides: Mapping[str, Decimal] | None = None) -> None:
+                 now: Callable[[], datetime], price_overrides: Mapping[str, Decimal] | None = None,
+                 confirm_every: Collection[str] = ()) -> None:
         self.asks = asks
+        #: Issue 14: platforms where every priced command is confirmed first, whatever the channel's settings.
+        self.confirm_every = frozenset(confirm_every)
         self.settings = settings
         self.messages = messages
         self.now = now
@@ -95,9 +100,11 @@ class SpendGate:
         values = resolve(await self.settings.get(requester.platform, requester.workspace_id,
                                                  requester.channel_id))
         approve_over, confirm_over = threshold(values["approve_over"]), threshold(values["confirm_over"])
+        over = confirm_over is not None and (total > confirm_over or len(requests) >= 2)
+        always = requester.platform in self.confirm_every and total > 0
         if approve_over is not None and total > approve_over and not await approves(list(values["approver_role"])):
             kind, ttl = "approve", APPROVE_TTL
-        elif confirm_over is not None and (total > confirm_over or len(requests) >= 2):
+        elif over or always:
             kind, ttl = "confirm", CONFIRM_TTL
         else:
             return None

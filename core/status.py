@@ -94,6 +94,25 @@ def place_in_line(position: int, messages: Messages) -> str:
     return messages("line.queued_range", low=f"{low:,}", high=f"{high:,}")
 
 
+def request_fields(req: GenerationRequest | ImageRequest, messages: Messages) -> list[StatusField]:
+    """What is made: the model and the format (a video's resolution · ratio · length; an image's size and
+    count) — a status message's first fields, and what the console shows before it asks to spend."""
+    fields = [StatusField(messages("field.model"), req.model)]
+    if isinstance(req, ImageRequest):
+        assert req.size is not None
+        fields.append(StatusField(messages("image.field.size"), req.size))
+        fields.append(StatusField(messages("image.field.count"), str(req.n)))
+    elif req.animates:
+        fields.append(StatusField(messages("field.format"),
+                                  messages("format.animate", resolution=req.resolution, duration=req.seconds)))
+    else:
+        fields.append(StatusField(
+            messages("field.format"),
+            messages("format", resolution=req.resolution, ratio=req.ratio, duration=req.seconds),
+        ))
+    return fields
+
+
 def status_view(job: Job, *, now: datetime, position: int | None, messages: Messages,
                 sandbox: bool = False, typical_seconds: float | None = None) -> StatusView:
     """What ``job``'s status message shows at ``now``. ``typical_seconds``: how long such a job usually takes
@@ -118,19 +137,7 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         clock = messages("line.clock")
         if typical_seconds is not None and typical_seconds > 0:
             clock += " · " + messages("line.typical", duration=typical_duration(typical_seconds))
-    fields = [StatusField(messages("field.model"), req.model)]
-    if isinstance(req, ImageRequest):
-        assert req.size is not None
-        fields.append(StatusField(messages("image.field.size"), req.size))
-        fields.append(StatusField(messages("image.field.count"), str(req.n)))
-    elif req.animates:
-        fields.append(StatusField(messages("field.format"),
-                                  messages("format.animate", resolution=req.resolution, duration=req.seconds)))
-    else:
-        fields.append(StatusField(
-            messages("field.format"),
-            messages("format", resolution=req.resolution, ratio=req.ratio, duration=req.seconds),
-        ))
+    fields = request_fields(req, messages)
     if req.seed is not None:
         fields.append(StatusField(messages("field.seed"), str(req.seed)))
     if isinstance(req, GenerationRequest) and req.negative_prompt:

@@ -8,25 +8,33 @@ admin, so ``/wan defaults`` there sets what every later video in the console sta
 console's own: the bare-prompt shortcut (a line that is not a command is a video prompt), the list of
 jobs started in this session (to wait for at the end), the terminal (``adapters.console.port``), and
 reading local files named in ``image --image PATH`` / ``animate --first PATH`` (``adapters.console.files``).
+
+Issue 14: lines come from a line editor (``adapters.console.editor``). With a real DashScope key the
+session is ``paid``: a line that is not a command is answered with one sentence asking for
+``video <prompt>`` instead of becoming a billed video, and every paid command is held back by the spend
+gate (``confirm_every``, wired by ``bot.cli``): the session shows its model and format and the gate's price
+sentence, and asks y/N right there. On the sandbox nothing is billed, so a bare prompt stays a video and
+only the channel's own limits ask. Ctrl-C at a prompt stops the session at once (``run`` returns
+``False``); the jobs stay in the store and carry on at the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from rich.console import Console
 
+from adapters.console.editor import Lines, PlainLines
 from adapters.console.files import with_local_files
-from adapters.console.port import PLATFORM, ConsolePort
+from adapters.console.port import PLATFORM, ConsolePort, fields_text
 from core.actions import Caller, ChatActions, Result, Started, sentence_for
 from core.actions.history import HistoryReport
 from core.jobs import Job
 from core.messages import Messages, human_duration
 from core.request import GenerationRequest
 from core.spend import SpendPending
+from core.status import request_fields
 from core.votes import is_votes_command
 
 #: The person at the terminal: they own this bot, so they moderate its one channel and are its admin.
@@ -43,9 +51,12 @@ COMMANDS = frozenset({"video", "image", "animate", "storyboard", "status", "canc
 #: How long ``wanbot console`` waits at the end for the jobs it started.
 DRAIN_TIMEOUT = timedelta(hours=1).total_seconds()
 
-_HINT = Messages()
+#: The command prompt.
+PROMPT = "wan> "
+#: Answers to a y/N question that mean yes (anything else, or no answer, is no).
+YES = frozenset({"y", "yes"})
 
-ReadLine = Callable[[], Awaitable[str | None]]
+_HINT = Messages()
 
 
 def reply_text(result: Result) -> str | None:
@@ -77,29 +88,29 @@ async def run_try(actions: ChatActions, port: ConsolePort, request: GenerationRe
         port.stop_live()
 
 
-async def stdin_lines(prompt: str = "wan> ") -> str | None:
-    """One line from standard input without blocking the event loop (``None`` at end of input)."""
-
-    def read() -> str | None:
-        if sys.stdin.isatty():
-            try:
-                return input(prompt)
-            except EOFError:
-                return None
-        line = sys.stdin.readline()
-        return line if line else None
-
-    return await asyncio.to_thread(read)
+def is_command(text: str) -> bool:
+    """Whether a stripped, non-empty line is a command (``/wan …``, ``wan …`` or a command word)."""
+    words = text.split()
+    if words[0] in ("top", "promote"):
+        return is_votes_command(words)  # "top of the hill at dawn" is a prompt (issue 13: top, promote)
+    return text.startswith(("/wan", "wan ")) or words[0] in COMMANDS
 
 
 class ConsoleSession:
-    """An interactive ``/wan`` prompt: several jobs at once, statuses printed as they change."""
+    """An interactive ``/wan`` prompt: several jobs at once, statuses printed as they change.
 
-    def __init__(self, actions: ChatActions, port: ConsolePort, console: Console) -> None:
+    ``paid``: generating on a real DashScope key (not the sandbox): bare prompts are not videos then.
+    ``lines``: where y/N answers come from (``run`` sets it to its reader); without one, a held-back
+    command is answered with the typed form (``confirm <id>``)."""
+
+    def __init__(self, actions: ChatActions, port: ConsolePort, console: Console, *, paid: bool = False,
+                 lines: Lines | None = None) -> None:
         self.actions = actions
         self.port = port
         self.console = console
         self.messages = actions.messages
+        self.paid = paid
+        self.lines = lines
         #: The jobs started in this session, oldest first: what ``drain`` waits for.
         self.submitted: list[str] = []
 
@@ -108,31 +119,53 @@ class ConsoleSession:
         text = line.strip()
         if not text:
             return None
-        words = text.split()
-        if words[0] in ("top", "promote") and not is_votes_command(words):
-            text = f"video {text}"  # "top of the hill at dawn" is a prompt (issue 13: top, promote)
-        elif not text.startswith(("/wan", "wan ")) and words[0] not in COMMANDS:
-            text = f"video {text}"  # a bare prompt is a video request: the console's shortcut
+        if not is_command(text):
+            if self.paid:  # issue 14: with a real key, a typo or a stray line is never a billed video
+                return self.messages("console.not_command")
+            text = f"video {text}"  # a bare prompt is a video request on the (free) sandbox
         try:
             command = await with_local_files(await self.actions.parse(CALLER, text), self.messages)
-            result = await self.actions.run(CALLER, command)
+            try:
+                result = await self.actions.run(CALLER, command)
+            except SpendPending as pending:
+                if self.lines is None or pending.ask.kind != "confirm":
+                    raise
+                result = await self._confirm(pending, self.lines)
         except Exception as exc:  # every error is a sentence here; the session goes on
             return sentence_for(exc, self.messages)
         if isinstance(result, Started):
             self.submitted.append(result.job.id)
         return reply_text(result)
 
-    async def run(self, read_line: ReadLine = stdin_lines) -> None:
-        """Read commands until end of input, then wait for the jobs already submitted."""
-        self.console.print("[bold]wanbot console[/] — type a prompt, or /wan help. Ctrl-D to finish.")
-        while True:
-            line = await read_line()
-            if line is None or line.strip() in ("exit", "quit", "/quit"):
-                break
-            reply = await self.handle(line)
-            if reply:
-                self.console.print(reply, markup=False, highlight=False)
+    async def _confirm(self, pending: SpendPending, lines: Lines) -> Result:
+        """What would be made (model, format), the gate's price sentence, then y/N; no answer is no."""
+        for request in pending.ask.requests:
+            self.console.print(fields_text(request_fields(request, self.messages), self.messages),
+                               markup=False, highlight=False)
+        self.console.print(pending.price, markup=False, highlight=False)
+        answer = await lines.answer(self.messages("console.confirm.prompt"))
+        yes = answer is not None and answer.strip().lower() in YES
+        return await self.actions.confirm(CALLER, pending.ask.id, yes=yes)
+
+    async def run(self, lines: Lines | None = None) -> bool:
+        """Read commands until end of input (Ctrl-D, ``exit``), then wait for the jobs already submitted.
+        Returns ``False`` when Ctrl-C stopped it at a prompt: nothing is waited for then."""
+        lines = lines or PlainLines()
+        self.lines = lines
+        self.console.print(self.messages("console.welcome.paid" if self.paid else "console.welcome"),
+                           markup=False, highlight=False)
+        try:
+            while True:
+                line = await lines.command(PROMPT)
+                if line is None or line.strip() in ("exit", "quit", "/quit"):
+                    break
+                reply = await self.handle(line)
+                if reply:
+                    self.console.print(reply, markup=False, highlight=False)
+        except KeyboardInterrupt:
+            return False
         await self.drain()
+        return True
 
     async def drain(self, timeout: float = DRAIN_TIMEOUT) -> list[Job]:
         """Wait (``ChatActions.wait``) until every job started in this session is finished."""

@@ -1,7 +1,9 @@
 """The console port: the chat platform is your terminal.
 
 Status messages are lines that change in place (a rich ``Live`` table on a terminal; one printed line
-per edit when output is piped, so logs and CI read well). "Uploading" a video or images copies them into the
+per edit when output is piped, so logs and CI read well). A new status is followed by one line of what is
+made and what it costs (model, format, seed, estimate: the fields every chat's status shows), so the price
+is on screen before anything is billed. "Uploading" a video or images copies them into the
 output folder. Everything the engine does on Discord or Slack happens here too, which is what lets a newcomer
 watch the whole path locally.
 """
@@ -20,8 +22,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from core.messages import human_duration
-from core.port import ConversationRef, EditBudget, MessageRef, Person, StatusView
+from core.messages import Messages, human_duration
+from core.port import ConversationRef, EditBudget, MessageRef, Person, StatusField, StatusView
 
 PLATFORM = "console"
 
@@ -35,6 +37,11 @@ _STYLE = {
     "CANCELED": "dim",
     "EXPIRED": "red",
 }
+
+
+def fields_text(fields: Sequence[StatusField], messages: Messages) -> str:
+    """``Model: wan2.7-t2v, Format: 720P · 16:9 · 5s, Estimate: ¥3.50``: status fields on one line."""
+    return ", ".join(messages("console.field", name=field.name, value=field.value) for field in fields)
 
 
 def _copy_in(paths: list[Path], dests: list[Path]) -> None:
@@ -64,8 +71,10 @@ class ConsolePort:
         *,
         upload_limit: int = 500 * 1024**2,
         live: bool | None = None,
+        messages: Messages | None = None,
     ) -> None:
         self.console = console
+        self.messages = messages or Messages()
         self.out_dir = out_dir
         self._limit = upload_limit
         self._live_enabled = console.is_terminal if live is None else live
@@ -81,6 +90,10 @@ class ConsolePort:
         self._next_id += 1
         message_id = f"{view.job_id}-{self._next_id}"
         self._show(message_id, view)
+        # What is made and its price, once (the job id is already in the line's brackets).
+        fields = [field for field in view.fields if field.value != view.job_id]
+        if fields:
+            self._print(Text(f"  {fields_text(fields, self.messages)}", style="dim"))
         return MessageRef(conversation, message_id)
 
     async def edit_status(self, ref: MessageRef, view: StatusView) -> None:
