@@ -20,11 +20,16 @@ Still hand-written here, because Alembic does not do it:
 * a marker row (version ``LEGACY_MARKER``) in that old ``schema_version`` table, so a build from before
   Alembic refuses the database as "newer than this wanbot" instead of running its own migrations on it.
 
+One departure from Alembic's usual revision files: ``upgrade(op)`` and ``downgrade(op)`` take their
+``Operations`` as an argument (``run_migrations`` passes it) instead of importing ``alembic.op``. That
+proxy is one process-wide global: two stores opened at once in one process, on two databases, would
+send one's DDL through the other's connection.
+
 Adding a revision: change the tables in ``core.store.schema``; copy the latest ``versions/vNNNN_*.py`` to
 the next number (``v0011_<what>.py``), set ``revision = "0011"`` and ``down_revision = "0010"``, and write
-``upgrade()`` with ``op.create_table`` / ``op.add_column`` / ``op.create_index``, spelling the columns out
+``upgrade(op)`` with ``op.create_table`` / ``op.add_column`` / ``op.create_index``, spelling the columns out
 (never import the live tables: a shipped revision is frozen, and the live shape moves on), and a
-``downgrade()`` undoing it. On SQLite, anything other than adding tables, columns and indexes (dropping
+``downgrade(op)`` undoing it. On SQLite, anything other than adding tables, columns and indexes (dropping
 or altering a column, constraints) goes through ``with op.batch_alter_table(...)``, which copies the table.
 ``tests/store/test_migrations.py`` fails until the migrated database equals ``schema.metadata`` and the
 numbers follow on. Never edit a shipped revision. ``0009`` (votes) and ``0010`` (user_prefs) are the two
@@ -113,8 +118,7 @@ def migrate(conn: Connection) -> SchemaState:
             context.stamp(SCRIPTS, before)
     else:
         _refuse_unknown(before, f"schema revision {before}")
-    with Operations.context(context):
-        context.run_migrations()
+    context.run_migrations(op=Operations(context))
     _mark_legacy_table(conn)
     return SchemaState(revision=HEAD_REVISION, before=before, adopted_from=adopted)
 
@@ -128,8 +132,7 @@ def downgrade(conn: Connection, target: str) -> None:
         return SCRIPTS._downgrade_revs(target, heads)  # what ``alembic.command.downgrade`` runs
 
     context = MigrationContext.configure(conn, opts={"fn": down})
-    with Operations.context(context):
-        context.run_migrations()
+    context.run_migrations(op=Operations(context))
 
 
 def _to_head(heads: Any, _context: MigrationContext) -> list[RevisionStep]:

@@ -6,7 +6,7 @@ version 1. It stays as a marker that makes builds older than Alembic refuse the 
 
 from __future__ import annotations
 
-from alembic import op
+from alembic.operations import Operations
 from sqlalchemy import Column, Float, Integer, String, Text
 
 from core.store.schema import DecimalText, JSONText, UTCDateTime
@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def upgrade(op: Operations) -> None:
     op.create_table(
         "schema_version",
         Column("version", Integer, primary_key=True, autoincrement=False),
@@ -58,6 +58,6 @@ def upgrade() -> None:
     op.create_index("ux_jobs_task_id", "jobs", ["task_id"], unique=True)
 
 
-def downgrade() -> None:
+def downgrade(op: Operations) -> None:
     op.drop_table("jobs")
     op.drop_table("schema_version")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alembic import op
+from alembic.operations import Operations
 from sqlalchemy import Column, Float, String
 
 from core.store.schema import DecimalText, JSONText, UTCDateTime
@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def upgrade(op: Operations) -> None:
     # The estimate a queued job holds against budgets until it is billed.
     op.add_column("jobs", Column("reserved_seconds", Float, nullable=True))
     op.add_column("jobs", Column("reserved_cost", DecimalText, nullable=True))
@@ -28,7 +28,7 @@ def upgrade() -> None:
     )
 
 
-def downgrade() -> None:
+def downgrade(op: Operations) -> None:
     op.drop_table("channel_defaults")
     with op.batch_alter_table("jobs") as batch:  # SQLite: dropping a column copies the table
         batch.drop_column("reserved_cost")

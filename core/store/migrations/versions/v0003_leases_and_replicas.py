@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alembic import op
+from alembic.operations import Operations
 from sqlalchemy import Column, String
 
 from core.store.schema import UTCDateTime
@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def upgrade(op: Operations) -> None:
     # Which replica owns the job's watching and delivery, and until when.
     op.add_column("jobs", Column("lease_owner", String, nullable=True))
     op.add_column("jobs", Column("lease_until", UTCDateTime, nullable=True))
@@ -25,7 +25,7 @@ def upgrade() -> None:
     )
 
 
-def downgrade() -> None:
+def downgrade(op: Operations) -> None:
     op.drop_table("replicas")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("lease_until")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alembic import op
+from alembic.operations import Operations
 from sqlalchemy import Column, String, Text
 
 from core.store.schema import UTCDateTime
@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def upgrade(op: Operations) -> None:
     op.create_table(
         "orphan_tasks",
         Column("task_id", String, primary_key=True),
@@ -28,5 +28,5 @@ def upgrade() -> None:
     op.create_index("ix_orphan_tasks_found", "orphan_tasks", ["found_at"])
 
 
-def downgrade() -> None:
+def downgrade(op: Operations) -> None:
     op.drop_table("orphan_tasks")

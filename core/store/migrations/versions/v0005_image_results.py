@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alembic import op
+from alembic.operations import Operations
 from sqlalchemy import Column
 
 from core.store.schema import JSONText
@@ -13,11 +13,11 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def upgrade(op: Operations) -> None:
     # A JSON list of the result links; NULL for a video.
     op.add_column("jobs", Column("image_urls", JSONText, nullable=True))
 
 
-def downgrade() -> None:
+def downgrade(op: Operations) -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("image_urls")

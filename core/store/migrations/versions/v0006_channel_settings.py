@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alembic import op
+from alembic.operations import Operations
 from sqlalchemy import Column, String
 
 from core.store.schema import JSONText, UTCDateTime
@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def upgrade(op: Operations) -> None:
     op.create_table(
         "channel_settings",
         Column("platform", String, primary_key=True),
@@ -25,5 +25,5 @@ def upgrade() -> None:
     )
 
 
-def downgrade() -> None:
+def downgrade(op: Operations) -> None:
     op.drop_table("channel_settings")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alembic import op
+from alembic.operations import Operations
 from sqlalchemy import Column, String
 
 from core.store.schema import DecimalText, JSONText, UTCDateTime
@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
+def upgrade(op: Operations) -> None:
     op.create_table(
         "spend_asks",
         Column("id", String, primary_key=True),
@@ -41,6 +41,6 @@ def upgrade() -> None:
     )
 
 
-def downgrade() -> None:
+def downgrade(op: Operations) -> None:
     op.drop_table("spend_notes")
     op.drop_table("spend_asks")
