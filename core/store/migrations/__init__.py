@@ -3,7 +3,7 @@
 Alembic owns the migrations. Each schema change is one revision file in ``versions/``,
 ``vNNNN_<what>.py`` with ``revision = "NNNN"``, chained by ``down_revision``; ``0001``..``0008`` build
 exactly what the hand-written versions 1..8 built. They run programmatically, without ``env.py`` or
-``alembic.ini``: a ``ScriptDirectory`` on the package's ``versions`` folder and a ``MigrationContext`` on
+``alembic.ini``: a ``ScriptDirectory`` on this package (it reads ``versions/``) and a ``MigrationContext`` on
 the store's own connection (``JobStore.open`` calls ``migrate`` through ``run_sync``), inside the
 caller's transaction. Both backends have transactional DDL, so a failed upgrade leaves nothing behind.
 The revision a database is at is in Alembic's ``alembic_version`` table.
