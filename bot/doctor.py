@@ -26,7 +26,7 @@ from bot.settings import Settings
 from core.dashscope import DashScopeClient, TaskNotFound, resolve_base_url
 from core.errors import TransportError, WanbotError
 from core.messages import Messages
-from core.store import LATEST_VERSION, JobStore
+from core.store import JobStore
 from core.transcode import ffmpeg_exe
 
 
@@ -87,7 +87,7 @@ async def _database(settings: Settings) -> Check:
         active = len(await store.active())
     finally:
         await store.close()
-    return Check("Database", "ok", f"{shown}: schema v{LATEST_VERSION}, {active} unfinished job(s)")
+    return Check("Database", "ok", f"{shown}: {store.schema.describe()}, {active} unfinished job(s)")
 
 
 async def _ffmpeg() -> Check:

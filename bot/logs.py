@@ -22,7 +22,7 @@ from rich.logging import RichHandler
 
 from bot.redact import RedactingFormatter, Redactor
 
-_QUIET = ("aiohttp.access", "discord", "slack_bolt", "slack_sdk", "asyncio", "sqlalchemy")
+_QUIET = ("aiohttp.access", "discord", "slack_bolt", "slack_sdk", "asyncio", "sqlalchemy", "alembic")
 
 
 class JsonFormatter(logging.Formatter):

@@ -240,7 +240,7 @@ async def runtime(
         client = DashScopeClient(session, base_url=base_url, api_key=api_key, clock=time.time, dialect=dialect)
         store = await JobStore.open(database_url)
         stack.push_async_callback(store.close)
-        log.info("store: %s", redact_url(database_url))
+        log.info("store: %s, %s", redact_url(database_url), store.schema.describe())
         messages = Messages(settings.locale)
         metrics = Metrics()
         # The engine resumes these without reporting them as changed: count them in their states now.

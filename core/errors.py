@@ -38,7 +38,7 @@ place that talks to a person (one per adapter) can turn it into a short reply wi
     │   ├── DuplicateJob                 an insert of an id that exists
     │   ├── TaskClaimed                  another job already holds that DashScope task id
     │   └── CorruptJob                   a stored row no longer decodes into a ``Job``
-    └── SchemaError                      (core.store.schema) the database is newer than this wanbot
+    └── SchemaError                      (core.store.migrations) the database is newer than this wanbot
 
 Code to branch on is the type (``except UploadTooLarge``), never ``code``: each subclass keeps the
 ``code`` string logs, metrics and stored jobs have always shown. DashScope's own codes are data

@@ -40,10 +40,11 @@ from core.store.gate import WriteGate
 from core.store.ideas import IdeaThreads
 from core.store.leases import Leases
 from core.store.limits import Limits
+from core.store.migrations import SchemaState, migrate
 from core.store.orphans import OrphanTasks
 from core.store.rows import row_to_job
 from core.store.saves import SaveBatcher, save_params
-from core.store.schema import ACTIVE_STATES, BILLED_STATES, jobs, migrate, require_aware, user_filter
+from core.store.schema import ACTIVE_STATES, BILLED_STATES, jobs, require_aware, user_filter
 from core.store.settings import ChannelSettings
 from core.store.spend import SpendAsks
 from core.store.user_prefs import UserPrefs
@@ -197,8 +198,10 @@ class JobStore:
         """Issue 13: votes on delivered results (``core.store.votes``)."""
         return Votes(self._engine, self._gate)
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, schema: SchemaState) -> None:
         self._engine = engine
+        #: What ``open`` found and did to the schema: ``schema.describe()`` is one line for logs.
+        self.schema = schema
         #: SQLite: the process's write transactions take turns, new jobs first (``core.store.gate``).
         self._gate = WriteGate(enabled=engine.dialect.name == "sqlite")
         #: The one writer of new jobs: group commits (``core.store.batch``).
@@ -212,11 +215,11 @@ class JobStore:
         engine = _make_engine(driver_url(url))
         try:
             async with engine.execution_options(sqlite_immediate=True).begin() as conn:
-                await conn.run_sync(migrate)
+                schema = await conn.run_sync(migrate)
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, schema)
 
     async def close(self) -> None:
         await self._inserts.drain()  # a caller waiting on an insert gets its answer before the pool goes

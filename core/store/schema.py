@@ -1,18 +1,14 @@
-"""The job store's tables, column types and migrations.
+"""The job store's tables and column types, as the code reads and writes them today.
 
-Owns the database shape: the portable column types (aware UTC timestamps, JSON text, exact decimals),
-the ``jobs`` table as the code reads and writes it today, and the ordered list of migrations that
-build that shape from an empty database. ``migrate`` is the only thing that runs DDL.
-
-Rules for changing the schema: never edit a migration that has shipped; append a new one that takes
-the previous shape to the new one, and update ``jobs`` below to match (a test compares the two).
+Owns the database shape: the portable column types (aware UTC timestamps, JSON text, exact decimals)
+and the tables of ``metadata``. The migrations that build this shape live in ``core.store.migrations``
+(Alembic revisions); a test checks that the migrated database and ``metadata`` agree, so a change here
+needs a new revision there (the recipe is in that package's docstring).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +16,6 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ColumnElement,
-    Connection,
     Dialect,
     Float,
     Index,
@@ -29,15 +24,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    func,
-    insert,
-    select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from core.errors import WanbotError
 from core.jobs import JobState
 
 # -- column types ------------------------------------------------------------------------------------------
@@ -113,6 +103,8 @@ class DecimalText(TypeDecorator[Decimal]):
 
 metadata = MetaData()
 
+#: The version table of the hand-written migrations Alembic replaced: databases they built are adopted from
+#: it (``core.store.migrations``), and a marker row in it makes those older builds refuse a newer database.
 schema_version = Table(
     "schema_version",
     metadata,
@@ -378,143 +370,3 @@ def user_filter(platform: str, workspace_id: str | None, user_id: str | None) ->
     if user_id is not None:
         conds.append(jobs.c.user_id == user_id)
     return conds
-
-
-# -- migrations ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    description: str
-    apply: Callable[[Connection], None]
-
-
-def _v1_jobs(conn: Connection) -> None:
-    # Built from its own MetaData so later edits to ``jobs`` above can never change what v1 creates.
-    md = MetaData()
-    table = Table("jobs", md, *_jobs_columns())
-    _jobs_indexes(table)
-    md.create_all(conn)
-
-
-def _add_job_columns(conn: Connection, columns: list[Column[Any]]) -> None:
-    preparer = conn.dialect.identifier_preparer
-    for column in columns:
-        kind = column.type.compile(dialect=conn.dialect)
-        conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {preparer.quote(column.name)} {kind}"))
-
-
-def _v2_budgets_and_channel_defaults(conn: Connection) -> None:
-    _add_job_columns(conn, _v2_job_columns())
-    md = MetaData()
-    Table("channel_defaults", md, *_channel_defaults_columns())
-    md.create_all(conn)
-
-
-def _v3_leases_and_replicas(conn: Connection) -> None:
-    _add_job_columns(conn, _v3_job_columns())
-    md = MetaData()
-    Table("replicas", md, *_replicas_columns())
-    md.create_all(conn)
-
-
-def _v4_orphan_tasks(conn: Connection) -> None:
-    md = MetaData()
-    table = Table("orphan_tasks", md, *_orphan_tasks_columns())
-    _orphan_tasks_indexes(table)
-    md.create_all(conn)
-
-
-def _v5_image_results(conn: Connection) -> None:
-    _add_job_columns(conn, _v5_job_columns())
-
-
-def _v6_channel_settings(conn: Connection) -> None:
-    md = MetaData()
-    Table("channel_settings", md, *_channel_settings_columns())
-    md.create_all(conn)
-
-
-def _v7_archive(conn: Connection) -> None:
-    md = MetaData()
-    table = Table("archive", md, *_archive_columns())
-    _archive_indexes(table)
-    md.create_all(conn)
-
-
-def _v8_spend_asks(conn: Connection) -> None:
-    md = MetaData()
-    Table("spend_asks", md, *_spend_asks_columns())
-    Table("spend_notes", md, *_spend_notes_columns())
-    md.create_all(conn)
-
-
-def _v9_votes(conn: Connection) -> None:
-    md = MetaData()
-    table = Table("votes", md, *_votes_columns())
-    _votes_indexes(table)
-    md.create_all(conn)
-
-
-def _v10_user_prefs(conn: Connection) -> None:
-    md = MetaData()
-    Table("user_prefs", md, *_user_prefs_columns())
-    md.create_all(conn)
-
-
-#: Applied in order at open; the database records the highest version it has.
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "jobs table", _v1_jobs),
-    Migration(2, "budget reservations on jobs; per-channel defaults", _v2_budgets_and_channel_defaults),
-    Migration(3, "job leases; replica heartbeats", _v3_leases_and_replicas),
-    Migration(4, "orphan DashScope tasks", _v4_orphan_tasks),
-    Migration(5, "image jobs: their result links", _v5_image_results),
-    Migration(6, "per-channel settings", _v6_channel_settings),
-    Migration(7, "archived copies of delivered results", _v7_archive),
-    Migration(8, "spend asks first: pending confirmations and approvals; once-only notices", _v8_spend_asks),
-    Migration(9, "votes on delivered results", _v9_votes),
-    Migration(10, "per-user preferences (issue 14: pinged or not when a job finishes)", _v10_user_prefs),
-)
-
-LATEST_VERSION = MIGRATIONS[-1].version
-
-# Any fixed 64-bit number: serialises concurrent migrators on one PostgreSQL database.
-_PG_MIGRATION_LOCK = 0x77616E626F74  # "wanbot"
-
-
-class SchemaError(WanbotError):
-    default_code = "SchemaError"
-
-
-def current_version(conn: Connection) -> int:
-    return int(conn.scalar(select(func.coalesce(func.max(schema_version.c.version), 0))) or 0)
-
-
-def migrate(conn: Connection) -> int:
-    """Bring the database to ``LATEST_VERSION`` inside the caller's transaction; return the version.
-
-    The caller holds the write lock (``BEGIN IMMEDIATE`` on SQLite); on PostgreSQL an advisory lock
-    is taken here. Both backends have transactional DDL, so a failed migration leaves nothing behind.
-    """
-    versions = [m.version for m in MIGRATIONS]
-    assert versions == list(range(1, len(versions) + 1)), "migrations must be numbered 1, 2, 3, ..."
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-    schema_version.create(conn, checkfirst=True)
-    have = current_version(conn)
-    if have > LATEST_VERSION:
-        raise SchemaError(
-            f"the database is at schema version {have}, newer than this wanbot ({LATEST_VERSION}); "
-            "upgrade wanbot instead of running an old build against it"
-        )
-    for migration in MIGRATIONS[have:]:
-        migration.apply(conn)
-        conn.execute(
-            insert(schema_version).values(
-                version=migration.version,
-                description=migration.description,
-                applied_at=datetime.now(UTC),
-            )
-        )
-    return LATEST_VERSION

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from bot.cli import main
-from core.store import LATEST_VERSION
+from core.store import HEAD_REVISION
 from tests.fakes.until import until
 
 PLATFORM_VARS = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DASHSCOPE_API_KEY",
@@ -41,7 +41,7 @@ async def test_doctor_on_a_fresh_machine(capsys: pytest.CaptureFixture[str], tmp
     out = capsys.readouterr().out
     assert code == 0, out
     assert "embedded sandbox" in out and "DASHSCOPE_API_KEY" in out
-    assert f"schema v{LATEST_VERSION}" in out and "ffmpeg" in out
+    assert f"schema revision {HEAD_REVISION} (new database)" in out and "ffmpeg" in out
     assert "DISCORD_TOKEN not set" in out
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, Table
 
 from core.budget import Budget, BudgetCheck, BudgetExceeded, Period, Scope, Unit
 from core.delivery import Delivery
@@ -21,7 +20,6 @@ from core.messages import Messages
 from core.port import ConversationRef
 from core.request import GenerationRequest
 from core.store import JobStore
-from core.store.schema import _jobs_columns, _jobs_indexes, schema_version
 from core.transcode import fit_to_size
 from tests.fakes.dashscope import FakeDashScope
 from tests.fakes.port import RecordingPort
@@ -170,38 +168,6 @@ async def test_channel_defaults_round_trip(store: JobStore) -> None:
     assert await channels.get("discord", "w1", "c1") == {}
     with pytest.raises(ValueError, match="not a channel default"):
         await channels.set("discord", "w1", "c1", {"prompt": "x"}, by="admin")
-
-
-async def test_a_v1_database_is_upgraded_and_keeps_its_jobs(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/old.db"
-    old = await JobStore.open(url)
-    await old.close()
-    # Rebuild it as schema v1 had it, with one job, then let a current JobStore open it.
-    from sqlalchemy import delete, insert
-
-    from core.store.rows import job_to_row
-
-    async with (await JobStore.open(url)).engine.begin() as conn:
-        await conn.run_sync(lambda c: MetaData().reflect(c))
-        await conn.exec_driver_sql("DROP TABLE jobs")
-        await conn.exec_driver_sql("DROP TABLE channel_defaults")
-        await conn.exec_driver_sql("DROP TABLE replicas")
-        md = MetaData()
-        v1 = Table("jobs", md, *_jobs_columns())
-        _jobs_indexes(v1)
-        await conn.run_sync(md.create_all)
-        await conn.execute(delete(schema_version).where(schema_version.c.version > 1))
-        job = make_job()
-        row = {k: v for k, v in job_to_row(job).items()
-               if not k.startswith(("reserved_", "lease_")) and k != "image_urls"}
-        await conn.execute(insert(v1).values(**row))
-    upgraded = await JobStore.open(url)
-    try:
-        assert (await upgraded.get(job.id)) == job
-        await upgraded.insert(make_job(reserved_cost=Decimal("1.5")))
-        await upgraded.channels.set("discord", "w1", "c1", {"duration": 5}, by="x")
-    finally:
-        await upgraded.close()
 
 
 def test_budget_periods_start_in_the_configured_zone() -> None:

@@ -19,7 +19,7 @@ from core.jobs import Job, JobState, Requester
 from core.port import ConversationRef, MessageRef
 from core.request import GenerationRequest
 from core.store import (
-    LATEST_VERSION,
+    HEAD_REVISION,
     DuplicateJob,
     JobStore,
     SchemaError,
@@ -27,6 +27,7 @@ from core.store import (
     TaskClaimed,
     driver_url,
 )
+from core.store.migrations import LEGACY_MARKER
 from core.store.schema import iso_utc, jobs, schema_version, votes
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -141,12 +142,20 @@ async def test_by_task_id(store: JobStore) -> None:
 # -- schema and reopening ------------------------------------------------------------------------------------
 
 
+async def _revisions(store: JobStore) -> list[str]:
+    async with store.engine.connect() as conn:
+        return list((await conn.scalars(text("SELECT version_num FROM alembic_version"))).all())
+
+
 async def test_fresh_database_gets_every_migration(store: JobStore) -> None:
     async with store.engine.connect() as conn:
-        versions = (await conn.scalars(select(schema_version.c.version))).all()
+        legacy = (await conn.scalars(select(schema_version.c.version))).all()
         columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("jobs")})
         indexes = await conn.run_sync(lambda c: {ix["name"] for ix in inspect(c).get_indexes("jobs")})
-    assert list(versions) == list(range(1, LATEST_VERSION + 1))
+    assert await _revisions(store) == [HEAD_REVISION]
+    assert store.schema.describe() == f"schema revision {HEAD_REVISION} (new database)"
+    # The old version table holds only the marker that makes pre-Alembic builds refuse this database.
+    assert list(legacy) == [LEGACY_MARKER]
     # The migrations and the table the code uses must describe the same columns.
     assert columns == {c.name for c in jobs.columns}
     assert {"ix_jobs_state_created", "ix_jobs_user", "ux_jobs_task_id"} <= indexes
@@ -166,15 +175,15 @@ async def test_reopen_is_idempotent_and_sees_the_same_jobs(db_url: str) -> None:
     async with await JobStore.open(db_url) as second, await JobStore.open(db_url) as third:
         assert await second.get(job.id) == job
         assert await third.get(job.id) == job
-        async with second.engine.connect() as conn:
-            assert (await conn.scalars(select(schema_version.c.version))).all() == list(range(1, LATEST_VERSION + 1))
+        assert await _revisions(second) == [HEAD_REVISION]
+        assert second.schema.describe().endswith("(up to date)")
 
 
 async def test_concurrent_opens_of_an_empty_database(db_url: str) -> None:
     stores = await asyncio.gather(*(JobStore.open(db_url) for _ in range(3)))
     try:
-        async with stores[0].engine.connect() as conn:
-            assert len((await conn.scalars(select(schema_version.c.version))).all()) == LATEST_VERSION
+        assert await _revisions(stores[0]) == [HEAD_REVISION]
+        assert sorted(s.schema.before or "" for s in stores) == ["", HEAD_REVISION, HEAD_REVISION]
     finally:
         for s in stores:
             await s.close()
@@ -182,9 +191,8 @@ async def test_concurrent_opens_of_an_empty_database(db_url: str) -> None:
 
 async def test_newer_schema_is_refused(db_url: str) -> None:
     async with await JobStore.open(db_url) as s, s.engine.begin() as conn:
-        await conn.execute(schema_version.insert().values(version=99, description="future",
-                                                          applied_at=T0))
-    with pytest.raises(SchemaError, match="newer"):
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaError, match=r"database is at schema revision 9999, newer than this wanbot"):
         await JobStore.open(db_url)
 
 
