@@ -274,7 +274,7 @@ HELP_TEXT = """\
 /wan defaults [--model ...] [--resolution ...] [--ratio ...] [--duration N] [--no-extend] [--watermark]
               [--negative "..."]   this channel's defaults for every video (admins set; --clear removes)
 /wan history [@user] [text]   this channel's past results, with links and Use these settings
-/wan settings [name value]   this channel's settings: confirm_over, approve_over, approver_role, threads
+/wan settings [name value]   this channel's settings: confirm_over, approve_over, approver_role, threads, vote_emoji
 /wan confirm <id>   /wan dismiss <id>   /wan approve <id>   /wan decline <id>   answer a price or an approval
 /wan top [today|week|all]   this channel's most-voted results (react 👍 to vote), each with Promote (1080P)
 /wan notify on|off   be pinged when your jobs finish, or only named (on by default)
