@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.locale import EN as EN_LOCALE
+from core.locale import ZH_CN, current, normalise, pick
+
 EN: dict[str, str] = {
     # status titles and lines, by job state
     "state.QUEUED": "Queued",
@@ -528,15 +531,39 @@ EN.update({f"error.{code}": EN["error.operator"] for code in (
     "Arrearage", "InvalidApiKey", "AccessDenied", "AccessDenied.Unpurchased", "Model.AccessDenied",
     "Workspace.AccessDenied")})
 
-CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
+from core.messages_zh import ZH  # noqa: E402  (it reads EN's keys only in its test; placed after EN is whole)
+
+CATALOGUES: dict[str, dict[str, str]] = {EN_LOCALE: EN, ZH_CN: ZH}
 
 
 class Messages:
-    """Formats catalogue texts for one locale, falling back to English key by key."""
+    """Formats catalogue texts, falling back to English key by key.
 
-    def __init__(self, locale: str = "en") -> None:
-        self.locale = locale
-        self._table = CATALOGUES.get(locale, EN)
+    ``locale`` is this instance's own language (the deployment's ``WANBOT_LOCALE`` for the one the runtime
+    builds); while a request is answered, the request's locale (``core.locale.current``) wins, so every
+    instance — module-level ones too — speaks to each person in their language. ``pinned`` makes one that
+    speaks its locale whatever the request (what is said about a job, in the job's locale).
+    """
+
+    def __init__(self, locale: str = EN_LOCALE, *, pinned: bool = False) -> None:
+        self.locale = locale if locale in CATALOGUES else pick(locale)
+        self._pinned = pinned
+
+    @classmethod
+    def pinned_to(cls, locale: str | None, fallback: Messages | None = None) -> Messages:
+        """One that always speaks ``locale``; with ``locale`` None, ``fallback`` (or the request's locale)."""
+        if normalise(locale) is None:
+            return fallback if fallback is not None else cls()
+        return cls(locale or EN_LOCALE, pinned=True)
+
+    @property
+    def speaks(self) -> str:
+        """The locale this call would be answered in."""
+        return self.locale if self._pinned else (current() or self.locale)
+
+    @property
+    def _table(self) -> dict[str, str]:
+        return CATALOGUES.get(self.speaks, EN)
 
     def __call__(self, key: str, **fields: Any) -> str:
         template = self._table.get(key) or EN.get(key)
