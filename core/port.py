@@ -86,6 +86,9 @@ class StatusView:
     #: The ticking part's words, with ``{ago}`` where the platform's relative time goes: "asked {ago} ·
     #: usually ~2 min" (the typical time is this deployment's own, once it has seen a few such tasks).
     clock: str = ""
+    #: The language the engine chose the words in (the job's, ``core.locale``): adapters render their own
+    #: labels (buttons) in it too, whoever's request the edit happens during.
+    locale: str | None = None
 
     def ticking(self, relative: str) -> str:
         """``clock`` with the platform's relative-time token in place (empty when the job is finished)."""

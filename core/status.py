@@ -181,6 +181,7 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         since=None if state.terminal else job.created_at,
         place=place,
         clock=clock,
+        locale=messages.speaks,
     )
 
 
