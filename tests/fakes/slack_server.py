@@ -4,7 +4,8 @@ It serves ``/api/<method>`` on 127.0.0.1 with Slack's shapes: arguments from the
 form-encoded or a JSON body; ``Authorization: Bearer xoxb-…`` checked; answers ``{"ok": true, …}`` or
 ``{"ok": false, "error": "…"}``. Implemented: ``auth.test``, ``chat.postMessage`` / ``update`` /
 ``postEphemeral`` / ``delete`` (message ``metadata`` kept), ``conversations.join`` / ``info`` / ``history`` /
-``replies``, ``users.info``, ``files.getUploadURLExternal`` (which
+``replies``, ``users.info`` (role flags; with ``include_locale`` the person's ``locales``, else "en-US"),
+``files.getUploadURLExternal`` (which
 hands out an absolute upload URL on this server), the upload itself, ``files.completeUploadExternal``,
 ``files.delete``, ``files.info``, ``views.open``, and ``response_url`` posts.
 
@@ -118,6 +119,8 @@ class FakeSlack:
         "U_ADMIN": {"is_admin": True},
         "U_OWNER": {"is_admin": True, "is_owner": True},
     })
+    #: user id → the language ``users.info`` reports with ``include_locale`` (absent ids: "en-US", as Slack).
+    locales: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     messages: dict[str, Message] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -348,8 +351,10 @@ class FakeSlack:
         if not user_id.startswith("U"):
             return "user_not_found"
         flags = {"is_admin": False, "is_owner": False, "is_primary_owner": False, **self.roles.get(user_id, {})}
-        return {"user": {"id": user_id, "team_id": TEAM, "name": user_id.lower(), "deleted": False,
-                         "is_bot": False, **flags}}
+        user = {"id": user_id, "team_id": TEAM, "name": user_id.lower(), "deleted": False, "is_bot": False, **flags}
+        if str(args.get("include_locale", "")).lower() in ("true", "1"):
+            user["locale"] = self.locales.get(user_id, "en-US")
+        return {"user": user}
 
     def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any] | str:
         if not args.get("filename") or not str(args.get("length", "")).isdigit():
