@@ -27,6 +27,7 @@ from core.budget import parse_budgets
 from core.dashscope.dialect import Dialect, parse_dialect
 from core.engine import EngineConfig
 from core.errors import ConfigError
+from core.locale import SUPPORTED, normalise
 
 #: More uploads at once than this only split the same uplink thinner (and each may run an ffmpeg).
 MAX_DELIVERY_WORKERS = 32
@@ -236,6 +237,15 @@ class Settings(BaseSettings):
         except ConfigError as exc:
             raise ValueError(exc.message) from None
         return value
+
+    @field_validator("locale", mode="before")
+    @classmethod
+    def _spoken_locale(cls, value: object) -> str:
+        found = normalise(value)
+        if found is None:
+            raise ValueError(f"WANBOT_LOCALE must be {' or '.join(SUPPORTED)} (zh, zh_CN and zh-Hans mean zh-CN), "
+                             f"not {str(value)!r}")
+        return found
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from adapters.console.port import PLATFORM, ConsolePort
 from core.actions import Caller, ChatActions, Result, Started, sentence_for
 from core.actions.history import HistoryReport
 from core.jobs import Job
+from core.locale import speaking
 from core.messages import Messages, human_duration
 from core.request import GenerationRequest
 from core.spend import SpendPending
@@ -57,6 +58,11 @@ async def run_try(actions: ChatActions, port: ConsolePort, request: GenerationRe
     """Run one video through the whole engine, showing each state; returns the finished job.
 
     ``request`` is exactly what was typed (``wanbot try`` checks it before anything starts)."""
+    with speaking(actions.messages.locale):  # the operator's WANBOT_LOCALE (``core.locale``)
+        return await _run_try(actions, port, request)
+
+
+async def _run_try(actions: ChatActions, port: ConsolePort, request: GenerationRequest) -> Job:
     port.start_live()
     try:
         try:
@@ -106,14 +112,15 @@ class ConsoleSession:
             return None
         if not text.startswith(("/wan", "wan ")) and text.split()[0] not in COMMANDS:
             text = f"video {text}"  # a bare prompt is a video request: the console's shortcut
-        try:
-            command = await with_local_files(await self.actions.parse(CALLER, text), self.messages)
-            result = await self.actions.run(CALLER, command)
-        except Exception as exc:  # every error is a sentence here; the session goes on
-            return sentence_for(exc, self.messages)
-        if isinstance(result, Started):
-            self.submitted.append(result.job.id)
-        return reply_text(result)
+        with speaking(self.messages.locale):  # the console speaks WANBOT_LOCALE (``core.locale``)
+            try:
+                command = await with_local_files(await self.actions.parse(CALLER, text), self.messages)
+                result = await self.actions.run(CALLER, command)
+            except Exception as exc:  # every error is a sentence here; the session goes on
+                return sentence_for(exc, self.messages)
+            if isinstance(result, Started):
+                self.submitted.append(result.job.id)
+            return reply_text(result)
 
     async def run(self, read_line: ReadLine = stdin_lines) -> None:
         """Read commands until end of input, then wait for the jobs already submitted."""
