@@ -531,6 +531,25 @@ EN.update({f"error.{code}": EN["error.operator"] for code in (
     "Arrearage", "InvalidApiKey", "AccessDenied", "AccessDenied.Unpurchased", "Model.AccessDenied",
     "Workspace.AccessDenied")})
 
+EN.update({
+    # -- zh-CN (issue 14, item 6): the typed commands at a glance, so /wan help reads in each language too --
+    "help.text": """\
+/wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
+                    [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]
+/wan image <prompt> [--size 1K|2K|4K] [--n 1-4] [--seed N] [--model wan2.7-image|wan2.7-image-pro]
+/wan image <prompt> --image <link> [--image <link> …]   edit 1–9 images (1K or 2K)
+/wan animate [prompt] --first <link> [--last <link>] [--audio <link>] [--resolution 720P|1080P]
+                    [--duration 2-15] [--seed N]   or  /wan animate [prompt] --from <image job>
+/wan storyboard <shot 1> | <shot 2> | … [--duration N] [--ratio …] [--resolution …] [--seed N]
+                    up to five shots in one video, sharing its length
+/wan status [job]   /wan cancel [job]   /wan usage   /wan help
+/wan reroll <job>   /wan upscale <job>   /wan remix <job> <new prompt>   /wan delete <job>
+/wan defaults [--model ...] [--resolution ...] [--ratio ...] [--duration N] [--no-extend] [--watermark]
+              [--negative "..."]   this channel's defaults for every video (admins set; --clear removes)
+/wan history [@user] [text]   this channel's past results, with links and Use these settings
+Midjourney-style flags work too: --ar 9:16, --no "text to avoid".""",
+})
+
 from core.messages_zh import ZH  # noqa: E402  (it reads EN's keys only in its test; placed after EN is whole)
 
 CATALOGUES: dict[str, dict[str, str]] = {EN_LOCALE: EN, ZH_CN: ZH}

@@ -488,4 +488,23 @@ ZH.update({f"error.{code}": ZH["error.operator"] for code in (
     "Arrearage", "InvalidApiKey", "AccessDenied", "AccessDenied.Unpurchased", "Model.AccessDenied",
     "Workspace.AccessDenied")})
 
+ZH.update({
+    # -- zh-CN (issue 14, item 6): the typed commands at a glance --
+    "help.text": """\
+/wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
+                    [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]
+/wan image <prompt> [--size 1K|2K|4K] [--n 1-4] [--seed N] [--model wan2.7-image|wan2.7-image-pro]
+/wan image <prompt> --image <link> [--image <link> …]   编辑 1–9 张图片（1K 或 2K）
+/wan animate [prompt] --first <link> [--last <link>] [--audio <link>] [--resolution 720P|1080P]
+                    [--duration 2-15] [--seed N]   或  /wan animate [prompt] --from <image job>
+/wan storyboard <shot 1> | <shot 2> | … [--duration N] [--ratio …] [--resolution …] [--seed N]
+                    一个视频最多五个镜头，共享总时长
+/wan status [job]   /wan cancel [job]   /wan usage   /wan help
+/wan reroll <job>   /wan upscale <job>   /wan remix <job> <new prompt>   /wan delete <job>
+/wan defaults [--model ...] [--resolution ...] [--ratio ...] [--duration N] [--no-extend] [--watermark]
+              [--negative "..."]   本频道所有视频的默认设置（管理员设置；--clear 清除）
+/wan history [@user] [text]   本频道过去的结果，带链接和“使用这些设置”
+也支持 Midjourney 风格的参数：--ar 9:16、--no "要避免的内容"。""",
+})
+
 __all__ = ["ZH"]

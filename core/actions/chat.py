@@ -55,7 +55,6 @@ from core.actions.threads import place
 from core.actions.variants import variant_extra
 from core.catalogue import DEFAULT_I2V_MODEL
 from core.commands import (
-    HELP_TEXT,
     CancelCommand,
     Command,
     DefaultsCommand,
@@ -514,7 +513,7 @@ class ChatActions:
     def help(self, caller: Caller, *, typed_options: bool = False) -> HelpText:
         """The command list: flags for text surfaces, option names where the platform types them."""
         self.check_allowed(caller)
-        return HelpText(self.messages("help.options") if typed_options else HELP_TEXT)
+        return HelpText(self.messages("help.options" if typed_options else "help.text"))
 
     # -- plumbing -------------------------------------------------------------------------------------------
 

@@ -74,6 +74,9 @@ async def test_a_chinese_interaction_is_answered_in_chinese_and_an_english_one_i
     # Every later edit is Chinese too: it is made by the watcher, long after Alice's interaction.
     await fake.wait_for(lambda: "🎬 完成" in fake.titles(status))
     assert fake.titles(status) == ["🎬 等待 DashScope", "🎬 生成中", "🎬 上传中", "🎬 完成"]
+    # While it ran, Discord's own ticking timestamp stood where the Chinese words put it.
+    running = [e.payload["embeds"][0] for e in fake.edits_of(status) if e.payload["embeds"][0]["title"] == "🎬 生成中"]
+    assert f"<t:{int(job.created_at.timestamp())}:R>提交" in running[0]["description"]
     final = fake.messages[status].embeds[0]
     assert {f["name"] for f in final["fields"]} >= {"模型", "规格", "费用", "任务"}
     assert labels(fake, status) == ["重新生成", "改写", "1080P", "删除"]

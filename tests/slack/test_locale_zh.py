@@ -35,6 +35,7 @@ async def test_a_chinese_slack_user_is_answered_in_chinese(bot: SlackBot) -> Non
     assert await _answer(bot, "status nosuch23", "U_ZH") == "找不到任务 nosuch23。"
     assert await _answer(bot, "video --variants 9 a fox", "U_ZH") == (
         "这个请求无法执行：--variants 接受 2 到 4 的数字或 ratio，而不是 9。")  # a parser's refusal, in Chinese
+    assert "本频道过去的结果" in await _answer(bot, "help", "U_ZH")
     assert await _answer(bot, "cancel", "U1") == EN["job.none_active"]  # U1's Slack is English
 
     message = await video(bot, "video 黄昏的灯塔 --duration 2", user="U_ZH")
