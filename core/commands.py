@@ -158,10 +158,7 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
     spend = parse_spend_command(verb, rest)  # issue 13: settings, confirm, dismiss, approve, decline
     if spend is not None:
         return spend
-    raise InvalidRequest(
-        f"unknown command {tokens[0]!r}; try video, image, animate, storyboard, status, cancel, reroll, remix, "
-        "upscale, delete, usage, defaults, history, settings or help", field="command"
-    )
+    raise InvalidRequest(_say("input.unknown_command", command=repr(tokens[0])), field="command")
 
 
 # -- channel defaults ---------------------------------------------------------------------------------------

@@ -533,6 +533,22 @@ EN.update({f"error.{code}": EN["error.operator"] for code in (
 
 EN.update({
     # -- zh-CN (issue 14, item 6): the typed commands at a glance, so /wan help reads in each language too --
+    # the parsers' and the request checks' refusals (core.flags, core.commands, core.request)
+    "input.unknown_command": "unknown command {command}; try video, image, animate, storyboard, status, cancel, "
+    "reroll, remix, upscale, delete, usage, defaults, history, settings or help",
+    "input.unknown_option": "unknown option --{name}; options are: {known}",
+    "input.no_option_name": "{token} has no option name; options are: {known}",
+    "input.takes_no_value": "--{name} takes no value",
+    "input.needs_value": "--{name} needs a value ({hint})",
+    "input.seed": "--seed must be a whole number from 0 to {most}",
+    "request.unknown_model": "unknown model {model}; choose one of: {known}",
+    "request.prompt_long": "the prompt is {length} characters; {model} takes at most {most}",
+    "request.negative_long": "the negative prompt is {length} characters; at most {most}",
+    "request.resolution": "resolution must be {options} for {model}",
+    "request.ratio": "ratio must be {options}",
+    "request.no_audio": "{model} cannot take an audio track",
+    "request.audio_link": "audio must be an http(s) link to a WAV or MP3 file",
+    "list.or": "{items} or {last}",
     "help.text": """\
 /wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
                     [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]

@@ -490,6 +490,21 @@ ZH.update({f"error.{code}": ZH["error.operator"] for code in (
 
 ZH.update({
     # -- zh-CN (issue 14, item 6): the typed commands at a glance --
+    "input.unknown_command": "没有 {command} 这个命令；可用：video、image、animate、storyboard、status、cancel、"
+    "reroll、remix、upscale、delete、usage、defaults、history、settings 或 help",
+    "input.unknown_option": "没有 --{name} 这个选项；可用的选项：{known}",
+    "input.no_option_name": "{token} 缺少选项名；可用的选项：{known}",
+    "input.takes_no_value": "--{name} 不接受值",
+    "input.needs_value": "--{name} 需要一个值（{hint}）",
+    "input.seed": "--seed 必须是 0 到 {most} 之间的整数",
+    "request.unknown_model": "没有 {model} 这个模型；可选：{known}",
+    "request.prompt_long": "提示词有 {length} 个字符；{model} 最多接受 {most} 个",
+    "request.negative_long": "反向提示词有 {length} 个字符；最多 {most} 个",
+    "request.resolution": "{model} 的分辨率必须是 {options}",
+    "request.ratio": "宽高比必须是 {options}",
+    "request.no_audio": "{model} 不能添加音轨",
+    "request.audio_link": "音频必须是指向 WAV 或 MP3 文件的 http(s) 链接",
+    "list.or": "{items} 或 {last}",
     "help.text": """\
 /wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
                     [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]

@@ -35,6 +35,9 @@ async def test_the_console_speaks_wanbot_locale(tmp_path: Path) -> None:
         assert refused == "这个请求无法执行：--variants 接受 2 到 4 的数字或 ratio，而不是 7。"
         twice = await session.handle("/wan video a fox --seed 1 --seed 2")  # a parser's own sentence
         assert twice == "这个请求无法执行：--seed 给了两次；只需给一次。"
+        assert (await session.handle("/wan dance") or "").startswith("这个请求无法执行：没有 'dance' 这个命令")
+        assert await session.handle("/wan video a fox --ratio 2:1") == (
+            "这个请求无法执行：宽高比必须是 16:9, 9:16, 1:1, 4:3 或 3:4。")
         assert await session.handle("a lighthouse at dusk") is None
         job = await rt.engine.wait(session.submitted[0], timeout=30)
         assert job.state is JobState.DELIVERED, job.error_message
