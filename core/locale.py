@@ -18,10 +18,16 @@ locale for everything that is said later about a job:
   no request set one;
 * a new job records the locale it was asked in (``Job.extra["locale"]``, JSON every job already has: no
   migration; ``core.engine`` writes it), and whatever is said about the job later, outside that request —
-  its status edits, failure sentences, delivery caption — is said in it (``job_locale`` with ``speaking``,
-  ``Messages.pinned``); a job from before this existed has none and speaks the deployment's language;
-* channel-wide messages with no single requester (budget alerts to admins, operator incidents) use the
-  deployment's ``WANBOT_LOCALE``, or the locale of whatever request happened to cause them.
+  its status edits (``StatusView.locale`` tells adapters to label buttons in it), failure sentences,
+  delivery caption — is said in it (``core.engine`` runs each job's steps in ``speaking(job's locale)``
+  and renders its view with ``Messages(locale, pinned=True)``); a job from before this existed has none
+  and speaks the deployment's language;
+* channel-wide messages (budget alerts, operator incidents in the admin channel) are pinned to the
+  deployment's ``WANBOT_LOCALE``.
+
+Why not a locale argument on every ``Messages`` call: the sentences come from dozens of places (parsers,
+request checks, use cases), many with a module-level ``Messages()``; one variable per task reaches all of
+them, and the explicit locale is needed only where a job outlives its request.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.locale import EN as EN_LOCALE
-from core.locale import ZH_CN, current, normalise, pick
+from core.locale import ZH_CN, current, pick
 
 EN: dict[str, str] = {
     # status titles and lines, by job state
@@ -576,20 +576,13 @@ class Messages:
 
     ``locale`` is this instance's own language (the deployment's ``WANBOT_LOCALE`` for the one the runtime
     builds); while a request is answered, the request's locale (``core.locale.current``) wins, so every
-    instance — module-level ones too — speaks to each person in their language. ``pinned`` makes one that
-    speaks its locale whatever the request (what is said about a job, in the job's locale).
+    instance — module-level ones too — speaks to each person in their language. ``pinned=True`` makes one
+    that speaks its locale whatever the request (what is said about a job, in the job's locale).
     """
 
     def __init__(self, locale: str = EN_LOCALE, *, pinned: bool = False) -> None:
         self.locale = locale if locale in CATALOGUES else pick(locale)
         self._pinned = pinned
-
-    @classmethod
-    def pinned_to(cls, locale: str | None, fallback: Messages | None = None) -> Messages:
-        """One that always speaks ``locale``; with ``locale`` None, ``fallback`` (or the request's locale)."""
-        if normalise(locale) is None:
-            return fallback if fallback is not None else cls()
-        return cls(locale or EN_LOCALE, pinned=True)
 
     @property
     def speaks(self) -> str:

@@ -86,7 +86,7 @@ def test_registered_and_followed() -> None:
     assert m("state.QUEUED") == "Queued"
     with locale.speaking("zh_CN"):
         assert m("state.QUEUED") == "排队中"
-        assert Messages.pinned_to("en")("state.QUEUED") == "Queued"  # what is said about an English job
+        assert Messages("en", pinned=True)("state.QUEUED") == "Queued"  # what is said about an English job
         with locale.speaking("fr"):  # not spoken: nothing changes
             assert m("state.QUEUED") == "排队中"
     assert m("state.QUEUED") == "Queued"
