@@ -532,7 +532,7 @@ EN.update({f"error.{code}": EN["error.operator"] for code in (
     "Workspace.AccessDenied")})
 
 EN.update({
-    # -- zh-CN (issue 14, item 6): the typed commands at a glance, so /wan help reads in each language too --
+    # -- zh-CN (issue 14, item 6): sentences that were literals in code, so they can be translated --
     # the parsers' and the request checks' refusals (core.flags, core.commands, core.request)
     "input.unknown_command": "unknown command {command}; try video, image, animate, storyboard, status, cancel, "
     "reroll, remix, upscale, delete, usage, defaults, history, settings or help",
@@ -549,6 +549,7 @@ EN.update({
     "request.no_audio": "{model} cannot take an audio track",
     "request.audio_link": "audio must be an http(s) link to a WAV or MP3 file",
     "list.or": "{items} or {last}",
+    # the typed commands at a glance (/wan help on Slack and the console; core.commands.HELP_TEXT)
     "help.text": """\
 /wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
                     [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]
@@ -566,7 +567,7 @@ EN.update({
 Midjourney-style flags work too: --ar 9:16, --no "text to avoid".""",
 })
 
-from core.messages_zh import ZH  # noqa: E402  (it reads EN's keys only in its test; placed after EN is whole)
+from core.messages_zh import ZH  # noqa: E402  (a plain dict; imported here so CATALOGUES names both languages)
 
 CATALOGUES: dict[str, dict[str, str]] = {EN_LOCALE: EN, ZH_CN: ZH}
 
