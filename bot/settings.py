@@ -27,6 +27,7 @@ from core.budget import parse_budgets
 from core.dashscope.dialect import Dialect, parse_dialect
 from core.engine import EngineConfig
 from core.errors import ConfigError
+from core.locale import SUPPORTED, normalise
 from core.votes import DEFAULT_VOTE_EMOJI, parse_emoji
 
 #: More uploads at once than this only split the same uplink thinner (and each may run an ffmpeg).
@@ -248,6 +249,15 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"WANBOT_VOTE_EMOJI must be one emoji (like 👍 or :fire:) or off, not {str(value)!r}") \
                 from None
+
+    @field_validator("locale", mode="before")
+    @classmethod
+    def _spoken_locale(cls, value: object) -> str:
+        found = normalise(value)
+        if found is None:
+            raise ValueError(f"WANBOT_LOCALE must be {' or '.join(SUPPORTED)} (zh, zh_CN and zh-Hans mean zh-CN), "
+                             f"not {str(value)!r}")
+        return found
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -37,7 +37,8 @@ class AdminRoutes:
         #: platform → its admin channel.
         self.channels = dict(channels)
         self.notes = notes
-        self.messages = messages
+        # Channel-wide, not one person's answer: in the deployment's language (``core.locale``).
+        self.messages = Messages(messages.locale, pinned=True)
         self.now = now
 
     async def tell(self, platform: str, text: str) -> None:

@@ -39,7 +39,8 @@ class BudgetAlerts:
         self.notes = notes
         self.admins = admins
         self.port = port
-        self.messages = messages
+        # Channel-wide, not one person's answer: in the deployment's language (``core.locale``).
+        self.messages = Messages(messages.locale, pinned=True)
         self.now = now
 
     async def after_accept(self, job: Job) -> None:

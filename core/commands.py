@@ -21,7 +21,7 @@ from core.flags import _IMAGE_FLAGS, _VIDEO_FLAGS, _Flag, _split_flags
 from core.flags import tokenize as tokenize  # re-exported: the tokenizer is part of this module's language
 from core.history_command import HistoryCommand, parse_history
 from core.media_commands import AnimateCommand, EditCommand, parse_animate, parse_edit, take_repeated
-from core.messages import Messages
+from core.messages import EN, Messages
 from core.notify_command import NotifyCommand, parse_notify
 from core.request import GenerationRequest, ImageRequest
 from core.spend_commands import SettingsCommand, SpendCommand, parse_spend_command
@@ -165,10 +165,7 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
     voted = parse_votes_command(verb, rest)  # issue 13: top, promote
     if voted is not None:
         return voted
-    raise InvalidRequest(
-        f"unknown command {tokens[0]!r}; try video, image, animate, storyboard, status, cancel, reroll, remix, "
-        "upscale, delete, usage, defaults, history, settings, top, notify or help", field="command"
-    )
+    raise InvalidRequest(_say("input.unknown_command", command=repr(tokens[0])), field="command")
 
 
 # -- channel defaults ---------------------------------------------------------------------------------------
@@ -259,24 +256,7 @@ def _culprit(keep: dict[str, Any], given: dict[str, Any]) -> str | None:
     return None
 
 
-HELP_TEXT = """\
-/wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
-                    [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]
-                    [--variants 2-4|ratio]   several seeds (or ratios) side by side in one thread
-/wan image <prompt> [--size 1K|2K|4K] [--n 1-4] [--seed N] [--model wan2.7-image|wan2.7-image-pro]
-/wan image <prompt> --image <link> [--image <link> …]   edit 1–9 images (1K or 2K)
-/wan animate [prompt] --first <link> [--last <link>] [--audio <link>] [--resolution 720P|1080P]
-                    [--duration 2-15] [--seed N]   or  /wan animate [prompt] --from <image job>
-/wan storyboard <shot 1> | <shot 2> | … [--duration N] [--ratio …] [--resolution …] [--seed N]
-                    up to five shots in one video, sharing its length
-/wan status [job]   /wan cancel [job]   /wan usage   /wan help
-/wan reroll <job>   /wan upscale <job>   /wan remix <job> <new prompt>   /wan delete <job>
-/wan defaults [--model ...] [--resolution ...] [--ratio ...] [--duration N] [--no-extend] [--watermark]
-              [--negative "..."]   this channel's defaults for every video (admins set; --clear removes)
-/wan history [@user] [text]   this channel's past results, with links and Use these settings
-/wan settings [name value]   this channel's settings: confirm_over, approve_over, approver_role, threads, vote_emoji
-/wan confirm <id>   /wan dismiss <id>   /wan approve <id>   /wan decline <id>   answer a price or an approval
-/wan top [today|week|all]   this channel's most-voted results (react 👍 to vote), each with Promote (1080P)
-/wan notify on|off   be pinged when your jobs finish, or only named (on by default)
-Midjourney-style flags work too: --ar 9:16, --no "text to avoid"."""
+#: The typed commands at a glance (``/wan help`` on Slack and the console), in English: ``core.messages``
+#: ``help.text`` is where it lives, with its translations.
+HELP_TEXT = EN["help.text"]
 

@@ -20,6 +20,7 @@ from core.delivery import Delivery, Keep, Stage, format_expiry
 from core.errors import DashScopeError, DownloadError, PlatformError, ResultDenied, ResultExpired, TransportError
 from core.jobbook import JobBook
 from core.jobs import RESULT_MEDIA, Job, JobState
+from core.locale import job_locale, speaking
 from core.messages import Messages
 from core.store import StaleJob
 
@@ -91,7 +92,8 @@ class DeliveryWorkers:
                 await self._ready.wait()
             _, job_id = heapq.heappop(self._heap)  # the one closest to expiry first
             try:
-                await self._deliver(job_id)
+                with speaking(self._locale_of(job_id)):  # its caption and failure in the job's language
+                    await self._deliver(job_id)
             except StaleJob:
                 pass  # another replica runs that job now
             except Exception:
@@ -99,6 +101,10 @@ class DeliveryWorkers:
                 job = self._book.peek(job_id)
                 if job is not None and job.state is JobState.SUCCEEDED:
                     self.schedule(job, not_before=self._clock() + self._base_delay)
+
+    def _locale_of(self, job_id: str) -> str:
+        job = self._book.peek(job_id)
+        return (job_locale(job.extra) if job is not None else None) or self._messages.locale
 
     async def _deliver(self, job_id: str) -> None:
         job = self._book.peek(job_id)
@@ -143,11 +149,7 @@ class DeliveryWorkers:
 
     async def expire(self, job_id: str) -> None:
         job = self._book[job_id]
-        when = format_expiry(job.video_expires_at) if job.video_expires_at else "?"
-        await self._book.transition(
-            job_id,
-            JobState.EXPIRED,
-            error_code="Expired",
-            error_message=self._messages("image.expired.detail" if job.is_image else "expired.detail",
-                                   expires=when),
-        )
+        with speaking(self._locale_of(job_id)):
+            said = self._messages("image.expired.detail" if job.is_image else "expired.detail",
+                                  expires=format_expiry(job.video_expires_at) if job.video_expires_at else "?")
+        await self._book.transition(job_id, JobState.EXPIRED, error_code="Expired", error_message=said)

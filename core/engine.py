@@ -55,6 +55,7 @@ from core.ideas import ThreadWaits, join_group_thread, open_idea_thread
 from core.jobbook import STATUS_POST_STARTED, JobBook, display_state
 from core.jobs import CancelOutcome, Job, JobState, Requester, new_job_id
 from core.ledger import DeploymentLedger
+from core.locale import JOB_LOCALE, current, job_locale, speaking
 from core.media_stash import MediaStash
 from core.messages import Messages
 from core.observe import EngineObserver, NullObserver
@@ -73,6 +74,8 @@ from core.store.jobstore import UsageTotals
 from core.watcher import Watcher, task_lister
 
 log = logging.getLogger("wanbot.engine")
+#: Place-in-line texts compared (not shown) to tell whether a move changed what a message reads: one language.
+_PLACE_KEYS = Messages(pinned=True)
 
 
 class Engine:
@@ -383,8 +386,9 @@ class Engine:
             reserved_cost=request.estimated_cost(dict(self.config.price_overrides)),
             lease_owner=self.config.replica_id,
             lease_until=self.replica.lease_until(now),
-            # Set before the first post: a restart that finds no status_ref looks for the message first.
-            extra={**(extra or {}), STATUS_POST_STARTED: True},
+            # Set before the first post: a restart that finds no status_ref looks for the message first. The
+            # locale it was asked in: what is said about it later, outside this request (``core.locale``).
+            extra={**(extra or {}), STATUS_POST_STARTED: True, JOB_LOCALE: current() or self.messages.locale},
         )
 
     async def _store_new(self, requester: Requester, conversation: ConversationRef,
@@ -467,8 +471,18 @@ class Engine:
         if position is None:
             position = self.position(job.id)
         typical = None if job.state.terminal else self.durations.typical(shape_of(job.request))
-        return status_view(job, now=self.now(), position=position, messages=self.messages, sandbox=self.sandbox,
-                           typical_seconds=typical)
+        return status_view(job, now=self.now(), position=position, messages=self.messages_for(job),
+                           sandbox=self.sandbox, typical_seconds=typical)
+
+    def messages_for(self, job: Job) -> Messages:
+        """What is said about ``job``: in the locale it was asked in (this deployment's for an older job)."""
+        return Messages(self.locale_of(job), pinned=True)
+
+    def locale_of(self, job: Job | str | None) -> str:
+        """The locale ``job`` (or the job of that id in the book) was asked in, else the deployment's."""
+        if isinstance(job, str):
+            job = self.book.peek(job)
+        return (job_locale(job.extra) if job is not None else None) or self.messages.locale
 
     # -- queries for the chat actions (``core.actions.face.EngineFace``) ----------------------------------
 
@@ -579,7 +593,7 @@ class Engine:
         """What a status line says about ``position`` (remembered: a deep line asks for the same few)."""
         text = self._place_texts.get(position)
         if text is None:
-            text = self._place_texts[position] = place_in_line(position, self.messages)
+            text = self._place_texts[position] = place_in_line(position, _PLACE_KEYS)
         return text
 
     async def _take_slot(self, job: Job) -> Job | None:
@@ -596,12 +610,12 @@ class Engine:
             if job is not None and not job.state.terminal:
                 self.durations.learn(shape_of(job.request), submitted=result.submit_time,
                                      scheduled=result.scheduled_time, ended=result.end_time)
-        with contextlib.suppress(StaleJob):  # another replica runs that job now
+        with contextlib.suppress(StaleJob), speaking(self.locale_of(job_id)):  # StaleJob: another replica has it
             await self.outcomes.handle(job_id, result)
 
     async def _on_poll_error(self, job_id: str, exc: WanbotError) -> None:
         self.observer.dashscope_error(exc.code)
-        with contextlib.suppress(StaleJob):  # another replica runs that job now
+        with contextlib.suppress(StaleJob), speaking(self.locale_of(job_id)):  # StaleJob: another replica has it
             await self.outcomes.poll_failed(job_id, exc)
 
     async def _task_claimed(self, job_id: str, exc: TaskClaimed) -> None:
@@ -611,7 +625,7 @@ class Engine:
         log.error("job %s: %s; failing the job", job_id, exc.message)
         job = self.book.peek(job_id)
         if job is not None and not job.state.terminal:
-            await self.book.fail(job_id, "TaskClaimed", self.messages("error.TaskClaimed"))
+            await self.book.fail(job_id, "TaskClaimed", self.messages_for(job)("error.TaskClaimed"))
         await self._pump()
 
     async def _create_refused(self, job_id: str, exc: DashScopeError) -> None:
@@ -636,7 +650,9 @@ class Engine:
     def _spawn(self, coro: Awaitable[None], job_id: str | None = None) -> None:
         async def guarded() -> None:
             try:
-                await coro
+                # A job's step speaks the job's locale, whichever request's task happened to start it.
+                with speaking(self.locale_of(job_id) if job_id is not None else None):
+                    await coro
             except asyncio.CancelledError:
                 raise
             except StaleJob:

@@ -55,7 +55,7 @@ def _seed(value: str) -> int:
     try:
         seed = int(value)
     except ValueError:
-        raise InvalidRequest(f"--seed must be a whole number from 0 to {MAX_SEED}", field="seed") from None
+        raise InvalidRequest(_say("input.seed", most=MAX_SEED), field="seed") from None
     return seed
 
 
@@ -153,14 +153,14 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
         refuse_forbidden(name, what=_say("input.what.option"), field="option")
         if not name:
             # "--=5": a value with no option name in front of it.
-            raise InvalidRequest(f"{token!r} has no option name; options are: {_known(flags)}", field="option")
+            raise InvalidRequest(_say("input.no_option_name", token=repr(token), known=_known(flags)), field="option")
         flag = flags.get(name.lower())
         if flag is None:
-            raise InvalidRequest(f"unknown option --{name}; options are: {_known(flags)}", field=name)
+            raise InvalidRequest(_say("input.unknown_option", name=name, known=_known(flags)), field=name)
         name = name.lower()
         if not flag.takes_value:
             if eq:
-                raise InvalidRequest(f"--{name} takes no value", field=flag.field)
+                raise InvalidRequest(_say("input.takes_no_value", name=name), field=flag.field)
             _once(flag, name, seen, flag.constant)
             values[flag.field] = flag.constant
             continue
@@ -170,11 +170,11 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
             raw = tokens[i]
             i += 1
         else:
-            raise InvalidRequest(f"--{name} needs a value ({flag.hint})", field=flag.field)
+            raise InvalidRequest(_say("input.needs_value", name=name, hint=flag.hint), field=flag.field)
         # Controls refused, invisible characters gone ("9:16" pasted with a zero-width space still works).
         raw = clean(raw, what=f"--{name}", field=flag.field)
         if not raw:
-            raise InvalidRequest(f"--{name} needs a value ({flag.hint})", field=flag.field)
+            raise InvalidRequest(_say("input.needs_value", name=name, hint=flag.hint), field=flag.field)
         _once(flag, name, seen, raw)
         if flag.field not in _FREE_TEXT:
             # Chinese input methods type "9：16" and "１０"; NFKC makes them "9:16" and "10".

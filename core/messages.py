@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.locale import EN as EN_LOCALE
+from core.locale import ZH_CN, current, pick
+
 EN: dict[str, str] = {
     # status titles and lines, by job state
     "state.QUEUED": "Queued",
@@ -604,15 +607,73 @@ EN.update({
     "console.interrupted": "Stopped. Unfinished jobs stay stored and carry on at the next start.",
 })
 
-CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
+EN.update({
+    # -- zh-CN (issue 14, item 6): sentences that were literals in code, so they can be translated --
+    # the parsers' and the request checks' refusals (core.flags, core.commands, core.request)
+    "input.unknown_command": "unknown command {command}; try video, image, animate, storyboard, status, cancel, "
+    "reroll, remix, upscale, delete, usage, defaults, history, settings, top, notify or help",
+    "input.unknown_option": "unknown option --{name}; options are: {known}",
+    "input.no_option_name": "{token} has no option name; options are: {known}",
+    "input.takes_no_value": "--{name} takes no value",
+    "input.needs_value": "--{name} needs a value ({hint})",
+    "input.seed": "--seed must be a whole number from 0 to {most}",
+    "request.unknown_model": "unknown model {model}; choose one of: {known}",
+    "request.prompt_long": "the prompt is {length} characters; {model} takes at most {most}",
+    "request.negative_long": "the negative prompt is {length} characters; at most {most}",
+    "request.resolution": "resolution must be {options} for {model}",
+    "request.ratio": "ratio must be {options}",
+    "request.no_audio": "{model} cannot take an audio track",
+    "request.audio_link": "audio must be an http(s) link to a WAV or MP3 file",
+    "list.or": "{items} or {last}",
+    # the typed commands at a glance (/wan help on Slack and the console; core.commands.HELP_TEXT)
+    "help.text": """\
+/wan video <prompt> [--ratio 16:9|9:16|1:1|4:3|3:4] [--duration 2-15] [--resolution 720P|1080P]
+                    [--seed N] [--negative "..."] [--no-extend] [--watermark] [--model ...]
+                    [--variants 2-4|ratio]   several seeds (or ratios) side by side in one thread
+/wan image <prompt> [--size 1K|2K|4K] [--n 1-4] [--seed N] [--model wan2.7-image|wan2.7-image-pro]
+/wan image <prompt> --image <link> [--image <link> …]   edit 1–9 images (1K or 2K)
+/wan animate [prompt] --first <link> [--last <link>] [--audio <link>] [--resolution 720P|1080P]
+                    [--duration 2-15] [--seed N]   or  /wan animate [prompt] --from <image job>
+/wan storyboard <shot 1> | <shot 2> | … [--duration N] [--ratio …] [--resolution …] [--seed N]
+                    up to five shots in one video, sharing its length
+/wan status [job]   /wan cancel [job]   /wan usage   /wan help
+/wan reroll <job>   /wan upscale <job>   /wan remix <job> <new prompt>   /wan delete <job>
+/wan defaults [--model ...] [--resolution ...] [--ratio ...] [--duration N] [--no-extend] [--watermark]
+              [--negative "..."]   this channel's defaults for every video (admins set; --clear removes)
+/wan history [@user] [text]   this channel's past results, with links and Use these settings
+/wan settings [name value]   this channel's settings: confirm_over, approve_over, approver_role, threads, vote_emoji
+/wan confirm <id>   /wan dismiss <id>   /wan approve <id>   /wan decline <id>   answer a price or an approval
+/wan top [today|week|all]   this channel's most-voted results (react 👍 to vote), each with Promote (1080P)
+/wan notify on|off   be pinged when your jobs finish, or only named (on by default)
+Midjourney-style flags work too: --ar 9:16, --no "text to avoid".""",
+})
+
+from core.messages_zh import ZH  # noqa: E402  (a plain dict; imported here so CATALOGUES names both languages)
+
+CATALOGUES: dict[str, dict[str, str]] = {EN_LOCALE: EN, ZH_CN: ZH}
 
 
 class Messages:
-    """Formats catalogue texts for one locale, falling back to English key by key."""
+    """Formats catalogue texts, falling back to English key by key.
 
-    def __init__(self, locale: str = "en") -> None:
-        self.locale = locale
-        self._table = CATALOGUES.get(locale, EN)
+    ``locale`` is this instance's own language (the deployment's ``WANBOT_LOCALE`` for the one the runtime
+    builds); while a request is answered, the request's locale (``core.locale.current``) wins, so every
+    instance — module-level ones too — speaks to each person in their language. ``pinned=True`` makes one
+    that speaks its locale whatever the request (what is said about a job, in the job's locale).
+    """
+
+    def __init__(self, locale: str = EN_LOCALE, *, pinned: bool = False) -> None:
+        self.locale = locale if locale in CATALOGUES else pick(locale)
+        self._pinned = pinned
+
+    @property
+    def speaks(self) -> str:
+        """The locale this call would be answered in."""
+        return self.locale if self._pinned else (current() or self.locale)
+
+    @property
+    def _table(self) -> dict[str, str]:
+        return CATALOGUES.get(self.speaks, EN)
 
     def __call__(self, key: str, **fields: Any) -> str:
         template = self._table.get(key) or EN.get(key)

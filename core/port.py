@@ -100,6 +100,9 @@ class StatusView:
     requested_by: Person | None = None
     #: Its label, in the engine's words ("Requested by").
     requested_label: str = ""
+    #: The language the engine chose the words in (the job's, ``core.locale``): adapters render their own
+    #: labels (buttons) in it too, whoever's request the edit happens during.
+    locale: str | None = None
 
     def ticking(self, relative: str) -> str:
         """``clock`` with the platform's relative-time token in place (empty when the job is finished)."""

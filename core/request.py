@@ -131,7 +131,7 @@ class GenerationRequest(_Base):
         spec = video_model(self.model)
         if spec is None:
             known = ", ".join(video_model_ids(include_snapshots=False))
-            raise InvalidRequest(f"unknown model {self.model!r}; choose one of: {known}", field="model")
+            raise InvalidRequest(_say("request.unknown_model", model=repr(self.model), known=known), field="model")
         # Frozen model: fill defaults through object.__setattr__ once, during validation.
         fill = object.__setattr__
         if spec.animates:
@@ -139,27 +139,22 @@ class GenerationRequest(_Base):
         elif self.media:
             raise InvalidRequest(_say("animate.no_media", model=spec.id), field="media")
         if not self.prompt and not spec.animates:
-            raise InvalidRequest("the prompt is empty: describe the video you want", field="prompt")
+            raise InvalidRequest(_say("animate.prompt_empty"), field="prompt")
         if len(self.prompt) > spec.max_prompt:
-            raise InvalidRequest(
-                f"the prompt is {len(self.prompt)} characters; {spec.id} takes at most {spec.max_prompt}",
-                field="prompt",
-            )
+            raise InvalidRequest(_say("request.prompt_long", length=len(self.prompt), model=spec.id,
+                                      most=spec.max_prompt), field="prompt")
         if self.negative_prompt is not None and len(self.negative_prompt) > spec.max_negative_prompt:
-            raise InvalidRequest(
-                f"the negative prompt is {len(self.negative_prompt)} characters; "
-                f"at most {spec.max_negative_prompt}",
-                field="negative_prompt",
-            )
+            raise InvalidRequest(_say("request.negative_long", length=len(self.negative_prompt),
+                                      most=spec.max_negative_prompt), field="negative_prompt")
         if self.negative_prompt == "":
             fill(self, "negative_prompt", None)
         resolution = self.resolution or spec.default_resolution
         if resolution not in spec.sizes:
-            raise InvalidRequest(f"resolution must be {_either(spec.resolutions)} for {spec.id}",
+            raise InvalidRequest(_say("request.resolution", options=_either(spec.resolutions), model=spec.id),
                                  field="resolution")
         ratio = None if spec.animates else (self.ratio or spec.default_ratio)
         if ratio is not None and ratio not in spec.ratios(resolution):
-            raise InvalidRequest(f"ratio must be {_either(spec.ratios(resolution))}", field="ratio")
+            raise InvalidRequest(_say("request.ratio", options=_either(spec.ratios(resolution))), field="ratio")
         duration = self.duration if self.duration is not None else spec.default_duration
         if duration not in spec.durations:
             raise InvalidRequest(
@@ -168,13 +163,13 @@ class GenerationRequest(_Base):
             )
         if self.audio_url is not None:
             if not spec.supports_audio:
-                raise InvalidRequest(f"{spec.id} cannot take an audio track", field="audio_url")
+                raise InvalidRequest(_say("request.no_audio", model=spec.id), field="audio_url")
             if is_ref(self.audio_url):
                 # A stashed copy of an attachment (served to DashScope by the media host).
                 if key_of(self.audio_url) is None:
                     raise InvalidRequest(_say("media.bad_ref"), field="audio_url")
             elif not self.audio_url.startswith(("https://", "http://")):
-                raise InvalidRequest("audio must be an http(s) link to a WAV or MP3 file", field="audio_url")
+                raise InvalidRequest(_say("request.audio_link"), field="audio_url")
             # A link has no spaces or invisible characters; a CR or LF in it could also split a header.
             if any(ch.isspace() or not ch.isprintable() for ch in self.audio_url):
                 raise InvalidRequest(_say("input.audio_url_spaces"), field="audio_url")

@@ -138,4 +138,4 @@ def _either(options: tuple[str, ...] | list[str]) -> str:
     opts = list(options)
     if len(opts) == 1:
         return opts[0]
-    return ", ".join(opts[:-1]) + f" or {opts[-1]}"
+    return _say("list.or", items=", ".join(opts[:-1]), last=opts[-1])

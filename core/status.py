@@ -190,6 +190,7 @@ def status_view(job: Job, *, now: datetime, position: int | None, messages: Mess
         clock=clock,
         requested_by=job.requester.person,
         requested_label=messages("people.requested_by"),
+        locale=messages.speaks,
     )
 
 

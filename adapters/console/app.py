@@ -31,6 +31,7 @@ from adapters.console.port import PLATFORM, ConsolePort, fields_text
 from core.actions import Caller, ChatActions, Result, Started, sentence_for
 from core.actions.history import HistoryReport
 from core.jobs import Job
+from core.locale import speaking
 from core.messages import Messages, human_duration
 from core.request import GenerationRequest
 from core.spend import SpendPending
@@ -72,6 +73,11 @@ async def run_try(actions: ChatActions, port: ConsolePort, request: GenerationRe
     """Run one video through the whole engine, showing each state; returns the finished job.
 
     ``request`` is exactly what was typed (``wanbot try`` checks it before anything starts)."""
+    with speaking(actions.messages.locale):  # the operator's WANBOT_LOCALE (``core.locale``)
+        return await _run_try(actions, port, request)
+
+
+async def _run_try(actions: ChatActions, port: ConsolePort, request: GenerationRequest) -> Job:
     port.start_live()
     try:
         try:
@@ -123,19 +129,20 @@ class ConsoleSession:
             if self.paid:  # issue 14: with a real key, a typo or a stray line is never a billed video
                 return self.messages("console.not_command")
             text = f"video {text}"  # a bare prompt is a video request on the (free) sandbox
-        try:
-            command = await with_local_files(await self.actions.parse(CALLER, text), self.messages)
+        with speaking(self.messages.locale):  # the console speaks WANBOT_LOCALE (``core.locale``)
             try:
-                result = await self.actions.run(CALLER, command)
-            except SpendPending as pending:
-                if self.lines is None or pending.ask.kind != "confirm":
-                    raise
-                result = await self._confirm(pending, self.lines)
-        except Exception as exc:  # every error is a sentence here; the session goes on
-            return sentence_for(exc, self.messages)
-        if isinstance(result, Started):
-            self.submitted.append(result.job.id)
-        return reply_text(result)
+                command = await with_local_files(await self.actions.parse(CALLER, text), self.messages)
+                try:
+                    result = await self.actions.run(CALLER, command)
+                except SpendPending as pending:
+                    if self.lines is None or pending.ask.kind != "confirm":
+                        raise
+                    result = await self._confirm(pending, self.lines)
+            except Exception as exc:  # every error is a sentence here; the session goes on
+                return sentence_for(exc, self.messages)
+            if isinstance(result, Started):
+                self.submitted.append(result.job.id)
+            return reply_text(result)
 
     async def _confirm(self, pending: SpendPending, lines: Lines) -> Result:
         """What would be made (model, format), the gate's price sentence, then y/N; no answer is no."""

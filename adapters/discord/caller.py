@@ -7,7 +7,8 @@ in Discord's own terms, come from the interaction's permissions (which include c
 no call is needed): a **moderator** has Manage Messages in this channel; a **channel admin** has Manage
 Channels or Manage Server — the permissions that already let someone reconfigure the channel — or
 Administrator (Discord sends an administrator every bit, but a client on an older API may not). In a DM
-nobody is either.
+nobody is either. The answer's language (``locale_of``) is the person's Discord language, then the
+server's, then ``WANBOT_LOCALE``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import discord
 
 from adapters.discord import PLATFORM
 from core.actions import Caller
+from core.locale import adopt, pick
 
 
 def place_of(interaction: discord.Interaction[Any]) -> tuple[str, str | None]:
@@ -26,6 +28,18 @@ def place_of(interaction: discord.Interaction[Any]) -> tuple[str, str | None]:
     if isinstance(channel, discord.Thread) and channel.parent_id is not None:
         return str(channel.parent_id), str(channel.id)
     return str(interaction.channel_id), None
+
+
+def locale_of(interaction: discord.Interaction[Any], default: str) -> str:
+    """The language to answer ``interaction`` in: the person's Discord language if wanbot speaks it, else the
+    server's (``guild_locale``), else ``default`` (``WANBOT_LOCALE``)."""
+    return pick(interaction.locale, interaction.guild_locale, default=default)
+
+
+def adopt_locale(interaction: discord.Interaction[Any], default: str) -> None:
+    """Answer the rest of this interaction's task in its language (``core.locale``): called first thing in
+    each of the tasks discord.py runs an interaction in — the command tree's, a button's, a modal's."""
+    adopt(locale_of(interaction, default))
 
 
 def caller_of(interaction: discord.Interaction[Any]) -> Caller:
@@ -48,4 +62,4 @@ def caller_of(interaction: discord.Interaction[Any]) -> Caller:
     )
 
 
-__all__ = ["caller_of", "place_of"]
+__all__ = ["adopt_locale", "caller_of", "locale_of", "place_of"]

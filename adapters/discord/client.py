@@ -23,14 +23,25 @@ import discord
 from discord import app_commands
 
 from adapters.discord.buttons import JobButton
+from adapters.discord.caller import adopt_locale
 from adapters.discord.commands import WanGroup, message_menus
 from adapters.discord.config import DiscordConfig
 from adapters.discord.endpoints import resolve_gateway, use_gateway
 from adapters.discord.handlers import Handlers
 from adapters.discord.port import DiscordPort
+from adapters.discord.translator import WanTranslator
 from core.messages import Messages
 
 log = logging.getLogger("wanbot.discord")
+
+
+class WanTree(app_commands.CommandTree["WanClient"]):
+    """The command tree: every slash command and message menu is answered in the interaction's language."""
+
+    async def interaction_check(self, interaction: discord.Interaction[WanClient], /) -> bool:
+        # In the task discord.py runs this command in, before the command and its error handler.
+        adopt_locale(interaction, self.client.config.locale)
+        return True
 
 
 class WanClient(discord.Client):
@@ -42,13 +53,15 @@ class WanClient(discord.Client):
         self.config = config
         self.port = DiscordPort(self, messages)
         self.handlers = Handlers(self.port, messages)
-        self.tree: app_commands.CommandTree[WanClient] = app_commands.CommandTree(self)
+        self.tree: WanTree = WanTree(self)
+        self.tree_translator = WanTranslator()
         self.tree.add_command(WanGroup(self.handlers))
         for menu in message_menus(self.handlers):
             self.tree.add_command(menu)
         self.tree.error(self._on_command_error)
 
     async def on_job_button(self, interaction: discord.Interaction[Any], action: str, job_id: str) -> None:
+        adopt_locale(interaction, self.config.locale)  # the button's own task: answered in the clicker's language
         await self.handlers.on_button(interaction, action, job_id)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -59,6 +72,7 @@ class WanClient(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(JobButton)
+        await self.tree.set_translator(self.tree_translator)  # zh-CN descriptions and choices at sync
         c = self.config
         use_gateway(await resolve_gateway(self.http, c.api_base, c.gateway_url))
         if c.guild_id is not None:

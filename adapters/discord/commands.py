@@ -15,6 +15,9 @@ it edits them (``Handlers.edit_image``). ``/wan animate`` takes a first frame (a
 of the caller's image results), an optional last frame and driving audio, and every video option except
 ``ratio`` (the video takes the image's shape). ``message_menus`` are the message context-menu commands
 **Edit with Wan** and **Animate with Wan**.
+
+Every description, worded choice and menu name is a ``locale_str`` tagged with its catalogue key, which
+``adapters.discord.translator`` turns into Discord's zh-CN localisations at sync; names stay ASCII.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.handlers import Handlers
+from adapters.discord.translator import tagged
 from core.catalogue import I2V_MODELS, IMAGE_MODELS, VIDEO_MODELS
 from core.channel_settings import SETTINGS
 from core.commands import defaults_command
@@ -32,15 +36,20 @@ from core.messages import Messages
 from core.request import MAX_SEED
 from core.votes import WINDOWS
 
-_M = Messages()  # descriptions are registered once, at import, in the default language
+_M = Messages(pinned=True)  # registered once, at import, in English; zh-CN through the translator
 
 
-def _d(key: str) -> str:
-    return _M(f"discord.cmd.{key}")[:100]
+def _t(key: str, *, limit: int = 100, **fields: Any) -> app_commands.locale_str:
+    """The English text of ``key``, tagged so ``adapters.discord.translator`` localises it at sync."""
+    return tagged(_M(key, **fields), key, limit=limit, **fields)
 
 
-def _dd(key: str) -> str:
-    return _M(f"defaults.cmd.{key}")[:100]
+def _d(key: str) -> app_commands.locale_str:
+    return _t(f"discord.cmd.{key}")
+
+
+def _dd(key: str) -> app_commands.locale_str:
+    return _t(f"defaults.cmd.{key}")
 
 
 #: One value offered while an option is typed (a string, or whole seconds for ``duration``).
@@ -64,8 +73,8 @@ I2vDuration = app_commands.Range[int, min(d for m in I2V_MODELS for d in m.durat
                                  max(d for m in I2V_MODELS for d in m.durations)]
 Seed = app_commands.Range[int, 0, MAX_SEED]
 #: ``variants`` (issue 13, ``core.variants``): 2–4 seeds, or the model's ratios.
-_VARIANTS = [app_commands.Choice(name=_M("discord.variants.seeds", count=n), value=str(n)) for n in (2, 3, 4)] + [
-    app_commands.Choice(name=_M("discord.variants.ratio"), value="ratio")]
+_VARIANTS = [app_commands.Choice(name=_t("discord.variants.seeds", count=n), value=str(n)) for n in (2, 3, 4)] + [
+    app_commands.Choice(name=_t("discord.variants.ratio"), value="ratio")]
 
 
 class WanGroup(app_commands.Group):
@@ -218,7 +227,7 @@ class WanGroup(app_commands.Group):
     async def usage(self, interaction: discord.Interaction[Any]) -> None:
         await self.handlers.usage(interaction)
 
-    @app_commands.command(name="defaults", description=_M("defaults.cmd")[:100])
+    @app_commands.command(name="defaults", description=_t("defaults.cmd"))
     @app_commands.describe(
         model=_dd("model"), resolution=_dd("resolution"), ratio=_dd("ratio"), duration=_dd("duration"),
         negative=_dd("negative"), prompt_extend=_dd("prompt_extend"), watermark=_dd("watermark"), clear=_dd("clear"),
@@ -252,15 +261,15 @@ class WanGroup(app_commands.Group):
         # Issue 13: this channel's past results; a person (a user option) and words to look for.
         await self.handlers.history(interaction, str(user.id) if user is not None else None, text)
 
-    @app_commands.command(name="top", description=_M("top.cmd")[:100])
-    @app_commands.describe(window=_M("top.cmd.window")[:100])
+    @app_commands.command(name="top", description=_t("top.cmd"))
+    @app_commands.describe(window=_t("top.cmd.window"))
     @app_commands.choices(window=_choices(list(WINDOWS)))
     async def top(self, interaction: discord.Interaction[Any], window: str | None = None) -> None:
         # Issue 13 votes: the channel's most-voted results, each with Promote.
         await self.handlers.top(interaction, window)
 
-    @app_commands.command(name="settings", description=_M("settings.cmd")[:100])
-    @app_commands.describe(name=_M("settings.cmd.name")[:100], value=_M("settings.cmd.value")[:100])
+    @app_commands.command(name="settings", description=_t("settings.cmd"))
+    @app_commands.describe(name=_t("settings.cmd.name"), value=_t("settings.cmd.value"))
     @app_commands.choices(name=_choices(list(SETTINGS)))
     async def settings(self, interaction: discord.Interaction[Any], name: str | None = None,
                        value: str | None = None) -> None:
@@ -282,6 +291,6 @@ class WanGroup(app_commands.Group):
 def message_menus(handlers: Handlers) -> list[app_commands.ContextMenu]:
     """The message context-menu commands (right-click a message → Apps): Edit with Wan, Animate with Wan."""
     return [
-        app_commands.ContextMenu(name=_M("discord.menu.edit")[:32], callback=handlers.edit_menu),
-        app_commands.ContextMenu(name=_M("discord.menu.animate")[:32], callback=handlers.animate_menu),
+        app_commands.ContextMenu(name=_t("discord.menu.edit", limit=32), callback=handlers.edit_menu),
+        app_commands.ContextMenu(name=_t("discord.menu.animate", limit=32), callback=handlers.animate_menu),
     ]

@@ -17,6 +17,7 @@ from typing import Any
 
 import discord
 
+from adapters.discord.caller import adopt_locale
 from core.actions import MAX_SHOTS
 from core.messages import Messages
 
@@ -38,11 +39,17 @@ def _input(label: str, *, default: str | None = None, required: bool = True,
 
 
 class _Form(discord.ui.Modal):
-    def __init__(self, title: str, submit: Submit, fail: Fail) -> None:
+    def __init__(self, messages: Messages, title: str, submit: Submit, fail: Fail) -> None:
         super().__init__(title=title[:45], timeout=15 * 60)
         self._submit = submit
         self._fail = fail
+        self._default_locale = messages.locale
         self.fields: list[discord.ui.TextInput[Any]] = []
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        # The submit's own task: answered (and its job recorded) in the submitter's language.
+        adopt_locale(interaction, self._default_locale)
+        return True
 
     def add_field(self, label: str, **options: Any) -> None:
         wrapper, field = _input(label, **options)
@@ -61,7 +68,7 @@ class RemixModal(_Form):
     """The job's prompt to edit (``wan``: the prompt Wan rendered, under its own title)."""
 
     def __init__(self, messages: Messages, prompt: str, submit: Submit, fail: Fail, *, wan: bool = False) -> None:
-        super().__init__(messages("discord.remix.title_wan" if wan else "discord.remix.title"), submit, fail)
+        super().__init__(messages, messages("discord.remix.title_wan" if wan else "discord.remix.title"), submit, fail)
         self.add_field(messages("discord.remix.prompt"), default=prompt[:_MAX_INPUT])
 
 
@@ -69,7 +76,7 @@ class StoryboardModal(_Form):
     """Five shot fields (the first required); the other options came with ``/wan storyboard``."""
 
     def __init__(self, messages: Messages, seconds: int, submit: Submit, fail: Fail) -> None:
-        super().__init__(messages("discord.storyboard.title", duration=seconds), submit, fail)
+        super().__init__(messages, messages("discord.storyboard.title", duration=seconds), submit, fail)
         for n in range(1, MAX_SHOTS + 1):
             self.add_field(messages("discord.storyboard.shot", n=n), required=n == 1,
                            placeholder=messages("discord.storyboard.placeholder") if n == 1 else None)
@@ -79,7 +86,7 @@ class EditModal(_Form):
     """What to change in the images of a message ("Edit with Wan"): one required prompt."""
 
     def __init__(self, messages: Messages, count: int, submit: Submit, fail: Fail) -> None:
-        super().__init__(messages("discord.edit.title", count=count), submit, fail)
+        super().__init__(messages, messages("discord.edit.title", count=count), submit, fail)
         self.add_field(messages("discord.edit.prompt"), placeholder=messages("discord.edit.placeholder"))
 
 
@@ -87,7 +94,7 @@ class AnimateModal(_Form):
     """What happens when an image comes to life (the message menu, the Animate button): optional."""
 
     def __init__(self, messages: Messages, submit: Submit, fail: Fail) -> None:
-        super().__init__(messages("discord.animate.title"), submit, fail)
+        super().__init__(messages, messages("discord.animate.title"), submit, fail)
         self.add_field(messages("discord.animate.prompt"), required=False,
                        placeholder=messages("discord.animate.placeholder"))
 

@@ -26,6 +26,7 @@ import discord
 
 from adapters.discord.buttons import JobButton
 from adapters.discord.markup import fitted, plain
+from core.locale import speaking
 from core.messages import Messages
 from core.port import StatusView
 
@@ -113,10 +114,12 @@ def status_embeds(views: tuple[StatusView, ...] | list[StatusView]) -> list[disc
 
 
 def status_buttons(view: StatusView, messages: Messages) -> discord.ui.View:
-    """The buttons of this state; an empty view clears earlier ones when the message is edited."""
+    """The buttons of this state, labelled in the view's language (the job's); an empty view clears earlier
+    ones when the message is edited."""
     buttons = discord.ui.View(timeout=None)
-    for action in view.actions:
-        buttons.add_item(JobButton(action, view.job_id, label=messages(f"discord.button.{action}")))
+    with speaking(view.locale):
+        for action in view.actions:
+            buttons.add_item(JobButton(action, view.job_id, label=messages(f"discord.button.{action}")))
     return buttons
 
 

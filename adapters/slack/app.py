@@ -61,6 +61,7 @@ from adapters.slack.commands import ARRIVED, Clock, SlashCommand, Sleep
 from adapters.slack.config import SlackConfig
 from adapters.slack.files import FileHost
 from adapters.slack.gate import SlackGate, Verdict
+from adapters.slack.locales import UserLocales
 from adapters.slack.mentions import Mentions
 from adapters.slack.modals import REMIX_CALLBACK, STORYBOARD_CALLBACK, Modals, seal_key_for
 from adapters.slack.port import SlackPort
@@ -69,6 +70,7 @@ from adapters.slack.spend import SPEND_ACTIONS
 from adapters.slack.votes import REACTION_EVENTS
 from adapters.slack.votes import on_reaction as on_vote_reaction
 from core.errors import ConfigError
+from core.locale import speaking
 from core.messages import Messages
 
 log = logging.getLogger("wanbot.slack")
@@ -110,6 +112,8 @@ class SlackService:
             retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
         )
         self.port = SlackPort(self.client, messages=Messages(config.locale))
+        #: Each person's Slack language, looked up once (``adapters.slack.locales``).
+        self.locales = UserLocales(self.port, default=config.locale)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=secret or "",
@@ -145,31 +149,31 @@ class SlackService:
 
         # Bolt injects arguments by parameter name, so listeners are plain functions, not bound methods.
         async def on_command(ack: Any, body: dict[str, Any], respond: Any, context: dict[str, Any]) -> None:
-            await self._tracked(command(ack, body, respond, context))
+            await self._tracked(body, command(ack, body, respond, context))
 
         async def on_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
-            await self._tracked(buttons.on_action(ack, body, respond))
+            await self._tracked(body, buttons.on_action(ack, body, respond))
 
         async def on_remix(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-            await self._tracked(modals.on_remix_submit(ack, body, view))
+            await self._tracked(body, modals.on_remix_submit(ack, body, view))
 
         async def on_storyboard(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-            await self._tracked(modals.on_storyboard_submit(ack, body, view))
+            await self._tracked(body, modals.on_storyboard_submit(ack, body, view))
 
         async def on_shortcut(ack: Any, body: dict[str, Any], respond: Any) -> None:
-            await self._tracked(shortcuts.on_message_action(ack, body, respond))
+            await self._tracked(body, shortcuts.on_message_action(ack, body, respond))
 
         async def on_edit(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
-            await self._tracked(shortcuts.on_edit_submit(ack, body, view, context))
+            await self._tracked(body, shortcuts.on_edit_submit(ack, body, view, context))
 
         async def on_animate(ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]) -> None:
-            await self._tracked(shortcuts.on_animate_submit(ack, body, view, context))
+            await self._tracked(body, shortcuts.on_animate_submit(ack, body, view, context))
 
         async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
-            await self._tracked(mentions.on_mention(body, event))
+            await self._tracked(body, mentions.on_mention(body, event))
 
         async def on_reaction(body: dict[str, Any], event: dict[str, Any]) -> None:  # issue 13: votes, ✅
-            await self._tracked(on_vote_reaction(host.actions, self.port, event, body))
+            await self._tracked(body, on_vote_reaction(host.actions, self.port, event, body))
 
         self.app.command(COMMAND)(on_command)
         self.app.event("app_mention")(on_mention)
@@ -185,8 +189,9 @@ class SlackService:
         self.app.view(EDIT_MODAL)(on_edit)
         self.app.view(ANIMATE_MODAL)(on_animate)
 
-    async def _tracked(self, work: Awaitable[None]) -> None:
-        """Run a listener's work, remembered so ``stop()`` lets it finish before the engine closes.
+    async def _tracked(self, body: dict[str, Any] | None, work: Awaitable[None]) -> None:
+        """Run a listener's work in the sender's language, remembered so ``stop()`` lets it finish before the
+        engine closes.
 
         Bolt runs listeners in tasks of its own and answers Slack at ``ack()``; nothing else would wait
         for the rest of a command (e.g. a job being stored) when the process shuts down."""
@@ -194,7 +199,8 @@ class SlackService:
         if task is not None:
             self._inflight.add(task)
         try:
-            await work
+            with speaking(await self.locales.of(_sender(body)) if body is not None else None):
+                await work
         finally:
             if task is not None:
                 self._inflight.discard(task)
@@ -240,7 +246,8 @@ class SlackService:
                 acked.set()
 
         respond = AsyncRespond(response_url=body.get("response_url"), proxy=self.client.proxy, ssl=self.client.ssl)
-        work = asyncio.ensure_future(self._tracked(self._on_command(ack_now, body, respond, {ARRIVED: arrived})))
+        # (no language here: ``on_command`` itself looks the sender's up)
+        work = asyncio.ensure_future(self._tracked(None, self._on_command(ack_now, body, respond, {ARRIVED: arrived})))
         work.add_done_callback(self._log_failure)
         waiter = asyncio.ensure_future(acked.wait())
         try:
@@ -304,6 +311,16 @@ class SlackService:
             await asyncio.Event().wait()
         finally:
             await self.stop()
+
+
+def _sender(body: dict[str, Any]) -> str | None:
+    """Who sent a slash command (``user_id``), an interaction (``user.id``) or an event (``event.user``:
+    a mention, a reaction)."""
+    user = body.get("user")
+    event = body.get("event")
+    found = (body.get("user_id") or (user.get("id") if isinstance(user, dict) else None)
+             or (event.get("user") if isinstance(event, dict) else None))
+    return str(found) if found else None
 
 
 def build(config: SlackConfig) -> tuple[SlackPort, Callable[[AdapterHost], Coroutine[Any, Any, None]]]:

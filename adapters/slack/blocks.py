@@ -22,6 +22,7 @@ from datetime import UTC
 from typing import Any
 
 from core.actions import HelpText, Result, UsageReport
+from core.locale import speaking
 from core.messages import Messages
 from core.port import StatusView
 
@@ -126,7 +127,13 @@ def _button(action: str, job_id: str, messages: Messages) -> dict[str, Any]:
 
 
 def status_blocks(view: StatusView, messages: Messages) -> list[dict[str, Any]]:
-    """The status message: title and line, the prompt quoted, the facts, the detail, the buttons."""
+    """The status message: title and line, the prompt quoted, the facts, the detail, the buttons (labelled in
+    the view's language: the job's, whoever's request this edit happens during)."""
+    with speaking(view.locale):
+        return _status_blocks(view, messages)
+
+
+def _status_blocks(view: StatusView, messages: Messages) -> list[dict[str, Any]]:
     head = f"*{fit(view.title, 200)}*"
     if view.since is not None:
         # Slack renders <!date^…^{ago}|…> as "2 minutes ago" and keeps it current: no edit needed to tick.

@@ -272,6 +272,12 @@ class SlackPort:
         user = data.get("user") or {}
         return any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
 
+    async def user_locale(self, user_id: str) -> str | None:
+        """``user_id``'s Slack language (``users.info`` with ``include_locale``), e.g. ``zh-CN``; None if unsaid."""
+        data = await self._call(self.client.users_info(user=user_id, include_locale=True))
+        found = (data.get("user") or {}).get("locale")
+        return found if isinstance(found, str) and found else None
+
     async def file_info(self, file_id: str) -> Response:
         """A file's object as Slack has it now (``files.info``, scope ``files:read``): its ``url_private_download``,
         ``mimetype``, ``name``, ``size``; ``PlatformError`` ``file_not_found`` when it is gone."""

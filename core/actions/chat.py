@@ -58,7 +58,6 @@ from core.actions.variants import variant_extra
 from core.actions.votes import TopReport, VoteDesk
 from core.catalogue import DEFAULT_I2V_MODEL
 from core.commands import (
-    HELP_TEXT,
     CancelCommand,
     Command,
     DefaultsCommand,
@@ -603,7 +602,7 @@ class ChatActions:
         if typed_options:  # Discord: option names; their values are completed per model as they are typed
             return HelpText(self.messages("help.options"))
         # Typed flags (Slack, the console): each model's own values too (issue 14).
-        return HelpText(f"{HELP_TEXT}\n{values_by_model(self.messages)}")
+        return HelpText(f"{self.messages('help.text')}\n{values_by_model(self.messages)}")
 
     # -- plumbing -------------------------------------------------------------------------------------------
 

@@ -4,12 +4,12 @@ It serves ``/api/<method>`` on 127.0.0.1 with Slack's shapes: arguments from the
 form-encoded or a JSON body; ``Authorization: Bearer xoxb-…`` checked; answers ``{"ok": true, …}`` or
 ``{"ok": false, "error": "…"}``. Implemented: ``auth.test``, ``chat.postMessage`` / ``update`` /
 ``postEphemeral`` / ``delete`` (message ``metadata`` kept), ``conversations.join`` / ``info`` / ``history`` /
-``replies`` (``history`` honours ``latest`` / ``oldest`` / ``inclusive``), ``users.info`` (with
-``profile.display_name`` from ``display_names``), ``chat.getPermalink`` (a message's, or an upload's
-thread message's), ``files.getUploadURLExternal`` (which hands out an absolute upload URL on this
-server), the upload itself, ``files.completeUploadExternal``, ``files.delete``, ``files.info``,
-``views.open``, and ``response_url`` posts.
-``reaction_event(user, message, reaction)`` builds the Events API callback of a person's reaction (issue 13).
+``replies`` (``history`` honours ``latest`` / ``oldest`` / ``inclusive``), ``users.info`` (role flags;
+``profile.display_name`` from ``display_names``; with ``include_locale`` the person's ``locales``, else
+"en-US"), ``chat.getPermalink`` (a message's, or an upload's thread message's), ``files.getUploadURLExternal``
+(which hands out an absolute upload URL on this server), the upload itself, ``files.completeUploadExternal``,
+``files.delete``, ``files.info``, ``views.open``, and ``response_url`` posts. ``reaction_event(user, message,
+reaction)`` builds the Events API callback of a person's reaction (issue 13).
 
 Files people posted (``post_user_message(channel, text, files=[…])`` with files made by
 ``files.add(name, data, mimetype)``) live in ``tests.fakes.slack_files``: their ``url_private_download``
@@ -125,6 +125,8 @@ class FakeSlack:
     })
     #: Issue 14: user id → the profile's ``display_name`` ``users.info`` reports (absent: empty, as Slack's is).
     display_names: dict[str, str] = field(default_factory=dict)
+    #: user id → the language ``users.info`` reports with ``include_locale`` (absent ids: "en-US", as Slack).
+    locales: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     messages: dict[str, Message] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -394,8 +396,11 @@ class FakeSlack:
             return "user_not_found"
         flags = {"is_admin": False, "is_owner": False, "is_primary_owner": False, **self.roles.get(user_id, {})}
         profile = {"display_name": self.display_names.get(user_id, ""), "real_name": ""}
-        return {"user": {"id": user_id, "team_id": TEAM, "name": user_id.lower(), "deleted": False,
-                         "is_bot": False, "profile": profile, **flags}}
+        user = {"id": user_id, "team_id": TEAM, "name": user_id.lower(), "deleted": False, "is_bot": False,
+                "profile": profile, **flags}
+        if str(args.get("include_locale", "")).lower() in ("true", "1"):
+            user["locale"] = self.locales.get(user_id, "en-US")
+        return {"user": user}
 
     def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any] | str:
         if not args.get("filename") or not str(args.get("length", "")).isdigit():

@@ -102,7 +102,7 @@ class Injecting:
         self.interactions[inter.id] = inter
         data: dict[str, Any] = {
             "id": str(inter.id), "application_id": str(self.application_id), "type": kind, "token": inter.token,
-            "version": 1, "locale": "en-US", "entitlements": [], "app_permissions": str(MEMBER_PERMISSIONS),
+            "version": 1, "locale": user.locale, "entitlements": [], "app_permissions": str(MEMBER_PERMISSIONS),
             "attachment_size_limit": self.guild.upload_limit if gid else 10 * 1024**2, "context": 0,
             "authorizing_integration_owners": {"0": str(gid)} if gid else {},
             "channel_id": str(cid),
@@ -110,8 +110,8 @@ class Injecting:
         if gid is not None:
             guild = self.guilds[gid]
             channel = guild.thread_json(cid, user.id) if cid in guild.threads else guild.channel_json(cid)
-            data.update(guild_id=str(gid), guild_locale="en-US", channel=channel,
-                        guild={"id": str(gid), "locale": "en-US", "features": []},
+            data.update(guild_id=str(gid), guild_locale=guild.locale, channel=channel,
+                        guild={"id": str(gid), "locale": guild.locale, "features": []},
                         member=member_json(user, roles or [], permissions=permissions))
         else:
             data.update(user=user.json(), channel={"id": str(cid), "type": 1})

@@ -33,6 +33,8 @@ class User:
     id: int
     username: str
     bot: bool = False
+    #: The language of this person's Discord client: what every interaction of theirs carries as ``locale``.
+    locale: str = "en-US"
 
     def json(self) -> dict[str, Any]:
         return {"id": str(self.id), "username": self.username, "discriminator": "0", "global_name": self.username,
@@ -54,6 +56,8 @@ class Guild:
     thread_names: dict[int, str] = field(default_factory=dict)
     #: What the fake enforces; ``None`` = the tier's limit. Lower it to mimic a guild that lost its boost.
     enforced_upload_limit: int | None = None
+    #: The server's language (``preferred_locale``): what interactions in it carry as ``guild_locale``.
+    locale: str = "en-US"
 
     @property
     def upload_limit(self) -> int:
@@ -84,7 +88,7 @@ class Guild:
             "stickers": [], "features": [], "mfa_level": 0, "application_id": None, "system_channel_id": None,
             "system_channel_flags": 0, "rules_channel_id": None, "vanity_url_code": None, "description": None,
             "banner": None, "premium_tier": self.premium_tier, "premium_subscription_count": 0,
-            "preferred_locale": "en-US", "public_updates_channel_id": None, "nsfw_level": 0,
+            "preferred_locale": self.locale, "public_updates_channel_id": None, "nsfw_level": 0,
             "premium_progress_bar_enabled": False, "unavailable": False, "large": False, "member_count": 2,
             "joined_at": iso_now(), "channels": [self.channel_json(c, i) for i, c in enumerate(self.channel_ids)],
             "threads": [], "voice_states": [], "presences": [], "stage_instances": [],
