@@ -350,17 +350,6 @@ ZH.update({
     "slack.animate.submit": "生成视频",
     # -- discord: editing and animating images (issue 12, helper i12-discord) --
     "discord.cmd.image": "根据文字提示词生成图片，或编辑你附加的图片",
-    "help.options": "**/wan video** `prompt` — 生成视频；选项：model、resolution、ratio、duration、negative、seed、"
-    "prompt_extend、watermark、shot_type、audio\n"
-    "**/wan storyboard** — 一个视频最多五个镜头\n"
-    "**/wan image** `prompt` — 生成图片；选项：model、size、n、seed、watermark、thinking_mode；附加最多 "
-    "9 张图片（image … image9）即可编辑它们\n"
-    "**/wan animate** — 用图片生成视频：image（或 job）、last_frame、audio、prompt、negative、"
-    "resolution、duration、seed、prompt_extend、watermark\n"
-    "**/wan status** `[job]` · **/wan cancel** `[job]` · **/wan usage** · **/wan help**\n"
-    "在任何带图片的消息上（应用菜单）：**用万相编辑**、**用万相生成视频**。\n"
-    "在状态消息上：排队时可 **取消**，之后可 **重新生成**（新种子）、**改写**（修改提示词）、"
-    "**1080P**（相同种子，更清晰）、**图生视频**（图片结果）和 **删除**。",
     "discord.cmd.edit_image": "改为编辑一张图片（最多 9 张；结果采用最后一张的形状）",
     "discord.cmd.edit_image_more": "再加一张要编辑的图片",
     "discord.cmd.animate": "把图片生成视频（wan2.7-i2v）",

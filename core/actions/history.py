@@ -69,6 +69,22 @@ class HistoryReport:
     text: str
 
 
+async def result_link(port: Callable[[str], ChatPort], job: Job) -> str | None:
+    """A link to a job's result in the chat: the delivered message's, else the status message's (a Slack
+    upload is a file, not a message); ``None`` when the platform gives none. A platform hiccup costs the
+    link (logged), never the list it is for (``/wan history``, ``/wan top``)."""
+    refs: list[MessageRef] = [ref for ref in (job.delivered_ref, job.status_ref) if ref is not None]
+    for ref in refs:
+        try:
+            link = await port(job.conversation.platform).message_link(ref)
+        except Exception as exc:
+            log.warning("job %s: no message link (%r)", job.id, exc)
+            continue
+        if link:
+            return link
+    return None
+
+
 class HistoryDesk:
     def __init__(self, source: HistorySource, messages: Messages, *, port: Callable[[str], ChatPort],
                  archive: ArchiveLinks | None = None, counts: Counts | None = None) -> None:
@@ -91,7 +107,7 @@ class HistoryDesk:
         archived = await self.archive.links(ids) if self.archive is not None and ids else {}
         entries = []
         for job in jobs:
-            link = archived.get(job.id) or await self._message_link(job)
+            link = archived.get(job.id) or await result_link(self._port, job)
             entries.append(HistoryEntry(job.id, self._line(job, votes.get(job.id, 0), link), link,
                                         job.id in archived))
         filters = ""
@@ -102,19 +118,6 @@ class HistoryDesk:
         title = m("history.title", filters=filters) if entries else m("history.none", filters=filters)
         body = "\n\n".join(entry.text for entry in entries)
         return HistoryReport(title, tuple(entries), f"{title}\n\n{body}" if body else title)
-
-    async def _message_link(self, job: Job) -> str | None:
-        """The delivered message's link, else the status message's (a Slack upload is a file, not a message)."""
-        refs: list[MessageRef] = [ref for ref in (job.delivered_ref, job.status_ref) if ref is not None]
-        for ref in refs:
-            try:
-                link = await self._port(job.conversation.platform).message_link(ref)
-            except Exception as exc:  # a platform hiccup costs the link, not the history
-                log.warning("job %s: no message link (%r)", job.id, exc)
-                continue
-            if link:
-                return link
-        return None
 
     def _line(self, job: Job, votes: int, link: str | None) -> str:
         m = self.messages

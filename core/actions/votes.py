@@ -22,15 +22,16 @@ same seed: ``ChatActions.promote``) applies. The window is read on the injected 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from core.actions.caller import Caller
+from core.actions.history import result_link
 from core.jobs import Job
 from core.messages import Messages, shorten
-from core.port import ChatPort, MessageRef
+from core.port import ChatPort
 from core.request import GenerationRequest, ImageRequest
 from core.store.votes import Vote, ref_names
 from core.votes import DEFAULT_VOTE_EMOJI, Window, emoji_key, window_start
@@ -146,8 +147,10 @@ class VoteDesk:
         since = window_start(window, self.now())
         ranked = await self.votes.top(caller.platform, caller.workspace_id, caller.channel_id, since=since,
                                       limit=TOP_LIMIT)
-        entries = [TopEntry(job.id, self._line(rank, job, n, link := await self._link(job)), link, promotable(job))
-                   for rank, (job, n) in enumerate(ranked, start=1)]
+        entries = []
+        for rank, (job, n) in enumerate(ranked, start=1):
+            link = await result_link(self._port, job)
+            entries.append(TopEntry(job.id, self._line(rank, job, n, link), link, promotable(job)))
         if not entries:
             emoji = await self.vote_emoji(caller.platform, caller.workspace_id, caller.channel_id)
             title = m(f"top.none.{window}", emoji=DEFAULT_VOTE_EMOJI if emoji == "off" else emoji)
@@ -157,19 +160,6 @@ class VoteDesk:
         for entry in entries:
             parts.append(entry.text + (f"\n{m('top.promote.typed', job_id=entry.job_id)}" if entry.promotable else ""))
         return TopReport(title, tuple(entries), "\n\n".join(parts))
-
-    async def _link(self, job: Job) -> str | None:
-        """The delivered message's link, else the status message's (a Slack upload is a file, not a message)."""
-        refs: Sequence[MessageRef] = [ref for ref in (job.delivered_ref, job.status_ref) if ref is not None]
-        for ref in refs:
-            try:
-                link = await self._port(job.conversation.platform).message_link(ref)
-            except Exception as exc:  # a platform hiccup costs the link, not the list
-                log.warning("job %s: no message link (%r)", job.id, exc)
-                continue
-            if link:
-                return link
-        return None
 
     def _line(self, rank: int, job: Job, votes: int, link: str | None) -> str:
         m = self.messages

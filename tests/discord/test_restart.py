@@ -37,7 +37,10 @@ async def test_restart_mid_job_resumes_the_same_message(make_env) -> None:  # ty
     assert fake.titles(status)[edits_before:] == ["🎬 Uploading", "🎬 Done"]
     assert job.status_ref is not None and job.status_ref.message_id == str(status)
     assert len(fake.uploads) == 1 and fake.uploads[0].reply_to == status
-    assert set(fake.messages) - messages_before == {fake.uploads[0].message_id}, "no second status message"
+    # New since the restart: the upload, and (issue 14) at most the requester's one ping — no second status.
+    new = set(fake.messages) - messages_before - {fake.uploads[0].message_id}
+    assert [m for m in new if fake.messages[m].embeds] == [], "no second status message"
+    assert len(new) <= 1 and all(f"<@{fake.alice.id}>" in fake.messages[m].content for m in new), new
     assert env.sandbox.stats.tasks_created(KEY) == 1
     assert fake.gateway_log.count("identify") == 2
 
