@@ -14,10 +14,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.errors import InvalidRequest
+from core.messages import Messages
 from core.votes import DEFAULT_VOTE_EMOJI, parse_emoji
 
 _TRUE = frozenset({"on", "true", "yes", "1"})
 _FALSE = frozenset({"off", "false", "no", "0"})
+
+_say = Messages()
 
 
 def parse_bool(text: str) -> bool:
@@ -26,7 +29,7 @@ def parse_bool(text: str) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise ValueError("on or off")
+    raise ValueError(_say("settings.expect.on_off"))
 
 
 def parse_yuan_or_off(text: str) -> str:
@@ -37,9 +40,9 @@ def parse_yuan_or_off(text: str) -> str:
     try:
         amount = Decimal(word)
     except InvalidOperation:
-        raise ValueError("an amount in yuan (e.g. 15) or off") from None
+        raise ValueError(_say("settings.expect.yuan")) from None
     if not amount.is_finite() or amount < 0:
-        raise ValueError("an amount in yuan (e.g. 15) or off")
+        raise ValueError(_say("settings.expect.yuan"))
     return f"{amount.normalize():f}"
 
 
@@ -63,7 +66,7 @@ def parse_ids(text: str) -> list[str]:
     for word in words:
         match = _ID.match(word)
         if match is None:
-            raise ValueError("a role id or mention (Discord), user ids (Slack), or admins")
+            raise ValueError(_say("settings.expect.ids"))
         ids.append(match.group(1))
     return ids
 
@@ -95,11 +98,11 @@ def parse_setting(name: str, text: str) -> tuple[str, Any]:
     setting = SETTINGS.get(key)
     if setting is None:
         known = ", ".join(sorted(SETTINGS))
-        raise InvalidRequest(f"{name!r} is not a channel setting; the settings are {known}", field="setting")
+        raise InvalidRequest(_say("settings.unknown", name=repr(name), known=known), field="setting")
     try:
         return key, setting.parse(text)
     except ValueError as exc:
-        raise InvalidRequest(f"{key} takes {exc}, not {text!r}", field=key) from None
+        raise InvalidRequest(_say("settings.takes", setting=key, expected=exc, text=repr(text)), field=key) from None
 
 
 def resolve(stored: Mapping[str, Any]) -> dict[str, Any]:

@@ -131,7 +131,7 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
         return parse_animate(rest)
     if verb in ("status", "cancel"):
         if len(rest) > 1:
-            raise InvalidRequest(f"/wan {verb} takes at most one job id", field="job")
+            raise InvalidRequest(_say("job.at_most_one_id", verb=verb), field="job")
         job_id = rest[0].lower() if rest else None
         return StatusCommand(job_id) if verb == "status" else CancelCommand(job_id)
     if verb == "storyboard":
@@ -140,14 +140,14 @@ def parse_command(text: str, *, defaults: Mapping[str, Any] | None = None) -> Co
         return StoryboardCommand(tuple(shot for shot in shots if shot), values)
     if verb in ("reroll", "upscale", "delete", "remix"):
         if not rest:
-            raise InvalidRequest(f"/wan {verb} needs a job id (it is on the status message)", field="job")
+            raise InvalidRequest(_say("job.needs_id", verb=verb), field="job")
         if verb != "remix" and len(rest) > 1:
-            raise InvalidRequest(f"/wan {verb} takes one job id", field="job")
+            raise InvalidRequest(_say("job.one_id", verb=verb), field="job")
         job_id = strip_invisible(rest[0]).lower()
         refuse_forbidden(job_id, what=_say("input.what.command"), field="job")
         prompt = " ".join(rest[1:]) if verb == "remix" else None
         if verb == "remix" and not prompt:
-            raise InvalidRequest("/wan remix needs the job id and the new prompt", field="prompt")
+            raise InvalidRequest(_say("job.remix_needs"), field="prompt")
         return JobCommand(verb, job_id, prompt)  # type: ignore[arg-type]
     if verb == "usage":
         return UsageCommand()
@@ -182,11 +182,7 @@ _PLACEHOLDER_PROMPT = "placeholder"
 def _parse_defaults(tokens: list[str]) -> DefaultsCommand:
     words, values = _split_flags(tokens, _DEFAULTS_FLAGS)
     if words:
-        raise InvalidRequest(
-            f"/wan defaults takes only options, not a prompt ({' '.join(words)!r}); "
-            "try /wan defaults --resolution 1080P",
-            field="prompt",
-        )
+        raise InvalidRequest(_say("defaults.no_prompt", words=repr(" ".join(words))), field="prompt")
     clear = bool(values.pop("clear", False))
     return defaults_command(values, clear=clear)
 
@@ -196,7 +192,7 @@ def defaults_command(values: Mapping[str, Any], *, clear: bool = False) -> Defau
     given = {k: v for k, v in values.items() if v is not None}
     if clear:
         if given:
-            raise InvalidRequest("--clear cannot be combined with other options", field="clear")
+            raise InvalidRequest(_say("defaults.clear_alone"), field="clear")
         return DefaultsCommand("clear")
     if not given:
         return DefaultsCommand("show")
@@ -213,9 +209,8 @@ def validate_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
     for name in given:
         if name not in ALLOWED_DEFAULTS:
             allowed = ", ".join(_FLAG_OF.get(f, f) for f in ALLOWED_DEFAULTS)
-            raise InvalidRequest(
-                f"{_FLAG_OF.get(name, name)} cannot be a channel default; defaults can set {allowed}", field=name
-            )
+            raise InvalidRequest(_say("defaults.not_allowed", flag=_FLAG_OF.get(name, name), allowed=allowed),
+                                 field=name)
     built = GenerationRequest.build(**given, prompt=_PLACEHOLDER_PROMPT).model_dump()
     return {k: built[k] for k in ALLOWED_DEFAULTS if k in given and built[k] is not None}
 

@@ -59,13 +59,16 @@ def _seed(value: str) -> int:
     return seed
 
 
-def _int(flag: str, hint: str) -> Callable[[str], int]:
+def _int(flag: str, what_key: str) -> Callable[[str], int]:
+    """A whole-number converter for ``--flag``; ``what_key`` is the catalogue text of what it must be."""
+
     def convert(value: str) -> int:
         cleaned = value.lower().removesuffix("s").removesuffix("sec")
         try:
             return int(cleaned)
         except ValueError:
-            raise InvalidRequest(f"--{flag} must be {hint}, not {value!r}", field=flag) from None
+            raise InvalidRequest(_say("input.must_be", flag=flag, what=_say(what_key), value=repr(value)),
+                                 field=flag) from None
 
     return convert
 
@@ -76,35 +79,41 @@ class _Flag:
     takes_value: bool
     convert: Callable[[str], Any] | None = None
     constant: Any = None
+    #: What ``--x needs a value (…)`` says: a catalogue key (``input.hint.*``), or the values themselves.
     hint: str = ""
+
+    @property
+    def hint_text(self) -> str:
+        """``hint`` in the request's language (a list of values such as ``720P | 1080P`` reads the same)."""
+        return _say(self.hint, most=MAX_SEED) if self.hint.startswith("input.hint.") else self.hint
 
 
 _VIDEO_FLAGS: dict[str, _Flag] = {
     "ratio": _Flag("ratio", True, hint=" | ".join(RATIOS)),
     "ar": _Flag("ratio", True, hint=" | ".join(RATIOS)),
     "aspect": _Flag("ratio", True, hint=" | ".join(RATIOS)),
-    "duration": _Flag("duration", True, _int("duration", "a whole number of seconds"), hint="seconds, e.g. 5"),
-    "d": _Flag("duration", True, _int("duration", "a whole number of seconds"), hint="seconds, e.g. 5"),
+    "duration": _Flag("duration", True, _int("duration", "input.whole_seconds"), hint="input.hint.seconds"),
+    "d": _Flag("duration", True, _int("duration", "input.whole_seconds"), hint="input.hint.seconds"),
     "resolution": _Flag("resolution", True, hint="720P | 1080P"),
     "res": _Flag("resolution", True, hint="720P | 1080P"),
-    "seed": _Flag("seed", True, _seed, hint=f"0 to {MAX_SEED}"),
-    "negative": _Flag("negative_prompt", True, hint="text to avoid"),
-    "no": _Flag("negative_prompt", True, hint="text to avoid"),
+    "seed": _Flag("seed", True, _seed, hint="input.hint.seed"),
+    "negative": _Flag("negative_prompt", True, hint="input.hint.negative"),
+    "no": _Flag("negative_prompt", True, hint="input.hint.negative"),
     "model": _Flag("model", True, hint=" | ".join(video_model_ids(include_snapshots=False))),
-    "audio": _Flag("audio_url", True, hint="https link to a WAV/MP3"),
+    "audio": _Flag("audio_url", True, hint="input.hint.audio"),
     "shot": _Flag("shot_type", True, hint="single | multi"),
     "no-extend": _Flag("prompt_extend", False, constant=False),
     "extend": _Flag("prompt_extend", False, constant=True),
     "watermark": _Flag("watermark", False, constant=True),
     "no-watermark": _Flag("watermark", False, constant=False),
     # Issue 13: several renders at once (``core.variants``); read off before the request is built.
-    "variants": _Flag("variants", True, hint="2 to 4 | ratio"),
+    "variants": _Flag("variants", True, hint="input.hint.variants"),
 }
 
 _IMAGE_FLAGS: dict[str, _Flag] = {
     "size": _Flag("size", True, hint="1K | 2K | 4K"),
-    "n": _Flag("n", True, _int("n", "a whole number from 1 to 4"), hint="1 to 4"),
-    "seed": _Flag("seed", True, _seed, hint=f"0 to {MAX_SEED}"),
+    "n": _Flag("n", True, _int("n", "input.whole_1_to_4"), hint="input.hint.n"),
+    "seed": _Flag("seed", True, _seed, hint="input.hint.seed"),
     "model": _Flag("model", True, hint=" | ".join(image_model_ids())),
     "watermark": _Flag("watermark", False, constant=True),
     "no-thinking": _Flag("thinking_mode", False, constant=False),
@@ -170,11 +179,11 @@ def _split_flags(tokens: list[str], flags: dict[str, _Flag]) -> tuple[list[str],
             raw = tokens[i]
             i += 1
         else:
-            raise InvalidRequest(_say("input.needs_value", name=name, hint=flag.hint), field=flag.field)
+            raise InvalidRequest(_say("input.needs_value", name=name, hint=flag.hint_text), field=flag.field)
         # Controls refused, invisible characters gone ("9:16" pasted with a zero-width space still works).
         raw = clean(raw, what=f"--{name}", field=flag.field)
         if not raw:
-            raise InvalidRequest(_say("input.needs_value", name=name, hint=flag.hint), field=flag.field)
+            raise InvalidRequest(_say("input.needs_value", name=name, hint=flag.hint_text), field=flag.field)
         _once(flag, name, seen, raw)
         if flag.field not in _FREE_TEXT:
             # Chinese input methods type "9：16" and "１０"; NFKC makes them "9:16" and "10".

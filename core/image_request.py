@@ -79,24 +79,22 @@ class ImageRequest(_Base):
     def _fit_model(self) -> Self:
         spec = image_model(self.model)
         if spec is None:
-            raise InvalidRequest(f"unknown image model {self.model!r}; choose {_either(image_model_ids())}",
+            raise InvalidRequest(_say("image.unknown_model", model=repr(self.model), known=_either(image_model_ids())),
                                  field="model")
         if not self.prompt:
-            raise InvalidRequest("the prompt is empty: describe the image you want", field="prompt")
+            raise InvalidRequest(_say("image.prompt_empty"), field="prompt")
         if len(self.prompt) > spec.max_prompt:
-            raise InvalidRequest(
-                f"the prompt is {len(self.prompt)} characters; {spec.id} takes at most {spec.max_prompt}",
-                field="prompt",
-            )
+            raise InvalidRequest(_say("request.prompt_long", length=len(self.prompt), model=spec.id,
+                                      most=spec.max_prompt), field="prompt")
         size = self.size or spec.default_size
         if size not in spec.sizes:
-            raise InvalidRequest(f"size must be {_either(spec.sizes)} for {spec.id}", field="size")
+            raise InvalidRequest(_say("image.size", options=_either(spec.sizes), model=spec.id), field="size")
         if self.images and size == "4K":
             raise InvalidRequest(_say("edit.no_4k"), field="size")
         if self.images and self.thinking_mode is not None:
             raise InvalidRequest(_say("edit.no_thinking"), field="thinking_mode")
         if not 1 <= self.n <= spec.max_n:
-            raise InvalidRequest(f"n must be a whole number from 1 to {spec.max_n}", field="n")
+            raise InvalidRequest(_say("image.n", most=spec.max_n), field="n")
         object.__setattr__(self, "size", size)
         return self
 

@@ -50,10 +50,10 @@ ANIMATE_FLAGS: dict[str, _Flag] = {
     **{name: flag for name, flag in _VIDEO_FLAGS.items()
        if flag.field in ("duration", "resolution", "seed", "negative_prompt", "prompt_extend", "watermark", "ratio")},
     "model": _Flag("model", True, hint=" | ".join(i2v_model_ids(include_snapshots=False))),
-    "first": _Flag("first", True, hint="link to the first frame (JPEG, PNG, BMP or WEBP)"),
-    "last": _Flag("last", True, hint="link to the last frame"),
-    "audio": _Flag("audio_link", True, hint="link to a WAV/MP3 to drive the video"),
-    "from": _Flag("from_job", True, hint="the id of an image job to animate"),
+    "first": _Flag("first", True, hint="input.hint.first"),
+    "last": _Flag("last", True, hint="input.hint.last"),
+    "audio": _Flag("audio_link", True, hint="input.hint.driving_audio"),
+    "from": _Flag("from_job", True, hint="input.hint.from"),
 }
 
 
@@ -85,7 +85,7 @@ def take_repeated(tokens: list[str], name: str) -> tuple[list[str], list[str]]:
             raw = tokens[i + 1]
             i += 2
         else:
-            raise InvalidRequest(f"--{name} needs a value (a link to an image)", field=name)
+            raise InvalidRequest(_say("media.needs_link", name=name), field=name)
         values.append(unwrap_link(clean(raw, what=f"--{name}", field=name)))
     return rest, values
 

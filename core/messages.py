@@ -648,6 +648,68 @@ EN.update({
 Midjourney-style flags work too: --ar 9:16, --no "text to avoid".""",
 })
 
+EN.update({
+    # -- zh-CN, the rest (issue 14, item 6): the last refusals that were English literals in core code --
+    # core.flags: a value that is not a number, and the hints "--x needs a value (…)" shows
+    "input.must_be": "--{flag} must be {what}, not {value}",
+    "input.whole_seconds": "a whole number of seconds",
+    "input.whole_1_to_4": "a whole number from 1 to 4",
+    "input.hint.seconds": "seconds, e.g. 5",
+    "input.hint.seed": "0 to {most}",
+    "input.hint.negative": "text to avoid",
+    "input.hint.audio": "https link to a WAV/MP3",
+    "input.hint.variants": "2 to 4 | ratio",
+    "input.hint.n": "1 to 4",
+    "input.hint.first": "link to the first frame (JPEG, PNG, BMP or WEBP)",
+    "input.hint.last": "link to the last frame",
+    "input.hint.driving_audio": "link to a WAV/MP3 to drive the video",
+    "input.hint.from": "the id of an image job to animate",
+    "input.what.id": "the id",
+    "input.what.job_id": "the job id",
+    # core.request and core.request_base
+    "request.duration_whole": "duration must be a whole number of seconds",
+    "request.duration": "duration must be a whole number of seconds {allowed} for {model}",
+    "request.durations.range": "from {low} to {high}",
+    "request.shot_type": "shot_type for {model}: {allowed}",
+    "request.shot_type_unsupported": "shot_type for {model}: not supported",
+    "request.audio_driving": "{model} takes its audio as driving audio, not audio_url",
+    "request.seed_range": "seed must be a whole number from 0 to {most}",
+    "request.unknown_field": "unknown option {name}",
+    "request.not_whole": "{name} must be a whole number",
+    "request.not_yes_no": "{name} must be yes or no",
+    "request.required": "{name} is required",
+    # core.image_request
+    "image.unknown_model": "unknown image model {model}; choose {known}",
+    "image.prompt_empty": "the prompt is empty: describe the image you want",
+    "image.size": "size must be {options} for {model}",
+    "image.n": "n must be a whole number from 1 to {most}",
+    # core.channel_settings, core.spend_commands, core.votes (/wan settings, confirm …, top, promote)
+    "settings.unknown": "{name} is not a channel setting; the settings are {known}",
+    "settings.takes": "{setting} takes {expected}, not {text}",
+    "settings.expect.on_off": "on or off",
+    "settings.expect.yuan": "an amount in yuan (e.g. 15) or off",
+    "settings.expect.ids": "a role id or mention (Discord), user ids (Slack), or admins",
+    "settings.expect.emoji": "one emoji (e.g. 👍 or :fire:) or off",
+    "settings.needs_value": "/wan settings {name} needs a value (or type /wan settings to see them all)",
+    "spend.one_id": "/wan {verb} takes one id (it is in the message that asked)",
+    "top.bad_window": "/wan top takes today, week or all, not {word}",
+    "top.one_word": "/wan top takes at most one word: today, week or all",
+    "promote.one_id": "/wan promote takes one job id (it is in /wan top)",
+    # core.notify_command, core.media_commands, core.variants
+    "notify.bad": "/wan notify takes on or off, not {words}",
+    "media.needs_link": "--{name} needs a value (a link to an image)",
+    "variants.nothing": "nothing",
+    # core.commands: job ids and /wan defaults
+    "job.at_most_one_id": "/wan {verb} takes at most one job id",
+    "job.needs_id": "/wan {verb} needs a job id (it is on the status message)",
+    "job.one_id": "/wan {verb} takes one job id",
+    "job.remix_needs": "/wan remix needs the job id and the new prompt",
+    "defaults.no_prompt": "/wan defaults takes only options, not a prompt ({words}); "
+    "try /wan defaults --resolution 1080P",
+    "defaults.clear_alone": "--clear cannot be combined with other options",
+    "defaults.not_allowed": "{flag} cannot be a channel default; defaults can set {allowed}",
+})
+
 from core.messages_zh import ZH  # noqa: E402  (a plain dict; imported here so CATALOGUES names both languages)
 
 CATALOGUES: dict[str, dict[str, str]] = {EN_LOCALE: EN, ZH_CN: ZH}

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.errors import InvalidRequest
+from core.messages import Messages
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,8 @@ class NotifyCommand:
     #: ``True`` = ping me, ``False`` = just name me, ``None`` = show the current choice.
     on: bool | None = None
 
+
+_say = Messages()
 
 _WORDS = {"on": True, "yes": True, "off": False, "no": False}
 
@@ -25,4 +28,4 @@ def parse_notify(rest: list[str]) -> NotifyCommand:
         return NotifyCommand()
     if len(rest) == 1 and rest[0].lower() in _WORDS:
         return NotifyCommand(_WORDS[rest[0].lower()])
-    raise InvalidRequest(f"/wan notify takes on or off, not {' '.join(rest)!r}", field="notify")
+    raise InvalidRequest(_say("notify.bad", words=repr(" ".join(rest))), field="notify")

@@ -54,6 +54,17 @@ from core.request_base import (
 from core.text import refuse_forbidden
 
 
+def _durations(spec: VideoModel) -> str:
+    """The lengths ``spec`` takes, as the request's language says them ("from 2 to 15", "5 or 10", "5");
+    the English text is ``VideoModel.duration_text``'s."""
+    d = spec.durations
+    if len(d) == 1:
+        return f"{d[0]}"
+    if list(d) == list(range(d[0], d[-1] + 1)) and len(d) > 2:
+        return _say("request.durations.range", low=d[0], high=d[-1])
+    return _either([str(x) for x in d])
+
+
 class GenerationRequest(_Base):
     """A video request, complete and legal for ``model``: text-to-video, or an animation (wan2.7-i2v, with
     ``media``: a first frame, maybe a last frame and driving audio; prompt optional; no ratio)."""
@@ -109,7 +120,7 @@ class GenerationRequest(_Base):
         # "5" is an error on the wire; a chat parser converts text before it gets here. Reject floats
         # with a fraction and bools (which pydantic would otherwise read as 0/1).
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise InvalidRequest("duration must be a whole number of seconds", field="duration")
+            raise InvalidRequest(_say("request.duration_whole"), field="duration")
         return value
 
     @field_validator("seed")
@@ -157,10 +168,8 @@ class GenerationRequest(_Base):
             raise InvalidRequest(_say("request.ratio", options=_either(spec.ratios(resolution))), field="ratio")
         duration = self.duration if self.duration is not None else spec.default_duration
         if duration not in spec.durations:
-            raise InvalidRequest(
-                f"duration must be a whole number of seconds {spec.duration_text()} for {spec.id}",
-                field="duration",
-            )
+            raise InvalidRequest(_say("request.duration", allowed=_durations(spec), model=spec.id),
+                                 field="duration")
         if self.audio_url is not None:
             if not spec.supports_audio:
                 raise InvalidRequest(_say("request.no_audio", model=spec.id), field="audio_url")
@@ -174,8 +183,10 @@ class GenerationRequest(_Base):
             if any(ch.isspace() or not ch.isprintable() for ch in self.audio_url):
                 raise InvalidRequest(_say("input.audio_url_spaces"), field="audio_url")
         if self.shot_type is not None and self.shot_type not in spec.shot_types:
-            allowed = _either(spec.shot_types) if spec.shot_types else "not supported"
-            raise InvalidRequest(f"shot_type for {spec.id}: {allowed}", field="shot_type")
+            if not spec.shot_types:
+                raise InvalidRequest(_say("request.shot_type_unsupported", model=spec.id), field="shot_type")
+            raise InvalidRequest(_say("request.shot_type", model=spec.id, allowed=_either(spec.shot_types)),
+                                 field="shot_type")
         fill(self, "resolution", resolution)
         fill(self, "ratio", ratio)
         fill(self, "duration", duration)
@@ -192,9 +203,9 @@ class GenerationRequest(_Base):
         if self.ratio is not None:
             raise InvalidRequest(_say("animate.ratio"), field="ratio")
         if self.audio_url is not None:
-            raise InvalidRequest(f"{spec.id} takes its audio as driving audio, not audio_url", field="audio_url")
+            raise InvalidRequest(_say("request.audio_driving", model=spec.id), field="audio_url")
         if self.shot_type is not None:
-            raise InvalidRequest(f"shot_type for {spec.id}: not supported", field="shot_type")
+            raise InvalidRequest(_say("request.shot_type_unsupported", model=spec.id), field="shot_type")
 
     # -- derived -----------------------------------------------------------------------------------------
 

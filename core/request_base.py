@@ -36,13 +36,13 @@ def _first_error(exc: ValidationError) -> InvalidRequest:
     kind = str(err.get("type", ""))
     msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     if kind == "extra_forbidden":
-        msg = f"unknown option {loc!r}"
+        msg = _say("request.unknown_field", name=repr(loc))
     elif kind.startswith("int_"):
-        msg = f"{loc} must be a whole number"
+        msg = _say("request.not_whole", name=loc)
     elif kind.startswith("bool_"):
-        msg = f"{loc} must be yes or no"
+        msg = _say("request.not_yes_no", name=loc)
     elif kind == "missing":
-        msg = f"{loc} is required"
+        msg = _say("request.required", name=loc)
     elif loc and not msg.startswith(loc):
         msg = f"{loc}: {msg}"
     return InvalidRequest(msg, field=loc or None)
@@ -130,7 +130,7 @@ class MediaItem(BaseModel):
 
 def _check_seed(seed: int | None) -> int | None:
     if seed is not None and not 0 <= seed <= MAX_SEED:
-        raise InvalidRequest(f"seed must be a whole number from 0 to {MAX_SEED}", field="seed")
+        raise InvalidRequest(_say("request.seed_range", most=MAX_SEED), field="seed")
     return seed
 
 

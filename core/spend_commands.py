@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.errors import InvalidRequest
+from core.messages import Messages
 from core.text import refuse_forbidden, strip_invisible
 
 #: The verbs acting on a held-back command (its buttons, typed).
 SPEND_VERBS = ("confirm", "dismiss", "approve", "decline")
+
+_say = Messages()
 
 
 @dataclass(frozen=True)
@@ -35,14 +38,13 @@ def parse_spend_command(verb: str, rest: list[str]) -> SettingsCommand | SpendCo
         if not rest:
             return SettingsCommand()
         if len(rest) < 2:
-            raise InvalidRequest(f"/wan settings {rest[0]} needs a value (or type /wan settings to see them all)",
-                                 field="setting")
+            raise InvalidRequest(_say("settings.needs_value", name=rest[0]), field="setting")
         return SettingsCommand(rest[0], " ".join(rest[1:]))
     if verb in SPEND_VERBS:
         if len(rest) != 1:
-            raise InvalidRequest(f"/wan {verb} takes one id (it is in the message that asked)", field="ask")
+            raise InvalidRequest(_say("spend.one_id", verb=verb), field="ask")
         ask_id = strip_invisible(rest[0]).lower()
-        refuse_forbidden(ask_id, what="the id", field="ask")
+        refuse_forbidden(ask_id, what=_say("input.what.id"), field="ask")
         return SpendCommand(verb, ask_id)
     return None
 

@@ -39,7 +39,8 @@ def parse_variants(text: str, messages: Messages) -> VariantsOf:
         return VariantsOf("ratio")
     if word.isdigit() and MIN_VARIANTS <= int(word) <= MAX_VARIANTS:
         return VariantsOf("seed", int(word))
-    raise InvalidRequest(messages("variants.bad", value=text.strip()[:20] or "nothing"), field="variants")
+    shown = text.strip()[:20] or messages("variants.nothing")
+    raise InvalidRequest(messages("variants.bad", value=shown), field="variants")
 
 
 def variant_requests(request: GenerationRequest, of: VariantsOf, messages: Messages,

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from core.errors import InvalidRequest
+from core.messages import Messages
 from core.text import refuse_forbidden, strip_invisible
 
 #: The vote emoji unless a deployment (``WANBOT_VOTE_EMOJI``) or a channel (``vote_emoji``) says otherwise.
@@ -37,6 +38,8 @@ _SLACK_TONE = re.compile(r"::skin-tone-\d$")
 
 Window = Literal["today", "week", "all"]
 WINDOWS: tuple[Window, ...] = ("today", "week", "all")
+
+_say = Messages()
 
 
 def emoji_key(name: str) -> str:
@@ -58,7 +61,7 @@ def parse_emoji(text: str) -> str:
     if custom:
         word = custom.group(1)
     if not word or any(ch.isspace() for ch in word) or len(word) > 64:
-        raise ValueError("one emoji (e.g. 👍 or :fire:) or off")
+        raise ValueError(_say("settings.expect.emoji"))
     return emoji_key(word)
 
 
@@ -90,7 +93,7 @@ def parse_window(text: str | None) -> Window:
     for window in WINDOWS:
         if word == window:
             return window
-    raise InvalidRequest(f"/wan top takes today, week or all, not {word[:20]!r}", field="window")
+    raise InvalidRequest(_say("top.bad_window", word=repr(word[:20])), field="window")
 
 
 def is_votes_command(words: list[str]) -> bool:
@@ -107,13 +110,13 @@ def parse_votes_command(verb: str, rest: list[str]) -> TopCommand | PromoteComma
     """The command for ``verb`` when it is one of these (``None``: not ours)."""
     if verb == "top":
         if len(rest) > 1:
-            raise InvalidRequest("/wan top takes at most one word: today, week or all", field="window")
+            raise InvalidRequest(_say("top.one_word"), field="window")
         return TopCommand(parse_window(rest[0] if rest else None))
     if verb == "promote":
         if len(rest) != 1:
-            raise InvalidRequest("/wan promote takes one job id (it is in /wan top)", field="job")
+            raise InvalidRequest(_say("promote.one_id"), field="job")
         job_id = strip_invisible(rest[0]).lower()
-        refuse_forbidden(job_id, what="the job id", field="job")
+        refuse_forbidden(job_id, what=_say("input.what.job_id"), field="job")
         return PromoteCommand(job_id)
     return None
 

@@ -12,6 +12,8 @@ from core.messages_zh import ZH
 from tests.discord.conftest import ephemeral_reply, status_id
 from tests.fakes.discord_server import MANAGE_MESSAGES, MEMBER_PERMISSIONS, FakeDiscord
 
+MANAGE_CHANNELS = 1 << 4  # the permission that makes a channel admin (as tests/discord/test_spend.py)
+
 
 def job_of(fake: FakeDiscord, message_id: int) -> str:
     """The job id on a status embed, in either language."""
@@ -145,3 +147,23 @@ async def test_the_deployment_language_is_the_last_choice(make_env) -> None:  # 
     await env.start()
     inter = await fake.slash(fake.bob, "cancel")
     assert await ephemeral_reply(fake, inter) == "你没有进行中的任务。"
+
+
+async def test_a_chinese_interaction_s_refusals_from_the_request_checks_and_settings_are_chinese(make_env) -> None:  # type: ignore[no-untyped-def]
+    env = await make_env(speed=150)
+    fake = env.fake
+    fake.alice.locale = "zh-CN"
+    fake.mod.locale = "zh-CN"
+    await env.start()
+    long = await fake.slash(fake.alice, "video", prompt="黄昏的灯塔", duration=99)
+    assert await ephemeral_reply(fake, long) == (
+        "这个请求无法执行：wan2.7-t2v 的时长（duration）必须是整数秒：2 到 15。")
+    bad = await fake.slash(fake.mod, "settings", name="confirm_over", value="abc",
+                           permissions=MEMBER_PERMISSIONS | MANAGE_CHANNELS)
+    assert await ephemeral_reply(fake, bad) == (
+        "这个请求无法执行：confirm\\_over 的值应为：以元为单位的金额（例如 15）或 off，而不是 'abc'。")
+    assert env.creates == []
+    # The same refusal to an English client is today's English sentence.
+    english = await fake.slash(fake.bob, "video", prompt="a lighthouse", duration=99)
+    assert await ephemeral_reply(fake, english) == (
+        "That request doesn't work: duration must be a whole number of seconds from 2 to 15 for wan2.7-t2v.")
