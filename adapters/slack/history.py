@@ -19,14 +19,9 @@ from core.messages import Messages
 
 
 def history_blocks(report: HistoryReport, messages: Messages) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [_section(f"*{fit(report.title, 300)}*")]
+    blocks = [title_section(report.title)]
     for entry in report.entries:
-        facts, _, _ = entry.text.rpartition("\n")  # the last line is the link (rendered as a label here)
-        text = fit(facts or entry.text, SECTION_LIMIT - 600)
-        if entry.link and entry.link.startswith(("https://", "http://")):
-            url = escape(entry.link).replace("|", "%7C").replace(" ", "%20")
-            text = Mrkdwn(f"{text}\n<{url}|{escape(messages('history.open'))}>")
-        section = _section(text)
+        section = entry_section(entry.text, entry.link, messages)
         section["accessory"] = {
             "type": "button", "action_id": f"{ACTION_PREFIX}reuse", "value": entry.job_id,
             "text": {"type": "plain_text", "text": messages("slack.button.reuse")},
@@ -35,11 +30,32 @@ def history_blocks(report: HistoryReport, messages: Messages) -> list[dict[str, 
     return blocks
 
 
+def title_section(title: str) -> dict[str, Any]:
+    """A list's title line (``/wan history``, ``/wan top``), bold."""
+    return _section(f"*{fit(title, 300)}*")
+
+
+def entry_section(text: str, link: str | None, messages: Messages) -> dict[str, Any]:
+    """One listed result: its facts as escaped mrkdwn, its link (the text's last line) as ``<url|Open>``;
+    the caller adds the entry's button as the accessory."""
+    facts, _, _ = text.rpartition("\n")  # the last line is the link (rendered as a label here)
+    shown = fit(facts or text, SECTION_LIMIT - 600)
+    if link and link.startswith(("https://", "http://")):
+        url = escape(link).replace("|", "%7C").replace(" ", "%20")
+        shown = Mrkdwn(f"{shown}\n<{url}|{escape(messages('history.open'))}>")
+    return _section(shown)
+
+
 async def send_history(reply: Reply, port: SlackPort, report: HistoryReport, messages: Messages) -> None:
+    await send_list(reply, port, report.title, report.text, history_blocks(report, messages))
+
+
+async def send_list(reply: Reply, port: SlackPort, title: str, text: str, blocks: list[dict[str, Any]]) -> None:
+    """A list as an ephemeral message; should that fail, its plain text goes the usual way (``Reply.say``)."""
     try:
-        await port.ephemeral(reply.channel_id, reply.user_id, report.title, blocks=history_blocks(report, messages))
+        await port.ephemeral(reply.channel_id, reply.user_id, title, blocks=blocks)
     except PlatformError:
-        await reply.say(report.text)
+        await reply.say(text)
 
 
 def _section(text: str) -> dict[str, Any]:

@@ -20,8 +20,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.slack.blocks import ACTION_PREFIX, SECTION_LIMIT, Mrkdwn, escape, fit
+from adapters.slack.blocks import ACTION_PREFIX
 from adapters.slack.context import Reply, caller_from_event
+from adapters.slack.history import entry_section, send_list, title_section
 from adapters.slack.port import SlackPort
 from core.actions import ChatActions
 from core.actions.votes import TopReport
@@ -85,14 +86,9 @@ async def on_reaction(actions: ChatActions, port: SlackPort, event: Mapping[str,
 
 
 def top_blocks(report: TopReport, messages: Messages) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [_section(f"*{fit(report.title, 300)}*")]
+    blocks = [title_section(report.title)]
     for entry in report.entries:
-        facts, _, _ = entry.text.rpartition("\n")  # the last line is the link (rendered as a label here)
-        text = fit(facts or entry.text, SECTION_LIMIT - 600)
-        if entry.link and entry.link.startswith(("https://", "http://")):
-            url = escape(entry.link).replace("|", "%7C").replace(" ", "%20")
-            text = Mrkdwn(f"{text}\n<{url}|{escape(messages('history.open'))}>")
-        section = _section(text)
+        section = entry_section(entry.text, entry.link, messages)
         if entry.promotable:
             section["accessory"] = {
                 "type": "button", "action_id": f"{ACTION_PREFIX}promote", "value": entry.job_id, "style": "primary",
@@ -103,14 +99,7 @@ def top_blocks(report: TopReport, messages: Messages) -> list[dict[str, Any]]:
 
 
 async def send_top(reply: Reply, port: SlackPort, report: TopReport, messages: Messages) -> None:
-    try:
-        await port.ephemeral(reply.channel_id, reply.user_id, report.title, blocks=top_blocks(report, messages))
-    except PlatformError:
-        await reply.say(report.text)
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
+    await send_list(reply, port, report.title, report.text, top_blocks(report, messages))
 
 
 __all__ = ["REACTION_EVENTS", "approval_of", "on_reaction", "send_top", "top_blocks"]
